@@ -1,0 +1,1 @@
+"""HCL Workload Automation REST API V2: client, models, OQL and a simulator. No UI."""

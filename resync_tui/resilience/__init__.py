@@ -1,0 +1,1 @@
+"""Resilience core: retry, circuit breakers, tiered cache, metrics. No UI, no HWA."""

@@ -1,0 +1,1 @@
+"""Widgets: render state, never fetch."""
