@@ -1,0 +1,217 @@
+"""Command line: ``resync-tui``, ``demo``, ``sim`` and ``snapshot``.
+
+These names and flags are a contract (scripts and CI call them): extend them,
+never rename them. Heavy imports happen inside the sub-commands so that
+``--help`` and ``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from resync_tui import __version__
+from resync_tui.settings import Secret, Settings, SettingsError, load_settings
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"  # the simulator's published default, not a secret
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}; expected WIDTHxHEIGHT, e.g. 160x48")
+    if not (20 <= width <= 1000 and 10 <= height <= 500):
+        raise argparse.ArgumentTypeError(f"size {text!r} out of range (20x10 to 1000x500)")
+    return width, height
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} out of range 0-65535")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="resync-tui",
+        description="Terminal operations console for HCL Workload Automation (formerly IBM "
+                    "TWS): job status, circuit breakers, cache and Redis health.",
+        epilog="Settings: settings.toml in the current directory, or --config PATH; any key "
+               "can be overridden by RESYNC_<SECTION>__<KEY> environment variables.",
+    )
+    parser.add_argument("--version", action="version", version=f"resync-tui {__version__}")
+    parser.add_argument("--config", type=Path, metavar="PATH",
+                        help="settings file (default: ./settings.toml if present)")
+    parser.add_argument("--wall", action="store_true",
+                        help="kiosk mode for a NOC wall: large figures, rotating panes")
+    parser.add_argument("--metrics-port", type=_port, metavar="N",
+                        help="serve Prometheus metrics on this port")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="dashboard against a built-in simulator and Redis")
+    demo.add_argument("--jobs", type=_positive_int, default=5000, help="jobs in the plan")
+    demo.add_argument("--seed", type=int, default=42, help="seed of the simulated plan")
+    demo.add_argument("--time-scale", type=_non_negative_float, default=30.0,
+                      help="simulated seconds per real second (default 30)")
+    demo.add_argument("--no-faults", action="store_true",
+                      help="no injected faults (by default a mild dose keeps breakers moving)")
+    demo.add_argument("--wall", action="store_true", dest="sub_wall", help=argparse.SUPPRESS)
+    demo.add_argument("--metrics-port", type=_port, dest="sub_metrics_port",
+                      help=argparse.SUPPRESS)
+
+    sim = sub.add_parser("sim", help="run the HWA API simulator alone, in the foreground")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=_port, default=0, help="0 picks a free port")
+    sim.add_argument("--jobs", type=_positive_int, default=5000)
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--time-scale", type=_non_negative_float, default=1.0)
+    sim.add_argument("--user", default=DEMO_USER)
+    sim.add_argument("--password", default=DEMO_PASSWORD)
+
+    snap = sub.add_parser("snapshot", help="render the dashboard headless to an SVG and exit")
+    snap.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
+    snap.add_argument("--size", type=_size, default=(160, 48), metavar="WxH")
+    source = snap.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true",
+                        help="against the built-in simulator (the default without --config)")
+    source.add_argument("--config", type=Path, dest="snap_config", metavar="PATH")
+    snap.add_argument("--seed", type=int, default=42)
+    snap.add_argument("--jobs", type=_positive_int, default=5000)
+    snap.add_argument("--timeout", type=_non_negative_float, default=60.0,
+                      help="seconds to wait for data before giving up")
+    return parser
+
+
+@contextlib.contextmanager
+def _embedded_redis(settings: Settings) -> Iterator[Settings]:
+    """Start a private redis-server when settings ask for ``redis.url = "embedded"``."""
+    if settings.redis.url != "embedded":
+        yield settings
+        return
+    from resync_tui.redis_server import EmbeddedRedis
+
+    with EmbeddedRedis() as server:
+        yield settings.replace(redis=dataclasses.replace(settings.redis, url=server.url))
+
+
+@contextlib.contextmanager
+def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: float,
+                      faults: bool) -> Iterator[Settings]:
+    """A simulator on a free loopback port and an embedded Redis, settings aimed at both."""
+    from resync_tui.hwa.simulator import Faults, Simulator
+
+    sim = Simulator(jobs=jobs, seed=seed, user=DEMO_USER, password=DEMO_PASSWORD,
+                    time_scale=time_scale)
+    if faults:
+        sim.set_faults(Faults.mild())
+    url = sim.start_in_thread(host="127.0.0.1", port=0)
+    try:
+        hwa = dataclasses.replace(settings.hwa, url=url, user=DEMO_USER,
+                                  password=Secret(DEMO_PASSWORD), token=None, verify_tls=True)
+        demo_settings = settings.replace(
+            hwa=hwa, redis=dataclasses.replace(settings.redis, url="embedded"))
+        with _embedded_redis(demo_settings) as ready:
+            yield ready
+    finally:
+        sim.stop()
+
+
+def _setup_logging(settings: Settings) -> None:
+    from resync_tui.logging_setup import configure_logging, register_secret
+
+    for secret in (settings.hwa.password, settings.hwa.token):
+        if secret:
+            register_secret(secret.reveal())
+    configure_logging(settings.logging.file, settings.logging.level,
+                      settings.logging.max_bytes, settings.logging.backups)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"resync-tui: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+
+    if command == "sim":
+        from resync_tui.hwa.simulator import serve_forever
+
+        return serve_forever(args.host, args.port, args.jobs, args.seed, args.time_scale,
+                             args.user, args.password)
+
+    config = getattr(args, "snap_config", None) or args.config
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    try:
+        _setup_logging(settings)
+    except OSError as exc:
+        return _fail(f"{settings.source}: key 'logging.file': cannot write "
+                     f"{settings.logging.file!r} ({exc.strerror})")
+
+    wall = bool(args.wall or getattr(args, "sub_wall", False))
+    metrics_port = getattr(args, "sub_metrics_port", None) or args.metrics_port
+    if metrics_port is None and settings.metrics.port:
+        metrics_port = settings.metrics.port
+
+    from resync_tui.redis_server import EmbeddedRedisError
+
+    try:
+        if command == "snapshot":
+            from resync_tui.snapshot import take_snapshot
+
+            if args.snap_config is None:
+                env = _demo_environment(settings, jobs=args.jobs, seed=args.seed,
+                                        time_scale=0.0, faults=False)
+            else:
+                env = _embedded_redis(settings)
+            with env as ready:
+                return take_snapshot(ready, args.out, args.size, timeout=args.timeout)
+
+        from resync_tui.ui.app import run_dashboard
+
+        if command == "demo":
+            env = _demo_environment(settings, jobs=args.jobs, seed=args.seed,
+                                    time_scale=args.time_scale, faults=not args.no_faults)
+        else:
+            env = _embedded_redis(settings)
+        with env as ready:
+            return run_dashboard(ready, wall=wall, metrics_port=metrics_port)
+    except EmbeddedRedisError as exc:
+        return _fail(f"embedded Redis: {exc}", 1)
+    except KeyboardInterrupt:
+        return 130

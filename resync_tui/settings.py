@@ -1,0 +1,420 @@
+"""Load, validate and explain settings.
+
+Settings come from three layers, later ones winning: the defaults below, a TOML
+file (``settings.toml`` or ``--config PATH``), and environment variables named
+``RESYNC_<SECTION>__<KEY>`` (``RESYNC_BREAKERS__HWA_API__MINIMUM_CALLS`` for a
+nested table). A wrong value raises :class:`SettingsError` whose one-line
+message names the file, the key, the bad value and what is allowed; the CLI
+prints it and exits without a traceback.
+
+Secrets (the engine password or token) are never stored in the file by default:
+the file names where to read them (an environment variable or a file) and the
+value is wrapped in :class:`Secret`, whose ``repr`` and ``str`` hide it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+ENV_PREFIX: Final = "RESYNC_"
+DEFAULT_FILE_NAME: Final = "settings.toml"
+BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis", "llm_api")
+
+
+class SettingsError(ValueError):
+    """A setting is missing, unknown or out of range. ``str()`` is one line."""
+
+
+class Secret:
+    """A string that does not show itself: repr, str and format print ``'***'``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    def __str__(self) -> str:
+        return "***" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# --- a tiny declarative schema: each field states its type and what is allowed ---
+
+
+def _spec(default: Any, *, doc: str = "", minimum: float | None = None,
+          maximum: float | None = None, choices: tuple[str, ...] | None = None) -> Any:
+    return field(default=default, metadata={
+        "doc": doc, "min": minimum, "max": maximum, "choices": choices,
+    })
+
+
+@dataclass(frozen=True)
+class HwaSettings:
+    """The HWA engine: where it is, how to log in, how patiently to talk to it."""
+
+    url: str = _spec("http://127.0.0.1:31116", doc="engine base URL, without /twsd/api/v2")
+    user: str = _spec("demo")
+    password_env: str = _spec("RESYNC_HWA__PASSWORD", doc="env var holding the password")
+    password_file: str = _spec("", doc="file holding the password (first line)")
+    token_env: str = _spec("", doc="env var holding a JWT bearer token (instead of a password)")
+    token_file: str = _spec("")
+    verify_tls: bool = _spec(True)
+    ca_bundle: str = _spec("", doc="CA bundle path; empty = system trust store")
+    connect_timeout: float = _spec(5.0, minimum=0.1, maximum=120)
+    read_timeout: float = _spec(30.0, minimum=0.1, maximum=600)
+    pool_timeout: float = _spec(5.0, minimum=0.1, maximum=120)
+    call_deadline: float = _spec(60.0, minimum=1, maximum=3600)
+    max_connections: int = _spec(8, minimum=1, maximum=256)
+    poll_interval: float = _spec(10.0, minimum=0.5, maximum=3600)
+    page_size: int = _spec(10000, minimum=1, maximum=100000)
+    parallel_pages: int = _spec(4, minimum=1, maximum=32)
+    plan_id: str = _spec("current")
+    # Resolved at load time from password_env / password_file / token_*; never from TOML.
+    password: Secret = field(default_factory=lambda: Secret(""), metadata={"resolved": True})
+    token: Secret | None = field(default=None, metadata={"resolved": True})
+
+    @property
+    def verify(self) -> bool | str:
+        """What httpx's ``verify`` wants: a CA bundle path, or a bool."""
+        if not self.verify_tls:
+            return False
+        return self.ca_bundle or True
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    url: str = _spec("embedded", doc='"embedded" or redis://host:port/db')
+    socket_timeout: float = _spec(0.5, minimum=0.01, maximum=60)
+    connect_timeout: float = _spec(0.5, minimum=0.01, maximum=60)
+    max_connections: int = _spec(16, minimum=1, maximum=1024)
+    health_check_interval: float = _spec(10.0, minimum=0, maximum=3600)
+    poll_interval: float = _spec(2.0, minimum=0.2, maximum=3600)
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    l1_max_entries: int = _spec(10000, minimum=1, maximum=10_000_000)
+    l1_shards: int = _spec(16, minimum=1, maximum=1024)
+    l1_ttl: float = _spec(5.0, minimum=0.0, maximum=86400)
+    l2_ttl: float = _spec(300.0, minimum=0.0, maximum=604800)
+    stale_while_revalidate: bool = _spec(True)
+    negative_ttl: float = _spec(0.0, minimum=0.0, maximum=3600)
+    namespace: str = _spec("resync")
+
+
+@dataclass(frozen=True)
+class BreakerSettings:
+    failure_rate_threshold: float = _spec(50.0, minimum=1, maximum=100)
+    window_seconds: float = _spec(60.0, minimum=1, maximum=3600)
+    bucket_seconds: float = _spec(1.0, minimum=0.1, maximum=600)
+    minimum_calls: int = _spec(10, minimum=1, maximum=100000)
+    slow_call_seconds: float = _spec(0.0, minimum=0.0, maximum=3600, doc="0 = off")
+    slow_call_rate_threshold: float = _spec(100.0, minimum=1, maximum=100)
+    open_wait_seconds: float = _spec(15.0, minimum=0.1, maximum=3600)
+    half_open_max_calls: int = _spec(1, minimum=1, maximum=1000)
+    success_threshold: int = _spec(1, minimum=1, maximum=1000)
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    max_attempts: int = _spec(3, minimum=1, maximum=20)
+    initial_backoff: float = _spec(0.2, minimum=0.0, maximum=60)
+    max_backoff: float = _spec(5.0, minimum=0.0, maximum=600)
+    deadline: float = _spec(20.0, minimum=0.1, maximum=3600)
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    theme: str = _spec("textual-dark", choices=(
+        "textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai",
+        "dracula", "catppuccin-mocha", "catppuccin-latte", "solarized-light",
+    ))
+    breakers_interval: float = _spec(1.0, minimum=0.2, maximum=3600)
+    cache_interval: float = _spec(1.0, minimum=0.2, maximum=3600)
+    workstations_interval: float = _spec(15.0, minimum=0.5, maximum=3600)
+    wall_rotate_seconds: float = _spec(15.0, minimum=0.0, maximum=3600, doc="0 = fixed")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    file: str = _spec("~/.local/state/resync-tui/resync-tui.log")
+    level: str = _spec("INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    max_bytes: int = _spec(5_000_000, minimum=10_000, maximum=1_000_000_000)
+    backups: int = _spec(3, minimum=0, maximum=100)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    port: int = _spec(0, minimum=0, maximum=65535, doc="0 = no /metrics endpoint")
+    host: str = _spec("127.0.0.1")
+
+
+def _default_breakers() -> dict[str, BreakerSettings]:
+    return {name: BreakerSettings() for name in BREAKER_NAMES}
+
+
+@dataclass(frozen=True)
+class Settings:
+    hwa: HwaSettings = field(default_factory=HwaSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    breakers: Mapping[str, BreakerSettings] = field(default_factory=_default_breakers)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    source: str = "defaults"
+
+    def replace(self, **sections: Any) -> Settings:
+        return dataclasses.replace(self, **sections)
+
+
+_SECTIONS: Final[dict[str, type[Any]]] = {
+    "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
+    "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
+    "metrics": MetricsSettings,
+}
+
+
+def _describe(f: dataclasses.Field[Any]) -> str:
+    meta = f.metadata
+    kind = _type_words(f)
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and hi is not None:
+        return f"{kind} from {lo:g} to {hi:g}"
+    return kind
+
+
+def _type_words(f: dataclasses.Field[Any]) -> str:
+    return {"bool": "true or false", "int": "an integer", "float": "a number",
+            "str": "a string"}.get(str(f.type), "a value")
+
+
+def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
+    """Turn a TOML or environment value into the field's type, or explain why not."""
+    type_name = str(f.type)
+    from_env = isinstance(raw, str) and where.startswith("environment")
+    value: Any = raw
+
+    def fail() -> SettingsError:
+        return SettingsError(f"{where}: bad value {raw!r}; allowed: {_describe(f)}")
+
+    if type_name == "bool":
+        if from_env:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                value = True
+            elif lowered in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise fail()
+        elif not isinstance(raw, bool):
+            raise fail()
+    elif type_name in ("int", "float"):
+        if isinstance(raw, bool):
+            raise fail()
+        if from_env:
+            try:
+                value = int(raw) if type_name == "int" else float(raw)
+            except ValueError:
+                raise fail() from None
+        elif not isinstance(raw, int if type_name == "int" else int | float):
+            raise fail()
+        value = int(value) if type_name == "int" else float(value)
+        if value != value:  # NaN
+            raise fail()
+        lo, hi = f.metadata.get("min"), f.metadata.get("max")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise fail()
+    elif type_name == "str":
+        if not isinstance(raw, str):
+            raise fail()
+        choices = f.metadata.get("choices")
+        if choices and raw not in choices:
+            raise fail()
+    return value
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
+           env_keys: Mapping[str, str]) -> Any:
+    """Build one section's dataclass from its TOML table and environment overrides."""
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("resolved")}
+    if not isinstance(table, Mapping):
+        raise SettingsError(f"{origin}: [{section}] must be a table, got {table!r}")
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in fields:
+            if key in ("password", "token"):
+                raise SettingsError(
+                    f"{origin}: key '{section}.{key}' is not read from files; put the value in "
+                    f"the environment variable RESYNC_HWA__{key.upper()} or name a file with "
+                    f"'{section}.{key}_file'"
+                )
+            raise SettingsError(
+                f"{origin}: unknown key '{section}.{key}'; allowed: {', '.join(fields)}"
+            )
+        values[key] = _coerce(raw, fields[key], f"{origin}: key '{section}.{key}'")
+    for key, raw in env_keys.items():
+        if key not in fields:
+            raise SettingsError(
+                f"environment: unknown key '{section}.{key}' (from "
+                f"{ENV_PREFIX}{section.upper()}__{key.upper()}); allowed: {', '.join(fields)}"
+            )
+        name = f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
+        values[key] = _coerce(raw, fields[key], f"environment: key '{section}.{key}' ({name})")
+    return cls(**values)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Group RESYNC_SECTION__KEY (and RESYNC_BREAKERS__NAME__KEY) by section path."""
+    grouped: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if parts[0] == "hwa" and parts[1:] in (["password"], ["token"]):
+            continue  # secrets are resolved separately, never validated into output
+        if len(parts) < 2 or not all(parts):
+            continue
+        grouped.setdefault(".".join(parts[:-1]), {})[parts[-1]] = value
+    return grouped
+
+
+def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: str,
+                 origin: str) -> str:
+    if env_name and env.get(env_name):
+        return env[env_name]
+    if file_name:
+        path = Path(file_name).expanduser()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise SettingsError(
+                f"{origin}: key 'hwa.{what}_file': cannot read {str(path)!r} "
+                f"({exc.strerror}); allowed: a readable file holding the {what}"
+            ) from None
+        return lines[0].strip() if lines else ""
+    return ""
+
+
+def _validate_url(url: str, origin: str, key: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise SettingsError(
+            f"{origin}: key '{key}': bad value {url!r}; allowed: a URL starting with "
+            + " or ".join(f"{s}://" for s in schemes)
+        )
+
+
+def load_settings(path: Path | str | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``path`` (or ./settings.toml if present), then the environment.
+
+    ``path=None`` and no ./settings.toml means defaults plus environment.
+    """
+    env = os.environ if env is None else env
+    document: dict[str, Any] = {}
+    origin = "defaults"
+    if path is None and Path(DEFAULT_FILE_NAME).is_file():
+        path = Path(DEFAULT_FILE_NAME)
+    if path is not None:
+        file_path = Path(path).expanduser()
+        origin = str(file_path)
+        try:
+            with file_path.open("rb") as fh:
+                document = tomllib.load(fh)
+        except FileNotFoundError:
+            raise SettingsError(f"{origin}: settings file not found") from None
+        except OSError as exc:
+            raise SettingsError(f"{origin}: cannot read settings file ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{origin}: not valid TOML ({exc})") from None
+
+    overrides = _env_overrides(env)
+    known = set(_SECTIONS) | {"breakers"}
+    for section in document:
+        if section not in known:
+            raise SettingsError(
+                f"{origin}: unknown section [{section}]; allowed: {', '.join(sorted(known))}"
+            )
+    for section in overrides:
+        top = section.split(".")[0]
+        if top not in known:
+            raise SettingsError(
+                f"environment: unknown section '{top}' in {ENV_PREFIX}{section.upper()}__…; "
+                f"allowed: {', '.join(sorted(known))}"
+            )
+
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        sections[name] = _build(cls, document.get(name, {}), origin, name,
+                                overrides.get(name, {}))
+
+    breaker_tables = document.get("breakers", {})
+    if not isinstance(breaker_tables, Mapping):
+        raise SettingsError(f"{origin}: [breakers] must be a table of [breakers.<name>] tables")
+    breaker_names = list(BREAKER_NAMES) + [n for n in breaker_tables if n not in BREAKER_NAMES]
+    breaker_names += [s.split(".", 1)[1] for s in overrides
+                      if s.startswith("breakers.") and s.split(".", 1)[1] not in breaker_names]
+    sections["breakers"] = {
+        name: _build(BreakerSettings, breaker_tables.get(name, {}), origin, f"breakers.{name}",
+                     overrides.get(f"breakers.{name}", {}))
+        for name in breaker_names
+    }
+
+    hwa: HwaSettings = sections["hwa"]
+    env_origin = "environment"
+    _validate_url(hwa.url, env_origin if "url" in overrides.get("hwa", {}) else origin,
+                  "hwa.url", ("http", "https"))
+    redis_url = sections["redis"].url
+    if redis_url != "embedded":
+        _validate_url(redis_url, env_origin if "url" in overrides.get("redis", {}) else origin,
+                      "redis.url", ("redis", "rediss", "unix"))
+    if hwa.ca_bundle and not Path(hwa.ca_bundle).expanduser().is_file():
+        raise SettingsError(
+            f"{origin}: key 'hwa.ca_bundle': bad value {hwa.ca_bundle!r}; allowed: an existing "
+            "CA bundle file, or empty for the system trust store"
+        )
+    password = env.get("RESYNC_HWA__PASSWORD") or _read_secret(
+        env, hwa.password_env, hwa.password_file, "password", origin)
+    token = env.get("RESYNC_HWA__TOKEN") or _read_secret(
+        env, hwa.token_env, hwa.token_file, "token", origin)
+    sections["hwa"] = dataclasses.replace(
+        hwa, password=Secret(password), token=Secret(token) if token else None)
+    return Settings(**sections, source=origin)
+
+
+def describe_settings() -> str:
+    """Every key with its default and what is allowed: for ``--help`` and the docs."""
+    lines: list[str] = []
+    tables: list[tuple[str, type[Any]]] = [*_SECTIONS.items(), ("breakers.<name>", BreakerSettings)]
+    for name, cls in tables:
+        lines.append(f"[{name}]")
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("resolved"):
+                continue
+            lines.append(f"  {f.name} = {f.default!r}  ({_describe(f)})")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""Shared fixtures: a private real redis-server per test worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from resync_tui.redis_server import EmbeddedRedis
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    """One real redis-server for this pytest worker; tests may stop/start it."""
+    with EmbeddedRedis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
+    """URL of a running, empty Redis (restarted if an earlier test killed it)."""
+    redis_server.start()
+    yield redis_server.url
+    if redis_server.running:
+        import redis
+
+        redis.Redis.from_url(redis_server.url).flushall()
