@@ -1,0 +1,72 @@
+"""The command line as scripts see it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resync_tui import __version__
+from resync_tui.cli import build_parser
+
+
+def run_cli(*args: str, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RESYNC_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "resync_tui", *args], capture_output=True,
+                          text=True, timeout=60, cwd=cwd, env=full_env)
+
+
+def test_version_prints_the_package_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"resync-tui {__version__}"
+
+
+def test_help_lists_every_contracted_subcommand() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for name in ("demo", "sim", "snapshot", "--config", "--wall", "--metrics-port"):
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--jobs", "10", "--seed", "3", "--time-scale", "2"],
+    ["sim", "--host", "127.0.0.1", "--port", "0", "--jobs", "5", "--seed", "1",
+     "--time-scale", "0", "--user", "u", "--password", "p"],
+    ["snapshot", "--out", "x.svg", "--size", "80x24", "--demo", "--seed", "9"],
+    ["snapshot", "--out", "x.svg", "--config", "s.toml"],
+    ["--config", "s.toml", "--wall", "--metrics-port", "9100"],
+])
+def test_contracted_flags_parse(argv: list[str]) -> None:
+    build_parser().parse_args(argv)
+
+
+def test_wrong_settings_stop_start_up_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    cfg = tmp_path / "settings.toml"
+    cfg.write_text("[hwa]\ntimeout = 3\n")
+    result = run_cli("--config", str(cfg))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(cfg) in lines[0] and "hwa.timeout" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_environment_value_is_named(tmp_path: Path) -> None:
+    result = run_cli("--config", "/nonexistent.toml", env={"RESYNC_HWA__PAGE_SIZE": "0"})
+    assert result.returncode == 2
+    assert "/nonexistent.toml: settings file not found" in result.stderr
+    result = run_cli(cwd=tmp_path, env={"RESYNC_HWA__PAGE_SIZE": "0"})
+    assert result.returncode == 2
+    assert "RESYNC_HWA__PAGE_SIZE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_size_is_rejected_by_the_parser() -> None:
+    result = run_cli("snapshot", "--out", "x.svg", "--size", "huge")
+    assert result.returncode == 2
+    assert "expected WIDTHxHEIGHT" in result.stderr
