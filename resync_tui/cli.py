@@ -25,7 +25,8 @@ def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bad size {text!r}; expected WIDTHxHEIGHT, e.g. 160x48")
+        raise argparse.ArgumentTypeError(
+            f"bad size {text!r}; expected WIDTHxHEIGHT, e.g. 160x48") from None
     if not (20 <= width <= 1000 and 10 <= height <= 500):
         raise argparse.ArgumentTypeError(f"size {text!r} out of range (20x10 to 1000x500)")
     return width, height

@@ -96,10 +96,10 @@ def test_password_comes_from_env_or_file_and_never_shows(tmp_path: Path) -> None
 def test_missing_password_file_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "s.toml"
     cfg.write_text('[hwa]\npassword_file = "/nonexistent/pw"\n')
-    with pytest.raises(SettingsError, match="hwa.password_file': cannot read '/nonexistent/pw'"):
+    with pytest.raises(SettingsError, match=r"hwa\.password_file': cannot read '/nonexistent/pw'"):
         load_settings(cfg, env={})
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="nope.toml: settings file not found"):
+    with pytest.raises(SettingsError, match=r"nope\.toml: settings file not found"):
         load_settings(tmp_path / "nope.toml", env={})
