@@ -1,0 +1,638 @@
+"""The simulator's HTTP side: an aiohttp app serving the HWA REST API V2 subset.
+
+Runs either inside an existing event loop (``await sim.start()``) or in its own
+thread (``sim.start_in_thread()``), which is what tests and the demo use. Admin
+routes under ``/_sim`` need no auth and are never faulted; they are served on the
+API port and on a second "admin" port that stays up while the API port refuses
+connections (``outage: refused``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hmac
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from resync_tui.hwa.oql import OqlError
+from resync_tui.hwa.simulator.faults import FaultDice, Faults
+from resync_tui.hwa.simulator.plan import ACTIONS, ActionError, Job, Plan, Workstation
+
+__all__ = ["ACTIONS", "API_BASE", "Simulator", "serve_forever"]
+
+log = logging.getLogger(__name__)
+
+API_BASE = "/twsd/api/v2"
+_JUSTIFICATION_HEADERS = {
+    "Justification-Category": "category",
+    "Justification-Description": "description",
+    "Justification-Ticket-Num": "ticket",
+}
+_encode = msgspec.json.encode
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.Response(
+        status=status,
+        body=_encode({"code": status, "message": message}),
+        content_type="application/json",
+    )
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=_encode(data), content_type="application/json")
+
+
+class _ApiError(Exception):
+    """Raised by handlers; the middleware turns it into a JSON error answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _int_param(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise _ApiError(400, f"{name} must be an integer, got {raw!r}") from None
+
+
+class Simulator:
+    """A living HWA plan behind a real HTTP server on loopback."""
+
+    def __init__(
+        self,
+        jobs: int = 50,
+        seed: int = 1,
+        user: str = "demo",
+        password: str = "demo",
+        time_scale: float = 0.0,
+        token: str | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self._jobs = jobs
+        self._seed = seed
+        self._user = user
+        self._password = password
+        self._token = token
+        self.time_scale = time_scale
+        self._plan = Plan(jobs=jobs, seed=seed)
+        self._faults = Faults()
+        self._dice = FaultDice(0)
+        self._host = "127.0.0.1"
+        self._port = 0
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._admin_site: web.TCPSite | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._clock_task: asyncio.Task[None] | None = None
+        self._outage_lock: asyncio.Lock | None = None
+        self.base_url = ""
+        self.admin_url = ""
+        if faults is not None:
+            self.set_faults(faults)
+
+    def __repr__(self) -> str:
+        return f"Simulator(jobs={self._jobs}, seed={self._seed}, url={self.base_url!r})"
+
+    # ---- public API ------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    def tick(self, seconds: float) -> str:
+        """Advance the plan clock; returns the new clock as an ISO instant."""
+        self._plan.tick(seconds)
+        return self._plan.clock
+
+    def set_faults(self, faults: Faults) -> None:
+        """Swap the faults now (thread-safe); from another thread, waits until applied."""
+        self._faults = faults
+        self._dice = FaultDice(faults.seed)
+        self._plan.set_hostile(faults.hostile_rate, faults.seed)
+        loop = self._loop
+        if loop is None or self._runner is None:
+            return
+        if self._in_loop_thread():
+            loop.create_task(self._apply_outage())
+        else:
+            asyncio.run_coroutine_threadsafe(self._apply_outage(), loop).result(timeout=10)
+
+    def reset(self) -> None:
+        """Rebuild the plan from its seed (faults stay as they are)."""
+        plan = Plan(jobs=self._jobs, seed=self._seed)
+        plan.set_hostile(self._faults.hostile_rate, self._faults.seed)
+        self._plan = plan
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = any free port) in the running loop; returns base URL."""
+        self._loop = asyncio.get_running_loop()
+        self._outage_lock = asyncio.Lock()
+        self._host = host
+        self._plan.warm()
+        app = self._make_app()
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
+        await self._runner.setup()
+        self._admin_site = web.TCPSite(self._runner, host, 0)
+        await self._admin_site.start()
+        self.admin_url = f"http://{_url_host(host)}:{self._admin_site.port}"
+        self._site = web.TCPSite(self._runner, host, port)
+        await self._site.start()
+        self._port = self._site.port
+        self.base_url = f"http://{_url_host(host)}:{self._port}"
+        if self._faults.outage == "refused":
+            await self._apply_outage()
+        if self.time_scale > 0:
+            self._clock_task = asyncio.create_task(self._run_clock())
+        log.info("HWA simulator listening on %s", self.base_url)
+        return self.base_url
+
+    async def aclose(self) -> None:
+        """Stop listening and drop connections."""
+        if self._clock_task is not None:
+            self._clock_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock_task
+            self._clock_task = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._site = None
+        self._admin_site = None
+
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Run the server in its own thread and event loop; returns once it is listening."""
+        if self._thread is not None:
+            return self.base_url
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def main() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start(host, port))
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.aclose())
+                loop.close()
+
+        self._thread = threading.Thread(target=main, name="hwa-simulator", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=120)
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop a server started with :meth:`start_in_thread` and join its thread."""
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=15)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> Simulator:
+        self.start_in_thread()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---- internals -------------------------------------------------------------------
+
+    def _in_loop_thread(self) -> bool:
+        loop = self._loop
+        if loop is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is loop
+        except RuntimeError:
+            return False
+
+    async def _apply_outage(self) -> None:
+        """Stop or resume listening on the API port to match ``outage``."""
+        assert self._outage_lock is not None
+        async with self._outage_lock:
+            runner = self._runner
+            if runner is None:
+                return
+            want_listening = self._faults.outage != "refused"
+            if not want_listening and self._site is not None:
+                await self._site.stop()
+                self._site = None
+            elif want_listening and self._site is None:
+                site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
+                await site.start()
+                self._site = site
+
+    async def _run_clock(self) -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            self._plan.tick((now - last) * self.time_scale)
+            last = now
+
+    def _authorised(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and self._token is not None:
+            return hmac.compare_digest(value.strip().encode(), self._token.encode())
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, _, password = decoded.partition(":")
+        return hmac.compare_digest(user.encode(), self._user.encode()) and hmac.compare_digest(
+            password.encode(), self._password.encode()
+        )
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=1024**2)
+        base = API_BASE
+        app.router.add_get("/_sim/faults", self._get_faults)
+        app.router.add_put("/_sim/faults", self._put_faults)
+        app.router.add_post("/_sim/tick", self._post_tick)
+        app.router.add_get("/_sim/state", self._get_state)
+        app.router.add_post("/_sim/reset", self._post_reset)
+        app.router.add_get(f"{base}/plan/job", self._list_jobs)
+        app.router.add_get(f"{base}/plan/job/count", self._count_jobs)
+        app.router.add_get(f"{base}/plan/job/run/{{run_id}}/joblog", self._joblog)
+        app.router.add_put(f"{base}/plan/job/run/{{run_id}}/action/rerun", self._rerun_run)
+        app.router.add_get(f"{base}/plan/job/{{job_id}}", self._get_job)
+        app.router.add_get(f"{base}/plan/job/{{job_id}}/predecessors", self._predecessors)
+        app.router.add_get(f"{base}/plan/job/{{job_id}}/successors", self._successors)
+        app.router.add_put(f"{base}/plan/job/{{job_id}}/action/{{action}}", self._action)
+        app.router.add_get(f"{base}/plan/workstation", self._list_workstations)
+        app.router.add_get(f"{base}/engine/info", self._engine_info)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        if not path.startswith(API_BASE):
+            return await handler(request)
+        faults = self._faults
+        faulted = faults.applies_to(path, API_BASE)
+        if faulted:
+            if faults.outage != "none":
+                _abort(request)
+                raise asyncio.CancelledError  # nothing more to say on a reset connection
+            if faults.latency > 0:
+                await asyncio.sleep(faults.latency)
+            if self._dice.hit(faults.error_rate):
+                status = self._dice.choice([500, 502, 503])
+                return _error(status, f"simulated server error {status}")
+        if not self._authorised(request):
+            response = _error(401, "Not Authorized: missing or wrong credentials")
+            response.headers["WWW-Authenticate"] = 'Basic realm="twsd"'
+            return response
+        try:
+            answer = await handler(request)
+        except _ApiError as exc:
+            return _error(exc.status, exc.message)
+        except web.HTTPException as exc:
+            return _error(exc.status, exc.reason)
+        if not faulted or not isinstance(answer, web.Response):
+            return answer
+        return await self._body_faults(request, answer, faults)
+
+    async def _body_faults(
+        self, request: web.Request, response: web.Response, faults: Faults
+    ) -> web.StreamResponse:
+        body = response.body
+        if not isinstance(body, bytes):
+            return response
+        is_json = response.content_type == "application/json"
+        if is_json and self._dice.hit(faults.malformed_json_rate):
+            body = body[: max(1, len(body) // 2)] + b"\x00<html>502 Bad Gateway</html>"
+        elif is_json and self._dice.hit(faults.wrong_shape_rate):
+            body = _encode(_wrong_shape(msgspec.json.decode(body)))
+        truncated = self._dice.hit(faults.truncated_rate)
+        if not truncated and faults.slow_body <= 0 and body is response.body:
+            return response
+        stream = web.StreamResponse(status=response.status, headers=response.headers)
+        stream.content_type = response.content_type
+        stream.content_length = len(body)
+        await stream.prepare(request)
+        if truncated:
+            await stream.write(body[: len(body) // 2])
+            _abort(request)
+            raise asyncio.CancelledError
+        if faults.slow_body > 0:
+            chunk = max(1, faults.slow_body // 20)
+            for start in range(0, len(body), chunk):
+                await stream.write(body[start : start + chunk])
+                await asyncio.sleep(len(body[start : start + chunk]) / faults.slow_body)
+        else:
+            await stream.write(body)
+        await stream.write_eof()
+        return stream
+
+    # ---- admin routes ----------------------------------------------------------------
+
+    async def _get_faults(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._faults.to_json(), content_type="application/json")
+
+    async def _put_faults(self, request: web.Request) -> web.Response:
+        try:
+            changes = msgspec.json.decode(await request.read())
+            if not isinstance(changes, dict):
+                raise ValueError("expected a JSON object")
+            faults = self._faults.updated(changes)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+            return _error(400, f"bad faults: {exc}")
+        self.set_faults(faults)
+        await self._apply_outage()
+        return web.Response(body=faults.to_json(), content_type="application/json")
+
+    async def _post_tick(self, request: web.Request) -> web.Response:
+        try:
+            payload = msgspec.json.decode(await request.read() or b"{}")
+            seconds = float(payload.get("seconds", 0))
+            if seconds < 0:
+                raise ValueError("seconds must be >= 0")
+        except (msgspec.DecodeError, ValueError, TypeError, AttributeError) as exc:
+            return _error(400, f"bad tick: {exc}")
+        return _json({"clock": self.tick(seconds)})
+
+    async def _get_state(self, request: web.Request) -> web.Response:
+        state = self._plan.state()
+        state["faults"] = msgspec.to_builtins(self._faults)
+        return _json(state)
+
+    async def _post_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return _json(self._plan.state())
+
+    # ---- API routes ------------------------------------------------------------------
+
+    def _check_plan_id(self, request: web.Request) -> None:
+        plan_id = request.query.get("plan_id", "current")
+        if plan_id not in ("current", ""):
+            raise _ApiError(400, f"unknown plan_id {plan_id!r}")
+
+    def _page_bounds(self, request: web.Request) -> tuple[int, int]:
+        limit = _int_param(request, "limit", 10000)
+        offset = _int_param(request, "offset", 0)
+        assert limit is not None and offset is not None
+        if limit < 0 or offset < 0:
+            raise _ApiError(400, "limit and offset must be >= 0")
+        return limit, offset
+
+    def _paginated(
+        self, request: web.Request, total: int, parts: list[bytes], limit: int, offset: int
+    ) -> web.Response:
+        pieces = [b"{"]
+        if request.headers.get("Include-Count", "").strip().lower() == "true":
+            pieces.append(b'"count":%d,' % total)
+        pieces += [b'"results":[', b",".join(parts), b"]"]
+        if limit > 0 and offset + limit < total:
+            url = request.url.update_query(offset=offset + limit, limit=limit)
+            pieces += [b',"next":', _encode(str(url))]
+        if offset > 0:
+            url = request.url.update_query(offset=max(0, offset - limit), limit=limit)
+            pieces += [b',"previous":', _encode(str(url))]
+        pieces.append(b"}")
+        return web.Response(body=b"".join(pieces), content_type="application/json")
+
+    async def _list_jobs(self, request: web.Request) -> web.Response:
+        self._check_plan_id(request)
+        limit, offset = self._page_bounds(request)
+        plan = self._plan
+        try:
+            with plan.lock:
+                selected = plan.select(request.query.get("oql"))
+                parts = [plan.job_bytes(job) for job in selected[offset : offset + limit]]
+                total = len(selected)
+        except OqlError as exc:
+            return _error(400, f"invalid oql: {exc}")
+        return self._paginated(request, total, parts, limit, offset)
+
+    async def _count_jobs(self, request: web.Request) -> web.Response:
+        raw = request.query.get("grouping_filters", "")
+        groups = [g.strip() for g in raw.split(",") if g.strip()]
+        try:
+            total, grouped = self._plan.grouped_counts(groups)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        if not groups:
+            return _json({"count": total})
+        return _json({"count": total, "groupedCount": grouped})
+
+    def _find_job(self, request: web.Request) -> Job:
+        self._check_plan_id(request)
+        job_id = request.match_info["job_id"]
+        try:
+            return self._plan.job(job_id)
+        except KeyError:
+            raise _ApiError(404, f"no job with id {job_id!r} in the plan") from None
+
+    async def _get_job(self, request: web.Request) -> web.Response:
+        job = self._find_job(request)
+        plan = self._plan
+        with plan.lock:
+            body = plan.job_bytes(job)
+        return web.Response(body=body, content_type="application/json")
+
+    def _flow_nodes(self, jobs: list[Job]) -> web.Response:
+        plan = self._plan
+        with plan.lock:
+            parts = [plan.job_bytes(job) for job in jobs]
+        body = b'{"count":%d,"results":[%s]}' % (len(parts), b",".join(parts))
+        return web.Response(body=body, content_type="application/json")
+
+    async def _predecessors(self, request: web.Request) -> web.Response:
+        return self._flow_nodes(list(self._find_job(request).preds))
+
+    async def _successors(self, request: web.Request) -> web.Response:
+        return self._flow_nodes(list(self._find_job(request).succs))
+
+    async def _joblog(self, request: web.Request) -> web.Response:
+        run_id = request.match_info["run_id"]
+        content_only = request.query.get("contentOnly", "false").strip().lower() == "true"
+        from_line = _int_param(request, "from_line", None)
+        to_line = _int_param(request, "to_line", None)
+        try:
+            lines = self._plan.joblog(run_id, content_only)
+        except KeyError:
+            return _error(404, f"no job run with id {run_id!r}")
+        start = max(1, from_line or 1) - 1
+        end = len(lines) if to_line is None else max(start, to_line)
+        text = "".join(line + "\n" for line in lines[start:end])
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+    def _justification(self, request: web.Request) -> dict[str, str]:
+        return {
+            key: request.headers[header]
+            for header, key in _JUSTIFICATION_HEADERS.items()
+            if header in request.headers
+        }
+
+    def _resource(self, request: web.Request, job: Job) -> web.Response:
+        url = request.url.with_path(f"{API_BASE}/plan/job/{job.id}").with_query(None)
+        return _json({"id": job.id, "url": str(url)})
+
+    async def _action(self, request: web.Request) -> web.Response:
+        job = self._find_job(request)
+        action = request.match_info["action"]
+        if action not in ACTIONS:
+            return _error(404, f"action {action!r} is not supported by the simulator")
+        await request.read()
+        try:
+            self._plan.act(job.id, action, self._justification(request))
+        except ActionError as exc:
+            return _error(400, str(exc))
+        return self._resource(request, job)
+
+    async def _rerun_run(self, request: web.Request) -> web.Response:
+        run_id = request.match_info["run_id"]
+        await request.read()
+        try:
+            job = self._plan.rerun_run(run_id, self._justification(request))
+        except KeyError:
+            return _error(404, f"no job run with id {run_id!r}")
+        except ActionError as exc:
+            return _error(400, str(exc))
+        return self._resource(request, job)
+
+    async def _list_workstations(self, request: web.Request) -> web.Response:
+        limit, offset = self._page_bounds(request)
+        plan = self._plan
+        try:
+            with plan.lock:
+                selected: list[Workstation] = plan.select_workstations(request.query.get("oql"))
+                page = selected[offset : offset + limit]
+                parts = [_encode(plan.workstation_doc(ws)) for ws in page]
+        except OqlError as exc:
+            return _error(400, f"invalid oql: {exc}")
+        return self._paginated(request, len(selected), parts, limit, offset)
+
+    async def _engine_info(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "displayVersion": "10.1.0.1",
+                "fullVersion": "10.1.0.1 (simulated, build 20231130)",
+                "referenceId": f"SIM-{self._seed}",
+                "licenseType": "PERJOB",
+                "locale": "en_US",
+                "timezone": "UTC",
+                "capabilities": {
+                    "engine": {"name": "SIM_ENGINE", "type": "distributed", "plan": "current"},
+                    "simulator": {"clock": self._plan.clock, "jobs": str(len(self._plan.jobs))},
+                },
+            }
+        )
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _abort(request: web.Request) -> None:
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+def _wrong_shape(data: Any) -> Any:
+    """Valid JSON, wrong shape: the kind of drift a newer or broken engine could send."""
+    if isinstance(data, dict):
+        if isinstance(data.get("results"), list):
+            return {**data, "results": {"unexpected": data["results"][:1]}}
+        if data:
+            key = next(iter(data))
+            value = data[key]
+            return {**data, key: 12345 if isinstance(value, str) else "wrong type"}
+        return ["unexpected", "array"]
+    return {"unexpected": data}
+
+
+def serve_forever(
+    host: str,
+    port: int,
+    jobs: int,
+    seed: int,
+    time_scale: float,
+    user: str,
+    password: str,
+    faults: Faults | None = None,
+) -> int:
+    """Run a simulator in the foreground until Ctrl-C or SIGTERM (backs ``resync-tui sim``).
+
+    The first stdout line is ``listening on http://HOST:PORT``; the second gives the
+    credentials and the admin URL.
+    """
+
+    async def main() -> int:
+        sim = Simulator(jobs=jobs, seed=seed, user=user, password=password,
+                        time_scale=time_scale, faults=faults)  # fmt: skip
+        url = await sim.start(host, port)
+        out = sys.stdout
+        out.write(f"listening on {url}\n")
+        out.flush()
+        out.write(
+            f"credentials: user={user} password={password}  "
+            f"api={url}{API_BASE}  admin={sim.admin_url}/_sim/state\n"
+        )
+        out.flush()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await sim.aclose()
+        return 0
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 0
