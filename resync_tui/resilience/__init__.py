@@ -1,1 +1,48 @@
-"""Resilience core: retry, circuit breakers, tiered cache, metrics. No UI, no HWA."""
+"""Resilience core: retry, circuit breakers, tiered cache, metrics. No UI, no HWA.
+
+Layering of one call (see retry.call_resilient): retry( breaker( timeout( fn ) ) ).
+"""
+
+from resync_tui.resilience.breaker import (
+    APP_BREAKER_NAMES,
+    BreakerConfig,
+    BreakerRegistry,
+    BreakerSnapshot,
+    BreakerState,
+    BreakerTransition,
+    CircuitBreaker,
+    CircuitOpenError,
+)
+from resync_tui.resilience.cache import CacheStats, LocalCache, Lookup
+from resync_tui.resilience.codec import Codec, CodecError, MsgpackCodec
+from resync_tui.resilience.metrics import ResilienceMetrics, start_metrics_server
+from resync_tui.resilience.redis_pool import RedisClientConfig, make_redis_client, redact_url
+from resync_tui.resilience.retry import RetryCounter, RetryPolicy, call_resilient
+from resync_tui.resilience.tiered import TieredCache, TieredCacheStats
+
+__all__ = [
+    "APP_BREAKER_NAMES",
+    "BreakerConfig",
+    "BreakerRegistry",
+    "BreakerSnapshot",
+    "BreakerState",
+    "BreakerTransition",
+    "CacheStats",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "Codec",
+    "CodecError",
+    "LocalCache",
+    "Lookup",
+    "MsgpackCodec",
+    "RedisClientConfig",
+    "ResilienceMetrics",
+    "RetryCounter",
+    "RetryPolicy",
+    "TieredCache",
+    "TieredCacheStats",
+    "call_resilient",
+    "make_redis_client",
+    "redact_url",
+    "start_metrics_server",
+]

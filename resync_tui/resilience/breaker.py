@@ -1,0 +1,620 @@
+"""Circuit breaker with a rolling time window and a real half-open gate.
+
+Why not a library: the Python breakers count consecutive failures, let every
+concurrent caller through while half-open, or count a cancelled call as a
+success (see docs/ANCHORS). This one keeps Resilience4j's semantics:
+
+* CLOSED: every call runs; outcomes land in a rolling window of ``window_seconds``
+  made of ``bucket_seconds`` buckets (running totals, buckets expire lazily, so a
+  call and a snapshot are O(1)). Once ``minimum_calls`` are in the window and the
+  failure rate (or slow-call rate) reaches its threshold, the breaker opens.
+* OPEN: calls are rejected with :class:`CircuitOpenError` without running, until
+  ``open_wait_seconds`` have passed; the next caller then turns it HALF_OPEN.
+* HALF_OPEN: at most ``half_open_max_calls`` trial calls run at once, everyone
+  else is rejected at once. One failed (or slow) trial reopens; ``success_threshold``
+  successful trials close it with a fresh window.
+* FORCED_OPEN rejects everything, DISABLED lets everything through and records
+  nothing, METRICS_ONLY records but never changes state. ``reset()`` goes back
+  to CLOSED.
+
+Exceptions for which ``record_exception`` is false (a 4xx: the service answered)
+count as successes. ``asyncio.CancelledError`` (any BaseException that is not an
+Exception) counts as nothing and gives back a half-open permit. A call started
+before a state change does not count towards the new state (each change starts a
+new generation); it still shows in the cumulative call counters.
+
+Single-threaded asyncio code only: there are no locks.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final, TypeVar, TypeVarTuple
+
+__all__ = [
+    "APP_BREAKER_NAMES",
+    "BreakerConfig",
+    "BreakerRegistry",
+    "BreakerSnapshot",
+    "BreakerState",
+    "BreakerTransition",
+    "CircuitBreaker",
+    "CircuitOpenError",
+]
+
+_log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+#: Breakers the application creates (one per dependency).
+APP_BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis", "llm_api")
+
+
+class BreakerState(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+    FORCED_OPEN = "forced_open"
+    DISABLED = "disabled"
+    METRICS_ONLY = "metrics_only"
+
+
+_CLOSED: Final = BreakerState.CLOSED
+_OPEN: Final = BreakerState.OPEN
+_HALF_OPEN: Final = BreakerState.HALF_OPEN
+_FORCED_OPEN: Final = BreakerState.FORCED_OPEN
+_DISABLED: Final = BreakerState.DISABLED
+_METRICS_ONLY: Final = BreakerState.METRICS_ONLY
+
+
+def _count_every_exception(exc: BaseException) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerConfig:
+    """Plain data: how a breaker decides. Rates are percentages (0-100)."""
+
+    failure_rate_threshold: float = 50.0
+    window_seconds: float = 60.0
+    bucket_seconds: float = 1.0
+    minimum_calls: int = 10
+    slow_call_seconds: float | None = None
+    slow_call_rate_threshold: float = 100.0
+    open_wait_seconds: float = 15.0
+    half_open_max_calls: int = 1
+    success_threshold: int = 1
+    record_exception: Callable[[BaseException], bool] = _count_every_exception
+    history_size: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.failure_rate_threshold <= 100.0:
+            raise ValueError("failure_rate_threshold must be in (0, 100]")
+        if not 0.0 < self.slow_call_rate_threshold <= 100.0:
+            raise ValueError("slow_call_rate_threshold must be in (0, 100]")
+        if self.bucket_seconds <= 0 or self.window_seconds < self.bucket_seconds:
+            raise ValueError("need 0 < bucket_seconds <= window_seconds")
+        if self.minimum_calls < 1 or self.half_open_max_calls < 1 or self.success_threshold < 1:
+            raise ValueError("minimum_calls, half_open_max_calls, success_threshold must be >= 1")
+        if self.open_wait_seconds < 0:
+            raise ValueError("open_wait_seconds must be >= 0")
+        if self.slow_call_seconds is not None and self.slow_call_seconds <= 0:
+            raise ValueError("slow_call_seconds must be > 0 or None")
+
+    @property
+    def bucket_count(self) -> int:
+        return max(1, math.ceil(self.window_seconds / self.bucket_seconds - 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerTransition:
+    """One state change; ``at`` is wall-clock (epoch seconds) for display."""
+
+    name: str
+    from_state: BreakerState
+    to_state: BreakerState
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """What the breaker pane and the metrics read. Rates are percentages."""
+
+    name: str
+    state: BreakerState
+    failure_rate: float
+    slow_call_rate: float
+    calls_in_window: int
+    failed_calls_in_window: int
+    slow_calls_in_window: int
+    not_permitted_calls: int
+    seconds_until_trial: float | None
+    last_transition: BreakerTransition | None
+    history: tuple[BreakerTransition, ...]
+    successful_calls_total: int = 0
+    failed_calls_total: int = 0
+    cancelled_calls_total: int = 0
+    half_open_calls_in_flight: int = 0
+    config: BreakerConfig = field(default_factory=BreakerConfig)
+
+
+class CircuitOpenError(Exception):
+    """The breaker rejected the call without running it.
+
+    ``retry_in_seconds`` is when a trial call will be let through: 0.0 when a
+    half-open trial is already running, None when forced open.
+    """
+
+    def __init__(self, name: str, retry_in_seconds: float | None) -> None:
+        self.name = name
+        self.retry_in_seconds = retry_in_seconds
+        detail = "forced open" if retry_in_seconds is None else f"retry in {retry_in_seconds:.1f}s"
+        super().__init__(f"circuit {name!r} is open ({detail})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.retry_in_seconds))
+
+
+Listener = Callable[[BreakerTransition], None]
+
+
+class CircuitBreaker:
+    """A named breaker; see the module docstring for the semantics."""
+
+    __slots__ = (
+        "__weakref__", "_bucket_end", "_bucket_s", "_clock", "_cur_calls", "_cur_failed",
+        "_cur_slow", "_epoch", "_fail_pct", "_fast_gen", "_fast_guard", "_generation", "_history",
+        "_listeners", "_min_calls", "_n_buckets", "_n_cancelled", "_n_failure",
+        "_n_not_permitted", "_n_success", "_opened_at", "_prev_calls",
+        "_record_exception", "_ring_calls", "_ring_failed", "_ring_slow",
+        "_slow_pct", "_slow_s", "_state", "_total_failed", "_total_slow",
+        "_trial_successes", "_trials_in_flight", "_wall_clock", "config", "name",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        config: BreakerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.config = cfg = config if config is not None else BreakerConfig()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._listeners: list[Listener] = []
+        self._history: deque[BreakerTransition] = deque(maxlen=cfg.history_size)
+        # Hot-path copies of the config.
+        self._record_exception = cfg.record_exception
+        self._slow_s = cfg.slow_call_seconds
+        self._min_calls = cfg.minimum_calls
+        self._fail_pct = cfg.failure_rate_threshold
+        self._slow_pct = cfg.slow_call_rate_threshold
+        self._bucket_s = cfg.bucket_seconds
+        self._n_buckets = n = cfg.bucket_count
+        # Rolling window: ring of finished buckets + the current bucket held in scalars.
+        self._ring_calls = [0] * n
+        self._ring_failed = [0] * n
+        self._ring_slow = [0] * n
+        self._epoch = -math.inf  # bucket number (now // bucket_s) of the current bucket
+        self._bucket_end = -math.inf  # when the current bucket ends
+        self._cur_calls = 0
+        self._cur_failed = 0
+        self._cur_slow = 0
+        self._prev_calls = 0  # calls in the window's finished buckets; + _cur_calls = all
+        self._total_failed = 0
+        self._total_slow = 0
+        # State machine.
+        self._state = _CLOSED
+        self._generation = 0
+        self._opened_at = 0.0
+        self._trials_in_flight = 0
+        self._trial_successes = 0
+        # Cumulative counters (metrics).
+        self._n_success = 0
+        self._n_failure = 0
+        self._n_cancelled = 0
+        self._n_not_permitted = 0
+        # The generation while CLOSED without slow-call timing (the lean path), else -1.
+        self._fast_gen = 0 if cfg.slow_call_seconds is None else -1
+        self._fast_guard = _FastGuard(self, self._fast_gen)
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def state(self) -> BreakerState:
+        return self._state
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(transition)`` after every state change (errors are logged)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    async def call(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts) -> T:
+        """Run ``await fn(*args)`` under the breaker (use functools.partial for kwargs)."""
+        generation = self._fast_gen
+        if generation >= 0:
+            try:
+                result = await fn(*args)
+            except BaseException as exc:
+                self._finish_error(generation, False, 0.0, exc)
+                raise
+            # Inline success accounting: CLOSED without slow-call timing.
+            self._n_success += 1
+            if generation == self._fast_gen:
+                now = self._clock()
+                if now >= self._bucket_end:
+                    self._advance(now)
+                self._cur_calls += 1
+                if self._total_failed and self._prev_calls + self._cur_calls >= self._min_calls:
+                    self._check_rates()
+            return result
+        generation, trial, start = self._acquire()
+        try:
+            result = await fn(*args)
+        except BaseException as exc:
+            self._finish_error(generation, trial, start, exc)
+            raise
+        self._finish_success(generation, trial, start)
+        return result
+
+    def guard(self) -> _Guard | _FastGuard:
+        """``async with breaker.guard(): ...`` runs the block under the breaker.
+
+        Enter the guard at once (as ``async with`` does): in the lean state it is
+        one object shared by all calls of the current generation, not a per-call one.
+        """
+        if self._fast_gen >= 0:
+            return self._fast_guard
+        guard = _new_guard(_Guard)  # skips a Python-level __init__
+        guard._breaker = self
+        return guard
+
+    def force_open(self) -> None:
+        """Reject every call until reset() (operator override)."""
+        self._transition(_FORCED_OPEN)
+
+    def disable(self) -> None:
+        """Let every call through and record nothing until reset()."""
+        self._transition(_DISABLED)
+
+    def metrics_only(self) -> None:
+        """Record outcomes but never change state until reset()."""
+        self._transition(_METRICS_ONLY)
+
+    def reset(self) -> None:
+        """Back to CLOSED with an empty window and zeroed rejection counter."""
+        self._clear_window()
+        self._n_not_permitted = 0
+        if self._state is _CLOSED:
+            self._generation += 1
+            if self._fast_gen >= 0:
+                self._set_fast_gen(self._generation)
+        else:
+            self._transition(_CLOSED)
+
+    def snapshot(self) -> BreakerSnapshot:
+        """Read-only (safe from the metrics server's thread): expiry is computed, not applied."""
+        now = self._clock()
+        calls, failed, slow = self._window_totals(now)
+        state = self._state
+        until: float | None = None
+        if state is _OPEN:
+            until = max(0.0, self._opened_at + self.config.open_wait_seconds - now)
+        elif state is _HALF_OPEN:
+            until = 0.0
+        history = tuple(self._history)
+        return BreakerSnapshot(
+            name=self.name,
+            state=state,
+            failure_rate=100.0 * failed / calls if calls else 0.0,
+            slow_call_rate=100.0 * slow / calls if calls else 0.0,
+            calls_in_window=calls,
+            failed_calls_in_window=failed,
+            slow_calls_in_window=slow,
+            not_permitted_calls=self._n_not_permitted,
+            seconds_until_trial=until,
+            last_transition=history[-1] if history else None,
+            history=history,
+            successful_calls_total=self._n_success,
+            failed_calls_total=self._n_failure,
+            cancelled_calls_total=self._n_cancelled,
+            half_open_calls_in_flight=self._trials_in_flight,
+            config=self.config,
+        )
+
+    def __repr__(self) -> str:
+        return f"<CircuitBreaker {self.name!r} {self._state.value}>"
+
+    # ---------------------------------------------------------------- internals
+
+    def _acquire(self) -> tuple[int, bool, float]:
+        """Permit or reject one call: (generation, is_trial, start time)."""
+        state = self._state
+        if state is _OPEN:
+            now = self._clock()
+            wait_left = self._opened_at + self.config.open_wait_seconds - now
+            if wait_left > 0:
+                self._n_not_permitted += 1
+                raise CircuitOpenError(self.name, wait_left)
+            self._transition(_HALF_OPEN)
+            state = _HALF_OPEN
+        if state is _HALF_OPEN:
+            if self._trials_in_flight >= self.config.half_open_max_calls:
+                self._n_not_permitted += 1
+                raise CircuitOpenError(self.name, 0.0)
+            self._trials_in_flight += 1
+            return self._generation, True, self._clock()
+        if state is _FORCED_OPEN:
+            self._n_not_permitted += 1
+            raise CircuitOpenError(self.name, None)
+        start = self._clock() if self._slow_s is not None else 0.0
+        return self._generation, False, start
+
+    def _finish_success(self, generation: int, trial: bool, start: float) -> None:
+        self._n_success += 1
+        if generation != self._generation:
+            return
+        slow_s = self._slow_s
+        now = self._clock()
+        slow = slow_s is not None and now - start > slow_s
+        if trial:
+            self._trials_in_flight -= 1
+            if slow:
+                self._open(now)
+                return
+            self._trial_successes += 1
+            if self._trial_successes >= self.config.success_threshold:
+                self._clear_window()
+                self._transition(_CLOSED)
+            return
+        state = self._state
+        if state is _CLOSED or state is _METRICS_ONLY:
+            self._record(now, False, slow)
+
+    def _finish_error(self, generation: int, trial: bool, start: float,
+                      exc: BaseException) -> None:
+        if not isinstance(exc, Exception):  # CancelledError, KeyboardInterrupt...
+            self._n_cancelled += 1
+            if trial and generation == self._generation:
+                self._trials_in_flight -= 1
+            return
+        try:
+            counts = self._record_exception(exc)
+        except Exception:  # a buggy predicate must not break the caller
+            _log.exception("record_exception predicate of breaker %r failed", self.name)
+            counts = True
+        if not counts:
+            self._finish_success(generation, trial, start)
+            return
+        self._n_failure += 1
+        if generation != self._generation:
+            return
+        now = self._clock()
+        if trial:
+            self._trials_in_flight -= 1
+            self._open(now)
+            return
+        state = self._state
+        if state is _CLOSED or state is _METRICS_ONLY:
+            slow_s = self._slow_s
+            self._record(now, True, slow_s is not None and now - start > slow_s)
+
+    def _record(self, now: float, failed: bool, slow: bool) -> None:
+        if now >= self._bucket_end:
+            self._advance(now)
+        self._cur_calls += 1
+        if failed:
+            self._cur_failed += 1
+            self._total_failed += 1
+        if slow:
+            self._cur_slow += 1
+            self._total_slow += 1
+        calls = self._prev_calls + self._cur_calls
+        if calls >= self._min_calls and (self._total_failed or self._total_slow):
+            self._check_rates()
+
+    def _check_rates(self) -> None:
+        if self._state is not _CLOSED:
+            return
+        calls = self._prev_calls + self._cur_calls
+        too_slow = self._slow_s is not None and self._total_slow * 100.0 >= self._slow_pct * calls
+        if too_slow or self._total_failed * 100.0 >= self._fail_pct * calls:
+            self._open(self._clock())
+
+    def _advance(self, now: float) -> None:
+        """Move the window to the bucket holding ``now``, expiring old buckets."""
+        epoch = now // self._bucket_s
+        old = self._epoch
+        if epoch <= old:
+            return
+        n = self._n_buckets
+        if old != -math.inf:
+            i = int(old) % n
+            self._ring_calls[i] = self._cur_calls
+            self._ring_failed[i] = self._cur_failed
+            self._ring_slow[i] = self._cur_slow
+        self._prev_calls += self._cur_calls
+        self._cur_calls = self._cur_failed = self._cur_slow = 0
+        self._epoch = epoch
+        self._bucket_end = (epoch + 1) * self._bucket_s
+        if epoch - old >= n:
+            for ring in (self._ring_calls, self._ring_failed, self._ring_slow):
+                ring[:] = [0] * n
+            self._prev_calls = self._total_failed = self._total_slow = 0
+            return
+        # Buckets old+1..epoch reuse the slots of buckets that just left the window.
+        e = int(old) + 1
+        last = int(epoch)
+        while e <= last:
+            i = e % n
+            self._prev_calls -= self._ring_calls[i]
+            self._total_failed -= self._ring_failed[i]
+            self._total_slow -= self._ring_slow[i]
+            self._ring_calls[i] = self._ring_failed[i] = self._ring_slow[i] = 0
+            e += 1
+
+    def _window_totals(self, now: float) -> tuple[int, int, int]:
+        """Totals of the window ending at ``now`` without moving the window."""
+        epoch = now // self._bucket_s
+        old = self._epoch
+        calls = self._prev_calls + self._cur_calls
+        failed, slow = self._total_failed, self._total_slow
+        if epoch <= old:
+            return calls, failed, slow
+        n = self._n_buckets
+        if epoch - old >= n:
+            return 0, 0, 0
+        for e in range(int(old) + 1, int(epoch) + 1):
+            i = e % n
+            calls -= self._ring_calls[i]
+            failed -= self._ring_failed[i]
+            slow -= self._ring_slow[i]
+        return calls, failed, slow
+
+    def _clear_window(self) -> None:
+        n = self._n_buckets
+        self._ring_calls = [0] * n
+        self._ring_failed = [0] * n
+        self._ring_slow = [0] * n
+        self._cur_calls = self._cur_failed = self._cur_slow = 0
+        self._prev_calls = self._total_failed = self._total_slow = 0
+
+    def _set_fast_gen(self, generation: int) -> None:
+        self._fast_gen = generation
+        if generation >= 0:
+            self._fast_guard = _FastGuard(self, generation)
+
+    def _open(self, now: float) -> None:
+        self._opened_at = now
+        self._transition(_OPEN)
+
+    def _transition(self, to: BreakerState) -> None:
+        frm = self._state
+        if frm is to:
+            return
+        self._state = to
+        self._generation += 1
+        self._trials_in_flight = 0
+        self._trial_successes = 0
+        self._set_fast_gen(self._generation if to is _CLOSED and self._slow_s is None else -1)
+        event = BreakerTransition(self.name, frm, to, self._wall_clock())
+        self._history.append(event)
+        log = _log.warning if to is _OPEN or to is _FORCED_OPEN else _log.info
+        log("circuit %r: %s -> %s", self.name, frm.value, to.value)
+        for listener in tuple(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                _log.exception("listener of circuit %r failed", self.name)
+
+
+class _Guard:
+    """Async context manager for one call outside the lean state; holds its permit."""
+
+    __slots__ = ("_breaker", "_generation", "_start", "_trial")
+
+    _breaker: CircuitBreaker
+
+    async def __aenter__(self) -> None:
+        self._generation, self._trial, self._start = self._breaker._acquire()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if exc is None:
+            self._breaker._finish_success(self._generation, self._trial, self._start)
+        else:
+            self._breaker._finish_error(self._generation, self._trial, self._start, exc)
+
+
+class _FastGuard:
+    """The guard shared by every call of one lean (CLOSED, untimed) generation.
+
+    Nothing per call needs keeping: no permit, no start time, and the generation
+    is the guard's own. No allocation per call.
+    """
+
+    __slots__ = ("_breaker", "_generation")
+
+    def __init__(self, breaker: CircuitBreaker, generation: int) -> None:
+        self._breaker = breaker
+        self._generation = generation
+
+    async def __aenter__(self) -> None:
+        if self._generation != self._breaker._fast_gen:
+            raise RuntimeError("breaker guard entered after the breaker changed state; "
+                               "use `async with breaker.guard():` directly")
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        breaker = self._breaker
+        if exc is not None:
+            breaker._finish_error(self._generation, False, 0.0, exc)
+            return
+        breaker._n_success += 1
+        if self._generation == breaker._fast_gen:
+            # Same accounting as CircuitBreaker.call's lean path, inlined for speed.
+            now = breaker._clock()
+            if now >= breaker._bucket_end:
+                breaker._advance(now)
+            breaker._cur_calls += 1
+            if (breaker._total_failed
+                    and breaker._prev_calls + breaker._cur_calls >= breaker._min_calls):
+                breaker._check_rates()
+
+
+_new_guard = object.__new__
+
+
+class BreakerRegistry:
+    """Named breakers shared by the app; listeners added here apply to all of them."""
+
+    def __init__(
+        self,
+        default_config: BreakerConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.default_config = default_config if default_config is not None else BreakerConfig()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._listeners: list[Listener] = []
+
+    def get(self, name: str, config: BreakerConfig | None = None) -> CircuitBreaker:
+        """The breaker called ``name``, created with ``config`` on first use."""
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            breaker = CircuitBreaker(name, config or self.default_config,
+                                     clock=self._clock, wall_clock=self._wall_clock)
+            for listener in self._listeners:
+                breaker.add_listener(listener)
+            self._breakers[name] = breaker
+        return breaker
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+        for breaker in self._breakers.values():
+            breaker.add_listener(listener)
+
+    def snapshots(self) -> list[BreakerSnapshot]:
+        return [b.snapshot() for b in self._breakers.values()]
+
+    def __iter__(self) -> Iterator[CircuitBreaker]:
+        return iter(tuple(self._breakers.values()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._breakers
+
+    def __len__(self) -> int:
+        return len(self._breakers)

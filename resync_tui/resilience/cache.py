@@ -1,0 +1,344 @@
+"""In-process L1 cache: sharded, bounded (LRU), TTL on a monotonic clock, single-flight.
+
+* TTLs are deadlines on ``time.monotonic`` compared on every read, so an entry
+  expires on time even if the event loop was blocked (no timer has to fire).
+* Each shard is an OrderedDict holding at most ``ceil(max_entries / shards)``
+  entries; a hit moves the key to the end, an insert into a full shard evicts
+  the least recently used key of that shard.
+* ``get_or_load`` runs one loader per key however many callers miss at once; the
+  loader runs in its own task, so a caller that is cancelled does not cancel the
+  load for the others. A loader's exception reaches every waiter and is cached
+  only if ``negative_ttl`` is set.
+* With ``stale_ttl > 0`` an expired entry is kept that much longer; ``fetch`` /
+  ``get_or_load`` then return it at once (``Lookup.stale``) and refresh it in the
+  background (single-flight too).
+
+Single-threaded asyncio code only: no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, NoReturn, TypeVar, overload
+
+__all__ = ["CacheStats", "LocalCache", "Lookup"]
+
+_log = logging.getLogger(__name__)
+
+V = TypeVar("V")
+D = TypeVar("D")
+
+Loader = Callable[[], Awaitable[V]]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """A point-in-time copy of one cache level's counters (the cache pane reads it).
+
+    ``size`` is None where it is not known cheaply (Redis). ``errors`` counts
+    backend failures and ``rejected`` calls skipped because a breaker was open
+    (both L2 only).
+    """
+
+    level: str
+    hits: int
+    misses: int
+    stale_hits: int
+    loads: int
+    load_failures: int
+    evictions: int
+    expirations: int
+    size: int | None
+    max_size: int | None
+    loads_in_flight: int
+    errors: int = 0
+    rejected: int = 0
+
+    @property
+    def hit_ratio(self) -> float:
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Generic[V]):
+    """A value and whether it is past its TTL (served while a refresh runs)."""
+
+    value: V
+    stale: bool
+
+
+class _Failure:
+    """A loader's exception, cached for ``negative_ttl``."""
+
+    __slots__ = ("exc", "tb")
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+        self.tb = exc.__traceback__
+
+    def reraise(self) -> NoReturn:
+        # Restore the loader's traceback so repeated raises do not grow it.
+        raise self.exc.with_traceback(self.tb)
+
+
+# Entry layout (a tuple: cheapest to build and to index):
+#   (value or _Failure, fresh_until, keep_until, is_failure)
+_Entry = tuple[Any, float, float, bool]
+
+
+def _swallow_result(task: asyncio.Task[Any]) -> None:
+    """Mark a load task's exception as retrieved (waiters got it, or none were left)."""
+    if not task.cancelled():
+        task.exception()
+
+
+class LocalCache(Generic[V]):
+    """L1 cache; keys are str. See the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 10_000,
+        shards: int = 16,
+        default_ttl: float = 60.0,
+        negative_ttl: float | None = None,
+        stale_ttl: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "l1",
+    ) -> None:
+        if max_entries < 1 or shards < 1:
+            raise ValueError("max_entries and shards must be >= 1")
+        if default_ttl <= 0 or stale_ttl < 0 or (negative_ttl is not None and negative_ttl <= 0):
+            raise ValueError("default_ttl and negative_ttl must be > 0, stale_ttl >= 0")
+        n = 1 << (min(shards, max_entries) - 1).bit_length()  # power of two: mask, not modulo
+        self.name = name
+        self.max_entries = max_entries
+        self.default_ttl = default_ttl
+        self.negative_ttl = negative_ttl
+        self.stale_ttl = stale_ttl
+        self._clock = clock
+        self._mask = n - 1
+        self._per_shard = max(1, math.ceil(max_entries / n))
+        self._shards: list[OrderedDict[str, _Entry]] = [OrderedDict() for _ in range(n)]
+        self._inflight: dict[str, asyncio.Task[V]] = {}
+        self._background: set[asyncio.Task[V]] = set()
+        self._hits = 0
+        self._misses = 0
+        self._stale_hits = 0
+        self._loads = 0
+        self._load_failures = 0
+        self._evictions = 0
+        self._expirations = 0
+
+    # ------------------------------------------------------------------- reads
+
+    @overload
+    def get_nowait(self, key: str) -> V | None: ...
+    @overload
+    def get_nowait(self, key: str, default: D) -> V | D: ...
+    def get_nowait(self, key: str, default: Any = None) -> Any:
+        """Fresh value of ``key`` or ``default``; never loads, never awaits."""
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None:
+            if entry[1] > self._clock() and not entry[3]:
+                shard.move_to_end(key)
+                self._hits += 1
+                return entry[0]
+            self._drop_if_dead(shard, key, entry)
+        self._misses += 1
+        return default
+
+    @overload
+    async def get(self, key: str) -> V | None: ...
+    @overload
+    async def get(self, key: str, default: D) -> V | D: ...
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Async form of get_nowait (same body, inlined: the hit path stays tiny)."""
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None:
+            if entry[1] > self._clock() and not entry[3]:
+                shard.move_to_end(key)
+                self._hits += 1
+                return entry[0]
+            self._drop_if_dead(shard, key, entry)
+        self._misses += 1
+        return default
+
+    async def get_or_load(self, key: str, loader: Loader[V], *, ttl: float | None = None) -> V:
+        """Cached value, else ``await loader()`` once for all concurrent callers."""
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None and entry[1] > self._clock() and not entry[3]:
+            shard.move_to_end(key)
+            self._hits += 1
+            return entry[0]  # type: ignore[no-any-return]
+        return (await self.fetch(key, loader, ttl=ttl)).value
+
+    async def fetch(self, key: str, loader: Loader[V], *, ttl: float | None = None) -> Lookup[V]:
+        """Like get_or_load, and says whether the value is stale (being refreshed)."""
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None:
+            now = self._clock()
+            if entry[1] > now:
+                shard.move_to_end(key)
+                self._hits += 1
+                if entry[3]:
+                    entry[0].reraise()
+                return Lookup(entry[0], False)
+            if entry[2] > now and not entry[3]:
+                shard.move_to_end(key)
+                self._stale_hits += 1
+                self._refresh_in_background(key, loader, ttl)
+                return Lookup(entry[0], True)
+            self._drop_if_dead(shard, key, entry)
+        self._misses += 1
+        task = self._inflight.get(key)
+        if task is None:
+            task = self._start_load(key, loader, ttl)
+        # shield: a cancelled waiter must not cancel the load the others wait on.
+        return Lookup(await asyncio.shield(task), False)
+
+    def contains(self, key: str) -> bool:
+        """Whether a fresh value is cached (no stats, no LRU touch)."""
+        entry = self._shards[hash(key) & self._mask].get(key)
+        return entry is not None and entry[1] > self._clock() and not entry[3]
+
+    # ------------------------------------------------------------------ writes
+
+    def set(self, key: str, value: V, ttl: float | None = None) -> None:
+        """Store ``value`` for ``ttl`` seconds (default_ttl if None; <= 0 deletes).
+
+        Supersedes a load in flight for ``key``: its result will not overwrite this.
+        """
+        self._inflight.pop(key, None)
+        ttl = self.default_ttl if ttl is None else ttl
+        if ttl <= 0:
+            self.delete(key)
+            return
+        fresh_until = self._clock() + ttl
+        self._store(key, (value, fresh_until, fresh_until + self.stale_ttl, False))
+
+    def delete(self, key: str) -> bool:
+        """Forget ``key`` (and let a load in flight finish without storing)."""
+        self._inflight.pop(key, None)
+        return self._shards[hash(key) & self._mask].pop(key, None) is not None
+
+    def clear(self) -> None:
+        for shard in self._shards:
+            shard.clear()
+        self._inflight.clear()
+
+    def purge_expired(self) -> int:
+        """Drop entries past their stale window; returns how many (for periodic sweeps)."""
+        now = self._clock()
+        dropped = 0
+        for shard in self._shards:
+            dead = [k for k, e in shard.items() if e[2] <= now]
+            for k in dead:
+                del shard[k]
+            dropped += len(dead)
+        self._expirations += dropped
+        return dropped
+
+    async def aclose(self) -> None:
+        """Cancel loads in flight and background refreshes."""
+        tasks = [*self._inflight.values(), *self._background]
+        self._inflight.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # ------------------------------------------------------------------- stats
+
+    def __len__(self) -> int:
+        return sum(len(shard) for shard in self._shards)
+
+    def stats(self) -> CacheStats:
+        return CacheStats(
+            level=self.name,
+            hits=self._hits,
+            misses=self._misses,
+            stale_hits=self._stale_hits,
+            loads=self._loads,
+            load_failures=self._load_failures,
+            evictions=self._evictions,
+            expirations=self._expirations,
+            size=len(self),
+            max_size=self._per_shard * len(self._shards),
+            loads_in_flight=len(self._inflight),
+        )
+
+    # --------------------------------------------------------------- internals
+
+    def _drop_if_dead(self, shard: OrderedDict[str, _Entry], key: str, entry: _Entry) -> None:
+        """Remove an entry past its stale window (a stale one waits for its refresh)."""
+        if entry[2] <= self._clock():
+            del shard[key]
+            self._expirations += 1
+
+    def _store(self, key: str, entry: _Entry) -> None:
+        shard = self._shards[hash(key) & self._mask]
+        if key in shard:
+            shard[key] = entry
+            shard.move_to_end(key)
+            return
+        if len(shard) >= self._per_shard:
+            _, old = shard.popitem(last=False)
+            if old[2] <= self._clock():
+                self._expirations += 1
+            else:
+                self._evictions += 1
+        shard[key] = entry
+
+    def _start_load(self, key: str, loader: Loader[V], ttl: float | None) -> asyncio.Task[V]:
+        task = asyncio.get_running_loop().create_task(self._run_loader(key, loader, ttl),
+                                                      name=f"cache-load[{self.name}]")
+        self._inflight[key] = task
+        task.add_done_callback(_swallow_result)
+        return task
+
+    async def _run_loader(self, key: str, loader: Loader[V], ttl: float | None) -> V:
+        self._loads += 1
+        me = asyncio.current_task()
+        try:
+            value = await loader()
+        except Exception as exc:
+            self._load_failures += 1
+            if self._inflight.get(key) is me:
+                del self._inflight[key]
+                if self.negative_ttl is not None:
+                    until = self._clock() + self.negative_ttl
+                    self._store(key, (_Failure(exc), until, until, True))
+            raise
+        except BaseException:
+            if self._inflight.get(key) is me:
+                del self._inflight[key]
+            raise
+        if self._inflight.get(key) is me:  # not superseded by set/delete/clear meanwhile
+            del self._inflight[key]
+            self.set(key, value, ttl)
+        return value
+
+    def _refresh_in_background(self, key: str, loader: Loader[V], ttl: float | None) -> None:
+        if key in self._inflight:
+            return
+        task = self._start_load(key, loader, ttl)
+        self._background.add(task)
+        task.add_done_callback(self._refresh_done)
+
+    def _refresh_done(self, task: asyncio.Task[V]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.warning("background refresh in cache %r failed: %s", self.name,
+                         type(task.exception()).__name__)

@@ -1,0 +1,171 @@
+"""Prometheus metrics for breakers, retries, caches and HWA requests.
+
+Everything lives on one ``CollectorRegistry`` passed in (a new one by default,
+so each test reads its own). Breaker and cache figures are read from their
+snapshots at scrape time by custom collectors: the hot paths pay nothing.
+Names: prefix ``resync_``, base units, ``_total`` counters, bounded labels
+(an endpoint *template*, never a job id). Rates are ratios in [0, 1].
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from resync_tui.resilience.breaker import BreakerRegistry, BreakerState, CircuitBreaker
+from resync_tui.resilience.cache import CacheStats, LocalCache
+from resync_tui.resilience.tiered import TieredCache
+
+__all__ = ["ResilienceMetrics", "start_metrics_server"]
+
+_REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+StatsSource = Callable[[], Iterable[CacheStats]]
+
+
+class _BreakerCollector(Collector):
+    def __init__(self) -> None:
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self.registries: list[BreakerRegistry] = []
+
+    def _all(self) -> Iterator[CircuitBreaker]:
+        seen: set[str] = set()
+        for registry in self.registries:
+            for breaker in registry:
+                seen.add(breaker.name)
+                yield breaker
+        for name, breaker in self.breakers.items():
+            if name not in seen:
+                yield breaker
+
+    def collect(self) -> Iterator[Metric]:
+        state = GaugeMetricFamily("resync_circuitbreaker_state",
+                                  "1 for the breaker's current state, 0 for the others",
+                                  labels=["name", "state"])
+        calls = CounterMetricFamily("resync_circuitbreaker_calls",
+                                    "Calls that ran under the breaker, by outcome",
+                                    labels=["name", "outcome"])
+        rejected = CounterMetricFamily("resync_circuitbreaker_not_permitted_calls",
+                                       "Calls rejected without running", labels=["name"])
+        failure_rate = GaugeMetricFamily("resync_circuitbreaker_failure_rate",
+                                         "Failed / all calls in the rolling window (ratio)",
+                                         labels=["name"])
+        slow_rate = GaugeMetricFamily("resync_circuitbreaker_slow_call_rate",
+                                      "Slow / all calls in the rolling window (ratio)",
+                                      labels=["name"])
+        window = GaugeMetricFamily("resync_circuitbreaker_window_calls",
+                                   "Calls in the rolling window", labels=["name"])
+        for breaker in self._all():
+            snap = breaker.snapshot()
+            for s in BreakerState:
+                state.add_metric([snap.name, s.value], 1.0 if snap.state is s else 0.0)
+            calls.add_metric([snap.name, "success"], snap.successful_calls_total)
+            calls.add_metric([snap.name, "failure"], snap.failed_calls_total)
+            calls.add_metric([snap.name, "cancelled"], snap.cancelled_calls_total)
+            rejected.add_metric([snap.name], snap.not_permitted_calls)
+            failure_rate.add_metric([snap.name], snap.failure_rate / 100.0)
+            slow_rate.add_metric([snap.name], snap.slow_call_rate / 100.0)
+            window.add_metric([snap.name], snap.calls_in_window)
+        yield from (state, calls, rejected, failure_rate, slow_rate, window)
+
+
+class _CacheCollector(Collector):
+    def __init__(self) -> None:
+        self.sources: list[StatsSource] = []
+
+    def collect(self) -> Iterator[Metric]:
+        fams = {
+            "hits": CounterMetricFamily("resync_cache_hits", "Cache hits", labels=["level"]),
+            "misses": CounterMetricFamily("resync_cache_misses", "Cache misses",
+                                          labels=["level"]),
+            "stale_hits": CounterMetricFamily("resync_cache_stale_hits",
+                                              "Stale values served while refreshing",
+                                              labels=["level"]),
+            "loads": CounterMetricFamily("resync_cache_loads", "Loader calls", labels=["level"]),
+            "load_failures": CounterMetricFamily("resync_cache_load_failures",
+                                                 "Loader calls that raised", labels=["level"]),
+            "evictions": CounterMetricFamily("resync_cache_evictions",
+                                             "Entries evicted for space", labels=["level"]),
+            "expirations": CounterMetricFamily("resync_cache_expirations",
+                                               "Entries dropped after their TTL",
+                                               labels=["level"]),
+            "errors": CounterMetricFamily("resync_cache_errors",
+                                          "Backend (Redis) failures", labels=["level"]),
+            "rejected": CounterMetricFamily("resync_cache_rejected",
+                                            "Backend commands skipped: breaker open",
+                                            labels=["level"]),
+        }
+        size = GaugeMetricFamily("resync_cache_size", "Entries held", labels=["level"])
+        in_flight = GaugeMetricFamily("resync_cache_loads_in_flight", "Loads running",
+                                      labels=["level"])
+        for source in self.sources:
+            for st in source():
+                for attr, fam in fams.items():
+                    fam.add_metric([st.level], getattr(st, attr))
+                if st.size is not None:
+                    size.add_metric([st.level], st.size)
+                in_flight.add_metric([st.level], st.loads_in_flight)
+        yield from fams.values()
+        yield size
+        yield in_flight
+
+
+class ResilienceMetrics:
+    """The app's metrics. ``registry`` is the one to scrape or to read in tests."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.retries = Counter("resync_retries", "Retries after a transient failure",
+                               ["operation"], registry=self.registry)
+        self.request_duration = Histogram("resync_request_duration_seconds",
+                                          "HWA request duration by endpoint template",
+                                          ["endpoint"], buckets=_REQUEST_BUCKETS,
+                                          registry=self.registry)
+        self.requests = Counter("resync_requests", "HWA requests by endpoint template and outcome",
+                                ["endpoint", "outcome"], registry=self.registry)
+        self._breakers = _BreakerCollector()
+        self._caches = _CacheCollector()
+        self.registry.register(self._breakers)
+        self.registry.register(self._caches)
+
+    def track_breaker(self, breaker: CircuitBreaker) -> None:
+        self._breakers.breakers[breaker.name] = breaker
+
+    def track_breakers(self, registry: BreakerRegistry) -> None:
+        """All breakers of ``registry``, including ones created later."""
+        self._breakers.registries.append(registry)
+
+    def track_cache(self, cache: LocalCache[Any] | TieredCache[Any]) -> None:
+        """Export the stats of a cache (both levels of a TieredCache) at each scrape."""
+        if isinstance(cache, TieredCache):
+            tiered = cache
+            self._caches.sources.append(lambda: tiered.stats().levels)
+        else:
+            local = cache
+            self._caches.sources.append(lambda: (local.stats(),))
+
+    def track_cache_stats(self, source: StatsSource) -> None:
+        """Export stats from any callable returning CacheStats (one per level)."""
+        self._caches.sources.append(source)
+
+    def count_retry(self, operation: str) -> None:
+        self.retries.labels(operation=operation).inc()
+
+    def observe_request(self, endpoint: str, seconds: float, outcome: str) -> None:
+        """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook."""
+        self.request_duration.labels(endpoint=endpoint).observe(seconds)
+        self.requests.labels(endpoint=endpoint, outcome=outcome).inc()
+
+
+def start_metrics_server(port: int, registry: CollectorRegistry, addr: str = "127.0.0.1"
+                         ) -> tuple[WSGIServer, threading.Thread]:
+    """Serve ``/metrics`` for ``--metrics-port`` (loopback by default); returns (server,
+    thread): ``server.shutdown()`` stops it."""
+    return start_http_server(port, addr=addr, registry=registry)

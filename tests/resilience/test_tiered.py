@@ -1,0 +1,189 @@
+"""TieredCache against a real redis-server: read/write-through, outages, slow Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import msgspec
+import pytest
+import redis
+from redis.asyncio import Redis
+
+from resync_tui.redis_server import EmbeddedRedis
+from resync_tui.resilience.breaker import BreakerConfig, BreakerState, CircuitBreaker
+from resync_tui.resilience.cache import LocalCache
+from resync_tui.resilience.codec import MsgpackCodec
+from resync_tui.resilience.metrics import ResilienceMetrics
+from resync_tui.resilience.redis_pool import RedisClientConfig, make_redis_client
+from resync_tui.resilience.tiered import TieredCache
+from tests.resilience.helpers import FakeClock, state_of
+
+
+class JobStatus(msgspec.Struct):
+    job_id: str
+    status: str
+    attempts: int
+
+
+class Loader:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> JobStatus:
+        self.calls += 1
+        return JobStatus("JS1", "SUCC", self.calls)
+
+
+async def must_not_load() -> JobStatus:
+    raise AssertionError("the origin was called although L2 had the value")
+
+
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[Redis]:
+    client = make_redis_client(RedisClientConfig(url=redis_url, socket_timeout=0.2,
+                                                 socket_connect_timeout=0.2, pool_timeout=0.2))
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def breaker(clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker("redis", BreakerConfig(minimum_calls=2, open_wait_seconds=5),
+                          clock=clock)
+
+
+def make_cache(client: Redis, breaker: CircuitBreaker, clock: FakeClock,
+               command_timeout: float = 0.25) -> TieredCache[JobStatus]:
+    l1: LocalCache[JobStatus] = LocalCache(default_ttl=10, clock=clock)
+    return TieredCache(l1, client, breaker=breaker, namespace="jobs", l2_ttl=60,
+                       codec=MsgpackCodec(JobStatus), command_timeout=command_timeout)
+
+
+async def test_read_through_writes_a_namespaced_versioned_entry(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    loader = Loader()
+    assert await cache.get_or_load("JS1", loader) == JobStatus("JS1", "SUCC", 1)
+    assert await cache.get_or_load("JS1", loader) == JobStatus("JS1", "SUCC", 1)
+    assert loader.calls == 1
+    raw = await client.get("resync:jobs:JS1")
+    assert raw is not None and raw[0] == 1  # version byte
+    assert 0 < await client.pttl("resync:jobs:JS1") <= 60_000
+
+
+async def test_l2_hit_after_l1_expiry_decodes_the_same_typed_value(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    original = await cache.get_or_load("JS1", Loader())
+    clock.advance(11)  # past the L1 TTL, well inside the L2 TTL
+    again = await cache.get_or_load("JS1", must_not_load)
+    assert again == original and isinstance(again, JobStatus)
+    stats = cache.stats()
+    assert (stats.l2.hits, stats.l2.misses, stats.l2.loads) == (1, 1, 1)
+
+
+async def test_another_process_with_an_empty_l1_reads_l2(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await make_cache(client, breaker, clock).get_or_load("JS1", Loader())
+    other = make_cache(client, breaker, clock)
+    assert await other.get("JS1") == JobStatus("JS1", "SUCC", 1)
+    assert await other.get("absent") is None
+
+
+async def test_redis_killed_and_restarted_without_recreating_the_cache(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock,
+        redis_server: EmbeddedRedis) -> None:
+    cache = make_cache(client, breaker, clock)
+    await cache.get_or_load("before", Loader())
+    redis_server.stop()
+
+    loader = Loader()
+    for i in range(10):  # L1 misses while Redis is dead: served by the origin, no exception
+        value = await asyncio.wait_for(cache.get_or_load(f"down-{i}", loader), 5)
+        assert value.job_id == "JS1"
+    assert await cache.get_or_load("before", must_not_load) is not None  # L1 still serves
+    assert state_of(breaker) is BreakerState.OPEN
+    stats = cache.stats().l2
+    assert stats.errors >= 2 and stats.rejected > 0
+
+    redis_server.start()
+    clock.advance(5)  # the breaker's wait is over: the next command is the trial
+    await cache.get_or_load("after", Loader())  # L2 miss + write-through, via the trial
+    assert state_of(breaker) is BreakerState.CLOSED
+    cache.l1.delete("after")
+    assert await cache.get_or_load("after", must_not_load) == JobStatus("JS1", "SUCC", 1)
+
+
+async def test_slow_redis_times_out_to_l1_and_leaves_no_connection_out_of_step(
+        redis_url: str, clock: FakeClock) -> None:
+    breaker = CircuitBreaker("redis", BreakerConfig(minimum_calls=100), clock=clock)
+    client = make_redis_client(RedisClientConfig(url=redis_url, max_connections=1,
+                                                 socket_timeout=2, pool_timeout=2))
+    try:
+        cache = make_cache(client, breaker, clock, command_timeout=0.05)
+        await cache.set("a", JobStatus("a", "SUCC", 1))
+        await cache.set("b", JobStatus("b", "ABEND", 2))
+        cache.l1.clear()
+        with redis.Redis.from_url(redis_url) as admin:
+            admin.execute_command("CLIENT", "PAUSE", "300", "ALL")
+            loader = Loader()
+            value = await asyncio.wait_for(cache.get_or_load("a", loader), 5)
+            assert loader.calls == 1 and value.job_id == "JS1"  # timed out, served by origin
+        assert cache.stats().l2.errors >= 1  # the GET (and the write-through SET) timed out
+        cache.l1.clear()
+        # The only pooled connection was cancelled mid-command; if it were reused without
+        # a disconnect, this GET of "b" would read the stale reply to the GET of "a".
+        for _ in range(100):
+            if await client.ping():
+                break
+        assert await cache.get_or_load("b", must_not_load) == JobStatus("b", "ABEND", 2)
+    finally:
+        await client.aclose()
+
+
+async def test_undecodable_l2_entry_is_a_miss_not_an_error(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await client.set("resync:jobs:JS1", b"\x09garbage")
+    cache = make_cache(client, breaker, clock)
+    loader = Loader()
+    assert (await cache.get_or_load("JS1", loader)).attempts == 1
+    assert loader.calls == 1
+    assert cache.stats().l2.errors == 1
+    assert breaker.snapshot().failed_calls_in_window == 0  # Redis itself was fine
+
+
+async def test_delete_removes_both_levels(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    await cache.set("JS1", JobStatus("JS1", "SUCC", 1))
+    await cache.delete("JS1")
+    assert await cache.get("JS1") is None
+    assert await client.exists("resync:jobs:JS1") == 0
+
+
+async def test_single_flight_spans_both_levels(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    loader = Loader()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(cache.get_or_load("JS1", loader) for _ in range(100))), 5)
+    assert loader.calls == 1 and len(set(r.attempts for r in results)) == 1
+    assert cache.stats().l2.misses == 1
+
+
+async def test_l2_hit_after_l1_eviction_and_both_levels_exported_as_metrics(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    l1: LocalCache[JobStatus] = LocalCache(max_entries=1, shards=1, clock=clock)
+    cache = TieredCache(l1, client, breaker=breaker, namespace="jobs",
+                        codec=MsgpackCodec(JobStatus))
+    metrics = ResilienceMetrics()
+    metrics.track_cache(cache)
+    first = await cache.get_or_load("JS1", Loader())
+    await cache.get_or_load("JS2", Loader())  # evicts JS1 from L1
+    assert await cache.get_or_load("JS1", must_not_load) == first
+    value = metrics.registry.get_sample_value
+    assert value("resync_cache_evictions_total", {"level": "l1"}) == 2
+    assert value("resync_cache_hits_total", {"level": "l2"}) == 1
+    assert value("resync_cache_misses_total", {"level": "l2"}) == 2
+    assert value("resync_cache_size", {"level": "l1"}) == 1
