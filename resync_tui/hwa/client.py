@@ -279,17 +279,23 @@ class HwaClient:
             size = served  # the engine caps its pages below what we asked: page by its size
 
         def absorb(page: JobPage) -> bool:
-            """Append new jobs; True if the page was full (there may be more)."""
+            """Append new jobs; True if the page was full and brought news (read on)."""
             results = page.results or ()
             fresh = {job.id for job in results}
             if len(fresh) == len(results) and seen.isdisjoint(fresh):
                 seen.update(fresh)  # the usual case: no job seen twice, one C-level pass
                 jobs.extend(results)
-            else:
-                for job in results:
-                    if job.id not in seen:
-                        seen.add(job.id)
-                        jobs.append(job)
+                return len(results) >= size
+            before = len(jobs)
+            for job in results:
+                if job.id not in seen:
+                    seen.add(job.id)
+                    jobs.append(job)
+            if len(results) >= size and len(jobs) == before:
+                # A full page of jobs already read: the engine ignores offset (or the
+                # plan shifted by a whole page). Stop rather than page forever.
+                log.warning("GET /plan/job: a full page repeated known jobs; read stopped")
+                return False
             return len(results) >= size
 
         if not absorb(first):
@@ -476,7 +482,22 @@ class HwaClient:
     # ---- workstations -----------------------------------------------------------------
 
     async def workstations(self, oql: str | None = None) -> list[Workstation]:
-        """Every workstation in the plan (``GET /plan/workstation``), page after page."""
+        """Every workstation in the plan (``GET /plan/workstation``), page after page.
+
+        Bounded like :meth:`fetch_plan`: within ``plan_timeout``, and a full page that
+        brings no workstation not seen before ends the read (an engine ignoring
+        ``offset`` would otherwise be paged forever).
+        """
+        try:
+            async with asyncio.timeout(self._plan_timeout):
+                return await self._all_workstations(oql)
+        except TimeoutError:
+            raise EngineTimeout(
+                f"the workstations were not read within {self._plan_timeout:g} s",
+                endpoint="GET /plan/workstation",
+            ) from None
+
+    async def _all_workstations(self, oql: str | None) -> list[Workstation]:
         endpoint = "GET /plan/workstation"
         found: list[Workstation] = []
         seen: set[str] = set()
@@ -491,13 +512,14 @@ class HwaClient:
                 params["oql"] = oql
             body = await self._call("GET", endpoint, "/plan/workstation", params=params)
             results = self._page(endpoint, WorkstationPage, body).results or ()
+            before = len(found)
             for ws in results:
                 key = ws.id or ws.name
                 if key is None or key not in seen:
                     if key is not None:
                         seen.add(key)
                     found.append(ws)
-            if len(results) < self._page_size:
+            if len(results) < self._page_size or len(found) == before:
                 return found
             offset += self._page_size
 
@@ -545,6 +567,9 @@ class HwaClient:
             raise
         except asyncio.CancelledError:
             outcome = "cancelled"
+            raise
+        except Exception:  # not one of ours (a bug, a closed client): never reported as "ok"
+            outcome = "error"
             raise
         finally:
             elapsed = time.perf_counter() - started

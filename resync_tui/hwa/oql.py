@@ -160,10 +160,17 @@ def _tokenize(text: str) -> list[_Tok]:
     return tokens
 
 
+_MAX_NESTING = 64
+"""Parentheses and NOTs deeper than this are refused: the parser and the compiled
+predicate recurse once per level, and a query comes from outside (a RecursionError
+would be a 500, not a 400)."""
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -223,6 +230,17 @@ class _Parser:
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
     def factor(self) -> Expr:
+        self.depth += 1
+        try:
+            if self.depth > _MAX_NESTING:
+                raise OqlError(
+                    f"query nested deeper than {_MAX_NESTING} levels at position {self.tok.pos}"
+                )
+            return self._factor()
+        finally:
+            self.depth -= 1
+
+    def _factor(self) -> Expr:
         if self.accept("kw", "NOT"):
             return Not(self.factor())
         if self.accept("punct", "("):

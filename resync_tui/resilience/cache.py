@@ -9,6 +9,11 @@
   loader runs in its own task, so a caller that is cancelled does not cancel the
   load for the others. A loader's exception reaches every waiter and is cached
   only if ``negative_ttl`` is set.
+* Expired entries are also dropped without being read: every ``max(16, shard
+  size // 2)`` writes to a shard, the shard is swept if any of its entries can
+  have expired (at most two entry checks per write, amortised; none while every
+  entry is live), so memory follows what is live, not what was ever set.
+  ``purge_expired()`` sweeps every shard at once, for a periodic timer.
 * With ``stale_ttl > 0`` an expired entry is kept that much longer; ``fetch`` /
   ``get_or_load`` then return it at once (``Lookup.stale``) and refresh it in the
   background (single-flight too).
@@ -127,8 +132,16 @@ class LocalCache(Generic[V]):
         self._mask = n - 1
         self._per_shard = max(1, math.ceil(max_entries / n))
         self._shards: list[OrderedDict[str, _Entry]] = [OrderedDict() for _ in range(n)]
+        # Writes left before each shard sweeps out its expired entries (amortised purge).
+        self._sweep_every = max(16, self._per_shard // 2)
+        self._writes_to_sweep = [self._sweep_every] * n
+        # A lower bound of the shard's keep_until: no sweep while nothing can be dead.
+        self._earliest_end = [math.inf] * n
         self._inflight: dict[str, asyncio.Task[V]] = {}
         self._background: set[asyncio.Task[V]] = set()
+        # Every load still running, including ones superseded by set/delete/clear
+        # (no longer in _inflight): aclose must not leave any behind.
+        self._loading: set[asyncio.Task[V]] = set()
         self._hits = 0
         self._misses = 0
         self._stale_hits = 0
@@ -236,23 +249,17 @@ class LocalCache(Generic[V]):
     def clear(self) -> None:
         for shard in self._shards:
             shard.clear()
+        self._earliest_end = [math.inf] * len(self._shards)
         self._inflight.clear()
 
     def purge_expired(self) -> int:
         """Drop entries past their stale window; returns how many (for periodic sweeps)."""
         now = self._clock()
-        dropped = 0
-        for shard in self._shards:
-            dead = [k for k, e in shard.items() if e[2] <= now]
-            for k in dead:
-                del shard[k]
-            dropped += len(dead)
-        self._expirations += dropped
-        return dropped
+        return sum(self._sweep(index, now) for index in range(len(self._shards)))
 
     async def aclose(self) -> None:
         """Cancel loads in flight and background refreshes."""
-        tasks = [*self._inflight.values(), *self._background]
+        tasks = [*self._loading]
         self._inflight.clear()
         for task in tasks:
             task.cancel()
@@ -287,8 +294,35 @@ class LocalCache(Generic[V]):
             del shard[key]
             self._expirations += 1
 
+    def _sweep(self, index: int, now: float) -> int:
+        """Drop the shard's entries past their stale window; returns how many."""
+        shard = self._shards[index]
+        dead: list[str] = []
+        earliest = math.inf
+        for k, e in shard.items():
+            end = e[2]
+            if end <= now:
+                dead.append(k)
+            elif end < earliest:
+                earliest = end
+        for k in dead:
+            del shard[k]
+        self._earliest_end[index] = earliest
+        self._expirations += len(dead)
+        return len(dead)
+
     def _store(self, key: str, entry: _Entry) -> None:
-        shard = self._shards[hash(key) & self._mask]
+        index = hash(key) & self._mask
+        shard = self._shards[index]
+        left = self._writes_to_sweep[index] - 1
+        if left <= 0:
+            left = self._sweep_every
+            now = self._clock()
+            if now >= self._earliest_end[index]:
+                self._sweep(index, now)
+        self._writes_to_sweep[index] = left
+        if entry[2] < self._earliest_end[index]:
+            self._earliest_end[index] = entry[2]
         if key in shard:
             shard[key] = entry
             shard.move_to_end(key)
@@ -305,6 +339,8 @@ class LocalCache(Generic[V]):
         task = asyncio.get_running_loop().create_task(self._run_loader(key, loader, ttl),
                                                       name=f"cache-load[{self.name}]")
         self._inflight[key] = task
+        self._loading.add(task)
+        task.add_done_callback(self._loading.discard)
         task.add_done_callback(_swallow_result)
         return task
 

@@ -77,9 +77,10 @@ async def call_resilient(
 ) -> T:
     """Run ``await fn()`` as ``retry(breaker(timeout(fn())))``.
 
-    * ``timeout``: seconds for one attempt (also capped by what is left of the
-      deadline); a timed-out attempt raises TimeoutError, which counts as a
-      breaker failure and is retried.
+    * ``timeout``: seconds for one attempt (None: no limit of its own); every
+      attempt is also capped by what is left of ``retry.deadline_seconds``, so
+      no call outlives the deadline. A timed-out attempt raises TimeoutError,
+      which counts as a breaker failure and is retried while time remains.
     * ``is_transient(exc)``: whether an error is worth another attempt (5xx,
       connection reset: yes; 401, 404, validation: no). It is never asked about
       CircuitOpenError or cancellation: those are never retried.
@@ -127,10 +128,9 @@ async def call_resilient(
             metrics.count_retry(op)
 
     async def one_attempt() -> T:
-        per_try = timeout
-        left = deadline_at - time.monotonic()
-        if per_try is not None and 0 < left < per_try:
-            per_try = left
+        # Never past the overall deadline, even without a per-attempt timeout.
+        left = max(0.0, deadline_at - time.monotonic())
+        per_try = left if timeout is None else min(timeout, left)
         if breaker is None:
             async with asyncio.timeout(per_try):
                 return await fn()

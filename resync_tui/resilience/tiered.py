@@ -8,6 +8,8 @@ the breaker's half-open trial lets commands through again and redis-py
 reconnects by itself: nothing has to be recreated.
 
 Keys in Redis are ``<key_prefix>:<namespace>:<key>`` (``resync:plan:JS1``).
+An L2 hit is read with its remaining TTL (GET + PTTL, one round trip) and kept in
+L1 for ``min(L1 TTL, what it has left in L2)``: L1 never outlives L2.
 """
 
 from __future__ import annotations
@@ -94,10 +96,10 @@ class TieredCache(Generic[V]):
         value = self.l1.get_nowait(key, _MISS)
         if value is not _MISS:
             return value
-        value = await self._l2_get(key)
+        value, l2_left = await self._l2_get(key)
         if value is _MISS:
             return None
-        self.l1.set(key, value)
+        self.l1.set(key, value, self._l1_ttl_after_l2_hit(None, l2_left))
         return value  # type: ignore[no-any-return]
 
     async def get_or_load(self, key: str, loader: Callable[[], Awaitable[V]], *,
@@ -111,7 +113,7 @@ class TieredCache(Generic[V]):
     async def fetch(self, key: str, loader: Callable[[], Awaitable[V]], *,
                     ttl: float | None = None) -> Lookup[V]:
         """Like get_or_load, and says whether the value is stale (see LocalCache)."""
-        return await self.l1.fetch(key, partial(self._load_through, key, loader), ttl=ttl)
+        return await self.l1.fetch(key, partial(self._load_through, key, loader, ttl), ttl=ttl)
 
     # ------------------------------------------------------------------ writes
 
@@ -140,9 +142,18 @@ class TieredCache(Generic[V]):
 
     # --------------------------------------------------------------- internals
 
-    async def _load_through(self, key: str, loader: Callable[[], Awaitable[V]]) -> V:
-        value = await self._l2_get(key)
+    def _l1_ttl_after_l2_hit(self, ttl: float | None, l2_left: float | None) -> float:
+        """An L2 value lives in L1 no longer than it has left in L2 (<= 0: not kept in L1)."""
+        l1_ttl = self.l1.default_ttl if ttl is None else ttl
+        return l1_ttl if l2_left is None else min(l1_ttl, l2_left)
+
+    async def _load_through(self, key: str, loader: Callable[[], Awaitable[V]],
+                            ttl: float | None = None) -> V:
+        value, l2_left = await self._l2_get(key)
         if value is not _MISS:
+            # Storing now supersedes this load in L1 (LocalCache.set), so L1 keeps the
+            # value for what is left of its L2 life rather than for a full L1 TTL.
+            self.l1.set(key, value, self._l1_ttl_after_l2_hit(ttl, l2_left))
             return value  # type: ignore[no-any-return]
         self._loads += 1
         try:
@@ -153,24 +164,38 @@ class TieredCache(Generic[V]):
         await self._l2_set(key, value)
         return value
 
-    async def _l2_get(self, key: str) -> Any:
-        raw = await self._redis_call(partial(self.redis.get, self.l2_key(key)))
-        if raw is _MISS or raw is None:
-            if raw is None:
-                self._misses += 1
-            return _MISS
+    async def _get_with_pttl(self, l2_key: str) -> list[Any]:
+        """GET and PTTL of one key in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(l2_key)
+            pipe.pttl(l2_key)
+            return await pipe.execute()
+
+    async def _l2_get(self, key: str) -> tuple[Any, float | None]:
+        """(value or _MISS, seconds it has left in L2 or None if it never expires)."""
+        reply = await self._redis_call(partial(self._get_with_pttl, self.l2_key(key)))
+        if reply is _MISS:
+            return _MISS, None
+        raw, pttl = reply
+        if raw is None:
+            self._misses += 1
+            return _MISS, None
         if not isinstance(raw, bytes):
             self._decode_errors += 1
-            return _MISS
+            return _MISS, None
         try:
             value = self.codec.decode(raw)
         except CodecError as exc:
             self._decode_errors += 1
             _log.warning("cache %s: dropping undecodable L2 entry (%s)", self.namespace, exc)
             await self._redis_call(partial(self.redis.delete, self.l2_key(key)))
-            return _MISS
+            return _MISS, None
         self._hits += 1
-        return value
+        # PTTL: -1 no expiry, -2 gone since the GET (expired in between): nothing left.
+        if not isinstance(pttl, int) or pttl == -1:
+            return value, None
+        left = max(0.0, pttl / 1000.0)
+        return value, left
 
     async def _l2_set(self, key: str, value: V) -> None:
         try:

@@ -7,6 +7,7 @@ Retry-After, 403, redirects, future enum values, odd timestamps).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import pickle
 import ssl
@@ -201,6 +202,17 @@ async def test_a_failing_on_request_hook_does_not_break_the_call(simulator: Simu
 
     async with make_client(simulator.base_url, on_request=broken) as hwa:
         assert (await hwa.engine_info()).timezone == "UTC"
+
+
+async def test_a_call_failing_outside_the_transport_is_not_reported_as_ok(
+    simulator: Simulator,
+) -> None:
+    outcomes: list[str] = []
+    hwa = make_client(simulator.base_url, on_request=lambda e, s, o: outcomes.append(o))
+    await hwa.aclose()
+    with pytest.raises(RuntimeError):  # a closed client is a programming error
+        await hwa.engine_info()
+    assert outcomes == ["error"]
 
 
 async def test_nothing_listening_is_engine_unreachable() -> None:
@@ -531,3 +543,42 @@ class socket_bound_but_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _ignoring_offset(kind: str, count: int) -> Callable[[dict[str, str]], Answer]:
+    """An engine that serves the same full first page whatever the offset."""
+
+    def answer(query: dict[str, str]) -> Answer:
+        limit = int(query["limit"])
+        page = ",".join(f'{{"id":"{kind}{i}","name":"{kind}{i}"}}' for i in range(limit))
+        return 200, {}, f'{{"count":{count},"results":[{page}]}}'.encode()
+
+    return answer
+
+
+async def test_an_engine_ignoring_offset_cannot_make_paging_endless(canned: Canned) -> None:
+    canned.answers["/twsd/api/v2/plan/job"] = _ignoring_offset("J", 20)
+    canned.answers["/twsd/api/v2/plan/workstation"] = _ignoring_offset("W", 20)
+    async with make_client(canned.url, page_size=5) as hwa:
+        jobs = await asyncio.wait_for(hwa.fetch_plan(), 10)
+        stations = await asyncio.wait_for(hwa.workstations(), 10)
+    assert [job.id for job in jobs] == [f"J{i}" for i in range(5)]
+    assert [ws.name for ws in stations] == [f"W{i}" for i in range(5)]
+
+
+async def test_a_workstation_list_that_never_ends_is_bounded_by_the_plan_timeout(
+    canned: Canned,
+) -> None:
+    served = 0
+
+    def always_new(query: dict[str, str]) -> Answer:
+        nonlocal served
+        served += 1
+        page = ",".join(f'{{"id":"W{served}-{i}"}}' for i in range(int(query["limit"])))
+        return 200, {}, f'{{"results":[{page}]}}'.encode()
+
+    canned.answers["/twsd/api/v2/plan/workstation"] = always_new
+    async with make_client(canned.url, page_size=2, plan_timeout=0.3) as hwa:
+        with pytest.raises(EngineTimeout) as caught:
+            await asyncio.wait_for(hwa.workstations(), 10)
+    assert caught.value.endpoint == "GET /plan/workstation"

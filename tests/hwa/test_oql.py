@@ -90,6 +90,8 @@ def test_and_binds_tighter_than_or() -> None:
         "name = 'a' extra",
         "name ~ 'a'",
         "unknown_field = 'a'",
+        "(" * 2000 + "name = 'a'" + ")" * 2000,  # would be a RecursionError
+        "NOT " * 2000 + "name = 'a'",
     ],
 )
 def test_garbage_raises_oql_error(text: str) -> None:
@@ -108,3 +110,8 @@ def test_builders_quote_and_round_trip() -> None:
 def test_query_lists_the_fields_it_uses() -> None:
     query = oql.parse("a = 1 AND (b LIKE 'x@' OR NOT c IN [1]) ORDER BY d")
     assert query.fields() == {"a", "b", "c", "d"}
+
+
+def test_deep_but_sane_nesting_still_parses() -> None:
+    assert ids("(" * 60 + "status = 'SUCC'" + ")" * 60) == ids("status = 'SUCC'")
+    assert ids("NOT NOT " * 30 + "status = 'SUCC'") == ids("status = 'SUCC'")

@@ -73,7 +73,10 @@ def test_oql_like_and_parentheses(api: httpx.Client, simulator: Simulator) -> No
     assert [j["id"] for j in body["results"]] == expected
 
 
-@pytest.mark.parametrize("oql", ["status = ", "status = 'SUCC' AND", "nosuchfield = 'x'", "(("])
+@pytest.mark.parametrize(
+    "oql",
+    ["status = ", "status = 'SUCC' AND", "nosuchfield = 'x'", "((", "NOT " * 1000 + "status = 'x'"],
+)
 def test_unparseable_oql_is_a_400_with_a_message(api: httpx.Client, oql: str) -> None:
     response = api.get("/plan/job", params={"oql": oql})
     assert response.status_code == 400

@@ -191,3 +191,52 @@ async def test_aclose_cancels_loads_in_flight() -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(waiter, 5)
     assert cache.stats().loads_in_flight == 0
+
+
+async def test_expired_entries_are_swept_by_later_writes_without_being_read(
+        clock: FakeClock) -> None:
+    cache: LocalCache[int] = LocalCache(max_entries=1000, shards=1, clock=clock)
+    for i in range(10):
+        cache.set(f"long-{i}", i, ttl=3600)
+    for i in range(100):
+        cache.set(f"old-{i}", i, ttl=1)
+    clock.advance(2)
+    for i in range(390):  # far below the bound: no eviction can explain a drop
+        cache.set(f"new-{i}", i, ttl=3600)
+    assert len(cache) == 400  # the 100 expired entries no longer take memory
+    stats = cache.stats()
+    assert (stats.expirations, stats.evictions) == (100, 0)
+    assert cache.get_nowait("new-0") == 0
+
+
+async def test_sweeping_keeps_stale_entries_until_their_window_ends(clock: FakeClock) -> None:
+    cache: LocalCache[str] = LocalCache(max_entries=64, shards=1, default_ttl=1, stale_ttl=10,
+                                        clock=clock)
+    cache.set("stale", "old")
+    clock.advance(2)  # expired, but still servable as stale
+    for i in range(40):
+        cache.set(f"k{i}", str(i), ttl=3600)
+    lookup = await cache.fetch("stale", CountingLoader())
+    assert (lookup.value, lookup.stale) == ("old", True)
+
+
+async def test_purge_expired_sweeps_every_shard(clock: FakeClock) -> None:
+    cache: LocalCache[int] = LocalCache(max_entries=1000, shards=8, clock=clock)
+    for i in range(50):
+        cache.set(f"a{i}", i, ttl=1)
+        cache.set(f"b{i}", i, ttl=100)
+    clock.advance(1)
+    assert cache.purge_expired() == 50
+    assert len(cache) == 50 and cache.stats().expirations == 50
+
+
+async def test_aclose_also_cancels_a_load_superseded_by_set() -> None:
+    cache: LocalCache[str] = LocalCache()
+    loader = CountingLoader()
+    loader.release.clear()
+    waiter = asyncio.create_task(cache.get_or_load("k", loader))
+    await asyncio.sleep(0)
+    cache.set("k", "newer")  # the load goes on, no longer tracked as in flight for "k"
+    await cache.aclose()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiter, 5)

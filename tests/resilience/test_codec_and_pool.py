@@ -47,8 +47,13 @@ async def test_client_uses_a_bounded_blocking_pool_with_explicit_timeouts() -> N
         await client.aclose()
 
 
-def test_password_never_shows_in_repr() -> None:
+async def test_password_never_shows_in_repr() -> None:
     cfg = RedisClientConfig(url="redis://user:hunter2@cache:6379/0")
     assert "hunter2" not in repr(cfg)
+    client = make_redis_client(cfg)
+    try:
+        assert "hunter2" not in repr(client) and "hunter2" not in repr(client.connection_pool)
+    finally:
+        await client.aclose()
     assert cfg.safe_url == "redis://user:***@cache:6379/0"
     assert redact_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

@@ -186,3 +186,32 @@ async def test_without_a_breaker_retry_still_works() -> None:
 def test_policy_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+async def test_the_overall_deadline_bounds_an_attempt_without_its_own_timeout(
+        breaker: CircuitBreaker) -> None:
+    attempts = 0
+
+    async def hangs() -> str:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.Event().wait()
+        return "never"
+
+    policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0, deadline_seconds=0.05)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(
+            call_resilient(hangs, breaker=breaker, retry=policy, timeout=None,
+                           is_transient=is_transient, sleep=Sleeps()), 5)
+    snap = breaker.snapshot()
+    assert attempts >= 1  # each attempt timed out (a failure), none was cut by wait_for
+    assert (snap.failed_calls_in_window, snap.cancelled_calls_total) == (attempts, 0)
+
+
+async def test_backoff_is_capped_at_max_backoff(breaker: CircuitBreaker) -> None:
+    fn, sleeps = Script(*(HttpError(503) for _ in range(7))), Sleeps()
+    policy = RetryPolicy(max_attempts=8, initial_backoff_seconds=1.0, max_backoff_seconds=0.5,
+                         deadline_seconds=30.0)
+    assert await run(fn, breaker, sleeps, policy=policy) == "ok"
+    assert len(sleeps.waits) == 7
+    assert all(0 <= w <= 0.5 for w in sleeps.waits)

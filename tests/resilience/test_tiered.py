@@ -187,3 +187,32 @@ async def test_l2_hit_after_l1_eviction_and_both_levels_exported_as_metrics(
     assert value("resync_cache_hits_total", {"level": "l2"}) == 1
     assert value("resync_cache_misses_total", {"level": "l2"}) == 2
     assert value("resync_cache_size", {"level": "l1"}) == 1
+
+
+async def test_a_value_read_from_l2_lives_in_l1_no_longer_than_in_l2(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    writer = make_cache(client, breaker, clock)
+    await writer.set("JS1", JobStatus("JS1", "SUCC", 1))
+    await writer.set("JS2", JobStatus("JS2", "SUCC", 1))
+    await client.pexpire("resync:jobs:JS1", 3000)  # 3 s left in L2, L1 TTL is 10 s
+    await client.pexpire("resync:jobs:JS2", 3000)
+    reader = make_cache(client, breaker, clock)
+    assert await reader.get("JS1") == JobStatus("JS1", "SUCC", 1)  # plain get
+    assert await reader.get_or_load("JS2", must_not_load) == JobStatus("JS2", "SUCC", 1)
+    clock.advance(2.5)
+    assert reader.l1.contains("JS1") and reader.l1.contains("JS2")
+    clock.advance(1.0)  # past the L2 life the values had left, inside the L1 TTL
+    assert not reader.l1.contains("JS1")
+    assert not reader.l1.contains("JS2")
+
+
+async def test_a_value_without_expiry_in_l2_gets_the_l1_ttl(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    await make_cache(client, breaker, clock).set("JS1", JobStatus("JS1", "SUCC", 1))
+    await client.persist("resync:jobs:JS1")
+    reader = make_cache(client, breaker, clock)
+    assert await reader.get_or_load("JS1", must_not_load) == JobStatus("JS1", "SUCC", 1)
+    clock.advance(9.9)
+    assert reader.l1.contains("JS1")
+    clock.advance(0.1)
+    assert not reader.l1.contains("JS1")

@@ -106,6 +106,7 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._clock_task: asyncio.Task[None] | None = None
         self._outage_lock: asyncio.Lock | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.base_url = ""
         self.admin_url = ""
         if faults is not None:
@@ -138,7 +139,9 @@ class Simulator:
         if loop is None or self._runner is None:
             return
         if self._in_loop_thread():
-            loop.create_task(self._apply_outage())
+            task = loop.create_task(self._apply_outage(), name="sim-apply-outage")
+            self._tasks.add(task)  # a strong reference until done (the loop keeps weak ones)
+            task.add_done_callback(self._task_done)
         else:
             asyncio.run_coroutine_threadsafe(self._apply_outage(), loop).result(timeout=10)
 
@@ -180,6 +183,9 @@ class Simulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._clock_task
             self._clock_task = None
+        pending = tuple(self._tasks)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -212,7 +218,9 @@ class Simulator:
 
         self._thread = threading.Thread(target=main, name="hwa-simulator", daemon=True)
         self._thread.start()
-        ready.wait(timeout=120)
+        if not ready.wait(timeout=120):
+            self.stop()
+            raise TimeoutError("the HWA simulator did not start listening within 120 s")
         if failure:
             self._thread = None
             raise failure[0]
@@ -226,6 +234,8 @@ class Simulator:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=15)
+        if thread.is_alive():
+            log.warning("HWA simulator thread did not stop within 15 s; left as a daemon")
         self._thread = None
         self._loop = None
 
@@ -252,6 +262,11 @@ class Simulator:
         except RuntimeError:
             return False
 
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("simulator task %s failed", task.get_name(), exc_info=task.exception())
+
     async def _apply_outage(self) -> None:
         """Stop or resume listening on the API port to match ``outage``."""
         assert self._outage_lock is not None
@@ -273,7 +288,10 @@ class Simulator:
         while True:
             await asyncio.sleep(0.5)
             now = time.monotonic()
-            self._plan.tick((now - last) * self.time_scale)
+            try:
+                self._plan.tick((now - last) * self.time_scale)
+            except Exception:  # a plan bug must not stop the demo's clock for good
+                log.exception("simulator clock tick failed")
             last = now
 
     def _authorised(self, request: web.Request) -> bool:
