@@ -1,0 +1,846 @@
+"""The job-status state behind the jobs pane, built for plans of 100k-300k jobs.
+
+Pure Python (no Textual), so the feed can own it and tests can drive it directly.
+
+Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
+
+- ``JobRow``: one job of the plan, immutable (a msgspec ``Struct``, so equality is a
+  C-level field comparison and a diff of 200k rows stays cheap).
+- ``ChangeSet``: what one update did (``added``, ``changed``, ``removed`` job ids) and
+  whether the visible order may have moved (``order_changed``).
+- ``JobsView(rows=(), *, policy=AttentionPolicy(), clock=None)``:
+    - ``apply(rows, now=None) -> ChangeSet``: replace the whole plan, diffing in O(n).
+    - ``diff(rows) -> (changed_rows, removed_ids)``: read-only, for a worker thread.
+    - ``apply_changes(changed, removed_ids=(), now=None) -> ChangeSet``: incremental update
+      on the event loop; cost follows the number of changes (~20 ms for 2,000 of 200k).
+    - ``refresh_clock(now=None) -> ChangeSet``: re-rank jobs that became late (long-running
+      EXEC, HOLD past its scheduled time) without new data.
+    - ``counts`` (status -> count, kept incrementally), ``version`` (bumped on each change).
+    - the current view: ``len(view)``, ``view.row_at(i)``, ``view.rows_in(start, stop)``,
+      ``view.position_of(job_id)``, ``view.get(job_id)``, ``view.total``.
+    - ``set_filter(text)``, ``set_status_filter(statuses | None)``,
+      ``set_attention_filter(on)``, ``set_sort(column | None, descending=False)``
+      (``None`` = attention order), ``next_failure(after_index)``, ``is_late(row)``;
+      each setter returns True if the view changed.
+- ``job_row_from_model(job) -> JobRow``: mapping from the HWA model ``JobInPlan``.
+
+Why it is fast: each row keeps a precomputed lowercase haystack and a cached sort key (one
+string) in a small mutable entry; the order is a blocked sorted list of those entries, so a
+text filter is one comprehension of ``in`` tests and a refresh touching 1% of rows moves
+only those entries (C-level bisection on key strings), never re-sorting 200k.
+"""
+
+from __future__ import annotations
+
+import heapq
+import operator
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate, chain
+from typing import Final, Literal, overload
+
+import msgspec
+
+from resync_tui.hwa.models import JobInPlan
+
+__all__ = [
+    "ATTENTION_STATUSES",
+    "FAILURE_STATUSES",
+    "SORT_COLUMNS",
+    "AttentionPolicy",
+    "ChangeSet",
+    "JobRow",
+    "JobsView",
+    "SortColumn",
+    "attention_rank",
+    "job_row_from_model",
+]
+
+
+class JobRow(msgspec.Struct, frozen=True, gc=False):
+    """One job of the plan as the dashboard shows it; replaced, never mutated."""
+
+    job_id: str
+    stream: str = ""
+    job: str = ""
+    workstation: str = ""
+    folder: str = ""
+    status: str = ""
+    """Internal status (``JobInPlanStatus``), e.g. ``ABEND``; unknown values are kept."""
+    common_status: str = ""
+    substatus: str = ""
+    return_code: int | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    duration: float | None = None
+    """Elapsed seconds of the last run, as the engine reports it."""
+    estimated_duration: float | None = None
+    """Estimated seconds, used to spot long-running EXEC jobs."""
+    run_id: str | None = None
+    """Id of the last run, to fetch its job log."""
+    scheduled: datetime | None = None
+    """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
+
+
+FAILURE_STATUSES: Final = frozenset({"ABEND", "FAIL", "ERROR"})
+"""Statuses ``next_failure`` stops at and the attention order puts first."""
+
+ATTENTION_STATUSES: Final = frozenset({"ABEND", "FAIL", "ERROR", "ABENP", "STUCK"})
+"""Statuses that need an operator, whatever the clock says."""
+
+# Rank of each internal status in the attention order (lower comes first). The two
+# time-dependent ranks (late EXEC, late HOLD) are added by ``attention_rank``.
+_RANK_FAILED = 0
+_RANK_STUCK = 2
+_RANK_LATE_EXEC = 2
+_RANK_LATE_HOLD = 3
+_RANK_UNKNOWN = 9
+_STATUS_RANK: Final[Mapping[str, int]] = {
+    "ABEND": _RANK_FAILED,
+    "FAIL": _RANK_FAILED,
+    "ERROR": _RANK_FAILED,
+    "ABENP": 1,
+    "STUCK": _RANK_STUCK,
+    "EXEC": 4,
+    "STARTED": 4,
+    "READY": 5,
+    "INTRO": 6,
+    "WAIT": 7,
+    "PEND": 7,
+    "PENDPRED": 7,
+    "SUSP": 7,
+    "INTRPT": 7,
+    "FENCE": 7,
+    "HOLD": 8,
+    "ARRVING": 8,
+    "EXTRN": _RANK_UNKNOWN,
+    "UNDCDED": _RANK_UNKNOWN,
+    "NONREPPRED": _RANK_UNKNOWN,
+    "CANCLP": 10,
+    "CANCL": 10,
+    "SUPPR": 11,
+    "COMPLT": 12,
+    "END": 12,
+    "SUCCP": 13,
+    "SUCC": 14,
+}
+_RUNNING: Final = frozenset({"EXEC", "STARTED"})
+_HELD: Final = frozenset({"HOLD"})
+
+
+@dataclass(frozen=True, slots=True)
+class AttentionPolicy:
+    """When a running or held job counts as late (and moves up the attention order)."""
+
+    long_running_factor: float = 1.5
+    """EXEC is late once elapsed > factor x estimated duration..."""
+    long_running_after: timedelta = timedelta(minutes=60)
+    """...or once elapsed exceeds this, estimate or not."""
+
+
+def _late_at(row: JobRow, policy: AttentionPolicy) -> datetime | None:
+    """The instant a row becomes late, or None if the clock cannot make it late."""
+    if row.status in _RUNNING and row.started is not None:
+        limit = policy.long_running_after
+        if row.estimated_duration:
+            estimate = timedelta(seconds=row.estimated_duration * policy.long_running_factor)
+            limit = min(limit, estimate)
+        return _aware(row.started) + limit
+    if row.status in _HELD and row.scheduled is not None:
+        return _aware(row.scheduled)
+    return None
+
+
+def _rank(row: JobRow, late: datetime | None, now: datetime) -> int:
+    if late is not None and now > late:
+        return _RANK_LATE_EXEC if row.status in _RUNNING else _RANK_LATE_HOLD
+    return _STATUS_RANK.get(row.status, _RANK_UNKNOWN)
+
+
+def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:
+    """Rank of a row in the attention order: failures 0, stuck/late EXEC 2, late HOLD 3."""
+    return _rank(row, _late_at(row, policy or AttentionPolicy()), _aware(now))
+
+
+SortColumn = Literal[
+    "stream", "job", "workstation", "folder", "status", "info", "started", "ended", "duration"
+]
+SORT_COLUMNS: Final[tuple[SortColumn, ...]] = (
+    "stream", "job", "workstation", "folder", "status", "info", "started", "ended", "duration"
+)
+
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC, so that comparisons never raise."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _column_key(row: JobRow, column: SortColumn) -> str:
+    """A sort key for one column as a string; missing values sort last in ascending order.
+
+    Keys are single strings, not tuples, because one ``memcmp`` per comparison makes the
+    bisections of an update about twice as fast on a 200k-job plan.
+    """
+    if column in ("stream", "job", "workstation", "folder", "status"):
+        return str(getattr(row, column)).lower()
+    if column == "info":
+        if row.return_code is not None:
+            return f"0{row.return_code + 2**31:011d}{row.substatus}"
+        return f"1{row.substatus}"
+    if column == "duration":
+        if row.duration is None:
+            return "1"
+        return f"0{max(row.duration, 0.0):020.3f}"
+    value = _aware(row.started if column == "started" else row.ended)
+    return "1" if value is None else "0" + value.astimezone(UTC).isoformat()
+
+
+class _Entry:
+    """Mutable holder of one row and what is derived from it (key, haystack, rank)."""
+
+    __slots__ = ("hay", "key", "late", "rank", "row")
+
+    def __init__(
+        self, row: JobRow, hay: str, rank: int, key: str, late: datetime | None
+    ) -> None:
+        self.row = row
+        self.hay = hay
+        self.rank = rank
+        self.key = key
+        self.late = late
+        """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
+
+
+def _haystack(row: JobRow) -> str:
+    # \x00 between fields so that a search never matches across two of them.
+    return f"{row.stream}\x00{row.job}\x00{row.workstation}\x00{row.folder}".lower()
+
+
+_ENTRY_KEY = operator.attrgetter("key")
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """What one update did; empty when nothing changed."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    order_changed: bool = False
+    """True when positions in the current view may have moved (rows added, removed,
+    re-ranked or re-filtered)."""
+    version: int = 0
+    changed_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    """All ids touched (added, changed or removed), for cheap membership tests."""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.order_changed)
+
+
+class _SortedEntries:
+    """Entries sorted by ``entry.key`` in blocks of ~1000 (the layout of sortedcontainers).
+
+    Adding or removing one entry costs two C-level bisections and a small memmove,
+    whatever the size: a refresh touching k of n rows costs O(k log n), not O(n).
+    Each block keeps a parallel list of keys so that bisection never calls Python code.
+    """
+
+    __slots__ = ("_blocks", "_keys", "_len", "_maxes", "_starts")
+
+    _LOAD: Final = 1000
+
+    def __init__(self, ordered: list[_Entry] | None = None) -> None:
+        """``ordered`` must already be sorted by key."""
+        self._blocks: list[list[_Entry]] = []
+        self._keys: list[list[str]] = []
+        self._maxes: list[str] = []
+        self._starts: list[int] | None = None
+        self._len = 0
+        if ordered:
+            load = self._LOAD
+            for start in range(0, len(ordered), load):
+                block = ordered[start : start + load]
+                keys = [entry.key for entry in block]
+                self._blocks.append(block)
+                self._keys.append(keys)
+                self._maxes.append(keys[-1])
+            self._len = len(ordered)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[_Entry]:
+        return chain.from_iterable(self._blocks)
+
+    def _offsets(self) -> list[int]:
+        starts = self._starts
+        if starts is None:
+            starts = list(accumulate((len(block) for block in self._blocks), initial=0))
+            self._starts = starts
+        return starts
+
+    def at(self, index: int) -> _Entry:
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        starts = self._offsets()
+        block = bisect_right(starts, index) - 1
+        return self._blocks[block][index - starts[block]]
+
+    def slice(self, start: int, stop: int) -> list[_Entry]:
+        """Entries at positions ``[start, stop)`` (already clipped by the caller)."""
+        if start >= stop:
+            return []
+        starts = self._offsets()
+        block = bisect_right(starts, start) - 1
+        offset = start - starts[block]
+        out: list[_Entry] = []
+        wanted = stop - start
+        blocks = self._blocks
+        while wanted > 0 and block < len(blocks):
+            part = blocks[block][offset : offset + wanted]
+            out += part
+            wanted -= len(part)
+            block += 1
+            offset = 0
+        return out
+
+    def _locate(self, entry: _Entry, key: str) -> tuple[int, int] | None:
+        block = bisect_left(self._maxes, key)
+        if block == len(self._maxes):
+            return None
+        position = bisect_left(self._keys[block], key)
+        entries = self._blocks[block]
+        if position < len(entries) and entries[position] is entry:
+            return block, position
+        return None
+
+    def index(self, entry: _Entry) -> int | None:
+        found = self._locate(entry, entry.key)
+        if found is None:
+            return None
+        block, position = found
+        return self._offsets()[block] + position
+
+    def remove(self, entry: _Entry, key: str) -> bool:
+        """Remove ``entry`` stored under ``key``; False if it is not here."""
+        found = self._locate(entry, key)
+        if found is None:
+            return False
+        block, position = found
+        keys = self._keys[block]
+        del self._blocks[block][position]
+        del keys[position]
+        if keys:
+            self._maxes[block] = keys[-1]
+        else:
+            del self._blocks[block], self._keys[block], self._maxes[block]
+        self._len -= 1
+        self._starts = None
+        return True
+
+    def add(self, entry: _Entry) -> None:
+        key = entry.key
+        maxes = self._maxes
+        if not maxes:
+            self._blocks.append([entry])
+            self._keys.append([key])
+            maxes.append(key)
+        else:
+            block = bisect_left(maxes, key)
+            if block == len(maxes):
+                block -= 1
+                maxes[block] = key
+            keys = self._keys[block]
+            position = bisect_left(keys, key)
+            keys.insert(position, key)
+            entries = self._blocks[block]
+            entries.insert(position, entry)
+            if len(entries) > 2 * self._LOAD:
+                half = len(entries) // 2
+                self._blocks[block : block + 1] = [entries[:half], entries[half:]]
+                self._keys[block : block + 1] = [keys[:half], keys[half:]]
+                maxes[block : block + 1] = [keys[half - 1], keys[-1]]
+        self._len += 1
+        self._starts = None
+
+
+class JobsView:
+    """All jobs of the plan plus the ordered, filtered index the table shows.
+
+    Internally ``_order`` holds every entry sorted ascending by its cached key (keys end
+    with the job id, so they are unique and an entry can be found by bisection);
+    ``_visible`` is the filtered subset (the same object when no filter is set), also
+    ascending. A descending sort only maps indexes. Small updates remove the moved entries
+    under their old key and add them under the new one instead of re-sorting 200k entries.
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[JobRow] = (),
+        *,
+        policy: AttentionPolicy | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._policy = policy or AttentionPolicy()
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self._entries: dict[str, _Entry] = {}
+        self._order = _SortedEntries()
+        self._visible = self._order
+        self._counts: dict[str, int] = {}
+        self._late_heap: list[tuple[datetime, str]] = []
+        self._pending_keys: dict[_Entry, str] = {}
+        """New sort keys not yet stored: entries must keep their old key until spliced."""
+        self._sort_column: SortColumn | None = None
+        self._descending = False
+        self._needle = ""
+        self._status_filter: frozenset[str] | None = None
+        self._attention_only = False
+        self._version = 0
+        if rows:
+            self.apply(rows)
+
+    # -- read side ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Number of rows in the current (filtered) view."""
+        return len(self._visible)
+
+    @property
+    def total(self) -> int:
+        """Number of jobs in the plan, ignoring filters."""
+        return len(self._entries)
+
+    @property
+    def version(self) -> int:
+        """Bumped by every change of data, order or filter."""
+        return self._version
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """Jobs per internal status over the whole plan (filters ignored)."""
+        return self._counts
+
+    @property
+    def sort_column(self) -> SortColumn | None:
+        """Column sorted by, or None for the attention order."""
+        return self._sort_column
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
+
+    @property
+    def filter_text(self) -> str:
+        return self._needle
+
+    @property
+    def status_filter(self) -> frozenset[str] | None:
+        return self._status_filter
+
+    @property
+    def attention_only(self) -> bool:
+        return self._attention_only
+
+    def row_at(self, index: int) -> JobRow:
+        """Row at a position of the current view (negative indexes count from the end)."""
+        visible = self._visible
+        if self._descending:
+            return visible.at(-1 - index).row
+        return visible.at(index).row
+
+    def rows_in(self, start: int, stop: int) -> list[JobRow]:
+        """Rows of the current view in ``[start, stop)``, clipped to the view."""
+        visible = self._visible
+        size = len(visible)
+        start = max(start, 0)
+        stop = min(stop, size)
+        if start >= stop:
+            return []
+        if self._descending:
+            return [entry.row for entry in reversed(visible.slice(size - stop, size - start))]
+        return [entry.row for entry in visible.slice(start, stop)]
+
+    def get(self, job_id: str) -> JobRow | None:
+        entry = self._entries.get(job_id)
+        return entry.row if entry is not None else None
+
+    def position_of(self, job_id: str) -> int | None:
+        """Index of a job in the current view, or None if filtered out or gone (O(log n))."""
+        entry = self._entries.get(job_id)
+        if entry is None:
+            return None
+        pos = self._visible.index(entry)
+        if pos is None:
+            return None
+        return len(self._visible) - 1 - pos if self._descending else pos
+
+    def is_late(self, row: JobRow, now: datetime | None = None) -> bool:
+        """True for long-running EXEC and HOLD past its scheduled time."""
+        late = _late_at(row, self._policy)
+        return late is not None and _aware(now or self._clock()) > late
+
+    def next_failure(self, after_index: int) -> int | None:
+        """Index of the next ABEND/FAIL/ERROR row after ``after_index``, wrapping around."""
+        entries = list(self._visible)  # a C-level copy, cheaper than 200k lookups
+        if self._descending:
+            entries.reverse()
+        size = len(entries)
+        if not size:
+            return None
+        start = min(after_index + 1, size) if after_index >= -1 else 0
+        for index in chain(range(start, size), range(start)):
+            if entries[index].row.status in FAILURE_STATUSES:
+                return index
+        return None
+
+    # -- write side --------------------------------------------------------------------
+
+    def apply(self, rows: Iterable[JobRow], now: datetime | None = None) -> ChangeSet:
+        """Replace the plan with ``rows``; returns the diff against the previous plan.
+
+        O(n) on the event loop. For a 200k-job plan prefer ``diff`` in the feed's worker
+        thread and ``apply_changes`` on the loop, whose cost follows the number of changes.
+        """
+        now = _aware(now or self._clock())
+        old = self._entries
+        new: dict[str, _Entry] = {}
+        added: list[_Entry] = []
+        changed: list[_Entry] = []
+        counts: dict[str, int] = {}
+        late_heap: list[tuple[datetime, str]] = []
+        for row in rows:
+            job_id = row.job_id
+            if job_id in new:
+                continue  # a duplicate id in one answer: the first one wins
+            entry = old.get(job_id)
+            if entry is None:
+                entry = self._new_entry(row, now)
+                added.append(entry)
+            elif entry.row is not row and entry.row != row:
+                self._update_entry(entry, row, now)
+                changed.append(entry)
+            new[job_id] = entry
+            status = row.status
+            counts[status] = counts.get(status, 0) + 1
+            late = entry.late
+            if late is not None:
+                if late >= now:
+                    late_heap.append((late, job_id))
+                elif entry.rank > _RANK_LATE_HOLD:
+                    self._rerank(entry, now)
+        removed = (
+            [entry for job_id, entry in old.items() if job_id not in new]
+            if added or len(new) != len(old)
+            else []
+        )
+        self._entries = new
+        self._counts = counts
+        heapq.heapify(late_heap)
+        self._late_heap = late_heap
+        return self._commit(added, changed, removed)
+
+    def diff(self, rows: Iterable[JobRow]) -> tuple[list[JobRow], list[str]]:
+        """Rows that are new or differ, and ids no longer present: input for ``apply_changes``.
+
+        Read-only, so the feed may run it in a worker thread (``asyncio.to_thread``) while
+        the loop keeps drawing, provided no write to this view runs at the same time.
+        """
+        entries = self._entries
+        changed: list[JobRow] = []
+        seen: set[str] = set()
+        for row in rows:
+            job_id = row.job_id
+            seen.add(job_id)
+            entry = entries.get(job_id)
+            if entry is None or (entry.row is not row and entry.row != row):
+                changed.append(row)
+        removed = [job_id for job_id in entries if job_id not in seen]
+        return changed, removed
+
+    def apply_changes(
+        self,
+        changed: Iterable[JobRow],
+        removed_ids: Iterable[str] = (),
+        now: datetime | None = None,
+    ) -> ChangeSet:
+        """Apply new versions of some rows (unknown ids are added) and remove others."""
+        now = _aware(now or self._clock())
+        entries = self._entries
+        added: list[_Entry] = []
+        updated: list[_Entry] = []
+        for row in changed:
+            entry = entries.get(row.job_id)
+            if entry is None:
+                entry = entries[row.job_id] = self._new_entry(row, now)
+                self._count(row.status, 1)
+                added.append(entry)
+                self._push_late(entry, now)
+            elif entry.row is not row and entry.row != row:
+                if entry.row.status != row.status:
+                    self._count(entry.row.status, -1)
+                    self._count(row.status, 1)
+                self._update_entry(entry, row, now)
+                updated.append(entry)
+                self._push_late(entry, now)
+        removed: list[_Entry] = []
+        for job_id in removed_ids:
+            gone = entries.pop(job_id, None)
+            if gone is not None:
+                self._count(gone.row.status, -1)
+                removed.append(gone)
+        self._rerank_late(now)
+        return self._commit(added, updated, removed)
+
+    def refresh_clock(self, now: datetime | None = None) -> ChangeSet:
+        """Move jobs that became late up the attention order (call it every few seconds)."""
+        self._rerank_late(_aware(now or self._clock()))
+        return self._commit([], [], [])
+
+    def set_filter(self, text: str) -> bool:
+        """Case-insensitive substring filter over stream/job/workstation/folder."""
+        needle = text.strip().lower()
+        if needle == self._needle:
+            return False
+        narrowing = bool(self._needle) and self._needle in needle
+        self._needle = needle
+        if narrowing:
+            # One more character typed only narrows: filter the current result.
+            self._visible = _SortedEntries([e for e in self._visible if needle in e.hay])
+        else:
+            self._refilter()
+        self._version += 1
+        return True
+
+    def set_status_filter(self, statuses: Iterable[str] | None) -> bool:
+        """Show only these internal statuses (``None`` = all)."""
+        wanted = frozenset(statuses) if statuses is not None else None
+        if wanted == self._status_filter:
+            return False
+        self._status_filter = wanted
+        self._refilter()
+        self._version += 1
+        return True
+
+    def set_attention_filter(self, on: bool) -> bool:
+        """Show only jobs needing attention: failed, stuck, long-running EXEC, late HOLD."""
+        if on == self._attention_only:
+            return False
+        self._attention_only = on
+        self._refilter()
+        self._version += 1
+        return True
+
+    def set_sort(self, column: SortColumn | None, descending: bool = False) -> bool:
+        """Sort by a column, or by attention (``None``, the default order)."""
+        if column == self._sort_column and descending == self._descending:
+            return False
+        if column is not None and column not in SORT_COLUMNS:
+            raise ValueError(f"unknown sort column {column!r}")
+        self._descending = descending
+        if column != self._sort_column:
+            self._sort_column = column
+            for entry in self._entries.values():
+                entry.key = self._key(entry.row, entry.rank)
+            self._rebuild()
+        self._version += 1
+        return True
+
+    # -- internals ---------------------------------------------------------------------
+
+    @property
+    def _filtering(self) -> bool:
+        return bool(self._needle) or self._status_filter is not None or self._attention_only
+
+    def _matches(self, entry: _Entry) -> bool:
+        statuses = self._status_filter
+        if statuses is not None and entry.row.status not in statuses:
+            return False
+        if self._attention_only and entry.rank > _RANK_LATE_HOLD:
+            return False
+        return self._needle in entry.hay
+
+    def _key(self, row: JobRow, rank: int) -> str:
+        # \x00 separates the parts, so "AB" sorts after "A" as with tuples.
+        column = self._sort_column
+        base = f"{rank:02d}\x00{row.stream}\x00{row.job}\x00{row.job_id}"
+        if column is None:
+            return base
+        return f"{_column_key(row, column)}\x00{base}"
+
+    def _new_entry(self, row: JobRow, now: datetime) -> _Entry:
+        late = _late_at(row, self._policy)
+        rank = _rank(row, late, now)
+        return _Entry(row, _haystack(row), rank, self._key(row, rank), late)
+
+    def _update_entry(self, entry: _Entry, row: JobRow, now: datetime) -> None:
+        """Store a new version of a row; a moved sort key waits in ``_pending_keys``."""
+        old = entry.row
+        entry.row = row
+        if (
+            old.stream != row.stream
+            or old.job != row.job
+            or old.workstation != row.workstation
+            or old.folder != row.folder
+        ):
+            entry.hay = _haystack(row)
+        entry.late = _late_at(row, self._policy)
+        entry.rank = _rank(row, entry.late, now)
+        self._set_key(entry, self._key(row, entry.rank))
+
+    def _set_key(self, entry: _Entry, key: str) -> None:
+        if key != entry.key:
+            self._pending_keys[entry] = key
+        else:
+            self._pending_keys.pop(entry, None)
+
+    def _rerank(self, entry: _Entry, now: datetime) -> None:
+        """Recompute a rank against the clock."""
+        rank = _rank(entry.row, entry.late, now)
+        if rank != entry.rank:
+            entry.rank = rank
+            self._set_key(entry, self._key(entry.row, rank))
+
+    def _count(self, status: str, delta: int) -> None:
+        value = self._counts.get(status, 0) + delta
+        if value:
+            self._counts[status] = value
+        else:
+            self._counts.pop(status, None)
+
+    def _push_late(self, entry: _Entry, now: datetime) -> None:
+        if entry.late is not None and entry.late >= now:
+            heapq.heappush(self._late_heap, (entry.late, entry.row.job_id))
+
+    def _rerank_late(self, now: datetime) -> None:
+        """Re-rank rows whose late instant has passed."""
+        heap = self._late_heap
+        while heap and heap[0][0] < now:
+            _, job_id = heapq.heappop(heap)
+            entry = self._entries.get(job_id)
+            if entry is not None:
+                self._rerank(entry, now)
+
+    def _rebuild(self) -> None:
+        """Sort every entry again (after a sort change or a large update)."""
+        entries = list(self._entries.values())
+        entries.sort(key=_ENTRY_KEY)
+        self._order = _SortedEntries(entries)
+        self._refilter()
+
+    def _commit(
+        self, added: list[_Entry], changed: list[_Entry], removed: list[_Entry]
+    ) -> ChangeSet:
+        """Bring ``_order`` and ``_visible`` up to date and describe the change."""
+        pending = self._pending_keys
+        entries = self._entries
+        moved = [e for e in pending if e.row.job_id in entries]
+        if len(added) + len(moved) + len(removed) > len(entries) // 8:
+            # Many moves: one sort is cheaper than moving entries one by one.
+            for entry, key in pending.items():
+                entry.key = key
+            self._pending_keys = {}
+            self._rebuild()
+        else:
+            order = self._order
+            filtering = self._filtering
+            visible = self._visible
+            # A change of status or name can bring a row in or out of a filtered view.
+            touched = [*moved, *(e for e in changed if e not in pending)] if filtering else []
+            for entry in removed:
+                order.remove(entry, entry.key)
+                if filtering:
+                    visible.remove(entry, entry.key)
+            for entry in moved:
+                order.remove(entry, entry.key)
+            for entry in touched:
+                visible.remove(entry, entry.key)
+            for entry, key in pending.items():
+                entry.key = key
+            self._pending_keys = {}
+            for entry in added:
+                order.add(entry)
+            for entry in moved:
+                order.add(entry)
+            if filtering:
+                matches = self._matches
+                for entry in added:
+                    if matches(entry):
+                        visible.add(entry)
+                for entry in touched:
+                    if matches(entry):
+                        visible.add(entry)
+        order_changed = bool(added or removed or moved)
+        if added or changed or removed or order_changed:
+            self._version += 1
+        added_ids = tuple(e.row.job_id for e in added)
+        changed_ids = tuple(e.row.job_id for e in changed)
+        removed_ids = tuple(e.row.job_id for e in removed)
+        return ChangeSet(
+            added=added_ids,
+            changed=changed_ids,
+            removed=removed_ids,
+            order_changed=order_changed,
+            version=self._version,
+            changed_ids=frozenset((*added_ids, *changed_ids, *removed_ids)),
+        )
+
+    def _refilter(self) -> None:
+        needle = self._needle
+        statuses = self._status_filter
+        if not self._filtering:
+            self._visible = self._order
+            return
+        candidates: Iterable[_Entry] = self._order
+        if self._attention_only:
+            candidates = [e for e in candidates if e.rank <= _RANK_LATE_HOLD]
+        if statuses is None:
+            kept = [e for e in candidates if needle in e.hay]
+        elif needle:
+            kept = [e for e in candidates if e.row.status in statuses and needle in e.hay]
+        else:
+            kept = [e for e in candidates if e.row.status in statuses]
+        self._visible = _SortedEntries(kept)
+
+
+# -- mapping from the HWA model ----------------------------------------------------------
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def job_row_from_model(job: JobInPlan) -> JobRow:
+    """Map a ``resync_tui.hwa.models.JobInPlan`` (spec ``JobInPlanV2``) to a ``JobRow``.
+
+    Status, substatus, return code and times come from the last run (the model's
+    ``last_run``: last in the rerun chain); absent fields give empty values.
+    """
+    last = job.last_run
+    return JobRow(
+        job_id=job.id,
+        stream=job.job_stream_name or "",
+        job=job.name or "",
+        workstation=job.workstation or "",
+        folder=job.folder or "",
+        status=job.status or "",
+        common_status=job.common_status or "",
+        substatus=job.substatus or "",
+        return_code=job.return_code,
+        started=job.started_at,
+        ended=job.ended_at,
+        duration=_seconds(job.duration),
+        estimated_duration=_seconds(job.estimated_duration),
+        run_id=last.id if last is not None else None,
+        scheduled=job.sched_time,
+    )

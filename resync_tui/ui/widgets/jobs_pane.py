@@ -1,0 +1,235 @@
+"""The job-status pane: counts per status, filters, the virtual jobs table, a stale marker.
+
+Public API for the app (stable):
+    ``JobsPane(view: JobsView | None = None, *, name=None, id=None, classes=None)``
+    ``jobs_pane.update_jobs(view: JobsView, change: ChangeSet | None = None)``: call from
+        the event loop after the feed applied new data to ``view`` (pass the same
+        ``JobsView`` each time: it holds the sort and the pane's filters).
+    ``jobs_pane.set_stale(reason: str | None, since: datetime | None = None)``: show or
+        clear "stale since 10:42:07 — engine unreachable" (reactives ``stale_reason``,
+        ``stale_since``).
+    ``jobs_pane.table`` (the ``JobsTable``), ``jobs_pane.view``.
+    Messages: the table's ``JobsTable.JobSelected(job_id)`` bubbles up through the pane.
+
+Bindings (shown in the footer): ``/`` filter (type to filter, Enter back to the table,
+Esc clears and hides), ``f`` cycle the status filter, ``a`` attention only / all; plus the
+table's Enter, ``n``, ``s``, ``S``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Final
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Static
+
+from resync_tui.feeds.jobs_view import ChangeSet, JobsView
+from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets.jobs_table import JobsTable
+from resync_tui.ui.widgets.status_counts import StatusCounts
+
+__all__ = ["STATUS_PRESETS", "JobsPane"]
+
+STATUS_PRESETS: Final[tuple[tuple[str, frozenset[str] | None], ...]] = (
+    ("all", None),
+    ("failed", frozenset({"ABEND", "FAIL", "ERROR", "ABENP"})),
+    ("running", frozenset({"EXEC", "STARTED", "INTRO"})),
+    ("waiting", frozenset({"HOLD", "READY", "WAIT", "PEND", "PENDPRED", "ARRVING", "FENCE"})),
+    ("done", frozenset({"SUCC", "SUCCP", "COMPLT", "END", "CANCL", "SUPPR"})),
+)
+"""Status filters cycled by ``f``, (label, internal statuses or None for all)."""
+
+
+class JobsPane(Vertical):
+    """Counts, filter line, jobs table and stale marker, stacked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "open_filter", "Filter", id="jobs.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear_filter"),
+        Binding("f", "cycle_status_filter", "Status filter", id="jobs.status_filter"),
+        Binding("a", "toggle_attention", "Attention", id="jobs.attention_filter"),
+    ]
+
+    DEFAULT_CSS = """
+    JobsPane {
+        height: 1fr;
+        & > #jobs-filter-input {
+            display: none;
+            height: 1;
+            border: none;
+            padding: 0 1;
+            &.-open { display: block; }
+        }
+        & > #jobs-filter-line { height: 1; padding: 0 1; color: $text-muted; }
+        & > #jobs-stale {
+            display: none;
+            height: 1;
+            padding: 0 1;
+            background: $warning-muted;
+            color: $text;
+            text-style: bold;
+            &.-stale { display: block; }
+        }
+    }
+    """
+
+    stale_reason: reactive[str | None] = reactive(None)
+    """Why the data is old (e.g. "engine unreachable"); None when it is fresh."""
+    stale_since: reactive[datetime | None] = reactive(None)
+    """When the data stopped being refreshed."""
+
+    def __init__(
+        self,
+        view: JobsView | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._view = view if view is not None else JobsView()
+        self._preset = 0
+        self._filter_line = ""
+        self.table = JobsTable(self._view, id="jobs-table")
+        self.counts = StatusCounts(id="jobs-counts")
+
+    @property
+    def view(self) -> JobsView:
+        return self._view
+
+    def compose(self) -> ComposeResult:
+        yield self.counts
+        yield Input(
+            placeholder="filter stream / job / workstation / folder", id="jobs-filter-input"
+        )
+        yield Static("", id="jobs-filter-line", markup=False)
+        yield self.table
+        yield Static("", id="jobs-stale", markup=False)
+
+    def on_mount(self) -> None:
+        self.update_jobs(self._view)
+        self._update_stale()
+
+    # -- public API --------------------------------------------------------------------
+
+    def update_jobs(self, view: JobsView, change: ChangeSet | None = None) -> None:
+        """Show new data; cheap when the visible rows and the counts did not change."""
+        if view is not self._view:
+            self._adopt(view)
+            change = None
+        self.table.refresh_data(change)
+        self.counts.set_counts(view.counts)
+        self._update_filter_line()
+
+    def set_stale(self, reason: str | None, since: datetime | None = None) -> None:
+        """Mark the data stale (reason shown to the operator) or fresh (``None``)."""
+        self.stale_since = since
+        self.stale_reason = reason
+
+    # -- reactives ---------------------------------------------------------------------
+
+    def watch_stale_reason(self) -> None:
+        self._update_stale()
+
+    def watch_stale_since(self) -> None:
+        self._update_stale()
+
+    def _update_stale(self) -> None:
+        markers = self.query("#jobs-stale").results(Static)
+        marker = next(markers, None)
+        if marker is None:  # not composed yet: on_mount calls again
+            return
+        reason = self.stale_reason
+        if reason is None:
+            marker.remove_class("-stale")
+            return
+        since = self.stale_since
+        when = f" since {since.strftime('%H:%M:%S')}" if since is not None else ""
+        marker.update(Text(f"⚠ stale{when} — {safe_text(reason, 200)}", end=""))
+        marker.add_class("-stale")
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is ours only while there is a filter to clear; otherwise it goes up."""
+        if action == "clear_filter":
+            for filter_input in self.query("#jobs-filter-input").results(Input):
+                return filter_input.has_class("-open") or bool(filter_input.value)
+            return False
+        return True
+
+    def action_open_filter(self) -> None:
+        filter_input = self.query_one("#jobs-filter-input", Input)
+        filter_input.add_class("-open")
+        filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#jobs-filter-input", Input)
+        filter_input.value = ""  # posts Input.Changed, which clears the view's filter
+        self._apply_text_filter("")
+        filter_input.remove_class("-open")
+        self.table.focus()
+
+    def action_cycle_status_filter(self) -> None:
+        self._preset = (self._preset + 1) % len(STATUS_PRESETS)
+        if self._view.set_status_filter(STATUS_PRESETS[self._preset][1]):
+            self._filters_changed()
+
+    def action_toggle_attention(self) -> None:
+        if self._view.set_attention_filter(not self._view.attention_only):
+            self._filters_changed()
+
+    # -- events ------------------------------------------------------------------------
+
+    @on(Input.Changed, "#jobs-filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._apply_text_filter(event.value)
+
+    @on(Input.Submitted, "#jobs-filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.remove_class("-open")
+        self.table.focus()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _adopt(self, view: JobsView) -> None:
+        """Carry the pane's filters over to a new view object."""
+        old = self._view
+        view.set_filter(old.filter_text)
+        view.set_status_filter(old.status_filter)
+        view.set_attention_filter(old.attention_only)
+        view.set_sort(old.sort_column, old.descending)
+        self._view = view
+        self.table.view = view
+
+    def _apply_text_filter(self, text: str) -> None:
+        if self._view.set_filter(text):
+            self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        self.table.refresh_data()
+        self._update_filter_line()
+
+    def _update_filter_line(self) -> None:
+        view = self._view
+        parts: list[str] = []
+        if view.attention_only:
+            parts.append("attention only")
+        parts.append(f"status: {STATUS_PRESETS[self._preset][0]}")
+        if view.filter_text:
+            parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
+        parts.append(f"{len(view):,} of {view.total:,} jobs")
+        line = " · ".join(parts)
+        if line != self._filter_line:
+            for widget in self.query("#jobs-filter-line").results(Static):
+                widget.update(Text(line, end=""))
+                self._filter_line = line

@@ -1,0 +1,602 @@
+"""A virtual table of jobs: draws only the visible rows of a ``JobsView``.
+
+Built on the Line API (``ScrollView`` + ``render_line``) like Textual's ``Log``: the table
+holds no copy of the plan, it reads rows from the ``JobsView`` index when a line is drawn,
+so a 200k-job plan costs what 40 visible rows cost. An update never rebuilds anything:
+``refresh_data()`` keeps the cursor on the same job, then repaints only the lines whose row
+object changed (rows are immutable, so an identity check is enough) - few dirty lines,
+few bytes over SSH.
+
+Public API:
+    ``JobsTable(view: JobsView | None = None, *, name=None, id=None, classes=None)``
+    ``table.view`` (get/set), ``table.refresh_data(change: ChangeSet | None = None)``
+    ``table.cursor_row`` (int), ``table.cursor_job_id`` (str | None),
+    ``table.move_cursor(index)``, ``table.select_job(job_id) -> bool``
+    Messages: ``JobsTable.JobSelected(job_id)`` (Enter, double click),
+    ``JobsTable.JobHighlighted(job_id)`` (cursor moved to another job),
+    ``JobsTable.SortChanged(column, descending)``.
+
+Bindings: up/down/pageup/pagedown/home/end move the cursor; Enter opens the job;
+``n`` next failure; ``s`` next sort column; ``S`` reverse the sort; ``o`` back to the
+attention order. A click on a row selects it, on the header sorts by that column.
+
+Colours come from component classes (``jobs-table--failed`` uses ``$error``,
+``--warning`` ``$warning``, ``--success`` ``$success``...), and the status is always a
+symbol plus its name, never colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Final
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from resync_tui.feeds.jobs_view import (
+    FAILURE_STATUSES,
+    ChangeSet,
+    JobRow,
+    JobsView,
+    SortColumn,
+)
+from resync_tui.ui.text import ELLIPSIS, safe_text
+
+__all__ = ["STATUS_SYMBOLS", "JobsTable", "format_duration", "status_label"]
+
+STATUS_SYMBOLS: Final[dict[str, str]] = {
+    "ABEND": "✖",
+    "FAIL": "✖",
+    "ERROR": "✖",
+    "ABENP": "✖",
+    "STUCK": "⚠",
+    "EXEC": "▶",
+    "STARTED": "▶",
+    "INTRO": "▷",
+    "READY": "○",
+    "WAIT": "⋯",
+    "PEND": "⋯",
+    "PENDPRED": "⋯",
+    "ARRVING": "⋯",
+    "HOLD": "⏸",
+    "SUSP": "⏸",
+    "FENCE": "⏸",
+    "INTRPT": "⚠",
+    "CANCL": "⊘",
+    "CANCLP": "⊘",
+    "SUPPR": "⊖",
+    "SUCC": "✔",
+    "SUCCP": "✔",
+    "COMPLT": "✔",
+    "END": "✔",
+    "EXTRN": "↗",
+    "UNDCDED": "?",
+    "NONREPPRED": "?",
+}
+"""Symbol shown before each internal status; an unknown status gets ``?``."""
+LATE_SYMBOL: Final = "⚠"
+
+_STATUS_COMPONENT: Final[dict[str, str]] = {
+    **dict.fromkeys(("ABEND", "FAIL", "ERROR", "ABENP"), "jobs-table--failed"),
+    **dict.fromkeys(("STUCK", "INTRPT", "SUSP"), "jobs-table--warning"),
+    **dict.fromkeys(("EXEC", "STARTED", "INTRO"), "jobs-table--running"),
+    **dict.fromkeys(("SUCC", "SUCCP", "COMPLT", "END"), "jobs-table--success"),
+}
+_FINISHED_OR_FAILED: Final = frozenset(
+    {"ABEND", "FAIL", "ERROR", "ABENP", "SUCC", "SUCCP", "COMPLT", "END", "CANCL", "INTRPT"}
+)
+
+
+def status_label(row: JobRow, late: bool = False) -> str:
+    """Symbol and name of a status, e.g. ``✖ ABEND``; ``⚠ EXEC`` for a late job."""
+    status = row.status or row.common_status or "UNKNOWN"
+    symbol = LATE_SYMBOL if late else STATUS_SYMBOLS.get(status, "?")
+    return f"{symbol} {safe_text(status, 12)}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """Compact duration: ``42s``, ``12:05``, ``3h07m``, ``2d04h``; empty when unknown."""
+    if seconds is None or seconds < 0:
+        return ""
+    total = int(seconds)
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}:{total % 60:02d}"
+    if total < 86400:
+        return f"{total // 3600}h{total % 3600 // 60:02d}m"
+    return f"{total // 86400}d{total % 86400 // 3600:02d}h"
+
+
+def _duration(row: JobRow) -> float | None:
+    if row.duration is not None:
+        return row.duration
+    if row.started is not None and row.ended is not None:
+        try:
+            return (row.ended - row.started).total_seconds()
+        except TypeError:  # one naive, one aware: show nothing rather than crash
+            return None
+    return None
+
+
+def _clock_time(value: datetime | None) -> str:
+    return value.strftime("%H:%M:%S") if value is not None else ""
+
+
+def _info(row: JobRow) -> str:
+    """Return code for finished jobs, otherwise the substatus (why it waits)."""
+    if row.return_code is not None and row.status in _FINISHED_OR_FAILED:
+        return f"RC {row.return_code}"
+    return row.substatus
+
+
+@dataclass(frozen=True, slots=True)
+class _ColumnSpec:
+    name: SortColumn
+    title: str
+    min_width: int
+    weight: int
+    max_width: int
+    drop_order: int
+    """Columns with a higher value are dropped first when the terminal is narrow."""
+    short_title: str = ""
+    """Title used when the column is too narrow for ``title``."""
+
+
+_COLUMNS: Final[tuple[_ColumnSpec, ...]] = (
+    _ColumnSpec("stream", "Stream", 10, 3, 40, 0),
+    _ColumnSpec("job", "Job", 12, 4, 48, 0),
+    _ColumnSpec("workstation", "Workstation", 8, 2, 24, 3, "WS"),
+    _ColumnSpec("folder", "Folder", 16, 2, 32, 5),
+    _ColumnSpec("status", "Status", 10, 0, 10, 0),
+    _ColumnSpec("info", "Substatus/RC", 8, 3, 40, 4, "Sub/RC"),
+    _ColumnSpec("started", "Start", 8, 0, 8, 2),
+    _ColumnSpec("duration", "Dur", 7, 0, 7, 1),
+)
+_SEPARATOR: Final = " "
+_SORT_CYCLE: Final[tuple[SortColumn | None, ...]] = (
+    None,
+    "stream",
+    "job",
+    "workstation",
+    "status",
+    "info",
+    "started",
+    "duration",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    spec: _ColumnSpec
+    x: int
+    width: int
+
+
+def layout_columns(width: int) -> tuple[_Column, ...]:
+    """Fit columns to ``width`` cells: drop the least useful first, then share the rest."""
+    specs = list(_COLUMNS)
+
+    def needed(items: list[_ColumnSpec]) -> int:
+        return sum(s.min_width for s in items) + len(_SEPARATOR) * (len(items) - 1)
+
+    while len(specs) > 1 and needed(specs) > width:
+        victim = max(specs, key=lambda s: s.drop_order)
+        if victim.drop_order == 0:
+            break
+        specs.remove(victim)
+    widths = {s.name: s.min_width for s in specs}
+    spare = width - needed(specs)
+    # Share the spare cells by weight, a cell at a time, so rounding never overflows.
+    growable = [s for s in specs if s.weight]
+    while spare > 0 and growable:
+        total_weight = sum(s.weight for s in growable)
+        progressed = False
+        for spec in growable:
+            share = max(1, spare * spec.weight // total_weight)
+            grow = min(share, spec.max_width - widths[spec.name], spare)
+            if grow > 0:
+                widths[spec.name] += grow
+                spare -= grow
+                progressed = True
+        growable = [s for s in growable if widths[s.name] < s.max_width]
+        if not progressed:
+            break
+    columns: list[_Column] = []
+    x = 0
+    for spec in specs:
+        columns.append(_Column(spec, x, widths[spec.name]))
+        x += widths[spec.name] + len(_SEPARATOR)
+    return tuple(columns)
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad or cut ``text`` to exactly ``width`` cells, marking a cut with an ellipsis."""
+    if len(text) <= width and text.isascii():
+        return text.ljust(width)
+    if cell_len(text) > width:
+        return set_cell_size(text, max(width - 1, 0)) + ELLIPSIS if width else ""
+    return set_cell_size(text, width)
+
+
+class JobsTable(ScrollView, can_focus=True):
+    """The jobs of the current view, one line each, with a fixed header line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home", "cursor_home", "First", show=False),
+        Binding("end", "cursor_end", "Last", show=False),
+        Binding("enter", "select_cursor", "Open job", id="jobs.open"),
+        Binding("n", "next_failure", "Next failure", id="jobs.next_failure"),
+        Binding("s", "cycle_sort", "Sort", id="jobs.sort"),
+        Binding("S", "reverse_sort", "Reverse", id="jobs.reverse_sort"),
+        Binding("o", "attention_order", "Attention order", show=False, id="jobs.attention"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "jobs-table--header",
+        "jobs-table--cursor",
+        "jobs-table--failed",
+        "jobs-table--warning",
+        "jobs-table--running",
+        "jobs-table--success",
+    }
+    """Header, cursor line, and status cells by severity (themes may recolour them)."""
+
+    DEFAULT_CSS = """
+    JobsTable {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        height: 1fr;
+        & > .jobs-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .jobs-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .jobs-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .jobs-table--failed { color: $error; text-style: bold; }
+        & > .jobs-table--warning { color: $warning; text-style: bold; }
+        & > .jobs-table--running { color: $accent; }
+        & > .jobs-table--success { color: $success; }
+    }
+    """
+
+    class JobSelected(Message):
+        """The operator chose a job (Enter or double click): open its details."""
+
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class JobHighlighted(Message):
+        """The cursor moved to another job."""
+
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class SortChanged(Message):
+        """The sort changed (``column`` None = attention order)."""
+
+        def __init__(self, column: SortColumn | None, descending: bool) -> None:
+            super().__init__()
+            self.column = column
+            self.descending = descending
+
+    def __init__(
+        self,
+        view: JobsView | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._view = view if view is not None else JobsView()
+        self._cursor = 0
+        self._cursor_job: str | None = None
+        self._columns: tuple[_Column, ...] = layout_columns(80)
+        self._layout_width = -1
+        self._line_cache: dict[str, tuple[JobRow, bool, bool, Strip]] = {}
+        self._header_strip: Strip | None = None
+        self._shown: tuple[int, int, list[JobRow]] = (-1, -1, [])
+        """(scroll_y, cursor, rows) as last repainted: the cheap "did it change" check."""
+
+    # -- public API --------------------------------------------------------------------
+
+    @property
+    def view(self) -> JobsView:
+        return self._view
+
+    @view.setter
+    def view(self, view: JobsView) -> None:
+        if view is not self._view:
+            self._view = view
+            self._line_cache.clear()
+            self._header_strip = None
+            self._shown = (-1, -1, [])
+        self.refresh_data()
+
+    @property
+    def cursor_row(self) -> int:
+        """Cursor position in the current view."""
+        return self._cursor
+
+    @property
+    def cursor_job_id(self) -> str | None:
+        """Job under the cursor; the cursor follows it across updates."""
+        return self._cursor_job
+
+    @property
+    def page_height(self) -> int:
+        """Data lines that fit (the header takes one)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def refresh_data(self, change: ChangeSet | None = None) -> None:
+        """Call after the view changed (data, filter or sort): cheap when nothing shows."""
+        if change is not None and not change and self._shown[0] >= 0:
+            return
+        view = self._view
+        size = len(view)
+        self._sync_virtual_size()
+        position: int | None = None
+        if self._cursor_job is not None:
+            position = view.position_of(self._cursor_job)
+        if position is None:
+            # The job left the view: stay at the same place rather than jump to the top.
+            position = self._cursor
+        self._place_cursor(min(position, size - 1) if size else 0, scroll=True)
+        self._repaint_changed()
+
+    def move_cursor(self, index: int) -> None:
+        """Put the cursor on a row of the view, scrolling it into sight."""
+        self._place_cursor(index, scroll=True)
+        self._repaint_changed()
+
+    def select_job(self, job_id: str) -> bool:
+        """Move the cursor to a job if it is in the view."""
+        position = self._view.position_of(job_id)
+        if position is None:
+            return False
+        self.move_cursor(position)
+        return True
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        self.move_cursor(self._cursor - self.page_height)
+
+    def action_cursor_page_down(self) -> None:
+        self.move_cursor(self._cursor + self.page_height)
+
+    def action_cursor_home(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_end(self) -> None:
+        self.move_cursor(len(self._view) - 1)
+
+    def action_select_cursor(self) -> None:
+        if self._cursor_job is not None:
+            self.post_message(self.JobSelected(self._cursor_job))
+
+    def action_next_failure(self) -> None:
+        found = self._view.next_failure(self._cursor)
+        if found is None:
+            self.notify("No failed job in this view", timeout=3)
+        else:
+            self.move_cursor(found)
+
+    def action_cycle_sort(self) -> None:
+        current = self._view.sort_column
+        position = _SORT_CYCLE.index(current) if current in _SORT_CYCLE else 0
+        self._sort(_SORT_CYCLE[(position + 1) % len(_SORT_CYCLE)], False)
+
+    def action_reverse_sort(self) -> None:
+        self._sort(self._view.sort_column, not self._view.descending)
+
+    def action_attention_order(self) -> None:
+        self._sort(None, False)
+
+    def _sort(self, column: SortColumn | None, descending: bool) -> None:
+        if self._view.set_sort(column, descending):
+            self._header_strip = None
+            self.refresh(Region(0, 0, self.size.width, 1))
+            self.refresh_data()
+            self.post_message(self.SortChanged(column, descending))
+
+    # -- events ------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync_virtual_size()
+        self._place_cursor(self._cursor, scroll=True)
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line_cache.clear()
+        self._header_strip = None
+
+    def on_focus(self, event: events.Focus) -> None:
+        # The cursor colour depends on focus.
+        self._line_cache.clear()
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._line_cache.clear()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            for column in self._columns:
+                if column.x <= offset.x < column.x + column.width + len(_SEPARATOR):
+                    name = column.spec.name
+                    same = self._view.sort_column == name
+                    self._sort(name, not self._view.descending if same else False)
+                    break
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self._view):
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.action_select_cursor()
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if width != self._layout_width:
+            self._relayout(width)
+        if y == 0:
+            return self._render_header(width)
+        index = round(self.scroll_y) + y - 1
+        view = self._view
+        if index >= len(view):
+            return Strip.blank(width, self.rich_style)
+        return self._render_row(view.row_at(index), index == self._cursor, width)
+
+    def _relayout(self, width: int) -> None:
+        self._columns = layout_columns(width)
+        self._layout_width = width
+        self._line_cache.clear()
+        self._header_strip = None
+
+    def _render_header(self, width: int) -> Strip:
+        if self._header_strip is not None:
+            return self._header_strip
+        style = self.rich_style + self.get_component_rich_style("jobs-table--header")
+        view = self._view
+        parts: list[str] = []
+        for column in self._columns:
+            title = column.spec.title
+            if len(title) + 2 > column.width and column.spec.short_title:
+                title = column.spec.short_title
+            if view.sort_column == column.spec.name:
+                title = f"{title} {'▼' if view.descending else '▲'}"
+            parts.append(_fit(title, column.width))
+        text = _SEPARATOR.join(parts)
+        strip = Strip([Segment(_fit(text, width), style)], width)
+        self._header_strip = strip
+        return strip
+
+    def _render_row(self, row: JobRow, is_cursor: bool, width: int) -> Strip:
+        late = row.status not in FAILURE_STATUSES and self._view.is_late(row)
+        cached = self._line_cache.get(row.job_id)
+        if (
+            cached is not None
+            and cached[0] is row
+            and cached[1] == is_cursor
+            and cached[2] == late
+        ):
+            return cached[3]
+        base = self.rich_style
+        if is_cursor:
+            base = base + self.get_component_rich_style("jobs-table--cursor")
+        segments: list[Segment] = []
+        used = 0
+        for column in self._columns:
+            if used:
+                segments.append(Segment(_SEPARATOR, base))
+                used += len(_SEPARATOR)
+            text, style = self._cell(row, column.spec.name, late, base)
+            segments.append(Segment(_fit(text, column.width), style))
+            used += column.width
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        strip = Strip(segments, max(width, used))
+        if len(self._line_cache) > 4096:
+            self._line_cache.clear()
+        self._line_cache[row.job_id] = (row, is_cursor, late, strip)
+        return strip
+
+    def _cell(self, row: JobRow, name: SortColumn, late: bool, base: Style) -> tuple[str, Style]:
+        if name == "status":
+            component = "jobs-table--warning" if late else _STATUS_COMPONENT.get(row.status)
+            style = base
+            if component is not None:
+                style = base + self.get_component_rich_style(component, partial=True)
+            return status_label(row, late), style
+        if name == "info":
+            return safe_text(_info(row), 64), base
+        if name == "started":
+            return _clock_time(row.started), base
+        if name == "duration":
+            return format_duration(_duration(row)), base
+        if name == "ended":
+            return _clock_time(row.ended), base
+        value: str = getattr(row, name)
+        return safe_text(value, 64), base
+
+    # -- cursor and repaint ------------------------------------------------------------
+
+    def _sync_virtual_size(self) -> None:
+        size = Size(self.scrollable_content_region.width, len(self._view) + 1)
+        if self.virtual_size != size:
+            self.virtual_size = size
+
+    def _place_cursor(self, index: int, *, scroll: bool) -> None:
+        view = self._view
+        size = len(view)
+        index = max(0, min(index, size - 1)) if size else 0
+        previous_job = self._cursor_job
+        self._cursor = index
+        self._cursor_job = view.row_at(index).job_id if size else None
+        if scroll and size:
+            top = round(self.scroll_y)
+            page = self.page_height
+            if index < top:
+                self.scroll_to(y=index, animate=False, immediate=True)
+            elif index >= top + page:
+                self.scroll_to(y=index - page + 1, animate=False, immediate=True)
+        if self._cursor_job is not None and self._cursor_job != previous_job:
+            self.post_message(self.JobHighlighted(self._cursor_job))
+
+    def _repaint_changed(self) -> None:
+        """Repaint only the lines whose row or cursor state differs from the last paint."""
+        top = round(self.scroll_y)
+        rows = self._view.rows_in(top, top + self.page_height)
+        shown_top, shown_cursor, shown_rows = self._shown
+        self._shown = (top, self._cursor, rows)
+        if shown_top != top:
+            self.refresh()
+            return
+        refresh_line = self.refresh_line
+        for offset in range(max(len(rows), len(shown_rows))):
+            old = shown_rows[offset] if offset < len(shown_rows) else None
+            new = rows[offset] if offset < len(rows) else None
+            index = top + offset
+            cursor_moved = (index == shown_cursor) != (index == self._cursor)
+            if old is not new or cursor_moved:
+                refresh_line(top + offset + 1)

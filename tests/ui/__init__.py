@@ -1,0 +1,1 @@
+"""Tests of the user interface layer (widgets, screens, text safety)."""

@@ -1,0 +1,308 @@
+"""The jobs pane as an operator uses it: keys, filter, sort, next failure, updates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from textual.app import App, ComposeResult
+from textual.widgets import Input, Static
+
+from resync_tui.feeds.jobs_view import JobRow, JobsView
+from resync_tui.ui.widgets.jobs_pane import JobsPane
+from resync_tui.ui.widgets.jobs_table import JobsTable
+from resync_tui.ui.widgets.status_counts import StatusCounts
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _rows(count: int = 200) -> list[JobRow]:
+    rows = []
+    for i in range(count):
+        status = "ABEND" if i in (17, 120) else ("EXEC" if i % 10 == 0 else "SUCC")
+        rows.append(
+            JobRow(
+                job_id=f"id{i:04d}",
+                stream=f"STREAM{i // 10:03d}",
+                job=f"JOB{i:04d}",
+                workstation=f"WS{i % 3}",
+                folder="/PROD/",
+                status=status,
+                return_code=8 if status == "ABEND" else 0,
+                started=datetime(2026, 11, 25, 11, 30, tzinfo=UTC),
+                duration=125.0,
+            )
+        )
+    return rows
+
+
+class _Host(App[None]):
+    def __init__(self, rows: list[JobRow]) -> None:
+        super().__init__()
+        self.jobs = JobsView(clock=lambda: NOW)
+        self.jobs.apply(rows)
+        self.selected: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield JobsPane(self.jobs, id="pane")
+
+    def on_mount(self) -> None:
+        self.query_one(JobsTable).focus()
+
+    def on_jobs_table_job_selected(self, message: JobsTable.JobSelected) -> None:
+        self.selected.append(message.job_id)
+
+
+def _table(app: App[None]) -> JobsTable:
+    return app.query_one(JobsTable)
+
+
+def _line(table: JobsTable, y: int) -> str:
+    return table.render_line(y).text
+
+
+def _screen_lines(table: JobsTable) -> list[str]:
+    return [_line(table, y) for y in range(table.scrollable_content_region.height)]
+
+
+async def test_table_shows_header_and_status_symbols_at_80_columns() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = _table(app)
+        header = _line(table, 0)
+        for title in ("Stream", "Job", "Status", "Start", "Dur"):
+            assert title in header
+        assert "Folder" not in header  # dropped to fit 80 columns
+        lines = _screen_lines(table)
+        # Attention order: the two ABENDs first, then the running jobs.
+        assert "✖ ABEND" in lines[1] and "JOB0017" in lines[1]
+        assert "RC 8" in lines[1]
+        assert "✖ ABEND" in lines[2] and "JOB0120" in lines[2]
+        assert "▶ EXEC" in lines[3]
+        assert all(len(line) <= 80 for line in lines)
+
+
+async def test_wide_terminal_shows_the_folder_column() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        assert "Folder" in _line(_table(app), 0)
+
+
+async def test_cursor_keys_move_and_scroll() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        await pilot.press("up")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row == 1 + table.page_height
+        await pilot.press("end")
+        assert table.cursor_row == 199
+        await pilot.pause()
+        assert table.view.row_at(199).job in _screen_lines(table)[-1]
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        assert table.scroll_y == 0
+
+
+async def test_enter_and_double_click_post_job_selected() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.selected == ["id0120"]
+        await pilot.click(JobsTable, offset=(5, 1), times=2)
+        await pilot.pause()
+        assert app.selected[-1] == "id0017"
+
+
+async def test_filter_as_you_type_and_escape_clears() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press("slash")
+        assert app.focused is not None and app.focused.id == "jobs-filter-input"
+        await pilot.press(*"job001")
+        await pilot.pause()
+        assert len(table.view) == 10
+        assert "10 of 200 jobs" in str(app.query_one("#jobs-filter-line", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table.view) == 200
+        assert not app.query_one(Input).display
+        assert app.focused is not None and app.focused.id == "jobs-table"
+
+
+async def test_status_filter_and_attention_toggle() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press("f")  # failed
+        assert [table.view.row_at(i).status for i in range(len(table.view))] == ["ABEND"] * 2
+        await pilot.press("f")  # running
+        assert len(table.view) == 19
+        await pilot.press("f", "f", "f")  # waiting, done, back to all
+        assert len(table.view) == 200
+        await pilot.press("a")
+        assert len(table.view) == 2
+        await pilot.press("a")
+        assert len(table.view) == 200
+
+
+async def test_sort_keys_cycle_columns_and_reverse() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Stream ▲" in _line(table, 0)
+        # The cursor follows its job (JOB0017) to its new place.
+        assert table.cursor_job_id == "id0017"
+        assert "JOB0017" in "".join(_screen_lines(table))
+        await pilot.press("S", "home")
+        await pilot.pause()
+        assert "Stream ▼" in _line(table, 0)
+        assert "STREAM019" in _line(table, 1)
+        await pilot.click(JobsTable, offset=(_line(table, 0).index("Job") + 1, 0))
+        await pilot.pause()
+        assert "Job ▲" in _line(table, 0)
+        assert table.view.sort_column == "job"
+        assert table.view.row_at(0).job == "JOB0000"
+
+
+async def test_n_jumps_to_the_next_failure_and_wraps() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press("s", "s", "home")  # sort by job: failures at 17 and 120
+        await pilot.press("n")
+        assert table.cursor_job_id == "id0017"
+        await pilot.press("n")
+        assert table.cursor_job_id == "id0120"
+        await pilot.pause()
+        assert "JOB0120" in "".join(_screen_lines(table))
+        await pilot.press("n")
+        assert table.cursor_job_id == "id0017"
+
+
+async def test_cursor_stays_on_its_job_when_data_changes() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        pane = app.query_one(JobsPane)
+        await pilot.press(*["down"] * 30)
+        job_id = table.cursor_job_id
+        assert job_id is not None
+        new_failures = [
+            JobRow(job_id=f"new{i}", stream="AAA", job=f"NEW{i}", status="ABEND") for i in range(5)
+        ]
+        change = app.jobs.apply_changes(new_failures, removed_ids=["id0003"])
+        pane.update_jobs(app.jobs, change)
+        await pilot.pause()
+        assert table.cursor_job_id == job_id
+        assert table.view.row_at(table.cursor_row).job_id == job_id
+        # Filtering the cursor's job out keeps the cursor near where it was, not at the top.
+        pane.view.set_filter("stream0")
+        pane.update_jobs(app.jobs)
+        assert table.cursor_row > 0
+
+
+async def test_hostile_job_names_render_as_plain_text() -> None:
+    hostile = JobRow(
+        job_id="evil",
+        stream="\x1b[2J\x1b]0;pwned\x07S",
+        job="[bold red]X[/]",
+        workstation="\x9b31mWS",
+        status="ABEND",
+        substatus="a\x00b\rc",
+    )
+    app = _Host([hostile])
+    async with app.run_test(size=(100, 10)) as pilot:
+        await pilot.pause()
+        line = _line(_table(app), 1)
+        assert "[bold red]X[/]" in line
+        assert "pwned" not in line
+        assert not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in line)
+
+
+class _CountingTable(JobsTable):
+    def __init__(self, view: JobsView) -> None:
+        super().__init__(view)
+        self.repainted_lines: list[int] = []
+
+    def refresh_line(self, y: int) -> None:
+        self.repainted_lines.append(y)
+        super().refresh_line(y)
+
+
+class _TableHost(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs = JobsView(_rows(), clock=lambda: NOW)
+
+    def compose(self) -> ComposeResult:
+        yield _CountingTable(self.jobs)
+
+
+async def test_update_repaints_only_visible_lines_that_changed() -> None:
+    app = _TableHost()
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(_CountingTable)
+        table.refresh_data()
+        table.repainted_lines.clear()
+        off_screen = app.jobs.row_at(150)
+        change = app.jobs.apply_changes([msgspec.structs.replace(off_screen, duration=9.0)])
+        table.refresh_data(change)
+        assert table.repainted_lines == []
+        on_screen = app.jobs.row_at(4)
+        change = app.jobs.apply_changes([msgspec.structs.replace(on_screen, duration=9.0)])
+        table.refresh_data(change)
+        assert table.repainted_lines == [5]
+        assert "9s" in _line(table, 5)
+
+
+def _shown(widget: Static) -> bool:
+    return bool(widget.display)
+
+
+async def test_stale_marker_and_counts() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(100, 24)) as pilot:
+        pane = app.query_one(JobsPane)
+        counts = str(app.query_one(StatusCounts).render())
+        assert "✖ ABEND 2" in counts and "▶ EXEC 19" in counts and "total 200" in counts
+        marker = app.query_one("#jobs-stale", Static)
+        assert not _shown(marker)
+        pane.set_stale("engine unreachable", datetime(2026, 11, 25, 10, 42, 7))
+        await pilot.pause()
+        assert _shown(marker)
+        assert str(marker.render()) == "⚠ stale since 10:42:07 — engine unreachable"
+        pane.set_stale(None)
+        await pilot.pause()
+        assert not _shown(marker)
+
+
+class _EscapeHost(_Host):
+    BINDINGS = [("escape", "note_escape", "")]  # noqa: RUF012
+
+    def __init__(self, rows: list[JobRow]) -> None:
+        super().__init__(rows)
+        self.escapes = 0
+
+    def action_note_escape(self) -> None:
+        self.escapes += 1
+
+
+async def test_escape_reaches_the_app_when_no_filter_is_open() -> None:
+    app = _EscapeHost(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        assert app.escapes == 1
+        await pilot.press("slash", "x", "escape")
+        assert app.escapes == 1  # that Esc cleared the filter
+        assert len(_table(app).view) == 200
