@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ptyrun import PtyProcess  # noqa: E402
+from ptyrun import PtyProcess
 
-from resync_tui.hwa.simulator import Simulator  # noqa: E402
-from resync_tui.hwa.simulator.plan import ActionError  # noqa: E402
-from resync_tui.redis_server import EmbeddedRedis  # noqa: E402
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.hwa.simulator.plan import ActionError
+from resync_tui.redis_server import EmbeddedRedis
 
 JOBS = 5000
 SIZE = (120, 40)

@@ -1,0 +1,110 @@
+"""Jobs feed: the plan's jobs as a :class:`JobsView` diff, cheap when nothing changed.
+
+Each poll first asks the engine for counts per status (``job_counts``, one small
+call). If they equal the last ones and the last full read is recent, the 200k-job
+plan is not read again; only the clock is re-applied (jobs that became late move
+up). Otherwise the plan is read (``fetch_plan``, paged by the client), mapped to
+rows and diffed against the view: in a worker thread for big plans, so the UI
+keeps drawing, then applied on the loop, where the cost follows the number of
+changes. A failed poll keeps the view as it was and marks the state stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from resync_tui.feeds._calls import hwa_call
+from resync_tui.feeds.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
+from resync_tui.feeds.runtime import Runtime
+from resync_tui.feeds.status import FeedHealth, HealthTracker
+
+__all__ = ["JobsFeed", "JobsState"]
+
+_PLAN_DEADLINE = 300.0
+"""Seconds a whole-plan read (all pages, retries included) may take."""
+
+_THREAD_THRESHOLD = 5000
+"""Plans bigger than this are mapped and diffed off the event loop."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class JobsState:
+    """``view`` is the feed's live view (mutated only on the event loop by the feed)."""
+
+    view: JobsView
+    change: ChangeSet = field(default_factory=ChangeSet)
+    health: FeedHealth = field(default_factory=FeedHealth)
+    full_read: bool = False
+    """Whether this poll read the whole plan (False: counts unchanged, read skipped)."""
+
+
+def _signature(counts: Any) -> Hashable:
+    """A comparable digest of whatever ``job_counts`` returns."""
+    grouped = getattr(counts, "grouped_count", None)
+    if isinstance(grouped, dict):
+        return (getattr(counts, "count", None), tuple(sorted(grouped.items())))
+    if isinstance(counts, dict):
+        return tuple(sorted((str(k), repr(v)) for k, v in counts.items()))
+    try:
+        hash(counts)
+    except TypeError:
+        return repr(counts)
+    return counts  # type: ignore[no-any-return]
+
+
+def _map_and_diff(view: JobsView, jobs: Iterable[Any]) -> tuple[list[JobRow], list[str]]:
+    return view.diff([job_row_from_model(job) for job in jobs])
+
+
+class JobsFeed:
+    name = "jobs"
+
+    def __init__(self, runtime: Runtime, view: JobsView | None = None, *,
+                 full_read_every: float = 60.0) -> None:
+        self._rt = runtime
+        self.view = view if view is not None else JobsView()
+        self._tracker = HealthTracker(runtime.clock, what="engine")
+        self._signature: Hashable | None = None
+        self._last_full = -float("inf")
+        self._full_read_every = full_read_every
+        self._plan_retry = dataclasses.replace(
+            runtime.retry,
+            deadline_seconds=max(runtime.retry.deadline_seconds, _PLAN_DEADLINE))
+
+    def force_full_read(self) -> None:
+        """Make the next poll read the whole plan (the operator pressed refresh)."""
+        self._signature = None
+
+    async def poll(self) -> JobsState:
+        rt = self._rt
+        breaker = rt.hwa_job_status
+        try:
+            counts = await hwa_call(rt, rt.client.plan_signature, breaker=breaker,
+                                    operation="plan_signature")
+            signature = _signature(counts)
+            recent = time.monotonic() - self._last_full < self._full_read_every
+            if signature == self._signature and recent and self._tracker.health.ok:
+                change = self.view.refresh_clock()
+                return JobsState(self.view, change, self._tracker.success(), full_read=False)
+            # A 200k-job plan takes longer than one call may: the client bounds the whole
+            # read (plan_timeout), and retries get a deadline to match.
+            jobs: Sequence[Any] = await hwa_call(rt, rt.client.fetch_plan, breaker=breaker,
+                                                 operation="fetch_plan", attempt_timeout=None,
+                                                 retry=self._plan_retry)
+            if len(jobs) > _THREAD_THRESHOLD:
+                changed, removed = await asyncio.to_thread(_map_and_diff, self.view, jobs)
+            else:
+                changed, removed = _map_and_diff(self.view, jobs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return JobsState(self.view, ChangeSet(), self._tracker.failure(exc))
+        change = self.view.apply_changes(changed, removed)
+        self._signature = signature
+        self._last_full = time.monotonic()
+        return JobsState(self.view, change, self._tracker.success(), full_read=True)

@@ -1,0 +1,168 @@
+"""Everything the feeds share, built once from Settings: client, breakers, cache, Redis.
+
+The UI gets a :class:`Runtime` and never builds network objects itself. Nothing
+here connects at construction time (httpx and redis-py connect lazily), so the
+runtime can be built before the event loop that will use it exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+
+from resync_tui.feeds.status import Clock, local_now
+from resync_tui.hwa.client import HwaClient
+from resync_tui.hwa.errors import BadRequest, CredentialsRejected, NotFound, is_transient
+from resync_tui.resilience.breaker import BreakerConfig, BreakerRegistry, CircuitBreaker
+from resync_tui.resilience.cache import LocalCache
+from resync_tui.resilience.metrics import ResilienceMetrics
+from resync_tui.resilience.redis_pool import RedisClientConfig, make_redis_client
+from resync_tui.resilience.retry import RetryPolicy
+from resync_tui.resilience.tiered import TieredCache
+from resync_tui.settings import BreakerSettings, Settings
+
+__all__ = ["Runtime", "breaker_config", "build_runtime", "counts_as_failure"]
+
+_log = logging.getLogger(__name__)
+
+_ANSWERED = (CredentialsRejected, NotFound, BadRequest)
+
+
+def counts_as_failure(exc: BaseException) -> bool:
+    """HWA breakers: a 401/403/404/400 means the engine answered; it is not down."""
+    return not isinstance(exc, _ANSWERED)
+
+
+def breaker_config(bs: BreakerSettings, *,
+                   record: Callable[[BaseException], bool] | None = None) -> BreakerConfig:
+    config = BreakerConfig(
+        failure_rate_threshold=bs.failure_rate_threshold,
+        window_seconds=bs.window_seconds,
+        bucket_seconds=min(bs.bucket_seconds, bs.window_seconds),
+        minimum_calls=bs.minimum_calls,
+        slow_call_seconds=bs.slow_call_seconds or None,
+        slow_call_rate_threshold=bs.slow_call_rate_threshold,
+        open_wait_seconds=bs.open_wait_seconds,
+        half_open_max_calls=bs.half_open_max_calls,
+        success_threshold=bs.success_threshold,
+    )
+    if record is not None:
+        config = dataclasses.replace(config, record_exception=record)
+    return config
+
+
+@dataclass(eq=False)
+class Runtime:
+    """The shared, long-lived objects. ``aclose()`` is idempotent."""
+
+    settings: Settings
+    client: HwaClient
+    breakers: BreakerRegistry
+    retry: RetryPolicy
+    redis: Redis
+    cache: TieredCache[Any]
+    metrics: ResilienceMetrics
+    clock: Clock = local_now
+    engine_name: str = ""
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def hwa_api(self) -> CircuitBreaker:
+        return self.breakers.get("hwa_api")
+
+    @property
+    def hwa_job_status(self) -> CircuitBreaker:
+        return self.breakers.get("hwa_job_status")
+
+    @property
+    def redis_breaker(self) -> CircuitBreaker:
+        return self.breakers.get("redis")
+
+    @property
+    def is_transient(self) -> Callable[[BaseException], bool]:
+        return is_transient
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the HWA client, stop cache loads, close the Redis pool."""
+        if self._closed:
+            return
+        self._closed = True
+        for name, closer in (("cache", self.cache.aclose), ("hwa client", self.client.aclose),
+                             ("redis", self.redis.aclose)):
+            try:
+                await closer()
+            except Exception:  # closing must go on with the others
+                _log.exception("closing %s failed", name)
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
+                  metrics: ResilienceMetrics | None = None) -> Runtime:
+    """Build the runtime from settings (no connection is opened here)."""
+    hwa = settings.hwa
+    metrics = metrics if metrics is not None else ResilienceMetrics()
+    registry = BreakerRegistry()
+    for name, bs in settings.breakers.items():
+        record = counts_as_failure if name.startswith("hwa") else None
+        registry.get(name, breaker_config(bs, record=record))
+    metrics.track_breakers(registry)
+    token = hwa.token.reveal() if hwa.token else None
+    client = HwaClient(
+        hwa.url,
+        user=None if token else hwa.user,
+        password=None if token else hwa.password.reveal(),
+        token=token,
+        verify=hwa.verify,
+        connect_timeout=hwa.connect_timeout,
+        read_timeout=hwa.read_timeout,
+        pool_timeout=hwa.pool_timeout,
+        call_timeout=hwa.call_deadline,
+        max_connections=hwa.max_connections,
+        page_size=hwa.page_size,
+        parallel_pages=hwa.parallel_pages,
+        plan_id=hwa.plan_id,
+        on_request=metrics.observe_request,
+    )
+    rs = settings.redis
+    redis = make_redis_client(RedisClientConfig(
+        url=rs.url,
+        max_connections=rs.max_connections,
+        socket_timeout=rs.socket_timeout,
+        socket_connect_timeout=rs.connect_timeout,
+        pool_timeout=rs.socket_timeout,
+        health_check_interval=int(rs.health_check_interval),
+    ))
+    cs = settings.cache
+    l1: LocalCache[Any] = LocalCache(
+        max_entries=cs.l1_max_entries,
+        shards=cs.l1_shards,
+        default_ttl=max(cs.l1_ttl, 0.001),
+        negative_ttl=cs.negative_ttl or None,
+        stale_ttl=cs.l2_ttl if cs.stale_while_revalidate else 0.0,
+    )
+    cache: TieredCache[Any] = TieredCache(
+        l1, redis, breaker=registry.get("redis"), namespace=cs.namespace,
+        l2_ttl=max(cs.l2_ttl, 0.001), command_timeout=rs.socket_timeout,
+    )
+    metrics.track_cache(cache)
+    rt = settings.retry
+    retry = RetryPolicy(
+        max_attempts=rt.max_attempts,
+        initial_backoff_seconds=rt.initial_backoff,
+        max_backoff_seconds=rt.max_backoff,
+        deadline_seconds=rt.deadline,
+    )
+    return Runtime(
+        settings=settings, client=client, breakers=registry, retry=retry, redis=redis,
+        cache=cache, metrics=metrics, clock=clock or local_now,
+        engine_name=urlsplit(hwa.url).hostname or hwa.url,
+    )

@@ -1,0 +1,158 @@
+"""What every feed publishes besides its data: is it fresh, and if not, why.
+
+A feed never raises into the UI. A failed poll keeps the last good data and
+returns a :class:`FeedHealth` whose ``reason`` is one line an operator can act
+on ("engine unreachable since 10:42:07", "credentials rejected", "malformed
+response from GET /plan/job: ..."). ``kind`` is a fixed word the header uses to
+pick the overall state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Final, Literal, Protocol, TypeVar
+
+from resync_tui.hwa.errors import (
+    BadRequest,
+    CredentialsRejected,
+    EngineRateLimited,
+    EngineServerError,
+    EngineTimeout,
+    EngineUnreachable,
+    HwaError,
+    MalformedResponse,
+    NotFound,
+)
+from resync_tui.resilience.breaker import CircuitOpenError
+from resync_tui.ui.text import safe_text
+
+__all__ = [
+    "Clock",
+    "FailureKind",
+    "Feed",
+    "FeedHealth",
+    "HealthTracker",
+    "describe_error",
+    "local_now",
+]
+
+S_co = TypeVar("S_co", covariant=True)
+
+Clock = Callable[[], datetime]
+
+FailureKind = Literal[
+    "", "unreachable", "credentials", "malformed", "server", "refused", "down", "error"
+]
+
+_REASON_MAX: Final = 160
+
+
+def local_now() -> datetime:
+    """Wall-clock time in the local zone (the default clock of every feed)."""
+    return datetime.now().astimezone()
+
+
+def hms(when: datetime) -> str:
+    return when.strftime("%H:%M:%S")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """Freshness of one feed. ``ok`` False means the data shown is the last good one."""
+
+    ok: bool = True
+    kind: FailureKind = ""
+    reason: str = ""
+    since: datetime | None = None
+    """Start of the current failure streak."""
+    last_success: datetime | None = None
+    polls: int = 0
+    """Polls finished, good or bad (tests and the snapshot command wait on it)."""
+
+    @property
+    def has_data(self) -> bool:
+        return self.last_success is not None
+
+
+class Feed(Protocol[S_co]):
+    """One pane's source: ``poll()`` fetches once and returns an immutable state."""
+
+    name: str
+
+    async def poll(self) -> S_co: ...
+
+
+def describe_error(exc: BaseException, since: datetime, *,
+                   what: str = "engine") -> tuple[FailureKind, str]:
+    """A failure kind and a one-line reason, safe to display (no escapes, bounded)."""
+    at = hms(since)
+    kind: FailureKind
+    if isinstance(exc, CredentialsRejected):
+        kind = "credentials"
+        text = f"credentials rejected ({_status(exc)}): check user and password"
+    elif isinstance(exc, EngineTimeout | TimeoutError):
+        kind, text = "unreachable", f"{what} not answering (timeout) since {at}"
+    elif isinstance(exc, EngineUnreachable):
+        kind, text = "unreachable", f"{what} unreachable since {at}"
+    elif isinstance(exc, MalformedResponse):
+        kind, text = "malformed", f"malformed response from {exc.endpoint}: {exc.message}"
+    elif isinstance(exc, EngineRateLimited):
+        kind, text = "server", f"{what} rate limiting {exc.endpoint} since {at}"
+    elif isinstance(exc, EngineServerError):
+        kind, text = "server", f"{what} error {_status(exc)} on {exc.endpoint} since {at}"
+    elif isinstance(exc, NotFound | BadRequest):
+        kind, text = "refused", f"{what} refused {exc.endpoint}: {exc.message}"
+    elif isinstance(exc, HwaError):
+        kind, text = "error", f"{what} error on {exc.endpoint}: {exc.message}"
+    else:
+        message = str(exc) or type(exc).__name__
+        kind, text = "error", f"{what} error since {at}: {message}"
+    return kind, safe_text(text, _REASON_MAX)
+
+
+def _status(exc: HwaError) -> str:
+    return f"HTTP {exc.status}" if exc.status else "HTTP error"
+
+
+class HealthTracker:
+    """Turns poll outcomes into :class:`FeedHealth`, remembering the failure streak.
+
+    While a circuit breaker is open the poll fails with CircuitOpenError; the
+    reason then keeps the cause that opened it and says when the next trial is.
+    """
+
+    def __init__(self, clock: Clock, *, what: str = "engine",
+                 describe: Callable[[BaseException, datetime], tuple[FailureKind, str]]
+                 | None = None) -> None:
+        self._clock = clock
+        self._what = what
+        self._describe = describe
+        self.health = FeedHealth()
+
+    def success(self) -> FeedHealth:
+        self.health = FeedHealth(ok=True, last_success=self._clock(),
+                                 polls=self.health.polls + 1)
+        return self.health
+
+    def failure(self, exc: BaseException) -> FeedHealth:
+        previous = self.health
+        since = previous.since if not previous.ok and previous.since else self._clock()
+        if isinstance(exc, CircuitOpenError):
+            wait = exc.retry_in_seconds
+            tail = (f"circuit {exc.name} open" if wait is None
+                    else f"circuit {exc.name} open, next trial in {max(0, round(wait))}s")
+            kind: FailureKind
+            if not previous.ok and previous.kind:
+                base = previous.reason.split(" [circuit ", 1)[0]
+                kind, reason = previous.kind, f"{base} [{tail}]"
+            else:
+                kind, reason = "error", f"{self._what} calls suspended since {hms(since)} [{tail}]"
+        elif self._describe is not None:
+            kind, reason = self._describe(exc, since)
+        else:
+            kind, reason = describe_error(exc, since, what=self._what)
+        self.health = replace(previous, ok=False, kind=kind, reason=reason, since=since,
+                              polls=previous.polls + 1)
+        return self.health

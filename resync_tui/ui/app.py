@@ -1,0 +1,390 @@
+"""The Textual app: wires the feeds to the dashboard, owns bindings, screens and shutdown.
+
+Each pane has its own feed running in its own worker. A worker polls, publishes
+the result into the dashboard's reactive attributes, then sleeps for its
+interval: the next poll is scheduled only when the previous one has finished,
+so a slow engine slows the polling down instead of piling polls up (and no
+exclusive worker gets cancelled forever). A feed never raises: a failure shows
+in its pane and the app keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import select
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar, Final, Generic, TypeVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker
+
+from resync_tui.feeds.breakers import BreakersFeed
+from resync_tui.feeds.cache_stats import CacheFeed
+from resync_tui.feeds.detail import RuntimeDetailLoader
+from resync_tui.feeds.engine import EngineFeed
+from resync_tui.feeds.jobs import JobsFeed
+from resync_tui.feeds.jobs_view import JobsView
+from resync_tui.feeds.redis_health import RedisFeed
+from resync_tui.feeds.runtime import Runtime, build_runtime
+from resync_tui.feeds.status import Feed, FeedHealth
+from resync_tui.feeds.workstations import WorkstationsFeed
+from resync_tui.settings import Settings
+from resync_tui.ui.screens.dashboard import DashboardScreen
+from resync_tui.ui.screens.help import HelpScreen
+from resync_tui.ui.screens.job_detail import JobDetailScreen
+from resync_tui.ui.widgets.jobs_table import JobsTable
+
+__all__ = ["JOB_INTERVALS", "STYLES_DIR", "FeedRunner", "ResyncApp", "run_dashboard"]
+
+_log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+STYLES_DIR: Final = Path(__file__).resolve().parents[2] / "styles"
+"""``styles/`` at the top of the repository (found as well from an editable install)."""
+
+JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+"""Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
+
+FEED_NAMES: Final = ("engine", "jobs", "breakers", "cache", "redis", "workstations")
+
+
+class FeedRunner(Generic[S]):
+    """Poll, publish, sleep; repeat. Never two polls of one feed at the same time."""
+
+    def __init__(self, feed: Feed[S], interval: float, publish: Callable[[S], None],
+                 running: asyncio.Event) -> None:
+        self.feed = feed
+        self.name = feed.name
+        self.interval = interval
+        self.results = 0
+        self.last: S | None = None
+        self._publish = publish
+        self._feeds_running = running
+        self._lock = asyncio.Lock()
+        self._kick = asyncio.Event()
+        self._refresh = False
+        self._progress = asyncio.Condition()
+
+    async def run(self) -> None:
+        while True:
+            await self._feeds_running.wait()
+            await self.poll_once()
+            await self._sleep()
+
+    async def poll_once(self) -> None:
+        """One poll and publish; waits for a poll already running instead of overlapping."""
+        async with self._lock:
+            try:
+                state = await self.feed.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # feeds catch their own errors; this is a bug guard
+                _log.exception("feed %s failed", self.name)
+                return
+            self.last = state
+            try:
+                self._publish(state)
+            except Exception:
+                _log.exception("showing the result of feed %s failed", self.name)
+            self.results += 1
+        async with self._progress:
+            self._progress.notify_all()
+
+    async def _sleep(self) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while not self._refresh:
+            left = started + self.interval - loop.time()
+            if left <= 0:
+                break
+            self._kick.clear()
+            try:
+                await asyncio.wait_for(self._kick.wait(), left)
+            except TimeoutError:
+                break
+        self._refresh = False
+
+    def kick(self, *, refresh: bool) -> None:
+        """Wake the sleeper: to poll now (``refresh``) or to re-read the interval."""
+        self._refresh = self._refresh or refresh
+        self._kick.set()
+
+    async def wait_results(self, count: int) -> None:
+        """Until at least ``count`` polls have been published."""
+        async with self._progress:
+            await self._progress.wait_for(lambda: self.results >= count)
+
+
+def _health(state: Any) -> FeedHealth | None:
+    health = getattr(state, "health", None)
+    return health if isinstance(health, FeedHealth) else None
+
+
+class ResyncApp(App[int]):
+    """The dashboard. ``runtime`` is closed by the app when it exits."""
+
+    CSS_PATH = STYLES_DIR / "app.tcss"
+    TITLE = "resync-tui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("p", "toggle_pause", "Pause", id="app.pause"),
+        Binding("r", "refresh_now", "Refresh", id="app.refresh"),
+        Binding("plus", "slower", "Slower", key_display="+", id="app.slower"),
+        Binding("minus", "faster", "Faster", key_display="-", id="app.faster"),
+        Binding("t", "toggle_theme", "Theme", id="app.theme"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
+                 clock: Callable[[], datetime] | None = None, watchdog: bool = False) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.settings = settings
+        self.wall = wall
+        self.clock = clock or runtime.clock
+        self._watchdog = watchdog
+        self._feeds_running = asyncio.Event()
+        self._feeds_running.set()
+        self.view = JobsView(clock=self.clock)
+        self.dashboard = DashboardScreen(self.clock, self.view, wall=wall)
+        self.loader = RuntimeDetailLoader(runtime)
+        self.runners: dict[str, FeedRunner[Any]] = {}
+        self._jobs_feed = JobsFeed(runtime, self.view)
+        self._ws_feed = WorkstationsFeed(runtime, settings.ui.workstations_interval)
+        self._closing = False
+        self.theme = settings.ui.theme
+        self._themes = self._theme_pair(settings.ui.theme)
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def _theme_pair(self, configured: str) -> tuple[str, str]:
+        theme = self.get_theme(configured)
+        dark = theme.dark if theme is not None else True
+        return (configured, "textual-light") if dark else (configured, "textual-dark")
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.dashboard
+
+    def on_mount(self) -> None:
+        rt, ui = self.runtime, self.settings.ui
+        d = self.dashboard
+        specs: list[tuple[Feed[Any], float, Callable[[Any], None]]] = [
+            (EngineFeed(rt), self.settings.hwa.poll_interval, d.show_engine),
+            (self._jobs_feed, self.settings.hwa.poll_interval, d.show_jobs),
+            (BreakersFeed(rt.breakers, self.clock), ui.breakers_interval, d.show_breakers),
+            (CacheFeed(rt.cache.stats, self.clock), ui.cache_interval, d.show_cache),
+            (RedisFeed(rt.redis, rt.redis_breaker, self.clock,
+                       timeout=max(rt.settings.redis.socket_timeout, 0.1) * 2),
+             self.settings.redis.poll_interval, d.show_redis),
+            (self._ws_feed, ui.workstations_interval, d.show_workstations),
+        ]
+        for feed, interval, publish in specs:
+            runner: FeedRunner[Any] = FeedRunner(feed, interval, publish, self._feeds_running)
+            self.runners[feed.name] = runner
+            self.run_worker(runner.run(), name=f"feed:{feed.name}", group="feeds",
+                            exit_on_error=False)
+        d.header.interval = self.runners["jobs"].interval
+        if self.wall and ui.wall_rotate_seconds > 0:
+            self.set_interval(ui.wall_rotate_seconds, d.rotate)
+        if self._watchdog:
+            self._start_watchdog()
+
+    # -- for tests and the snapshot command -------------------------------------------
+
+    async def wait_for_data(self, names: Iterable[str] = FEED_NAMES, polls: int = 1) -> None:
+        """Until every named feed has published ``polls`` results (good or bad)."""
+        await asyncio.gather(*(self.runners[n].wait_results(polls) for n in names))
+
+    async def poll_now(self, *names: str) -> None:
+        """Poll the named feeds once each (all if none) and wait until shown."""
+        targets = [self.runners[n] for n in (names or FEED_NAMES)]
+        if "jobs" in (names or FEED_NAMES):
+            self._jobs_feed.force_full_read()
+        if "workstations" in (names or FEED_NAMES):
+            self._ws_feed.force_refresh()
+        await asyncio.gather(*(runner.poll_once() for runner in targets))
+
+    def missing_data(self) -> dict[str, str]:
+        """Feeds without any good result yet, with the reason."""
+        missing: dict[str, str] = {}
+        for name, runner in self.runners.items():
+            health = _health(runner.last)
+            if health is None or not health.has_data:
+                missing[name] = health.reason if health is not None and health.reason else (
+                    "no answer yet")
+        return missing
+
+    @property
+    def paused(self) -> bool:
+        return not self._feeds_running.is_set()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_pause(self) -> None:
+        self.set_paused(not self.paused)
+        self.notify("refresh paused" if self.paused else "refresh resumed", timeout=2)
+
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or restart) every feed after the poll it is running."""
+        if paused:
+            self._feeds_running.clear()
+        else:
+            self._feeds_running.set()
+        self.dashboard.header.paused = paused
+
+    def action_refresh_now(self) -> None:
+        self._jobs_feed.force_full_read()
+        self._ws_feed.force_refresh()
+        for runner in self.runners.values():
+            runner.kick(refresh=True)
+
+    def set_job_interval(self, seconds: float) -> None:
+        runner = self.runners["jobs"]
+        runner.interval = seconds
+        self.runners["engine"].interval = seconds
+        runner.kick(refresh=False)
+        self.runners["engine"].kick(refresh=False)
+        self.dashboard.header.interval = seconds
+
+    def _step_interval(self, direction: int) -> None:
+        current = self.runners["jobs"].interval
+        if direction > 0:
+            bigger = [s for s in JOB_INTERVALS if s > current]
+            new = bigger[0] if bigger else JOB_INTERVALS[-1]
+        else:
+            smaller = [s for s in JOB_INTERVALS if s < current]
+            new = smaller[-1] if smaller else JOB_INTERVALS[0]
+        self.set_job_interval(new)
+        self.notify(f"job list every {new:g}s", timeout=2)
+
+    def action_slower(self) -> None:
+        self._step_interval(+1)
+
+    def action_faster(self) -> None:
+        self._step_interval(-1)
+
+    def action_toggle_theme(self) -> None:
+        first, second = self._themes
+        self.theme = second if self.theme == first else first
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    async def _stop_feeds(self) -> None:
+        """Stop polling, then close the HWA client and Redis (once, on unmount)."""
+        if self._closing:
+            return
+        self._closing = True
+        workers = self.workers.cancel_group(self, "feeds")
+        await asyncio.gather(*(_quietly(w) for w in workers))
+        await self.runtime.aclose()
+
+    async def on_unmount(self) -> None:
+        await self._stop_feeds()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Pause / resume refresh", "Stop or restart polling the engine",
+                            self.action_toggle_pause)
+        yield SystemCommand("Refresh now", "Poll every pane at once", self.action_refresh_now)
+        yield SystemCommand("Toggle dark / light theme", "Switch between the two themes",
+                            self.action_toggle_theme)
+        for seconds in (2.0, 5.0, 10.0, 30.0, 60.0):
+            yield SystemCommand(f"Job poll interval: {seconds:g}s",
+                                f"Read the job list every {seconds:g} seconds",
+                                partial(self.set_job_interval, seconds))
+
+    @on(JobsTable.JobSelected)
+    def _open_job(self, message: JobsTable.JobSelected) -> None:
+        row = self.view.get(message.job_id)
+        if row is not None:
+            self.push_screen(JobDetailScreen(row, self.loader))
+
+    # -- dropped terminal --------------------------------------------------------------
+
+    def _start_watchdog(self) -> None:
+        """Leave cleanly when the terminal goes away (dropped SSH: stdin at EOF/hung up).
+
+        Textual's input thread would otherwise spin on EOF at 100% CPU forever.
+        """
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(  # fails outside the main thread
+                signal.SIGHUP, lambda: self.call_later(self._terminal_gone))
+        self.set_interval(1.0, self._check_terminal, name="tty-watchdog")
+
+    def _check_terminal(self) -> None:
+        if not stdin_alive():
+            self._terminal_gone()
+
+    def _terminal_gone(self) -> None:
+        _log.warning("terminal gone (stdin closed or hung up): exiting")
+        self.exit(0)
+
+
+async def _quietly(worker: Worker[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await worker.wait()
+
+
+def stdin_alive() -> bool:
+    """False when stdin is no longer a terminal, or is hung up / at EOF."""
+    stream = sys.__stdin__
+    if stream is None:
+        return False
+    try:
+        return terminal_alive(stream.fileno())
+    except (OSError, ValueError):
+        return False
+
+
+def terminal_alive(fd: int) -> bool:
+    """False when ``fd`` is not a terminal or its other end hung up (dropped SSH)."""
+    try:
+        if not os.isatty(fd):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL)
+        for _fd, events in poller.poll(0):
+            if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return False
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def run_dashboard(settings: Settings, *, wall: bool = False,
+                  metrics_port: int | None = None) -> int:
+    """Run the dashboard in this terminal until the operator quits; the exit code."""
+    runtime = build_runtime(settings)
+    server = None
+    if metrics_port:
+        from resync_tui.resilience.metrics import start_metrics_server
+
+        server, _thread = start_metrics_server(metrics_port, runtime.metrics.registry,
+                                               settings.metrics.host)
+    try:
+        app = ResyncApp(runtime, settings, wall=wall, watchdog=True)
+        result = app.run()
+    finally:
+        if server is not None:
+            server.shutdown()
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return int(result or 0)

@@ -1,0 +1,247 @@
+"""The dashboard: header, jobs pane and the side panes, laid out for the terminal's size.
+
+Wide terminals (at least 120x30) show a grid: jobs on the left, breakers, cache,
+Redis and workstations stacked on the right. Smaller ones (80x24) show one pane
+at a time behind tabs; the layout switches on resize without rebuilding widgets.
+Wall mode shows large figures and rotates the panes by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar, Final
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Digits, Footer, Label, Tab, Tabs
+
+from resync_tui.feeds.breakers import BreakersState
+from resync_tui.feeds.cache_stats import CacheState
+from resync_tui.feeds.engine import EngineState
+from resync_tui.feeds.jobs import JobsState
+from resync_tui.feeds.jobs_view import FAILURE_STATUSES, JobsView
+from resync_tui.feeds.redis_health import RedisHealth
+from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.ui.widgets.breaker_panel import BreakerPanel
+from resync_tui.ui.widgets.cache_panel import CachePanel
+from resync_tui.ui.widgets.header import DashboardHeader, overall_status
+from resync_tui.ui.widgets.jobs_pane import JobsPane
+from resync_tui.ui.widgets.redis_panel import RedisPanel
+from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
+
+__all__ = ["PANES", "WIDE_MIN_SIZE", "DashboardScreen", "WallFigures"]
+
+PANES: Final[tuple[tuple[str, str], ...]] = (
+    ("jobs", "Jobs"),
+    ("breakers", "Breakers"),
+    ("cache", "Cache"),
+    ("redis", "Redis"),
+    ("workstations", "Workstations"),
+)
+"""(pane id, tab label) in tab order."""
+
+WIDE_MIN_SIZE: Final = (120, 30)
+"""Smallest terminal that gets the grid; anything smaller gets tabs."""
+
+
+class WallFigures(Horizontal):
+    """Large figures for a NOC wall: failed jobs, open breakers, workstations down."""
+
+    DEFAULT_CSS = """
+    WallFigures { height: auto; display: none; }
+    WallFigures > Vertical { width: 1fr; height: auto; align-horizontal: center; }
+    WallFigures Label { width: 100%; text-align: center; text-style: bold; }
+    WallFigures Digits { width: 100%; text-align: center; }
+    WallFigures .-bad { color: $error; }
+    """
+
+    failed: reactive[int] = reactive(0)
+    """Jobs in ABEND/FAIL/ERROR."""
+    open_breakers: reactive[int] = reactive(0)
+    workstations_down: reactive[int] = reactive(0)
+
+    def compose(self) -> ComposeResult:
+        for key, label in (("failed", "FAILED JOBS"), ("breakers", "OPEN BREAKERS"),
+                           ("ws", "WORKSTATIONS DOWN")):
+            with Vertical():
+                yield Label(label)
+                yield Digits("0", id=f"wall-{key}")
+
+    def _show(self, key: str, value: int) -> None:
+        if not self.is_mounted:
+            return
+        digits = self.query_one(f"#wall-{key}", Digits)
+        digits.update(str(value))
+        digits.set_class(value > 0, "-bad")
+
+    def watch_failed(self, value: int) -> None:
+        self._show("failed", value)
+
+    def watch_open_breakers(self, value: int) -> None:
+        self._show("breakers", value)
+
+    def watch_workstations_down(self, value: int) -> None:
+        self._show("ws", value)
+
+
+class DashboardScreen(Screen[None]):
+    """Owns the pane widgets; the app's feeds publish into it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_pane('jobs')", "Jobs", show=False, id="dashboard.pane_jobs"),
+        Binding("2", "show_pane('breakers')", "Breakers", show=False,
+                id="dashboard.pane_breakers"),
+        Binding("3", "show_pane('cache')", "Cache", show=False, id="dashboard.pane_cache"),
+        Binding("4", "show_pane('redis')", "Redis", show=False, id="dashboard.pane_redis"),
+        Binding("5", "show_pane('workstations')", "Workstations", show=False,
+                id="dashboard.pane_workstations"),
+    ]
+
+    wide: reactive[bool] = reactive(True, init=False)
+    """Grid (True) or tabs (False)."""
+    active_pane: reactive[str] = reactive("jobs", init=False)
+    """The pane shown in tab mode."""
+
+    def __init__(self, clock: Callable[[], datetime], view: JobsView, *,
+                 wall: bool = False) -> None:
+        super().__init__(id="dashboard")
+        self.wall = wall
+        self.header = DashboardHeader(clock, id="header")
+        self.jobs = JobsPane(view, id="jobs", classes="pane")
+        self.breakers = BreakerPanel(id="breakers", classes="pane")
+        self.cache = CachePanel(id="cache", classes="pane")
+        self.redis = RedisPanel(id="redis", classes="pane")
+        self.workstations = WorkstationStrip(id="workstations", classes="pane")
+        self.figures = WallFigures(id="wall-figures")
+        self._engine: EngineState | None = None
+        self._jobs_state: JobsState | None = None
+        self._ws_state: WorkstationsState | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
+        yield self.figures
+        with Horizontal(id="panes"):
+            yield self.jobs
+            with Vertical(id="side"):
+                yield self.breakers
+                yield self.cache
+                yield self.redis
+                yield self.workstations
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.jobs.border_title = "Jobs"
+        if self.wall:
+            self.add_class("-wall")
+            self.figures.display = True
+        self._layout_for(self.size.width, self.size.height)
+        self._apply_layout()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._layout_for(self.size.width, self.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        self.wide = (not self.wall and width >= WIDE_MIN_SIZE[0]
+                     and height >= WIDE_MIN_SIZE[1])
+
+    def watch_wide(self) -> None:
+        self._apply_layout()
+
+    def watch_active_pane(self) -> None:
+        tabs = self.query_one("#pane-tabs", Tabs)
+        tab_id = f"tab-{self.active_pane}"
+        if tabs.active != tab_id:
+            tabs.active = tab_id
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        wide = self.wide
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-tabs")
+        self.query_one("#pane-tabs").display = not wide
+        side_panes = (self.breakers, self.cache, self.redis, self.workstations)
+        if wide:
+            self.jobs.display = True
+            self.query_one("#side").display = True
+            for pane in side_panes:
+                pane.display = True
+            return
+        active = self.active_pane
+        self.jobs.display = active == "jobs"
+        self.query_one("#side").display = active != "jobs"
+        for pane in side_panes:
+            pane.display = pane.id == active
+        if active == "jobs" and not self.wall and self.is_attached:
+            self.jobs.table.focus()
+
+    def action_show_pane(self, pane: str) -> None:
+        self.active_pane = pane
+
+    def rotate(self) -> None:
+        """Wall mode: next pane."""
+        ids = [pane for pane, _ in PANES]
+        self.active_pane = ids[(ids.index(self.active_pane) + 1) % len(ids)]
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id:
+            self.active_pane = event.tab.id.removeprefix("tab-")
+
+    # -- data in -----------------------------------------------------------------------
+
+    def show_engine(self, state: EngineState) -> None:
+        self._engine = state
+        self.header.engine = state
+        self._update_overall()
+
+    def show_jobs(self, state: JobsState) -> None:
+        self._jobs_state = state
+        if state.change or not state.health.polls or state.full_read:
+            self.jobs.update_jobs(state.view, state.change)
+        health = state.health
+        self.jobs.set_stale(None if health.ok else health.reason,
+                            None if health.ok else health.since)
+        self.jobs.set_class(not health.ok, "-stale")
+        self.header.last_refresh = health.last_success
+        counts = state.view.counts
+        self.figures.failed = sum(counts.get(status, 0) for status in FAILURE_STATUSES)
+        self._update_overall()
+
+    def show_breakers(self, state: BreakersState) -> None:
+        self.breakers.state = state
+        self.figures.open_breakers = state.open_count
+        self._update_overall()
+
+    def show_cache(self, state: CacheState) -> None:
+        self.cache.state = state
+
+    def show_redis(self, state: RedisHealth) -> None:
+        self.redis.state = state
+        self._update_overall()
+
+    def show_workstations(self, state: WorkstationsState) -> None:
+        self._ws_state = state
+        self.workstations.state = state
+        self.figures.workstations_down = len(state.problems)
+        self._update_overall()
+
+    def _update_overall(self) -> None:
+        self.header.overall = overall_status(
+            self._engine.health if self._engine else None,
+            self._jobs_state.health if self._jobs_state else None,
+            self._ws_state.health if self._ws_state else None,
+            self.breakers.state,
+            self.redis.state,
+        )
+
+    def pane_widget(self, pane: str) -> Widget:
+        return self.query_one(f"#{pane}")

@@ -1,0 +1,133 @@
+"""What the side panes share: number formatting, a fixed-scale sparkline, the stale line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from textual.content import Content
+from textual.widget import Widget
+
+from resync_tui.feeds.status import FeedHealth, hms
+
+__all__ = ["Pane", "human_bytes", "human_duration", "percent", "spark", "stale_line"]
+
+_BARS: Final = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: Sequence[float], width: int, maximum: float = 100.0) -> str:
+    """A sparkline of the last ``width`` values on a fixed 0..maximum scale.
+
+    Fixed scale on purpose: a blip of 2% must not look like 100%.
+    """
+    if width <= 0 or not values:
+        return ""
+    tail = values[-width:]
+    top = len(_BARS) - 1
+    chars = []
+    for value in tail:
+        ratio = 0.0 if maximum <= 0 else min(max(value / maximum, 0.0), 1.0)
+        chars.append(_BARS[round(ratio * top)])
+    return "".join(chars)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"  # pragma: no cover - loop always returns
+
+
+def human_duration(seconds: float | None) -> str:
+    """Coarse on purpose (minutes at best): a figure that ticks every second would
+    redraw the pane every poll."""
+    if seconds is None:
+        return "—"
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return "<1m"
+
+
+def stale_line(health: FeedHealth) -> Content | None:
+    """``⚠ STALE since 10:42:07 — <reason>`` when the feed's last poll failed."""
+    if health.ok:
+        return None
+    since = f" since {hms(health.since)}" if health.since is not None else ""
+    label = "⚠ STALE" if health.has_data else "⚠ NO DATA"
+    return Content.assemble((f"{label}{since}", "$warning bold"), " — ", health.reason)
+
+
+class Pane(Widget):
+    """A bordered side pane; ``border_subtitle`` says STALE when its feed failed.
+
+    Subclasses implement ``build()``. A new state is drawn only if what it shows
+    differs from what is on screen (text and styles): over SSH every redraw costs
+    bytes, and most polls change nothing visible.
+    """
+
+    DEFAULT_CSS = """
+    Pane {
+        height: auto;
+        border: round $primary 50%;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $warning;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    Pane.-stale { border: round $warning; }
+    Pane:focus { border: round $accent; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._content: Content = Content("")
+        self._shown: tuple[str, tuple[object, ...]] | None = None
+        self.redraws = 0
+        """How many times new content was drawn (tests and benches read it)."""
+
+    def build(self) -> Content:
+        raise NotImplementedError
+
+    def show(self) -> None:
+        """Rebuild; refresh only when the visible content changed."""
+        content = self.build()
+        key = (content.plain, tuple(content.spans))
+        if key == self._shown:
+            return
+        lines_changed = self._content.plain.count("\n") != content.plain.count("\n")
+        self._shown = key
+        self._content = content
+        self.redraws += 1
+        self.refresh(layout=lines_changed)
+
+    def render(self) -> Content:
+        return self._content
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def mark_stale(self, health: FeedHealth) -> None:
+        stale = not health.ok
+        self.set_class(stale, "-stale")
+        self.border_subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
+
+    def inner_width(self) -> int:
+        return max(self.content_size.width, 10)

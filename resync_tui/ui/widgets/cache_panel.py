@@ -1,0 +1,67 @@
+"""Cache: hit rate per level (now and since start) with a trend, entries, evictions."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from textual.content import Content
+from textual.reactive import reactive
+
+from resync_tui.feeds.cache_stats import CacheLevelRow, CacheState
+from resync_tui.ui.widgets._pane import Pane, percent, spark, stale_line
+
+__all__ = ["CachePanel"]
+
+_LEVEL_NAMES: Final = {"l1": "L1 memory", "l2": "L2 Redis"}
+
+
+class CachePanel(Pane):
+    state: reactive[CacheState | None] = reactive(None, repaint=False)
+    """Latest per-level figures (None before the first poll)."""
+
+    def on_mount(self) -> None:
+        self.show()
+        self.border_title = "Cache"
+
+    def watch_state(self, state: CacheState | None) -> None:
+        if state is not None:
+            self.mark_stale(state.health)
+        self.show()
+
+    def build(self) -> Content:
+        state = self.state
+        if state is None:
+            return Content("waiting for first sample…")
+        lines: list[Content] = []
+        stale = stale_line(state.health)
+        if stale is not None:
+            lines.append(stale)
+        width = self.inner_width()
+        for level in state.levels:
+            lines.extend(self._block(level, width))
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _block(row: CacheLevelRow, width: int) -> list[Content]:
+        name = _LEVEL_NAMES.get(row.level, row.level)
+        head = (f"{name:<10} hit {percent(row.hit_rate_now):>6} now"
+                f" · {percent(row.hit_rate_total)} total")
+        spark_width = max(0, min(30, width - len(head) - 2))
+        first = Content.assemble((head[:10], "bold"), head[10:], "  ",
+                                 (spark(row.history, spark_width), "$primary"))
+        parts: list[str] = []
+        if row.entries is not None:
+            cap = f"/{row.max_entries:,}" if row.max_entries else ""
+            parts.append(f"{row.entries:,}{cap} entries")
+            parts.append(f"{row.evictions:,} evicted")
+        parts.append(f"{row.lookups:,} lookups")
+        if row.loads_in_flight:
+            parts.append(f"{row.loads_in_flight} loading")
+        second = Content.assemble(" " * 11, " · ".join(parts))
+        lines = [first, second]
+        if row.errors or row.rejected:
+            lines.append(Content.assemble(
+                " " * 11,
+                (f"{row.errors:,} errors · {row.rejected:,} skipped (breaker open)", "$warning"),
+            ))
+        return lines

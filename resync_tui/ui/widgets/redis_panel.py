@@ -1,0 +1,78 @@
+"""Redis health: up/down in words, PING, memory, clients, ops, hit rate, replication."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+
+from resync_tui.feeds.redis_health import RedisHealth
+from resync_tui.ui.widgets._pane import Pane, human_bytes, human_duration, percent, stale_line
+
+__all__ = ["RedisPanel"]
+
+
+def _n(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def _ping(ms: float | None) -> str:
+    """Whole milliseconds (sub-ms jitter is noise that would redraw the pane)."""
+    if ms is None:
+        return "—"
+    return "<1 ms" if ms < 1 else f"{ms:.0f} ms"
+
+
+class RedisPanel(Pane):
+    state: reactive[RedisHealth | None] = reactive(None, repaint=False)
+    """Latest reading (last good figures kept when Redis is down)."""
+
+    def on_mount(self) -> None:
+        self.show()
+        self.border_title = "Redis"
+
+    def watch_state(self, state: RedisHealth | None) -> None:
+        if state is not None:
+            self.mark_stale(state.health)
+        self.show()
+
+    def build(self) -> Content:
+        s = self.state
+        if s is None:
+            return Content("connecting…")
+        lines: list[Content] = []
+        if s.up:
+            ping = _ping(s.ping_ms)
+            lines.append(Content.assemble(
+                ("● UP", "$success bold"), f"  redis {s.version or '?'} {s.role} · PING {ping}"))
+        else:
+            lines.append(Content.assemble(("✖ DOWN", "$error bold"), "  ",
+                                          (s.health.reason or "no answer", "$error")))
+        if not s.health.has_data:
+            return Content("\n").join(lines)
+        if not s.up:
+            stale = stale_line(s.health)
+            if stale is not None:
+                lines.append(Content.assemble(("last reading:", "$text-muted")))
+        memory = human_bytes(s.used_memory)
+        if s.maxmemory:
+            share = 100.0 * (s.used_memory or 0) / s.maxmemory
+            memory += f" / {human_bytes(s.maxmemory)} ({share:.0f}%)"
+        else:
+            memory += " (no maxmemory)"
+        frag = "" if s.fragmentation is None else f" · frag {s.fragmentation:.1f}"
+        lines.append(Content(
+            f"uptime {human_duration(s.uptime_seconds)} · clients {_n(s.clients)}"
+            f" ({_n(s.blocked_clients)} blocked)"))
+        lines.append(Content(f"memory {memory}{frag}"))
+        lines.append(Content(
+            f"ops/s {_n(s.ops_per_sec)} · keyspace hits {percent(s.keyspace_hit_rate)}"
+            f" · evicted {_n(s.evicted_keys)}"))
+        if s.role == "slave":
+            link_ok = s.master_link_status == "up"
+            lines.append(Content.assemble(
+                "replica: master link ",
+                (s.master_link_status or "?", "$success" if link_ok else "$error bold"),
+                f" · last io {_n(s.master_last_io_seconds)}s ago"))
+        elif s.connected_replicas is not None:
+            lines.append(Content(f"replicas {s.connected_replicas}"))
+        return Content("\n").join(lines)

@@ -1,0 +1,49 @@
+"""Workstations that are not linked and running (the healthy ones are only counted)."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+
+from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.ui.widgets._pane import Pane, stale_line
+
+__all__ = ["WorkstationStrip"]
+
+
+class WorkstationStrip(Pane):
+    state: reactive[WorkstationsState | None] = reactive(None, repaint=False)
+    """Latest list (None before the first answer)."""
+
+    def on_mount(self) -> None:
+        self.show()
+        self.border_title = "Workstations"
+
+    def watch_state(self, state: WorkstationsState | None) -> None:
+        if state is not None:
+            self.mark_stale(state.health)
+        self.show()
+
+    def build(self) -> Content:
+        s = self.state
+        if s is None:
+            return Content("waiting for the engine…")
+        lines: list[Content] = []
+        stale = stale_line(s.health)
+        if stale is not None:
+            lines.append(stale)
+        if not s.health.has_data and not s.total:
+            return Content("\n").join(lines or [Content("no data")])
+        if not s.problems:
+            lines.append(Content.assemble(("✔ ", "$success"),
+                                          f"all {s.total} workstations linked and running"))
+        else:
+            lines.append(Content.assemble(
+                (f"✖ {len(s.problems)} of {s.total} not linked/running", "$error bold"),
+                f" · {s.healthy} ok"))
+            for ws in s.problems:
+                states = ",".join(ws.states) or "no active state"
+                lines.append(Content.assemble(
+                    ("✖ ", "$error"), (ws.name, "bold"), f" ({ws.type}) ",
+                    (ws.problem, "$error"), ("  " + states, "$text-muted")))
+        return Content("\n").join(lines)

@@ -1,0 +1,157 @@
+"""The dashboard against the simulator and a real Redis: panes, layout, keys, quitting."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Tabs
+
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.screens.help import HelpScreen
+from resync_tui.ui.screens.job_detail import JobDetailScreen
+from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
+
+__all__ = ["sim"]
+
+
+async def test_every_pane_shows_data_in_the_wide_grid(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✔ OK" in text
+        assert "10.1.0.1" in text  # engine version from GET /engine/info
+        for title in ("Jobs", "Circuit breakers", "Cache", "Redis", "Workstations"):
+            assert f"─ {title} ─" in text
+        for breaker in ("hwa_api", "hwa_job_status", "redis", "llm_api"):
+            assert breaker in text
+        assert "● UP" in text
+        assert "L1 memory" in text and "L2 Redis" in text
+        assert "ABEND" in text
+        assert not app.query_one("#pane-tabs", Tabs).display
+
+
+def sim_url(sim: Simulator) -> str:
+    return sim.base_url
+
+
+async def test_small_terminal_shows_one_pane_behind_tabs_and_regrids_on_resize(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        d = app.dashboard
+        assert app.query_one("#pane-tabs", Tabs).display
+        assert d.jobs.display and not d.redis.display
+        await pilot.press("4")
+        assert d.redis.display and not d.jobs.display
+        assert "● UP" in screen_text(app)
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert d.wide
+        assert all(p.display for p in (d.jobs, d.breakers, d.cache, d.redis, d.workstations))
+
+
+async def test_refresh_key_polls_at_once_and_shows_plan_changes(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)  # intervals of an hour: only "r" can poll
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        before = dict(app.view.counts)
+        polls = app.runners["jobs"].results
+        sim.tick(3 * 3600)
+        await pilot.press("r")
+        await asyncio.wait_for(app.runners["jobs"].wait_results(polls + 1), DEADLINE)
+        assert dict(app.view.counts) != before
+
+
+async def test_pause_holds_polls_until_resumed(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.press("p")
+        assert app.paused
+        assert "PAUSED" in screen_text(app)
+        polls = app.runners["jobs"].results
+        await pilot.press("r")  # a refresh while paused waits for the resume
+        for _ in range(5):
+            await pilot.pause()
+        assert app.runners["jobs"].results == polls
+        await pilot.press("p")
+        await asyncio.wait_for(app.runners["jobs"].wait_results(polls + 1), DEADLINE)
+        assert "PAUSED" not in screen_text(app)
+
+
+async def test_plus_and_minus_change_the_job_poll_interval(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url, interval=10.0)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("plus")
+        assert app.runners["jobs"].interval == 15.0
+        await pilot.press("minus", "minus")
+        assert app.runners["jobs"].interval == 5.0
+        await pilot.pause()
+        assert "every 5s" in screen_text(app)
+
+
+async def test_t_toggles_between_a_dark_and_a_light_theme(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.current_theme.dark
+        await pilot.press("t")
+        assert not app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark
+
+
+async def test_question_mark_opens_help_and_escape_closes_it(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_enter_on_a_job_opens_its_details(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        app.dashboard.jobs.table.focus()
+        first = app.view.row_at(0)
+        await pilot.press("enter")
+        assert isinstance(app.screen, JobDetailScreen)
+        assert app.screen.job.job_id == first.job_id
+
+        async def shown() -> None:
+            while first.job not in screen_text(app) or "loading" in screen_text(app):
+                await pilot.pause(0.05)
+
+        await asyncio.wait_for(shown(), DEADLINE)
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_q_quits_and_closes_the_client_and_redis(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert app.runtime.closed
+    assert not [w for w in app.workers if w.group == "feeds" and not w.is_finished]
+
+
+async def test_command_palette_offers_pause_refresh_interval_and_theme(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(120, 40)):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Pause / resume refresh" in titles
+        assert "Refresh now" in titles
+        assert "Toggle dark / light theme" in titles
+        assert any(t.startswith("Job poll interval") for t in titles)
