@@ -120,9 +120,9 @@ async def test_enter_on_a_job_opens_its_details(sim: Simulator, redis_url: str) 
     app = make_app(sim_url(sim), redis_url)
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app)
-        app.dashboard.jobs.table.focus()
-        first = app.view.row_at(0)
-        await pilot.press("enter")
+        # No click, no Tab: the job table has the keyboard from the start.
+        first = app.view.row_at(1)
+        await pilot.press("down", "enter")
         assert isinstance(app.screen, JobDetailScreen)
         assert app.screen.job.job_id == first.job_id
 

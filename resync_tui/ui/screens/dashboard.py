@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Digits, Footer, Label, Tab, Tabs
+from textual.widgets import Digits, Footer, Input, Label, Tab, Tabs
 
 from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.cache_stats import CacheState
@@ -93,6 +93,7 @@ class WallFigures(Horizontal):
 class DashboardScreen(Screen[None]):
     """Owns the pane widgets; the app's feeds publish into it."""
 
+    AUTO_FOCUS = "#jobs-table"  # the keyboard belongs to the job table from the start
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show_pane('jobs')", "Jobs", show=False, id="dashboard.pane_jobs"),
         Binding("2", "show_pane('breakers')", "Breakers", show=False,
@@ -125,7 +126,9 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.header
-        yield Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
+        tabs = Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
+        tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
+        yield tabs
         yield self.figures
         with Horizontal(id="panes"):
             yield self.jobs
@@ -174,6 +177,8 @@ class DashboardScreen(Screen[None]):
             self.query_one("#side").display = True
             for pane in side_panes:
                 pane.display = True
+            if not self.wall and self.is_attached and not isinstance(self.focused, Input):
+                self.jobs.table.focus()
             return
         active = self.active_pane
         self.jobs.display = active == "jobs"
