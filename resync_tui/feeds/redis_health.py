@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from resync_tui.feeds.status import Clock, FailureKind, FeedHealth, HealthTracker, hms
 from resync_tui.resilience.breaker import CircuitBreaker
-from resync_tui.ui.text import safe_text
+from resync_tui.sanitize import safe_text
 
 __all__ = ["RedisFeed", "RedisHealth"]
 

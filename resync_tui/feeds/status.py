@@ -26,7 +26,7 @@ from resync_tui.hwa.errors import (
     NotFound,
 )
 from resync_tui.resilience.breaker import CircuitOpenError
-from resync_tui.ui.text import safe_text
+from resync_tui.sanitize import safe_text
 
 __all__ = [
     "Clock",

@@ -19,7 +19,7 @@ from typing import Any
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
-from resync_tui.ui.text import safe_text
+from resync_tui.sanitize import safe_text
 
 __all__ = ["WORKSTATIONS_CACHE_KEY", "WorkstationRow", "WorkstationsFeed", "WorkstationsState"]
 
