@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--config", type=Path, dest="snap_config", metavar="PATH")
     snap.add_argument("--seed", type=int, default=42)
     snap.add_argument("--jobs", type=_positive_int, default=5000)
+    snap.add_argument("--wall", action="store_true", dest="snap_wall",
+                      help="render the wall (kiosk) layout")
     snap.add_argument("--timeout", type=_non_negative_float, default=60.0,
                       help="seconds to wait for data before giving up")
     return parser
@@ -201,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 env = _embedded_redis(settings)
             with env as ready:
-                return take_snapshot(ready, args.out, args.size, timeout=args.timeout)
+                return take_snapshot(ready, args.out, args.size, timeout=args.timeout,
+                                     wall=wall or args.snap_wall)
 
         from resync_tui.ui.app import run_dashboard
 

@@ -19,8 +19,10 @@ __all__ = ["take_snapshot"]
 
 
 def take_snapshot(settings: Settings, out: Path, size: tuple[int, int], *,
-                  timeout: float = 30.0, clock: Callable[[], datetime] | None = None) -> int:
-    """Save an SVG of the dashboard at ``size`` to ``out``; 0 on success.
+                  timeout: float = 30.0, clock: Callable[[], datetime] | None = None,
+                  wall: bool = False) -> int:
+    """Save an SVG of the dashboard at ``size`` to ``out``; 0 on success (``wall``: the
+    kiosk layout).
 
     Non-zero, with one line on stderr, when a pane got no data within ``timeout``.
     """
@@ -28,7 +30,7 @@ def take_snapshot(settings: Settings, out: Path, size: tuple[int, int], *,
     from resync_tui.ui.app import ResyncApp
 
     runtime = build_runtime(settings, clock=clock)
-    app = ResyncApp(runtime, settings)
+    app = ResyncApp(runtime, settings, wall=wall)
     outcome: dict[str, str] = {}
 
     async def capture() -> None:

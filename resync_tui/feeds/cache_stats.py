@@ -27,6 +27,8 @@ class CacheLevelRow:
     loads_in_flight: int
     errors: int
     rejected: int
+    hits: int = 0
+    """Lookups answered from this level since start (fresh or stale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,4 +83,5 @@ class CacheFeed:
             loads_in_flight=stats.loads_in_flight,
             errors=stats.errors,
             rejected=stats.rejected,
+            hits=hits,
         )

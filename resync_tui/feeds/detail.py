@@ -2,7 +2,8 @@
 
 ``job`` and ``runs`` come from one ``GET /plan/job/{id}`` (shared for a moment,
 since the screen asks for both at once) and are always fresh. Predecessor and
-successor names change rarely, so they go through the tiered cache.
+successor names change rarely, so they go through the tiered cache, and so does the
+log of a finished run (it can no longer change).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from resync_tui.hwa.models import FlowNode, JobInPlan
 __all__ = ["RuntimeDetailLoader"]
 
 _SHARE_SECONDS = 2.0
+_MAX_CACHED_LOG = 256 * 1024
+"""Characters; a bigger job log is read from the engine each time."""
 
 
 def _when(value: datetime | None) -> str:
@@ -132,7 +135,32 @@ class RuntimeDetailLoader:
     async def successors(self, job_id: str) -> list[str]:
         return await self._nodes("successors", job_id)
 
+    def _run_finished(self, run_id: str) -> bool:
+        """True when the job read last says this run has ended (its log can no longer grow)."""
+        for _when_read, task in self._recent.values():
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                continue
+            for run in task.result().jobruns:
+                if run.id == run_id and run.ended_at is not None:
+                    return True
+        return False
+
     async def job_log(self, run_id: str) -> str:
         rt = self._rt
-        return await hwa_call(rt, lambda: rt.client.job_log(run_id), breaker=rt.hwa_api,
-                              operation="job_log")
+
+        async def load() -> str:
+            return await hwa_call(rt, lambda: rt.client.job_log(run_id), breaker=rt.hwa_api,
+                                  operation="job_log")
+
+        if not self._run_finished(run_id):
+            return await load()  # a running job's log grows: always read it live
+        # A finished run's log never changes: reopening it (or another dashboard on the
+        # same Redis opening it) is served by the cache. Huge logs are not kept.
+        key = f"joblog:{run_id}"
+        cached = await rt.cache.get(key)
+        if isinstance(cached, str):
+            return cached
+        content = await load()
+        if len(content) <= _MAX_CACHED_LOG:
+            await rt.cache.set(key, content, ttl=max(rt.settings.cache.l2_ttl, 1.0))
+        return content

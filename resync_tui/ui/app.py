@@ -142,9 +142,9 @@ class ResyncApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("p", "toggle_pause", "Pause", id="app.pause"),
         Binding("r", "refresh_now", "Refresh", id="app.refresh"),
-        Binding("plus", "slower", "Slower", key_display="+", id="app.slower"),
-        Binding("minus", "faster", "Faster", key_display="-", id="app.faster"),
-        Binding("t", "toggle_theme", "Theme", id="app.theme"),
+        Binding("plus", "slower", "Slower", key_display="+", show=False, id="app.slower"),
+        Binding("minus", "faster", "Faster", key_display="-", show=False, id="app.faster"),
+        Binding("t", "toggle_theme", "Theme", show=False, id="app.theme"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 

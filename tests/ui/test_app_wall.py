@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Digits
+from textual.widgets import Digits, Footer
 
 from resync_tui.feeds.jobs_view import FAILURE_STATUSES
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.screens.dashboard import WallState
 from tests.ui.dashboard_support import make_app, ready, screen_text, sim
 
 __all__ = ["sim"]
 
 
-async def test_wall_mode_shows_big_failure_count_and_rotates_panes(
+async def test_big_wall_shows_every_pane_large_figures_and_no_key_hints(
         sim: Simulator, redis_url: str) -> None:
     app = make_app(sim.base_url, redis_url, wall=True)
     async with app.run_test(size=(200, 60)) as pilot:
@@ -22,7 +23,27 @@ async def test_wall_mode_shows_big_failure_count_and_rotates_panes(
         failed = sum(app.view.counts.get(s, 0) for s in FAILURE_STATUSES)
         assert failed > 0
         assert str(app.query_one("#wall-failed", Digits).value) == str(failed)
-        assert "FAILED JOBS" in screen_text(app)
+        stuck = app.view.counts.get("STUCK", 0)
+        assert str(app.query_one("#wall-stuck", Digits).value) == str(stuck)
+        text = screen_text(app)
+        assert "FAILED JOBS" in text and "STUCK JOBS" in text
+        # Every pane at once: nobody is at the keyboard to switch tabs.
+        assert all(pane.display for pane in (d.jobs, d.breakers, d.cache, d.redis,
+                                             d.workstations))
+        assert "hwa_job_status" in text
+        assert not d.query(Footer)  # no key hints on a wall
+        assert not d.query_one("#pane-tabs").display
+        # The overall state as a band across the screen, in words.
+        band = d.query_one("#wall-state", WallState)
+        assert band.display and "OK" in str(band.render())
+
+
+async def test_small_wall_rotates_the_panes(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        d = app.dashboard
         assert d.jobs.display and not d.breakers.display  # one pane at a time
         d.rotate()
         await pilot.pause()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar, Final
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -19,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Digits, Footer, Input, Label, Tab, Tabs
+from textual.widgets import Digits, Footer, Input, Label, Static, Tab, Tabs
 
 from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.cache_stats import CacheState
@@ -28,14 +29,16 @@ from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.jobs_view import FAILURE_STATUSES, JobsView
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
-from resync_tui.ui.widgets.header import DashboardHeader, overall_status
+from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader, Overall, overall_status
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
 
-__all__ = ["PANES", "WIDE_MIN_SIZE", "DashboardScreen", "WallFigures"]
+__all__ = ["PANES", "WALL_WIDE_MIN_SIZE", "WIDE_MIN_SIZE", "DashboardScreen", "WallFigures",
+           "WallState"]
 
 PANES: Final[tuple[tuple[str, str], ...]] = (
     ("jobs", "Jobs"),
@@ -48,6 +51,9 @@ PANES: Final[tuple[tuple[str, str], ...]] = (
 
 WIDE_MIN_SIZE: Final = (120, 30)
 """Smallest terminal that gets the grid; anything smaller gets tabs."""
+WALL_WIDE_MIN_SIZE: Final = (160, 45)
+"""Wall mode: smallest terminal that shows every pane at once (the figures take room);
+smaller walls rotate the panes."""
 
 
 class WallFigures(Horizontal):
@@ -63,12 +69,14 @@ class WallFigures(Horizontal):
 
     failed: reactive[int] = reactive(0)
     """Jobs in ABEND/FAIL/ERROR."""
+    stuck: reactive[int] = reactive(0)
+    """Jobs the engine reports STUCK."""
     open_breakers: reactive[int] = reactive(0)
     workstations_down: reactive[int] = reactive(0)
 
     def compose(self) -> ComposeResult:
-        for key, label in (("failed", "FAILED JOBS"), ("breakers", "OPEN BREAKERS"),
-                           ("ws", "WORKSTATIONS DOWN")):
+        for key, label in (("failed", "✖ FAILED JOBS"), ("stuck", "⚠ STUCK JOBS"),
+                           ("breakers", "● OPEN BREAKERS"), ("ws", "⚠ WORKSTATIONS DOWN")):
             with Vertical():
                 yield Label(label)
                 yield Digits("0", id=f"wall-{key}")
@@ -83,11 +91,42 @@ class WallFigures(Horizontal):
     def watch_failed(self, value: int) -> None:
         self._show("failed", value)
 
+    def watch_stuck(self, value: int) -> None:
+        self._show("stuck", value)
+
     def watch_open_breakers(self, value: int) -> None:
         self._show("breakers", value)
 
     def watch_workstations_down(self, value: int) -> None:
         self._show("ws", value)
+
+
+class WallState(Static):
+    """Wall mode: the overall state as a full-width band, readable across a room."""
+
+    DEFAULT_CSS = """
+    WallState {
+        display: none;
+        height: 3;
+        content-align: center middle;
+        text-style: bold;
+        color: $text;
+        background: $primary-muted;
+        &.-ok { background: $success-muted; }
+        &.-degraded { background: $warning; }
+        &.-down { background: $error; }
+    }
+    """
+
+    def show_overall(self, overall: Overall) -> None:
+        marker, _style = OVERALL_STYLES.get(overall.label, ("?", ""))
+        text = f"{marker} {overall.label}"
+        if overall.reason:
+            text += f" — {safe_text(overall.reason, 160)}"
+        self.update(Text(text, end=""))
+        self.set_class(overall.label == "OK", "-ok")
+        self.set_class(overall.label == "DEGRADED", "-degraded")
+        self.set_class(overall.label in ("ENGINE UNREACHABLE", "CREDENTIALS REJECTED"), "-down")
 
 
 class DashboardScreen(Screen[None]):
@@ -120,6 +159,7 @@ class DashboardScreen(Screen[None]):
         self.redis = RedisPanel(id="redis", classes="pane")
         self.workstations = WorkstationStrip(id="workstations", classes="pane")
         self.figures = WallFigures(id="wall-figures")
+        self.wall_state = WallState(id="wall-state")
         self._engine: EngineState | None = None
         self._jobs_state: JobsState | None = None
         self._ws_state: WorkstationsState | None = None
@@ -129,6 +169,7 @@ class DashboardScreen(Screen[None]):
         tabs = Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
         tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
         yield tabs
+        yield self.wall_state
         yield self.figures
         with Horizontal(id="panes"):
             yield self.jobs
@@ -137,13 +178,16 @@ class DashboardScreen(Screen[None]):
                 yield self.cache
                 yield self.redis
                 yield self.workstations
-        yield Footer()
+        if not self.wall:  # a wall takes no input: key hints would only take room
+            yield Footer()
 
     def on_mount(self) -> None:
         self.jobs.border_title = "Jobs"
         if self.wall:
             self.add_class("-wall")
             self.figures.display = True
+            self.wall_state.display = True
+            self.wall_state.show_overall(self.header.overall)
         self._layout_for(self.size.width, self.size.height)
         self._apply_layout()
 
@@ -153,8 +197,8 @@ class DashboardScreen(Screen[None]):
         self._layout_for(self.size.width, self.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
-        self.wide = (not self.wall and width >= WIDE_MIN_SIZE[0]
-                     and height >= WIDE_MIN_SIZE[1])
+        min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
+        self.wide = width >= min_width and height >= min_height
 
     def watch_wide(self) -> None:
         self._apply_layout()
@@ -210,15 +254,16 @@ class DashboardScreen(Screen[None]):
 
     def show_jobs(self, state: JobsState) -> None:
         self._jobs_state = state
-        if state.change or not state.health.polls or state.full_read:
-            self.jobs.update_jobs(state.view, state.change)
         health = state.health
         self.jobs.set_stale(None if health.ok else health.reason,
-                            None if health.ok else health.since)
+                            None if health.ok else health.since, has_data=health.has_data)
+        if state.change or not state.health.polls or state.full_read:
+            self.jobs.update_jobs(state.view, state.change)
         self.jobs.set_class(not health.ok, "-stale")
         self.header.last_refresh = health.last_success
         counts = state.view.counts
         self.figures.failed = sum(counts.get(status, 0) for status in FAILURE_STATUSES)
+        self.figures.stuck = counts.get("STUCK", 0)
         self._update_overall()
 
     def show_breakers(self, state: BreakersState) -> None:
@@ -228,6 +273,7 @@ class DashboardScreen(Screen[None]):
 
     def show_cache(self, state: CacheState) -> None:
         self.cache.state = state
+        self._mark_tabs()
 
     def show_redis(self, state: RedisHealth) -> None:
         self.redis.state = state
@@ -240,13 +286,58 @@ class DashboardScreen(Screen[None]):
         self._update_overall()
 
     def _update_overall(self) -> None:
-        self.header.overall = overall_status(
+        overall = overall_status(
             self._engine.health if self._engine else None,
             self._jobs_state.health if self._jobs_state else None,
             self._ws_state.health if self._ws_state else None,
             self.breakers.state,
             self.redis.state,
         )
+        self.header.overall = overall
+        if self.wall:
+            self.wall_state.show_overall(overall)
+        self._mark_tabs()
+
+    def tab_marks(self) -> dict[str, str]:
+        """What each tab adds to its label: a small terminal shows one pane at a time,
+        so a problem in a hidden pane must show on its tab (symbol and figure, not colour)."""
+        marks = dict.fromkeys((pane for pane, _ in PANES), "")
+        jobs = self._jobs_state
+        if jobs is not None:
+            failed = self.figures.failed
+            if not jobs.health.ok:
+                marks["jobs"] = "⚠"
+            elif failed:
+                marks["jobs"] = f"✖{failed:,}"
+        breakers = self.breakers.state
+        if breakers is not None:
+            if breakers.open_count:
+                marks["breakers"] = f"✖{breakers.open_count}"
+            elif not breakers.all_closed:
+                marks["breakers"] = "⚠"
+        cache = self.cache.state
+        if cache is not None and not cache.health.ok:
+            marks["cache"] = "⚠"
+        redis = self.redis.state
+        if redis is not None and redis.health.polls and not redis.up:
+            marks["redis"] = "✖"
+        ws = self._ws_state
+        if ws is not None:
+            if ws.problems:
+                marks["workstations"] = f"✖{len(ws.problems)}"
+            elif not ws.health.ok:
+                marks["workstations"] = "⚠"
+        return marks
+
+    def _mark_tabs(self) -> None:
+        if not self.is_mounted:
+            return
+        marks = self.tab_marks()
+        for pane, label in PANES:
+            text = f"{label} {marks[pane]}" if marks[pane] else label
+            for tab in self.query(f"#tab-{pane}").results(Tab):
+                if tab.label_text != text:
+                    tab.label = text
 
     def pane_widget(self, pane: str) -> Widget:
         return self.query_one(f"#{pane}")

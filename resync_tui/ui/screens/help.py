@@ -13,34 +13,37 @@ from textual.widgets import Markdown
 __all__ = ["HELP_TEXT", "HelpScreen"]
 
 HELP_TEXT = """\
-# resync-tui
+## Keys (the footer shows the main ones)
+* `?` this help (Esc or `?` closes it) · `ctrl+p` command palette · `q` quit
+* `p` pause / resume refreshing · `r` refresh every pane now
+* `+` / `-` poll the job list less / more often · `t` dark / light theme
+* `1`…`5` show jobs, breakers, cache, Redis, workstations (small terminals)
 
-## Keys
-| key | what it does |
-|---|---|
-| `?` | this help (Esc or `?` closes it) |
-| `ctrl+p` | command palette: pause, refresh, interval, theme |
-| `p` | pause / resume refreshing |
-| `r` | refresh every pane now |
-| `+` / `-` | poll the job list less / more often |
-| `t` | switch between the dark and the light theme |
-| `q` | quit |
-| `1`…`5` | show jobs, breakers, cache, Redis, workstations (small terminals) |
-| `Enter` | details of the job under the cursor (runs, dependencies, job log) |
-| `/` `f` `a` | filter jobs by text, by status group, attention only |
-| `n` | next failed job · `s` / `S` sort by column / reverse |
+## Job list
+* `↑` `↓` `PgUp` `PgDn` `Home` `End` move · `Enter` job details
+* `n` next failed job · `/` filter by text (Enter keeps it, Esc clears it)
+* `f` status group: all, failed, running, waiting, done · `a` attention only / all
+* `s` sort by the next column · `S` reverse the sort · `o` back to attention order
+
+## Job details
+* `Esc` back · `l` job log · `r` reload · `Tab` / click to switch tabs
 
 ## Reading the screen
 * The header's right end is the overall state: **OK**, **DEGRADED** (a breaker
   is not closed, Redis is down or a pane is stale), **ENGINE UNREACHABLE** or
   **CREDENTIALS REJECTED** (fix the user/password; it is never retried).
+  **PAUSED** in the header: nothing is being refreshed.
 * A pane whose last refresh failed keeps its last data and says **STALE**, since
-  when and why.
+  when and why; **NO DATA** when it never got any.
+* Jobs first in the list need attention: failed, stuck, running late, held.
+  `⚠` before a status means late or stuck; the status is always written out.
 * Breakers: **CLOSED** (calls flow), **OPEN** (calls rejected until the next
   trial), **HALF-OPEN** (one trial call at a time). The bar line is the failure
   rate over the last two minutes, on a 0–100 % scale.
 * Cache: hit rate of the in-memory level (L1) and of Redis (L2) over the last
-  interval and since start.
+  interval and since start. It holds workstations, engine info, job dependencies
+  and finished job logs; the job list is always read live. L2 is shared by every
+  dashboard on the same Redis, so a single dashboard sees few hits: that is normal.
 """
 
 
@@ -62,7 +65,9 @@ class HelpScreen(ModalScreen[None]):
     """
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll() as scroll:
+            # The title lives in the border: on a 24-line terminal every row counts.
+            scroll.border_title = "resync-tui help · ↑↓ scroll · Esc closes"
             yield Markdown(HELP_TEXT)
 
     async def action_dismiss(self, result: None = None) -> None:

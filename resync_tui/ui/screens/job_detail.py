@@ -84,6 +84,11 @@ class JobDetailScreen(Screen[None]):
         & #job-detail-runs { height: 1fr; }
         & #job-detail-log { height: 1fr; }
         & #job-detail-deps Static { height: auto; padding: 0 1; }
+        /* The tabs fill the screen below the title, so a long log scrolls inside its
+           pane and the title stays on screen (the screen itself never scrolls). */
+        & #job-detail-tabs { height: 1fr; }
+        & #job-detail-tabs > ContentSwitcher { height: 1fr; }
+        & #job-detail-tabs TabPane { height: 1fr; }
     }
     """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Final
 
@@ -64,13 +65,27 @@ def human_duration(seconds: float | None) -> str:
     return "<1m"
 
 
-def stale_line(health: FeedHealth) -> Content | None:
-    """``⚠ STALE since 10:42:07 — <reason>`` when the feed's last poll failed."""
+def stale_line(health: FeedHealth, width: int = 0) -> Content | None:
+    """``⚠ STALE since 10:42:07 — <reason>`` when the feed's last poll failed.
+
+    Wrapped to ``width`` (when given): the reason is what the operator must read, an
+    ellipsis would cut it. "since" is not repeated when the reason already says it.
+    """
     if health.ok:
         return None
-    since = f" since {hms(health.since)}" if health.since is not None else ""
+    reason = health.reason
+    since = (f" since {hms(health.since)}"
+             if health.since is not None and " since " not in f" {reason}" else "")
     label = "⚠ STALE" if health.has_data else "⚠ NO DATA"
-    return Content.assemble((f"{label}{since}", "$warning bold"), " — ", health.reason)
+    head = f"{label}{since}"
+    if width <= 0:
+        return Content.assemble((head, "$warning bold"), " — ", reason)
+    rest = textwrap.wrap(f"{'x' * len(head)} — {reason}", width) or [""]
+    first = rest[0][len(head):]
+    return Content("\n").join([
+        Content.assemble((head, "$warning bold"), first),
+        *(Content(line) for line in rest[1:]),
+    ])
 
 
 class Pane(Widget):

@@ -53,7 +53,7 @@ class BreakerPanel(Pane):
         if state is None:
             return Content("waiting for first sample…")
         lines: list[Content] = []
-        stale = stale_line(state.health)
+        stale = stale_line(state.health, self.inner_width())
         if stale is not None:
             lines.append(stale)
         width = self.inner_width()
@@ -68,15 +68,16 @@ class BreakerPanel(Pane):
         marker, words, style = STATE_LABELS.get(
             row.state, ("?", safe_text(row.state.upper(), 16), "$warning"))
         name = safe_text(row.name, 18)
+        narrow = width < 52  # side pane of a 120-column terminal: calls go to line two
         first = Content.assemble(
             (f"{marker} ", style),
-            (f"{name:<16}", "bold"),
+            (f"{name:<14}" if narrow else f"{name:<16}", "bold"),
             " ",
-            (f"{words:<11}", style),
+            (f"{words:<10}" if narrow else f"{words:<11}", style),
             (f"{row.failure_rate:5.1f}% failed", _rate_style(row.failure_rate)),
-            f"  {row.calls_in_window} calls",
+            "" if narrow else f"  {row.calls_in_window} calls",
         )
-        details: list[str] = []
+        details: list[str] = [f"{row.calls_in_window} calls"] if narrow else []
         if row.seconds_until_trial is not None:
             details.append("trial now" if row.seconds_until_trial == 0
                            else f"trial in {row.seconds_until_trial}s")

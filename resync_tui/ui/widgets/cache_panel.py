@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Final
 
 from textual.content import Content
@@ -13,6 +14,10 @@ from resync_tui.ui.widgets._pane import Pane, percent, spark, stale_line
 __all__ = ["CachePanel"]
 
 _LEVEL_NAMES: Final = {"l1": "L1 memory", "l2": "L2 Redis"}
+SERVES: Final = ("Holds workstations, engine info, job dependencies and finished job logs;"
+                 " the job list is always read live. L2 is shared by every dashboard on"
+                 " this Redis: one dashboard alone sees few hits.")
+"""What the cache is for: without it a low hit rate reads as a fault."""
 
 
 class CachePanel(Pane):
@@ -33,28 +38,34 @@ class CachePanel(Pane):
         if state is None:
             return Content("waiting for first sample…")
         lines: list[Content] = []
-        stale = stale_line(state.health)
+        stale = stale_line(state.health, self.inner_width())
         if stale is not None:
             lines.append(stale)
         width = self.inner_width()
         for level in state.levels:
             lines.extend(self._block(level, width))
+        lines.extend(Content.styled(line, "$text-muted")
+                     for line in textwrap.wrap(SERVES, max(width, 20)))
         return Content("\n").join(lines)
 
     @staticmethod
     def _block(row: CacheLevelRow, width: int) -> list[Content]:
         name = _LEVEL_NAMES.get(row.level, row.level)
-        head = (f"{name:<10} hit {percent(row.hit_rate_now):>6} now"
-                f" · {percent(row.hit_rate_total)} total")
+        if not row.lookups:
+            head = f"{name:<10} hit    n/a (no lookups yet)"
+        else:
+            head = (f"{name:<10} hit {percent(row.hit_rate_now):>6} now"
+                    f" · {percent(row.hit_rate_total)} total")
         spark_width = max(0, min(30, width - len(head) - 2))
         first = Content.assemble((head[:10], "bold"), head[10:], "  ",
                                  (spark(row.history, spark_width), "$primary"))
         parts: list[str] = []
+        if row.lookups:
+            parts.append(f"{row.hits:,} of {row.lookups:,} lookups hit")
         if row.entries is not None:
             cap = f"/{row.max_entries:,}" if row.max_entries else ""
             parts.append(f"{row.entries:,}{cap} entries")
             parts.append(f"{row.evictions:,} evicted")
-        parts.append(f"{row.lookups:,} lookups")
         if row.loads_in_flight:
             parts.append(f"{row.loads_in_flight} loading")
         second = Content.assemble(" " * 11, " · ".join(parts))

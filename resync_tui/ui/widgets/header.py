@@ -111,29 +111,16 @@ class DashboardHeader(Widget):
         self.now = self._clock().replace(microsecond=0)
 
     def render(self) -> Content:
-        engine = self.engine
-        parts: list[str | tuple[str, str] | Content] = [(" resync-tui ", "bold")]
-        if engine is not None:
-            name = engine.name or "engine"
-            version = f" {engine.version}" if engine.version else ""
-            parts += ["│ ", (safe_text(name, 40), "bold"), safe_text(version, 32),
-                      f" · plan {safe_text(engine.plan_id, 24)} "]
-        now = self.now
-        if now is not None:
-            parts.append(f"│ {now:%H:%M:%S} ")
-        if self.last_refresh is not None and now is not None:
-            age = (now - self.last_refresh).total_seconds()
-            parts.append(f"│ data {_age(age)} old ")
-        elif now is not None:
-            parts.append("│ no data yet ")
-        if self.interval:
-            parts.append(f"│ every {self.interval:g}s ")
-        if self.paused:
-            parts.append(("│ ⏸ PAUSED ", "$warning bold"))
         marker, style = OVERALL_STYLES.get(self.overall.label, ("?", "$warning"))
         badge = Content.styled(f" {marker} {self.overall.label} ", f"bold $text on {style}")
-        left = Content.assemble(*parts)
         width = self.size.width
+        # Narrow terminals lose the least useful parts first; PAUSED and the age of the
+        # data stay: they say whether what is on screen can be trusted.
+        left = self._left(detail=3)
+        for detail in (2, 1, 0):
+            if left.cell_length + badge.cell_length <= width:
+                break
+            left = self._left(detail=detail)
         gap = width - left.cell_length - badge.cell_length
         reason = safe_text(self.overall.reason, 200)
         if reason and gap >= 12:
@@ -146,3 +133,30 @@ class DashboardHeader(Widget):
         if gap >= 1:
             return Content.assemble(left, " " * gap, badge)
         return Content.assemble(badge, " ", left)
+
+    def _left(self, *, detail: int) -> Content:
+        """The left part: ``detail`` 3 is everything, 2 drops the engine version, 1 the poll
+        interval too, 0 keeps only the engine, the clock, the data age and PAUSED."""
+        engine = self.engine
+        parts: list[str | tuple[str, str] | Content] = []
+        if detail:
+            parts.append((" resync-tui ", "bold"))
+        if engine is not None:
+            name = engine.name or "engine"
+            version = f" {engine.version}" if engine.version and detail > 2 else ""
+            plan = f" · plan {safe_text(engine.plan_id, 24)}" if detail else ""
+            parts += ["│ " if detail else " ", (safe_text(name, 40 if detail else 20), "bold"),
+                      safe_text(version, 32), f"{plan} "]
+        now = self.now
+        if now is not None:
+            parts.append(f"│ {now:%H:%M:%S} ")
+        if self.last_refresh is not None and now is not None:
+            age = (now - self.last_refresh).total_seconds()
+            parts.append(f"│ data {_age(age)} old " if detail else f"│ {_age(age)} old ")
+        elif now is not None:
+            parts.append("│ no data yet ")
+        if self.interval and detail > 1:
+            parts.append(f"│ every {self.interval:g}s ")
+        if self.paused:
+            parts.append(("│ ⏸ PAUSED ", "$warning bold"))
+        return Content.assemble(*parts)

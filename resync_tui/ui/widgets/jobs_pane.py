@@ -52,8 +52,9 @@ class JobsPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "open_filter", "Filter", id="jobs.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="jobs.clear_filter"),
-        Binding("f", "cycle_status_filter", "Status filter", id="jobs.status_filter"),
-        Binding("a", "toggle_attention", "Attention", id="jobs.attention_filter"),
+        Binding("f", "cycle_status_filter", "Status", show=False, id="jobs.status_filter"),
+        Binding("a", "toggle_attention", "Attention", show=False,
+                id="jobs.attention_filter"),
     ]
 
     DEFAULT_CSS = """
@@ -69,7 +70,8 @@ class JobsPane(Vertical):
         & > #jobs-filter-line { height: 1; padding: 0 1; color: $text-muted; }
         & > #jobs-stale {
             display: none;
-            height: 1;
+            height: auto;
+            max-height: 3;
             padding: 0 1;
             background: $warning-muted;
             color: $text;
@@ -96,6 +98,8 @@ class JobsPane(Vertical):
         self._view = view if view is not None else JobsView()
         self._preset = 0
         self._filter_line = ""
+        self.has_data = view is not None and view.total > 0
+        """False until a job list was read: the counts then say "unknown", not zero."""
         self.table = JobsTable(self._view, id="jobs-table")
         self.counts = StatusCounts(id="jobs-counts")
 
@@ -124,11 +128,22 @@ class JobsPane(Vertical):
             self._adopt(view)
             change = None
         self.table.refresh_data(change)
-        self.counts.set_counts(view.counts)
+        if self.has_data:
+            self.counts.set_counts(view.counts)
+        else:
+            self.counts.set_unknown()
         self._update_filter_line()
 
-    def set_stale(self, reason: str | None, since: datetime | None = None) -> None:
-        """Mark the data stale (reason shown to the operator) or fresh (``None``)."""
+    def set_stale(self, reason: str | None, since: datetime | None = None, *,
+                  has_data: bool = True) -> None:
+        """Mark the data stale (reason shown to the operator) or fresh (``None``);
+        ``has_data`` False: no job list was ever read (the marker says NO DATA)."""
+        changed = has_data != self.has_data
+        self.has_data = has_data
+        if changed and has_data:
+            self.counts.set_counts(self._view.counts)
+        elif changed:
+            self.counts.set_unknown()
         self.stale_since = since
         self.stale_reason = reason
 
@@ -150,8 +165,10 @@ class JobsPane(Vertical):
             marker.remove_class("-stale")
             return
         since = self.stale_since
-        when = f" since {since.strftime('%H:%M:%S')}" if since is not None else ""
-        marker.update(Text(f"⚠ stale{when} — {safe_text(reason, 200)}", end=""))
+        when = (f" since {since.strftime('%H:%M:%S')}"
+                if since is not None and " since " not in f" {reason}" else "")
+        label = "⚠ stale" if self.has_data else "⚠ NO DATA"
+        marker.update(Text(f"{label}{when} — {safe_text(reason, 200)}", end=""))
         marker.add_class("-stale")
 
     # -- actions -----------------------------------------------------------------------

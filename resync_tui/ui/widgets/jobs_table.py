@@ -50,7 +50,7 @@ from resync_tui.feeds.jobs_view import (
 )
 from resync_tui.ui.text import ELLIPSIS, safe_text
 
-__all__ = ["STATUS_SYMBOLS", "JobsTable", "format_duration", "status_label"]
+__all__ = ["STATUS_SYMBOLS", "JobsTable", "format_duration", "short_substatus", "status_label"]
 
 STATUS_SYMBOLS: Final[dict[str, str]] = {
     "ABEND": "✖",
@@ -135,7 +135,16 @@ def _info(row: JobRow) -> str:
     """Return code for finished jobs, otherwise the substatus (why it waits)."""
     if row.return_code is not None and row.status in _FINISHED_OR_FAILED:
         return f"RC {row.return_code}"
-    return row.substatus
+    return short_substatus(row.status, row.substatus)
+
+
+def short_substatus(status: str, substatus: str) -> str:
+    """``HOLD_WAITING_FOR_PREDECESSOR`` next to ``HOLD`` reads ``for predecessor``: the
+    status column already says HOLD, and the reason is what must fit a narrow column."""
+    text = substatus.removeprefix(f"{status}_") if status else substatus
+    if text.startswith("WAITING_FOR_"):
+        return "for " + text.removeprefix("WAITING_FOR_").replace("_", " ").lower()
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,18 +158,24 @@ class _ColumnSpec:
     """Columns with a higher value are dropped first when the terminal is narrow."""
     short_title: str = ""
     """Title used when the column is too narrow for ``title``."""
+    comfort_width: int = 0
+    """Width a kept column (drop_order 0) gets before optional columns are kept."""
 
 
+# Max widths follow HWA's name limits (job stream 16, job 40, workstation 16 characters):
+# wider columns would only add blanks, so the spare width goes where names get cut.
 _COLUMNS: Final[tuple[_ColumnSpec, ...]] = (
-    _ColumnSpec("stream", "Stream", 10, 3, 40, 0),
-    _ColumnSpec("job", "Job", 12, 4, 48, 0),
-    _ColumnSpec("workstation", "Workstation", 8, 2, 24, 3, "WS"),
-    _ColumnSpec("folder", "Folder", 16, 2, 32, 5),
+    _ColumnSpec("stream", "Stream", 10, 3, 16, 0, comfort_width=14),
+    _ColumnSpec("job", "Job", 12, 5, 42, 0, comfort_width=20),
+    _ColumnSpec("workstation", "Workstation", 8, 3, 18, 3, "WS"),
+    _ColumnSpec("folder", "Folder", 16, 2, 40, 6),
     _ColumnSpec("status", "Status", 10, 0, 10, 0),
-    _ColumnSpec("info", "Substatus/RC", 8, 3, 40, 4, "Sub/RC"),
-    _ColumnSpec("started", "Start", 8, 0, 8, 2),
-    _ColumnSpec("duration", "Dur", 7, 0, 7, 1),
+    _ColumnSpec("info", "Substatus/RC", 8, 2, 24, 1, "Sub/RC"),
+    _ColumnSpec("started", "Start", 8, 0, 8, 5),
+    _ColumnSpec("duration", "Dur", 7, 0, 7, 4),
 )
+_OPTIONAL_ORDER: Final = 4
+"""Columns with at least this drop order give way to comfortable stream/job widths."""
 _SEPARATOR: Final = " "
 _SORT_CYCLE: Final[tuple[SortColumn | None, ...]] = (
     None,
@@ -188,11 +203,17 @@ def layout_columns(width: int) -> tuple[_Column, ...]:
     def needed(items: list[_ColumnSpec]) -> int:
         return sum(s.min_width for s in items) + len(_SEPARATOR) * (len(items) - 1)
 
-    while len(specs) > 1 and needed(specs) > width:
-        victim = max(specs, key=lambda s: s.drop_order)
-        if victim.drop_order == 0:
-            break
-        specs.remove(victim)
+    def comfort(items: list[_ColumnSpec]) -> int:
+        return sum(max(0, s.comfort_width - s.min_width) for s in items)
+
+    # Names first: the least useful columns (folder, start) go while the stream and job
+    # names would be cut below their comfortable width; the others only when nothing fits.
+    for limit, extra in ((_OPTIONAL_ORDER, comfort), (1, lambda _items: 0)):
+        while len(specs) > 1 and needed(specs) + extra(specs) > width:
+            victim = max(specs, key=lambda s: s.drop_order)
+            if victim.drop_order < limit:
+                break
+            specs.remove(victim)
     widths = {s.name: s.min_width for s in specs}
     spare = width - needed(specs)
     # Share the spare cells by weight, a cell at a time, so rounding never overflows.
@@ -210,6 +231,8 @@ def layout_columns(width: int) -> tuple[_Column, ...]:
         growable = [s for s in growable if widths[s.name] < s.max_width]
         if not progressed:
             break
+    # Every column at its maximum (300 columns): the rest stays blank at the right end,
+    # so status and RC stay close to the job name the eye starts from.
     columns: list[_Column] = []
     x = 0
     for spec in specs:
@@ -237,10 +260,10 @@ class JobsTable(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page_down", "Page down", show=False),
         Binding("home", "cursor_home", "First", show=False),
         Binding("end", "cursor_end", "Last", show=False),
-        Binding("enter", "select_cursor", "Open job", id="jobs.open"),
-        Binding("n", "next_failure", "Next failure", id="jobs.next_failure"),
-        Binding("s", "cycle_sort", "Sort", id="jobs.sort"),
-        Binding("S", "reverse_sort", "Reverse", id="jobs.reverse_sort"),
+        Binding("enter", "select_cursor", "Open", id="jobs.open"),
+        Binding("n", "next_failure", "Next fail", id="jobs.next_failure"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="jobs.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="jobs.reverse_sort"),
         Binding("o", "attention_order", "Attention order", show=False, id="jobs.attention"),
     ]
 

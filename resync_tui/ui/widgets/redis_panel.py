@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from textual.content import Content
 from textual.reactive import reactive
 
@@ -45,12 +47,16 @@ class RedisPanel(Pane):
             lines.append(Content.assemble(
                 ("● UP", "$success bold"), f"  redis {s.version or '?'} {s.role} · PING {ping}"))
         else:
-            lines.append(Content.assemble(("✖ DOWN", "$error bold"), "  ",
-                                          (s.health.reason or "no answer", "$error")))
+            # Wrapped, not cut: the reason (refused, timeout, auth...) says what to fix.
+            reason = textwrap.wrap("x" * 6 + "  " + (s.health.reason or "no answer"),
+                                   max(self.inner_width(), 20)) or [""]
+            lines.append(Content.assemble(("✖ DOWN", "$error bold"),
+                                          (reason[0][6:], "$error")))
+            lines.extend(Content.styled(line, "$error") for line in reason[1:])
         if not s.health.has_data:
             return Content("\n").join(lines)
         if not s.up:
-            stale = stale_line(s.health)
+            stale = stale_line(s.health, self.inner_width())
             if stale is not None:
                 lines.append(Content.assemble(("last reading:", "$text-muted")))
         memory = human_bytes(s.used_memory)

@@ -25,6 +25,9 @@ SHOWN_STATUSES: Final[tuple[str, ...]] = (
 )
 """Statuses with their own figure, in this order; the rest add up to "other"."""
 _ALWAYS_SHOWN: Final = frozenset({"ABEND", "FAIL", "ERROR", "EXEC", "READY", "HOLD", "SUCC"})
+_FAILED: Final = frozenset({"ABEND", "FAIL", "ERROR"})
+_CALM_ORDER: Final = ("SUCC", "READY", "HOLD", "EXEC")
+"""Figures dropped first (in this order) when even the compact line is too long."""
 _COMPONENT: Final[dict[str, str]] = {
     "ABEND": "status-counts--failed",
     "FAIL": "status-counts--failed",
@@ -52,7 +55,7 @@ class StatusCounts(Widget):
 
     DEFAULT_CSS = """
     StatusCounts {
-        height: auto;
+        height: 1;
         padding: 0 1;
         & > .status-counts--failed { color: $error; text-style: bold; }
         & > .status-counts--warning { color: $warning; text-style: bold; }
@@ -80,16 +83,52 @@ class StatusCounts(Widget):
         shown.append(("total", sum(counts.values())))
         self.counts = tuple(shown)
 
+    def set_unknown(self) -> None:
+        """No job list read yet: say so rather than show zero failures."""
+        self.counts = ()
+
     def render(self) -> Text:
-        text = Text(no_wrap=False, end="")
-        for index, (status, count) in enumerate(self.counts):
+        """The fullest form that fits on one line; failures are never left out."""
+        if not self.counts:
+            return Text("job counts unknown: no job list read yet", end="")
+        width = self.content_region.width or self.size.width
+        text = self._counts_line(self.counts, compact=False)
+        if not width or text.cell_len <= width:
+            return text
+        # Narrow: zero counts go (a failure status only when another failure shows),
+        # then "other"/"total" (the filter line has the total), then symbols off
+        # non-failure figures, then the calmest statuses (SUCC, READY, HOLD, EXEC).
+        counts = list(self.counts)
+        failures_shown = any(c for s, c in counts if s in _FAILED)
+        counts = [(s, c) for s, c in counts
+                  if c or (s == "ABEND" and not failures_shown)]
+        for step in range(8):
+            if step == 1:
+                counts = [(s, c) for s, c in counts if s not in ("other", "total")]
+            elif step >= 2 and step < 7:
+                calm = [s for s, _ in counts if s not in _FAILED and s != "STUCK"]
+                if step > 2 and calm:
+                    victim = next((s for s in _CALM_ORDER if s in calm), calm[-1])
+                    counts = [(s, c) for s, c in counts if s != victim]
+            text = self._counts_line(tuple(counts), compact=step >= 2)
+            if text.cell_len <= width:
+                return text
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def _counts_line(self, counts: tuple[tuple[str, int], ...], *, compact: bool) -> Text:
+        text = Text(no_wrap=True, end="")
+        for index, (status, count) in enumerate(counts):
             if index:
-                text.append("  ")
+                text.append(" " if compact else "  ")
             if status in ("other", "total"):
                 text.append(f"{status} {_thousands(count)}")
                 continue
             component = _COMPONENT.get(status) if count else "status-counts--zero"
             style = self.get_component_rich_style(component, partial=True) if component else ""
             symbol = STATUS_SYMBOLS.get(status, "?")
-            text.append(f"{symbol} {status} {_thousands(count)}", style=style)
+            if compact and status not in _FAILED and status != "STUCK":
+                text.append(f"{status} {_thousands(count)}", style=style)
+            else:
+                text.append(f"{symbol} {status} {_thousands(count)}", style=style)
         return text

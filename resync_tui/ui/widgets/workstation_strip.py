@@ -29,7 +29,7 @@ class WorkstationStrip(Pane):
         if s is None:
             return Content("waiting for the engine…")
         lines: list[Content] = []
-        stale = stale_line(s.health)
+        stale = stale_line(s.health, self.inner_width())
         if stale is not None:
             lines.append(stale)
         if not s.health.has_data and not s.total:
