@@ -124,6 +124,7 @@ def _embedded_redis(settings: Settings) -> Iterator[Settings]:
     from resync_tui.redis_server import EmbeddedRedis
 
     with EmbeddedRedis() as server:
+        server.supervise()  # nobody else would restart it: bring it back if it dies
         yield settings.replace(redis=dataclasses.replace(settings.redis, url=server.url))
 
 

@@ -9,6 +9,7 @@ prove the cache survives a Redis restart).
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import shutil
 import signal
@@ -16,9 +17,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
+
+_log = logging.getLogger(__name__)
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -77,6 +81,10 @@ class EmbeddedRedis:
         self.maxmemory = maxmemory
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._lock = threading.RLock()
+        self._supervisor: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.restarts = 0
 
     @property
     def url(self) -> str:
@@ -87,6 +95,10 @@ class EmbeddedRedis:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        with self._lock:
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> EmbeddedRedis:
         if self.running:
             return self
         if self._dir is None:
@@ -129,13 +141,52 @@ class EmbeddedRedis:
             return False
 
     def stop(self) -> None:
-        """Kill the server (SIGKILL: a crash, as a test of resilience wants)."""
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=5)
+        """Kill the server (SIGKILL: a crash, as a test of resilience wants).
+
+        A deliberate stop is not undone by :meth:`supervise`.
+        """
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=5)
+
+    def supervise(self, interval: float = 1.0) -> None:
+        """Restart the server on the same port if it dies unexpectedly.
+
+        The dashboard owns an embedded Redis, so nobody else would bring it back;
+        the cache rides on L1 meanwhile and picks L2 up again by itself.
+        """
+        if self._supervisor is not None:
+            return
+        self._supervisor = threading.Thread(
+            target=self._watch, args=(interval,), name="embedded-redis-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _watch(self, interval: float) -> None:
+        backoff = interval
+        while not self._closing.wait(backoff):
+            with self._lock:
+                proc = self._proc
+                if proc is None or proc.poll() is None or self._closing.is_set():
+                    backoff = interval
+                    continue
+                _log.warning("embedded redis-server on port %d died (exit %s); restarting",
+                             self.port, proc.returncode)
+                self._proc = None
+                try:
+                    self._start(timeout=10.0)
+                    self.restarts += 1
+                    backoff = interval
+                except EmbeddedRedisError as exc:
+                    _log.error("embedded redis-server did not restart: %s", exc)
+                    backoff = min(backoff * 2, 30.0)
 
     def close(self) -> None:
+        self._closing.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+            self._supervisor = None
         self.stop()
         if self._dir is not None:
             self._dir.cleanup()

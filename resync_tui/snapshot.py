@@ -34,6 +34,13 @@ def take_snapshot(settings: Settings, out: Path, size: tuple[int, int], *,
     outcome: dict[str, str] = {}
 
     async def capture() -> None:
+        try:
+            await _capture()
+        finally:
+            # Close in the loop that opened the connections, whatever happened.
+            await runtime.aclose()
+
+    async def _capture() -> None:
         async with app.run_test(size=size) as pilot:
             try:
                 await asyncio.wait_for(app.wait_for_data(), timeout)
@@ -48,11 +55,7 @@ def take_snapshot(settings: Settings, out: Path, size: tuple[int, int], *,
             await pilot.pause()
             outcome["svg"] = app.export_screenshot(title="resync-tui")
 
-    try:
-        asyncio.run(capture())
-    finally:
-        if not runtime.closed:
-            asyncio.run(runtime.aclose())
+    asyncio.run(capture())
     if "svg" in outcome:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)

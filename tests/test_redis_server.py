@@ -43,3 +43,30 @@ def test_embedded_redis_dies_with_the_process_that_started_it() -> None:
         # a zombie reaped by init shows as gone shortly after
         time.sleep(0.05)
     raise AssertionError(f"redis-server {child_pid} outlived its parent")
+
+
+def test_supervised_embedded_redis_comes_back_on_the_same_port_after_a_crash() -> None:
+    import os
+    import signal
+    import time
+
+    import redis
+
+    with EmbeddedRedis() as server:
+        server.supervise(interval=0.05)
+        assert server._proc is not None
+        os.kill(server._proc.pid, signal.SIGKILL)
+        client = redis.Redis.from_url(server.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if client.ping() and server.restarts == 1:
+                    break
+            except redis.ConnectionError:
+                pass
+            time.sleep(0.05)
+        assert server.restarts == 1
+        assert client.ping()
+        server.stop()  # a deliberate stop stays stopped
+        time.sleep(0.3)
+        assert not server.running

@@ -51,8 +51,15 @@ _log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 
-STYLES_DIR: Final = Path(__file__).resolve().parents[2] / "styles"
-"""``styles/`` at the top of the repository (found as well from an editable install)."""
+def _styles_dir() -> Path:
+    """``styles/`` at the top of the repository (source tree or editable install), else
+    the copy a regular install puts in ``<prefix>/share/resync-tui/styles``."""
+    source = Path(__file__).resolve().parents[2] / "styles"
+    installed = Path(sys.prefix) / "share" / "resync-tui" / "styles"
+    return source if (source / "app.tcss").is_file() or not installed.is_dir() else installed
+
+
+STYLES_DIR: Final = _styles_dir()
 
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""

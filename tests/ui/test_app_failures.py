@@ -4,6 +4,7 @@ hostile names. The app must keep running and keep the last good data on screen."
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import pty
 import select
@@ -107,13 +108,18 @@ async def test_hostile_names_are_shown_as_plain_text(sim: Simulator, redis_url: 
         assert app.is_running
 
 
-def test_snapshot_command_writes_an_svg(sim: Simulator, redis_url: str, tmp_path: Path) -> None:
+def test_snapshot_command_writes_an_svg_and_closes_cleanly(
+        sim: Simulator, redis_url: str, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
     out = tmp_path / "dash.svg"
-    code = take_snapshot(make_settings(sim.base_url, redis_url), out, (120, 40),
-                         timeout=DEADLINE, clock=frozen_clock)
+    with caplog.at_level(logging.WARNING):
+        code = take_snapshot(make_settings(sim.base_url, redis_url), out, (120, 40),
+                             timeout=DEADLINE, clock=frozen_clock)
     assert code == 0
     svg = out.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "hwa_job_status" in svg
+    # The HWA client and Redis pool are closed in their own loop: no error on the way out.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_snapshot_command_fails_clearly_without_an_engine(
