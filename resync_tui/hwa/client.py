@@ -10,7 +10,10 @@ the endpoint as a template. The client does not retry and has no breaker: the
 resilience layer wraps it and decides with ``exc.transient``.
 
 JSON is decoded straight from the response bytes into the structs of
-:mod:`resync_tui.hwa.models`; the job log is text/plain and stays text.
+:mod:`resync_tui.hwa.models`; the job log is text/plain and stays text. A big
+page of jobs is decoded a slice at a time, giving the event loop a turn between
+slices: msgspec holds the GIL while it decodes (a worker thread would not help),
+and a whole 10,000-job page at once would stall the caller's UI for tens of ms.
 """
 
 from __future__ import annotations
@@ -80,6 +83,29 @@ _MAX_HEADER_VALUE: Final = 1024
 _T = TypeVar("_T")
 _Headers = Mapping[str, str] | Mapping[bytes, bytes]
 _Body = bytes | bytearray
+
+_SLICED_DECODE_BYTES: Final = 1 << 20
+"""A job page body larger than this is decoded in slices, the event loop running between."""
+
+_DECODE_SLICE_JOBS: Final = 1000
+"""Jobs per slice: a few ms of decoding each, even on a busy machine."""
+
+
+class _RawJobPage(msgspec.Struct, frozen=True):
+    """A job page with each job kept as raw JSON (the cheap first pass of a sliced decode).
+
+    Same fields and types as :class:`Page`, so a body this accepts differs from a
+    valid ``JobPage`` only by the jobs themselves, which the slices check.
+    """
+
+    count: int | None = None
+    results: list[msgspec.Raw] | None = None
+    next: str | None = None
+    previous: str | None = None
+
+
+_RAW_JOB_PAGE: Final = msgspec.json.Decoder(_RawJobPage)
+_JOB_LIST: Final = msgspec.json.Decoder(list[JobInPlan])
 
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
     model: msgspec.json.Decoder(model)
@@ -272,7 +298,8 @@ class HwaClient:
     async def _fetch_all_jobs(self, oql: str | None) -> list[JobInPlan]:
         jobs: list[JobInPlan] = []
         seen: set[str] = set()
-        first = await self._job_page(oql, self._page_size, 0, True)
+        decoding = asyncio.Lock()  # one page decoded at a time: one slice per loop turn
+        first = await self._job_page(oql, self._page_size, 0, True, decoding)
         size = self._page_size
         served = len(first.results or ())
         if first.count is not None and 0 < served < min(size, first.count):
@@ -309,19 +336,22 @@ class HwaClient:
             else:
                 pages = self._parallel_pages
             offsets = [offset + i * size for i in range(pages)]
-            for page in await self._job_pages(oql, size, offsets):
+            for page in await self._job_pages(oql, size, offsets, decoding):
                 if not absorb(page):
                     return jobs
+                await asyncio.sleep(0)  # a few ms per page: absorb them with loop turns between
             offset = offsets[-1] + size
             announced = None  # the plan grew past its announced count: keep reading
 
-    async def _job_pages(self, oql: str | None, limit: int, offsets: list[int]) -> list[JobPage]:
+    async def _job_pages(
+        self, oql: str | None, limit: int, offsets: list[int], decoding: asyncio.Lock
+    ) -> list[JobPage]:
         """Pages at ``offsets``, at most ``parallel_pages`` in flight, in offset order."""
         gate = asyncio.Semaphore(self._parallel_pages)
 
         async def one(offset: int) -> JobPage:
             async with gate:
-                return await self._job_page(oql, limit, offset, False)
+                return await self._job_page(oql, limit, offset, False, decoding)
 
         tasks = [asyncio.ensure_future(one(offset)) for offset in offsets]
         try:
@@ -333,7 +363,12 @@ class HwaClient:
             raise
 
     async def _job_page(
-        self, oql: str | None, limit: int, offset: int, include_count: bool
+        self,
+        oql: str | None,
+        limit: int,
+        offset: int,
+        include_count: bool,
+        decoding: asyncio.Lock | None = None,
     ) -> JobPage:
         endpoint = "GET /plan/job"
         params: dict[str, str | int] = {"limit": limit, "offset": offset, "plan_id": self._plan_id}
@@ -341,6 +376,12 @@ class HwaClient:
             params["oql"] = oql
         headers = {"Include-Count": "true" if include_count else "false"}
         body = await self._call("GET", endpoint, "/plan/job", params=params, headers=headers)
+        if len(body) > _SLICED_DECODE_BYTES:
+            async with decoding or asyncio.Lock():
+                page = await _decode_job_page_sliced(body)
+            if page is not None:
+                return page
+        # Small, or not a well-formed page: decoding it whole names the fault exactly.
         return self._page(endpoint, JobPage, body)
 
     async def job_counts(self) -> dict[str, int]:
@@ -674,6 +715,30 @@ class HwaClient:
 
 
 # ---- helpers ---------------------------------------------------------------------------
+
+
+async def _decode_job_page_sliced(body: _Body) -> JobPage | None:
+    """A big job page, decoded ``_DECODE_SLICE_JOBS`` jobs at a time with a loop turn between.
+
+    None if the body is not a valid page with results (the caller decodes it whole
+    to report why, or to apply the empty-page rule).
+    """
+    try:
+        raw = _RAW_JOB_PAGE.decode(body)  # checks the JSON, splits the jobs: no job built yet
+    except msgspec.DecodeError:  # ValidationError included
+        return None
+    items = raw.results
+    if items is None:
+        return None
+    jobs: list[JobInPlan] = []
+    for start in range(0, len(items), _DECODE_SLICE_JOBS):
+        await asyncio.sleep(0)
+        chunk = b"".join((b"[", b",".join(items[start : start + _DECODE_SLICE_JOBS]), b"]"))
+        try:
+            jobs += _JOB_LIST.decode(chunk)
+        except msgspec.DecodeError:
+            return None
+    return JobPage(count=raw.count, results=tuple(jobs), next=raw.next, previous=raw.previous)
 
 
 def _segment(value: str) -> str:

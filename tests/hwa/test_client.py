@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import msgspec
 import pytest
 
-from resync_tui.hwa.client import HwaClient
-from resync_tui.hwa.errors import BadRequest, CredentialsRejected, HwaError, NotFound
+from resync_tui.hwa.client import _SLICED_DECODE_BYTES, API_PATH, HwaClient
+from resync_tui.hwa.errors import (
+    BadRequest,
+    CredentialsRejected,
+    HwaError,
+    MalformedResponse,
+    NotFound,
+)
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.hwa.simulator import Job, Simulator
 from resync_tui.hwa.simulator.faults import Faults
@@ -60,6 +66,50 @@ async def test_fetch_plan_reads_every_job_once_in_plan_order(
         jobs = await hwa.fetch_plan()
     assert [job.id for job in jobs] == [job.id for job in simulator.plan.jobs]
     assert jobs[-1].name == simulator.plan.jobs[-1].name
+
+
+@pytest.fixture
+def big_pages() -> Iterator[Simulator]:
+    """6,000 jobs: a 2,500-job page is a body big enough to be decoded a slice at a time."""
+    sim = Simulator(jobs=6000, seed=3, user=SIM_USER, password=SIM_PASSWORD, time_scale=0.0)
+    sim.start_in_thread(host="127.0.0.1", port=0)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def page_bytes(sim: Simulator, limit: int) -> int:
+    with httpx.Client(auth=(SIM_USER, SIM_PASSWORD), timeout=10.0) as http:
+        answer = http.get(sim.base_url + API_PATH + "/plan/job", params={"limit": limit})
+    return len(answer.content)
+
+
+async def test_big_pages_give_the_same_jobs_in_the_same_order_as_small_ones(
+    big_pages: Simulator,
+) -> None:
+    assert page_bytes(big_pages, 2500) > _SLICED_DECODE_BYTES > page_bytes(big_pages, 500)
+    async with make_client(big_pages, page_size=2500, parallel_pages=2) as hwa:
+        jobs = await hwa.fetch_plan()
+        first = await hwa.list_jobs(limit=2500, include_count=True)
+        small = [
+            job
+            for offset in range(0, 6000, 500)
+            for job in (await hwa.list_jobs(limit=500, offset=offset)).results or ()
+        ]
+    assert [job.id for job in jobs] == [job.id for job in big_pages.plan.jobs]
+    assert jobs == small  # every field, not only the ids
+    assert first.count == 6000 and list(first.results or ()) == small[:2500]
+
+
+async def test_a_big_page_of_invalid_json_is_malformed(big_pages: Simulator) -> None:
+    assert page_bytes(big_pages, 6000) // 2 > _SLICED_DECODE_BYTES  # the fault halves a body
+    big_pages.set_faults(Faults(malformed_json_rate=1.0, paths=["/twsd/api/v2/plan/job"]))
+    async with make_client(big_pages, page_size=6000) as hwa:
+        with pytest.raises(MalformedResponse) as caught:
+            await hwa.fetch_plan()
+    assert caught.value.endpoint == "GET /plan/job"
+    assert "invalid JSON" in caught.value.message
 
 
 async def test_fetch_plan_keeps_each_job_once_when_the_plan_moves_between_pages(
