@@ -204,20 +204,20 @@ def _column_key(row: JobRow, column: SortColumn) -> str:
     return "1" if value is None else "0" + value.astimezone(UTC).isoformat()
 
 
-class _Entry:
-    """Mutable holder of one row and what is derived from it (key, haystack, rank)."""
+class _Entry(msgspec.Struct, gc=False, eq=False):
+    """Mutable holder of one row and what is derived from it (key, haystack, rank).
 
-    __slots__ = ("hay", "key", "late", "rank", "row")
+    ``gc=False``: 200k of these hold only strings, ints, datetimes and an untracked
+    JobRow, so they can never form a cycle; keeping them out of the cycle collector
+    spares the event loop an ~80 ms full collection after a big plan is loaded.
+    """
 
-    def __init__(
-        self, row: JobRow, hay: str, rank: int, key: str, late: datetime | None
-    ) -> None:
-        self.row = row
-        self.hay = hay
-        self.rank = rank
-        self.key = key
-        self.late = late
-        """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
+    row: JobRow
+    hay: str
+    rank: int
+    key: str
+    late: datetime | None
+    """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
 
 
 def _haystack(row: JobRow) -> str:
