@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Final
+from typing import ClassVar, Final, Protocol
 
 from textual.content import Content
 from textual.widget import Widget
@@ -88,10 +88,16 @@ def stale_line(health: FeedHealth, width: int = 0) -> Content | None:
     ])
 
 
+class _FeedState(Protocol):
+    @property
+    def health(self) -> FeedHealth: ...
+
+
 class Pane(Widget):
     """A bordered side pane; ``border_subtitle`` says STALE when its feed failed.
 
-    Subclasses implement ``build()``. A new state is drawn only if what it shows
+    Subclasses set ``PANE_TITLE``, declare a reactive ``state`` (a feed's state,
+    which carries ``health``) and implement ``build()``. A new state is drawn only if what it shows
     differs from what is on screen (text and styles): over SSH every redraw costs
     bytes, and most polls change nothing visible.
     """
@@ -117,6 +123,23 @@ class Pane(Widget):
         self._shown: tuple[str, tuple[object, ...]] | None = None
         self.redraws = 0
         """How many times new content was drawn (tests and benches read it)."""
+
+    PANE_TITLE: ClassVar[str] = ""
+
+    def on_mount(self) -> None:
+        self.border_title = self.PANE_TITLE
+        self.show()
+
+    def watch_state(self, state: _FeedState | None) -> None:
+        """Every pane's ``state`` reactive lands here: mark stale, redraw if it shows."""
+        if state is not None:
+            self.mark_stale(state.health)
+        self.show()
+
+    def stale_lines(self, health: FeedHealth) -> list[Content]:
+        """The stale line (wrapped to the pane), or nothing when the feed is healthy."""
+        stale = stale_line(health, self.inner_width())
+        return [] if stale is None else [stale]
 
     def build(self) -> Content:
         raise NotImplementedError

@@ -9,7 +9,7 @@ from textual.reactive import reactive
 
 from resync_tui.feeds.breakers import BreakerRow, BreakersState
 from resync_tui.ui.text import safe_text
-from resync_tui.ui.widgets._pane import Pane, spark, stale_line
+from resync_tui.ui.widgets._pane import Pane, spark
 
 __all__ = ["STATE_LABELS", "BreakerPanel"]
 
@@ -39,23 +39,13 @@ class BreakerPanel(Pane):
     state: reactive[BreakersState | None] = reactive(None, repaint=False)
     """Latest sample of every breaker (None before the first poll)."""
 
-    def on_mount(self) -> None:
-        self.show()
-        self.border_title = "Circuit breakers"
-
-    def watch_state(self, state: BreakersState | None) -> None:
-        if state is not None:
-            self.mark_stale(state.health)
-        self.show()
+    PANE_TITLE = "Circuit breakers"
 
     def build(self) -> Content:
         state = self.state
         if state is None:
             return Content("waiting for first sample…")
-        lines: list[Content] = []
-        stale = stale_line(state.health, self.inner_width())
-        if stale is not None:
-            lines.append(stale)
+        lines = self.stale_lines(state.health)
         width = self.inner_width()
         for row in state.rows:
             lines.extend(self._block(row, width))

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from resync_tui.feeds.cache_stats import CacheLevelRow, CacheState
-from resync_tui.ui.widgets._pane import Pane, percent, spark, stale_line
+from resync_tui.ui.widgets._pane import Pane, percent, spark
 
 __all__ = ["CachePanel"]
 
@@ -24,23 +24,13 @@ class CachePanel(Pane):
     state: reactive[CacheState | None] = reactive(None, repaint=False)
     """Latest per-level figures (None before the first poll)."""
 
-    def on_mount(self) -> None:
-        self.show()
-        self.border_title = "Cache"
-
-    def watch_state(self, state: CacheState | None) -> None:
-        if state is not None:
-            self.mark_stale(state.health)
-        self.show()
+    PANE_TITLE = "Cache"
 
     def build(self) -> Content:
         state = self.state
         if state is None:
             return Content("waiting for first sample…")
-        lines: list[Content] = []
-        stale = stale_line(state.health, self.inner_width())
-        if stale is not None:
-            lines.append(stale)
+        lines = self.stale_lines(state.health)
         width = self.inner_width()
         for level in state.levels:
             lines.extend(self._block(level, width))

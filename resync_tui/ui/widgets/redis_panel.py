@@ -28,14 +28,7 @@ class RedisPanel(Pane):
     state: reactive[RedisHealth | None] = reactive(None, repaint=False)
     """Latest reading (last good figures kept when Redis is down)."""
 
-    def on_mount(self) -> None:
-        self.show()
-        self.border_title = "Redis"
-
-    def watch_state(self, state: RedisHealth | None) -> None:
-        if state is not None:
-            self.mark_stale(state.health)
-        self.show()
+    PANE_TITLE = "Redis"
 
     def build(self) -> Content:
         s = self.state

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from resync_tui.feeds.workstations import WorkstationsState
-from resync_tui.ui.widgets._pane import Pane, stale_line
+from resync_tui.ui.widgets._pane import Pane
 
 __all__ = ["WorkstationStrip"]
 
@@ -15,23 +15,13 @@ class WorkstationStrip(Pane):
     state: reactive[WorkstationsState | None] = reactive(None, repaint=False)
     """Latest list (None before the first answer)."""
 
-    def on_mount(self) -> None:
-        self.show()
-        self.border_title = "Workstations"
-
-    def watch_state(self, state: WorkstationsState | None) -> None:
-        if state is not None:
-            self.mark_stale(state.health)
-        self.show()
+    PANE_TITLE = "Workstations"
 
     def build(self) -> Content:
         s = self.state
         if s is None:
             return Content("waiting for the engine…")
-        lines: list[Content] = []
-        stale = stale_line(s.health, self.inner_width())
-        if stale is not None:
-            lines.append(stale)
+        lines = self.stale_lines(s.health)
         if not s.health.has_data and not s.total:
             return Content("\n").join(lines or [Content("no data")])
         if not s.problems:
