@@ -24,7 +24,7 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar, cast, get_args
@@ -286,14 +286,8 @@ class HwaClient:
         insertion) is kept once; one shifted out by a deletion is picked up by
         the next read.
         """
-        try:
-            async with asyncio.timeout(self._plan_timeout):
-                return await self._fetch_all_jobs(oql)
-        except TimeoutError:
-            raise EngineTimeout(
-                f"the plan was not read within {self._plan_timeout:g} s",
-                endpoint="GET /plan/job",
-            ) from None
+        return await self._within_plan_timeout(
+            self._fetch_all_jobs(oql), "the plan", "GET /plan/job")
 
     async def _fetch_all_jobs(self, oql: str | None) -> list[JobInPlan]:
         jobs: list[JobInPlan] = []
@@ -529,13 +523,18 @@ class HwaClient:
         brings no workstation not seen before ends the read (an engine ignoring
         ``offset`` would otherwise be paged forever).
         """
+        return await self._within_plan_timeout(
+            self._all_workstations(oql), "the workstations", "GET /plan/workstation")
+
+    async def _within_plan_timeout(self, read: Awaitable[_T], what: str, endpoint: str) -> _T:
+        """A paged read of the whole plan is bounded as one: ``plan_timeout``."""
         try:
             async with asyncio.timeout(self._plan_timeout):
-                return await self._all_workstations(oql)
+                return await read
         except TimeoutError:
             raise EngineTimeout(
-                f"the workstations were not read within {self._plan_timeout:g} s",
-                endpoint="GET /plan/workstation",
+                f"could not read {what} within {self._plan_timeout:g} s",
+                endpoint=endpoint,
             ) from None
 
     async def _all_workstations(self, oql: str | None) -> list[Workstation]:
