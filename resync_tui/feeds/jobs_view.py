@@ -44,10 +44,14 @@ from typing import Final, Literal, overload
 import msgspec
 
 from resync_tui.hwa.models import JobInPlan
+from resync_tui.model.status import (
+    FAILED_STATUSES,
+    KNOWN_STATUSES,
+    RUNNING_STATUSES,
+    group,
+)
 
 __all__ = [
-    "ATTENTION_STATUSES",
-    "FAILURE_STATUSES",
     "SORT_COLUMNS",
     "AttentionPolicy",
     "ChangeSet",
@@ -84,25 +88,19 @@ class JobRow(msgspec.Struct, frozen=True, gc=False):
     """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
 
 
-FAILURE_STATUSES: Final = frozenset({"ABEND", "FAIL", "ERROR"})
-"""Statuses ``next_failure`` stops at and the attention order puts first."""
-
-ATTENTION_STATUSES: Final = frozenset({"ABEND", "FAIL", "ERROR", "ABENP", "STUCK"})
-"""Statuses that need an operator, whatever the clock says."""
-
 # Rank of each internal status in the attention order (lower comes first). The two
-# time-dependent ranks (late EXEC, late HOLD) are added by ``attention_rank``.
+# time-dependent ranks (late EXEC, late HOLD) are added by ``attention_rank``. A status
+# ranks at or above _RANK_LATE_HOLD exactly when it is in ATTENTION_STATUSES (the failed
+# and stuck groups of resync_tui.model.status): the attention filter and the groups agree.
 _RANK_FAILED = 0
 _RANK_STUCK = 2
 _RANK_LATE_EXEC = 2
 _RANK_LATE_HOLD = 3
 _RANK_UNKNOWN = 9
 _STATUS_RANK: Final[Mapping[str, int]] = {
-    "ABEND": _RANK_FAILED,
-    "FAIL": _RANK_FAILED,
-    "ERROR": _RANK_FAILED,
+    **dict.fromkeys(FAILED_STATUSES, _RANK_FAILED),
     "ABENP": 1,
-    "STUCK": _RANK_STUCK,
+    **dict.fromkeys(group("stuck").statuses, _RANK_STUCK),
     "EXEC": 4,
     "STARTED": 4,
     "READY": 5,
@@ -110,14 +108,11 @@ _STATUS_RANK: Final[Mapping[str, int]] = {
     "WAIT": 7,
     "PEND": 7,
     "PENDPRED": 7,
-    "SUSP": 7,
-    "INTRPT": 7,
     "FENCE": 7,
+    "EXTRN": 7,
+    "NONREPPRED": 7,
     "HOLD": 8,
     "ARRVING": 8,
-    "EXTRN": _RANK_UNKNOWN,
-    "UNDCDED": _RANK_UNKNOWN,
-    "NONREPPRED": _RANK_UNKNOWN,
     "CANCLP": 10,
     "CANCL": 10,
     "SUPPR": 11,
@@ -126,7 +121,8 @@ _STATUS_RANK: Final[Mapping[str, int]] = {
     "SUCCP": 13,
     "SUCC": 14,
 }
-_RUNNING: Final = frozenset({"EXEC", "STARTED"})
+"""Unknown statuses rank _RANK_UNKNOWN: above the calm ones, so a newer engine's value shows."""
+_RUNNING: Final = RUNNING_STATUSES
 _HELD: Final = frozenset({"HOLD"})
 
 
@@ -405,6 +401,9 @@ class JobsView:
         self._descending = False
         self._needle = ""
         self._status_filter: frozenset[str] | None = None
+        self._status_negate = False
+        """True: the filter keeps statuses NOT in ``_status_filter`` (the ``other`` group)."""
+        self._group_filter: str | None = None
         self._attention_only = False
         self._version = 0
         if rows:
@@ -449,6 +448,11 @@ class JobsView:
         return self._status_filter
 
     @property
+    def group_filter(self) -> str | None:
+        """Name of the status group shown (``None`` = all), see ``set_group_filter``."""
+        return self._group_filter
+
+    @property
     def attention_only(self) -> bool:
         return self._attention_only
 
@@ -491,7 +495,7 @@ class JobsView:
         return late is not None and _aware(now or self._clock()) > late
 
     def next_failure(self, after_index: int) -> int | None:
-        """Index of the next ABEND/FAIL/ERROR row after ``after_index``, wrapping around."""
+        """Index of the next failed row (the ``failed`` group) after ``after_index``, wrapping."""
         entries = list(self._visible)  # a C-level copy, cheaper than 200k lookups
         if self._descending:
             entries.reverse()
@@ -500,7 +504,7 @@ class JobsView:
             return None
         start = min(after_index + 1, size) if after_index >= -1 else 0
         for index in chain(range(start, size), range(start)):
-            if entries[index].row.status in FAILURE_STATUSES:
+            if entries[index].row.status in FAILED_STATUSES:
                 return index
         return None
 
@@ -622,15 +626,34 @@ class JobsView:
         self._version += 1
         return True
 
-    def set_status_filter(self, statuses: Iterable[str] | None) -> bool:
-        """Show only these internal statuses (``None`` = all)."""
+    def set_status_filter(self, statuses: Iterable[str] | None, *,
+                          negate: bool = False) -> bool:
+        """Show only these internal statuses (``None`` = all; ``negate``: all but these)."""
         wanted = frozenset(statuses) if statuses is not None else None
-        if wanted == self._status_filter:
+        negate = negate and wanted is not None
+        if wanted == self._status_filter and negate == self._status_negate:
             return False
         self._status_filter = wanted
+        self._status_negate = negate
+        self._group_filter = None
         self._refilter()
         self._version += 1
         return True
+
+    def set_group_filter(self, name: str | None) -> bool:
+        """Show one status group of ``resync_tui.model.status`` (``None`` = all).
+
+        ``other`` shows every status the vocabulary does not know, so a value from a
+        newer engine can always be found.
+        """
+        if name is None:
+            changed = self.set_status_filter(None)
+        elif name == "other":
+            changed = self.set_status_filter(KNOWN_STATUSES, negate=True)
+        else:
+            changed = self.set_status_filter(group(name).statuses)
+        self._group_filter = name
+        return changed
 
     def set_attention_filter(self, on: bool) -> bool:
         """Show only jobs needing attention: failed, stuck, long-running EXEC, late HOLD."""
@@ -664,7 +687,7 @@ class JobsView:
 
     def _matches(self, entry: _Entry) -> bool:
         statuses = self._status_filter
-        if statuses is not None and entry.row.status not in statuses:
+        if statuses is not None and (entry.row.status in statuses) == self._status_negate:
             return False
         if self._attention_only and entry.rank > _RANK_LATE_HOLD:
             return False
@@ -806,6 +829,8 @@ class JobsView:
             candidates = [e for e in candidates if e.rank <= _RANK_LATE_HOLD]
         if statuses is None:
             kept = [e for e in candidates if needle in e.hay]
+        elif self._status_negate:
+            kept = [e for e in candidates if e.row.status not in statuses and needle in e.hay]
         elif needle:
             kept = [e for e in candidates if e.row.status in statuses and needle in e.hay]
         else:

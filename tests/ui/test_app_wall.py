@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Digits, Footer
 
-from resync_tui.feeds.jobs_view import FAILURE_STATUSES
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.status import FAILED_STATUSES
 from resync_tui.ui.screens.dashboard import WallState
 from tests.ui.dashboard_support import make_app, ready, screen_text, sim
 
@@ -20,7 +20,7 @@ async def test_big_wall_shows_every_pane_large_figures_and_no_key_hints(
         await ready(app)
         await pilot.pause()
         d = app.dashboard
-        failed = sum(app.view.counts.get(s, 0) for s in FAILURE_STATUSES)
+        failed = sum(app.view.counts.get(s, 0) for s in FAILED_STATUSES)
         assert failed > 0
         assert str(app.query_one("#wall-failed", Digits).value) == str(failed)
         stuck = app.view.counts.get("STUCK", 0)

@@ -144,9 +144,9 @@ async def test_status_filter_and_attention_toggle() -> None:
         table = _table(app)
         await pilot.press("f")  # failed
         assert [table.view.row_at(i).status for i in range(len(table.view))] == ["ABEND"] * 2
-        await pilot.press("f")  # running
+        await pilot.press("f", "f")  # stuck, running
         assert len(table.view) == 19
-        await pilot.press("f", "f", "f")  # waiting, done, back to all
+        await pilot.press("f", "f", "f", "f", "f")  # waiting, cancelled, done, other, all
         assert len(table.view) == 200
         await pilot.press("a")
         assert len(table.view) == 2
@@ -276,7 +276,7 @@ async def test_stale_marker_and_counts() -> None:
     async with app.run_test(size=(100, 24)) as pilot:
         pane = app.query_one(JobsPane)
         counts = str(app.query_one(StatusCounts).render())
-        assert "✖ ABEND 2" in counts and "▶ EXEC 19" in counts and "total 200" in counts
+        assert "✖ ABEND 2" in counts and "▶ running 19" in counts and "total 200" in counts
         marker = app.query_one("#jobs-stale", Static)
         assert not _shown(marker)
         pane.set_stale("engine unreachable", datetime(2026, 11, 25, 10, 42, 7))

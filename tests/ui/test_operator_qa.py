@@ -8,8 +8,8 @@ from textual.app import App, ComposeResult
 from textual.widgets import Log
 
 from resync_tui.feeds.detail import RuntimeDetailLoader
-from resync_tui.feeds.jobs_view import FAILURE_STATUSES
 from resync_tui.hwa.simulator import Faults, Simulator
+from resync_tui.model.status import FAILED_STATUSES
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.widgets.jobs_table import layout_columns, short_substatus
@@ -43,7 +43,7 @@ async def test_80x24_counts_stay_on_one_line_and_show_every_failure(
         assert counts.size.height == 1
         line = str(counts.render())
         assert len(line) <= counts.content_region.width
-        for status in FAILURE_STATUSES:
+        for status in FAILED_STATUSES:
             if app.view.counts.get(status, 0):
                 assert f"{status} {app.view.counts[status]:,}" in line, line
 
@@ -124,7 +124,7 @@ async def test_a_finished_job_log_is_served_by_the_cache_when_the_engine_is_down
     async with app.run_test(size=(160, 48)):
         await ready(app)
         finished = next(row for row in (app.view.row_at(i) for i in range(len(app.view)))
-                        if row.status in FAILURE_STATUSES and row.run_id)
+                        if row.status in FAILED_STATUSES and row.run_id)
         loader = RuntimeDetailLoader(app.runtime)
         await asyncio.wait_for(loader.job(finished.job_id), DEADLINE)
         assert finished.run_id is not None
@@ -161,7 +161,7 @@ async def test_80x24_tabs_flag_problems_in_the_panes_not_shown(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app)
         await pilot.pause()
-        failed = sum(app.view.counts.get(s, 0) for s in FAILURE_STATUSES)
+        failed = sum(app.view.counts.get(s, 0) for s in FAILED_STATUSES)
         tabs = _lines(screen_text(app))[1]
         assert f"Jobs ✖{failed}" in tabs and "Redis ✖" not in tabs, tabs
         redis_server.stop()

@@ -26,9 +26,10 @@ from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.cache_stats import CacheState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
-from resync_tui.feeds.jobs_view import FAILURE_STATUSES, JobsView
+from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.model.status import count_by_group
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
@@ -68,9 +69,9 @@ class WallFigures(Horizontal):
     """
 
     failed: reactive[int] = reactive(0)
-    """Jobs in ABEND/FAIL/ERROR."""
+    """Jobs in the ``failed`` group (ABEND, FAIL, ERROR, ABENP)."""
     stuck: reactive[int] = reactive(0)
-    """Jobs the engine reports STUCK."""
+    """Jobs in the ``stuck`` group (STUCK, INTRPT, SUSP, UNDCDED)."""
     open_breakers: reactive[int] = reactive(0)
     workstations_down: reactive[int] = reactive(0)
 
@@ -261,9 +262,9 @@ class DashboardScreen(Screen[None]):
             self.jobs.update_jobs(state.view, state.change)
         self.jobs.set_class(not health.ok, "-stale")
         self.header.last_refresh = health.last_success
-        counts = state.view.counts
-        self.figures.failed = sum(counts.get(status, 0) for status in FAILURE_STATUSES)
-        self.figures.stuck = counts.get("STUCK", 0)
+        groups = count_by_group(state.view.counts)
+        self.figures.failed = groups["failed"]
+        self.figures.stuck = groups["stuck"]
         self._update_overall()
 
     def show_breakers(self, state: BreakersState) -> None:

@@ -30,20 +30,15 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from resync_tui.feeds.jobs_view import ChangeSet, JobsView
+from resync_tui.model.status import ALL_GROUPS
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts
 
 __all__ = ["STATUS_PRESETS", "JobsPane"]
 
-STATUS_PRESETS: Final[tuple[tuple[str, frozenset[str] | None], ...]] = (
-    ("all", None),
-    ("failed", frozenset({"ABEND", "FAIL", "ERROR", "ABENP"})),
-    ("running", frozenset({"EXEC", "STARTED", "INTRO"})),
-    ("waiting", frozenset({"HOLD", "READY", "WAIT", "PEND", "PENDPRED", "ARRVING", "FENCE"})),
-    ("done", frozenset({"SUCC", "SUCCP", "COMPLT", "END", "CANCL", "SUPPR"})),
-)
-"""Status filters cycled by ``f``, (label, internal statuses or None for all)."""
+STATUS_PRESETS: Final[tuple[str | None, ...]] = (None, *ALL_GROUPS)
+"""Status groups cycled by ``f`` (``None`` = all), from ``resync_tui.model.status``."""
 
 
 class JobsPane(Vertical):
@@ -195,8 +190,10 @@ class JobsPane(Vertical):
 
     def action_cycle_status_filter(self) -> None:
         self._preset = (self._preset + 1) % len(STATUS_PRESETS)
-        if self._view.set_status_filter(STATUS_PRESETS[self._preset][1]):
+        if self._view.set_group_filter(STATUS_PRESETS[self._preset]):
             self._filters_changed()
+        else:
+            self._update_filter_line()
 
     def action_toggle_attention(self) -> None:
         if self._view.set_attention_filter(not self._view.attention_only):
@@ -222,7 +219,7 @@ class JobsPane(Vertical):
         """Carry the pane's filters over to a new view object."""
         old = self._view
         view.set_filter(old.filter_text)
-        view.set_status_filter(old.status_filter)
+        view.set_group_filter(old.group_filter)
         view.set_attention_filter(old.attention_only)
         view.set_sort(old.sort_column, old.descending)
         self._view = view
@@ -233,7 +230,10 @@ class JobsPane(Vertical):
             self._filters_changed()
 
     def _filters_changed(self) -> None:
+        # A new filter is a new list: start reading it at its top, as a fresh search does
+        # (left where it was, the cursor hid the matches above the first visible row).
         self.table.refresh_data()
+        self.table.move_cursor(0)
         self._update_filter_line()
 
     def _update_filter_line(self) -> None:
@@ -241,7 +241,7 @@ class JobsPane(Vertical):
         parts: list[str] = []
         if view.attention_only:
             parts.append("attention only")
-        parts.append(f"status: {STATUS_PRESETS[self._preset][0]}")
+        parts.append(f"status: {view.group_filter or 'all'}")
         if view.filter_text:
             parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
         parts.append(f"{len(view):,} of {view.total:,} jobs")

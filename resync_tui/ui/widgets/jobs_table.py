@@ -42,63 +42,36 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from resync_tui.feeds.jobs_view import (
-    FAILURE_STATUSES,
     ChangeSet,
     JobRow,
     JobsView,
     SortColumn,
 )
+from resync_tui.model.status import FAILED_STATUSES, group, severity_of, symbol_of
 from resync_tui.ui.text import ELLIPSIS, safe_text
 
-__all__ = ["STATUS_SYMBOLS", "JobsTable", "format_duration", "short_substatus", "status_label"]
+__all__ = ["JobsTable", "format_duration", "short_substatus", "status_label"]
 
-STATUS_SYMBOLS: Final[dict[str, str]] = {
-    "ABEND": "✖",
-    "FAIL": "✖",
-    "ERROR": "✖",
-    "ABENP": "✖",
-    "STUCK": "⚠",
-    "EXEC": "▶",
-    "STARTED": "▶",
-    "INTRO": "▷",
-    "READY": "○",
-    "WAIT": "⋯",
-    "PEND": "⋯",
-    "PENDPRED": "⋯",
-    "ARRVING": "⋯",
-    "HOLD": "⏸",
-    "SUSP": "⏸",
-    "FENCE": "⏸",
-    "INTRPT": "⚠",
-    "CANCL": "⊘",
-    "CANCLP": "⊘",
-    "SUPPR": "⊖",
-    "SUCC": "✔",
-    "SUCCP": "✔",
-    "COMPLT": "✔",
-    "END": "✔",
-    "EXTRN": "↗",
-    "UNDCDED": "?",
-    "NONREPPRED": "?",
-}
-"""Symbol shown before each internal status; an unknown status gets ``?``."""
 LATE_SYMBOL: Final = "⚠"
 
-_STATUS_COMPONENT: Final[dict[str, str]] = {
-    **dict.fromkeys(("ABEND", "FAIL", "ERROR", "ABENP"), "jobs-table--failed"),
-    **dict.fromkeys(("STUCK", "INTRPT", "SUSP"), "jobs-table--warning"),
-    **dict.fromkeys(("EXEC", "STARTED", "INTRO"), "jobs-table--running"),
-    **dict.fromkeys(("SUCC", "SUCCP", "COMPLT", "END"), "jobs-table--success"),
+_SEVERITY_COMPONENT: Final[dict[str, str]] = {
+    "failed": "jobs-table--failed",
+    "warning": "jobs-table--warning",
+    "running": "jobs-table--running",
+    "success": "jobs-table--success",
 }
-_FINISHED_OR_FAILED: Final = frozenset(
-    {"ABEND", "FAIL", "ERROR", "ABENP", "SUCC", "SUCCP", "COMPLT", "END", "CANCL", "INTRPT"}
+"""Component class (theme colour) of each severity of ``resync_tui.model.status``."""
+_FINISHED_OR_FAILED: Final = (
+    group("failed").statuses | group("done").statuses | group("cancelled").statuses
+    | frozenset({"INTRPT"})
 )
+"""Statuses whose return code means something (the job ran to an end)."""
 
 
 def status_label(row: JobRow, late: bool = False) -> str:
     """Symbol and name of a status, e.g. ``✖ ABEND``; ``⚠ EXEC`` for a late job."""
     status = row.status or row.common_status or "UNKNOWN"
-    symbol = LATE_SYMBOL if late else STATUS_SYMBOLS.get(status, "?")
+    symbol = LATE_SYMBOL if late else symbol_of(status)
     return f"{symbol} {safe_text(status, 12)}"
 
 
@@ -535,7 +508,7 @@ class JobsTable(ScrollView, can_focus=True):
         return strip
 
     def _render_row(self, row: JobRow, is_cursor: bool, width: int) -> Strip:
-        late = row.status not in FAILURE_STATUSES and self._view.is_late(row)
+        late = row.status not in FAILED_STATUSES and self._view.is_late(row)
         cached = self._line_cache.get(row.job_id)
         if (
             cached is not None
@@ -566,7 +539,8 @@ class JobsTable(ScrollView, can_focus=True):
 
     def _cell(self, row: JobRow, name: SortColumn, late: bool, base: Style) -> tuple[str, Style]:
         if name == "status":
-            component = "jobs-table--warning" if late else _STATUS_COMPONENT.get(row.status)
+            component = ("jobs-table--warning" if late
+                         else _SEVERITY_COMPONENT.get(severity_of(row.status)))
             style = base
             if component is not None:
                 style = base + self.get_component_rich_style(component, partial=True)

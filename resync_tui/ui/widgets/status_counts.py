@@ -1,10 +1,15 @@
-"""One line of job counts per status, failures first: what an operator reads at a glance.
+"""One line of job counts, failures first: what an operator reads at a glance.
 
 Public API: ``StatusCounts(name=None, id=None, classes=None)``;
 ``status_counts.set_counts(counts: Mapping[str, int])`` (e.g. ``JobsView.counts``);
 the reactive ``status_counts.counts`` holds the normalized tuple. The widget redraws only
 when a shown figure changed (reactive equality), so an update with the same counts sends
 nothing to the terminal.
+
+The figures follow ``resync_tui.model.status``: the statuses that need an operator (the
+``failed`` and ``stuck`` groups) each have a figure, the calm groups one figure each
+(``running``, ``waiting``, ``cancelled``, ``done``), and statuses this version does not
+know are counted as ``other``. Every job is in exactly one figure: they add up to the total.
 """
 
 from __future__ import annotations
@@ -16,26 +21,34 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from resync_tui.ui.widgets.jobs_table import STATUS_SYMBOLS
+from resync_tui.model.status import FAILED_STATUSES, group, group_of, symbol_of
 
-__all__ = ["SHOWN_STATUSES", "StatusCounts"]
+__all__ = ["StatusCounts"]
 
-SHOWN_STATUSES: Final[tuple[str, ...]] = (
-    "ABEND", "FAIL", "ERROR", "STUCK", "EXEC", "READY", "HOLD", "SUCC"
-)
-"""Statuses with their own figure, in this order; the rest add up to "other"."""
-_ALWAYS_SHOWN: Final = frozenset({"ABEND", "FAIL", "ERROR", "EXEC", "READY", "HOLD", "SUCC"})
-_FAILED: Final = frozenset({"ABEND", "FAIL", "ERROR"})
-_CALM_ORDER: Final = ("SUCC", "READY", "HOLD", "EXEC")
-"""Figures dropped first (in this order) when even the compact line is too long."""
-_COMPONENT: Final[dict[str, str]] = {
-    "ABEND": "status-counts--failed",
-    "FAIL": "status-counts--failed",
-    "ERROR": "status-counts--failed",
-    "STUCK": "status-counts--warning",
-    "EXEC": "status-counts--running",
-    "SUCC": "status-counts--success",
+_ALWAYS_SHOWN: Final = ("ABEND", "FAIL", "ERROR", "STUCK")
+"""Shown even at zero: "no failure" must be said, not implied by an absence."""
+_ONE_BY_ONE: Final = ("ABEND", "FAIL", "ERROR", "ABENP", "STUCK", "INTRPT", "SUSP", "UNDCDED")
+"""The failed and stuck groups, one figure per status, in this order."""
+_GROUP_FIGURES: Final = ("running", "waiting", "cancelled", "done", "other")
+_GROUP_SYMBOL: Final[dict[str, str]] = {
+    "running": "▶", "waiting": "⋯", "cancelled": "⊘", "done": "✔", "other": "?",
 }
+_ALWAYS_SHOWN_GROUPS: Final = frozenset({"running", "waiting", "done"})
+_CALM_ORDER: Final = ("done", "cancelled", "waiting", "running")
+"""Figures dropped first (in this order) when even the compact line is too long."""
+_URGENT: Final = frozenset(_ONE_BY_ONE) | {"other"}
+"""Never dropped to make room, and always with their symbol."""
+_SEVERITY_COMPONENT: Final[dict[str, str]] = {
+    "failed": "status-counts--failed",
+    "warning": "status-counts--warning",
+    "running": "status-counts--running",
+    "success": "status-counts--success",
+}
+
+def _component(label: str) -> str | None:
+    if label in _GROUP_SYMBOL:
+        return _SEVERITY_COMPONENT.get(group(label).severity)
+    return _SEVERITY_COMPONENT.get(group_of(label).severity)
 
 
 def _thousands(value: int) -> str:
@@ -43,7 +56,7 @@ def _thousands(value: int) -> str:
 
 
 class StatusCounts(Widget):
-    """Counts per status: ``✖ ABEND 3  ✖ FAIL 0 … ✔ SUCC 180,112  other 12  total 200,000``."""
+    """``✖ ABEND 3  ✖ FAIL 0  ✖ ERROR 0  ⚠ STUCK 1  ▶ running 12 … ✔ done 180,112  total``."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "status-counts--failed",
@@ -70,16 +83,19 @@ class StatusCounts(Widget):
 
     def set_counts(self, counts: Mapping[str, int]) -> None:
         """Show these counts (status -> jobs); no redraw if the shown figures are equal."""
-        shown: list[tuple[str, int]] = []
-        other = 0
+        groups: dict[str, int] = dict.fromkeys(_GROUP_FIGURES, 0)
         for status, count in counts.items():
-            if status not in SHOWN_STATUSES:
-                other += count
-        for status in SHOWN_STATUSES:
+            name = group_of(status).name
+            if name in groups:
+                groups[name] += count
+        shown: list[tuple[str, int]] = []
+        for status in _ONE_BY_ONE:
             count = counts.get(status, 0)
             if count or status in _ALWAYS_SHOWN:
                 shown.append((status, count))
-        shown.append(("other", other))
+        for name in _GROUP_FIGURES:
+            if groups[name] or name in _ALWAYS_SHOWN_GROUPS:
+                shown.append((name, groups[name]))
         shown.append(("total", sum(counts.values())))
         self.counts = tuple(shown)
 
@@ -99,14 +115,14 @@ class StatusCounts(Widget):
         # then "other"/"total" (the filter line has the total), then symbols off
         # non-failure figures, then the calmest statuses (SUCC, READY, HOLD, EXEC).
         counts = list(self.counts)
-        failures_shown = any(c for s, c in counts if s in _FAILED)
+        failures_shown = any(c for s, c in counts if s in FAILED_STATUSES)
         counts = [(s, c) for s, c in counts
                   if c or (s == "ABEND" and not failures_shown)]
         for step in range(8):
             if step == 1:
-                counts = [(s, c) for s, c in counts if s not in ("other", "total")]
+                counts = [(s, c) for s, c in counts if s != "total"]
             elif step >= 2 and step < 7:
-                calm = [s for s, _ in counts if s not in _FAILED and s != "STUCK"]
+                calm = [s for s, _ in counts if s not in _URGENT]
                 if step > 2 and calm:
                     victim = next((s for s in _CALM_ORDER if s in calm), calm[-1])
                     counts = [(s, c) for s, c in counts if s != victim]
@@ -121,13 +137,13 @@ class StatusCounts(Widget):
         for index, (status, count) in enumerate(counts):
             if index:
                 text.append(" " if compact else "  ")
-            if status in ("other", "total"):
+            if status == "total":
                 text.append(f"{status} {_thousands(count)}")
                 continue
-            component = _COMPONENT.get(status) if count else "status-counts--zero"
+            component = _component(status) if count else "status-counts--zero"
             style = self.get_component_rich_style(component, partial=True) if component else ""
-            symbol = STATUS_SYMBOLS.get(status, "?")
-            if compact and status not in _FAILED and status != "STUCK":
+            symbol = _GROUP_SYMBOL.get(status) or symbol_of(status)
+            if compact and status not in _URGENT:
                 text.append(f"{status} {_thousands(count)}", style=style)
             else:
                 text.append(f"{symbol} {status} {_thousands(count)}", style=style)
