@@ -30,6 +30,16 @@ class BreakerRow:
     """e.g. ``closed→open 10:42:07``, or empty."""
     history: tuple[float, ...]
     """Failure rate (percent) per sample, oldest first."""
+    threshold: float = 50.0
+    """Failure rate (percent) at which the breaker opens, once ``minimum_calls`` were made."""
+    minimum_calls: int = 0
+
+    @property
+    def failing(self) -> bool:
+        """Closed, but its calls fail at the opening rate (too few of them to open yet,
+        or it just closed again): never to be drawn as healthy."""
+        return (self.state == "closed" and self.failed_in_window > 0
+                and self.failure_rate >= self.threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +96,6 @@ class BreakersFeed:
             seconds_until_trial=None if until is None else math.ceil(until),
             last_transition=transition,
             history=tuple(history),
+            threshold=snap.config.failure_rate_threshold,
+            minimum_calls=snap.config.minimum_calls,
         )

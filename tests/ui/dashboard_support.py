@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -51,9 +51,23 @@ def make_settings(hwa_url: str, redis_url: str, *, password: str = "demo",
     )
 
 
-def make_app(sim_url: str, redis_url: str, *, wall: bool = False, **kwargs: Any) -> ResyncApp:
+class SteppedClock:
+    """A clock that moves only when the test says so (ages and staleness without sleeping)."""
+
+    def __init__(self, start: datetime = FROZEN) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_app(sim_url: str, redis_url: str, *, wall: bool = False,
+             clock: Callable[[], datetime] = frozen_clock, **kwargs: Any) -> ResyncApp:
     settings = make_settings(sim_url, redis_url, **kwargs)
-    runtime = build_runtime(settings, clock=frozen_clock)
+    runtime = build_runtime(settings, clock=clock)
     return ResyncApp(runtime, settings, wall=wall)
 
 

@@ -45,8 +45,8 @@ async def test_engine_outage_says_unreachable_and_keeps_the_last_jobs(
         text = screen_text(app)
         assert "ENGINE UNREACHABLE" in text
         assert "engine unreachable since 06:30:00" in text
-        # The jobs pane keeps its rows, marked stale with the reason ("since" said once).
-        assert "⚠ stale — engine unreachable since 06:30:00" in text
+        # The jobs pane keeps its rows, marked stale: when they were read, and why.
+        assert "⚠ STALE — data from 06:30:00 — engine unreachable since 06:30:00" in text
         assert "STALE" in text  # the workstations pane too
         assert app.view.total == jobs_before
         assert first_job in text  # last good data still shown

@@ -282,7 +282,7 @@ async def test_stale_marker_and_counts() -> None:
         pane.set_stale("engine unreachable", datetime(2026, 11, 25, 10, 42, 7))
         await pilot.pause()
         assert _shown(marker)
-        assert str(marker.render()) == "⚠ stale since 10:42:07 — engine unreachable"
+        assert str(marker.render()) == "⚠ STALE — data from 10:42:07 — engine unreachable"
         pane.set_stale(None)
         await pilot.pause()
         assert not _shown(marker)

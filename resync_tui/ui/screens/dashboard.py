@@ -29,11 +29,12 @@ from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.model.overall import BatchState, Overall, batch_state, overall_status
 from resync_tui.model.status import count_by_group
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
-from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader, Overall, overall_status
+from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
@@ -103,31 +104,42 @@ class WallFigures(Horizontal):
 
 
 class WallState(Static):
-    """Wall mode: the overall state as a full-width band, readable across a room."""
+    """Wall mode: the batch's state as a full-width band, readable across a room.
+
+    A NOC reads the band as the state of the batch, so it says failed and stuck jobs and
+    workstations down; whether the dashboard's own data is fresh is the smaller second
+    line (``data ✔ OK`` / ``data ⚠ STALE — …``), never the headline.
+    """
 
     DEFAULT_CSS = """
     WallState {
         display: none;
         height: 3;
         content-align: center middle;
-        text-style: bold;
+        text-align: center;
         color: $text;
         background: $primary-muted;
         &.-ok { background: $success-muted; }
-        &.-degraded { background: $warning; }
-        &.-down { background: $error; }
+        &.-attention { background: $warning; }
+        &.-failures { background: $error; }
     }
     """
 
-    def show_overall(self, overall: Overall) -> None:
-        marker, _style = OVERALL_STYLES.get(overall.label, ("?", ""))
-        text = f"{marker} {overall.label}"
+    def show(self, batch: BatchState, overall: Overall) -> None:
+        marker = {"FAILURES": "✖", "ATTENTION": "⚠", "BATCH OK": "✔"}.get(batch.label, "…")
+        head = f"{marker} {batch.label} — {batch.summary}"
+        data_marker, _style = OVERALL_STYLES.get(overall.label, ("?", ""))
+        tail = f"data {data_marker} {overall.label}"
         if overall.reason:
-            text += f" — {safe_text(overall.reason, 160)}"
-        self.update(Text(text, end=""))
-        self.set_class(overall.label == "OK", "-ok")
-        self.set_class(overall.label == "DEGRADED", "-degraded")
-        self.set_class(overall.label in ("ENGINE UNREACHABLE", "CREDENTIALS REJECTED"), "-down")
+            tail += f" — {safe_text(overall.reason, 140)}"
+        text = Text(end="")
+        text.append(head, style="bold")
+        text.append("\n")
+        text.append(tail)
+        self.update(text)
+        self.set_class(batch.label == "BATCH OK", "-ok")
+        self.set_class(batch.label == "ATTENTION", "-attention")
+        self.set_class(batch.label == "FAILURES", "-failures")
 
 
 class DashboardScreen(Screen[None]):
@@ -153,6 +165,7 @@ class DashboardScreen(Screen[None]):
                  wall: bool = False) -> None:
         super().__init__(id="dashboard")
         self.wall = wall
+        self._clock = clock
         self.header = DashboardHeader(clock, id="header")
         self.jobs = JobsPane(view, id="jobs", classes="pane")
         self.breakers = BreakerPanel(id="breakers", classes="pane")
@@ -188,7 +201,11 @@ class DashboardScreen(Screen[None]):
             self.add_class("-wall")
             self.figures.display = True
             self.wall_state.display = True
-            self.wall_state.show_overall(self.header.overall)
+            self.wall_state.show(self._batch(), self.header.overall)
+        # Data gets old between polls too (a poll hanging on a slow body has not failed
+        # yet): the overall state is judged again every second, and redrawn only if it
+        # changed.
+        self.set_interval(1.0, self.update_overall, name="freshness")
         self._layout_for(self.size.width, self.size.height)
         self._apply_layout()
 
@@ -251,26 +268,37 @@ class DashboardScreen(Screen[None]):
     def show_engine(self, state: EngineState) -> None:
         self._engine = state
         self.header.engine = state
-        self._update_overall()
+        self.update_overall()
 
     def show_jobs(self, state: JobsState) -> None:
         self._jobs_state = state
         health = state.health
-        self.jobs.set_stale(None if health.ok else health.reason,
-                            None if health.ok else health.since, has_data=health.has_data)
+        self._show_jobs_freshness()
         if state.change or not state.health.polls or state.full_read:
             self.jobs.update_jobs(state.view, state.change)
-        self.jobs.set_class(not health.ok, "-stale")
         self.header.last_refresh = health.last_success
         groups = count_by_group(state.view.counts)
         self.figures.failed = groups["failed"]
         self.figures.stuck = groups["stuck"]
-        self._update_overall()
+        self.update_overall()
+
+    def _show_jobs_freshness(self) -> None:
+        """The jobs pane's stale marker: the last poll failed, or the data is old anyway."""
+        state = self._jobs_state
+        if state is None:
+            return
+        health = state.health
+        reason: str | None = None if health.ok else health.reason
+        if reason is None and self.header.overall.label == "STALE":
+            reason = ("refresh paused" if self.header.paused
+                      else "waiting for the engine: no new job list")
+        self.jobs.set_stale(reason, health.last_success, has_data=health.has_data)
+        self.jobs.set_class(reason is not None, "-stale")
 
     def show_breakers(self, state: BreakersState) -> None:
         self.breakers.state = state
         self.figures.open_breakers = state.open_count
-        self._update_overall()
+        self.update_overall()
 
     def show_cache(self, state: CacheState) -> None:
         self.cache.state = state
@@ -278,25 +306,38 @@ class DashboardScreen(Screen[None]):
 
     def show_redis(self, state: RedisHealth) -> None:
         self.redis.state = state
-        self._update_overall()
+        self.update_overall()
 
     def show_workstations(self, state: WorkstationsState) -> None:
         self._ws_state = state
         self.workstations.state = state
         self.figures.workstations_down = len(state.problems)
-        self._update_overall()
+        self.update_overall()
 
-    def _update_overall(self) -> None:
+    def _batch(self) -> BatchState:
+        jobs = self._jobs_state
+        counts = jobs.view.counts if jobs is not None and jobs.health.has_data else None
+        return batch_state(counts, self.figures.workstations_down)
+
+    def update_overall(self) -> None:
+        """Judge the overall state again (every second, and on every feed result)."""
+        header = self.header
+        now = self._clock()
+        header.now = now.replace(microsecond=0)
         overall = overall_status(
             self._engine.health if self._engine else None,
             self._jobs_state.health if self._jobs_state else None,
             self._ws_state.health if self._ws_state else None,
             self.breakers.state,
             self.redis.state,
+            now=now,
+            interval=header.interval,
+            paused=header.paused,
         )
-        self.header.overall = overall
+        header.overall = overall
+        self._show_jobs_freshness()
         if self.wall:
-            self.wall_state.show_overall(overall)
+            self.wall_state.show(self._batch(), overall)
         self._mark_tabs()
 
     def tab_marks(self) -> dict[str, str]:

@@ -66,18 +66,17 @@ def human_duration(seconds: float | None) -> str:
 
 
 def stale_line(health: FeedHealth, width: int = 0) -> Content | None:
-    """``⚠ STALE since 10:42:07 — <reason>`` when the feed's last poll failed.
+    """``⚠ STALE, data from 10:42:07 — <reason>`` when the feed's last poll failed.
 
-    Wrapped to ``width`` (when given): the reason is what the operator must read, an
-    ellipsis would cut it. "since" is not repeated when the reason already says it.
+    "from" is when the data still shown was read (the failure's own start is in the
+    reason). Wrapped to ``width`` (when given): the reason is what the operator must
+    read, an ellipsis would cut it.
     """
     if health.ok:
         return None
     reason = health.reason
-    since = (f" since {hms(health.since)}"
-             if health.since is not None and " since " not in f" {reason}" else "")
-    label = "⚠ STALE" if health.has_data else "⚠ NO DATA"
-    head = f"{label}{since}"
+    last = health.last_success
+    head = f"⚠ STALE, data from {hms(last)}" if last is not None else "⚠ NO DATA"
     if width <= 0:
         return Content.assemble((head, "$warning bold"), " — ", reason)
     rest = textwrap.wrap(f"{'x' * len(head)} — {reason}", width) or [""]

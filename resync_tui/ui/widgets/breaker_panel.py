@@ -57,6 +57,10 @@ class BreakerPanel(Pane):
     def _block(row: BreakerRow, width: int) -> list[Content]:
         marker, words, style = STATE_LABELS.get(
             row.state, ("?", safe_text(row.state.upper(), 16), "$warning"))
+        if row.failing:
+            # CLOSED beside "100% failed" must not be green: it lets calls through only
+            # because too few were made to open it (or it has just closed again).
+            marker, style = "⚠", "$warning bold"
         name = safe_text(row.name, 18)
         narrow = width < 52  # side pane of a 120-column terminal: calls go to line two
         first = Content.assemble(
@@ -68,11 +72,15 @@ class BreakerPanel(Pane):
             "" if narrow else f"  {row.calls_in_window} calls",
         )
         details: list[str] = [f"{row.calls_in_window} calls"] if narrow else []
+        if row.failing and row.calls_in_window < row.minimum_calls:
+            details.append(f"failing, opens at {row.minimum_calls} calls")
+        elif row.failing:
+            details.append("failing")
         if row.seconds_until_trial is not None:
             details.append("trial now" if row.seconds_until_trial == 0
                            else f"trial in {row.seconds_until_trial}s")
         if row.not_permitted:
-            details.append(f"{row.not_permitted} rejected")
+            details.append(f"{row.not_permitted} rejected in all")
         if row.last_transition:
             details.append(row.last_transition)
         tail = " · ".join(details)

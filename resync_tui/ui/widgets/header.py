@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -11,66 +10,34 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.engine import EngineState
-from resync_tui.feeds.redis_health import RedisHealth
-from resync_tui.feeds.status import FeedHealth
+from resync_tui.model.overall import Overall, data_age_text
 from resync_tui.ui.text import safe_text
 
-__all__ = ["OVERALL_STYLES", "DashboardHeader", "Overall", "overall_status"]
+__all__ = ["CLOCK_OFFSET_SHOWN", "OVERALL_STYLES", "DashboardHeader", "format_offset"]
 
 OVERALL_STYLES: Final[dict[str, tuple[str, str]]] = {
     "OK": ("✔", "$success"),
+    "STALE": ("⚠", "$warning"),
     "DEGRADED": ("⚠", "$warning"),
     "ENGINE UNREACHABLE": ("✖", "$error"),
     "CREDENTIALS REJECTED": ("✖", "$error"),
     "CONNECTING": ("…", "$primary"),
 }
 
-
-@dataclass(frozen=True, slots=True)
-class Overall:
-    label: str
-    """OK, DEGRADED, ENGINE UNREACHABLE, CREDENTIALS REJECTED or CONNECTING."""
-    reason: str = ""
+CLOCK_OFFSET_SHOWN: Final = 5.0
+"""An engine clock this many seconds away from this machine's is named in the header."""
 
 
-def overall_status(
-    engine: FeedHealth | None,
-    jobs: FeedHealth | None,
-    workstations: FeedHealth | None,
-    breakers: BreakersState | None,
-    redis: RedisHealth | None,
-) -> Overall:
-    """The one state an operator reads first; every cause is named in ``reason``."""
-    hwa = [h for h in (engine, jobs, workstations) if h is not None]
-    for health in hwa:
-        if not health.ok and health.kind == "credentials":
-            return Overall("CREDENTIALS REJECTED", health.reason)
-    if engine is not None and not engine.ok and engine.kind == "unreachable":
-        return Overall("ENGINE UNREACHABLE", engine.reason)
-    if jobs is not None and not jobs.ok and jobs.kind == "unreachable":
-        return Overall("ENGINE UNREACHABLE", jobs.reason)
-    if engine is None or jobs is None or (not jobs.has_data and jobs.ok):
-        return Overall("CONNECTING")
-    reasons: list[str] = [h.reason for h in hwa if not h.ok]
-    if breakers is not None:
-        reasons += [f"breaker {row.name} {row.state.replace('_', '-')}" for row in breakers.rows
-                    if row.state not in ("closed", "disabled", "metrics_only")]
-    if redis is not None and not redis.up and redis.health.polls:
-        reasons.append("redis down")
-    if reasons:
-        return Overall("DEGRADED", "; ".join(reasons))
-    return Overall("OK")
-
-
-def _age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+def format_offset(seconds: float) -> str:
+    """``+1h00m``, ``-42s``, ``+3m05s``: how far the engine's clock is from this machine's."""
+    sign = "+" if seconds >= 0 else "-"
+    total = round(abs(seconds))
+    if total < 60:
+        return f"{sign}{total}s"
+    if total < 3600:
+        return f"{sign}{total // 60}m{total % 60:02d}s"
+    return f"{sign}{total // 3600}h{total % 3600 // 60:02d}m"
 
 
 class DashboardHeader(Widget):
@@ -98,16 +65,16 @@ class DashboardHeader(Widget):
     """Refresh paused by the operator."""
     interval: reactive[float] = reactive(0.0)
     """Seconds between job polls."""
+    clock_offset: reactive[float | None] = reactive(None)
+    """Engine clock minus this machine's, in seconds (None: not known yet). The time shown
+    is the engine's; when the two differ by more than a few seconds the header says so."""
 
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
 
     def on_mount(self) -> None:
-        self.now = self._clock()
-        self.set_interval(1.0, self._tick)
-
-    def _tick(self) -> None:
+        # The dashboard moves ``now`` on each second, when it judges the state again.
         self.now = self._clock().replace(microsecond=0)
 
     def render(self) -> Content:
@@ -143,16 +110,22 @@ class DashboardHeader(Widget):
             parts.append((" resync-tui ", "bold"))
         if engine is not None:
             name = engine.name or "engine"
-            version = f" {engine.version}" if engine.version and detail > 2 else ""
+            version = f"HWA {engine.version}" if engine.version and detail > 2 else ""
             plan = f" · plan {safe_text(engine.plan_id, 24)}" if detail else ""
             parts += ["│ " if detail else " ", (safe_text(name, 40 if detail else 20), "bold"),
-                      safe_text(version, 32), f"{plan} "]
+                      f" · {safe_text(version, 32)}" if version else "", f"{plan} "]
         now = self.now
         if now is not None:
             parts.append(f"│ {now:%H:%M:%S} ")
+            offset = self.clock_offset
+            if offset is not None and abs(offset) >= CLOCK_OFFSET_SHOWN and detail:
+                parts.append((f"(engine clock {format_offset(offset)}) ", "$text-warning"))
         if self.last_refresh is not None and now is not None:
             age = (now - self.last_refresh).total_seconds()
-            parts.append(f"│ data {_age(age)} old " if detail else f"│ {_age(age)} old ")
+            shown = data_age_text(age)
+            text = f"│ data {shown} old " if detail else f"│ {shown} old "
+            stale = self.overall.label not in ("OK", "CONNECTING")
+            parts.append((text, "$warning bold") if stale else text)
         elif now is not None:
             parts.append("│ no data yet ")
         if self.interval and detail > 1:

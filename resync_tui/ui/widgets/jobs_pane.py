@@ -79,7 +79,7 @@ class JobsPane(Vertical):
     stale_reason: reactive[str | None] = reactive(None)
     """Why the data is old (e.g. "engine unreachable"); None when it is fresh."""
     stale_since: reactive[datetime | None] = reactive(None)
-    """When the data stopped being refreshed."""
+    """When the job list shown was read (the last good data)."""
 
     def __init__(
         self,
@@ -131,8 +131,9 @@ class JobsPane(Vertical):
 
     def set_stale(self, reason: str | None, since: datetime | None = None, *,
                   has_data: bool = True) -> None:
-        """Mark the data stale (reason shown to the operator) or fresh (``None``);
-        ``has_data`` False: no job list was ever read (the marker says NO DATA)."""
+        """Mark the data stale (reason shown to the operator) or fresh (``None``); ``since``
+        is when the data shown was read; ``has_data`` False: no job list was ever read
+        (the marker says NO DATA)."""
         changed = has_data != self.has_data
         self.has_data = has_data
         if changed and has_data:
@@ -160,10 +161,10 @@ class JobsPane(Vertical):
             marker.remove_class("-stale")
             return
         since = self.stale_since
-        when = (f" since {since.strftime('%H:%M:%S')}"
-                if since is not None and " since " not in f" {reason}" else "")
-        label = "⚠ stale" if self.has_data else "⚠ NO DATA"
-        marker.update(Text(f"{label}{when} — {safe_text(reason, 200)}", end=""))
+        when = f" — data from {since.strftime('%H:%M:%S')}" if since is not None else ""
+        label = "⚠ STALE" if self.has_data else "⚠ NO DATA"
+        marker.update(Text(f"{label}{when if self.has_data else ''} — "
+                           f"{safe_text(reason, 200)}", end=""))
         marker.add_class("-stale")
 
     # -- actions -----------------------------------------------------------------------

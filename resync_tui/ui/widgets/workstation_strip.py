@@ -24,7 +24,14 @@ class WorkstationStrip(Pane):
         lines = self.stale_lines(s.health)
         if not s.health.has_data and not s.total:
             return Content("\n").join(lines or [Content("no data")])
-        if not s.problems:
+        if not s.problems and not s.health.ok:
+            # Stale: what was true at the last answer, without the green check of a
+            # healthy reading (a stale line must never look healthy).
+            at = s.health.last_success
+            when = f" at {at:%H:%M:%S}" if at is not None else ""
+            lines.append(Content.styled(
+                f"all {s.total} workstations were linked and running{when}", "$text-muted"))
+        elif not s.problems:
             lines.append(Content.assemble(("✔ ", "$success"),
                                           f"all {s.total} workstations linked and running"))
         else:

@@ -1,0 +1,106 @@
+"""The header and the wall tell the truth: old data is STALE, causes are named, the band
+says how the batch is doing and, apart, whether the data is fresh."""
+
+from __future__ import annotations
+
+import asyncio
+
+from resync_tui.hwa.simulator import Faults, Simulator
+from resync_tui.model.overall import stale_after
+from resync_tui.model.status import FAILED_STATUSES
+from resync_tui.ui.screens.dashboard import WallState
+from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text, sim
+
+__all__ = ["sim"]
+
+
+async def test_data_older_than_a_few_intervals_is_stale_even_if_no_poll_failed(
+        sim: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        d = app.dashboard
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "OK"
+        interval = app.runners["jobs"].interval
+        clock.advance(stale_after(interval) - 1)
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "OK"
+        clock.advance(2)  # a poll hangs (slow body): nothing failed, the data just ages
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "STALE"
+        assert "job data from 06:30:00" in d.header.overall.reason
+        text = screen_text(app)
+        assert "✔ OK" not in text
+        assert "⚠ STALE" in text and "data from 06:30:00" in text  # the jobs pane says it too
+        # The next good poll makes it fresh again.
+        await asyncio.wait_for(app.poll_now("engine", "jobs"), DEADLINE)
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "OK"
+
+
+async def test_since_is_the_time_of_the_last_good_data_not_of_the_failure(
+        sim: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        clock.advance(600)  # 06:40:00
+        sim.set_faults(Faults(outage="refused"))
+        await asyncio.wait_for(app.poll_now("engine", "jobs"), DEADLINE)
+        await pilot.pause()
+        overall = app.dashboard.header.overall
+        assert overall.label == "ENGINE UNREACHABLE"
+        assert "job data from 06:30:00" in overall.reason
+        text = screen_text(app)
+        assert "data from 06:30:00" in text
+        assert "data 10m 00s old" in text
+
+
+async def test_paused_long_enough_is_stale_and_says_paused(
+        sim: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.press("p")
+        clock.advance(stale_after(app.runners["jobs"].interval) + 1)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        overall = app.dashboard.header.overall
+        assert overall.label == "STALE" and overall.reason.startswith("refresh paused")
+
+
+async def test_header_labels_the_engine_version(sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        assert "127.0.0.1 · HWA 10.1.0.1" in screen_text(app)
+
+
+async def test_wall_band_says_the_batch_state_and_data_freshness_apart(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url, wall=True)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        failed = sum(app.view.counts.get(s, 0) for s in FAILED_STATUSES)
+        assert failed > 0
+        band = str(app.dashboard.query_one("#wall-state", WallState).render())
+        head, tail = band.split("\n")
+        assert head.startswith("✖ FAILURES") and f"{failed:,} FAILED" in head
+        assert "OK" not in head
+        assert tail.startswith("data ✔ OK")
+        sim.set_faults(Faults(outage="refused"))
+        await asyncio.wait_for(app.poll_now("engine", "jobs"), DEADLINE)
+        await pilot.pause()
+        band = str(app.dashboard.query_one("#wall-state", WallState).render())
+        head, tail = band.split("\n")
+        assert head.startswith("✖ FAILURES")  # the batch is still known to be failing
+        assert tail.startswith("data ✖ ENGINE UNREACHABLE")
