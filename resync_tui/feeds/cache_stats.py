@@ -1,16 +1,112 @@
-"""Cache feed: hit rate per level over the last interval, with a short history."""
+"""Cache feed: hit rate per level over the last interval, with a short history,
+and per kind of cached data (job logs, job details, ...), since the level totals
+mix every kind and cannot say whether what is cached is read again.
+
+``cached_read`` is the one way the feeds read a cached kind: it counts where each
+lookup was answered (L1, L2 or the engine) in the cache's :class:`CacheUsage`.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
 from resync_tui.feeds.status import Clock, FeedHealth, HealthTracker
 from resync_tui.resilience.cache import CacheStats
-from resync_tui.resilience.tiered import TieredCacheStats
+from resync_tui.resilience.tiered import TieredCache, TieredCacheStats
 
-__all__ = ["CacheFeed", "CacheLevelRow", "CacheState"]
+__all__ = [
+    "CACHED_KINDS",
+    "CacheFeed",
+    "CacheKindRow",
+    "CacheLevelRow",
+    "CacheState",
+    "CacheUsage",
+    "cache_usage",
+    "cached_lookup",
+    "cached_read",
+]
+
+Source = Literal["l1", "l2", "engine"]
+
+CACHED_KINDS: Final = ("job logs", "job details", "dependencies", "engine info")
+"""What the feeds keep in the cache, in the pane's order (shown even before a lookup)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheKindRow:
+    """Lookups of one kind of cached data since start, by where they were answered."""
+
+    kind: str
+    l1_hits: int = 0
+    l2_hits: int = 0
+    misses: int = 0
+    """Answered by the engine (not cached yet, expired, or not cacheable)."""
+
+    @property
+    def hits(self) -> int:
+        return self.l1_hits + self.l2_hits
+
+    @property
+    def lookups(self) -> int:
+        return self.hits + self.misses
+
+    @property
+    def hit_rate(self) -> float | None:
+        return round(100.0 * self.hits / self.lookups, 1) if self.lookups else None
+
+
+class CacheUsage:
+    """Counts, per kind, where lookups were answered; one per cache (``cache_usage``)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, list[int]] = {kind: [0, 0, 0] for kind in CACHED_KINDS}
+
+    def record(self, kind: str, source: Source) -> None:
+        counts = self._counts.setdefault(kind, [0, 0, 0])
+        counts[("l1", "l2", "engine").index(source)] += 1
+
+    def rows(self) -> tuple[CacheKindRow, ...]:
+        return tuple(CacheKindRow(kind, *counts) for kind, counts in self._counts.items())
+
+
+_USAGE: weakref.WeakKeyDictionary[TieredCache[Any], CacheUsage] = weakref.WeakKeyDictionary()
+
+
+def cache_usage(cache: TieredCache[Any]) -> CacheUsage:
+    """The usage counters of ``cache``, shared by every feed that reads through it."""
+    usage = _USAGE.get(cache)
+    if usage is None:
+        usage = _USAGE[cache] = CacheUsage()
+    return usage
+
+
+async def cached_lookup(cache: TieredCache[Any], kind: str, key: str) -> Any:
+    """L1, else L2, else None; counted as a hit of that level or a miss of ``kind``."""
+    in_l1 = cache.l1.contains(key)  # no stats touched: only says where get() will answer
+    value = await cache.get(key)
+    cache_usage(cache).record(kind, "engine" if value is None else "l1" if in_l1 else "l2")
+    return value
+
+
+async def cached_read(cache: TieredCache[Any], kind: str, key: str,
+                      load: Callable[[], Awaitable[Any]], *, ttl: float,
+                      keep: Callable[[Any], bool] | None = None) -> Any:
+    """L1, else L2, else ``load()`` (stored for ``ttl`` if ``keep`` allows); counted.
+
+    ``key`` must name the value exactly (a run id, a job id and status...): a key that
+    changes every poll never hits, and a key that outlives its value serves a lie.
+    """
+    value = await cached_lookup(cache, kind, key)
+    if value is not None:
+        return value
+    value = await load()
+    if keep is None or keep(value):
+        await cache.set(key, value, ttl=ttl)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +130,8 @@ class CacheLevelRow:
 @dataclass(frozen=True, slots=True)
 class CacheState:
     levels: tuple[CacheLevelRow, ...] = ()
+    kinds: tuple[CacheKindRow, ...] = ()
+    """Per kind of cached data; empty when the feed has no usage counters."""
     health: FeedHealth = field(default_factory=FeedHealth)
 
 
@@ -43,21 +141,28 @@ class CacheFeed:
     name = "cache"
 
     def __init__(self, stats: Callable[[], TieredCacheStats], clock: Clock, *,
-                 samples: int = 60) -> None:
+                 samples: int = 60, usage: CacheUsage | None = None) -> None:
         self._stats = stats
+        self._usage = usage
         self._tracker = HealthTracker(clock, what="cache")
         self._previous: dict[str, tuple[int, int]] = {}
         self._now: dict[str, float | None] = {}
         self._history: dict[str, deque[float]] = {}
         self._samples = samples
 
+    @classmethod
+    def of(cls, cache: TieredCache[Any], clock: Clock, *, samples: int = 60) -> CacheFeed:
+        """The feed of one cache: its level counters and its per-kind usage."""
+        return cls(cache.stats, clock, samples=samples, usage=cache_usage(cache))
+
     async def poll(self) -> CacheState:
         try:
             snapshot = self._stats()
             levels = tuple(self._row(stats) for stats in snapshot.levels)
+            kinds = self._usage.rows() if self._usage is not None else ()
         except Exception as exc:
             return CacheState(health=self._tracker.failure(exc))
-        return CacheState(levels=levels, health=self._tracker.success())
+        return CacheState(levels=levels, kinds=kinds, health=self._tracker.success())
 
     def _row(self, stats: CacheStats) -> CacheLevelRow:
         hits = stats.hits + stats.stale_hits

@@ -167,7 +167,7 @@ class ResyncApp(App[int]):
         self._feeds_running.set()
         self.view = JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall)
-        self.loader = RuntimeDetailLoader(runtime)
+        self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
         self.runners: dict[str, FeedRunner[Any]] = {}
         self._jobs_feed = JobsFeed(runtime, self.view)
         self._ws_feed = WorkstationsFeed(runtime, settings.ui.workstations_interval)
@@ -192,7 +192,7 @@ class ResyncApp(App[int]):
             (EngineFeed(rt), self.settings.hwa.poll_interval, d.show_engine),
             (self._jobs_feed, self.settings.hwa.poll_interval, d.show_jobs),
             (BreakersFeed(rt.breakers, self.clock), ui.breakers_interval, d.show_breakers),
-            (CacheFeed(rt.cache.stats, self.clock), ui.cache_interval, d.show_cache),
+            (CacheFeed.of(rt.cache, self.clock), ui.cache_interval, d.show_cache),
             (RedisFeed(rt.redis, rt.redis_breaker, self.clock,
                        timeout=max(rt.settings.redis.socket_timeout, 0.1) * 2),
              self.settings.redis.poll_interval, d.show_redis),

@@ -115,7 +115,7 @@ async def test_cache_pane_says_what_it_serves_and_counts_lookups(
         await pilot.pause()
         text = screen_text(app)
         assert "lookups hit" in text
-        assert "Holds workstations" in text  # a low hit rate is explained, not alarming
+        assert "Job status is never cached" in text  # one line says what is never cached
 
 
 async def test_a_finished_job_log_is_served_by_the_cache_when_the_engine_is_down(

@@ -1,23 +1,21 @@
-"""Cache: hit rate per level (now and since start) with a trend, entries, evictions."""
+"""Cache: hit rate per level (now and since start) with a trend, entries, evictions,
+then the hit rate of each kind of cached data, so a figure says what it is about."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import Final
 
 from textual.content import Content
 from textual.reactive import reactive
 
-from resync_tui.feeds.cache_stats import CacheLevelRow, CacheState
+from resync_tui.feeds.cache_stats import CacheKindRow, CacheLevelRow, CacheState
 from resync_tui.ui.widgets._pane import Pane, percent, spark
 
 __all__ = ["CachePanel"]
 
 _LEVEL_NAMES: Final = {"l1": "L1 memory", "l2": "L2 Redis"}
-SERVES: Final = ("Holds workstations, engine info, job dependencies and finished job logs;"
-                 " the job list is always read live. L2 is shared by every dashboard on"
-                 " this Redis: one dashboard alone sees few hits.")
-"""What the cache is for: without it a low hit rate reads as a fault."""
+SERVES: Final = "Job status is never cached: it is read live on every poll."
+"""The one line of explanation; the per-kind lines say what is cached."""
 
 
 class CachePanel(Pane):
@@ -34,9 +32,22 @@ class CachePanel(Pane):
         width = self.inner_width()
         for level in state.levels:
             lines.extend(self._block(level, width))
-        lines.extend(Content.styled(line, "$text-muted")
-                     for line in textwrap.wrap(SERVES, max(width, 20)))
+        lines.extend(self._kind_line(kind) for kind in state.kinds)
+        serves = SERVES if len(SERVES) <= width else SERVES[:max(width - 1, 0)] + "…"
+        lines.append(Content.styled(serves, "$text-muted"))
         return Content("\n").join(lines)
+
+    @staticmethod
+    def _kind_line(row: CacheKindRow) -> Content:
+        """``job logs      67% hit · 2 of 3 (L1 1 · L2 1)``."""
+        name = f"{row.kind:<13}"
+        if not row.lookups:
+            return Content.assemble((name, "bold"), ("not read yet", "$text-muted"))
+        where = " · ".join(f"{level} {count:,}" for level, count in
+                           (("L1", row.l1_hits), ("L2", row.l2_hits)) if count)
+        return Content.assemble(
+            (name, "bold"), f"{percent(row.hit_rate):>6} hit · {row.hits:,} of {row.lookups:,}",
+            f" ({where})" if where else "")
 
     @staticmethod
     def _block(row: CacheLevelRow, width: int) -> list[Content]:
