@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 ENV_PREFIX: Final = "RESYNC_"
 DEFAULT_FILE_NAME: Final = "settings.toml"
-BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis", "llm_api")
+BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis")
 
 
 class SettingsError(ValueError):
@@ -170,8 +170,20 @@ class MetricsSettings:
     host: str = _spec("127.0.0.1")
 
 
+#: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
+#: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
+#: quickly and come back quickly: the cache rides on L1 meanwhile.
+BREAKER_DEFAULTS: Final[Mapping[str, BreakerSettings]] = {
+    "hwa_api": BreakerSettings(),
+    "hwa_job_status": BreakerSettings(minimum_calls=5, slow_call_seconds=20.0,
+                                      slow_call_rate_threshold=80.0),
+    "redis": BreakerSettings(window_seconds=30.0, minimum_calls=5, open_wait_seconds=5.0,
+                             success_threshold=2),
+}
+
+
 def _default_breakers() -> dict[str, BreakerSettings]:
-    return {name: BreakerSettings() for name in BREAKER_NAMES}
+    return dict(BREAKER_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -259,8 +271,9 @@ def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
 
 
 def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
-           env_keys: Mapping[str, str]) -> Any:
-    """Build one section's dataclass from its TOML table and environment overrides."""
+           env_keys: Mapping[str, str], base: Any = None) -> Any:
+    """Build one section's dataclass from its TOML table and environment overrides
+    (on top of ``base``, e.g. a breaker's own defaults, else the class defaults)."""
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("resolved")}
     if not isinstance(table, Mapping):
         raise SettingsError(f"{origin}: [{section}] must be a table, got {table!r}")
@@ -285,7 +298,7 @@ def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
             )
         name = f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
         values[key] = _coerce(raw, fields[key], f"environment: key '{section}.{key}' ({name})")
-    return cls(**values)
+    return cls(**values) if base is None else dataclasses.replace(base, **values)
 
 
 def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -381,7 +394,7 @@ def load_settings(path: Path | str | None = None,
                       if s.startswith("breakers.") and s.split(".", 1)[1] not in breaker_names]
     sections["breakers"] = {
         name: _build(BreakerSettings, breaker_tables.get(name, {}), origin, f"breakers.{name}",
-                     overrides.get(f"breakers.{name}", {}))
+                     overrides.get(f"breakers.{name}", {}), base=BREAKER_DEFAULTS.get(name))
         for name in breaker_names
     }
 
@@ -410,11 +423,13 @@ def load_settings(path: Path | str | None = None,
 def describe_settings() -> str:
     """Every key with its default and what is allowed: for ``--help`` and the docs."""
     lines: list[str] = []
-    tables: list[tuple[str, type[Any]]] = [*_SECTIONS.items(), ("breakers.<name>", BreakerSettings)]
-    for name, cls in tables:
+    defaults = Settings()
+    tables: list[tuple[str, Any]] = [(name, getattr(defaults, name)) for name in _SECTIONS]
+    tables += [(f"breakers.{name}", bs) for name, bs in BREAKER_DEFAULTS.items()]
+    for name, section in tables:
         lines.append(f"[{name}]")
-        for f in dataclasses.fields(cls):
+        for f in dataclasses.fields(section):
             if f.metadata.get("resolved"):
                 continue
-            lines.append(f"  {f.name} = {f.default!r}  ({_describe(f)})")
+            lines.append(f"  {f.name} = {getattr(section, f.name)!r}  ({_describe(f)})")
     return "\n".join(lines)
