@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    NoPermissionError,
+    ReadOnlyError,
+    ResponseError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -30,7 +37,6 @@ __all__ = [
     "describe_redis_error",
     "make_redis_client",
     "redact_url",
-    "strip_credentials",
 ]
 
 
@@ -45,20 +51,6 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def strip_credentials(url: str) -> tuple[str, str, str]:
-    """Split ``url`` into (url without user and password, user, password).
-
-    Settings keep the password in a Secret instead of in a URL that would be
-    shown in a repr, an error message or a log line.
-    """
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, "", ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return bare, parts.username or "", parts.password or ""
-
-
 @dataclass(frozen=True, slots=True)
 class RedisEvent:
     """Something that happened to a Redis server (a restart): when, and why if known."""
@@ -68,22 +60,28 @@ class RedisEvent:
     run_id: str = ""
 
 
+T = TypeVar("T")
+
 _NEEDS_PASSWORD = "Redis requires a password: set it in redis.password_env / redis.password_file"
 _REFUSED = "connection refused: is redis-server running at redis.url?"
 
 
-def describe_redis_error(exc: BaseException) -> str:
+def describe_redis_error(exc: BaseException, *, tls: bool = False) -> str:
     """What went wrong with Redis, in words that say what to fix (no raw server text).
 
     redis-py's messages are the server's ("HELLO must be called with the client
     already authenticated...", "WRONGPASS invalid username-password pair..."):
     exact, but not what an operator at 3 a.m. can act on. The raw text belongs
-    in the log; this goes on screen.
+    in the log; this goes on screen. ``tls``: the client speaks TLS (a plain
+    server never answers a TLS hello, so that shows as a timeout).
     """
     raw = str(exc)
     text = raw.upper()
     if isinstance(exc, RedisTimeoutError | asyncio.TimeoutError | TimeoutError) \
             or "TIMEOUT" in text or "TIMED OUT" in text:
+        if tls:
+            return ("Redis not answering over TLS (timeout): if the server does not speak "
+                    "TLS use redis://, else it is stuck or overloaded")
         return "Redis not answering (timeout): the server is stuck, paused or overloaded"
     if "NOAUTH" in text or "HELLO MUST BE CALLED" in text or "AUTHENTICATION REQUIRED" in text:
         return _NEEDS_PASSWORD
@@ -92,7 +90,7 @@ def describe_redis_error(exc: BaseException) -> str:
                 "redis.password_file, or the password in redis.url")
     if "WRONGPASS" in text or "INVALID PASSWORD" in text or "INVALID USERNAME-PASSWORD" in text:
         return "Redis rejected the user or password (WRONGPASS): check redis.user and the password"
-    if isinstance(exc, NoPermissionError) or "NOPERM" in text:
+    if isinstance(exc, NoPermissionError) or "NOPERM" in text or "NO PERMISSIONS" in text:
         return ("Redis user may not run a command the dashboard needs (NOPERM): "
                 "allow PING, INFO, GET, SET, DEL in its ACL")
     if isinstance(exc, AuthenticationError):
@@ -157,6 +155,40 @@ class RedisClientConfig:
             raise ValueError("retries must be >= 0")
 
 
+_REFUSALS: Final = ("NOAUTH", "HELLO MUST BE CALLED", "AUTHENTICATION REQUIRED", "WRONGPASS",
+                     "INVALID USERNAME", "INVALID PASSWORD", "NOPERM", "NO PERMISSIONS",
+                     "DB INDEX", "INVALID DATABASE", "READONLY")
+
+
+def _server_refused(exc: BaseException) -> bool:
+    """The server answered "no" (login, ACL, database): sending again cannot help."""
+    if isinstance(exc, AuthenticationError | AuthorizationError | ResponseError):
+        return True
+    text = str(exc).upper()
+    return any(word in text for word in _REFUSALS)
+
+
+class _RetryUnlessRefused(Retry):
+    """redis-py's Retry, minus refusals.
+
+    Besides being pointless, retrying a failed handshake (no password, wrong
+    password, NOPERM, bad db index) with health checks on makes redis-py 8 recurse
+    until the command's deadline: the operator would read "timeout" instead of
+    "Redis requires a password".
+    """
+
+    async def call_with_retry(
+            self, do: Callable[[], Awaitable[T]], fail: Callable[..., Any],
+            is_retryable: Callable[[Exception], bool] | None = None,
+            with_failure_count: bool = False) -> T:
+        def retryable(exc: Exception) -> bool:
+            if _server_refused(exc):
+                return False
+            return is_retryable(exc) if is_retryable is not None else True
+
+        return await super().call_with_retry(do, fail, retryable, with_failure_count)
+
+
 def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
     """A client owning a BlockingConnectionPool; close it with ``await client.aclose()``.
 
@@ -164,7 +196,7 @@ def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
     error: that is what makes the first command after a Redis restart succeed
     instead of failing on a dead pooled socket.
     """
-    retry = Retry(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
+    retry = _RetryUnlessRefused(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
                                                base=config.retry_backoff_base),
                   config.retries, supported_errors=(RedisConnectionError, RedisTimeoutError))
     extra: dict[str, Any] = {}
