@@ -235,3 +235,22 @@ async def test_a_read_only_replica_says_point_at_the_primary() -> None:
         assert primary.running
     assert describe_redis_error(caught.value) == (
         "Redis is a read-only replica (READONLY): point redis.url at the primary")
+
+
+async def test_a_restart_of_any_redis_is_seen_from_info(client_for: list[Redis]) -> None:
+    """Not ours to supervise (an external Redis): INFO's run_id changing still tells."""
+    with EmbeddedRedis() as server:
+        c = client(client_for, server.url)
+        feed = RedisFeed(c, CircuitBreaker("redis", BreakerConfig(minimum_calls=1000)), clock,
+                         timeout=1.0)
+        async with asyncio.timeout(DEADLINE):
+            first = await feed.poll()
+            assert first.up and first.events == () and first.recent_restart is None
+            server.stop()
+            server.start()
+            again = await feed.poll()
+    assert again.up
+    (event,) = again.events
+    assert again.recent_restart == event
+    assert event.cause == "new run_id" and event.run_id != first.run_id
+    assert event.at <= NOW
