@@ -193,12 +193,16 @@ async def test_a_crashed_embedded_redis_restart_shows_in_its_pane(sim: Simulator
             assert "restarted at" not in screen_text(app)
             assert server.pid is not None
             os.kill(server.pid, signal.SIGKILL)
-            deadline = time.monotonic() + DEADLINE
-            while not (server.restarts == 1 and server.running) and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(_wait_for_restart, server)
             assert server.restarts == 1, "the supervisor did not restart redis-server"
             await asyncio.wait_for(app.poll_now("redis"), DEADLINE)
             await pilot.pause()
             text = screen_text(app)
             assert re.search(r"restarted at 06:(29:[0-5]\d|30:00) \(crashed\)", text), text
             assert "● UP" in text
+
+
+def _wait_for_restart(server: EmbeddedRedis) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not (server.restarts == 1 and server.running) and time.monotonic() < deadline:
+        time.sleep(0.05)
