@@ -125,7 +125,10 @@ def _embedded_redis(settings: Settings) -> Iterator[Settings]:
 
     with EmbeddedRedis() as server:
         server.supervise()  # nobody else would restart it: bring it back if it dies
-        yield settings.replace(redis=dataclasses.replace(settings.redis, url=server.url))
+        # Private socket, no password: credentials meant for an external Redis would
+        # only make the embedded one refuse the login.
+        yield settings.replace(redis=dataclasses.replace(
+            settings.redis, url=server.url, user="", password=Secret(""), ca_file=""))
 
 
 @contextlib.contextmanager
@@ -153,7 +156,7 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
 def _setup_logging(settings: Settings) -> None:
     from resync_tui.logging_setup import configure_logging, register_secret
 
-    for secret in (settings.hwa.password, settings.hwa.token):
+    for secret in (settings.hwa.password, settings.hwa.token, settings.redis.password):
         if secret:
             register_secret(secret.reveal())
     configure_logging(settings.logging.file, settings.logging.level,

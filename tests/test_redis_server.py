@@ -1,30 +1,93 @@
-from resync_tui.redis_server import EmbeddedRedis
+"""The embedded redis-server: private to its owner, dies with its parent, comes back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import psutil
+import redis
+
+from resync_tui.redis_server import EmbeddedRedis, supervisor_events
 
 
-def test_embedded_redis_answers_and_restarts_on_same_port() -> None:
-    import redis
-
+def test_embedded_redis_answers_and_restarts_on_the_same_socket() -> None:
     with EmbeddedRedis() as server:
         client = redis.Redis.from_url(server.url, socket_timeout=1)
         client.set("k", "v")
         assert client.get("k") == b"v"
-        port = server.port
+        url = server.url
         server.stop()
         assert not server.running
         server.start()
-        assert server.port == port
+        assert server.url == url
         assert client.ping()
         assert client.get("k") is None  # no persistence: a restart is a clean server
 
 
+def test_embedded_redis_listens_on_no_tcp_port_only_on_a_private_socket() -> None:
+    """Another user of a shared jump host must have no way in: no port, a 0700 socket."""
+    with EmbeddedRedis() as server:
+        assert server.url == f"unix://{server.socket_path}"
+        client = redis.Redis.from_url(server.url, socket_timeout=1)
+        assert client.ping()
+        assert client.config_get("port") == {"port": "0"}
+        assert server.pid is not None
+        inet = psutil.Process(server.pid).net_connections(kind="inet")
+        assert inet == [], f"redis-server has TCP/UDP sockets: {inet}"
+        directory = os.path.dirname(server.socket_path)
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+        assert os.stat(directory).st_uid == os.getuid()
+        assert stat.S_ISSOCK(os.stat(server.socket_path).st_mode)
+        assert stat.S_IMODE(os.stat(server.socket_path).st_mode) == 0o700
+
+
+def _connect_as(uid: int, path: str) -> str:
+    """Try the socket from a forked child running as ``uid``; what happened, in a word."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        outcome = b"error"
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1.0)
+                s.connect(path)
+                s.sendall(b"PING\r\n")
+                outcome = b"pong" if s.recv(16).startswith(b"+PONG") else b"other"
+        except PermissionError:
+            outcome = b"denied"
+        except BaseException:
+            outcome = b"error"
+        os.write(write_end, outcome)
+        os._exit(0)
+    os.close(write_end)
+    try:
+        os.waitpid(pid, 0)  # the child has a 1 s socket timeout: it cannot hang
+        return os.read(read_end, 16).decode()
+    finally:
+        os.close(read_end)
+
+
+def test_another_user_cannot_connect_to_the_embedded_redis() -> None:
+    """As root (what CI runs as), a child turned into ``nobody`` is refused at the socket."""
+    import pwd
+
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert os.getuid() == 0, "this test needs root to become another user"
+    with EmbeddedRedis() as server:
+        assert _connect_as(0, server.socket_path) == "pong"  # the check itself works
+        assert _connect_as(nobody, server.socket_path) == "denied"
+
+
 def test_embedded_redis_dies_with_the_process_that_started_it() -> None:
     """A killed dashboard (SIGKILL, dropped SSH) must not leave redis-server behind."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
     code = (
         "from resync_tui.redis_server import EmbeddedRedis; import sys, time;"
         "s = EmbeddedRedis().start(); print(s._proc.pid, flush=True); time.sleep(60)"
@@ -45,16 +108,11 @@ def test_embedded_redis_dies_with_the_process_that_started_it() -> None:
     raise AssertionError(f"redis-server {child_pid} outlived its parent")
 
 
-def test_supervised_embedded_redis_comes_back_on_the_same_port_after_a_crash() -> None:
-    import os
-    import signal
-    import time
-
-    import redis
-
+def test_supervised_embedded_redis_comes_back_after_a_crash_and_records_it() -> None:
     with EmbeddedRedis() as server:
         server.supervise(interval=0.05)
         assert server._proc is not None
+        before = redis.Redis.from_url(server.url, socket_timeout=1).info("server")["run_id"]
         os.kill(server._proc.pid, signal.SIGKILL)
         client = redis.Redis.from_url(server.url, socket_timeout=0.5, socket_connect_timeout=0.5)
         deadline = time.monotonic() + 20
@@ -67,6 +125,11 @@ def test_supervised_embedded_redis_comes_back_on_the_same_port_after_a_crash() -
             time.sleep(0.05)
         assert server.restarts == 1
         assert client.ping()
+        (event,) = server.events
+        assert event.cause == "crashed"
+        assert event.run_id == client.info("server")["run_id"] != before
+        assert supervisor_events(server.socket_path) == (event,)
         server.stop()  # a deliberate stop stays stopped
         time.sleep(0.3)
         assert not server.running
+        assert len(server.events) == 1

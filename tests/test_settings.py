@@ -2,21 +2,85 @@
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from resync_tui.settings import Secret, SettingsError, describe_settings, load_settings
+from resync_tui.settings import (
+    BREAKER_DEFAULTS,
+    BREAKER_NAMES,
+    Secret,
+    Settings,
+    SettingsError,
+    describe_settings,
+    load_settings,
+)
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _code_defaults() -> dict[str, dict[str, Any]]:
+    """Every key the code knows, with the value the code uses when no file says otherwise."""
+    defaults = Settings()
+    tables: dict[str, Any] = {
+        f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)
+        if f.name not in ("breakers", "source")
+    }
+    tables.update({f"breakers.{name}": bs for name, bs in defaults.breakers.items()})
+    return {
+        name: {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+               if not f.metadata.get("resolved")}
+        for name, section in tables.items()
+    }
 
 
 def test_shipped_settings_file_loads_and_matches_documented_defaults() -> None:
     settings = load_settings(REPO / "settings.toml", env={})
     assert settings.hwa.verify_tls is True
     assert settings.redis.url == "embedded"
-    assert set(settings.breakers) >= {"hwa_api", "hwa_job_status", "redis", "llm_api"}
+    assert set(settings.breakers) == {"hwa_api", "hwa_job_status", "redis"}
     assert settings.source.endswith("settings.toml")
+
+
+def test_settings_toml_values_are_exactly_the_code_defaults() -> None:
+    """A dashboard started outside the repository (no settings.toml) runs the same settings."""
+    with (REPO / "settings.toml").open("rb") as fh:
+        document = tomllib.load(fh)
+    shipped: dict[str, dict[str, Any]] = {
+        name: table for name, table in document.items() if name != "breakers"}
+    shipped.update({f"breakers.{name}": table
+                    for name, table in document.get("breakers", {}).items()})
+    code = _code_defaults()
+    assert sorted(shipped) == sorted(code), "sections differ between settings.toml and code"
+    differences = [
+        f"{section}.{key}: settings.toml {shipped[section].get(key, '<missing>')!r}, "
+        f"code {value!r}"
+        for section, keys in code.items() for key, value in keys.items()
+        if key not in shipped[section] or shipped[section][key] != value
+        or type(shipped[section][key]) is not type(value)
+    ]
+    extra = [f"{section}.{key}" for section, keys in shipped.items() for key in keys
+             if key not in code[section]]
+    assert differences == [] and extra == []
+    shipped_settings = load_settings(REPO / "settings.toml", env={})
+    assert shipped_settings == Settings(source=shipped_settings.source)
+
+
+def test_breakers_are_only_those_guarding_something_this_app_calls() -> None:
+    assert BREAKER_NAMES == tuple(BREAKER_DEFAULTS) == ("hwa_api", "hwa_job_status", "redis")
+    assert set(Settings().breakers) == set(BREAKER_NAMES)
+
+
+def test_a_breaker_table_in_a_file_starts_from_that_breakers_own_defaults(
+        tmp_path: Path) -> None:
+    cfg = tmp_path / "s.toml"
+    cfg.write_text("[breakers.redis]\nminimum_calls = 7\n")
+    redis = load_settings(cfg, env={}).breakers["redis"]
+    assert redis.minimum_calls == 7
+    assert redis.open_wait_seconds == BREAKER_DEFAULTS["redis"].open_wait_seconds == 5.0
 
 
 def test_every_key_in_the_schema_is_documented_in_settings_toml() -> None:

@@ -4,7 +4,6 @@ Layering of one call (see retry.call_resilient): retry( breaker( timeout( fn ) )
 """
 
 from resync_tui.resilience.breaker import (
-    APP_BREAKER_NAMES,
     BreakerConfig,
     BreakerRegistry,
     BreakerSnapshot,
@@ -21,7 +20,6 @@ from resync_tui.resilience.retry import RetryCounter, RetryPolicy, call_resilien
 from resync_tui.resilience.tiered import TieredCache, TieredCacheStats
 
 __all__ = [
-    "APP_BREAKER_NAMES",
     "BreakerConfig",
     "BreakerRegistry",
     "BreakerSnapshot",

@@ -39,7 +39,6 @@ from types import TracebackType
 from typing import Any, Final, TypeVar, TypeVarTuple
 
 __all__ = [
-    "APP_BREAKER_NAMES",
     "BreakerConfig",
     "BreakerRegistry",
     "BreakerSnapshot",
@@ -53,10 +52,6 @@ _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
-
-#: Breakers the application creates (one per dependency).
-APP_BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis", "llm_api")
-
 
 class BreakerState(enum.Enum):
     CLOSED = "closed"

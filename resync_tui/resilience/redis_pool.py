@@ -10,16 +10,34 @@ of step with the server.
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    NoPermissionError,
+    ReadOnlyError,
+    ResponseError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["RedisClientConfig", "make_redis_client", "redact_url"]
+__all__ = [
+    "RedisClientConfig",
+    "RedisEvent",
+    "describe_redis_error",
+    "make_redis_client",
+    "redact_url",
+]
 
 
 def redact_url(url: str) -> str:
@@ -34,10 +52,87 @@ def redact_url(url: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class RedisEvent:
+    """Something that happened to a Redis server (a restart): when, and why if known."""
+
+    at: datetime
+    cause: str
+    run_id: str = ""
+
+
+T = TypeVar("T")
+
+_NEEDS_PASSWORD = "Redis requires a password: set it in redis.password_env / redis.password_file"
+_REFUSED = "connection refused: is redis-server running at redis.url?"
+
+
+def describe_redis_error(exc: BaseException, *, tls: bool = False) -> str:
+    """What went wrong with Redis, in words that say what to fix (no raw server text).
+
+    redis-py's messages are the server's ("HELLO must be called with the client
+    already authenticated...", "WRONGPASS invalid username-password pair..."):
+    exact, but not what an operator at 3 a.m. can act on. The raw text belongs
+    in the log; this goes on screen. ``tls``: the client speaks TLS (a plain
+    server never answers a TLS hello, so that shows as a timeout).
+    """
+    raw = str(exc)
+    text = raw.upper()
+    if isinstance(exc, RedisTimeoutError | asyncio.TimeoutError | TimeoutError) \
+            or "TIMEOUT" in text or "TIMED OUT" in text:
+        if tls:
+            return ("Redis not answering over TLS (timeout): if the server does not speak "
+                    "TLS use redis://, else it is stuck or overloaded")
+        return "Redis not answering (timeout): the server is stuck, paused or overloaded"
+    if "NOAUTH" in text or "HELLO MUST BE CALLED" in text or "AUTHENTICATION REQUIRED" in text:
+        return _NEEDS_PASSWORD
+    if "WITHOUT ANY PASSWORD CONFIGURED" in text or "NO PASSWORD IS SET" in text:
+        return ("Redis has no password but one was given: clear redis.password_env / "
+                "redis.password_file, or the password in redis.url")
+    if "WRONGPASS" in text or "INVALID PASSWORD" in text or "INVALID USERNAME-PASSWORD" in text:
+        return "Redis rejected the user or password (WRONGPASS): check redis.user and the password"
+    if isinstance(exc, NoPermissionError) or "NOPERM" in text or "NO PERMISSIONS" in text:
+        return ("Redis user may not run a command the dashboard needs (NOPERM): "
+                "allow PING, INFO, GET, SET, DEL in its ACL")
+    if isinstance(exc, AuthenticationError):
+        return "Redis rejected the login: check redis.user and the password"
+    if "DB INDEX IS OUT OF RANGE" in text or "INVALID DB INDEX" in text:
+        return "Redis has no such database: use a smaller database number at the end of redis.url"
+    if isinstance(exc, ReadOnlyError) or text.startswith("READONLY") or "READ ONLY REPLICA" in text:
+        return "Redis is a read-only replica (READONLY): point redis.url at the primary"
+    if isinstance(exc, ssl.SSLError) or "SSL" in text or "TLS" in text or "CERTIFICATE" in text:
+        if "CERTIFICATE" in text or "VERIFY" in text:
+            return "TLS handshake with Redis failed: certificate not trusted, check redis.ca_file"
+        return ("TLS handshake with Redis failed: does the server speak TLS? "
+                "Use rediss:// only for a TLS port, and check redis.ca_file")
+    if "CLOSED BY SERVER" in text or "CONNECTION RESET" in text or "EOF" in text:
+        return ("Redis closed the connection: if it requires TLS use a rediss:// URL, "
+                "else check its maxclients and log")
+    if isinstance(exc, ConnectionRefusedError) or "REFUSED" in text \
+            or "NO SUCH FILE" in text or "ERRNO 2" in text or "ERROR 2 " in text:
+        return _REFUSED
+    if "NAME OR SERVICE NOT KNOWN" in text or "NODENAME NOR SERVNAME" in text \
+            or "TEMPORARY FAILURE IN NAME RESOLUTION" in text:
+        return "Redis host name not found: check the host in redis.url"
+    if "PERMISSION DENIED" in text or "ERRNO 13" in text or "ERROR 13 " in text:
+        return "permission denied on the Redis socket: the socket belongs to another user"
+    # Unknown: the last sentence of redis-py's message is usually the cause.
+    detail = raw or type(exc).__name__
+    sentences = [part for part in detail.rstrip(".").split(". ") if part]
+    return sentences[-1] if len(sentences) > 1 else detail
+
+
+@dataclass(frozen=True, slots=True)
 class RedisClientConfig:
-    """Connection settings; seconds everywhere. The URL's password never shows in repr."""
+    """Connection settings; seconds everywhere. The URL's password never shows in repr.
+
+    ``username``/``password`` are for ACL or ``requirepass`` servers; ``ca_file`` is the
+    CA bundle that signs a ``rediss://`` server's certificate (empty: system trust).
+    """
 
     url: str = field(default="redis://127.0.0.1:6379/0", repr=False)
+    username: str = ""
+    password: str = field(default="", repr=False)
+    ca_file: str = ""
     max_connections: int = 16
     socket_timeout: float = 0.25
     socket_connect_timeout: float = 0.25
@@ -60,6 +155,40 @@ class RedisClientConfig:
             raise ValueError("retries must be >= 0")
 
 
+_REFUSALS: Final = ("NOAUTH", "HELLO MUST BE CALLED", "AUTHENTICATION REQUIRED", "WRONGPASS",
+                     "INVALID USERNAME", "INVALID PASSWORD", "NOPERM", "NO PERMISSIONS",
+                     "DB INDEX", "INVALID DATABASE", "READONLY")
+
+
+def _server_refused(exc: BaseException) -> bool:
+    """The server answered "no" (login, ACL, database): sending again cannot help."""
+    if isinstance(exc, AuthenticationError | AuthorizationError | ResponseError):
+        return True
+    text = str(exc).upper()
+    return any(word in text for word in _REFUSALS)
+
+
+class _RetryUnlessRefused(Retry):
+    """redis-py's Retry, minus refusals.
+
+    Besides being pointless, retrying a failed handshake (no password, wrong
+    password, NOPERM, bad db index) with health checks on makes redis-py 8 recurse
+    until the command's deadline: the operator would read "timeout" instead of
+    "Redis requires a password".
+    """
+
+    async def call_with_retry(
+            self, do: Callable[[], Awaitable[T]], fail: Callable[..., Any],
+            is_retryable: Callable[[Exception], bool] | None = None,
+            with_failure_count: bool = False) -> T:
+        def retryable(exc: Exception) -> bool:
+            if _server_refused(exc):
+                return False
+            return is_retryable(exc) if is_retryable is not None else True
+
+        return await super().call_with_retry(do, fail, retryable, with_failure_count)
+
+
 def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
     """A client owning a BlockingConnectionPool; close it with ``await client.aclose()``.
 
@@ -67,11 +196,19 @@ def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
     error: that is what makes the first command after a Redis restart succeed
     instead of failing on a dead pooled socket.
     """
-    retry = Retry(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
+    retry = _RetryUnlessRefused(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
                                                base=config.retry_backoff_base),
                   config.retries, supported_errors=(RedisConnectionError, RedisTimeoutError))
+    extra: dict[str, Any] = {}
+    if config.username:
+        extra["username"] = config.username
+    if config.password:
+        extra["password"] = config.password
+    if config.ca_file and urlsplit(config.url).scheme == "rediss":
+        extra["ssl_ca_certs"] = config.ca_file
     pool = aioredis.BlockingConnectionPool.from_url(
         config.url,
+        **extra,
         max_connections=config.max_connections,
         timeout=config.pool_timeout,
         socket_timeout=config.socket_timeout,

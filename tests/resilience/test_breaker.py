@@ -7,7 +7,6 @@ import asyncio
 import pytest
 
 from resync_tui.resilience.breaker import (
-    APP_BREAKER_NAMES,
     BreakerConfig,
     BreakerRegistry,
     BreakerState,
@@ -328,10 +327,10 @@ async def test_registry_shares_breakers_and_listeners(clock: FakeClock) -> None:
     registry = BreakerRegistry(BreakerConfig(minimum_calls=1), clock=clock)
     seen: list[str] = []
     registry.add_listener(lambda t: seen.append(f"{t.name}:{t.to_state.value}"))
-    for name in APP_BREAKER_NAMES:
+    for name in ("hwa_api", "hwa_job_status", "redis"):
         registry.get(name)
     assert registry.get("redis") is registry.get("redis")
-    assert len(registry) == 4 and "llm_api" in registry
+    assert len(registry) == 3 and "hwa_api" in registry
     await fail_times(registry.get("hwa_job_status"), 1)
     assert seen == ["hwa_job_status:open"]
     assert {s.name: s.state for s in registry.snapshots()}["hwa_job_status"] is S.OPEN

@@ -24,8 +24,9 @@ async def test_every_pane_shows_data_in_the_wide_grid(sim: Simulator, redis_url:
         assert "10.1.0.1" in text  # engine version from GET /engine/info
         for title in ("Jobs", "Circuit breakers", "Cache", "Redis", "Workstations"):
             assert f"─ {title} ─" in text
-        for breaker in ("hwa_api", "hwa_job_status", "redis", "llm_api"):
+        for breaker in ("hwa_api", "hwa_job_status", "redis"):
             assert breaker in text
+        assert "llm_api" not in text  # nothing here calls an LLM: no breaker guards one
         assert "● UP" in text
         assert "L1 memory" in text and "L2 Redis" in text
         assert "ABEND" in text

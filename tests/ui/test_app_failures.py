@@ -7,7 +7,9 @@ import asyncio
 import logging
 import os
 import pty
+import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -179,3 +181,28 @@ def test_dropped_ssh_session_ends_the_dashboard(tmp_path: Path) -> None:
             proc.wait()
         if master >= 0:
             os.close(master)
+
+
+async def test_a_crashed_embedded_redis_restart_shows_in_its_pane(sim: Simulator) -> None:
+    """kill -9: the supervisor brings Redis back in ~1 s; the pane must say it happened."""
+    with EmbeddedRedis() as server:
+        server.supervise(interval=0.05)
+        app = make_app(sim.base_url, server.url)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            assert "restarted at" not in screen_text(app)
+            assert server.pid is not None
+            os.kill(server.pid, signal.SIGKILL)
+            await asyncio.to_thread(_wait_for_restart, server)
+            assert server.restarts == 1, "the supervisor did not restart redis-server"
+            await asyncio.wait_for(app.poll_now("redis"), DEADLINE)
+            await pilot.pause()
+            text = screen_text(app)
+            assert re.search(r"restarted at 06:(29:[0-5]\d|30:00) \(crashed\)", text), text
+            assert "● UP" in text
+
+
+def _wait_for_restart(server: EmbeddedRedis) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not (server.restarts == 1 and server.running) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from resync_tui.feeds.redis_health import RedisHealth
+from resync_tui.feeds.status import hms
 from resync_tui.ui.widgets._pane import Pane, human_bytes, human_duration, percent, stale_line
 
 __all__ = ["RedisPanel"]
@@ -46,6 +47,11 @@ class RedisPanel(Pane):
             lines.append(Content.assemble(("✖ DOWN", "$error bold"),
                                           (reason[0][6:], "$error")))
             lines.extend(Content.styled(line, "$error") for line in reason[1:])
+        if s.recent_restart is not None:
+            # A supervisor restart takes ~1 s: without this line only "uptime <1m" shows it.
+            lines.append(Content.styled(
+                f"restarted at {hms(s.recent_restart.at)} ({s.recent_restart.cause})",
+                "$warning"))
         if not s.health.has_data:
             return Content("\n").join(lines)
         if not s.up:
