@@ -489,6 +489,10 @@ class JobsView:
             return None
         return len(self._visible) - 1 - pos if self._descending else pos
 
+    def now(self) -> datetime:
+        """The view's clock (the engine's, in the app): lateness and elapsed times use it."""
+        return _aware(self._clock())
+
     def is_late(self, row: JobRow, now: datetime | None = None) -> bool:
         """True for long-running EXEC and HOLD past its scheduled time."""
         late = _late_at(row, self._policy)

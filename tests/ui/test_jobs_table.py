@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from textual.app import App, ComposeResult
@@ -241,9 +242,9 @@ class _CountingTable(JobsTable):
 
 
 class _TableHost(App[None]):
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = lambda: NOW) -> None:
         super().__init__()
-        self.jobs = JobsView(_rows(), clock=lambda: NOW)
+        self.jobs = JobsView(_rows(), clock=clock)
 
     def compose(self) -> ComposeResult:
         yield _CountingTable(self.jobs)
@@ -260,11 +261,31 @@ async def test_update_repaints_only_visible_lines_that_changed() -> None:
         change = app.jobs.apply_changes([msgspec.structs.replace(off_screen, duration=9.0)])
         table.refresh_data(change)
         assert table.repainted_lines == []
-        on_screen = app.jobs.row_at(4)
+        on_screen = app.jobs.row_at(1)  # an ABEND: its duration is the engine's figure
         change = app.jobs.apply_changes([msgspec.structs.replace(on_screen, duration=9.0)])
         table.refresh_data(change)
-        assert table.repainted_lines == [5]
-        assert "9s" in _line(table, 5)
+        assert table.repainted_lines == [2]
+        assert "9s" in _line(table, 2)
+
+
+async def test_running_jobs_show_elapsed_time_ticking_on_the_view_clock() -> None:
+    now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
+    app = _TableHost(clock=lambda: now[0])
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(_CountingTable)
+        table.refresh_data()
+        assert app.jobs.row_at(2).status == "EXEC"
+        assert _line(table, 3).rstrip().endswith("30:00")  # started 11:30, the view says 12:00
+        table.repainted_lines.clear()
+        table._tick_running()  # what the one-second timer calls
+        assert table.repainted_lines == []  # nothing changed: nothing repainted
+        now[0] += timedelta(seconds=5)
+        table._tick_running()
+        running_lines = [i + 1 for i, row in enumerate(app.jobs.rows_in(0, table.page_height))
+                         if row.status == "EXEC"]
+        assert table.repainted_lines == running_lines  # only visible running rows
+        assert _line(table, 3).rstrip().endswith("30:05")
 
 
 def _shown(widget: Static) -> bool:

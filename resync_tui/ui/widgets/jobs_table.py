@@ -47,7 +47,13 @@ from resync_tui.feeds.jobs_view import (
     JobsView,
     SortColumn,
 )
-from resync_tui.model.status import FAILED_STATUSES, group, severity_of, symbol_of
+from resync_tui.model.status import (
+    FAILED_STATUSES,
+    RUNNING_STATUSES,
+    group,
+    severity_of,
+    symbol_of,
+)
 from resync_tui.ui.text import ELLIPSIS, safe_text
 
 __all__ = ["JobsTable", "format_duration", "short_substatus", "status_label"]
@@ -89,7 +95,19 @@ def format_duration(seconds: float | None) -> str:
     return f"{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
-def _duration(row: JobRow) -> float | None:
+def _running(row: JobRow) -> bool:
+    """Running with a known start and no end: its elapsed time ticks on the engine's clock."""
+    return row.status in RUNNING_STATUSES and row.started is not None and row.ended is None
+
+
+def _duration(row: JobRow, now: datetime | None = None) -> float | None:
+    """The last run's duration; for a running job, the time since it started (``now`` is
+    the engine's clock: this machine's would be off by the clocks' offset)."""
+    if now is not None and _running(row) and row.started is not None:
+        try:
+            return max((now - row.started).total_seconds(), 0.0)
+        except TypeError:  # a naive start time: show nothing rather than crash
+            return None
     if row.duration is not None:
         return row.duration
     if row.started is not None and row.ended is not None:
@@ -278,6 +296,18 @@ class JobsTable(ScrollView, can_focus=True):
         & > .jobs-table--running { color: $accent; }
         & > .jobs-table--success { color: $success; }
     }
+    /* NO_COLOR: Textual turns colours into greys of the same luminance, and red on dark
+       grey becomes two greys an operator cannot tell apart. Severity is then carried by
+       text styles at full contrast, and the cursor by reverse video. */
+    App:nocolor JobsTable {
+        & > .jobs-table--cursor, &:focus > .jobs-table--cursor {
+            background: $surface; color: $foreground; text-style: reverse;
+        }
+        & > .jobs-table--failed { color: $foreground; text-style: bold reverse; }
+        & > .jobs-table--warning { color: $foreground; text-style: bold underline; }
+        & > .jobs-table--running { color: $foreground; text-style: bold; }
+        & > .jobs-table--success { color: $foreground; text-style: none; }
+    }
     """
 
     class JobSelected(Message):
@@ -316,7 +346,7 @@ class JobsTable(ScrollView, can_focus=True):
         self._cursor_job: str | None = None
         self._columns: tuple[_Column, ...] = layout_columns(80)
         self._layout_width = -1
-        self._line_cache: dict[str, tuple[JobRow, bool, bool, Strip]] = {}
+        self._line_cache: dict[str, tuple[JobRow, bool, bool, str, Strip]] = {}
         self._header_strip: Strip | None = None
         self._shown: tuple[int, int, list[JobRow]] = (-1, -1, [])
         """(scroll_y, cursor, rows) as last repainted: the cheap "did it change" check."""
@@ -431,6 +461,9 @@ class JobsTable(ScrollView, can_focus=True):
 
     # -- events ------------------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick_running, name="running-durations")
+
     def on_resize(self, event: events.Resize) -> None:
         self._sync_virtual_size()
         self._place_cursor(self._cursor, scroll=True)
@@ -509,14 +542,16 @@ class JobsTable(ScrollView, can_focus=True):
 
     def _render_row(self, row: JobRow, is_cursor: bool, width: int) -> Strip:
         late = row.status not in FAILED_STATUSES and self._view.is_late(row)
+        elapsed = self._elapsed(row)
         cached = self._line_cache.get(row.job_id)
         if (
             cached is not None
             and cached[0] is row
             and cached[1] == is_cursor
             and cached[2] == late
+            and cached[3] == elapsed
         ):
-            return cached[3]
+            return cached[4]
         base = self.rich_style
         if is_cursor:
             base = base + self.get_component_rich_style("jobs-table--cursor")
@@ -534,8 +569,28 @@ class JobsTable(ScrollView, can_focus=True):
         strip = Strip(segments, max(width, used))
         if len(self._line_cache) > 4096:
             self._line_cache.clear()
-        self._line_cache[row.job_id] = (row, is_cursor, late, strip)
+        self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, strip)
         return strip
+
+    def _elapsed(self, row: JobRow) -> str:
+        """The Dur text of a running job ("" for others: their duration does not tick)."""
+        return format_duration(_duration(row, self._view.now())) if _running(row) else ""
+
+    def _tick_running(self) -> None:
+        """Once a second: repaint the visible running rows whose elapsed time changed.
+
+        Rows off screen are not touched, and a row whose text did not change (past an
+        hour the figure moves once a minute) is not repainted: few bytes over SSH.
+        """
+        top, _cursor, rows = self._shown
+        if top < 0:
+            return
+        for offset, row in enumerate(rows):
+            if not _running(row):
+                continue
+            cached = self._line_cache.get(row.job_id)
+            if cached is None or cached[3] != self._elapsed(row):
+                self.refresh_line(top + offset + 1)
 
     def _cell(self, row: JobRow, name: SortColumn, late: bool, base: Style) -> tuple[str, Style]:
         if name == "status":
@@ -550,6 +605,8 @@ class JobsTable(ScrollView, can_focus=True):
         if name == "started":
             return _clock_time(row.started), base
         if name == "duration":
+            if _running(row):
+                return self._elapsed(row), base
             return format_duration(_duration(row)), base
         if name == "ended":
             return _clock_time(row.ended), base
