@@ -122,7 +122,7 @@ async def run(url: str, jobs: int, rounds: int) -> dict[str, float]:
         plan: list[object] = []
 
         async def fetch() -> None:
-            plan[:] = await hwa.fetch_plan()
+            plan[:] = (await hwa.fetch_plan()).jobs
 
         for _ in range(rounds):
             gc.collect()

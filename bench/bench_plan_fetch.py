@@ -92,7 +92,7 @@ async def client_fetch(url: str, page_size: int, parallel: int) -> int:
         read_timeout=60.0,
         trust_env=False,
     ) as hwa:
-        jobs = await hwa.fetch_plan()
+        jobs = (await hwa.fetch_plan()).jobs
         count = len(jobs)
         # Touch what the job pane shows, so lazy work cannot hide.
         assert all(job.id for job in jobs)

@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--time-scale", type=_non_negative_float, default=1.0)
     sim.add_argument("--user", default=DEMO_USER)
     sim.add_argument("--password", default=DEMO_PASSWORD)
+    sim.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                     help="the engine's clock runs this many seconds ahead (negative: behind)")
 
     snap = sub.add_parser("snapshot", help="render the dashboard headless to an SVG and exit")
     snap.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
@@ -177,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from resync_tui.hwa.simulator import serve_forever
 
         return serve_forever(args.host, args.port, args.jobs, args.seed, args.time_scale,
-                             args.user, args.password)
+                             args.user, args.password, clock_offset=args.clock_offset)
 
     config = getattr(args, "snap_config", None) or args.config
     try:

@@ -79,6 +79,9 @@ class HwaSettings:
     password_file: str = _spec("", doc="file holding the password (first line)")
     token_env: str = _spec("", doc="env var holding a JWT bearer token (instead of a password)")
     token_file: str = _spec("")
+    auth_retry_seconds: float = _spec(
+        300.0, minimum=1, maximum=86400,
+        doc="after a 401/403, seconds before one call tries the credentials again")
     verify_tls: bool = _spec(True)
     ca_bundle: str = _spec("", doc="CA bundle path; empty = system trust store")
     connect_timeout: float = _spec(5.0, minimum=0.1, maximum=120)

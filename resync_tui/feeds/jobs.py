@@ -9,12 +9,20 @@ keeps drawing, then applied on the loop, where the cost follows the number of
 changes. A failed poll keeps the view as it was and marks the state stale.
 The plan just read is then released a slice at a time: freeing 200k decoded jobs
 at once would hold the loop for over 100 ms.
+
+A job is never removed on the word of a read that may have skipped it: when the
+client says a read was not ``complete`` (the plan moved between its pages), a job
+missing from it is removed only if ``GET /plan/job/{id}`` answers 404 (up to
+``_CONFIRM_MAX`` ids a poll), or if it is missing again from the next read.
+Records the engine sent but that could not be decoded are published in
+``JobsState.unreadable`` (from the last full read).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +32,8 @@ from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.hwa.errors import NotFound
+from resync_tui.hwa.models import PlanRead, UnreadableRecord
 
 __all__ = ["JobsFeed", "JobsState"]
 
@@ -36,6 +46,9 @@ _THREAD_THRESHOLD = 5000
 _RELEASE_SLICE = 2_000
 """Jobs freed per loop turn when a read plan is let go (a few ms a slice)."""
 
+_CONFIRM_MAX = 20
+"""Missing jobs checked one by one after an incomplete read; more wait for the next read."""
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class JobsState:
@@ -46,6 +59,8 @@ class JobsState:
     health: FeedHealth = field(default_factory=FeedHealth)
     full_read: bool = False
     """Whether this poll read the whole plan (False: counts unchanged, read skipped)."""
+    unreadable: tuple[UnreadableRecord, ...] = ()
+    """Records of the last full read that could not be decoded (raw text: sanitize)."""
 
 
 def _signature(counts: Any) -> Hashable:
@@ -99,10 +114,50 @@ class JobsFeed:
         self._plan_retry = dataclasses.replace(
             runtime.retry,
             deadline_seconds=max(runtime.retry.deadline_seconds, _PLAN_DEADLINE))
+        self._unreadable: tuple[UnreadableRecord, ...] = ()
+        self._missing: set[str] = set()
+        """Jobs an incomplete read did not show and that are still kept: removed if missed again."""
 
     def force_full_read(self) -> None:
         """Make the next poll read the whole plan (the operator pressed refresh)."""
         self._signature = None
+
+    def _state(self, change: ChangeSet, health: FeedHealth, full_read: bool) -> JobsState:
+        return JobsState(self.view, change, health, full_read=full_read,
+                         unreadable=self._unreadable)
+
+    async def _confirm_removals(self, removed: list[str], read: PlanRead) -> list[str]:
+        """The ids to remove now: all of them after a complete read, else only the proven.
+
+        Proven: missing from the previous read too, or 404 on a direct look-up. The
+        rest stay in the view (an incomplete read may have skipped them) and are
+        remembered for the next read.
+        """
+        previously = self._missing
+        if read.complete or not removed:
+            self._missing = set()
+            return removed
+        confirmed: list[str] = []
+        unsure: list[str] = []
+        for job_id in removed:
+            (confirmed if job_id in previously else unsure).append(job_id)
+        still: set[str] = set()
+        rt = self._rt
+        for job_id in unsure[:_CONFIRM_MAX]:
+            try:
+                await hwa_call(rt, functools.partial(rt.client.get_job, job_id),
+                               breaker=rt.hwa_api, operation="get_job")
+            except NotFound:
+                confirmed.append(job_id)
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # cannot tell: keep it, the next read decides
+                pass
+            still.add(job_id)
+        still.update(unsure[_CONFIRM_MAX:])
+        self._missing = still
+        return confirmed
 
     async def poll(self) -> JobsState:
         rt = self._rt
@@ -112,24 +167,28 @@ class JobsFeed:
                                     operation="plan_signature")
             signature = _signature(counts)
             recent = time.monotonic() - self._last_full < self._full_read_every
-            if signature == self._signature and recent and self._tracker.health.ok:
+            if (signature == self._signature and recent and self._tracker.health.ok
+                    and not self._missing):
                 change = self.view.refresh_clock()
-                return JobsState(self.view, change, self._tracker.success(), full_read=False)
+                return self._state(change, self._tracker.success(), full_read=False)
             # A 200k-job plan takes longer than one call may: the client bounds the whole
             # read (plan_timeout), and retries get a deadline to match.
-            jobs: Sequence[Any] = await hwa_call(rt, rt.client.fetch_plan, breaker=breaker,
-                                                 operation="fetch_plan", attempt_timeout=None,
-                                                 retry=self._plan_retry)
+            read: PlanRead = await hwa_call(rt, rt.client.fetch_plan, breaker=breaker,
+                                            operation="fetch_plan", attempt_timeout=None,
+                                            retry=self._plan_retry)
+            jobs: Sequence[Any] = read.jobs
             if len(jobs) > _THREAD_THRESHOLD:
                 changed, removed = await asyncio.to_thread(_map_and_diff, self.view, jobs)
             else:
                 changed, removed = _map_and_diff(self.view, jobs)
+            removed = await self._confirm_removals(removed, read)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            return JobsState(self.view, ChangeSet(), self._tracker.failure(exc))
+            return self._state(ChangeSet(), self._tracker.failure(exc), full_read=False)
         change = self.view.apply_changes(changed, removed)
         self._signature = signature
         self._last_full = time.monotonic()
-        await _release(jobs)
-        return JobsState(self.view, change, self._tracker.success(), full_read=True)
+        self._unreadable = read.unreadable
+        await _release(read.jobs)
+        return self._state(change, self._tracker.success(), full_read=True)

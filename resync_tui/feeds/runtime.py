@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 from resync_tui.feeds.status import Clock, local_now
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import BadRequest, CredentialsRejected, NotFound, is_transient
+from resync_tui.logging_setup import register_secret
 from resync_tui.resilience.breaker import BreakerConfig, BreakerRegistry, CircuitBreaker
 from resync_tui.resilience.cache import LocalCache
 from resync_tui.resilience.metrics import ResilienceMetrics
@@ -116,6 +118,16 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         registry.get(name, breaker_config(bs, record=record))
     metrics.track_breakers(registry)
     token = hwa.token.reveal() if hwa.token else None
+    password_file = hwa.password_file
+
+    def reread_password() -> str | None:
+        """The password file's first line again (the operator fixed it and pressed r)."""
+        lines = Path(password_file).expanduser().read_text(encoding="utf-8").splitlines()
+        password = lines[0].strip() if lines else ""
+        if password:
+            register_secret(password)  # masked in every log line, like the first one
+        return password or None
+
     client = HwaClient(
         hwa.url,
         user=None if token else hwa.user,
@@ -131,6 +143,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         parallel_pages=hwa.parallel_pages,
         plan_id=hwa.plan_id,
         on_request=metrics.observe_request,
+        auth_retry_seconds=hwa.auth_retry_seconds,
+        password_provider=reread_password if password_file and not token else None,
     )
     rs = settings.redis
     redis = make_redis_client(RedisClientConfig(

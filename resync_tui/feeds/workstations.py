@@ -5,7 +5,9 @@ Read through the tiered cache under a key that names the current interval
 dashboard sharing the Redis (a NOC with ten screens) asks the engine once per
 interval, and no answer is ever older than one interval. The operator's
 refresh drops the key first. The last list is also kept under a fixed key, to
-show something after a restart while the engine is down.
+show something after a restart while the engine is down. Records the engine sent
+but that could not be decoded travel with the rows and are published in
+``WorkstationsState.unreadable``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.hwa.models import UnreadableRecord
 from resync_tui.sanitize import safe_text
 
 __all__ = ["WORKSTATIONS_CACHE_KEY", "WorkstationRow", "WorkstationsFeed", "WorkstationsState"]
@@ -41,6 +44,8 @@ class WorkstationsState:
     total: int = 0
     problems: tuple[WorkstationRow, ...] = ()
     health: FeedHealth = field(default_factory=FeedHealth)
+    unreadable: tuple[UnreadableRecord, ...] = ()
+    """Workstation records of the last read that could not be decoded (raw text: sanitize)."""
 
     @property
     def healthy(self) -> int:
@@ -69,6 +74,21 @@ def _rows(items: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _unpack(loaded: Any) -> tuple[list[Any], tuple[UnreadableRecord, ...]]:
+    """Rows and unreadable records from a cached read (a bare list: an older writer's)."""
+    if isinstance(loaded, list):
+        return loaded, ()
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("rows"), list):
+        raise TypeError("cached workstation read is not a list of rows")
+    unreadable: list[UnreadableRecord] = []
+    for item in loaded.get("unreadable") or ():
+        if isinstance(item, list | tuple) and len(item) == 2:
+            ws_id, reason = item
+            unreadable.append(UnreadableRecord(
+                ws_id if isinstance(ws_id, str) else None, str(reason)))
+    return loaded["rows"], tuple(unreadable)
+
+
 class WorkstationsFeed:
     name = "workstations"
 
@@ -89,14 +109,15 @@ class WorkstationsFeed:
         bucket = int(self._wall_clock() // max(self.interval, 0.5))
         return f"plan:{self._rt.settings.hwa.plan_id}:workstations:{bucket}"
 
-    async def _load(self) -> list[dict[str, Any]]:
+    async def _load(self) -> dict[str, Any]:
         rt = self._rt
-        items = await hwa_call(rt, rt.client.workstations, breaker=rt.hwa_api,
-                               operation="workstations")
-        rows = _rows(items)
+        read = await hwa_call(rt, rt.client.workstations, breaker=rt.hwa_api,
+                              operation="workstations")
+        rows = _rows(read.workstations)
         # Only the process that asked the engine refreshes the restart fallback.
         await rt.cache.set(WORKSTATIONS_CACHE_KEY, rows)
-        return rows
+        bad = [[record.job_id, record.reason] for record in read.unreadable]
+        return {"rows": rows, "unreadable": bad}
 
     async def poll(self) -> WorkstationsState:
         rt = self._rt
@@ -105,9 +126,8 @@ class WorkstationsFeed:
             if self._drop_next:
                 self._drop_next = False
                 await rt.cache.delete(key)
-            rows = await rt.cache.get_or_load(key, self._load, ttl=max(self.interval, 0.5))
-            if not isinstance(rows, list):
-                raise TypeError("cached workstation list is not a list")
+            loaded = await rt.cache.get_or_load(key, self._load, ttl=max(self.interval, 0.5))
+            rows, unreadable = _unpack(loaded)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -118,7 +138,7 @@ class WorkstationsFeed:
                     self._last = self._state(cached, health)
             self._last = replace(self._last, health=health)
             return self._last
-        self._last = self._state(rows, self._tracker.success())
+        self._last = replace(self._state(rows, self._tracker.success()), unreadable=unreadable)
         return self._last
 
     @staticmethod

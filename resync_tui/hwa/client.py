@@ -19,13 +19,15 @@ and a whole 10,000-job page at once would stall the caller's UI for tens of ms.
 from __future__ import annotations
 
 import asyncio
+import collections
 import email.utils
 import logging
 import os
 import ssl
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar, cast, get_args
 from urllib.parse import quote
@@ -53,12 +55,15 @@ from resync_tui.hwa.models import (
     JobInPlan,
     JobPage,
     Page,
+    PlanRead,
     PlanSignature,
+    UnreadableRecord,
     Workstation,
     WorkstationPage,
+    WorkstationRead,
 )
 
-__all__ = ["API_PATH", "JOB_ACTIONS", "HwaClient", "JobAction", "OnRequest"]
+__all__ = ["API_PATH", "JOB_ACTIONS", "HwaClient", "JobAction", "OnRequest", "PasswordProvider"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +84,15 @@ fixed set, fit for a Prometheus label.
 _ALL_JOBS_FILTER: Final = "/@/@#/@/@.@"
 _MAX_SERVER_MESSAGE: Final = 300
 _MAX_HEADER_VALUE: Final = 1024
+
+PasswordProvider = Callable[[], str | None]
+"""Re-reads the password when the operator asks to retry rejected credentials."""
+
+_REASON_MAX: Final = 120
+"""Longest ``UnreadableRecord.reason`` kept (the decoder's message, cut)."""
+
+_CLOCK_SAMPLES: Final = 9
+"""Date-header samples whose median is the engine clock offset."""
 
 _T = TypeVar("_T")
 _Headers = Mapping[str, str] | Mapping[bytes, bytes]
@@ -104,13 +118,20 @@ class _RawJobPage(msgspec.Struct, frozen=True):
     previous: str | None = None
 
 
+class _RecordId(msgspec.Struct):
+    """Just the ``id`` of a record that failed to decode, to name it."""
+
+    id: Any = None
+
+
 _RAW_JOB_PAGE: Final = msgspec.json.Decoder(_RawJobPage)
 _JOB_LIST: Final = msgspec.json.Decoder(list[JobInPlan])
+_RECORD_ID: Final = msgspec.json.Decoder(_RecordId)
 
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
     model: msgspec.json.Decoder(model)
-    for model in (JobPage, JobInPlan, WorkstationPage, EngineInfo, GroupedCount, FlowNodeList,
-                  ActionResult)
+    for model in (JobPage, JobInPlan, WorkstationPage, Workstation, EngineInfo, GroupedCount,
+                  FlowNodeList, ActionResult)
 }  # fmt: skip
 
 
@@ -141,6 +162,10 @@ class _Redactor:
             text = text.replace(secret, "***")
         return text
 
+    def adding(self, secret: str) -> _Redactor:
+        """A redactor masking this one's secrets and ``secret`` too."""
+        return _Redactor(*self._secrets, secret)
+
     def __repr__(self) -> str:
         return "_Redactor(***)"
 
@@ -153,6 +178,15 @@ class HwaClient:
     or ``token``, never in the URL. ``verify`` is True (system CAs), False, a CA
     bundle path or an ``ssl.SSLContext``. ``call_timeout`` bounds one HTTP call
     from start to last byte; ``plan_timeout`` bounds a whole :meth:`fetch_plan`.
+
+    Credentials are never hammered: after a 401/403 every call fails at once with
+    ``CredentialsRejected``, without touching the network (an LDAP-backed engine
+    locks an account after a few bad logins), until :meth:`retry_credentials` or
+    ``auth_retry_seconds`` later, when exactly one call goes through as a probe.
+    ``password_provider`` re-reads the password for :meth:`retry_credentials`.
+
+    Every answer's ``Date`` header feeds :attr:`clock_offset` / :meth:`engine_now`:
+    lateness is judged on the engine's clock, not on this machine's.
     """
 
     def __init__(
@@ -175,6 +209,8 @@ class HwaClient:
         max_body_bytes: int = 512 * 1024 * 1024,
         trust_env: bool = True,
         on_request: OnRequest | None = None,
+        auth_retry_seconds: float = 300.0,
+        password_provider: PasswordProvider | None = None,
     ) -> None:
         if page_size < 1 or parallel_pages < 1 or max_connections < 1:
             raise ValueError("page_size, parallel_pages and max_connections must be >= 1")
@@ -211,6 +247,13 @@ class HwaClient:
         elif token is not None:
             auth = _BearerAuth(token)
         self._auth_label = f"basic:{user}" if user is not None else ("bearer" if token else "none")
+        self._password_provider = password_provider
+        self._auth_retry_seconds = auth_retry_seconds
+        self._rejected: CredentialsRejected | None = None
+        self._rejected_at = 0.0
+        self._probe_armed = False
+        self._probing = False
+        self._clock_samples: collections.deque[float] = collections.deque(maxlen=_CLOCK_SAMPLES)
         self._http = httpx.AsyncClient(
             base_url=root,
             auth=auth,
@@ -238,6 +281,55 @@ class HwaClient:
     def base_url(self) -> str:
         """The API root actually called (ends with ``/twsd/api/v2``)."""
         return self._base_url
+
+    @property
+    def user(self) -> str | None:
+        """The Basic-auth user (None with a bearer token or no auth)."""
+        return self._user
+
+    @property
+    def credentials_rejected(self) -> CredentialsRejected | None:
+        """The rejection every call fails with now, or None: credentials not known bad."""
+        return self._rejected
+
+    def retry_credentials(self) -> None:
+        """The operator asks to try the credentials again: re-read the password, let one call by.
+
+        The password comes from ``password_provider`` when one was given (None or an
+        empty answer keeps the current one). Only the next call reaches the engine;
+        if it is rejected again, calls fail fast as before.
+        """
+        provider = self._password_provider
+        if provider is not None and self._user is not None:
+            try:
+                password = provider()
+            except Exception as exc:  # a missing file must not crash the key press
+                log.warning("could not re-read the password: %s", type(exc).__name__)
+                password = None
+            if password:
+                self._redactor = self._redactor.adding(password)  # old and new stay masked
+                self._http.auth = httpx.BasicAuth(self._user, password)
+        if self._rejected is not None:
+            self._probe_armed = True
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Seconds the engine's clock is ahead of this machine's (negative: behind).
+
+        Estimated from each answer's ``Date`` header: a sample is the header (1 s
+        resolution, so +0.5 s, the middle of its second) minus this machine's time
+        half-way through the round trip; the offset is the median of the last
+        ``_CLOCK_SAMPLES`` samples, which ignores a slow answer or a proxy's
+        Date. None before any answer.
+        """
+        samples = self._clock_samples
+        return statistics.median(samples) if samples else None
+
+    def engine_now(self) -> datetime:
+        """The engine's current time (aware, UTC); this machine's until an answer came."""
+        now = datetime.now(UTC)
+        offset = self.clock_offset
+        return now if offset is None else now + timedelta(seconds=offset)
 
     async def __aenter__(self) -> Self:
         return self
@@ -270,82 +362,167 @@ class HwaClient:
         offset: int = 0,
         include_count: bool = False,
     ) -> JobPage:
-        """One page of ``GET /plan/job``; ``count`` is set only with ``include_count``."""
-        return await self._job_page(
+        """One page of ``GET /plan/job``; ``count`` is set only with ``include_count``.
+
+        Records that cannot be decoded are left out of ``results`` (``fetch_plan``
+        reports them).
+        """
+        read = await self._job_page(
             oql, self._page_size if limit is None else limit, offset, include_count
         )
+        return read.page
 
-    async def fetch_plan(self, oql: str | None = None) -> list[JobInPlan]:
+    async def fetch_plan(self, oql: str | None = None) -> PlanRead:
         """Every job matching ``oql`` (all jobs if None), in the engine's order.
 
         Reads the first page with Include-Count, then the remaining pages by
-        offset, ``parallel_pages`` at a time, and stops at the first short page. An
-        engine that serves fewer jobs per page than asked (a server-side cap) is
-        paged by the size it serves.
-        If the plan changes during the read, a job seen twice (shifted by an
-        insertion) is kept once; one shifted out by a deletion is picked up by
-        the next read.
+        offset, ``parallel_pages`` at a time (each also with its count, to see the
+        plan move), and stops at the first short page. An engine that serves fewer
+        jobs per page than asked (a server-side cap) is paged by the size it serves.
+        An engine that sends no count is read page after page, following its
+        ``next`` links (their path and query only: the base URL stays ours), and a
+        short first page is checked for more behind it before the read ends.
+
+        A record that cannot be decoded is reported in ``unreadable``; the rest of
+        its page is kept. If the plan changes during the read, a job seen twice
+        (shifted by an insertion) is kept once, and ``complete`` is False: a job
+        shifted out by a deletion may be missing (see :class:`PlanRead`).
         """
         return await self._within_plan_timeout(
             self._fetch_all_jobs(oql), "the plan", "GET /plan/job")
 
-    async def _fetch_all_jobs(self, oql: str | None) -> list[JobInPlan]:
-        jobs: list[JobInPlan] = []
-        seen: set[str] = set()
+    async def _fetch_all_jobs(self, oql: str | None) -> PlanRead:
+        acc = _PlanAccumulator()
         decoding = asyncio.Lock()  # one page decoded at a time: one slice per loop turn
         first = await self._job_page(oql, self._page_size, 0, True, decoding)
-        size = self._page_size
-        served = len(first.results or ())
-        if first.count is not None and 0 < served < min(size, first.count):
-            size = served  # the engine caps its pages below what we asked: page by its size
+        if first.page.count is None:
+            await self._read_uncounted(oql, first, acc, decoding)
+        else:
+            await self._read_counted(oql, first, acc, decoding)
+        return acc.result()
 
-        def absorb(page: JobPage) -> bool:
-            """Append new jobs; True if the page was full and brought news (read on)."""
-            results = page.results or ()
-            fresh = {job.id for job in results}
-            if len(fresh) == len(results) and seen.isdisjoint(fresh):
-                seen.update(fresh)  # the usual case: no job seen twice, one C-level pass
-                jobs.extend(results)
-                return len(results) >= size
-            before = len(jobs)
-            for job in results:
-                if job.id not in seen:
-                    seen.add(job.id)
-                    jobs.append(job)
-            if len(results) >= size and len(jobs) == before:
+    async def _read_counted(
+        self, oql: str | None, first: _PageRead, acc: _PlanAccumulator, decoding: asyncio.Lock
+    ) -> None:
+        """Offset paging, pages in parallel: the engine said how many jobs to expect."""
+        size = self._page_size
+        count = first.page.count
+        assert count is not None
+        if 0 < first.served < min(size, count):
+            size = first.served  # the engine caps its pages below what we asked: page by its size
+
+        def absorb(read: _PageRead) -> bool:
+            """Keep the page's news; True if it was full and brought news (read on)."""
+            fresh = acc.absorb(read)
+            if read.page.count is not None and read.page.count != count:
+                acc.shifted()  # the plan grew or shrank between two pages
+            if read.served >= size and not fresh:
                 # A full page of jobs already read: the engine ignores offset (or the
                 # plan shifted by a whole page). Stop rather than page forever.
                 log.warning("GET /plan/job: a full page repeated known jobs; read stopped")
+                acc.shifted()
                 return False
-            return len(results) >= size
+            return read.served >= size
 
-        if not absorb(first):
-            return jobs
-        offset = size
-        announced = first.count
+        try:
+            if not absorb(first):
+                return
+            offset = size
+            announced: int | None = count
+            while True:
+                if announced is not None and offset <= announced:
+                    # Up to and including the page that should come back short.
+                    pages = (announced - offset) // size + 1
+                else:
+                    pages = self._parallel_pages
+                    acc.shifted()  # the plan grew past its announced count
+                offsets = [offset + i * size for i in range(pages)]
+                for read in await self._job_pages(oql, size, offsets, decoding):
+                    if not absorb(read):
+                        return
+                    await asyncio.sleep(0)  # a few ms per page: absorbed with loop turns between
+                offset = offsets[-1] + size
+                announced = None  # the plan grew past its announced count: keep reading
+        finally:
+            if acc.records != count:
+                acc.shifted()
+
+    async def _read_uncounted(
+        self, oql: str | None, first: _PageRead, acc: _PlanAccumulator, decoding: asyncio.Lock
+    ) -> None:
+        """Page after page for an engine without Include-Count: ``next`` links, else offsets.
+
+        Without a count nothing proves that a page boundary did not skip a job, so a
+        read of more than one page is never ``complete``.
+        """
+        size = self._page_size
+        read, offset, pages = first, 0, 1
+        learned = links = False
         while True:
-            if announced is not None and offset <= announced:
-                # Up to and including the page that should come back short.
-                pages = (announced - offset) // size + 1
+            fresh = acc.absorb(read)
+            served = read.served
+            if served == 0:
+                break
+            if served >= size and not fresh:
+                log.warning("GET /plan/job: a full page repeated known jobs; read stopped")
+                acc.shifted()
+                break
+            params = self._next_params(read.page.next)
+            if params is not None:
+                links = True
+                if not learned and served < size:
+                    size, learned = served, True  # the engine caps its pages
+                read = await self._job_page_params(params, decoding)
+            elif served < size:
+                if learned or links:
+                    break  # a short page after the size is known: the end
+                learned = True  # a short first page: the end, or a cap? Look past it once.
+                probe = await self._job_page(oql, self._page_size, offset + served, True,
+                                             decoding)  # fmt: skip
+                if probe.served == 0:
+                    break
+                size = served
+                read = probe
             else:
-                pages = self._parallel_pages
-            offsets = [offset + i * size for i in range(pages)]
-            for page in await self._job_pages(oql, size, offsets, decoding):
-                if not absorb(page):
-                    return jobs
-                await asyncio.sleep(0)  # a few ms per page: absorb them with loop turns between
-            offset = offsets[-1] + size
-            announced = None  # the plan grew past its announced count: keep reading
+                read = await self._job_page(oql, self._page_size, offset + served, True,
+                                            decoding)  # fmt: skip
+            offset += served
+            pages += 1
+            await asyncio.sleep(0)
+        if pages > 1:
+            acc.shifted()
+
+    def _next_params(self, link: str | None) -> dict[str, str] | None:
+        """The query of an engine's ``next`` link, if it points at the job list again.
+
+        The link is absolute with the engine's own idea of its host (often not the
+        address we reach it by): only its path after ``/twsd/api/v2`` and its query
+        are used, and only if that path is ``/plan/job``.
+        """
+        if not link:
+            return None
+        try:
+            url = httpx.URL(link)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            return None
+        path = url.path
+        at = path.find(API_PATH)
+        if at < 0 or path[at + len(API_PATH):].rstrip("/") != "/plan/job":
+            return None
+        params = dict(url.params)
+        if "offset" not in params:
+            return None
+        return params
 
     async def _job_pages(
         self, oql: str | None, limit: int, offsets: list[int], decoding: asyncio.Lock
-    ) -> list[JobPage]:
+    ) -> list[_PageRead]:
         """Pages at ``offsets``, at most ``parallel_pages`` in flight, in offset order."""
         gate = asyncio.Semaphore(self._parallel_pages)
 
-        async def one(offset: int) -> JobPage:
+        async def one(offset: int) -> _PageRead:
             async with gate:
-                return await self._job_page(oql, limit, offset, False, decoding)
+                return await self._job_page(oql, limit, offset, True, decoding)
 
         tasks = [asyncio.ensure_future(one(offset)) for offset in offsets]
         try:
@@ -363,20 +540,30 @@ class HwaClient:
         offset: int,
         include_count: bool,
         decoding: asyncio.Lock | None = None,
-    ) -> JobPage:
-        endpoint = "GET /plan/job"
+    ) -> _PageRead:
         params: dict[str, str | int] = {"limit": limit, "offset": offset, "plan_id": self._plan_id}
         if oql:
             params["oql"] = oql
         headers = {"Include-Count": "true" if include_count else "false"}
-        body = await self._call("GET", endpoint, "/plan/job", params=params, headers=headers)
+        return await self._job_page_params(params, decoding, headers)
+
+    async def _job_page_params(
+        self,
+        params: Mapping[str, str | int],
+        decoding: asyncio.Lock | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _PageRead:
+        endpoint = "GET /plan/job"
+        body = await self._call("GET", endpoint, "/plan/job", params=params,
+                                headers=headers or {"Include-Count": "true"})  # fmt: skip
         if len(body) > _SLICED_DECODE_BYTES:
             async with decoding or asyncio.Lock():
-                page = await _decode_job_page_sliced(body)
-            if page is not None:
-                return page
+                sliced = await _decode_job_page_sliced(body)
+            if sliced is not None:
+                return sliced
         # Small, or not a well-formed page: decoding it whole names the fault exactly.
-        return self._page(endpoint, JobPage, body)
+        page, unreadable = self._page_records(endpoint, JobPage, JobInPlan, body)
+        return _PageRead(page, unreadable)
 
     async def job_counts(self) -> dict[str, int]:
         """Jobs per internal status (``GET /plan/job/count?grouping_filters=status``)."""
@@ -516,12 +703,13 @@ class HwaClient:
 
     # ---- workstations -----------------------------------------------------------------
 
-    async def workstations(self, oql: str | None = None) -> list[Workstation]:
+    async def workstations(self, oql: str | None = None) -> WorkstationRead:
         """Every workstation in the plan (``GET /plan/workstation``), page after page.
 
         Bounded like :meth:`fetch_plan`: within ``plan_timeout``, and a full page that
         brings no workstation not seen before ends the read (an engine ignoring
-        ``offset`` would otherwise be paged forever).
+        ``offset`` would otherwise be paged forever). A record that cannot be
+        decoded is reported in ``unreadable``; the rest of its page is kept.
         """
         return await self._within_plan_timeout(
             self._all_workstations(oql), "the workstations", "GET /plan/workstation")
@@ -537,9 +725,10 @@ class HwaClient:
                 endpoint=endpoint,
             ) from None
 
-    async def _all_workstations(self, oql: str | None) -> list[Workstation]:
+    async def _all_workstations(self, oql: str | None) -> WorkstationRead:
         endpoint = "GET /plan/workstation"
         found: list[Workstation] = []
+        unreadable: list[UnreadableRecord] = []
         seen: set[str] = set()
         offset = 0
         while True:
@@ -551,16 +740,24 @@ class HwaClient:
             if oql:
                 params["oql"] = oql
             body = await self._call("GET", endpoint, "/plan/workstation", params=params)
-            results = self._page(endpoint, WorkstationPage, body).results or ()
-            before = len(found)
+            page, bad = self._page_records(endpoint, WorkstationPage, Workstation, body)
+            results = page.results or ()
+            before = len(found) + len(unreadable)
             for ws in results:
                 key = ws.id or ws.name
                 if key is None or key not in seen:
                     if key is not None:
                         seen.add(key)
                     found.append(ws)
-            if len(results) < self._page_size or len(found) == before:
-                return found
+            for record in bad:
+                key = record.job_id
+                if key is None or key not in seen:
+                    if key is not None:
+                        seen.add(key)
+                    unreadable.append(record)
+            served = len(results) + len(bad)
+            if served < self._page_size or len(found) + len(unreadable) == before:
+                return WorkstationRead(found, tuple(unreadable))
             offset += self._page_size
 
     # ---- transport --------------------------------------------------------------------
@@ -591,19 +788,32 @@ class HwaClient:
         params: Mapping[str, str | int] | None,
         headers: _Headers | None,
     ) -> tuple[_Body, str | None]:
-        """One HTTP call under the whole-call deadline; reports to ``on_request``."""
+        """One HTTP call under the whole-call deadline; reports to ``on_request``.
+
+        While the credentials are known bad, fails at once (see :meth:`_admit`).
+        """
+        probe = self._admit(endpoint)
         started = time.perf_counter()
         outcome = "ok"
         try:
             try:
                 async with asyncio.timeout(self._call_timeout):
-                    return await self._send(method, endpoint, path, params, headers)
+                    answer = await self._send(method, endpoint, path, params, headers)
             except TimeoutError:
                 raise EngineTimeout(
                     f"no complete answer within {self._call_timeout:g} s", endpoint=endpoint
                 ) from None
+            self._credentials_answered(accepted=True)
+            return answer
+        except CredentialsRejected as exc:
+            outcome = exc.outcome
+            self._credentials_answered(accepted=False, rejection=exc)
+            raise
         except HwaError as exc:
             outcome = exc.outcome
+            # An HTTP answer other than 401/403 means the engine took the credentials;
+            # no answer at all proves nothing: a probe then waits its turn again.
+            self._credentials_answered(accepted=exc.status is not None)
             raise
         except asyncio.CancelledError:
             outcome = "cancelled"
@@ -612,6 +822,10 @@ class HwaClient:
             outcome = "error"
             raise
         finally:
+            if probe:
+                self._probing = False
+                if self._rejected is not None:
+                    self._rejected_at = time.monotonic()
             elapsed = time.perf_counter() - started
             log.debug("%s -> %s in %.3f s", endpoint, outcome, elapsed)
             if self._on_request is not None:
@@ -619,6 +833,57 @@ class HwaClient:
                     self._on_request(endpoint, elapsed, outcome)
                 except Exception:
                     log.exception("on_request hook failed for %s", endpoint)
+
+    def _admit(self, endpoint: str) -> bool:
+        """Whether a call may reach the engine; True if it is the one probe after a rejection.
+
+        Raises ``CredentialsRejected`` (no network) while the credentials are known bad
+        and it is not yet time to probe, or another call is probing right now.
+        """
+        rejected = self._rejected
+        if rejected is None:
+            return False
+        due = time.monotonic() - self._rejected_at >= self._auth_retry_seconds
+        if not self._probing and (self._probe_armed or due):
+            self._probing = True
+            self._probe_armed = False
+            return True
+        raise CredentialsRejected(rejected.message, endpoint=endpoint, status=rejected.status)
+
+    def _credentials_answered(
+        self, *, accepted: bool, rejection: CredentialsRejected | None = None
+    ) -> None:
+        """Record what the engine said of the credentials; log only when that changes."""
+        if accepted:
+            if self._rejected is not None:
+                self._rejected = None
+                log.warning("credentials accepted again for %s at %s", self._who, self._base_url)
+            return
+        if rejection is None:
+            return
+        if self._rejected is None:
+            log.warning(
+                "%s; no call reaches the engine until retried (or in %g s)",
+                rejection.message, self._auth_retry_seconds,
+            )
+        self._rejected = rejection
+        self._rejected_at = time.monotonic()
+
+    @property
+    def _who(self) -> str:
+        return f"user {self._user}" if self._user is not None else self._auth_label
+
+    def _sample_clock(self, date: str | None, sent: float, received: float) -> None:
+        """One engine-minus-local clock sample from a ``Date`` header (see :attr:`clock_offset`)."""
+        if not date:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(date)
+        except (TypeError, ValueError, IndexError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        self._clock_samples.append(when.timestamp() + 0.5 - (sent + received) / 2)
 
     async def _send(
         self,
@@ -629,16 +894,18 @@ class HwaClient:
         headers: _Headers | None,
     ) -> tuple[_Body, str | None]:
         request = self._http.build_request(method, path, params=params, headers=headers)
+        sent = time.time()
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._transport_error(endpoint, exc, reading_body=False) from None
+        self._sample_clock(response.headers.get("Date"), sent, time.time())
         try:
             body = await self._read_body(endpoint, response)
         finally:
             await response.aclose()
         if response.status_code >= 300:
-            raise _status_error(endpoint, response, body)
+            raise _status_error(endpoint, response, body, f"{self._who} at {self._base_url}")
         return body, response.charset_encoding
 
     async def _read_body(self, endpoint: str, response: httpx.Response) -> bytearray:
@@ -702,6 +969,34 @@ class HwaClient:
             what = "empty body" if not body.strip() else f"invalid JSON: {exc}"
             raise MalformedResponse(what, endpoint=endpoint) from None
 
+    def _page_records(
+        self, endpoint: str, model: type[Page[_T]], item: type[_T], body: _Body
+    ) -> tuple[Page[_T], list[UnreadableRecord]]:
+        """A page decoded whole (the fast path); if that fails, record by record.
+
+        Only a page whose envelope is sound and whose fault lies in some records
+        is kept, without those records; anything else is ``MalformedResponse``.
+        """
+        try:
+            return self._page(endpoint, model, body), []
+        except MalformedResponse as whole:
+            try:
+                raw = _RAW_JOB_PAGE.decode(body)  # the envelope only: records stay raw JSON
+            except msgspec.DecodeError:
+                raise whole from None
+            if raw.results is None:
+                raise whole from None
+            decoder = _DECODERS.get(item)
+            if decoder is None:
+                decoder = _DECODERS[item] = msgspec.json.Decoder(item)
+            good, bad = _decode_each(raw.results, decoder)
+            if not bad:
+                raise whole from None
+            page = model(count=raw.count, results=tuple(good), next=raw.next,
+                         previous=raw.previous)  # fmt: skip
+            log.debug("%s: %d unreadable records kept out of the page", endpoint, len(bad))
+            return page, bad
+
     def _page(self, endpoint: str, model: type[Page[_T]], body: _Body) -> Page[_T]:
         page = self._decode(endpoint, model, body)
         if page.results is None:
@@ -716,11 +1011,102 @@ class HwaClient:
 # ---- helpers ---------------------------------------------------------------------------
 
 
-async def _decode_job_page_sliced(body: _Body) -> JobPage | None:
+class _PageRead:
+    """One page of jobs as read: the decoded page and the records that would not decode."""
+
+    __slots__ = ("page", "served", "unreadable")
+
+    def __init__(self, page: JobPage, unreadable: list[UnreadableRecord]) -> None:
+        self.page = page
+        self.unreadable = unreadable
+        self.served = len(page.results or ()) + len(unreadable)
+
+
+class _PlanAccumulator:
+    """The jobs of a plan read so far, each once, and whether the read can be trusted whole."""
+
+    __slots__ = ("complete", "jobs", "seen", "unreadable", "unreadable_ids")
+
+    def __init__(self) -> None:
+        self.jobs: list[JobInPlan] = []
+        self.seen: set[str] = set()
+        self.unreadable: list[UnreadableRecord] = []
+        self.unreadable_ids: set[str] = set()
+        self.complete = True
+
+    @property
+    def records(self) -> int:
+        return len(self.jobs) + len(self.unreadable)
+
+    def shifted(self) -> None:
+        """Evidence that the plan moved under the read: a job may have been skipped."""
+        self.complete = False
+
+    def absorb(self, read: _PageRead) -> int:
+        """Append the page's records not seen yet; returns how many."""
+        results = read.page.results or ()
+        seen = self.seen
+        fresh = {job.id for job in results}
+        if len(fresh) == len(results) and seen.isdisjoint(fresh):
+            seen.update(fresh)  # the usual case: no job seen twice, one C-level pass
+            self.jobs.extend(results)
+            new = len(results)
+        else:
+            self.complete = False  # a job seen twice: the plan shifted between pages
+            new = 0
+            for job in results:
+                if job.id not in seen:
+                    seen.add(job.id)
+                    self.jobs.append(job)
+                    new += 1
+        for record in read.unreadable:
+            key = record.job_id
+            if key is None or (key not in self.unreadable_ids and key not in seen):
+                if key is not None:
+                    self.unreadable_ids.add(key)
+                self.unreadable.append(record)
+                new += 1
+        return new
+
+    def result(self) -> PlanRead:
+        return PlanRead(self.jobs, tuple(self.unreadable), self.complete)
+
+
+def _unreadable(raw: msgspec.Raw, exc: Exception) -> UnreadableRecord:
+    """Name a record that failed to decode: its id if it has a readable one, and why."""
+    job_id: str | None = None
+    try:
+        found = _RECORD_ID.decode(raw).id
+    except msgspec.DecodeError:
+        found = None
+    if isinstance(found, str):
+        job_id = found[:_REASON_MAX]
+    reason = str(exc) or type(exc).__name__
+    if len(reason) > _REASON_MAX:
+        reason = reason[: _REASON_MAX - 1] + "…"
+    return UnreadableRecord(job_id, reason)
+
+
+def _decode_each(
+    items: list[msgspec.Raw], decoder: msgspec.json.Decoder[_T]
+) -> tuple[list[_T], list[UnreadableRecord]]:
+    """Decode records one by one: the readable ones, and the others named."""
+    good: list[_T] = []
+    bad: list[UnreadableRecord] = []
+    for raw in items:
+        try:
+            good.append(decoder.decode(raw))
+        except msgspec.DecodeError as exc:  # ValidationError included
+            bad.append(_unreadable(raw, exc))
+    return good, bad
+
+
+async def _decode_job_page_sliced(body: _Body) -> _PageRead | None:
     """A big job page, decoded ``_DECODE_SLICE_JOBS`` jobs at a time with a loop turn between.
 
-    None if the body is not a valid page with results (the caller decodes it whole
-    to report why, or to apply the empty-page rule).
+    A slice that fails is decoded job by job, keeping the readable ones. None if
+    the body is not a valid page with results (the caller decodes it whole to
+    report why, or to apply the empty-page rule).
     """
     try:
         raw = _RAW_JOB_PAGE.decode(body)  # checks the JSON, splits the jobs: no job built yet
@@ -730,14 +1116,19 @@ async def _decode_job_page_sliced(body: _Body) -> JobPage | None:
     if items is None:
         return None
     jobs: list[JobInPlan] = []
+    unreadable: list[UnreadableRecord] = []
     for start in range(0, len(items), _DECODE_SLICE_JOBS):
         await asyncio.sleep(0)
-        chunk = b"".join((b"[", b",".join(items[start : start + _DECODE_SLICE_JOBS]), b"]"))
+        part = items[start : start + _DECODE_SLICE_JOBS]
+        chunk = b"".join((b"[", b",".join(part), b"]"))
         try:
             jobs += _JOB_LIST.decode(chunk)
         except msgspec.DecodeError:
-            return None
-    return JobPage(count=raw.count, results=tuple(jobs), next=raw.next, previous=raw.previous)
+            good, bad = _decode_each(part, _DECODERS[JobInPlan])
+            jobs += good
+            unreadable += bad
+    page = JobPage(count=raw.count, results=tuple(jobs), next=raw.next, previous=raw.previous)
+    return _PageRead(page, unreadable)
 
 
 def _segment(value: str) -> str:
@@ -773,11 +1164,11 @@ def _justification_headers(
     return headers
 
 
-def _status_error(endpoint: str, response: httpx.Response, body: _Body) -> HwaError:
+def _status_error(endpoint: str, response: httpx.Response, body: _Body, who: str) -> HwaError:
     status = response.status_code
     if status in (401, 403):
         return CredentialsRejected(
-            f"credentials rejected (HTTP {status})", endpoint=endpoint, status=status
+            f"credentials rejected (HTTP {status}) for {who}", endpoint=endpoint, status=status
         )
     server = _server_message(body)
     suffix = f": {server}" if server else ""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -44,11 +45,14 @@ __all__ = [
     "JobPage",
     "JobRun",
     "Page",
+    "PlanRead",
     "PlanSignature",
     "TimeInfo",
+    "UnreadableRecord",
     "Word",
     "Workstation",
     "WorkstationPage",
+    "WorkstationRead",
 ]
 
 
@@ -469,3 +473,39 @@ class ActionResult(_Model, frozen=True):
 
 PlanSignature = tuple[int, tuple[tuple[str, int], ...]]
 """Total job count and sorted (status, count) pairs: equal signatures suggest an unchanged plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRecord:
+    """One record of a page that could not be decoded; the rest of its page was kept.
+
+    ``job_id`` is the record's ``id`` when it had a readable one (for a workstation,
+    the workstation's id); ``reason`` is the decoder's explanation, at most ~120
+    characters. Both are the engine's raw text: sanitize before display.
+    """
+
+    job_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRead:
+    """What one whole read of the plan (``HwaClient.fetch_plan``) saw.
+
+    ``complete`` is False when the read saw evidence that the plan moved under it
+    (the count changed between pages, a job came twice, the count did not add up,
+    or pages had no count to check against): a job missing from ``jobs`` may then
+    have been skipped by a page boundary rather than removed from the plan.
+    """
+
+    jobs: list[JobInPlan]
+    unreadable: tuple[UnreadableRecord, ...] = ()
+    complete: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WorkstationRead:
+    """Every workstation read by ``HwaClient.workstations``, and the records that were not."""
+
+    workstations: list[Workstation]
+    unreadable: tuple[UnreadableRecord, ...] = ()

@@ -63,7 +63,7 @@ async def test_fetch_plan_reads_every_job_once_in_plan_order(
     simulator: Simulator, page_size: int
 ) -> None:
     async with make_client(simulator, page_size=page_size, parallel_pages=3) as hwa:
-        jobs = await hwa.fetch_plan()
+        jobs = (await hwa.fetch_plan()).jobs
     assert [job.id for job in jobs] == [job.id for job in simulator.plan.jobs]
     assert jobs[-1].name == simulator.plan.jobs[-1].name
 
@@ -90,7 +90,7 @@ async def test_big_pages_give_the_same_jobs_in_the_same_order_as_small_ones(
 ) -> None:
     assert page_bytes(big_pages, 2500) > _SLICED_DECODE_BYTES > page_bytes(big_pages, 500)
     async with make_client(big_pages, page_size=2500, parallel_pages=2) as hwa:
-        jobs = await hwa.fetch_plan()
+        jobs = (await hwa.fetch_plan()).jobs
         first = await hwa.list_jobs(limit=2500, include_count=True)
         small = [
             job
@@ -123,7 +123,7 @@ async def test_fetch_plan_keeps_each_job_once_when_the_plan_moves_between_pages(
     async with make_client(
         simulator, page_size=7, parallel_pages=1, on_request=move_the_plan
     ) as hwa:
-        jobs = await hwa.fetch_plan()
+        jobs = (await hwa.fetch_plan()).jobs
     assert len(ticks) >= 8
     assert len({job.id for job in jobs}) == len(jobs) == 50
 
@@ -139,13 +139,13 @@ async def test_list_jobs_gives_one_page_with_count_only_when_asked(client: HwaCl
 
 async def test_oql_status_filter_passes_through(client: HwaClient, simulator: Simulator) -> None:
     expected = sorted(job.id for job in simulator.plan.jobs if job.status == "HOLD")
-    jobs = await client.fetch_plan("jobruns.compositeStatus.status = 'HOLD'")
+    jobs = (await client.fetch_plan("jobruns.compositeStatus.status = 'HOLD'")).jobs
     assert sorted(job.id for job in jobs) == expected
     assert {job.status for job in jobs} == {"HOLD"}
 
 
 async def test_oql_order_by_passes_through(client: HwaClient) -> None:
-    jobs = await client.fetch_plan("folder LIKE '/@' ORDER BY name DESC")
+    jobs = (await client.fetch_plan("folder LIKE '/@' ORDER BY name DESC")).jobs
     names = [job.name or "" for job in jobs]
     assert len(names) == 50
     assert names == sorted(names, reverse=True)
@@ -231,7 +231,7 @@ async def test_predecessors_and_successors_name_the_linked_jobs(
 
 async def test_workstations_page_through_and_show_link_state(simulator: Simulator) -> None:
     async with make_client(simulator, page_size=3) as hwa:
-        workstations = await hwa.workstations()
+        workstations = (await hwa.workstations()).workstations
     assert [ws.id for ws in workstations] == [ws.id for ws in simulator.plan.workstations]
     for ws, sim_ws in zip(workstations, simulator.plan.workstations, strict=True):
         assert ws.type == sim_ws.type
@@ -387,12 +387,12 @@ async def test_hostile_names_pass_through_as_exact_data(
     ) as raw_http:
         raw = (await raw_http.get("/plan/job", params={"limit": 100})).content
     expected = [job["name"] for job in msgspec.json.decode(raw)["results"]]
-    jobs = await client.fetch_plan()
+    jobs = (await client.fetch_plan()).jobs
     assert [job.name for job in jobs] == expected
     assert any("\x1b[" in (job.name or "") for job in jobs)
     assert any("[bold red]" in (job.name or "") for job in jobs)
     assert any(len(job.name or "") >= 10_000 for job in jobs)
-    workstations = await client.workstations()
+    workstations = (await client.workstations()).workstations
     assert any("\x1b" in (ws.name or "") for ws in workstations)
 
 

@@ -147,7 +147,7 @@ async def test_faults_on_one_path_leave_the_others_working(
     simulator.set_faults(Faults(malformed_json_rate=1.0, paths=["/engine/info"]))
     with pytest.raises(MalformedResponse):
         await client.engine_info()
-    assert len(await client.fetch_plan()) == 50
+    assert len((await client.fetch_plan()).jobs) == 50
 
 
 async def test_latency_beyond_the_read_timeout_is_engine_timeout(simulator: Simulator) -> None:
@@ -180,7 +180,7 @@ async def test_on_request_reports_templates_and_outcomes(simulator: Simulator) -
         seconds.append(elapsed)
 
     async with make_client(simulator.base_url, on_request=record) as hwa:
-        job = (await hwa.fetch_plan())[0]
+        job = (await hwa.fetch_plan()).jobs[0]
         await hwa.get_job(job.id)
         with pytest.raises(NotFound):
             await hwa.get_job("missing")
@@ -394,7 +394,8 @@ async def test_403_is_credentials_rejected(canned: Canned) -> None:
     async with make_client(canned.url) as hwa:
         with pytest.raises(CredentialsRejected) as caught:
             await hwa.fetch_plan()
-    assert caught.value.message == "credentials rejected (HTTP 403)"
+    assert caught.value.message == (
+        f"credentials rejected (HTTP 403) for user demo at {canned.url}/twsd/api/v2")
 
 
 async def test_a_redirect_to_a_login_page_is_not_followed(canned: Canned) -> None:
@@ -439,8 +440,8 @@ async def test_unknown_enum_values_from_a_newer_engine_are_kept(canned: Canned) 
         b'"activeStates":["LINKED","RUNNING","WARP_DRIVE"]}]}',
     )
     async with make_client(canned.url) as hwa:
-        (job,) = await hwa.fetch_plan()
-        (ws,) = await hwa.workstations()
+        (job,) = (await hwa.fetch_plan()).jobs
+        (ws,) = (await hwa.workstations()).workstations
     assert (job.status, job.substatus) == ("QUANTUM_WAIT", "NEW_SUB")
     assert job.common_status == "TELEPORTED"
     assert job.last_run is not None and job.last_run.rerun_type == "RERUN_NEW"
@@ -455,7 +456,7 @@ async def test_a_flood_of_distinct_status_values_still_decodes(canned: Canned) -
     )
     canned.answer("/plan/job", 200, f'{{"count":3000,"results":[{jobs}]}}')
     async with make_client(canned.url) as hwa:
-        plan = await hwa.fetch_plan()
+        plan = (await hwa.fetch_plan()).jobs
     assert [job.status for job in plan] == [f"NEW_{i}" for i in range(3000)]
 
 
@@ -499,7 +500,7 @@ async def test_an_engine_capping_its_page_size_is_still_read_to_the_end(canned: 
 
     canned.answers["/twsd/api/v2/plan/job"] = capped_at_three
     async with make_client(canned.url, page_size=100) as hwa:
-        jobs = await hwa.fetch_plan()
+        jobs = (await hwa.fetch_plan()).jobs
     assert [job.id for job in jobs] == ids
     assert limits[0] == "100" and set(limits[1:]) == {"3"}
 
@@ -507,7 +508,7 @@ async def test_an_engine_capping_its_page_size_is_still_read_to_the_end(canned: 
 async def test_an_empty_plan_is_an_empty_list(canned: Canned) -> None:
     canned.answer("/plan/job", 200, b'{"count":0}')
     async with make_client(canned.url) as hwa:
-        assert await hwa.fetch_plan() == []
+        assert (await hwa.fetch_plan()).jobs == []
 
 
 async def test_a_body_over_the_size_limit_is_refused(canned: Canned) -> None:
@@ -560,8 +561,8 @@ async def test_an_engine_ignoring_offset_cannot_make_paging_endless(canned: Cann
     canned.answers["/twsd/api/v2/plan/job"] = _ignoring_offset("J", 20)
     canned.answers["/twsd/api/v2/plan/workstation"] = _ignoring_offset("W", 20)
     async with make_client(canned.url, page_size=5) as hwa:
-        jobs = await asyncio.wait_for(hwa.fetch_plan(), 10)
-        stations = await asyncio.wait_for(hwa.workstations(), 10)
+        jobs = (await asyncio.wait_for(hwa.fetch_plan(), 10)).jobs
+        stations = (await asyncio.wait_for(hwa.workstations(), 10)).workstations
     assert [job.id for job in jobs] == [f"J{i}" for i in range(5)]
     assert [ws.name for ws in stations] == [f"W{i}" for i in range(5)]
 

@@ -36,6 +36,13 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     - paths: if set, transport faults only hit API paths starting with one of these
       prefixes (full path or relative to /twsd/api/v2). Hostile names are data and
       show on every path.
+    - bad_records: the first N records of every job or workstation list page are
+      unreadable (a non-date ``schedTime`` / ``timeStarted``, or a wrong-typed
+      ``priority`` / ``tcpPort``); the rest of the page is sound.
+    - page_cap: serve at most N records per list page, whatever ``limit`` asks (0 = no cap).
+    - no_count: ignore Include-Count (no ``count`` in list pages), like some engines.
+    - delete_after_first_page: after serving a job page at offset 0, delete the first N
+      jobs of that page from the plan, as if removed between the pages of a read.
     - seed: seeds the dice for rate decisions.
     """
 
@@ -48,6 +55,10 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     wrong_shape_rate: float = 0.0
     hostile: bool | float = False
     paths: list[str] = msgspec.field(default_factory=list)
+    bad_records: int = 0
+    page_cap: int = 0
+    no_count: bool = False
+    delete_after_first_page: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -55,6 +66,9 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("latency must be >= 0")
         if self.slow_body < 0:
             raise ValueError("slow_body must be >= 0")
+        for name in ("bad_records", "page_cap", "delete_after_first_page"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
         for name in ("error_rate", "truncated_rate", "malformed_json_rate", "wrong_shape_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:

@@ -26,6 +26,7 @@ from resync_tui.hwa.simulator.faults import hostile_text, is_hostile
 
 __all__ = [
     "CLOCK_START",
+    "PINNED_START",
     "PLAN_START",
     "ActionError",
     "Job",
@@ -41,6 +42,8 @@ PLAN_START = "2026-11-25T00:00:00Z"
 CLOCK_START = "2026-11-25T06:00:00Z"
 _PLAN_START_EPOCH = 1795564800  # 2026-11-25T00:00:00Z
 _CLOCK_START_OFFSET = 6 * 3600.0
+PINNED_START = _PLAN_START_EPOCH + _CLOCK_START_OFFSET
+"""CLOCK_START as epoch seconds: where a plan without an explicit start begins."""
 
 ACTIONS = ("hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend")
 _FINAL = frozenset({"SUCC", "ABEND", "FAIL", "CANCL"})
@@ -70,9 +73,9 @@ class ActionError(ValueError):
     """An operator action that makes no sense for the job's current status (HTTP 400)."""
 
 
-def format_instant(offset: float) -> str:
-    """ISO 8601 UTC instant for a plan offset in seconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(_PLAN_START_EPOCH + int(offset)))
+def format_instant(offset: float, epoch: int = _PLAN_START_EPOCH) -> str:
+    """ISO 8601 UTC instant for a plan offset in seconds (from the pinned day unless told)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch + int(offset)))
 
 
 def format_duration(seconds: float) -> str:
@@ -200,6 +203,7 @@ class Job:
     generation: int = 0
     justifications: list[dict[str, str]] | None = None
     encoded: bytes | None = None
+    deleted: bool = False
 
     @property
     def last_run(self) -> Run:
@@ -302,12 +306,13 @@ def _composite(status: str, substatus: str | None) -> CompositeDoc:
 _INSTANTS: dict[float, str] = {}
 
 
-def _instant_cached(offset: float) -> str:
-    text = _INSTANTS.get(offset)
+def _instant_cached(offset: float, epoch: int) -> str:
+    key = epoch + offset
+    text = _INSTANTS.get(key)
     if text is None:
-        text = format_instant(offset)
+        text = format_instant(offset, epoch)
         if len(_INSTANTS) < 100_000:
-            _INSTANTS[offset] = text
+            _INSTANTS[key] = text
     return text
 
 
@@ -317,8 +322,16 @@ _encoder = msgspec.json.Encoder()
 class Plan:
     """The simulated current plan. Build once per (jobs, seed); advance with :meth:`tick`."""
 
-    def __init__(self, jobs: int = 50, seed: int = 1) -> None:
+    def __init__(self, jobs: int = 50, seed: int = 1, start: float | None = None) -> None:
+        """``start``: the plan clock's first instant (epoch seconds); the plan's day is its
+        UTC day. None pins it to ``CLOCK_START`` (2026-11-25T06:00Z): byte-identical runs."""
         self.seed = seed
+        if start is None:
+            self.epoch = _PLAN_START_EPOCH
+            first = _CLOCK_START_OFFSET
+        else:
+            self.epoch = int(start // 86400 * 86400)
+            first = start - self.epoch
         self.size = max(1, jobs)
         self.lock = threading.RLock()
         self._rng = random.Random(seed)
@@ -329,6 +342,7 @@ class Plan:
         self.workstations: list[Workstation] = []
         self.streams: list[JobStream] = []
         self.jobs: list[Job] = []
+        self._slots: list[Job] = []  # by index, deleted jobs included: what events point at
         self._by_id: dict[str, Job] = {}
         self._runs: dict[str, tuple[Job, Run]] = {}
         self._ws_by_id: dict[str, Workstation] = {}
@@ -342,7 +356,7 @@ class Plan:
         gc.disable()  # hundreds of thousands of linked objects: the collector would rescan them
         try:
             self._build()
-            self._advance_to(_CLOCK_START_OFFSET)
+            self._advance_to(first)
         finally:
             if collecting:
                 gc.enable()
@@ -419,7 +433,10 @@ class Plan:
             name = f"{verb}_{noun}_{position + 1:02d}"
             estimated = min(float(int(lognorm(5.0, 1.0)) + 20), 3600.0)
             priority = _PRIORITIES[int(rnd() * len(_PRIORITIES))]
-            job = Job(index, f"{prefix}{index:012X}", name, stream.folder, ws, stream,
+            # Every fourth job has an id of the shape real engines use, WORKSTATION;STREAM;JOB
+            # (";" is quoted in paths): the client's quoting is exercised on every endpoint.
+            job_id = f"{ws.name};{stream.id};{name}" if index % 4 == 3 else f"{prefix}{index:012X}"
+            job = Job(index, job_id, name, stream.folder, ws, stream,
                       position + 1, priority, stream.sched_time, estimated, rnd() < 0.03,
                       f"/opt/batch/bin/{name.lower()}.sh", [], [], [])  # fmt: skip
             job.orig_priority = priority
@@ -447,6 +464,7 @@ class Plan:
             job.runs.append(run)
             self._runs[run.id] = (job, run)
             jobs.append(job)
+            self._slots.append(job)
             self._by_id[job.id] = job
 
     def _link(self, pred: Job, succ: Job) -> None:
@@ -483,8 +501,8 @@ class Plan:
             if kind >= _EV_WS_DOWN:
                 self._workstation_event(kind, self.workstations[index])
                 continue
-            job = self.jobs[index]
-            if generation != job.generation:
+            job = self._slots[index]
+            if generation != job.generation or job.deleted:
                 continue
             if kind == _EV_EVAL:
                 self._evaluate(job)
@@ -622,6 +640,26 @@ class Plan:
             self.version += 1
             return job
 
+    def delete_job(self, job_id: str) -> None:
+        """Take a job out of the plan (KeyError if it is not in it); its dependents forget it."""
+        with self.lock:
+            job = self._by_id.pop(job_id)
+            job.deleted = True
+            job.generation += 1  # its pending events are void
+            self.jobs.remove(job)
+            self._counts[job.status] -= 1
+            for run in job.runs:
+                self._runs.pop(run.id, None)
+            for pred in job.preds:
+                pred.succs.remove(job)
+                pred.encoded = None
+            for succ in job.succs:
+                succ.preds.remove(job)
+                succ.encoded = None
+                if succ.status == "HOLD" and not succ.user_held and self._ready_to_go(succ):
+                    self._schedule(self.now, _EV_EVAL, succ.index, succ.generation)
+            self.version += 1
+
     def rerun_run(self, run_id: str, justification: dict[str, str] | None = None) -> Job:
         """Rerun the job a run belongs to (the spec's run-level rerun)."""
         with self.lock:
@@ -721,7 +759,16 @@ class Plan:
 
     @property
     def clock(self) -> str:
-        return format_instant(self.now)
+        return format_instant(self.now, self.epoch)
+
+    def instant(self, offset: float) -> str:
+        """ISO 8601 UTC instant of a plan offset on this plan's day."""
+        return format_instant(offset, self.epoch)
+
+    @property
+    def engine_time(self) -> float:
+        """The plan clock as epoch seconds: the simulated engine's own clock."""
+        return self.epoch + self.now
 
     def counts(self) -> dict[str, int]:
         with self.lock:
@@ -756,14 +803,21 @@ class Plan:
             if cached is not None:
                 return cached
             parsed = oql.parse(query)
-            predicate = oql.compile_predicate(parsed, _job_field)
+            predicate = oql.compile_predicate(parsed, self._job_field)
             selected = self.jobs if predicate is None else [j for j in self.jobs if predicate(j)]
             if parsed.order:
-                selected = sorted(selected, key=oql.sort_key(parsed.order, _job_field, _job_id))
+                selected = sorted(selected, key=oql.sort_key(parsed.order, self._job_field,
+                                                             _job_id))
             if len(self._query_cache) > 64:
                 self._query_cache.clear()
             self._query_cache[key] = selected
             return selected
+
+    def _job_field(self, path: str) -> Callable[[Job], Any]:
+        if _JOB_ALIASES.get(path.lower(), path.lower()) == "schedtime":
+            epoch = self.epoch
+            return lambda j: format_instant(j.sched_time, epoch)
+        return _job_field(path)
 
     def select_workstations(self, query: str | None) -> list[Workstation]:
         with self.lock:
@@ -824,17 +878,17 @@ class Plan:
             position=job.position,
             priority=job.priority,
             orig_priority=job.orig_priority,
-            sched_time=_instant_cached(job.sched_time),
+            sched_time=_instant_cached(job.sched_time, self.epoch),
             job_options=_CRITICAL if job.critical else _NOT_CRITICAL,
             last_run_composite_status=_composite(job.status, job.substatus),
             last_run_common_status=job.common_status,
             jobruns=[self._run_doc(job, run) for run in job.runs],
             dependencies_stats=DependenciesDoc(len(job.preds), len(job.preds), unresolved),
             critical_start=(
-                _instant_cached(job.sched_time + 2 * 3600) if job.critical else None
+                _instant_cached(job.sched_time + 2 * 3600, self.epoch) if job.critical else None
             ),
             end_time=(
-                format_instant(last.end)
+                self.instant(last.end)
                 if job.status in _FINAL and last.end is not None
                 else None
             ),
@@ -857,8 +911,8 @@ class Plan:
             confirmed=run.confirmed,
             time_info=TimeInfoDoc(
                 estimated_duration=format_duration(run.estimated),
-                actual_start_time=None if started is None else format_instant(started),
-                actual_end_time=format_instant(run.end) if finished and run.end else None,
+                actual_start_time=None if started is None else self.instant(started),
+                actual_end_time=self.instant(run.end) if finished and run.end else None,
                 elapsed_time=(
                     format_duration(run.end - started)
                     if finished and run.end is not None and started is not None
@@ -1021,12 +1075,12 @@ def _joblog_lines(plan: Plan, job: Job, run: Run, content_only: bool) -> list[st
     header = [
         "=" * 64,
         f"= JOB       : {job.workstation.name}#{job.folder}{job.stream.name}"
-        f"[({format_instant(job.sched_time)[11:16].replace(':', '')}"
-        f" 11/25/26),({job.stream.id})].{job.name}",
+        f"[({plan.instant(job.sched_time)[11:16].replace(':', '')}"
+        f" {time.strftime('%m/%d/%y', time.gmtime(plan.epoch))}),({job.stream.id})].{job.name}",
         "= USER      : twsuser",
         f"= JCLFILE   : {job.script}",
         f"= Job Number: {run.job_number if run.job_number is not None else '-'}",
-        f"= {_log_stamp(run.start if run.start is not None else plan.now)}",
+        f"= {_log_stamp(plan, run.start if run.start is not None else plan.now)}",
         "=" * 64,
     ]
     if run.start is None:
@@ -1037,10 +1091,10 @@ def _joblog_lines(plan: Plan, job: Job, run: Run, content_only: bool) -> list[st
     shown = total if finished else max(3, int(total * min(1.0, (plan.now - run.start)
                                                           / max(1.0, run.estimated))))  # fmt: skip
     stamp = run.start
-    body = [f"+ {job.script} --date 2026-11-25 --run {run.number}"]
+    body = [f"+ {job.script} --date {plan.instant(0)[:10]} --run {run.number}"]
     for step in range(1, shown):
         stamp += rng.uniform(0.5, 5.0)
-        clock = format_instant(stamp)[11:19]
+        clock = plan.instant(stamp)[11:19]
         noun = _JOB_NOUNS[rng.randrange(len(_JOB_NOUNS))].lower()
         choice = rng.random()
         if choice < 0.6:
@@ -1062,14 +1116,14 @@ def _joblog_lines(plan: Plan, job: Job, run: Run, content_only: bool) -> list[st
             "=" * 64,
             f"= Exit Status           : {run.return_code if run.return_code is not None else 0}",
             f"= Elapsed Time (hh:mm:ss) : {_hms(elapsed)}",
-            f"= {_log_stamp(run.end or run.start)}",
+            f"= {_log_stamp(plan, run.end or run.start)}",
             "=" * 64,
         ]
     return lines
 
 
-def _log_stamp(offset: float) -> str:
-    return time.strftime("%a %m/%d/%Y %H:%M:%S UTC", time.gmtime(_PLAN_START_EPOCH + int(offset)))
+def _log_stamp(plan: Plan, offset: float) -> str:
+    return time.strftime("%a %m/%d/%Y %H:%M:%S UTC", time.gmtime(plan.epoch + int(offset)))
 
 
 def _hms(seconds: float) -> str:

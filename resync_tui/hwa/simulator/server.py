@@ -5,6 +5,18 @@ thread (``sim.start_in_thread()``), which is what tests and the demo use. Admin
 routes under ``/_sim`` need no auth and are never faulted; they are served on the
 API port and on a second "admin" port that stays up while the API port refuses
 connections (``outage: refused``).
+
+The engine has its own clock, the plan clock: every answer's ``Date`` header is
+that clock, not the host's. A frozen simulator (``time_scale`` 0, as tests and
+snapshots use) starts at the pinned 2026-11-25T06:00Z so runs are byte-identical;
+a living one starts now, on the current day. ``clock_offset`` puts the engine that
+many seconds ahead of either (negative: behind).
+
+``GET /_sim/stats`` counts the API requests the engine received since start, by
+``"<METHOD> <path template>"``, and the answers by status (``"aborted"`` for a
+connection cut by a fault); ``/_sim`` routes themselves are not counted. Pages'
+``next``/``previous`` links name the engine by its own host name
+(``_ENGINE_ORIGIN``), as engines behind a proxy or load balancer do.
 """
 
 from __future__ import annotations
@@ -19,16 +31,27 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from email.utils import formatdate
 from types import TracebackType
 from typing import Any
 
 import msgspec
 from aiohttp import web
+from yarl import URL
 
 from resync_tui.hwa.oql import OqlError
 from resync_tui.hwa.simulator.faults import FaultDice, Faults
-from resync_tui.hwa.simulator.plan import ACTIONS, ActionError, Job, Plan, Workstation
+from resync_tui.hwa.simulator.plan import (
+    ACTIONS,
+    PINNED_START,
+    ActionError,
+    Job,
+    Plan,
+    Workstation,
+)
 
 __all__ = ["ACTIONS", "API_BASE", "Simulator", "serve_forever"]
 
@@ -42,6 +65,9 @@ _JUSTIFICATION_HEADERS = {
 }
 _encode = msgspec.json.encode
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ENGINE_ORIGIN = "https://hwa-master.example.com:31116"
+"""Where the simulated engine believes it lives: the origin of its ``next`` links."""
+_ENGINE_URL = URL(_ENGINE_ORIGIN)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -87,6 +113,8 @@ class Simulator:
         time_scale: float = 0.0,
         token: str | None = None,
         faults: Faults | None = None,
+        start: datetime | None = None,
+        clock_offset: float = 0.0,
     ) -> None:
         self._jobs = jobs
         self._seed = seed
@@ -94,7 +122,12 @@ class Simulator:
         self._password = password
         self._token = token
         self.time_scale = time_scale
-        self._plan = Plan(jobs=jobs, seed=seed)
+        self.clock_offset = clock_offset
+        self._start = start
+        self._plan = Plan(jobs=jobs, seed=seed, start=self._start_epoch())
+        self._stats_lock = threading.Lock()
+        self._requests: Counter[str] = Counter()
+        self._responses: Counter[str] = Counter()
         self._faults = Faults()
         self._dice = FaultDice(0)
         self._host = "127.0.0.1"
@@ -145,9 +178,31 @@ class Simulator:
         else:
             asyncio.run_coroutine_threadsafe(self._apply_outage(), loop).result(timeout=10)
 
+    def _start_epoch(self) -> float | None:
+        """The plan clock's first instant: pinned when frozen, now when living (+ offset)."""
+        if self._start is not None:
+            return self._start.timestamp() + self.clock_offset
+        if self.time_scale > 0:
+            return time.time() + self.clock_offset
+        if self.clock_offset:
+            return PINNED_START + self.clock_offset
+        return None
+
+    def set_credentials(self, user: str | None = None, password: str | None = None) -> None:
+        """Change what the engine accepts (e.g. the operator fixed a password)."""
+        if user is not None:
+            self._user = user
+        if password is not None:
+            self._password = password
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Requests received by ``"<METHOD> <path template>"`` and answers by status."""
+        with self._stats_lock:
+            return {"requests": dict(self._requests), "responses": dict(self._responses)}
+
     def reset(self) -> None:
         """Rebuild the plan from its seed (faults stay as they are)."""
-        plan = Plan(jobs=self._jobs, seed=self._seed)
+        plan = Plan(jobs=self._jobs, seed=self._seed, start=self._start_epoch())
         plan.set_hostile(self._faults.hostile_rate, self._faults.seed)
         self._plan = plan
 
@@ -312,7 +367,11 @@ class Simulator:
 
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=1024**2)
+        app.on_response_prepare.append(self._engine_date)
         base = API_BASE
+        app.router.add_get("/_sim/stats", self._get_stats)
+        app.router.add_put("/_sim/credentials", self._put_credentials)
+        app.router.add_delete("/_sim/job/{job_id}", self._delete_job)
         app.router.add_get("/_sim/faults", self._get_faults)
         app.router.add_put("/_sim/faults", self._put_faults)
         app.router.add_post("/_sim/tick", self._post_tick)
@@ -330,11 +389,32 @@ class Simulator:
         app.router.add_get(f"{base}/engine/info", self._engine_info)
         return app
 
+    async def _engine_date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every answer is dated by the engine's own clock (aiohttp would use the host's)."""
+        response.headers["Date"] = formatdate(self._plan.engine_time, usegmt=True)
+
+    def _count(self, counter: Counter[str], key: str) -> None:
+        with self._stats_lock:
+            counter[key] += 1
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         if not path.startswith(API_BASE):
             return await handler(request)
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else "(no route)"
+        self._count(self._requests, f"{request.method} {template}")
+        status = "aborted"
+        try:
+            answer = await self._api(request, handler)
+            status = str(answer.status)
+            return answer
+        finally:
+            self._count(self._responses, status)
+
+    async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
         faults = self._faults
         faulted = faults.applies_to(path, API_BASE)
         if faulted:
@@ -394,6 +474,29 @@ class Simulator:
 
     # ---- admin routes ----------------------------------------------------------------
 
+    async def _get_stats(self, request: web.Request) -> web.Response:
+        return _json(self.stats())
+
+    async def _put_credentials(self, request: web.Request) -> web.Response:
+        try:
+            payload = msgspec.json.decode(await request.read())
+            if not isinstance(payload, dict) or not all(
+                isinstance(payload.get(k, ""), str) for k in ("user", "password")
+            ):
+                raise ValueError("expected {\"user\": str, \"password\": str}")
+        except (msgspec.DecodeError, ValueError) as exc:
+            return _error(400, f"bad credentials: {exc}")
+        self.set_credentials(payload.get("user"), payload.get("password"))
+        return _json({"user": self._user})
+
+    async def _delete_job(self, request: web.Request) -> web.Response:
+        job_id = request.match_info["job_id"]
+        try:
+            self._plan.delete_job(job_id)
+        except KeyError:
+            return _error(404, f"no job with id {job_id!r} in the plan")
+        return _json({"deleted": job_id})
+
     async def _get_faults(self, request: web.Request) -> web.Response:
         return web.Response(body=self._faults.to_json(), content_type="application/json")
 
@@ -441,20 +544,25 @@ class Simulator:
         assert limit is not None and offset is not None
         if limit < 0 or offset < 0:
             raise _ApiError(400, "limit and offset must be >= 0")
-        return limit, offset
+        cap = self._faults.page_cap
+        return (min(limit, cap) if cap > 0 else limit), offset
 
     def _paginated(
         self, request: web.Request, total: int, parts: list[bytes], limit: int, offset: int
     ) -> web.Response:
         pieces = [b"{"]
-        if request.headers.get("Include-Count", "").strip().lower() == "true":
+        counted = request.headers.get("Include-Count", "").strip().lower() == "true"
+        if counted and not self._faults.no_count:
             pieces.append(b'"count":%d,' % total)
         pieces += [b'"results":[', b",".join(parts), b"]"]
+        origin = _ENGINE_URL
+        own = request.url.with_scheme(origin.scheme).with_host(origin.raw_host or "")
+        own = own.with_port(origin.port)
         if limit > 0 and offset + limit < total:
-            url = request.url.update_query(offset=offset + limit, limit=limit)
+            url = own.update_query(offset=offset + limit, limit=limit)
             pieces += [b',"next":', _encode(str(url))]
         if offset > 0:
-            url = request.url.update_query(offset=max(0, offset - limit), limit=limit)
+            url = own.update_query(offset=max(0, offset - limit), limit=limit)
             pieces += [b',"previous":', _encode(str(url))]
         pieces.append(b"}")
         return web.Response(body=b"".join(pieces), content_type="application/json")
@@ -466,11 +574,20 @@ class Simulator:
         try:
             with plan.lock:
                 selected = plan.select(request.query.get("oql"))
-                parts = [plan.job_bytes(job) for job in selected[offset : offset + limit]]
+                page = selected[offset : offset + limit]
+                parts = [plan.job_bytes(job) for job in page]
                 total = len(selected)
         except OqlError as exc:
             return _error(400, f"invalid oql: {exc}")
-        return self._paginated(request, total, parts, limit, offset)
+        faults = self._faults
+        if faults.bad_records:
+            parts = _spoil(parts, faults.bad_records, _bad_job)
+        answer = self._paginated(request, total, parts, limit, offset)
+        if faults.delete_after_first_page and offset == 0:
+            for job in page[: faults.delete_after_first_page]:
+                with contextlib.suppress(KeyError):
+                    plan.delete_job(job.id)
+        return answer
 
     async def _count_jobs(self, request: web.Request) -> web.Response:
         raw = request.query.get("grouping_filters", "")
@@ -569,6 +686,8 @@ class Simulator:
                 parts = [_encode(plan.workstation_doc(ws)) for ws in page]
         except OqlError as exc:
             return _error(400, f"invalid oql: {exc}")
+        if self._faults.bad_records:
+            parts = _spoil(parts, self._faults.bad_records, _bad_workstation)
         return self._paginated(request, len(selected), parts, limit, offset)
 
     async def _engine_info(self, request: web.Request) -> web.Response:
@@ -598,6 +717,30 @@ def _abort(request: web.Request) -> None:
         transport.abort()
 
 
+def _spoil(parts: list[bytes], n: int, spoil: Callable[[dict[str, Any], int], None]) -> list[bytes]:
+    """The first ``n`` records made unreadable (one field of the wrong kind each)."""
+    spoiled = list(parts)
+    for i in range(min(n, len(parts))):
+        doc = msgspec.json.decode(parts[i])
+        spoil(doc, i)
+        spoiled[i] = _encode(doc)
+    return spoiled
+
+
+def _bad_job(doc: dict[str, Any], i: int) -> None:
+    if i % 2 == 0:
+        doc["schedTime"] = "tomorrow at nine"
+    else:
+        doc["priority"] = "high"
+
+
+def _bad_workstation(doc: dict[str, Any], i: int) -> None:
+    if i % 2 == 0:
+        doc["timeStarted"] = "since Monday"
+    else:
+        doc["tcpPort"] = "31111/tcp"
+
+
 def _wrong_shape(data: Any) -> Any:
     """Valid JSON, wrong shape: the kind of drift a newer or broken engine could send."""
     if isinstance(data, dict):
@@ -620,16 +763,19 @@ def serve_forever(
     user: str,
     password: str,
     faults: Faults | None = None,
+    clock_offset: float = 0.0,
 ) -> int:
     """Run a simulator in the foreground until Ctrl-C or SIGTERM (backs ``resync-tui sim``).
 
     The first stdout line is ``listening on http://HOST:PORT``; the second gives the
-    credentials and the admin URL.
+    credentials and the admin URL. ``clock_offset`` puts the engine's clock that many
+    seconds ahead of this host's.
     """
 
     async def main() -> int:
         sim = Simulator(jobs=jobs, seed=seed, user=user, password=password,
-                        time_scale=time_scale, faults=faults)  # fmt: skip
+                        time_scale=time_scale, faults=faults,
+                        clock_offset=clock_offset)  # fmt: skip
         url = await sim.start(host, port)
         out = sys.stdout
         out.write(f"listening on {url}\n")
