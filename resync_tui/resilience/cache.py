@@ -169,6 +169,20 @@ class LocalCache(Generic[V]):
         self._misses += 1
         return default
 
+    def hit_nowait(self, key: str, default: Any) -> Any:
+        """Fresh value (counted as a hit) or ``default`` (counted as nothing).
+
+        For a caller that goes on to ``fetch`` on a miss (TieredCache): ``fetch``
+        counts that miss, so one lookup is one hit or one miss, never two.
+        """
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None and entry[1] > self._clock() and not entry[3]:
+            shard.move_to_end(key)
+            self._hits += 1
+            return entry[0]
+        return default
+
     @overload
     async def get(self, key: str) -> V | None: ...
     @overload

@@ -105,7 +105,7 @@ class TieredCache(Generic[V]):
     async def get_or_load(self, key: str, loader: Callable[[], Awaitable[V]], *,
                           ttl: float | None = None) -> V:
         """L1 hit, else one flight per key: L2 GET, else ``loader()`` written to L2."""
-        value = self.l1.get_nowait(key, _MISS)
+        value = self.l1.hit_nowait(key, _MISS)  # a miss is counted once, by fetch
         if value is not _MISS:
             return value
         return (await self.fetch(key, loader, ttl=ttl)).value

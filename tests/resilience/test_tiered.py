@@ -216,3 +216,18 @@ async def test_a_value_without_expiry_in_l2_gets_the_l1_ttl(
     assert reader.l1.contains("JS1")
     clock.advance(0.1)
     assert not reader.l1.contains("JS1")
+
+
+async def test_one_l1_miss_is_counted_once_so_the_hit_rate_is_right(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    metrics = ResilienceMetrics()
+    metrics.track_cache(cache)
+    for i in range(10):  # 10 cold keys: one L1 miss each
+        await cache.get_or_load(f"JS{i}", Loader())
+    for i in range(10):  # the same 10 keys again: one L1 hit each
+        await cache.get_or_load(f"JS{i}", must_not_load)
+    l1 = cache.stats().l1
+    assert (l1.hits, l1.misses) == (10, 10)
+    assert l1.hit_ratio == 0.5
+    assert metrics.registry.get_sample_value("resync_cache_misses_total", {"level": "l1"}) == 10
