@@ -8,8 +8,10 @@ the breaker's half-open trial lets commands through again and redis-py
 reconnects by itself: nothing has to be recreated.
 
 Keys in Redis are ``<key_prefix>:<namespace>:<key>`` (``resync:plan:JS1``).
-An L2 hit is read with its remaining TTL (GET + PTTL, one round trip) and kept in
-L1 for ``min(L1 TTL, what it has left in L2)``: L1 never outlives L2.
+A value is written to L2 for ``min(l2_ttl, the caller's ttl)``, so a short-lived
+value (a 6 s job status) is not re-served from L2 for minutes. An L2 hit is read
+with its remaining TTL (GET + PTTL, one round trip) and kept in L1 for
+``min(L1 TTL, what it has left in L2)``: L1 never outlives L2.
 """
 
 from __future__ import annotations
@@ -118,9 +120,17 @@ class TieredCache(Generic[V]):
     # ------------------------------------------------------------------ writes
 
     async def set(self, key: str, value: V, ttl: float | None = None) -> None:
-        """Store in L1 (``ttl``) and L2 (``l2_ttl``); an L2 failure is only counted."""
+        """Store in L1 for ``ttl`` and in L2 for ``min(l2_ttl, ttl)``: a value never
+        outlives in L2 what its caller asked for. ``ttl <= 0`` deletes from both.
+        An L2 failure is only counted."""
+        if ttl is not None and ttl <= 0:
+            await self.delete(key)
+            return
         self.l1.set(key, value, ttl)
-        await self._l2_set(key, value)
+        await self._l2_set(key, value, ttl)
+
+    async def flush(self) -> None:
+        """Wait until every L2 write issued so far is done (sent, failed or dropped)."""
 
     async def delete(self, key: str) -> None:
         self.l1.delete(key)
@@ -161,7 +171,7 @@ class TieredCache(Generic[V]):
         except Exception:
             self._load_failures += 1
             raise
-        await self._l2_set(key, value)
+        await self._l2_set(key, value, ttl)
         return value
 
     async def _get_with_pttl(self, l2_key: str) -> list[Any]:
@@ -197,7 +207,13 @@ class TieredCache(Generic[V]):
         left = max(0.0, pttl / 1000.0)
         return value, left
 
-    async def _l2_set(self, key: str, value: V) -> None:
+    def _l2_px(self, ttl: float | None) -> int:
+        """L2 lifetime in ms: ``l2_ttl``, or less if the caller asked for less."""
+        if ttl is None or ttl >= self.l2_ttl:
+            return self._l2_ttl_ms
+        return max(1, round(ttl * 1000))
+
+    async def _l2_set(self, key: str, value: V, ttl: float | None) -> None:
         try:
             data = self.codec.encode(value)
         except (TypeError, ValueError) as exc:
@@ -206,7 +222,7 @@ class TieredCache(Generic[V]):
                          type(exc).__name__)
             return
         await self._redis_call(partial(self.redis.set, self.l2_key(key), data,
-                                       px=self._l2_ttl_ms))
+                                       px=self._l2_px(ttl)))
 
     async def _redis_call(self, command: Callable[[], Awaitable[T]]) -> T | Any:
         """Run one command under the breaker and a timeout; _MISS on any failure."""

@@ -231,3 +231,28 @@ async def test_one_l1_miss_is_counted_once_so_the_hit_rate_is_right(
     assert (l1.hits, l1.misses) == (10, 10)
     assert l1.hit_ratio == 0.5
     assert metrics.registry.get_sample_value("resync_cache_misses_total", {"level": "l1"}) == 10
+
+
+async def test_a_value_loaded_with_a_short_ttl_lives_no_longer_in_l2(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)  # l2_ttl 60 s
+    await cache.get_or_load("JS1", Loader(), ttl=6)
+    await cache.set("JS2", JobStatus("JS2", "SUCC", 1), ttl=6)
+    await cache.flush()
+    for key in ("resync:jobs:JS1", "resync:jobs:JS2"):
+        assert 0 < await client.pttl(key) <= 6000
+    # Another process re-serves it from L2 for what it has left (<= 6 s), not for 10 s of L1.
+    reader = make_cache(client, breaker, clock)
+    assert await reader.get("JS1") == JobStatus("JS1", "SUCC", 1)
+    clock.advance(6.01)
+    assert not reader.l1.contains("JS1")
+
+
+async def test_set_with_a_ttl_of_zero_removes_the_key_from_both_levels(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    await cache.set("JS1", JobStatus("JS1", "SUCC", 1))
+    await cache.set("JS1", JobStatus("JS1", "SUCC", 2), ttl=0)
+    await cache.flush()
+    assert await client.exists("resync:jobs:JS1") == 0
+    assert await cache.get("JS1") is None
