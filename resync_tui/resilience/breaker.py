@@ -233,6 +233,19 @@ class CircuitBreaker:
     def state(self) -> BreakerState:
         return self._state
 
+    def rejects_now(self) -> bool:
+        """Whether a call started now would be rejected without running.
+
+        No side effect (unlike a call, it never turns OPEN into HALF_OPEN): for
+        work that may be skipped cheaply, such as a write-behind cache write.
+        """
+        state = self._state
+        if state is _OPEN:
+            return self._opened_at + self.config.open_wait_seconds > self._clock()
+        if state is _HALF_OPEN:
+            return self._trials_in_flight >= self.config.half_open_max_calls
+        return state is _FORCED_OPEN
+
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(transition)`` after every state change (errors are logged)."""
         self._listeners.append(listener)

@@ -46,9 +46,12 @@ Loader = Callable[[], Awaitable[V]]
 class CacheStats:
     """A point-in-time copy of one cache level's counters (the cache pane reads it).
 
-    ``size`` is None where it is not known cheaply (Redis). ``errors`` counts
-    backend failures and ``rejected`` calls skipped because a breaker was open
-    (both L2 only).
+    ``size`` is None where it is not known cheaply (Redis). L2 only: ``errors``
+    counts backend (Redis) failures, ``rejected`` commands skipped because a breaker
+    was open, ``decode_errors`` entries Redis returned that the codec could not
+    read (Redis itself was fine), ``writes_dropped`` write-behind writes never sent
+    (queue full, breaker open, closing) and ``writes_pending`` writes queued or in
+    flight.
     """
 
     level: str
@@ -64,6 +67,9 @@ class CacheStats:
     loads_in_flight: int
     errors: int = 0
     rejected: int = 0
+    decode_errors: int = 0
+    writes_dropped: int = 0
+    writes_pending: int = 0
 
     @property
     def hit_ratio(self) -> float:
@@ -169,7 +175,7 @@ class LocalCache(Generic[V]):
         self._misses += 1
         return default
 
-    def hit_nowait(self, key: str, default: Any) -> Any:
+    def hit_nowait(self, key: str, default: D) -> V | D:
         """Fresh value (counted as a hit) or ``default`` (counted as nothing).
 
         For a caller that goes on to ``fetch`` on a miss (TieredCache): ``fetch``
@@ -180,7 +186,7 @@ class LocalCache(Generic[V]):
         if entry is not None and entry[1] > self._clock() and not entry[3]:
             shard.move_to_end(key)
             self._hits += 1
-            return entry[0]
+            return entry[0]  # type: ignore[no-any-return]
         return default
 
     @overload

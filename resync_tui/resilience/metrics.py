@@ -101,10 +101,19 @@ class _CacheCollector(Collector):
             "rejected": CounterMetricFamily("resync_cache_rejected",
                                             "Backend commands skipped: breaker open",
                                             labels=["level"]),
+            "decode_errors": CounterMetricFamily("resync_cache_decode_errors",
+                                                 "Backend entries the codec could not read",
+                                                 labels=["level"]),
+            "writes_dropped": CounterMetricFamily("resync_cache_writes_dropped",
+                                                  "Write-behind writes never sent (queue "
+                                                  "full, breaker open, closing)",
+                                                  labels=["level"]),
         }
         size = GaugeMetricFamily("resync_cache_size", "Entries held", labels=["level"])
         in_flight = GaugeMetricFamily("resync_cache_loads_in_flight", "Loads running",
                                       labels=["level"])
+        pending = GaugeMetricFamily("resync_cache_writes_pending",
+                                    "Write-behind writes queued or being sent", labels=["level"])
         for source in self.sources:
             for st in source():
                 for attr, fam in fams.items():
@@ -112,9 +121,11 @@ class _CacheCollector(Collector):
                 if st.size is not None:
                     size.add_metric([st.level], st.size)
                 in_flight.add_metric([st.level], st.loads_in_flight)
+                pending.add_metric([st.level], st.writes_pending)
         yield from fams.values()
         yield size
         yield in_flight
+        yield pending
 
 
 class ResilienceMetrics:
