@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from resync_tui.resilience.breaker import BreakerRegistry, BreakerState, CircuitBreaker
 from resync_tui.resilience.cache import CacheStats, LocalCache
+from resync_tui.resilience.retry import attempt_timed_out
 from resync_tui.resilience.tiered import TieredCache
 
 __all__ = ["ResilienceMetrics", "start_metrics_server"]
@@ -170,7 +171,13 @@ class ResilienceMetrics:
         self.retries.labels(operation=operation).inc()
 
     def observe_request(self, endpoint: str, seconds: float, outcome: str) -> None:
-        """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook."""
+        """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook.
+
+        A request cancelled because its call_resilient attempt timed out is a
+        ``timeout``, not a ``cancelled`` (which stays for real cancellations).
+        """
+        if outcome == "cancelled" and attempt_timed_out():
+            outcome = "timeout"
         self.request_duration.labels(endpoint=endpoint).observe(seconds)
         self.requests.labels(endpoint=endpoint, outcome=outcome).inc()
 
