@@ -23,10 +23,12 @@ _UNSET: float = -1.0
 
 async def hwa_call(runtime: Runtime, fn: Callable[[], Awaitable[T]], *,
                    breaker: CircuitBreaker, operation: str,
-                   attempt_timeout: float | None = _UNSET, retry: RetryPolicy | None = None) -> T:
+                   attempt_timeout: float | None = _UNSET, retry: RetryPolicy | None = None,
+                   idempotent: bool = True) -> T:
     """``retry(breaker(timeout(fn())))`` with the settings' deadline per attempt.
 
     ``attempt_timeout=None`` leaves the bound to the client (a whole-plan read has its own).
+    ``idempotent=False`` (operator actions): one attempt, never retried.
     """
     return await call_resilient(
         fn,
@@ -38,4 +40,5 @@ async def hwa_call(runtime: Runtime, fn: Callable[[], Awaitable[T]], *,
         retry_after=_retry_after,
         metrics=runtime.metrics,
         operation=operation,
+        idempotent=idempotent,
     )

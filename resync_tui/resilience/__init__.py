@@ -13,13 +13,21 @@ from resync_tui.resilience.breaker import (
     CircuitOpenError,
 )
 from resync_tui.resilience.cache import CacheStats, LocalCache, Lookup
-from resync_tui.resilience.codec import Codec, CodecError, MsgpackCodec
+from resync_tui.resilience.codec import Codec, CodecError, CodecVersionError, MsgpackCodec
 from resync_tui.resilience.metrics import ResilienceMetrics, start_metrics_server
 from resync_tui.resilience.redis_pool import RedisClientConfig, make_redis_client, redact_url
-from resync_tui.resilience.retry import RetryCounter, RetryPolicy, call_resilient
+from resync_tui.resilience.retry import (
+    AttemptTimeout,
+    DeadlineExceeded,
+    RetryCounter,
+    RetryPolicy,
+    attempt_timed_out,
+    call_resilient,
+)
 from resync_tui.resilience.tiered import TieredCache, TieredCacheStats
 
 __all__ = [
+    "AttemptTimeout",
     "BreakerConfig",
     "BreakerRegistry",
     "BreakerSnapshot",
@@ -30,6 +38,8 @@ __all__ = [
     "CircuitOpenError",
     "Codec",
     "CodecError",
+    "CodecVersionError",
+    "DeadlineExceeded",
     "LocalCache",
     "Lookup",
     "MsgpackCodec",
@@ -39,6 +49,7 @@ __all__ = [
     "RetryPolicy",
     "TieredCache",
     "TieredCacheStats",
+    "attempt_timed_out",
     "call_resilient",
     "make_redis_client",
     "redact_url",

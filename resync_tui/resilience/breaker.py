@@ -23,7 +23,12 @@ Exception) counts as nothing and gives back a half-open permit. A call started
 before a state change does not count towards the new state (each change starts a
 new generation); it still shows in the cumulative call counters.
 
-Single-threaded asyncio code only: there are no locks.
+Calls run on one event loop; ``snapshot()`` may also run on another thread (the
+metrics server). A lock guards every multi-field update of the window (moving to
+a new bucket, recording a failure, clearing) and the snapshot's read of it, so a
+snapshot never sees a half-moved window (negative or doubled counts). The hot
+success path takes no lock: it bumps one counter, a step that is consistent on
+its own, and moves the window (under the lock) once per bucket.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -167,7 +173,7 @@ class CircuitBreaker:
     __slots__ = (
         "__weakref__", "_bucket_end", "_bucket_s", "_clock", "_cur_calls", "_cur_failed",
         "_cur_slow", "_epoch", "_fail_pct", "_fast_gen", "_fast_guard", "_generation", "_history",
-        "_listeners", "_min_calls", "_n_buckets", "_n_cancelled", "_n_failure",
+        "_listeners", "_lock", "_min_calls", "_n_buckets", "_n_cancelled", "_n_failure",
         "_n_not_permitted", "_n_success", "_opened_at", "_prev_calls",
         "_record_exception", "_ring_calls", "_ring_failed", "_ring_slow",
         "_slow_pct", "_slow_s", "_state", "_total_failed", "_total_slow",
@@ -187,6 +193,7 @@ class CircuitBreaker:
         self._wall_clock = wall_clock
         self._listeners: list[Listener] = []
         self._history: deque[BreakerTransition] = deque(maxlen=cfg.history_size)
+        self._lock = threading.Lock()  # window updates vs. snapshots from other threads
         # Hot-path copies of the config.
         self._record_exception = cfg.record_exception
         self._slow_s = cfg.slow_call_seconds
@@ -227,6 +234,19 @@ class CircuitBreaker:
     @property
     def state(self) -> BreakerState:
         return self._state
+
+    def rejects_now(self) -> bool:
+        """Whether a call started now would be rejected without running.
+
+        No side effect (unlike a call, it never turns OPEN into HALF_OPEN): for
+        work that may be skipped cheaply, such as a write-behind cache write.
+        """
+        state = self._state
+        if state is _OPEN:
+            return self._opened_at + self.config.open_wait_seconds > self._clock()
+        if state is _HALF_OPEN:
+            return self._trials_in_flight >= self.config.half_open_max_calls
+        return state is _FORCED_OPEN
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(transition)`` after every state change (errors are logged)."""
@@ -301,7 +321,8 @@ class CircuitBreaker:
     def snapshot(self) -> BreakerSnapshot:
         """Read-only (safe from the metrics server's thread): expiry is computed, not applied."""
         now = self._clock()
-        calls, failed, slow = self._window_totals(now)
+        with self._lock:
+            calls, failed, slow = self._window_totals(now)
         state = self._state
         until: float | None = None
         if state is _OPEN:
@@ -408,14 +429,15 @@ class CircuitBreaker:
     def _record(self, now: float, failed: bool, slow: bool) -> None:
         if now >= self._bucket_end:
             self._advance(now)
-        self._cur_calls += 1
-        if failed:
-            self._cur_failed += 1
-            self._total_failed += 1
-        if slow:
-            self._cur_slow += 1
-            self._total_slow += 1
-        calls = self._prev_calls + self._cur_calls
+        with self._lock:
+            self._cur_calls += 1
+            if failed:
+                self._cur_failed += 1
+                self._total_failed += 1
+            if slow:
+                self._cur_slow += 1
+                self._total_slow += 1
+            calls = self._prev_calls + self._cur_calls
         if calls >= self._min_calls and (self._total_failed or self._total_slow):
             self._check_rates()
 
@@ -430,6 +452,12 @@ class CircuitBreaker:
     def _advance(self, now: float) -> None:
         """Move the window to the bucket holding ``now``, expiring old buckets."""
         epoch = now // self._bucket_s
+        if epoch <= self._epoch:
+            return
+        with self._lock:
+            self._advance_locked(epoch)
+
+    def _advance_locked(self, epoch: float) -> None:
         old = self._epoch
         if epoch <= old:
             return
@@ -479,11 +507,12 @@ class CircuitBreaker:
 
     def _clear_window(self) -> None:
         n = self._n_buckets
-        self._ring_calls = [0] * n
-        self._ring_failed = [0] * n
-        self._ring_slow = [0] * n
-        self._cur_calls = self._cur_failed = self._cur_slow = 0
-        self._prev_calls = self._total_failed = self._total_slow = 0
+        with self._lock:
+            self._ring_calls = [0] * n
+            self._ring_failed = [0] * n
+            self._ring_slow = [0] * n
+            self._cur_calls = self._cur_failed = self._cur_slow = 0
+            self._prev_calls = self._total_failed = self._total_slow = 0
 
     def _set_fast_gen(self, generation: int) -> None:
         self._fast_gen = generation

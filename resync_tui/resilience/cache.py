@@ -16,7 +16,11 @@
   ``purge_expired()`` sweeps every shard at once, for a periodic timer.
 * With ``stale_ttl > 0`` an expired entry is kept that much longer; ``fetch`` /
   ``get_or_load`` then return it at once (``Lookup.stale``) and refresh it in the
-  background (single-flight too).
+  background (single-flight too). A failed refresh never replaces the stale value:
+  it is served until its stale window ends (that is when it matters most: the
+  origin is down), and with ``negative_ttl`` no new refresh starts for that long.
+* Counting: one lookup is one hit, stale hit or miss. A cached failure replayed
+  to a caller is a miss (no value was served), not a hit.
 
 Single-threaded asyncio code only: no locks.
 """
@@ -46,9 +50,12 @@ Loader = Callable[[], Awaitable[V]]
 class CacheStats:
     """A point-in-time copy of one cache level's counters (the cache pane reads it).
 
-    ``size`` is None where it is not known cheaply (Redis). ``errors`` counts
-    backend failures and ``rejected`` calls skipped because a breaker was open
-    (both L2 only).
+    ``size`` is None where it is not known cheaply (Redis). L2 only: ``errors``
+    counts backend (Redis) failures, ``rejected`` commands skipped because a breaker
+    was open, ``decode_errors`` entries Redis returned that the codec could not
+    read (Redis itself was fine), ``writes_dropped`` write-behind writes never sent
+    (queue full, breaker open, closing) and ``writes_pending`` writes queued or in
+    flight.
     """
 
     level: str
@@ -64,6 +71,9 @@ class CacheStats:
     loads_in_flight: int
     errors: int = 0
     rejected: int = 0
+    decode_errors: int = 0
+    writes_dropped: int = 0
+    writes_pending: int = 0
 
     @property
     def hit_ratio(self) -> float:
@@ -142,6 +152,8 @@ class LocalCache(Generic[V]):
         # Every load still running, including ones superseded by set/delete/clear
         # (no longer in _inflight): aclose must not leave any behind.
         self._loading: set[asyncio.Task[V]] = set()
+        # Keys whose background refresh failed: no new refresh before this time.
+        self._refresh_after: dict[str, float] = {}
         self._hits = 0
         self._misses = 0
         self._stale_hits = 0
@@ -167,6 +179,20 @@ class LocalCache(Generic[V]):
                 return entry[0]
             self._drop_if_dead(shard, key, entry)
         self._misses += 1
+        return default
+
+    def hit_nowait(self, key: str, default: D) -> V | D:
+        """Fresh value (counted as a hit) or ``default`` (counted as nothing).
+
+        For a caller that goes on to ``fetch`` on a miss (TieredCache): ``fetch``
+        counts that miss, so one lookup is one hit or one miss, never two.
+        """
+        shard = self._shards[hash(key) & self._mask]
+        entry = shard.get(key)
+        if entry is not None and entry[1] > self._clock() and not entry[3]:
+            shard.move_to_end(key)
+            self._hits += 1
+            return entry[0]  # type: ignore[no-any-return]
         return default
 
     @overload
@@ -204,14 +230,16 @@ class LocalCache(Generic[V]):
             now = self._clock()
             if entry[1] > now:
                 shard.move_to_end(key)
-                self._hits += 1
                 if entry[3]:
+                    self._misses += 1
                     entry[0].reraise()
+                self._hits += 1
                 return Lookup(entry[0], False)
             if entry[2] > now and not entry[3]:
                 shard.move_to_end(key)
                 self._stale_hits += 1
-                self._refresh_in_background(key, loader, ttl)
+                if not self._refresh_after or self._refresh_after.get(key, now) <= now:
+                    self._refresh_in_background(key, loader, ttl)
                 return Lookup(entry[0], True)
             self._drop_if_dead(shard, key, entry)
         self._misses += 1
@@ -234,6 +262,8 @@ class LocalCache(Generic[V]):
         Supersedes a load in flight for ``key``: its result will not overwrite this.
         """
         self._inflight.pop(key, None)
+        if self._refresh_after:
+            self._refresh_after.pop(key, None)
         ttl = self.default_ttl if ttl is None else ttl
         if ttl <= 0:
             self.delete(key)
@@ -244,6 +274,7 @@ class LocalCache(Generic[V]):
     def delete(self, key: str) -> bool:
         """Forget ``key`` (and let a load in flight finish without storing)."""
         self._inflight.pop(key, None)
+        self._refresh_after.pop(key, None)
         return self._shards[hash(key) & self._mask].pop(key, None) is not None
 
     def clear(self) -> None:
@@ -251,6 +282,7 @@ class LocalCache(Generic[V]):
             shard.clear()
         self._earliest_end = [math.inf] * len(self._shards)
         self._inflight.clear()
+        self._refresh_after.clear()
 
     def purge_expired(self) -> int:
         """Drop entries past their stale window; returns how many (for periodic sweeps)."""
@@ -293,6 +325,8 @@ class LocalCache(Generic[V]):
         if entry[2] <= self._clock():
             del shard[key]
             self._expirations += 1
+            if self._refresh_after:
+                self._refresh_after.pop(key, None)
 
     def _sweep(self, index: int, now: float) -> int:
         """Drop the shard's entries past their stale window; returns how many."""
@@ -307,6 +341,8 @@ class LocalCache(Generic[V]):
                 earliest = end
         for k in dead:
             del shard[k]
+            if self._refresh_after:
+                self._refresh_after.pop(k, None)
         self._earliest_end[index] = earliest
         self._expirations += len(dead)
         return len(dead)
@@ -328,7 +364,9 @@ class LocalCache(Generic[V]):
             shard.move_to_end(key)
             return
         if len(shard) >= self._per_shard:
-            _, old = shard.popitem(last=False)
+            old_key, old = shard.popitem(last=False)
+            if self._refresh_after:
+                self._refresh_after.pop(old_key, None)
             if old[2] <= self._clock():
                 self._expirations += 1
             else:
@@ -354,8 +392,15 @@ class LocalCache(Generic[V]):
             if self._inflight.get(key) is me:
                 del self._inflight[key]
                 if self.negative_ttl is not None:
-                    until = self._clock() + self.negative_ttl
-                    self._store(key, (_Failure(exc), until, until, True))
+                    now = self._clock()
+                    until = now + self.negative_ttl
+                    current = self._shards[hash(key) & self._mask].get(key)
+                    if current is not None and not current[3] and current[2] > now:
+                        # A stale value is still servable: keep it, and hold off the
+                        # next refresh instead of caching the failure over it.
+                        self._refresh_after[key] = until
+                    else:
+                        self._store(key, (_Failure(exc), until, until, True))
             raise
         except BaseException:
             if self._inflight.get(key) is me:

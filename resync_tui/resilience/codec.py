@@ -3,9 +3,12 @@
 Layout: one version byte, then the payload. Version 1 is MessagePack as written
 by msgspec: compact, fast, and decodable into a typed ``msgspec.Struct`` (or any
 type msgspec supports) so a value read back from Redis is validated, not trusted.
-A value with an unknown version byte or that does not decode raises
-:class:`CodecError`; the tiered cache treats that as a miss (e.g. after a format
-change, old entries simply get reloaded).
+A value that does not decode raises :class:`CodecError`; one with a version
+byte this codec does not know raises its subclass :class:`CodecVersionError`,
+whose ``newer`` says whether it was written by a newer format (a newer release
+sharing the same Redis). The tiered cache treats both as a miss; it leaves a
+newer entry alone (no delete, no write-back over it), so a mixed-version fleet
+does not wipe each other's entries.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 import msgspec
 
-__all__ = ["Codec", "CodecError", "MsgpackCodec"]
+__all__ = ["Codec", "CodecError", "CodecVersionError", "MsgpackCodec"]
 
 V = TypeVar("V")
 
@@ -23,6 +26,16 @@ MSGPACK_V1: Final = 1
 
 class CodecError(ValueError):
     """Bytes from L2 that this codec cannot read."""
+
+
+class CodecVersionError(CodecError):
+    """The entry's version byte is not ours; ``newer`` if it is above ours."""
+
+    def __init__(self, version: int | None, newer: bool) -> None:
+        self.version = version
+        self.newer = newer
+        super().__init__(f"unknown cache format version {version!r}"
+                         + (" (newer than this release)" if newer else ""))
 
 
 class Codec(Protocol[V]):
@@ -46,8 +59,10 @@ class MsgpackCodec(Generic[V]):
         return self._header + self._encoder.encode(value)
 
     def decode(self, data: bytes) -> V:
-        if not data or data[0] != MSGPACK_V1:
-            raise CodecError(f"unknown cache format version {data[:1]!r}")
+        if not data:
+            raise CodecVersionError(None, newer=False)
+        if data[0] != MSGPACK_V1:
+            raise CodecVersionError(data[0], newer=data[0] > MSGPACK_V1)
         try:
             return self._decoder.decode(memoryview(data)[1:])  # type: ignore[no-any-return]
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 
 from resync_tui.resilience.breaker import BreakerRegistry, BreakerState, CircuitBreaker
 from resync_tui.resilience.cache import CacheStats, LocalCache
+from resync_tui.resilience.retry import attempt_timed_out
 from resync_tui.resilience.tiered import TieredCache
 
 __all__ = ["ResilienceMetrics", "start_metrics_server"]
@@ -101,10 +102,19 @@ class _CacheCollector(Collector):
             "rejected": CounterMetricFamily("resync_cache_rejected",
                                             "Backend commands skipped: breaker open",
                                             labels=["level"]),
+            "decode_errors": CounterMetricFamily("resync_cache_decode_errors",
+                                                 "Backend entries the codec could not read",
+                                                 labels=["level"]),
+            "writes_dropped": CounterMetricFamily("resync_cache_writes_dropped",
+                                                  "Write-behind writes never sent (queue "
+                                                  "full, breaker open, closing)",
+                                                  labels=["level"]),
         }
         size = GaugeMetricFamily("resync_cache_size", "Entries held", labels=["level"])
         in_flight = GaugeMetricFamily("resync_cache_loads_in_flight", "Loads running",
                                       labels=["level"])
+        pending = GaugeMetricFamily("resync_cache_writes_pending",
+                                    "Write-behind writes queued or being sent", labels=["level"])
         for source in self.sources:
             for st in source():
                 for attr, fam in fams.items():
@@ -112,9 +122,11 @@ class _CacheCollector(Collector):
                 if st.size is not None:
                     size.add_metric([st.level], st.size)
                 in_flight.add_metric([st.level], st.loads_in_flight)
+                pending.add_metric([st.level], st.writes_pending)
         yield from fams.values()
         yield size
         yield in_flight
+        yield pending
 
 
 class ResilienceMetrics:
@@ -159,7 +171,13 @@ class ResilienceMetrics:
         self.retries.labels(operation=operation).inc()
 
     def observe_request(self, endpoint: str, seconds: float, outcome: str) -> None:
-        """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook."""
+        """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook.
+
+        A request cancelled because its call_resilient attempt timed out is a
+        ``timeout``, not a ``cancelled`` (which stays for real cancellations).
+        """
+        if outcome == "cancelled" and attempt_timed_out():
+            outcome = "timeout"
         self.request_duration.labels(endpoint=endpoint).observe(seconds)
         self.requests.labels(endpoint=endpoint, outcome=outcome).inc()
 

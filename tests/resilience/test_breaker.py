@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
+import threading
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -343,3 +348,59 @@ async def test_a_guard_kept_across_a_state_change_refuses_to_run(clock: FakeCloc
     with pytest.raises(RuntimeError):
         async with kept:
             pass
+
+
+def test_a_snapshot_from_another_thread_never_sees_a_half_updated_window() -> None:
+    """The metrics thread may read while the loop is mid-update: every line of the
+    window's updates is a point where a thread switch can happen, so the test stops
+    the loop at each of them (a trace hook) and takes a snapshot from another thread."""
+    now = [0.0]
+    breaker = CircuitBreaker("hwa_api", BreakerConfig(window_seconds=4, bucket_seconds=1,
+                                                      minimum_calls=10**9),
+                             clock=lambda: now[0])
+    seen: list[tuple[int, int]] = []
+    readers: list[threading.Thread] = []
+    updates = {"_advance", "_advance_locked", "_record", "_clear_window"}
+
+    def read() -> None:
+        snap = breaker.snapshot()
+        seen.append((snap.calls_in_window, snap.failed_calls_in_window))
+
+    def on_line(frame: FrameType, event: str, arg: object) -> Any:
+        if event == "line":
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            reader.join(0.01)  # the preempted loop gives the reader a moment
+            readers.append(reader)
+        return on_line
+
+    def on_call(frame: FrameType, event: str, arg: object) -> Any:
+        return on_line if frame.f_code.co_name in updates else None
+
+    async def ok() -> None:
+        return None
+
+    async def fail() -> None:
+        raise Boom()
+
+    async def record() -> None:
+        for i in range(24):  # alternate failure/success, 4 calls per bucket
+            now[0] += 0.25
+            if i % 2:
+                await breaker.call(ok)
+            else:
+                with contextlib.suppress(Boom):
+                    await breaker.call(fail)
+
+    sys.settrace(on_call)
+    try:
+        asyncio.run(record())
+    finally:
+        sys.settrace(None)
+    for reader in readers:
+        reader.join(5)
+    assert readers and not any(r.is_alive() for r in readers)
+    assert len(seen) == len(readers)
+    # Calls alternate failure/success, so any consistent window holds as many of each
+    # (+-1) and no more than 5 buckets of 4 calls.
+    assert [(c, f) for c, f in seen if not (0 <= f <= c <= 20 and abs(c - 2 * f) <= 1)] == []

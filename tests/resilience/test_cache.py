@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from resync_tui.resilience.cache import LocalCache
+from resync_tui.resilience.cache import LocalCache, Lookup
 from tests.resilience.helpers import Boom, FakeClock
 
 
@@ -240,3 +240,43 @@ async def test_aclose_also_cancels_a_load_superseded_by_set() -> None:
     await cache.aclose()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(waiter, 5)
+
+
+async def test_a_failed_stale_refresh_keeps_serving_the_stale_value_until_its_window_ends(
+        clock: FakeClock) -> None:
+    cache: LocalCache[str] = LocalCache(default_ttl=10, stale_ttl=60, negative_ttl=5,
+                                        clock=clock)
+    loader = CountingLoader()
+    assert (await cache.fetch("k", loader)).value == "v1"
+    clock.advance(11)
+    loader.error = Boom("engine down")
+    for _ in range(4):  # the outage: the refresh fails, the stale value is still served
+        lookup = await cache.fetch("k", loader)
+        assert (lookup.value, lookup.stale) == ("v1", True)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    assert loader.calls == 2  # one failed refresh; no new one within negative_ttl
+    stats = cache.stats()
+    assert (stats.hits, stats.misses, stats.stale_hits) == (0, 1, 4)
+    clock.advance(5)  # negative_ttl over: the next stale read tries the origin again
+    loader.error = None
+    assert (await cache.fetch("k", loader)).value == "v1"
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert (await cache.fetch("k", loader)) == Lookup("v3", False)
+
+
+async def test_past_the_stale_window_the_failure_reaches_the_caller_and_is_a_miss(
+        clock: FakeClock) -> None:
+    cache: LocalCache[str] = LocalCache(default_ttl=10, stale_ttl=5, negative_ttl=30,
+                                        clock=clock)
+    loader = CountingLoader()
+    await cache.fetch("k", loader)
+    clock.advance(16)
+    loader.error = Boom("engine down")
+    for _ in range(2):  # the second one replays the cached failure: no value, so a miss
+        with pytest.raises(Boom):
+            await cache.fetch("k", loader)
+    assert loader.calls == 2
+    stats = cache.stats()
+    assert (stats.hits, stats.misses) == (0, 3)

@@ -14,7 +14,12 @@ from resync_tui.resilience.breaker import (
     CircuitOpenError,
 )
 from resync_tui.resilience.metrics import ResilienceMetrics
-from resync_tui.resilience.retry import RetryPolicy, call_resilient
+from resync_tui.resilience.retry import (
+    AttemptTimeout,
+    DeadlineExceeded,
+    RetryPolicy,
+    call_resilient,
+)
 from tests.resilience.helpers import FakeClock, state_of
 
 
@@ -198,7 +203,8 @@ async def test_the_overall_deadline_bounds_an_attempt_without_its_own_timeout(
         await asyncio.Event().wait()
         return "never"
 
-    policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0, deadline_seconds=0.05)
+    policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0, deadline_seconds=0.05,
+                         min_attempt_seconds=0.01)
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(
             call_resilient(hangs, breaker=breaker, retry=policy, timeout=None,
@@ -215,3 +221,107 @@ async def test_backoff_is_capped_at_max_backoff(breaker: CircuitBreaker) -> None
     assert await run(fn, breaker, sleeps, policy=policy) == "ok"
     assert len(sleeps.waits) == 7
     assert all(0 <= w <= 0.5 for w in sleeps.waits)
+
+
+async def test_an_attempt_never_outlives_the_overall_deadline(breaker: CircuitBreaker) -> None:
+    """deadline 1 s, attempt timeout 60 s, a call that never answers."""
+    attempts = 0
+
+    async def hangs() -> str:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.Event().wait()
+        return "never"
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0, deadline_seconds=1.0)
+    with pytest.raises(AttemptTimeout) as err:
+        await asyncio.wait_for(call_resilient(hangs, breaker=breaker, retry=policy, timeout=60,
+                                              is_transient=is_transient, operation="plan",
+                                              sleep=Sleeps()), 10)
+    assert loop.time() - started < 3  # a correctness bound (never 60 s), not a speed test
+    assert attempts == 1  # nothing left for a second attempt: not squeezed in
+    assert (err.value.operation, err.value.attempt) == ("plan", 1)
+    assert "plan" in str(err.value) and "timed out after 1 s" in str(err.value)
+    assert breaker.snapshot().failed_calls_in_window == 1
+
+
+async def test_a_retry_with_too_little_time_left_is_not_started(breaker: CircuitBreaker) -> None:
+    """After a 0.6 s timeout only 0.4 s of a 1 s deadline is left, under the 0.5 s floor:
+    the first failure is raised rather than a squeezed attempt counted as a failure."""
+    fn = Script()
+    attempts = 0
+
+    async def slow_then_ok() -> str:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            await asyncio.Event().wait()
+        return await fn()
+
+    policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0, deadline_seconds=1.0,
+                         min_attempt_seconds=0.5)
+    with pytest.raises(AttemptTimeout) as err:
+        await asyncio.wait_for(call_resilient(slow_then_ok, breaker=breaker, retry=policy,
+                                              timeout=0.6, is_transient=is_transient,
+                                              operation="plan", sleep=Sleeps()), 10)
+    assert attempts == 1 and err.value.attempt == 1
+    assert breaker.snapshot().failed_calls_in_window == 1
+
+
+async def test_no_time_for_a_first_attempt_is_a_clear_deadline_exceeded(
+        breaker: CircuitBreaker) -> None:
+    fn = Script()
+    policy = RetryPolicy(deadline_seconds=0.2, min_attempt_seconds=0.5)
+    with pytest.raises(DeadlineExceeded) as err:
+        await call_resilient(fn, breaker=breaker, retry=policy, timeout=5,
+                             is_transient=is_transient, operation="plan", sleep=Sleeps())
+    assert isinstance(err.value, TimeoutError) and err.value.operation == "plan"
+    assert "plan" in str(err.value)
+    assert fn.attempts == 0
+    assert breaker.snapshot().failed_calls_in_window == 0
+
+
+async def test_a_non_idempotent_call_is_attempted_exactly_once(breaker: CircuitBreaker) -> None:
+    metrics = ResilienceMetrics()
+    for error in (HttpError(503), HttpError(429, retry_after=0.1), TimeoutError()):
+        fn, sleeps = Script(error), Sleeps()
+        with pytest.raises(type(error)):
+            await call_resilient(fn, breaker=breaker, retry=POLICY, timeout=5,
+                                 is_transient=is_transient, retry_after=retry_after,
+                                 metrics=metrics, operation="rerun", sleep=sleeps,
+                                 idempotent=False)
+        assert fn.attempts == 1 and sleeps.waits == []
+    assert metrics.registry.get_sample_value("resync_retries_total",
+                                             {"operation": "rerun"}) is None
+
+
+async def test_a_request_cut_by_the_attempt_timeout_is_a_timeout_in_the_request_metrics(
+        breaker: CircuitBreaker) -> None:
+    """The HWA client reports a cancelled request as "cancelled"; when the cancellation
+    is call_resilient's attempt timeout, the metrics record "timeout"."""
+    metrics = ResilienceMetrics()
+    cancelled = asyncio.Event()
+
+    async def request(seconds: float) -> str:  # shaped like HwaClient._exchange's reporting
+        try:
+            await asyncio.sleep(seconds)
+            return "ok"
+        except asyncio.CancelledError:
+            metrics.observe_request("/plan/job", seconds, "cancelled")
+            cancelled.set()
+            raise
+
+    policy = RetryPolicy(max_attempts=1, deadline_seconds=5)
+    with pytest.raises(AttemptTimeout):
+        await call_resilient(lambda: request(60), breaker=breaker, retry=policy, timeout=0.05,
+                             is_transient=is_transient, sleep=Sleeps())
+    task = asyncio.create_task(request(60))  # a real cancellation stays "cancelled"
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    value = metrics.registry.get_sample_value
+    assert value("resync_requests_total", {"endpoint": "/plan/job", "outcome": "timeout"}) == 1
+    assert value("resync_requests_total", {"endpoint": "/plan/job", "outcome": "cancelled"}) == 1

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import msgspec
 import pytest
@@ -54,10 +57,24 @@ def breaker(clock: FakeClock) -> CircuitBreaker:
 
 
 def make_cache(client: Redis, breaker: CircuitBreaker, clock: FakeClock,
-               command_timeout: float = 0.25) -> TieredCache[JobStatus]:
+               command_timeout: float = 0.25, write_queue_size: int = 1024
+               ) -> TieredCache[JobStatus]:
     l1: LocalCache[JobStatus] = LocalCache(default_ttl=10, clock=clock)
     return TieredCache(l1, client, breaker=breaker, namespace="jobs", l2_ttl=60,
-                       codec=MsgpackCodec(JobStatus), command_timeout=command_timeout)
+                       codec=MsgpackCodec(JobStatus), command_timeout=command_timeout,
+                       write_queue_size=write_queue_size)
+
+
+@contextmanager
+def frozen(redis_url: str) -> Iterator[None]:
+    """The real redis-server stopped with SIGSTOP (a hung host), always resumed."""
+    with redis.Redis.from_url(redis_url, socket_timeout=5) as admin:
+        pid = int(admin.info("server")["process_id"])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 async def test_read_through_writes_a_namespaced_versioned_entry(
@@ -67,6 +84,7 @@ async def test_read_through_writes_a_namespaced_versioned_entry(
     assert await cache.get_or_load("JS1", loader) == JobStatus("JS1", "SUCC", 1)
     assert await cache.get_or_load("JS1", loader) == JobStatus("JS1", "SUCC", 1)
     assert loader.calls == 1
+    await cache.flush()  # the write-back is write-behind
     raw = await client.get("resync:jobs:JS1")
     assert raw is not None and raw[0] == 1  # version byte
     assert 0 < await client.pttl("resync:jobs:JS1") <= 60_000
@@ -76,6 +94,7 @@ async def test_l2_hit_after_l1_expiry_decodes_the_same_typed_value(
         client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
     cache = make_cache(client, breaker, clock)
     original = await cache.get_or_load("JS1", Loader())
+    await cache.flush()
     clock.advance(11)  # past the L1 TTL, well inside the L2 TTL
     again = await cache.get_or_load("JS1", must_not_load)
     assert again == original and isinstance(again, JobStatus)
@@ -85,7 +104,9 @@ async def test_l2_hit_after_l1_expiry_decodes_the_same_typed_value(
 
 async def test_another_process_with_an_empty_l1_reads_l2(
         client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
-    await make_cache(client, breaker, clock).get_or_load("JS1", Loader())
+    writer = make_cache(client, breaker, clock)
+    await writer.get_or_load("JS1", Loader())
+    await writer.flush()
     other = make_cache(client, breaker, clock)
     assert await other.get("JS1") == JobStatus("JS1", "SUCC", 1)
     assert await other.get("absent") is None
@@ -109,7 +130,8 @@ async def test_redis_killed_and_restarted_without_recreating_the_cache(
 
     redis_server.start()
     clock.advance(5)  # the breaker's wait is over: the next command is the trial
-    await cache.get_or_load("after", Loader())  # L2 miss + write-through, via the trial
+    await cache.get_or_load("after", Loader())  # L2 miss + write-back, via the trial
+    await cache.flush()
     assert state_of(breaker) is BreakerState.CLOSED
     cache.l1.delete("after")
     assert await cache.get_or_load("after", must_not_load) == JobStatus("JS1", "SUCC", 1)
@@ -144,13 +166,36 @@ async def test_slow_redis_times_out_to_l1_and_leaves_no_connection_out_of_step(
 
 async def test_undecodable_l2_entry_is_a_miss_not_an_error(
         client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
-    await client.set("resync:jobs:JS1", b"\x09garbage")
+    await client.set("resync:jobs:JS1", b"\x01\xc1garbage")  # our version, corrupt payload
     cache = make_cache(client, breaker, clock)
     loader = Loader()
     assert (await cache.get_or_load("JS1", loader)).attempts == 1
     assert loader.calls == 1
-    assert cache.stats().l2.errors == 1
+    await cache.flush()
+    stats = cache.stats().l2
+    assert (stats.decode_errors, stats.errors, stats.misses) == (1, 0, 1)
     assert breaker.snapshot().failed_calls_in_window == 0  # Redis itself was fine
+    cache.l1.clear()  # the write-back replaced the garbage with a readable value
+    assert await cache.get_or_load("JS1", must_not_load) == JobStatus("JS1", "SUCC", 1)
+
+
+async def test_an_entry_of_a_newer_codec_version_is_neither_deleted_nor_overwritten(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    newer = b"\x02" + msgspec.msgpack.encode({"job_id": "JS1", "format": "v2"})
+    await client.set("resync:jobs:JS1", newer, px=60_000)
+    old_release = make_cache(client, breaker, clock)
+    loader = Loader()
+    assert await old_release.get("JS1") is None  # a plain get: a miss
+    assert (await old_release.get_or_load("JS1", loader)).attempts == 1  # from the origin
+    await old_release.flush()
+    assert await client.get("resync:jobs:JS1") == newer  # the newer release keeps its entry
+    stats = old_release.stats().l2
+    assert (stats.decode_errors, stats.errors, stats.misses, stats.hits) == (2, 0, 2, 0)
+    metrics = ResilienceMetrics()
+    metrics.track_cache(old_release)
+    assert metrics.registry.get_sample_value("resync_cache_decode_errors_total",
+                                             {"level": "l2"}) == 2
+    assert old_release.l1.contains("JS1")  # the older release still serves from L1
 
 
 async def test_delete_removes_both_levels(
@@ -181,6 +226,7 @@ async def test_l2_hit_after_l1_eviction_and_both_levels_exported_as_metrics(
     metrics.track_cache(cache)
     first = await cache.get_or_load("JS1", Loader())
     await cache.get_or_load("JS2", Loader())  # evicts JS1 from L1
+    await cache.flush()
     assert await cache.get_or_load("JS1", must_not_load) == first
     value = metrics.registry.get_sample_value
     assert value("resync_cache_evictions_total", {"level": "l1"}) == 2
@@ -216,3 +262,133 @@ async def test_a_value_without_expiry_in_l2_gets_the_l1_ttl(
     assert reader.l1.contains("JS1")
     clock.advance(0.1)
     assert not reader.l1.contains("JS1")
+
+
+async def test_one_l1_miss_is_counted_once_so_the_hit_rate_is_right(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    metrics = ResilienceMetrics()
+    metrics.track_cache(cache)
+    for i in range(10):  # 10 cold keys: one L1 miss each
+        await cache.get_or_load(f"JS{i}", Loader())
+    for i in range(10):  # the same 10 keys again: one L1 hit each
+        await cache.get_or_load(f"JS{i}", must_not_load)
+    l1 = cache.stats().l1
+    assert (l1.hits, l1.misses) == (10, 10)
+    assert l1.hit_ratio == 0.5
+    assert metrics.registry.get_sample_value("resync_cache_misses_total", {"level": "l1"}) == 10
+
+
+async def test_a_value_loaded_with_a_short_ttl_lives_no_longer_in_l2(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)  # l2_ttl 60 s
+    await cache.get_or_load("JS1", Loader(), ttl=6)
+    await cache.set("JS2", JobStatus("JS2", "SUCC", 1), ttl=6)
+    await cache.flush()
+    for key in ("resync:jobs:JS1", "resync:jobs:JS2"):
+        assert 0 < await client.pttl(key) <= 6000
+    # Another process re-serves it from L2 for what it has left (<= 6 s), not for 10 s of L1.
+    reader = make_cache(client, breaker, clock)
+    assert await reader.get("JS1") == JobStatus("JS1", "SUCC", 1)
+    clock.advance(6.01)
+    assert not reader.l1.contains("JS1")
+
+
+async def test_set_with_a_ttl_of_zero_removes_the_key_from_both_levels(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    await cache.set("JS1", JobStatus("JS1", "SUCC", 1))
+    await cache.set("JS1", JobStatus("JS1", "SUCC", 2), ttl=0)
+    await cache.flush()
+    assert await client.exists("resync:jobs:JS1") == 0
+    assert await cache.get("JS1") is None
+
+
+async def test_with_redis_frozen_a_miss_waits_for_the_get_only_and_leaves_the_set_queued(
+        redis_url: str, clock: FakeClock) -> None:
+    breaker = CircuitBreaker("redis", BreakerConfig(minimum_calls=100), clock=clock)
+    client = make_redis_client(RedisClientConfig(url=redis_url, socket_timeout=5,
+                                                 socket_connect_timeout=5, pool_timeout=5))
+    cache = make_cache(client, breaker, clock, command_timeout=0.3)
+    loop = asyncio.get_running_loop()
+    try:
+        await cache.get_or_load("warm", Loader())
+        await cache.flush()
+        with frozen(redis_url):
+            started = loop.time()
+            value = await asyncio.wait_for(cache.get_or_load("JS1", Loader()), 5)
+            elapsed = loop.time() - started
+            assert value.job_id == "JS1"  # served by the origin after the GET timed out
+            assert cache.stats().l2.writes_pending == 1  # its SET is not on the caller's path
+            # Correctness bound: one command timeout (GET), not two (GET + SET).
+            assert elapsed < 2 * 0.3
+            await asyncio.wait_for(cache.flush(), 5)  # the queued SET times out in the writer
+        stats = cache.stats().l2
+        assert (stats.errors, stats.writes_pending) == (2, 0)
+    finally:
+        await cache.aclose()
+        await client.aclose()
+
+
+async def test_writes_are_dropped_and_counted_while_the_breaker_is_open(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    metrics = ResilienceMetrics()
+    metrics.track_cache(cache)
+    breaker.force_open()
+    assert (await cache.get_or_load("JS1", Loader())).job_id == "JS1"
+    await cache.set("JS2", JobStatus("JS2", "SUCC", 1))
+    stats = cache.stats().l2
+    assert (stats.writes_dropped, stats.writes_pending) == (2, 0)
+    value = metrics.registry.get_sample_value
+    assert value("resync_cache_writes_dropped_total", {"level": "l2"}) == 2
+    assert value("resync_cache_writes_pending", {"level": "l2"}) == 0
+    breaker.reset()
+    assert await client.exists("resync:jobs:JS1", "resync:jobs:JS2") == 0
+
+
+async def test_a_full_write_queue_drops_and_aclose_does_not_hang_on_a_frozen_redis(
+        redis_url: str, clock: FakeClock) -> None:
+    breaker = CircuitBreaker("redis", BreakerConfig(minimum_calls=100), clock=clock)
+    client = make_redis_client(RedisClientConfig(url=redis_url, socket_timeout=5,
+                                                 socket_connect_timeout=5, pool_timeout=5))
+    cache = make_cache(client, breaker, clock, command_timeout=0.3, write_queue_size=1)
+    try:
+        with frozen(redis_url):
+            values = await asyncio.wait_for(asyncio.gather(
+                *(cache.get_or_load(f"JS{i}", Loader()) for i in range(5))), 5)
+            assert len(values) == 5
+            # At most one write in flight and one queued: the others were dropped.
+            assert cache.stats().l2.writes_dropped >= 3
+            await asyncio.wait_for(cache.aclose(drain_timeout=0.1), 5)
+        stats = cache.stats().l2
+        assert stats.writes_pending == 0
+        assert stats.writes_dropped + stats.errors >= 5  # each write is accounted for
+    finally:
+        await client.aclose()
+
+
+async def test_aclose_sends_what_is_queued_and_later_writes_are_dropped(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    for i in range(20):
+        await cache.get_or_load(f"JS{i}", Loader())
+    await asyncio.wait_for(cache.aclose(), 5)
+    assert await client.exists(*(f"resync:jobs:JS{i}" for i in range(20))) == 20
+    await cache.get_or_load("late", Loader())
+    assert cache.stats().l2.writes_dropped == 1
+    assert await client.exists("resync:jobs:late") == 0
+
+
+async def test_writes_of_one_key_reach_redis_in_the_order_they_were_made(
+        client: Redis, breaker: CircuitBreaker, clock: FakeClock) -> None:
+    cache = make_cache(client, breaker, clock)
+    await cache.get_or_load("JS1", Loader())  # write-back queued, not awaited
+    await cache.delete("JS1")  # must not be undone by the queued write-back
+    await cache.flush()
+    assert await client.exists("resync:jobs:JS1") == 0
+    await cache.get_or_load("JS2", Loader())
+    await cache.set("JS2", JobStatus("JS2", "ABEND", 9))
+    await cache.flush()
+    cache.l1.clear()
+    assert await cache.get("JS2") == JobStatus("JS2", "ABEND", 9)
