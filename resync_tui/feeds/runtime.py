@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +72,9 @@ class Runtime:
     cache: TieredCache[Any]
     metrics: ResilienceMetrics
     clock: Clock = local_now
+    clock_offset: Callable[[], float | None] = lambda: None
+    """Engine clock minus this machine's in seconds, as the header shows it (None: unknown,
+    or a clock given by a test)."""
     engine_name: str = ""
     _closed: bool = field(default=False, repr=False)
 
@@ -105,6 +109,17 @@ class Runtime:
                 await closer()
             except Exception:  # closing must go on with the others
                 _log.exception("closing %s failed", name)
+
+
+def engine_clock(client: HwaClient) -> Clock:
+    """The engine's time in this machine's zone: lateness, elapsed times and data ages are
+    judged on it (a job scheduled at 10:00 engine time is late at 10:00 engine time,
+    whatever this machine's clock says). This machine's time until the engine answered."""
+
+    def now() -> datetime:
+        return client.engine_now().astimezone()
+
+    return now
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
@@ -180,6 +195,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     )
     return Runtime(
         settings=settings, client=client, breakers=registry, retry=retry, redis=redis,
-        cache=cache, metrics=metrics, clock=clock or local_now,
+        cache=cache, metrics=metrics, clock=clock or engine_clock(client),
+        clock_offset=(lambda: None) if clock is not None else (lambda: client.clock_offset),
         engine_name=urlsplit(hwa.url).hostname or hwa.url,
     )

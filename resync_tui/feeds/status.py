@@ -91,7 +91,10 @@ def describe_error(exc: BaseException, since: datetime, *,
     kind: FailureKind
     if isinstance(exc, CredentialsRejected):
         kind = "credentials"
-        text = f"credentials rejected ({_status(exc)}): check user and password"
+        # The client's message names the user and the engine, never the password.
+        said = exc.message if exc.message.startswith("credentials rejected") else (
+            f"credentials rejected ({_status(exc)})")
+        text = f"{said}: not calling it again until r is pressed; check user and password"
     elif isinstance(exc, EngineTimeout | TimeoutError):
         kind, text = "unreachable", f"{what} not answering (timeout) since {at}"
     elif isinstance(exc, EngineUnreachable):

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Final, Generic, TypeVar
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -166,7 +167,8 @@ class ResyncApp(App[int]):
         self._feeds_running = asyncio.Event()
         self._feeds_running.set()
         self.view = JobsView(clock=self.clock)
-        self.dashboard = DashboardScreen(self.clock, self.view, wall=wall)
+        self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
+                                         clock_offset=runtime.clock_offset)
         self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
         self.runners: dict[str, FeedRunner[Any]] = {}
         self._jobs_feed = JobsFeed(runtime, self.view)
@@ -244,9 +246,16 @@ class ResyncApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def say(self, message: str, *, severity: SeverityLevel = "information",
+            timeout: float = 3) -> None:
+        """One notification at a time: a new one replaces the last (pressing ``-`` seven
+        times must not stack seven toasts over the header)."""
+        self.clear_notifications()
+        self.notify(message, severity=severity, timeout=timeout)
+
     def action_toggle_pause(self) -> None:
         self.set_paused(not self.paused)
-        self.notify("refresh paused" if self.paused else "refresh resumed", timeout=2)
+        self.say("refresh paused" if self.paused else "refresh resumed", timeout=2)
 
     def set_paused(self, paused: bool) -> None:
         """Stop (or restart) every feed after the poll it is running."""
@@ -257,10 +266,40 @@ class ResyncApp(App[int]):
         self.dashboard.header.paused = paused
 
     def action_refresh_now(self) -> None:
+        """Poll every pane now, and say what will happen (a key that seems to do nothing
+        gets pressed again and again)."""
+        client = self.runtime.client
+        notes: list[str] = []
+        probe = client.credentials_rejected is not None
+        if probe:
+            client.retry_credentials()  # one try with the credentials (password file re-read)
+            notes.append("trying the credentials once more")
+        for breaker in self.runtime.breakers:
+            snap = breaker.snapshot()
+            if snap.state.value in ("open", "forced_open"):
+                wait = snap.seconds_until_trial
+                when = "" if wait is None else f", next trial in {max(0, round(wait))}s"
+                notes.append(f"breaker {snap.name} is open: calls are refused{when}")
+        paused = self.paused
+        notes.insert(0, "refreshing once; polling stays paused (p resumes)" if paused
+                     else "refreshing every pane")
+        self.run_worker(self._refresh(probe=probe, paused=paused), group="refresh",
+                        exit_on_error=False)
+        self.say("; ".join(notes), severity="warning" if len(notes) > 1 else "information")
+
+    async def _refresh(self, *, probe: bool, paused: bool) -> None:
+        """The engine feed goes first when it carries the one credentials probe: the other
+        feeds would otherwise fail fast beside it and keep saying "rejected"."""
+        if probe:
+            await self.runners["engine"].poll_once()
+        others = [name for name in FEED_NAMES if not (probe and name == "engine")]
+        if paused:
+            await self.poll_now(*others)
+            return
         self._jobs_feed.force_full_read()
         self._ws_feed.force_refresh()
-        for runner in self.runners.values():
-            runner.kick(refresh=True)
+        for name in others:
+            self.runners[name].kick(refresh=True)
 
     def set_job_interval(self, seconds: float) -> None:
         runner = self.runners["jobs"]
@@ -279,7 +318,7 @@ class ResyncApp(App[int]):
             smaller = [s for s in JOB_INTERVALS if s < current]
             new = smaller[-1] if smaller else JOB_INTERVALS[0]
         self.set_job_interval(new)
-        self.notify(f"job list every {new:g}s", timeout=2)
+        self.say(f"job list every {new:g}s", timeout=2)
 
     def action_slower(self) -> None:
         self._step_interval(+1)

@@ -69,13 +69,20 @@ async def test_refresh_key_polls_at_once_and_shows_plan_changes(
 
 async def test_pause_holds_polls_until_resumed(sim: Simulator, redis_url: str) -> None:
     app = make_app(sim_url(sim), redis_url)
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await ready(app)
         await pilot.press("p")
         assert app.paused
         assert "PAUSED" in screen_text(app)
         polls = app.runners["jobs"].results
-        await pilot.press("r")  # a refresh while paused waits for the resume
+        await pilot.press("r")  # asked for: one poll now, and it says so; still paused
+        await asyncio.wait_for(app.runners["jobs"].wait_results(polls + 1), DEADLINE)
+        await pilot.pause()
+        assert app.paused
+        said = [n.message for n in app._notifications]
+        assert len(said) == 1 and said[0].startswith("refreshing once; polling stays paused")
+        polls = app.runners["jobs"].results
+        app.runners["jobs"].kick(refresh=True)  # a poll that is due waits for the resume
         for _ in range(5):
             await pilot.pause()
         assert app.runners["jobs"].results == polls
@@ -156,3 +163,13 @@ async def test_command_palette_offers_pause_refresh_interval_and_theme(
         assert "Refresh now" in titles
         assert "Toggle dark / light theme" in titles
         assert any(t.startswith("Job poll interval") for t in titles)
+
+
+async def test_notifications_replace_each_other_instead_of_piling_up(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim_url(sim), redis_url, interval=10.0)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await pilot.press(*["minus"] * 7)
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert said == ["job list every 1s"]

@@ -206,3 +206,58 @@ def _wait_for_restart(server: EmbeddedRedis) -> None:
     deadline = time.monotonic() + DEADLINE
     while not (server.restarts == 1 and server.running) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def _engine_requests(sim: Simulator) -> int:
+    return sum(sim.stats()["requests"].values())
+
+
+async def test_a_rejected_password_is_not_hammered_and_r_tries_it_exactly_once(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url, password="wrong")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await asyncio.wait_for(app.wait_for_data(), DEADLINE)
+        await pilot.pause()
+        overall = app.dashboard.header.overall
+        assert overall.label == "CREDENTIALS REJECTED"
+        assert f"for user demo at {sim.base_url}" in overall.reason
+        assert "wrong" not in screen_text(app)  # never the password
+        before = _engine_requests(sim)
+        for _ in range(5):  # five rounds of every feed: none reaches the engine
+            await asyncio.wait_for(app.poll_now("engine", "jobs", "workstations"), DEADLINE)
+        assert _engine_requests(sim) == before
+        # The operator fixes the engine side (the password "wrong" is now the right one)
+        # and presses r: exactly one call goes through as a probe, then calls flow again.
+        sim.set_credentials(password="wrong")
+        app.set_paused(True)  # only r polls now
+        await pilot.press("r")
+
+        async def refreshed() -> None:
+            while app.dashboard.header.overall.label == "CREDENTIALS REJECTED":
+                await pilot.pause(0.05)
+
+        await asyncio.wait_for(refreshed(), DEADLINE)
+        assert _engine_requests(sim) > before
+        assert app.dashboard.header.overall.label in ("OK", "STALE")
+        assert app.runtime.client.credentials_rejected is None
+
+
+async def test_unreadable_records_are_counted_and_the_good_ones_shown(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        total = app.view.total
+        sim.set_faults(Faults(bad_records=2))
+        for _ in range(3):  # repeated polls: never an engine failure, never a breaker
+            await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "⚠ 2 job records unreadable, not shown" in text
+        assert app.view.total >= total - 2  # the good ones are all there
+        assert app.dashboard.header.overall.label == "OK"
+        assert app.runtime.hwa_job_status.snapshot().state.value == "closed"
+        sim.set_faults(Faults())
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        await pilot.pause()
+        assert "unreadable" not in screen_text(app)

@@ -162,10 +162,12 @@ class DashboardScreen(Screen[None]):
     """The pane shown in tab mode."""
 
     def __init__(self, clock: Callable[[], datetime], view: JobsView, *,
-                 wall: bool = False) -> None:
+                 wall: bool = False,
+                 clock_offset: Callable[[], float | None] = lambda: None) -> None:
         super().__init__(id="dashboard")
         self.wall = wall
         self._clock = clock
+        self._clock_offset = clock_offset
         self.header = DashboardHeader(clock, id="header")
         self.jobs = JobsPane(view, id="jobs", classes="pane")
         self.breakers = BreakerPanel(id="breakers", classes="pane")
@@ -274,6 +276,12 @@ class DashboardScreen(Screen[None]):
         self._jobs_state = state
         health = state.health
         self._show_jobs_freshness()
+        bad = state.unreadable
+        sample = ""
+        if bad:
+            first = bad[0]
+            sample = f"{first.job_id}: {first.reason}" if first.job_id else first.reason
+        self.jobs.set_unreadable(len(bad), sample)
         if state.change or not state.health.polls or state.full_read:
             self.jobs.update_jobs(state.view, state.change)
         self.header.last_refresh = health.last_success
@@ -324,6 +332,8 @@ class DashboardScreen(Screen[None]):
         header = self.header
         now = self._clock()
         header.now = now.replace(microsecond=0)
+        offset = self._clock_offset()
+        header.clock_offset = None if offset is None else float(round(offset))
         overall = overall_status(
             self._engine.health if self._engine else None,
             self._jobs_state.health if self._jobs_state else None,

@@ -37,7 +37,9 @@ def format_offset(seconds: float) -> str:
         return f"{sign}{total}s"
     if total < 3600:
         return f"{sign}{total // 60}m{total % 60:02d}s"
-    return f"{sign}{total // 3600}h{total % 3600 // 60:02d}m"
+    if total < 86400:
+        return f"{sign}{total // 3600}h{total % 3600 // 60:02d}m"
+    return f"{sign}{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
 class DashboardHeader(Widget):

@@ -63,6 +63,15 @@ class JobsPane(Vertical):
             &.-open { display: block; }
         }
         & > #jobs-filter-line { height: 1; padding: 0 1; color: $text-muted; }
+        & > #jobs-unreadable {
+            display: none;
+            height: 1;
+            padding: 0 1;
+            color: $text-warning;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+            &.-shown { display: block; }
+        }
         & > #jobs-stale {
             display: none;
             height: auto;
@@ -109,6 +118,7 @@ class JobsPane(Vertical):
         )
         yield Static("", id="jobs-filter-line", markup=False)
         yield self.table
+        yield Static("", id="jobs-unreadable", markup=False)
         yield Static("", id="jobs-stale", markup=False)
 
     def on_mount(self) -> None:
@@ -142,6 +152,18 @@ class JobsPane(Vertical):
             self.counts.set_unknown()
         self.stale_since = since
         self.stale_reason = reason
+
+    def set_unreadable(self, count: int, sample: str = "") -> None:
+        """Say that ``count`` job records of the last read could not be decoded (the good
+        ones are shown): one bad record never hides the others, and never hides itself."""
+        for line in self.query("#jobs-unreadable").results(Static):
+            if count:
+                noun = "record" if count == 1 else "records"
+                text = f"⚠ {count:,} job {noun} unreadable, not shown"
+                if sample:
+                    text += f": {safe_text(sample, 160)}"
+                line.update(Text(text, end=""))
+            line.set_class(bool(count), "-shown")
 
     # -- reactives ---------------------------------------------------------------------
 

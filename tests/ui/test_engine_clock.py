@@ -1,0 +1,60 @@
+"""Ages and lateness are judged on the engine's clock, not this machine's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from resync_tui.feeds.jobs_view import JobRow
+from resync_tui.feeds.runtime import build_runtime
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.app import ResyncApp
+from tests.ui.dashboard_support import DEADLINE, make_settings, screen_text
+
+HOUR = 3600.0
+
+
+@pytest.fixture
+def sim_ahead() -> Iterator[Simulator]:
+    """A living engine whose clock is an hour ahead of this machine's."""
+    simulator = Simulator(jobs=200, seed=1, user="demo", password="demo", time_scale=1.0,
+                          clock_offset=HOUR)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+async def test_the_view_clock_is_the_engine_clock_and_the_header_names_the_offset(
+        sim_ahead: Simulator, redis_url: str) -> None:
+    settings = make_settings(sim_ahead.base_url, redis_url)
+    runtime = build_runtime(settings)  # no clock given: the engine's, as in production
+    app = ResyncApp(runtime, settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await asyncio.wait_for(app.wait_for_data(["engine", "jobs"]), DEADLINE)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        offset = runtime.client.clock_offset
+        assert offset is not None and abs(offset - HOUR) < 5
+        here = datetime.now(UTC)
+        engine = app.view.now()
+        assert abs((engine - here).total_seconds() - HOUR) < 5
+        assert "(engine clock +1h00m)" in screen_text(app)
+        # A job held past its scheduled time half an hour from now here is already late on
+        # the engine: lateness is judged there.
+        held = JobRow(job_id="X", job="X", status="HOLD",
+                      scheduled=here + timedelta(minutes=30))
+        assert app.view.is_late(held)
+
+
+async def test_a_test_clock_shows_no_offset(redis_url: str) -> None:
+    simulator = Simulator(jobs=50, seed=1, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    try:
+        settings = make_settings(simulator.base_url, redis_url)
+        runtime = build_runtime(settings, clock=lambda: datetime(2026, 11, 25, 6, 30, tzinfo=UTC))
+        assert runtime.clock_offset() is None
+    finally:
+        simulator.stop()
