@@ -162,9 +162,8 @@ async def test_sort_keys_cycle_columns_and_reverse() -> None:
         await pilot.press("s")
         await pilot.pause()
         assert "Stream ▲" in _line(table, 0)
-        # The cursor follows its job (JOB0017) to its new place.
-        assert table.cursor_job_id == "id0017"
-        assert "JOB0017" in "".join(_screen_lines(table))
+        # A new order is read from its top: the cursor goes to its first row.
+        assert table.cursor_row == 0 and table.cursor_job_id == table.view.row_at(0).job_id
         await pilot.press("S", "home")
         await pilot.pause()
         assert "Stream ▼" in _line(table, 0)
@@ -328,3 +327,25 @@ async def test_escape_reaches_the_app_when_no_filter_is_open() -> None:
         await pilot.press("slash", "x", "escape")
         assert app.escapes == 1  # that Esc cleared the filter
         assert len(_table(app).view) == 200
+
+
+async def test_a_new_filter_or_sort_starts_at_the_top_of_the_new_list() -> None:
+    app = _Host(_rows())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = _table(app)
+        await pilot.press(*["pagedown"] * 5)
+        assert table.cursor_row > 50 and table.scroll_y > 0
+        await pilot.press("o")  # already the attention order: nothing changes
+        await pilot.press("s")  # sort by stream
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        await pilot.press(*["pagedown"] * 5)
+        await pilot.press("o")  # back to the attention order: the failures come first
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        assert table.view.row_at(0).status == "ABEND"
+        await pilot.press(*["pagedown"] * 5)
+        await pilot.press("slash", *"STREAM01")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        assert table.cursor_job_id == table.view.row_at(0).job_id

@@ -457,6 +457,8 @@ class JobsTable(ScrollView, can_focus=True):
             self._header_strip = None
             self.refresh(Region(0, 0, self.size.width, 1))
             self.refresh_data()
+            # A new order is read from its top (``o`` left mid-list showed calm rows).
+            self.move_cursor(0)
             self.post_message(self.SortChanged(column, descending))
 
     # -- events ------------------------------------------------------------------------
