@@ -37,9 +37,6 @@ from resync_tui.hwa.models import PlanRead, UnreadableRecord
 
 __all__ = ["JobsFeed", "JobsState"]
 
-_PLAN_DEADLINE = 300.0
-"""Seconds a whole-plan read (all pages, retries included) may take."""
-
 _THREAD_THRESHOLD = 5000
 """Plans bigger than this are mapped and diffed off the event loop."""
 
@@ -111,9 +108,14 @@ class JobsFeed:
         self._signature: Hashable | None = None
         self._last_full = -float("inf")
         self._full_read_every = full_read_every
+        # A whole-plan read (all pages, retries included) may take one call's deadline
+        # (hwa.call_deadline), not more: a plan read hanging on a slow body must fail
+        # and say so within a minute, not after three attempts of a minute each. A 200k
+        # plan reads in a few seconds.
         self._plan_retry = dataclasses.replace(
             runtime.retry,
-            deadline_seconds=max(runtime.retry.deadline_seconds, _PLAN_DEADLINE))
+            deadline_seconds=max(runtime.retry.deadline_seconds,
+                                 runtime.settings.hwa.call_deadline))
         self._unreadable: tuple[UnreadableRecord, ...] = ()
         self._missing: set[str] = set()
         """Jobs an incomplete read did not show and that are still kept: removed if missed again."""

@@ -35,9 +35,9 @@ OverallLabel = Literal[
     "OK", "STALE", "DEGRADED", "ENGINE UNREACHABLE", "CREDENTIALS REJECTED", "CONNECTING"
 ]
 
-STALE_AFTER_POLLS: Final = 3
+STALE_AFTER_POLLS: Final = 2
 """Job data older than this many poll intervals is stale (see :func:`stale_after`)."""
-_STALE_FLOOR_SECONDS: Final = 15.0
+_STALE_FLOOR_SECONDS: Final = 10.0
 """...but never before this: a 1 s interval must not flap on a 2 s plan read."""
 
 
