@@ -175,3 +175,30 @@ def test_actions_need_credentials(simulator: Simulator) -> None:
     url = f"{simulator.base_url}/twsd/api/v2/plan/job/{job.id}/action/cancel"
     assert httpx.put(url, timeout=5).status_code == 401
     assert simulator.plan.job(job.id).status == job.status
+
+
+def test_confirm_abend_of_a_running_job_ends_it_now_and_keeps_successors_waiting(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    job = find(simulator, lambda j: j.status == "EXEC" and j.succs)
+    clock = simulator.plan.clock
+    assert act(api, job, "confirm-abend").status_code == 200
+    body = api.get(f"/plan/job/{job.id}").json()
+    assert body["lastRunCompositeStatus"]["status"] == "ABEND"
+    assert body["jobruns"][-1]["timeInfo"]["actualEndTime"] == clock
+    simulator.tick(24 * 3600)
+    assert simulator.plan.job(job.succs[0].id).status == "HOLD"
+
+
+def test_a_refused_confirm_says_why_and_changes_nothing(
+    api: httpx.Client, simulator: Simulator
+) -> None:
+    job = find(simulator, lambda j: j.status == "HOLD")
+    before = api.get(f"/plan/job/{job.id}").content
+    for action, word in (("confirm-succ", "SUCC"), ("confirm-abend", "ABEND")):
+        response = act(api, job, action)
+        assert response.status_code == 400
+        assert response.json()["message"] == (
+            f"cannot confirm {word} for job {job.name} in status HOLD"
+        )
+    assert api.get(f"/plan/job/{job.id}").content == before

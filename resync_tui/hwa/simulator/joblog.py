@@ -1,0 +1,86 @@
+"""Job logs: the text an engine's agent writes for a run, made up from the run's own seed.
+
+A log is drawn from an RNG seeded by (plan seed, run id), not the plan's RNG, so
+reading a log never changes the plan; how much of it shows follows the run's
+progress on the plan clock.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from resync_tui.hwa.simulator.generate import JOB_NOUNS
+from resync_tui.hwa.simulator.model import Job, Run
+from resync_tui.hwa.simulator.wire import format_instant
+
+__all__ = ["joblog_lines"]
+
+
+def joblog_lines(
+    seed: int, epoch: int, now: float, job: Job, run: Run, content_only: bool
+) -> list[str]:
+    """The log lines of ``run`` at plan time ``now`` (``content_only``: no header and footer)."""
+
+    def instant(offset: float) -> str:
+        return format_instant(offset, epoch)
+
+    rng = random.Random(f"{seed}:{run.id}")
+    lines: list[str] = []
+    header = [
+        "=" * 64,
+        f"= JOB       : {job.workstation.name}#{job.folder}{job.stream.name}"
+        f"[({instant(job.sched_time)[11:16].replace(':', '')}"
+        f" {time.strftime('%m/%d/%y', time.gmtime(epoch))}),({job.stream.id})].{job.name}",
+        "= USER      : twsuser",
+        f"= JCLFILE   : {job.script}",
+        f"= Job Number: {run.job_number if run.job_number is not None else '-'}",
+        f"= {_log_stamp(epoch, run.start if run.start is not None else now)}",
+        "=" * 64,
+    ]
+    if run.start is None:
+        body = [f"Job {job.name} has not started yet (status {job.status})."]
+        return body if content_only else [*header, *body]
+    total = rng.randint(24, 48)
+    finished = run.end is not None
+    shown = total if finished else max(3, int(total * min(1.0, (now - run.start)
+                                                          / max(1.0, run.estimated))))  # fmt: skip
+    stamp = run.start
+    body = [f"+ {job.script} --date {instant(0)[:10]} --run {run.number}"]
+    for step in range(1, shown):
+        stamp += rng.uniform(0.5, 5.0)
+        clock = instant(stamp)[11:19]
+        noun = JOB_NOUNS[rng.randrange(len(JOB_NOUNS))].lower()
+        choice = rng.random()
+        if choice < 0.6:
+            body.append(f"{clock} INFO  step {step}: processed {rng.randint(100, 99999)} {noun}")
+        elif choice < 0.8:
+            body.append(f"{clock} INFO  reading /data/in/{noun}_{rng.randint(1, 99):02d}.csv")
+        elif choice < 0.95:
+            body.append(f"{clock} DEBUG commit batch {rng.randint(1, 500)} ok")
+        else:
+            body.append(f"{clock} WARN  slow response from {noun} service, retrying")
+    if run.killed:
+        body.append("Job killed by operator request (kill).")
+    elif finished and run.return_code not in (None, 0):
+        body.append(f"ERROR {job.name} failed: exit status {run.return_code}")
+    lines = body if content_only else [*header, *body]
+    if finished and not content_only:
+        elapsed = (run.end or run.start) - run.start
+        lines += [
+            "=" * 64,
+            f"= Exit Status           : {run.return_code if run.return_code is not None else 0}",
+            f"= Elapsed Time (hh:mm:ss) : {_hms(elapsed)}",
+            f"= {_log_stamp(epoch, run.end or run.start)}",
+            "=" * 64,
+        ]
+    return lines
+
+
+def _log_stamp(epoch: int, offset: float) -> str:
+    return time.strftime("%a %m/%d/%Y %H:%M:%S UTC", time.gmtime(epoch + int(offset)))
+
+
+def _hms(seconds: float) -> str:
+    total = max(0, int(seconds))
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
