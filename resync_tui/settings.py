@@ -420,7 +420,11 @@ def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: st
 
 def _masked_url(url: str) -> str:
     """``url`` with a password in it replaced by ``***`` (it may be shown in an error)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable (an unclosed [IPv6 bracket): hide all user info
+        scheme, sep, rest = url.rpartition("://")
+        return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}" if "@" in rest else url
     if parts.password is None:
         return url
     userinfo, host = parts.netloc.rsplit("@", 1)
@@ -533,8 +537,13 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
                             f"allowed: {', '.join(sorted(known))}")
     for section in list(overrides):
         top = section.split(".")[0]
-        if top not in known or section == "breakers":
-            names = ", ".join(sorted(_name(name) for _, name in overrides[section].values()))
+        names = ", ".join(sorted(_name(name) for _, name in overrides[section].values()))
+        if section == "breakers":
+            problems.append(f"environment: {names} names no breaker; allowed: "
+                            f"{ENV_PREFIX}BREAKERS__<NAME>__<KEY>, NAME one of "
+                            f"{', '.join(BREAKER_NAMES)} (or a [breakers.<name>] of the file)")
+            del overrides[section]
+        elif top not in known:
             problems.append(f"environment: unknown section '{_name(top)}' in {names}; "
                             f"allowed: {', '.join(sorted(known))}")
             del overrides[section]

@@ -295,3 +295,20 @@ def test_a_hostile_key_name_cannot_reach_the_terminal_as_an_escape_sequence(
         load_settings(cfg, env={})
     assert "\x1b" not in caught.value.problems[0] and "\x07" not in caught.value.problems[0]
     assert "unknown key 'hwa.x'" in caught.value.problems[0]
+
+
+def test_an_unparsable_url_is_a_settings_problem_not_a_crash(tmp_path: Path) -> None:
+    """urlsplit raises ValueError on an unclosed IPv6 bracket: start-up printed a traceback."""
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[hwa]\nurl = "http://[::1"\n[redis]\nurl = "redis://u:hunter22@[::1"\n')
+    with pytest.raises(SettingsError) as caught:
+        load_settings(cfg, env={})
+    assert [p.split(": ", 1)[1].split(":", 1)[0] for p in caught.value.problems] == [
+        "key 'hwa.url'", "key 'redis.url'"]
+    assert "hunter22" not in str(caught.value.problems)
+
+
+def test_a_breaker_variable_without_a_breaker_name_is_a_problem_not_ignored() -> None:
+    """RESYNC_BREAKERS__MINIMUM_CALLS used to be silently dropped: no breaker changed."""
+    with pytest.raises(SettingsError, match=r"RESYNC_BREAKERS__MINIMUM_CALLS names no breaker"):
+        load_settings(None, env={"RESYNC_BREAKERS__MINIMUM_CALLS": "3"})
