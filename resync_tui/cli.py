@@ -1,4 +1,4 @@
-"""Command line: ``resync-tui``, ``demo``, ``sim`` and ``snapshot``.
+"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot`` and ``config``.
 
 These names and flags are a contract (scripts and CI call them): extend them,
 never rename them. Heavy imports happen inside the sub-commands so that
@@ -15,7 +15,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from resync_tui import __version__
-from resync_tui.settings import Secret, Settings, SettingsError, load_settings
+from resync_tui.settings import (
+    CONFIG_ENV,
+    Secret,
+    Settings,
+    SettingsError,
+    explain_settings,
+    find_settings_file,
+    load_settings,
+)
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # the simulator's published default, not a secret
@@ -67,12 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="resync-tui",
         description="Terminal operations console for HCL Workload Automation (formerly IBM "
                     "TWS): job status, circuit breakers, cache and Redis health.",
-        epilog="Settings: settings.toml in the current directory, or --config PATH; any key "
-               "can be overridden by RESYNC_<SECTION>__<KEY> environment variables.",
+        epilog=f"Settings: --config PATH, else ${CONFIG_ENV}, else the first of "
+               "./settings.toml, $XDG_CONFIG_HOME/resync-tui/settings.toml (~/.config), "
+               "/etc/resync-tui/settings.toml; none = built-in defaults. Any key can be "
+               "overridden by RESYNC_<SECTION>__<KEY> environment variables. "
+               "'resync-tui config check' lists every problem of the settings.",
     )
     parser.add_argument("--version", action="version", version=f"resync-tui {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH",
-                        help="settings file (default: ./settings.toml if present)")
+                        help=f"settings file (default: ${CONFIG_ENV}, else the first "
+                             "found of ./settings.toml, ~/.config/resync-tui/settings.toml, "
+                             "/etc/resync-tui/settings.toml)")
     parser.add_argument("--wall", action="store_true",
                         help="kiosk mode for a NOC wall: large figures, rotating panes")
     parser.add_argument("--metrics-port", type=_port, metavar="N",
@@ -114,6 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="render the wall (kiosk) layout")
     snap.add_argument("--timeout", type=_non_negative_float, default=60.0,
                       help="seconds to wait for data before giving up")
+
+    config = sub.add_parser("config", help="check or show the settings, print their schema")
+    actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    check = actions.add_parser(
+        "check", help="list every problem of the settings, one per line; exit 2 if any")
+    show = actions.add_parser(
+        "show", help="the effective settings and where each value came from (secrets masked)")
+    for action in (check, show):
+        action.add_argument("--config", type=Path, dest="config_file", metavar="PATH",
+                            help="settings file (default: the same lookup as the dashboard)")
+    actions.add_parser("schema", help="print the JSON Schema of settings.toml, for editors")
     return parser
 
 
@@ -170,10 +194,40 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _config_command(args: argparse.Namespace) -> int:
+    """``config check`` / ``show`` / ``schema``: nothing is started, nothing is logged."""
+    if args.config_action == "schema":
+        from resync_tui.settings_schema import schema_text
+
+        sys.stdout.write(schema_text())
+        return 0
+    path = args.config_file or args.config
+    try:
+        found = find_settings_file(path)
+        settings = load_settings(found)
+    except SettingsError as exc:
+        if args.config_action == "check":  # the problems are this command's report
+            print("\n".join(exc.problems))
+            return 2
+        for problem in exc.problems:
+            _fail(problem)
+        return 2
+    where = str(found) if found is not None else "defaults (no settings file found)"
+    if args.config_action == "check":
+        print(f"settings OK: {where}")
+        return 0
+    print(f"# settings file: {where}")
+    print("\n".join(explain_settings(settings)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command
+
+    if command == "config":
+        return _config_command(args)
 
     if command == "sim":
         from resync_tui.hwa.simulator import serve_forever
@@ -184,8 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = getattr(args, "snap_config", None) or args.config
     try:
         settings = load_settings(config)
-    except SettingsError as exc:
-        return _fail(str(exc))
+    except SettingsError as exc:  # every problem, one line each
+        for problem in exc.problems:
+            _fail(problem)
+        return 2
     try:
         _setup_logging(settings)
     except OSError as exc:

@@ -15,21 +15,41 @@ value is wrapped in :class:`Secret`, whose ``repr`` and ``str`` hide it.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from resync_tui.sanitize import safe_text
+
 ENV_PREFIX: Final = "RESYNC_"
 DEFAULT_FILE_NAME: Final = "settings.toml"
+#: Names the settings file when ``--config`` does not (it must then exist).
+CONFIG_ENV: Final = "RESYNC_CONFIG"
+#: The machine-wide settings directory, searched last.
+SYSTEM_CONFIG_DIR: Final = Path("/etc/resync-tui")
 BREAKER_NAMES: Final = ("hwa_api", "hwa_job_status", "redis")
 
 
 class SettingsError(ValueError):
-    """A setting is missing, unknown or out of range. ``str()`` is one line."""
+    """Settings are missing, unknown or out of range.
+
+    ``problems`` holds every problem found, one line each (``config check`` prints them
+    all); ``str()`` stays one line: the first problem, and how many more there are.
+    """
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems: tuple[str, ...] = (
+            (problems,) if isinstance(problems, str) else tuple(problems))
+        first = self.problems[0] if self.problems else "settings are not valid"
+        more = len(self.problems) - 1
+        super().__init__(first if more < 1 else
+                         f"{first} (and {more} more; run 'resync-tui config check')")
 
 
 class Secret:
@@ -212,6 +232,9 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     source: str = "defaults"
+    #: Where each value came from, by dotted key ("hwa.url"): the settings file's path
+    #: or the environment variable's name; a key not listed has its default.
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def replace(self, **sections: Any) -> Settings:
         return dataclasses.replace(self, **sections)
@@ -221,7 +244,8 @@ class Settings:
 _FILE_SECRETS: Final[dict[str, tuple[str, ...]]] = {
     "hwa": ("password", "token"), "redis": ("password",)}
 
-_SECTIONS: Final[dict[str, type[Any]]] = {
+#: Every table of a settings file but [breakers], and the dataclass it fills.
+SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
     "metrics": MetricsSettings,
@@ -242,6 +266,27 @@ def _describe(f: dataclasses.Field[Any]) -> str:
 def _type_words(f: dataclasses.Field[Any]) -> str:
     return {"bool": "true or false", "int": "an integer", "float": "a number",
             "str": "a string"}.get(str(f.type), "a value")
+
+
+def _name(text: str) -> str:
+    """A key or section name from a file or the environment, safe to print on a terminal."""
+    return safe_text(text, 80)
+
+
+def _env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
+
+
+def _suggest(section: str, key: str, fields: Sequence[str]) -> str:
+    """``did you mean 'redis.socket_timeout'? `` for a key that belongs in another section,
+    else ``did you mean 'hwa.url'? `` for a near miss (difflib); empty when nothing is close."""
+    if not section.startswith("breakers"):
+        for other, cls in SECTIONS.items():
+            if other != section and key in {f.name for f in dataclasses.fields(cls)
+                                            if not f.metadata.get("resolved")}:
+                return f"did you mean '{other}.{_name(key)}'? "
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    return f"did you mean '{section}.{close[0]}'? " if close else ""
 
 
 def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
@@ -289,40 +334,60 @@ def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
     return value
 
 
-def _build(cls: type[Any], table: Mapping[str, Any], origin: str, section: str,
-           env_keys: Mapping[str, str], base: Any = None) -> Any:
+#: Environment overrides of one section: key -> (value, the variable's name).
+_EnvKeys = Mapping[str, tuple[str, str]]
+
+
+def _build(cls: type[Any], table: Any, origin: str, section: str, env_keys: _EnvKeys,
+           problems: list[str], origins: dict[str, str], base: Any = None) -> Any:
     """Build one section's dataclass from its TOML table and environment overrides
-    (on top of ``base``, e.g. a breaker's own defaults, else the class defaults)."""
+    (on top of ``base``, e.g. a breaker's own defaults, else the class defaults).
+
+    A wrong key or value becomes a line in ``problems`` and keeps its default, so one
+    pass finds every problem; ``origins`` learns where each accepted value came from.
+    """
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("resolved")}
-    if not isinstance(table, Mapping):
-        raise SettingsError(f"{origin}: [{section}] must be a table, got {table!r}")
     values: dict[str, Any] = {}
+    if not isinstance(table, Mapping):
+        problems.append(f"{origin}: [{section}] must be a table, got {table!r}")
+        table = {}
     for key, raw in table.items():
         if key not in fields:
             if key in _FILE_SECRETS.get(section, ()):
-                raise SettingsError(
+                problems.append(
                     f"{origin}: key '{section}.{key}' is not read from files; put the value in "
-                    f"the environment variable {ENV_PREFIX}{section.upper()}__{key.upper()} or "
-                    f"name a file with '{section}.{key}_file'"
-                )
-            raise SettingsError(
-                f"{origin}: unknown key '{section}.{key}'; allowed: {', '.join(fields)}"
-            )
-        values[key] = _coerce(raw, fields[key], f"{origin}: key '{section}.{key}'")
-    for key, raw in env_keys.items():
+                    f"the environment variable {_env_name(section, key)} or "
+                    f"name a file with '{section}.{key}_file'")
+            else:
+                problems.append(
+                    f"{origin}: unknown key '{section}.{_name(key)}'; "
+                    f"{_suggest(section, key, list(fields))}allowed: {', '.join(fields)}")
+            continue
+        try:
+            values[key] = _coerce(raw, fields[key], f"{origin}: key '{section}.{key}'")
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+            continue
+        origins[f"{section}.{key}"] = origin
+    for key, (raw, name) in env_keys.items():
         if key not in fields:
-            raise SettingsError(
-                f"environment: unknown key '{section}.{key}' (from "
-                f"{ENV_PREFIX}{section.upper()}__{key.upper()}); allowed: {', '.join(fields)}"
-            )
-        name = f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
-        values[key] = _coerce(raw, fields[key], f"environment: key '{section}.{key}' ({name})")
+            problems.append(
+                f"environment: unknown key '{section}.{_name(key)}' (from {_name(name)}); "
+                f"{_suggest(section, key, list(fields))}allowed: {', '.join(fields)}")
+            continue
+        try:
+            values[key] = _coerce(raw, fields[key],
+                                  f"environment: key '{section}.{key}' ({name})")
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+            continue
+        origins[f"{section}.{key}"] = name
     return cls(**values) if base is None else dataclasses.replace(base, **values)
 
 
-def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, tuple[str, str]]]:
     """Group RESYNC_SECTION__KEY (and RESYNC_BREAKERS__NAME__KEY) by section path."""
-    grouped: dict[str, dict[str, str]] = {}
+    grouped: dict[str, dict[str, tuple[str, str]]] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
@@ -331,14 +396,15 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
             continue  # secrets are resolved separately, never validated into output
         if len(parts) < 2 or not all(parts):
             continue
-        grouped.setdefault(".".join(parts[:-1]), {})[parts[-1]] = value
+        grouped.setdefault(".".join(parts[:-1]), {})[parts[-1]] = (value, name)
     return grouped
 
 
 def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: str,
-                 origin: str, section: str = "hwa") -> str:
+                 origin: str, section: str = "hwa") -> tuple[str, str]:
+    """(the secret, where it came from: the variable's name or the file's path)."""
     if env_name and env.get(env_name):
-        return env[env_name]
+        return env[env_name], env_name
     if file_name:
         path = Path(file_name).expanduser()
         try:
@@ -348,13 +414,17 @@ def _read_secret(env: Mapping[str, str], env_name: str, file_name: str, what: st
                 f"{origin}: key '{section}.{what}_file': cannot read {str(path)!r} "
                 f"({exc.strerror}); allowed: a readable file holding the {what}"
             ) from None
-        return lines[0].strip() if lines else ""
-    return ""
+        return (lines[0].strip() if lines else ""), str(path)
+    return "", "default"
 
 
 def _masked_url(url: str) -> str:
     """``url`` with a password in it replaced by ``***`` (it may be shown in an error)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparsable (an unclosed [IPv6 bracket): hide all user info
+        scheme, sep, rest = url.rpartition("://")
+        return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}" if "@" in rest else url
     if parts.password is None:
         return url
     userinfo, host = parts.netloc.rsplit("@", 1)
@@ -374,8 +444,12 @@ def _split_credentials(url: str) -> tuple[str, str, str]:
 
 
 def _validate_url(url: str, origin: str, key: str, schemes: tuple[str, ...]) -> None:
-    parts = urlsplit(url)
-    located = bool(parts.path) if parts.scheme == "unix" else bool(parts.hostname)
+    try:
+        parts = urlsplit(url)
+        located = bool(parts.path) if parts.scheme == "unix" else bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 bracket
+        located = False
+        parts = urlsplit("")
     if parts.scheme not in schemes or not located:
         raise SettingsError(
             f"{origin}: key '{key}': bad value {_masked_url(url)!r}; allowed: a URL starting "
@@ -383,117 +457,240 @@ def _validate_url(url: str, origin: str, key: str, schemes: tuple[str, ...]) -> 
         )
 
 
-def load_settings(path: Path | str | None = None,
-                  env: Mapping[str, str] | None = None) -> Settings:
-    """Read settings from ``path`` (or ./settings.toml if present), then the environment.
+def settings_search_path(env: Mapping[str, str] | None = None, *, cwd: Path | None = None,
+                         system_dir: Path = SYSTEM_CONFIG_DIR) -> list[Path]:
+    """Where a settings file is looked for when neither --config nor RESYNC_CONFIG names
+    one, first found wins: ./settings.toml, $XDG_CONFIG_HOME/resync-tui/settings.toml
+    (default ~/.config), /etc/resync-tui/settings.toml."""
+    env = os.environ if env is None else env
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    if not xdg or not Path(xdg).is_absolute():  # the XDG spec: a relative value is ignored
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+        xdg = str(home / ".config")
+    return [(cwd if cwd is not None else Path.cwd()) / DEFAULT_FILE_NAME,
+            Path(xdg) / "resync-tui" / DEFAULT_FILE_NAME,
+            system_dir / DEFAULT_FILE_NAME]
 
-    ``path=None`` and no ./settings.toml means defaults plus environment.
+
+def find_settings_file(path: Path | str | None = None, env: Mapping[str, str] | None = None,
+                       *, cwd: Path | None = None,
+                       system_dir: Path = SYSTEM_CONFIG_DIR) -> Path | None:
+    """The settings file to read: ``path`` (--config), else $RESYNC_CONFIG, else the first
+    of :func:`settings_search_path` that exists; None means code defaults.
+
+    A file named by --config or RESYNC_CONFIG must exist (a typo must not silently run
+    the defaults); the searched places are just skipped.
     """
     env = os.environ if env is None else env
-    document: dict[str, Any] = {}
-    origin = "defaults"
-    if path is None and Path(DEFAULT_FILE_NAME).is_file():
-        path = Path(DEFAULT_FILE_NAME)
-    if path is not None:
-        file_path = Path(path).expanduser()
-        origin = str(file_path)
-        try:
-            with file_path.open("rb") as fh:
-                document = tomllib.load(fh)
-        except FileNotFoundError:
-            raise SettingsError(f"{origin}: settings file not found") from None
-        except OSError as exc:
-            raise SettingsError(f"{origin}: cannot read settings file ({exc.strerror})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{origin}: not valid TOML ({exc})") from None
+    if path is not None and str(path):
+        named = Path(path).expanduser()
+        if not named.exists():
+            raise SettingsError(f"{named}: settings file not found")
+        return named
+    if env.get(CONFIG_ENV):
+        named = Path(env[CONFIG_ENV]).expanduser()
+        if not named.exists():
+            raise SettingsError(f"{named}: settings file not found (named by {CONFIG_ENV})")
+        return named
+    for candidate in settings_search_path(env, cwd=cwd, system_dir=system_dir):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_document(file_path: Path | None) -> tuple[dict[str, Any], str]:
+    if file_path is None:
+        return {}, "defaults"
+    origin = str(file_path)
+    try:
+        with file_path.open("rb") as fh:
+            return tomllib.load(fh), origin
+    except FileNotFoundError:
+        raise SettingsError(f"{origin}: settings file not found") from None
+    except OSError as exc:
+        raise SettingsError(f"{origin}: cannot read settings file ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{origin}: not valid TOML ({exc})") from None
+
+
+def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None = None,
+                  *, cwd: Path | None = None,
+                  system_dir: Path = SYSTEM_CONFIG_DIR) -> Settings:
+    """Read settings from the file :func:`find_settings_file` picks, then the environment.
+
+    No file found means defaults plus environment. Raises :class:`SettingsError` listing
+    every problem (a file that cannot be read or parsed is the only one then).
+    """
+    env = os.environ if env is None else env
+    document, origin = _read_document(
+        find_settings_file(path, env, cwd=cwd, system_dir=system_dir))
+    problems: list[str] = []
+    origins: dict[str, str] = {}
 
     overrides = _env_overrides(env)
-    known = set(_SECTIONS) | {"breakers"}
+    known = [*SECTIONS, "breakers"]
     for section in document:
         if section not in known:
-            raise SettingsError(
-                f"{origin}: unknown section [{section}]; allowed: {', '.join(sorted(known))}"
-            )
-    for section in overrides:
+            close = difflib.get_close_matches(section, known, n=1, cutoff=0.6)
+            hint = f"did you mean [{close[0]}]? " if close else ""
+            problems.append(f"{origin}: unknown section [{_name(section)}]; {hint}"
+                            f"allowed: {', '.join(sorted(known))}")
+    for section in list(overrides):
         top = section.split(".")[0]
-        if top not in known:
-            raise SettingsError(
-                f"environment: unknown section '{top}' in {ENV_PREFIX}{section.upper()}__…; "
-                f"allowed: {', '.join(sorted(known))}"
-            )
+        names = ", ".join(sorted(_name(name) for _, name in overrides[section].values()))
+        if section == "breakers":
+            problems.append(f"environment: {names} names no breaker; allowed: "
+                            f"{ENV_PREFIX}BREAKERS__<NAME>__<KEY>, NAME one of "
+                            f"{', '.join(BREAKER_NAMES)} (or a [breakers.<name>] of the file)")
+            del overrides[section]
+        elif top not in known:
+            problems.append(f"environment: unknown section '{_name(top)}' in {names}; "
+                            f"allowed: {', '.join(sorted(known))}")
+            del overrides[section]
 
     sections: dict[str, Any] = {}
-    for name, cls in _SECTIONS.items():
+    for name, cls in SECTIONS.items():
         sections[name] = _build(cls, document.get(name, {}), origin, name,
-                                overrides.get(name, {}))
+                                overrides.get(name, {}), problems, origins)
 
     breaker_tables = document.get("breakers", {})
     if not isinstance(breaker_tables, Mapping):
-        raise SettingsError(f"{origin}: [breakers] must be a table of [breakers.<name>] tables")
+        problems.append(f"{origin}: [breakers] must be a table of [breakers.<name>] tables")
+        breaker_tables = {}
     breaker_names = list(BREAKER_NAMES) + [n for n in breaker_tables if n not in BREAKER_NAMES]
     breaker_names += [s.split(".", 1)[1] for s in overrides
                       if s.startswith("breakers.") and s.split(".", 1)[1] not in breaker_names]
     sections["breakers"] = {
         name: _build(BreakerSettings, breaker_tables.get(name, {}), origin, f"breakers.{name}",
-                     overrides.get(f"breakers.{name}", {}), base=BREAKER_DEFAULTS.get(name))
+                     overrides.get(f"breakers.{name}", {}), problems, origins,
+                     base=BREAKER_DEFAULTS.get(name))
         for name in breaker_names
     }
 
     hwa: HwaSettings = sections["hwa"]
-    env_origin = "environment"
-    _validate_url(hwa.url, env_origin if "url" in overrides.get("hwa", {}) else origin,
-                  "hwa.url", ("http", "https"))
-    sections["redis"] = _resolve_redis(sections["redis"], env, origin, overrides.get("redis", {}))
+    where = {key: ("environment" if value.startswith(ENV_PREFIX) else value)
+             for key, value in origins.items()}
+    try:
+        _validate_url(hwa.url, where.get("hwa.url", origin), "hwa.url", ("http", "https"))
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    try:
+        sections["redis"] = _resolve_redis(sections["redis"], env, where, origins)
+    except SettingsError as exc:
+        problems.extend(exc.problems)
     if hwa.ca_bundle and not Path(hwa.ca_bundle).expanduser().is_file():
-        raise SettingsError(
-            f"{origin}: key 'hwa.ca_bundle': bad value {hwa.ca_bundle!r}; allowed: an existing "
-            "CA bundle file, or empty for the system trust store"
-        )
-    password = env.get("RESYNC_HWA__PASSWORD") or _read_secret(
-        env, hwa.password_env, hwa.password_file, "password", origin)
-    token = env.get("RESYNC_HWA__TOKEN") or _read_secret(
-        env, hwa.token_env, hwa.token_file, "token", origin)
+        problems.append(
+            f"{where.get('hwa.ca_bundle', origin)}: key 'hwa.ca_bundle': bad value "
+            f"{hwa.ca_bundle!r}; allowed: an existing CA bundle file, or empty for the "
+            "system trust store")
+    password, token = "", ""
+    try:
+        password, origins["hwa.password"] = (
+            (env["RESYNC_HWA__PASSWORD"], "RESYNC_HWA__PASSWORD")
+            if env.get("RESYNC_HWA__PASSWORD") else
+            _read_secret(env, hwa.password_env, hwa.password_file, "password",
+                         where.get("hwa.password_file", origin)))
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    try:
+        token, origins["hwa.token"] = (
+            (env["RESYNC_HWA__TOKEN"], "RESYNC_HWA__TOKEN")
+            if env.get("RESYNC_HWA__TOKEN") else
+            _read_secret(env, hwa.token_env, hwa.token_file, "token",
+                         where.get("hwa.token_file", origin)))
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise SettingsError(problems)
     sections["hwa"] = dataclasses.replace(
         hwa, password=Secret(password), token=Secret(token) if token else None)
-    return Settings(**sections, source=origin)
+    return Settings(**sections, source=origin,
+                    origins={k: v for k, v in origins.items() if v != "default"})
 
 
-def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], origin: str,
-                   overridden: Mapping[str, str]) -> RedisSettings:
+def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str, str],
+                   origins: dict[str, str]) -> RedisSettings:
     """Check the URL and CA file; take user and password out of the URL; read the password.
 
     The password comes from RESYNC_REDIS__PASSWORD, the variable named by
     ``password_env``, ``password_file``, or (accepted, not advised) the URL itself.
+    ``where`` says, by key, which file (or "environment") set a value.
     """
     if rs.url == "embedded":
         return rs
-    where = "environment" if "url" in overridden else origin
-    _validate_url(rs.url, where, "redis.url", ("redis", "rediss", "unix"))
+    _validate_url(rs.url, where.get("redis.url", "defaults"), "redis.url",
+                  ("redis", "rediss", "unix"))
     url, url_user, url_password = _split_credentials(rs.url)
+    problems: list[str] = []
     if rs.ca_file:
-        ca_where = "environment" if "ca_file" in overridden else origin
+        ca_where = where.get("redis.ca_file", "defaults")
         if urlsplit(url).scheme != "rediss":
-            raise SettingsError(
+            problems.append(
                 f"{ca_where}: key 'redis.ca_file': bad value {rs.ca_file!r}; allowed: empty "
                 "unless redis.url starts with rediss:// (TLS)")
-        if not Path(rs.ca_file).expanduser().is_file():
-            raise SettingsError(
+        elif not Path(rs.ca_file).expanduser().is_file():
+            problems.append(
                 f"{ca_where}: key 'redis.ca_file': bad value {rs.ca_file!r}; allowed: an "
                 "existing CA bundle file, or empty for the system trust store")
-    password = env.get(f"{ENV_PREFIX}REDIS__PASSWORD") or _read_secret(
-        env, rs.password_env, rs.password_file, "password", origin, section="redis")
+    password, source = "", "default"
+    try:
+        password, source = (
+            (env[f"{ENV_PREFIX}REDIS__PASSWORD"], f"{ENV_PREFIX}REDIS__PASSWORD")
+            if env.get(f"{ENV_PREFIX}REDIS__PASSWORD") else
+            _read_secret(env, rs.password_env, rs.password_file, "password",
+                         where.get("redis.password_file", "defaults"), section="redis"))
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise SettingsError(problems)
+    url_origin = origins.get("redis.url", "default")
+    if not password and url_password:
+        password, source = url_password, url_origin
+    origins["redis.password"] = source
+    if not rs.user and url_user:
+        origins["redis.user"] = url_origin
     return dataclasses.replace(
-        rs, url=url, user=rs.user or url_user, password=Secret(password or url_password),
+        rs, url=url, user=rs.user or url_user, password=Secret(password),
         ca_file=str(Path(rs.ca_file).expanduser()) if rs.ca_file else "")
+
+
+def _tables(settings: Settings) -> list[tuple[str, Any]]:
+    tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS]
+    return tables + [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
+
+
+def _toml_value(value: Any) -> str:
+    """``value`` as a TOML literal; strings are escaped (json's escapes are TOML's), so
+    nothing a file or the environment holds can reach the terminal as a control code."""
+    if isinstance(value, Secret):
+        return '"***"' if value else '""'
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))
+
+
+def explain_settings(settings: Settings) -> list[str]:
+    """The effective settings for ``config show``: one ``section.key = value  # source``
+    line per key (source: ``default``, the file's path or the variable's name), secrets
+    as ``"***"``."""
+    rows: list[tuple[str, str]] = []
+    for name, section in _tables(settings):
+        for f in dataclasses.fields(section):
+            key = f"{name}.{f.name}"
+            rows.append((f"{key} = {_toml_value(getattr(section, f.name))}",
+                         _name(settings.origins.get(key, "default"))))
+    width = max(len(assignment) for assignment, _ in rows)
+    return [f"{assignment:<{width}}  # {source}" for assignment, source in rows]
 
 
 def describe_settings() -> str:
     """Every key with its default and what is allowed: for ``--help`` and the docs."""
     lines: list[str] = []
-    defaults = Settings()
-    tables: list[tuple[str, Any]] = [(name, getattr(defaults, name)) for name in _SECTIONS]
-    tables += [(f"breakers.{name}", bs) for name, bs in BREAKER_DEFAULTS.items()]
-    for name, section in tables:
+    for name, section in _tables(Settings()):
         lines.append(f"[{name}]")
         for f in dataclasses.fields(section):
             if f.metadata.get("resolved"):

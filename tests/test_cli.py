@@ -30,7 +30,11 @@ def test_version_prints_the_package_version() -> None:
 def test_help_lists_every_contracted_subcommand() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for name in ("demo", "sim", "snapshot", "--config", "--wall", "--metrics-port"):
+    for name in ("demo", "sim", "snapshot", "config", "--config", "--wall", "--metrics-port"):
+        assert name in result.stdout
+    result = run_cli("config", "--help")
+    assert result.returncode == 0
+    for name in ("check", "show", "schema"):
         assert name in result.stdout
 
 
@@ -41,6 +45,10 @@ def test_help_lists_every_contracted_subcommand() -> None:
     ["snapshot", "--out", "x.svg", "--size", "80x24", "--demo", "--seed", "9"],
     ["snapshot", "--out", "x.svg", "--config", "s.toml"],
     ["--config", "s.toml", "--wall", "--metrics-port", "9100"],
+    ["config", "check", "--config", "s.toml"],
+    ["config", "show", "--config", "s.toml"],
+    ["--config", "s.toml", "config", "check"],
+    ["config", "schema"],
 ])
 def test_contracted_flags_parse(argv: list[str]) -> None:
     build_parser().parse_args(argv)
