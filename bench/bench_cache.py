@@ -1,15 +1,28 @@
-"""L1 cache hit path: LocalCache vs aiocache SimpleMemoryCache and cachetools TTLCache.
+"""L1 async hit through the app's real path, against aiocache and cachetools.
 
-All caches hold the same 1,000 keys with a long TTL; each round reads every key
-(all hits). Per-get time = (round time - empty loop time) / gets, best of
-interleaved rounds, all in one run. Ratios are what to compare across machines.
+Headline: ``cached_read(cache, kind, key, load, ttl=...)``, the one way the feeds
+read a cached kind (``feeds/cache_stats.py``), answered from L1: ``contains``, then
+``TieredCache.get``, then counting the lookup per kind. Also ``TieredCache.get``
+and ``TieredCache.get_or_load`` (the workstations feed) alone, and the bare
+``LocalCache.get`` / ``get_nowait`` they sit on. The cache is the app's own:
+``build_runtime(Settings()).cache`` (16 L1 shards, stale-while-revalidate) over a
+real embedded Redis that an L1 hit never reaches (checked: no L2 lookup counted).
+
+Baselines, same 1,000 keys with a long TTL, every get a hit:
+aiocache ``SimpleMemoryCache()`` as configured by default (``timeout=5``: every
+get is wrapped in ``asyncio.wait_for``) and at its fastest (``timeout=None``);
+cachetools ``TTLCache`` at its fastest of ``.get(key)`` and ``[key]`` (sync).
+Per-get time = (round time - empty loop time) / gets, each at its best of
+interleaved rounds, all in one run.
 Usage: .venv/bin/python bench/bench_cache.py [gets_per_round]
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -17,12 +30,16 @@ from collections.abc import Awaitable, Callable
 import cachetools
 from aiocache import SimpleMemoryCache
 
-from resync_tui.resilience.cache import LocalCache
+from resync_tui.feeds.cache_stats import cache_usage, cached_read
+from resync_tui.feeds.runtime import build_runtime
+from resync_tui.redis_server import EmbeddedRedis
+from resync_tui.settings import Settings
 
 GETS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 ROUNDS = 7
 KEYS = [f"job:{i}" for i in range(1000)]
 SEQUENCE = [KEYS[i % len(KEYS)] for i in range(GETS)]
+TTL = 3600.0
 
 
 async def timed(body: Callable[[], Awaitable[None]]) -> float:
@@ -31,31 +48,62 @@ async def timed(body: Callable[[], Awaitable[None]]) -> float:
     return time.perf_counter() - start
 
 
-async def main() -> dict[str, float]:
-    ours: LocalCache[int] = LocalCache(max_entries=10_000, default_ttl=3600)
-    aio = SimpleMemoryCache()
-    ttl_cache: cachetools.TTLCache[str, int] = cachetools.TTLCache(maxsize=10_000, ttl=3600)
+async def never_load() -> int:
+    raise AssertionError("an L1 hit must not load")
+
+
+async def main(redis_url: str) -> dict[str, float]:
+    logging.disable(logging.CRITICAL)
+    settings = Settings()
+    settings = dataclasses.replace(settings,
+                                   redis=dataclasses.replace(settings.redis, url=redis_url))
+    runtime = build_runtime(settings)
+    tiered = runtime.cache
+    local = tiered.l1
+    aio_default = SimpleMemoryCache()
+    aio_fastest = SimpleMemoryCache(timeout=None)
+    ttl_cache: cachetools.TTLCache[str, int] = cachetools.TTLCache(maxsize=10_000, ttl=TTL)
     for i, key in enumerate(KEYS):
-        ours.set(key, i)
-        await aio.set(key, i, ttl=3600)
+        local.set(key, i, TTL)  # L1 only: no L2 write queued, nothing sent to Redis
+        await aio_default.set(key, i, ttl=int(TTL))
+        await aio_fastest.set(key, i, ttl=int(TTL))
         ttl_cache[key] = i
 
     async def empty() -> None:
         for _key in SEQUENCE:
             pass
 
-    async def ours_async() -> None:
-        get = ours.get
+    async def app_cached_read() -> None:
+        for key in SEQUENCE:
+            await cached_read(tiered, "job details", key, never_load, ttl=TTL)
+
+    async def tiered_get() -> None:
+        get = tiered.get
         for key in SEQUENCE:
             await get(key)
 
-    async def ours_nowait() -> None:
-        get = ours.get_nowait
+    async def tiered_get_or_load() -> None:
+        get_or_load = tiered.get_or_load
+        for key in SEQUENCE:
+            await get_or_load(key, never_load, ttl=TTL)
+
+    async def local_get() -> None:
+        get = local.get
+        for key in SEQUENCE:
+            await get(key)
+
+    async def local_get_nowait() -> None:
+        get = local.get_nowait
         for key in SEQUENCE:
             get(key)
 
-    async def aiocache_get() -> None:
-        get = aio.get
+    async def aiocache_default() -> None:
+        get = aio_default.get
+        for key in SEQUENCE:
+            await get(key)
+
+    async def aiocache_fastest() -> None:
+        get = aio_fastest.get
         for key in SEQUENCE:
             await get(key)
 
@@ -64,25 +112,55 @@ async def main() -> dict[str, float]:
         for key in SEQUENCE:
             get(key)
 
-    cases = {"empty": empty, "resync_get": ours_async, "resync_get_nowait": ours_nowait,
-             "aiocache_get": aiocache_get, "cachetools_get": cachetools_get}
-    best = dict.fromkeys(cases, float("inf"))
-    for _ in range(ROUNDS):
-        for name, body in cases.items():
-            best[name] = min(best[name], await timed(body))
-    assert await ours.get(KEYS[7]) == 7 and await aio.get(KEYS[7]) == 7
+    async def cachetools_getitem() -> None:
+        cache = ttl_cache
+        for key in SEQUENCE:
+            cache[key]
 
-    per_get = {n: (t - best["empty"]) / GETS * 1e9 for n, t in best.items() if n != "empty"}
-    out = {f"{name}_ns": value for name, value in per_get.items()}
-    out["aiocache_over_resync_get"] = per_get["aiocache_get"] / per_get["resync_get"]
-    out["cachetools_over_resync_get"] = per_get["cachetools_get"] / per_get["resync_get"]
-    out["cachetools_over_resync_get_nowait"] = (per_get["cachetools_get"]
-                                                / per_get["resync_get_nowait"])
+    cases = {"empty": empty, "app_cached_read": app_cached_read, "tiered_get": tiered_get,
+             "tiered_get_or_load": tiered_get_or_load, "local_get": local_get,
+             "local_get_nowait": local_get_nowait, "aiocache_default_timeout": aiocache_default,
+             "aiocache_timeout_none": aiocache_fastest, "cachetools_get": cachetools_get,
+             "cachetools_getitem": cachetools_getitem}
+    best = dict.fromkeys(cases, float("inf"))
+    try:
+        for _ in range(ROUNDS):
+            for name, body in cases.items():
+                best[name] = min(best[name], await timed(body))
+        assert await tiered.get(KEYS[7]) == 7 and await aio_fastest.get(KEYS[7]) == 7
+        kind = next(r for r in cache_usage(tiered).rows() if r.kind == "job details")
+        assert kind.l1_hits == GETS * ROUNDS and kind.misses == 0, kind
+        assert tiered.stats().l1.misses == 0 and tiered.stats().l2.hits == 0
+    finally:
+        await runtime.aclose()
+
+    ns = {n: (t - best["empty"]) / GETS * 1e9 for n, t in best.items() if n != "empty"}
+    cachetools_ns = min(ns.pop("cachetools_get"), ns.pop("cachetools_getitem"))
+    out = {
+        "resync_cached_read_l1_hit_ns": ns["app_cached_read"],
+        "resync_tiered_get_l1_hit_ns": ns["tiered_get"],
+        "resync_tiered_get_or_load_l1_hit_ns": ns["tiered_get_or_load"],
+        "resync_local_get_ns": ns["local_get"],
+        "resync_local_get_nowait_ns": ns["local_get_nowait"],
+        "aiocache_default_timeout5_ns": ns["aiocache_default_timeout"],
+        "aiocache_timeout_none_ns": ns["aiocache_timeout_none"],
+        "cachetools_ttlcache_fastest_ns": cachetools_ns,
+    }
+    app = out["resync_cached_read_l1_hit_ns"]
+    tiered_ns = out["resync_tiered_get_l1_hit_ns"]
+    out["aiocache_default_over_cached_read"] = out["aiocache_default_timeout5_ns"] / app
+    out["aiocache_fastest_over_cached_read"] = out["aiocache_timeout_none_ns"] / app
+    out["cachetools_over_cached_read"] = cachetools_ns / app
+    out["aiocache_fastest_over_tiered_get"] = out["aiocache_timeout_none_ns"] / tiered_ns
+    out["cachetools_over_tiered_get"] = cachetools_ns / tiered_ns
+    out["aiocache_default_over_aiocache_fastest"] = (out["aiocache_default_timeout5_ns"]
+                                                     / out["aiocache_timeout_none_ns"])
     return out
 
 
 if __name__ == "__main__":
-    figures = asyncio.run(main())
+    with EmbeddedRedis() as redis:
+        figures = asyncio.run(main(redis.url))
     for name, value in figures.items():
         print(f"{name}: {value:.2f}")
     print(json.dumps({k: round(v, 2) for k, v in figures.items()}))
