@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from rich.segment import Segment
+from textual._compositor import LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
@@ -50,7 +51,17 @@ def _on_screen(app: App[None], table: JobsTable, line: int) -> list[Segment]:
     asked for them to be repainted: a line left out of a repaint shows here as it was.
     """
     update = app.screen._compositor.render_update(full=True)
+    assert isinstance(update, LayoutUpdate)
     return [segment for strip in update.strips[table.region.y + line] for segment in strip]
+
+
+def _descending(table: JobsTable) -> bool:
+    """Read afresh each time (a property: keys change it between two reads)."""
+    return table.view.descending
+
+
+def _sort_column(table: JobsTable) -> str | None:
+    return table.view.sort_column
 
 
 def _highlighted(app: App[None], table: JobsTable, line: int) -> bool:
@@ -82,7 +93,7 @@ async def _by_job(pilot: Pilot[None], app: _Host) -> JobsTable:
     """Sorted by job name (``s`` twice: stream, then job): JOB0000 … JOB0199."""
     await pilot.press("s", "s")
     table = app.query_one(JobsTable)
-    assert table.view.sort_column == "job" and not table.view.descending
+    assert _sort_column(table) == "job" and not _descending(table)
     return table
 
 
@@ -122,12 +133,12 @@ async def test_S_reverses_and_S_again_restores_the_order() -> None:
         table = await _by_job(pilot, app)
         await pilot.press("S", "home")
         await pilot.pause()
-        assert table.view.descending and "Job ▼" in table.render_line(0).text
+        assert _descending(table) and "Job ▼" in table.render_line(0).text
         assert [table.view.row_at(i).job for i in range(3)] == ["JOB0199", "JOB0198", "JOB0197"]
         assert "JOB0199" in table.render_line(1).text
         await pilot.press("S", "home")
         await pilot.pause()
-        assert not table.view.descending and "Job ▲" in table.render_line(0).text
+        assert not _descending(table) and "Job ▲" in table.render_line(0).text
         assert "JOB0000" in table.render_line(1).text
 
 
@@ -139,19 +150,19 @@ async def test_a_second_click_on_the_same_header_column_reverses_the_sort() -> N
         x = table.render_line(0).text.index("Job") + 1
         await pilot.click(JobsTable, offset=(x, 0))
         await pilot.pause()
-        assert table.view.sort_column == "job" and not table.view.descending
+        assert _sort_column(table) == "job" and not _descending(table)
         assert "JOB0000" in table.render_line(1).text
         await pilot.click(JobsTable, offset=(x, 0))
         await pilot.pause()
-        assert table.view.sort_column == "job" and table.view.descending
+        assert _sort_column(table) == "job" and _descending(table)
         assert "Job ▼" in table.render_line(0).text
         table.move_cursor(0)
         await pilot.pause()
         assert "JOB0199" in table.render_line(1).text
         await pilot.click(JobsTable, offset=(x, 0))
         await pilot.pause()
-        assert not table.view.descending
+        assert not _descending(table)
         x_stream = table.render_line(0).text.index("Stream") + 1
         await pilot.click(JobsTable, offset=(x_stream, 0))  # another column starts ascending
         await pilot.pause()
-        assert table.view.sort_column == "stream" and not table.view.descending
+        assert _sort_column(table) == "stream" and not _descending(table)
