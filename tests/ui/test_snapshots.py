@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Iterator
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from resync_tui.hwa.simulator import Simulator
+from resync_tui.hwa.simulator import Faults, Simulator
+from resync_tui.model.overall import stale_after
 from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.screens.job_detail import JobDetailScreen
-from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text
+from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text
 
 SIZES = [(80, 24), (200, 60)]
 
@@ -87,3 +90,113 @@ def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulat
                             redis_url: str) -> None:
     app = make_app(snap_sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0)
     assert snap_compare(app, terminal_size=(120, 40), run_before=_dashboard)
+
+
+# -- states an operator must tell apart ---------------------------------------------------
+# Each starts from the same frozen plan; the state is then made the way it happens (a
+# fault, a wrong password, a breaker forced open, the clock moving on), never drawn.
+
+
+@pytest.fixture
+def state_sim() -> Iterator[Simulator]:
+    """Like ``snap_sim``, but private: these tests break it (faults, credentials)."""
+    simulator = Simulator(jobs=300, seed=7, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def _pin_breakers(app: ResyncApp) -> None:
+    """Transition times come from this machine's clock: pinned to the frozen one."""
+    state = app.dashboard.breakers.state
+    assert state is not None
+    rows = tuple(dataclasses.replace(row, last_transition=row.last_transition.rsplit(" ", 1)[0]
+                                     + " 06:30:00") if row.last_transition else row
+                 for row in state.rows)
+    app.dashboard.breakers.state = dataclasses.replace(state, rows=rows)
+
+
+async def _cursor_moved(pilot: Pilot[Any]) -> None:
+    await _dashboard(pilot)
+    await pilot.press("down", "down", "down")
+    await pilot.pause()
+
+
+async def _stale(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, ResyncApp) and isinstance(app.clock, SteppedClock)
+    await _dashboard(pilot)
+    app.clock.advance(stale_after(app.runners["jobs"].interval) + 1)
+    app.dashboard.update_overall()
+    await pilot.pause()
+
+
+async def _after_engine_change(pilot: Pilot[Any]) -> None:
+    """The engine changed (test set-up did it): the next engine polls see it."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await asyncio.wait_for(app.poll_now("engine", "jobs", "workstations"), DEADLINE)
+    await asyncio.wait_for(app.poll_now("breakers", "cache"), DEADLINE)
+    _pin_redis(app)
+    await pilot.pause()
+
+
+async def _unreachable(simulator: Simulator, pilot: Pilot[Any]) -> None:
+    """Data first, then the outage: the panes keep the last good data, marked stale."""
+    await _dashboard(pilot)
+    simulator.set_faults(Faults(outage="refused"))
+    await _after_engine_change(pilot)
+
+
+async def _degraded(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    app.runtime.breakers.get("hwa_api").force_open()
+    await asyncio.wait_for(app.poll_now("breakers"), DEADLINE)
+    _pin_breakers(app)
+    await pilot.pause()
+
+
+STATES: list[tuple[str, tuple[int, int]]] = [
+    ("cursor_moved", (80, 24)), ("cursor_moved", (200, 60)),
+    ("stale", (80, 24)), ("stale", (200, 60)),
+    ("engine_unreachable", (80, 24)), ("engine_unreachable", (200, 60)),
+    ("credentials_rejected", (80, 24)), ("credentials_rejected", (200, 60)),
+    ("degraded", (80, 24)), ("degraded", (200, 60)),
+    ("no_data", (80, 24)),
+    ("wall", (200, 60)),
+]
+
+
+@pytest.mark.parametrize(("state", "size"), STATES,
+                         ids=[f"{state}-{w}x{h}" for state, (w, h) in STATES])
+def test_state_snapshot(snap_compare: Callable[..., bool], state_sim: Simulator,
+                        redis_url: str, state: str, size: tuple[int, int]) -> None:
+    url = state_sim.base_url
+    options: dict[str, Any] = {}
+    run_before: Callable[[Pilot[Any]], Awaitable[None]] = _dashboard
+    if state == "cursor_moved":
+        run_before = _cursor_moved
+    elif state == "stale":
+        options["clock"] = SteppedClock()
+        run_before = _stale
+    elif state == "engine_unreachable":
+        run_before = partial(_unreachable, state_sim)
+    elif state == "credentials_rejected":
+        options["password"] = "not-the-password"
+    elif state == "degraded":
+        run_before = _degraded
+    elif state == "no_data":
+        url = f"http://127.0.0.1:{_closed_port()}"  # the engine is down from the start
+    elif state == "wall":
+        options.update(wall=True, wall_rotate_seconds=0.0)
+    app = make_app(url, redis_url, **options)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,0 +1,130 @@
+"""The command line as a script or a NOC kiosk sees it: ``--wall`` reaches the wall
+layout, ``snapshot`` fails with one line when it gets no data, and settings above their
+maximum are refused with one line naming the key."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from resync_tui import cli
+from resync_tui.settings import Settings, SettingsError, load_settings
+from resync_tui.ui.app import ResyncApp
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def _config(tmp_path: Path, hwa_url: str, redis_url: str) -> Path:
+    cfg = tmp_path / "settings.toml"
+    cfg.write_text(
+        f'[hwa]\nurl = "{hwa_url}"\nuser = "ops"\nconnect_timeout = 1\nread_timeout = 2\n'
+        'call_deadline = 3\n'
+        f'[redis]\nurl = "{redis_url}"\n'
+        '[retry]\nmax_attempts = 1\ndeadline = 3\n'
+        f'[logging]\nfile = "{tmp_path / "resync.log"}"\n', encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """``main`` sends logging to its file (as it must); give pytest its handlers back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(False)
+
+
+@pytest.mark.parametrize(("argv", "wall"), [
+    (["--wall"], True),
+    ([], False),
+    (["demo", "--jobs", "10", "--wall"], True),
+], ids=["wall", "no-wall", "demo-wall"])
+def test_wall_flag_reaches_the_wall_layout(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch, keep_logging: None,
+        argv: list[str], wall: bool) -> None:
+    built: list[ResyncApp] = []
+
+    def run(self: ResyncApp) -> int:  # the terminal belongs to pytest: record, do not run
+        built.append(self)
+        return 0
+
+    monkeypatch.setattr(ResyncApp, "run", run)
+    monkeypatch.setenv("RESYNC_HWA__PASSWORD", "secret")
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    assert cli.main(["--config", str(cfg), *argv]) == 0
+    assert len(built) == 1
+    app = built[0]
+    assert app.wall is wall and app.dashboard.wall is wall
+
+
+def test_snapshot_without_data_exits_non_zero_with_one_line(
+        tmp_path: Path, redis_url: str) -> None:
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    out = tmp_path / "shot.svg"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESYNC_")}
+    env["RESYNC_HWA__PASSWORD"] = "secret"
+    result = subprocess.run(
+        [sys.executable, "-m", "resync_tui", "snapshot", "--config", str(cfg), "--out", str(out),
+         "--size", "80x24", "--timeout", "20"],
+        capture_output=True, text=True, timeout=90, env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("resync-tui snapshot: ")
+    assert "unreachable" in lines[0]  # why: the engine refused the connection
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()  # no picture of an empty dashboard
+
+
+@pytest.mark.parametrize(("toml", "env", "key"), [
+    ("[hwa]\nmax_connections = 257\n", {}, "hwa.max_connections"),  # int
+    ("[hwa]\npoll_interval = 3600.5\n", {}, "hwa.poll_interval"),  # float
+    ("[breakers.hwa_api]\nfailure_rate_threshold = 101\n", {},
+     "breakers.hwa_api.failure_rate_threshold"),  # nested table
+    ("", {"RESYNC_REDIS__SOCKET_TIMEOUT": "61"}, "redis.socket_timeout"),  # environment
+], ids=["int", "float", "breaker", "environment"])
+def test_a_value_above_the_maximum_is_refused_naming_the_key(
+        tmp_path: Path, toml: str, env: dict[str, str], key: str) -> None:
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(cfg, env=env)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"key '{key}'" in message and "allowed:" in message and " to " in message
+
+
+@pytest.mark.parametrize(("toml", "env", "read", "maximum"), [
+    ("[hwa]\nmax_connections = 256\n", {}, lambda s: s.hwa.max_connections, 256),
+    ("[hwa]\npoll_interval = 3600\n", {}, lambda s: s.hwa.poll_interval, 3600.0),
+    ("[breakers.hwa_api]\nfailure_rate_threshold = 100\n", {},
+     lambda s: s.breakers["hwa_api"].failure_rate_threshold, 100.0),
+    ("", {"RESYNC_REDIS__SOCKET_TIMEOUT": "60"}, lambda s: s.redis.socket_timeout, 60.0),
+], ids=["int", "float", "breaker", "environment"])
+def test_the_maximum_itself_is_allowed(tmp_path: Path, toml: str, env: dict[str, str],
+                                       read: Callable[[Settings], float],
+                                       maximum: float) -> None:
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    assert read(load_settings(cfg, env=env)) == maximum
