@@ -206,6 +206,8 @@ class ResyncApp(App[int]):
             self.run_worker(runner.run(), name=f"feed:{feed.name}", group="feeds",
                             exit_on_error=False)
         d.header.interval = self.runners["jobs"].interval
+        d.workstations_interval = self.runners["workstations"].interval
+        d.redis_interval = self.runners["redis"].interval
         if self.wall and ui.wall_rotate_seconds > 0:
             self.set_interval(ui.wall_rotate_seconds, d.rotate)
         if self._watchdog:

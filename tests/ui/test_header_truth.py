@@ -37,6 +37,11 @@ async def test_data_older_than_a_few_intervals_is_stale_even_if_no_poll_failed(
         text = screen_text(app)
         assert "✔ OK" not in text
         assert "⚠ STALE" in text and "data from 06:30:00" in text  # the jobs pane says it too
+        # The workstations and Redis panes polled no better: their data is as old.
+        for pane in ("#workstations", "#redis"):
+            shown = str(app.query_one(pane).render())
+            assert "⚠ STALE, data from 06:30:00" in shown, shown
+            assert "✔" not in shown and "● UP" not in shown
         # The next good poll makes it fresh again.
         await asyncio.wait_for(app.poll_now("engine", "jobs"), DEADLINE)
         d.update_overall()

@@ -27,8 +27,8 @@ def _swap(simulator: Simulator) -> tuple[Job, Job]:
         failed = next(job for job in plan.jobs if job.status == "ABEND")
         done = next(job for job in plan.jobs if job.status == "SUCC")
         before = plan.counts()
-        plan._set_status(failed, "SUCC")
-        plan._set_status(done, "ABEND")
+        plan.set_status(failed, "SUCC")
+        plan.set_status(done, "ABEND")
         assert plan.counts() == before
     return failed, done
 

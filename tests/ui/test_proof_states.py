@@ -29,7 +29,7 @@ def set_status(simulator: Simulator, job: Job, status: str) -> None:
     """Move a job as the engine would: its run, the plan's counts and its JSON follow."""
     plan = simulator.plan
     with plan.lock:
-        plan._set_status(job, status)
+        plan.set_status(job, status)
 
 
 def jobs_in(simulator: Simulator, *statuses: str) -> list[Job]:

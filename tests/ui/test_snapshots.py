@@ -11,10 +11,14 @@ at the SVGs before committing them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import fcntl
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,13 +101,24 @@ def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulat
 # fault, a wrong password, a breaker forced open, the clock moving on), never drawn.
 
 
+FIXED_PORT = 47310
+"""The engine URL is on screen when credentials are rejected: that snapshot's engine
+listens on this port, so the picture is the same from run to run."""
+
+
 @pytest.fixture
-def state_sim() -> Iterator[Simulator]:
+def state_sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
     """Like ``snap_sim``, but private: these tests break it (faults, credentials)."""
     simulator = Simulator(jobs=300, seed=7, user="demo", password="demo", time_scale=0.0)
-    simulator.start_in_thread("127.0.0.1", 0)
-    yield simulator
-    simulator.stop()
+    fixed = "credentials" in request.node.name
+    with contextlib.ExitStack() as stack:
+        if fixed:  # one test at a time on the fixed port, whatever the xdist worker
+            lock = stack.enter_context(open(Path(tempfile.gettempdir()) / "resync-snap.lock",
+                                            "w"))
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        simulator.start_in_thread("127.0.0.1", FIXED_PORT if fixed else 0)
+        yield simulator
+        simulator.stop()
 
 
 def _closed_port() -> int:

@@ -29,7 +29,13 @@ from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
-from resync_tui.model.overall import BatchState, Overall, batch_state, overall_status
+from resync_tui.model.overall import (
+    BatchState,
+    Overall,
+    batch_state,
+    overall_status,
+    stale_after,
+)
 from resync_tui.model.status import count_by_group
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
@@ -168,6 +174,9 @@ class DashboardScreen(Screen[None]):
         self.wall = wall
         self._clock = clock
         self._clock_offset = clock_offset
+        self.workstations_interval = 0.0
+        """Seconds between workstation polls (set by the app): their data's age limit."""
+        self.redis_interval = 0.0
         self.header = DashboardHeader(clock, id="header")
         self.jobs = JobsPane(view, id="jobs", classes="pane")
         self.breakers = BreakerPanel(id="breakers", classes="pane")
@@ -290,6 +299,16 @@ class DashboardScreen(Screen[None]):
         self.figures.stuck = groups["stuck"]
         self.update_overall()
 
+    def _age_side_panes(self, now: datetime) -> None:
+        """Side panes whose feed polls the network are stale once their data is old."""
+        for pane, interval in ((self.workstations, self.workstations_interval),
+                               (self.redis, self.redis_interval)):
+            state = pane.state
+            last = state.health.last_success if state is not None else None
+            aged = (last is not None and interval > 0
+                    and (now - last).total_seconds() > stale_after(interval))
+            pane.set_aged(aged)
+
     def _show_jobs_freshness(self) -> None:
         """The jobs pane's stale marker: the last poll failed, or the data is old anyway."""
         state = self._jobs_state
@@ -346,6 +365,7 @@ class DashboardScreen(Screen[None]):
         )
         header.overall = overall
         self._show_jobs_freshness()
+        self._age_side_panes(now)
         if self.wall:
             self.wall_state.show(self._batch(), overall)
         self._mark_tabs()

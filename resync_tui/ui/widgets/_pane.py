@@ -65,16 +65,17 @@ def human_duration(seconds: float | None) -> str:
     return "<1m"
 
 
-def stale_line(health: FeedHealth, width: int = 0) -> Content | None:
+def stale_line(health: FeedHealth, width: int = 0, *,
+               aged: bool = False) -> Content | None:
     """``⚠ STALE, data from 10:42:07 — <reason>`` when the feed's last poll failed.
 
     "from" is when the data still shown was read (the failure's own start is in the
     reason). Wrapped to ``width`` (when given): the reason is what the operator must
     read, an ellipsis would cut it.
     """
-    if health.ok:
+    if health.ok and not aged:
         return None
-    reason = health.reason
+    reason = health.reason if not health.ok else "no new answer yet"
     last = health.last_success
     head = f"⚠ STALE, data from {hms(last)}" if last is not None else "⚠ NO DATA"
     if width <= 0:
@@ -120,6 +121,7 @@ class Pane(Widget):
         super().__init__(id=id, classes=classes)
         self._content: Content = Content("")
         self._shown: tuple[str, tuple[object, ...]] | None = None
+        self._aged = False
         self.redraws = 0
         """How many times new content was drawn (tests and benches read it)."""
 
@@ -137,8 +139,31 @@ class Pane(Widget):
 
     def stale_lines(self, health: FeedHealth) -> list[Content]:
         """The stale line (wrapped to the pane), or nothing when the feed is healthy."""
-        stale = stale_line(health, self.inner_width())
+        stale = stale_line(health, self.inner_width(), aged=self.aged)
         return [] if stale is None else [stale]
+
+    @property
+    def aged(self) -> bool:
+        """The last poll was good but its answer is old (the next one hangs)."""
+        return self._aged
+
+    def set_aged(self, aged: bool) -> None:
+        """Judged by the dashboard each second: data older than a few intervals is stale
+        even when no poll failed yet, and must not look healthy meanwhile."""
+        if aged != self._aged:
+            self._aged = aged
+            state = getattr(self, "state", None)
+            health = getattr(state, "health", None)
+            if isinstance(health, FeedHealth):
+                self.mark_stale(health)
+            self.show()
+
+    @property
+    def stale(self) -> bool:
+        """What is shown is not a fresh reading (failed poll, or aged)."""
+        state = getattr(self, "state", None)
+        health = getattr(state, "health", None)
+        return self._aged or (isinstance(health, FeedHealth) and not health.ok)
 
     def build(self) -> Content:
         raise NotImplementedError
@@ -162,7 +187,7 @@ class Pane(Widget):
         self.show()
 
     def mark_stale(self, health: FeedHealth) -> None:
-        stale = not health.ok
+        stale = not health.ok or self._aged
         self.set_class(stale, "-stale")
         self.border_subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
 

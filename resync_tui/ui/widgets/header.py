@@ -33,6 +33,10 @@ def format_offset(seconds: float) -> str:
     """``+1h00m``, ``-42s``, ``+3m05s``: how far the engine's clock is from this machine's."""
     sign = "+" if seconds >= 0 else "-"
     total = round(abs(seconds))
+    if total >= 600:
+        # The estimate is good to a second or so (Date has 1 s resolution): past ten
+        # minutes, minutes are what matters, and 3599.4 s must read +1h00m, not +59m59s.
+        total = round(total / 60) * 60
     if total < 60:
         return f"{sign}{total}s"
     if total < 3600:

@@ -299,7 +299,7 @@ class JobsTable(ScrollView, can_focus=True):
     /* NO_COLOR: Textual turns colours into greys of the same luminance, and red on dark
        grey becomes two greys an operator cannot tell apart. Severity is then carried by
        text styles at full contrast, and the cursor by reverse video. */
-    App:nocolor JobsTable {
+    JobsTable:nocolor {
         & > .jobs-table--cursor, &:focus > .jobs-table--cursor {
             background: $surface; color: $foreground; text-style: reverse;
         }

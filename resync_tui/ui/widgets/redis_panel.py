@@ -9,7 +9,7 @@ from textual.reactive import reactive
 
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.status import hms
-from resync_tui.ui.widgets._pane import Pane, human_bytes, human_duration, percent, stale_line
+from resync_tui.ui.widgets._pane import Pane, human_bytes, human_duration, percent
 
 __all__ = ["RedisPanel"]
 
@@ -36,7 +36,10 @@ class RedisPanel(Pane):
         if s is None:
             return Content("connecting…")
         lines: list[Content] = []
-        if s.up:
+        if s.up and self.aged:
+            lines.extend(self.stale_lines(s.health))
+            lines.append(Content(f"was up: redis {s.version or '?'} {s.role}"))
+        elif s.up:
             ping = _ping(s.ping_ms)
             lines.append(Content.assemble(
                 ("● UP", "$success bold"), f"  redis {s.version or '?'} {s.role} · PING {ping}"))
@@ -55,9 +58,11 @@ class RedisPanel(Pane):
         if not s.health.has_data:
             return Content("\n").join(lines)
         if not s.up:
-            stale = stale_line(s.health, self.inner_width())
-            if stale is not None:
-                lines.append(Content.assemble(("last reading:", "$text-muted")))
+            # Like every side pane: when the figures below were read.
+            last = s.health.last_success
+            lines.append(Content.styled(
+                f"⚠ STALE, data from {hms(last)} — last reading:" if last is not None
+                else "last reading:", "$warning bold" if last is not None else "$text-muted"))
         memory = human_bytes(s.used_memory)
         if s.maxmemory:
             share = 100.0 * (s.used_memory or 0) / s.maxmemory

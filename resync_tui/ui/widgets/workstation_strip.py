@@ -24,7 +24,7 @@ class WorkstationStrip(Pane):
         lines = self.stale_lines(s.health)
         if not s.health.has_data and not s.total:
             return Content("\n").join(lines or [Content("no data")])
-        if not s.problems and not s.health.ok:
+        if not s.problems and self.stale:
             # Stale: what was true at the last answer, without the green check of a
             # healthy reading (a stale line must never look healthy).
             at = s.health.last_success
