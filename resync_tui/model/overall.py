@@ -131,7 +131,7 @@ def overall_status(
         if not health.ok and health.kind == "credentials":
             return Overall("CREDENTIALS REJECTED", _join(health.reason, _from(data_from)),
                            data_from)
-    for probe in (engine, jobs):
+    for probe in (engine, jobs, workstations):
         if probe is not None and not probe.ok and probe.kind == "unreachable":
             return Overall("ENGINE UNREACHABLE", _join(probe.reason, _from(data_from)),
                            data_from)
