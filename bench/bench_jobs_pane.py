@@ -32,7 +32,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import DataTable
 
-from resync_tui.feeds.jobs_view import JobRow, JobsView
+from resync_tui.model.jobs_view import JobRow, JobsView
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 

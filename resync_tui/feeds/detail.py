@@ -25,9 +25,9 @@ from typing import Any, Final
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.cache_stats import cached_read
-from resync_tui.feeds.jobs_view import JobRow
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.hwa.models import FlowNode, JobInPlan
+from resync_tui.model.jobs_view import JobRow
 
 __all__ = ["FINISHED_STATUSES", "JobLookup", "RuntimeDetailLoader"]
 

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resync_tui.feeds._calls import hwa_call
-from resync_tui.feeds.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.errors import NotFound
 from resync_tui.hwa.models import PlanRead, UnreadableRecord
+from resync_tui.model.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
 
 __all__ = ["JobsFeed", "JobsState"]
 

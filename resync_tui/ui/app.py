@@ -13,15 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import select
 import signal
-import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
-from pathlib import Path
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -35,104 +31,29 @@ from resync_tui.feeds.cache_stats import CacheFeed
 from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.engine import EngineFeed
 from resync_tui.feeds.jobs import JobsFeed
-from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.redis_health import RedisFeed
+from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.feeds.workstations import WorkstationsFeed
+from resync_tui.model.jobs_view import JobsView
 from resync_tui.settings import Settings
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
+from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_table import JobsTable
 
-__all__ = ["JOB_INTERVALS", "STYLES_DIR", "FeedRunner", "ResyncApp", "run_dashboard"]
+__all__ = ["JOB_INTERVALS", "ResyncApp", "run_dashboard"]
 
 _log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 
-def _styles_dir() -> Path:
-    """``styles/`` at the top of the repository (source tree or editable install), else
-    the copy a regular install puts in ``<prefix>/share/resync-tui/styles``."""
-    source = Path(__file__).resolve().parents[2] / "styles"
-    installed = Path(sys.prefix) / "share" / "resync-tui" / "styles"
-    return source if (source / "app.tcss").is_file() or not installed.is_dir() else installed
-
-
-STYLES_DIR: Final = _styles_dir()
-
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
 
 FEED_NAMES: Final = ("engine", "jobs", "breakers", "cache", "redis", "workstations")
-
-
-class FeedRunner(Generic[S]):
-    """Poll, publish, sleep; repeat. Never two polls of one feed at the same time."""
-
-    def __init__(self, feed: Feed[S], interval: float, publish: Callable[[S], None],
-                 running: asyncio.Event) -> None:
-        self.feed = feed
-        self.name = feed.name
-        self.interval = interval
-        self.results = 0
-        self.last: S | None = None
-        self._publish = publish
-        self._feeds_running = running
-        self._lock = asyncio.Lock()
-        self._kick = asyncio.Event()
-        self._refresh = False
-        self._progress = asyncio.Condition()
-
-    async def run(self) -> None:
-        while True:
-            await self._feeds_running.wait()
-            await self.poll_once()
-            await self._sleep()
-
-    async def poll_once(self) -> None:
-        """One poll and publish; waits for a poll already running instead of overlapping."""
-        async with self._lock:
-            try:
-                state = await self.feed.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # feeds catch their own errors; this is a bug guard
-                _log.exception("feed %s failed", self.name)
-                return
-            self.last = state
-            try:
-                self._publish(state)
-            except Exception:
-                _log.exception("showing the result of feed %s failed", self.name)
-            self.results += 1
-        async with self._progress:
-            self._progress.notify_all()
-
-    async def _sleep(self) -> None:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while not self._refresh:
-            left = started + self.interval - loop.time()
-            if left <= 0:
-                break
-            self._kick.clear()
-            try:
-                await asyncio.wait_for(self._kick.wait(), left)
-            except TimeoutError:
-                break
-        self._refresh = False
-
-    def kick(self, *, refresh: bool) -> None:
-        """Wake the sleeper: to poll now (``refresh``) or to re-read the interval."""
-        self._refresh = self._refresh or refresh
-        self._kick.set()
-
-    async def wait_results(self, count: int) -> None:
-        """Until at least ``count`` polls have been published."""
-        async with self._progress:
-            await self._progress.wait_for(lambda: self.results >= count)
 
 
 def _health(state: Any) -> FeedHealth | None:
@@ -143,7 +64,7 @@ def _health(state: Any) -> FeedHealth | None:
 class ResyncApp(App[int]):
     """The dashboard. ``runtime`` is closed by the app when it exits."""
 
-    CSS_PATH = STYLES_DIR / "app.tcss"
+    CSS_PATH = "styles/app.tcss"  # shipped inside the package, beside this module
     TITLE = "resync-tui"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -389,32 +310,6 @@ class ResyncApp(App[int]):
 async def _quietly(worker: Worker[Any]) -> None:
     with contextlib.suppress(Exception):
         await worker.wait()
-
-
-def stdin_alive() -> bool:
-    """False when stdin is no longer a terminal, or is hung up / at EOF."""
-    stream = sys.__stdin__
-    if stream is None:
-        return False
-    try:
-        return terminal_alive(stream.fileno())
-    except (OSError, ValueError):
-        return False
-
-
-def terminal_alive(fd: int) -> bool:
-    """False when ``fd`` is not a terminal or its other end hung up (dropped SSH)."""
-    try:
-        if not os.isatty(fd):
-            return False
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL)
-        for _fd, events in poller.poll(0):
-            if events & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                return False
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def run_dashboard(settings: Settings, *, wall: bool = False,

@@ -20,7 +20,7 @@ import pytest
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.snapshot import take_snapshot
-from resync_tui.ui.app import terminal_alive
+from resync_tui.ui.watchdog import terminal_alive
 from tests.ui.dashboard_support import (
     DEADLINE,
     frozen_clock,

@@ -11,9 +11,9 @@ import asyncio
 
 from resync_tui.feeds.cache_stats import CacheKindRow, cache_usage
 from resync_tui.feeds.detail import FINISHED_STATUSES, RuntimeDetailLoader
-from resync_tui.feeds.jobs_view import JobRow
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.jobs_view import JobRow
 from resync_tui.ui.app import ResyncApp
 from tests.ui.dashboard_support import DEADLINE, frozen_clock, make_app, ready, screen_text, sim
 

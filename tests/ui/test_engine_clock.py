@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from resync_tui.feeds.jobs_view import JobRow
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.jobs_view import JobRow
 from resync_tui.ui.app import ResyncApp
 from tests.ui.dashboard_support import DEADLINE, make_settings, screen_text
 

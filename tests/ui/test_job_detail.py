@@ -11,7 +11,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Log, Static, TabbedContent
 
-from resync_tui.feeds.jobs_view import JobRow
+from resync_tui.model.jobs_view import JobRow
 from resync_tui.ui.screens.job_detail import JobDetailLoader, JobDetailScreen, JobLogView
 
 JOB = JobRow(

@@ -9,7 +9,7 @@ import msgspec
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static
 
-from resync_tui.feeds.jobs_view import JobRow, JobsView
+from resync_tui.model.jobs_view import JobRow, JobsView
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts

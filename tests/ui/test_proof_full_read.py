@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from resync_tui.feeds.jobs import JobsFeed, JobsState
-from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.hwa.simulator.plan import Job
+from resync_tui.model.jobs_view import JobsView
 from tests.ui.dashboard_support import DEADLINE, frozen_clock, make_app, make_settings, ready, sim
 
 __all__ = ["sim"]

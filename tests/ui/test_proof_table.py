@@ -10,7 +10,7 @@ from textual._compositor import LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
-from resync_tui.feeds.jobs_view import JobRow, JobsView
+from resync_tui.model.jobs_view import JobRow, JobsView
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 

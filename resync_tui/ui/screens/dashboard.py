@@ -26,9 +26,9 @@ from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.cache_stats import CacheState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
-from resync_tui.feeds.jobs_view import JobsView
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.overall import (
     BatchState,
     Overall,

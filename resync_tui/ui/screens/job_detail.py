@@ -44,7 +44,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from resync_tui.feeds.jobs_view import JobRow
+from resync_tui.model.jobs_view import JobRow
 from resync_tui.ui.text import plain_text, safe_lines, safe_text
 from resync_tui.ui.widgets.jobs_table import status_label
 

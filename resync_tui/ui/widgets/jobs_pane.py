@@ -29,7 +29,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from resync_tui.feeds.jobs_view import ChangeSet, JobsView
+from resync_tui.model.jobs_view import ChangeSet, JobsView
 from resync_tui.model.status import ALL_GROUPS
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable

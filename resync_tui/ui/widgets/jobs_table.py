@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from resync_tui.feeds.jobs_view import (
+from resync_tui.model.jobs_view import (
     ChangeSet,
     JobRow,
     JobsView,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 
-from resync_tui.feeds.jobs_view import JobRow, JobsView
+from resync_tui.model.jobs_view import JobRow, JobsView
 from resync_tui.model.status import (
     ALL_GROUPS,
     ATTENTION_STATUSES,
@@ -21,7 +21,7 @@ from resync_tui.model.status import (
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.status_counts import StatusCounts
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "hwa" / "openapi-v2.json"
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "hwa" / "openapi-v2.json"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 

@@ -4,8 +4,7 @@ Pure Python (no Textual), so the feed can own it and tests can drive it directly
 
 Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
 
-- ``JobRow``: one job of the plan, immutable (a msgspec ``Struct``, so equality is a
-  C-level field comparison and a diff of 200k rows stays cheap).
+- ``JobRow`` (``model/job_row.py``): one job of the plan, immutable.
 - ``ChangeSet``: what one update did (``added``, ``changed``, ``removed`` job ids) and
   whether the visible order may have moved (``order_changed``).
 - ``JobsView(rows=(), *, policy=AttentionPolicy(), clock=None)``:
@@ -37,19 +36,21 @@ import operator
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import accumulate, chain
-from typing import Final, Literal, overload
+from typing import Final, Literal
 
 import msgspec
 
-from resync_tui.hwa.models import JobInPlan
-from resync_tui.model.status import (
-    FAILED_STATUSES,
-    KNOWN_STATUSES,
-    RUNNING_STATUSES,
-    group,
+from resync_tui.model.attention import (
+    RANK_LATE_HOLD,
+    AttentionPolicy,
+    attention_rank,
+    late_at,
+    rank_at,
 )
+from resync_tui.model.job_row import JobRow, aware, job_row_from_model
+from resync_tui.model.status import FAILED_STATUSES, KNOWN_STATUSES, group
 
 __all__ = [
     "SORT_COLUMNS",
@@ -63,121 +64,12 @@ __all__ = [
 ]
 
 
-class JobRow(msgspec.Struct, frozen=True, gc=False):
-    """One job of the plan as the dashboard shows it; replaced, never mutated."""
-
-    job_id: str
-    stream: str = ""
-    job: str = ""
-    workstation: str = ""
-    folder: str = ""
-    status: str = ""
-    """Internal status (``JobInPlanStatus``), e.g. ``ABEND``; unknown values are kept."""
-    common_status: str = ""
-    substatus: str = ""
-    return_code: int | None = None
-    started: datetime | None = None
-    ended: datetime | None = None
-    duration: float | None = None
-    """Elapsed seconds of the last run, as the engine reports it."""
-    estimated_duration: float | None = None
-    """Estimated seconds, used to spot long-running EXEC jobs."""
-    run_id: str | None = None
-    """Id of the last run, to fetch its job log."""
-    scheduled: datetime | None = None
-    """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
-
-
-# Rank of each internal status in the attention order (lower comes first). The two
-# time-dependent ranks (late EXEC, late HOLD) are added by ``attention_rank``. A status
-# ranks at or above _RANK_LATE_HOLD exactly when it is in ATTENTION_STATUSES (the failed
-# and stuck groups of resync_tui.model.status): the attention filter and the groups agree.
-_RANK_FAILED = 0
-_RANK_STUCK = 2
-_RANK_LATE_EXEC = 2
-_RANK_LATE_HOLD = 3
-_RANK_UNKNOWN = 9
-_STATUS_RANK: Final[Mapping[str, int]] = {
-    **dict.fromkeys(FAILED_STATUSES, _RANK_FAILED),
-    "ABENP": 1,
-    **dict.fromkeys(group("stuck").statuses, _RANK_STUCK),
-    "EXEC": 4,
-    "STARTED": 4,
-    "READY": 5,
-    "INTRO": 6,
-    "WAIT": 7,
-    "PEND": 7,
-    "PENDPRED": 7,
-    "FENCE": 7,
-    "EXTRN": 7,
-    "NONREPPRED": 7,
-    "HOLD": 8,
-    "ARRVING": 8,
-    "CANCLP": 10,
-    "CANCL": 10,
-    "SUPPR": 11,
-    "COMPLT": 12,
-    "END": 12,
-    "SUCCP": 13,
-    "SUCC": 14,
-}
-"""Unknown statuses rank _RANK_UNKNOWN: above the calm ones, so a newer engine's value shows."""
-_RUNNING: Final = RUNNING_STATUSES
-_HELD: Final = frozenset({"HOLD"})
-
-
-@dataclass(frozen=True, slots=True)
-class AttentionPolicy:
-    """When a running or held job counts as late (and moves up the attention order)."""
-
-    long_running_factor: float = 1.5
-    """EXEC is late once elapsed > factor x estimated duration..."""
-    long_running_after: timedelta = timedelta(minutes=60)
-    """...or once elapsed exceeds this, estimate or not."""
-
-
-def _late_at(row: JobRow, policy: AttentionPolicy) -> datetime | None:
-    """The instant a row becomes late, or None if the clock cannot make it late."""
-    if row.status in _RUNNING and row.started is not None:
-        limit = policy.long_running_after
-        if row.estimated_duration:
-            estimate = timedelta(seconds=row.estimated_duration * policy.long_running_factor)
-            limit = min(limit, estimate)
-        return _aware(row.started) + limit
-    if row.status in _HELD and row.scheduled is not None:
-        return _aware(row.scheduled)
-    return None
-
-
-def _rank(row: JobRow, late: datetime | None, now: datetime) -> int:
-    if late is not None and now > late:
-        return _RANK_LATE_EXEC if row.status in _RUNNING else _RANK_LATE_HOLD
-    return _STATUS_RANK.get(row.status, _RANK_UNKNOWN)
-
-
-def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:
-    """Rank of a row in the attention order: failures 0, stuck/late EXEC 2, late HOLD 3."""
-    return _rank(row, _late_at(row, policy or AttentionPolicy()), _aware(now))
-
-
 SortColumn = Literal[
     "stream", "job", "workstation", "folder", "status", "info", "started", "ended", "duration"
 ]
 SORT_COLUMNS: Final[tuple[SortColumn, ...]] = (
     "stream", "job", "workstation", "folder", "status", "info", "started", "ended", "duration"
 )
-
-
-
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    """Naive datetimes are taken as UTC, so that comparisons never raise."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def _column_key(row: JobRow, column: SortColumn) -> str:
@@ -196,7 +88,7 @@ def _column_key(row: JobRow, column: SortColumn) -> str:
         if row.duration is None:
             return "1"
         return f"0{max(row.duration, 0.0):020.3f}"
-    value = _aware(row.started if column == "started" else row.ended)
+    value = aware(row.started if column == "started" else row.ended)
     return "1" if value is None else "0" + value.astimezone(UTC).isoformat()
 
 
@@ -491,12 +383,12 @@ class JobsView:
 
     def now(self) -> datetime:
         """The view's clock (the engine's, in the app): lateness and elapsed times use it."""
-        return _aware(self._clock())
+        return aware(self._clock())
 
     def is_late(self, row: JobRow, now: datetime | None = None) -> bool:
         """True for long-running EXEC and HOLD past its scheduled time."""
-        late = _late_at(row, self._policy)
-        return late is not None and _aware(now or self._clock()) > late
+        late = late_at(row, self._policy)
+        return late is not None and aware(now or self._clock()) > late
 
     def next_failure(self, after_index: int) -> int | None:
         """Index of the next failed row (the ``failed`` group) after ``after_index``, wrapping."""
@@ -520,7 +412,7 @@ class JobsView:
         O(n) on the event loop. For a 200k-job plan prefer ``diff`` in the feed's worker
         thread and ``apply_changes`` on the loop, whose cost follows the number of changes.
         """
-        now = _aware(now or self._clock())
+        now = aware(now or self._clock())
         old = self._entries
         new: dict[str, _Entry] = {}
         added: list[_Entry] = []
@@ -545,7 +437,7 @@ class JobsView:
             if late is not None:
                 if late >= now:
                     late_heap.append((late, job_id))
-                elif entry.rank > _RANK_LATE_HOLD:
+                elif entry.rank > RANK_LATE_HOLD:
                     self._rerank(entry, now)
         removed = (
             [entry for job_id, entry in old.items() if job_id not in new]
@@ -583,7 +475,7 @@ class JobsView:
         now: datetime | None = None,
     ) -> ChangeSet:
         """Apply new versions of some rows (unknown ids are added) and remove others."""
-        now = _aware(now or self._clock())
+        now = aware(now or self._clock())
         entries = self._entries
         added: list[_Entry] = []
         updated: list[_Entry] = []
@@ -612,7 +504,7 @@ class JobsView:
 
     def refresh_clock(self, now: datetime | None = None) -> ChangeSet:
         """Move jobs that became late up the attention order (call it every few seconds)."""
-        self._rerank_late(_aware(now or self._clock()))
+        self._rerank_late(aware(now or self._clock()))
         return self._commit([], [], [])
 
     def set_filter(self, text: str) -> bool:
@@ -693,7 +585,7 @@ class JobsView:
         statuses = self._status_filter
         if statuses is not None and (entry.row.status in statuses) == self._status_negate:
             return False
-        if self._attention_only and entry.rank > _RANK_LATE_HOLD:
+        if self._attention_only and entry.rank > RANK_LATE_HOLD:
             return False
         return self._needle in entry.hay
 
@@ -706,8 +598,8 @@ class JobsView:
         return f"{_column_key(row, column)}\x00{base}"
 
     def _new_entry(self, row: JobRow, now: datetime) -> _Entry:
-        late = _late_at(row, self._policy)
-        rank = _rank(row, late, now)
+        late = late_at(row, self._policy)
+        rank = rank_at(row, late, now)
         return _Entry(row, _haystack(row), rank, self._key(row, rank), late)
 
     def _update_entry(self, entry: _Entry, row: JobRow, now: datetime) -> None:
@@ -721,8 +613,8 @@ class JobsView:
             or old.folder != row.folder
         ):
             entry.hay = _haystack(row)
-        entry.late = _late_at(row, self._policy)
-        entry.rank = _rank(row, entry.late, now)
+        entry.late = late_at(row, self._policy)
+        entry.rank = rank_at(row, entry.late, now)
         self._set_key(entry, self._key(row, entry.rank))
 
     def _set_key(self, entry: _Entry, key: str) -> None:
@@ -733,7 +625,7 @@ class JobsView:
 
     def _rerank(self, entry: _Entry, now: datetime) -> None:
         """Recompute a rank against the clock."""
-        rank = _rank(entry.row, entry.late, now)
+        rank = rank_at(entry.row, entry.late, now)
         if rank != entry.rank:
             entry.rank = rank
             self._set_key(entry, self._key(entry.row, rank))
@@ -830,7 +722,7 @@ class JobsView:
             return
         candidates: Iterable[_Entry] = self._order
         if self._attention_only:
-            candidates = [e for e in candidates if e.rank <= _RANK_LATE_HOLD]
+            candidates = [e for e in candidates if e.rank <= RANK_LATE_HOLD]
         if statuses is None:
             kept = [e for e in candidates if needle in e.hay]
         elif self._status_negate:
@@ -840,36 +732,3 @@ class JobsView:
         else:
             kept = [e for e in candidates if e.row.status in statuses]
         self._visible = _SortedEntries(kept)
-
-
-# -- mapping from the HWA model ----------------------------------------------------------
-
-
-def _seconds(value: timedelta | None) -> float | None:
-    return value.total_seconds() if value is not None else None
-
-
-def job_row_from_model(job: JobInPlan) -> JobRow:
-    """Map a ``resync_tui.hwa.models.JobInPlan`` (spec ``JobInPlanV2``) to a ``JobRow``.
-
-    Status, substatus, return code and times come from the last run (the model's
-    ``last_run``: last in the rerun chain); absent fields give empty values.
-    """
-    last = job.last_run
-    return JobRow(
-        job_id=job.id,
-        stream=job.job_stream_name or "",
-        job=job.name or "",
-        workstation=job.workstation or "",
-        folder=job.folder or "",
-        status=job.status or "",
-        common_status=job.common_status or "",
-        substatus=job.substatus or "",
-        return_code=job.return_code,
-        started=job.started_at,
-        ended=job.ended_at,
-        duration=_seconds(job.duration),
-        estimated_duration=_seconds(job.estimated_duration),
-        run_id=last.id if last is not None else None,
-        scheduled=job.sched_time,
-    )

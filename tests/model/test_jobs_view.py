@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from resync_tui.feeds.jobs_view import JobRow, JobsView, job_row_from_model
 from resync_tui.hwa.models import JobInPlan
+from resync_tui.model.jobs_view import JobRow, JobsView, job_row_from_model
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STATUSES = ["SUCC", "SUCC", "HOLD", "EXEC", "READY", "ABEND", "FAIL", "INTRO", "CANCL", "NEWSTAT"]
