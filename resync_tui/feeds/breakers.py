@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from resync_tui.feeds.status import Clock, FeedHealth, HealthTracker, hms
+from resync_tui.feeds.status import Clock, FeedHealth, HealthTracker
+from resync_tui.model.overall import hms
 from resync_tui.resilience.breaker import BreakerRegistry, BreakerSnapshot
 
 __all__ = ["BreakerRow", "BreakersFeed", "BreakersState"]

@@ -20,7 +20,8 @@ from typing import Any, Final
 
 from redis.asyncio import Redis, SSLConnection
 
-from resync_tui.feeds.status import Clock, FailureKind, FeedHealth, HealthTracker, hms
+from resync_tui.feeds.status import Clock, FailureKind, FeedHealth, HealthTracker
+from resync_tui.model.overall import hms
 from resync_tui.redis_server import supervisor_events
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.redis_pool import RedisEvent, describe_redis_error

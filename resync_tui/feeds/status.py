@@ -25,6 +25,7 @@ from resync_tui.hwa.errors import (
     MalformedResponse,
     NotFound,
 )
+from resync_tui.model.overall import hms
 from resync_tui.resilience.breaker import CircuitOpenError
 from resync_tui.sanitize import safe_text
 
@@ -52,10 +53,6 @@ _REASON_MAX: Final = 160
 def local_now() -> datetime:
     """Wall-clock time in the local zone (the default clock of every feed)."""
     return datetime.now().astimezone()
-
-
-def hms(when: datetime) -> str:
-    return when.strftime("%H:%M:%S")
 
 
 @dataclass(frozen=True, slots=True)

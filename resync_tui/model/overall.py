@@ -26,7 +26,6 @@ __all__ = [
     "Overall",
     "OverallLabel",
     "batch_state",
-    "data_age_text",
     "overall_status",
     "stale_after",
 ]
@@ -84,16 +83,6 @@ def hms(when: datetime) -> str:
 def stale_after(interval: float) -> float:
     """Seconds after the last good job list from which the view is called stale."""
     return max(STALE_AFTER_POLLS * interval, interval + _STALE_FLOOR_SECONDS)
-
-
-def data_age_text(seconds: float) -> str:
-    """``42s``, ``2m 03s``, ``1h 05m``: the age of data, as the header shows it."""
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60:02d}s"
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,10 @@ from typing import ClassVar, Final, Protocol
 from textual.content import Content
 from textual.widget import Widget
 
-from resync_tui.feeds.status import FeedHealth, hms
+from resync_tui.feeds.status import FeedHealth
+from resync_tui.model.overall import hms
 
-__all__ = ["Pane", "human_bytes", "human_duration", "percent", "spark", "stale_line"]
+__all__ = ["Pane", "spark", "stale_line"]
 
 _BARS: Final = "▁▂▃▄▅▆▇█"
 
@@ -30,39 +31,6 @@ def spark(values: Sequence[float], width: int, maximum: float = 100.0) -> str:
         ratio = 0.0 if maximum <= 0 else min(max(value / maximum, 0.0), 1.0)
         chars.append(_BARS[round(ratio * top)])
     return "".join(chars)
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def human_bytes(value: int | None) -> str:
-    if value is None:
-        return "—"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"  # pragma: no cover - loop always returns
-
-
-def human_duration(seconds: float | None) -> str:
-    """Coarse on purpose (minutes at best): a figure that ticks every second would
-    redraw the pane every poll."""
-    if seconds is None:
-        return "—"
-    total = int(seconds)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m"
-    return "<1m"
 
 
 def stale_line(health: FeedHealth, width: int = 0, *,

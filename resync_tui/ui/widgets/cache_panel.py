@@ -9,7 +9,8 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from resync_tui.feeds.cache_stats import CacheKindRow, CacheLevelRow, CacheState
-from resync_tui.ui.widgets._pane import Pane, percent, spark
+from resync_tui.ui.format import percent
+from resync_tui.ui.widgets._pane import Pane, spark
 
 __all__ = ["CachePanel"]
 

@@ -11,10 +11,11 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from resync_tui.feeds.engine import EngineState
-from resync_tui.model.overall import Overall, data_age_text
+from resync_tui.model.overall import Overall
+from resync_tui.ui.format import format_age, format_offset
 from resync_tui.ui.text import safe_text
 
-__all__ = ["CLOCK_OFFSET_SHOWN", "OVERALL_STYLES", "DashboardHeader", "format_offset"]
+__all__ = ["CLOCK_OFFSET_SHOWN", "OVERALL_STYLES", "DashboardHeader"]
 
 OVERALL_STYLES: Final[dict[str, tuple[str, str]]] = {
     "OK": ("✔", "$success"),
@@ -27,23 +28,6 @@ OVERALL_STYLES: Final[dict[str, tuple[str, str]]] = {
 
 CLOCK_OFFSET_SHOWN: Final = 5.0
 """An engine clock this many seconds away from this machine's is named in the header."""
-
-
-def format_offset(seconds: float) -> str:
-    """``+1h00m``, ``-42s``, ``+3m05s``: how far the engine's clock is from this machine's."""
-    sign = "+" if seconds >= 0 else "-"
-    total = round(abs(seconds))
-    if total >= 600:
-        # The estimate is good to a second or so (Date has 1 s resolution): past ten
-        # minutes, minutes are what matters, and 3599.4 s must read +1h00m, not +59m59s.
-        total = round(total / 60) * 60
-    if total < 60:
-        return f"{sign}{total}s"
-    if total < 3600:
-        return f"{sign}{total // 60}m{total % 60:02d}s"
-    if total < 86400:
-        return f"{sign}{total // 3600}h{total % 3600 // 60:02d}m"
-    return f"{sign}{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
 class DashboardHeader(Widget):
@@ -128,7 +112,7 @@ class DashboardHeader(Widget):
                 parts.append((f"(engine clock {format_offset(offset)}) ", "$text-warning"))
         if self.last_refresh is not None and now is not None:
             age = (now - self.last_refresh).total_seconds()
-            shown = data_age_text(age)
+            shown = format_age(age)
             text = f"│ data {shown} old " if detail else f"│ {shown} old "
             stale = self.overall.label not in ("OK", "CONNECTING")
             parts.append((text, "$warning bold") if stale else text)

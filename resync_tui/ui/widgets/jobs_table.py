@@ -54,9 +54,10 @@ from resync_tui.model.status import (
     severity_of,
     symbol_of,
 )
+from resync_tui.ui.format import format_duration
 from resync_tui.ui.text import ELLIPSIS, safe_text
 
-__all__ = ["JobsTable", "format_duration", "short_substatus", "status_label"]
+__all__ = ["JobsTable", "short_substatus", "status_label"]
 
 LATE_SYMBOL: Final = "⚠"
 
@@ -79,20 +80,6 @@ def status_label(row: JobRow, late: bool = False) -> str:
     status = row.status or row.common_status or "UNKNOWN"
     symbol = LATE_SYMBOL if late else symbol_of(status)
     return f"{symbol} {safe_text(status, 12)}"
-
-
-def format_duration(seconds: float | None) -> str:
-    """Compact duration: ``42s``, ``12:05``, ``3h07m``, ``2d04h``; empty when unknown."""
-    if seconds is None or seconds < 0:
-        return ""
-    total = int(seconds)
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}:{total % 60:02d}"
-    if total < 86400:
-        return f"{total // 3600}h{total % 3600 // 60:02d}m"
-    return f"{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
 def _running(row: JobRow) -> bool:

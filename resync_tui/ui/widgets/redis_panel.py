@@ -8,8 +8,9 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from resync_tui.feeds.redis_health import RedisHealth
-from resync_tui.feeds.status import hms
-from resync_tui.ui.widgets._pane import Pane, human_bytes, human_duration, percent
+from resync_tui.model.overall import hms
+from resync_tui.ui.format import format_bytes, format_uptime, percent
+from resync_tui.ui.widgets._pane import Pane
 
 __all__ = ["RedisPanel"]
 
@@ -63,15 +64,15 @@ class RedisPanel(Pane):
             lines.append(Content.styled(
                 f"⚠ STALE, data from {hms(last)} — last reading:" if last is not None
                 else "last reading:", "$warning bold" if last is not None else "$text-muted"))
-        memory = human_bytes(s.used_memory)
+        memory = format_bytes(s.used_memory)
         if s.maxmemory:
             share = 100.0 * (s.used_memory or 0) / s.maxmemory
-            memory += f" / {human_bytes(s.maxmemory)} ({share:.0f}%)"
+            memory += f" / {format_bytes(s.maxmemory)} ({share:.0f}%)"
         else:
             memory += " (no maxmemory)"
         frag = "" if s.fragmentation is None else f" · frag {s.fragmentation:.1f}"
         lines.append(Content(
-            f"uptime {human_duration(s.uptime_seconds)} · clients {_n(s.clients)}"
+            f"uptime {format_uptime(s.uptime_seconds)} · clients {_n(s.clients)}"
             f" ({_n(s.blocked_clients)} blocked)"))
         lines.append(Content(f"memory {memory}{frag}"))
         lines.append(Content(
