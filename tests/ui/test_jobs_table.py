@@ -349,3 +349,27 @@ async def test_a_new_filter_or_sort_starts_at_the_top_of_the_new_list() -> None:
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_y == 0
         assert table.cursor_job_id == table.view.row_at(0).job_id
+
+
+async def test_table_messages_carry_their_table_so_id_selectors_match() -> None:
+    from textual import on
+
+    class Host(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.selected: list[str] = []
+
+        def compose(self) -> ComposeResult:
+            yield JobsTable(JobsView(_rows(), clock=lambda: NOW), id="mine")
+
+        @on(JobsTable.JobSelected, "#mine")
+        def _picked(self, message: JobsTable.JobSelected) -> None:
+            assert message.control is self.query_one("#mine")
+            self.selected.append(message.job_id)
+
+    app = Host()
+    async with app.run_test(size=(80, 12)) as pilot:
+        app.query_one(JobsTable).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.selected == [app.query_one(JobsTable).cursor_job_id]

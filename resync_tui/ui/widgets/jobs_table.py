@@ -12,9 +12,9 @@ Public API:
     ``table.view`` (get/set), ``table.refresh_data(change: ChangeSet | None = None)``
     ``table.cursor_row`` (int), ``table.cursor_job_id`` (str | None),
     ``table.move_cursor(index)``, ``table.select_job(job_id) -> bool``
-    Messages: ``JobsTable.JobSelected(job_id)`` (Enter, double click),
-    ``JobsTable.JobHighlighted(job_id)`` (cursor moved to another job),
-    ``JobsTable.SortChanged(column, descending)``.
+    Messages (each with ``control``, the table): ``JobsTable.JobSelected`` (``job_id``;
+    Enter, double click), ``JobsTable.JobHighlighted`` (``job_id``; the cursor moved to
+    another job), ``JobsTable.SortChanged`` (``column``, ``descending``).
 
 Bindings: up/down/pageup/pagedown/home/end move the cursor; Enter opens the job;
 ``n`` next failure; ``s`` next sort column; ``S`` reverse the sort; ``o`` back to the
@@ -297,25 +297,37 @@ class JobsTable(ScrollView, can_focus=True):
     }
     """
 
-    class JobSelected(Message):
+    class _TableMessage(Message):
+        """Carries the table that sent it, so ``@on(JobsTable.JobSelected, "#id")`` works."""
+
+        def __init__(self, table: JobsTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> JobsTable:
+            return self.table
+
+    class JobSelected(_TableMessage):
         """The operator chose a job (Enter or double click): open its details."""
 
-        def __init__(self, job_id: str) -> None:
-            super().__init__()
+        def __init__(self, table: JobsTable, job_id: str) -> None:
+            super().__init__(table)
             self.job_id = job_id
 
-    class JobHighlighted(Message):
+    class JobHighlighted(_TableMessage):
         """The cursor moved to another job."""
 
-        def __init__(self, job_id: str) -> None:
-            super().__init__()
+        def __init__(self, table: JobsTable, job_id: str) -> None:
+            super().__init__(table)
             self.job_id = job_id
 
-    class SortChanged(Message):
+    class SortChanged(_TableMessage):
         """The sort changed (``column`` None = attention order)."""
 
-        def __init__(self, column: SortColumn | None, descending: bool) -> None:
-            super().__init__()
+        def __init__(self, table: JobsTable, column: SortColumn | None,
+                     descending: bool) -> None:
+            super().__init__(table)
             self.column = column
             self.descending = descending
 
@@ -419,7 +431,7 @@ class JobsTable(ScrollView, can_focus=True):
 
     def action_select_cursor(self) -> None:
         if self._cursor_job is not None:
-            self.post_message(self.JobSelected(self._cursor_job))
+            self.post_message(self.JobSelected(self, self._cursor_job))
 
     def action_next_failure(self) -> None:
         found = self._view.next_failure(self._cursor)
@@ -446,7 +458,7 @@ class JobsTable(ScrollView, can_focus=True):
             self.refresh_data()
             # A new order is read from its top (``o`` left mid-list showed calm rows).
             self.move_cursor(0)
-            self.post_message(self.SortChanged(column, descending))
+            self.post_message(self.SortChanged(self, column, descending))
 
     # -- events ------------------------------------------------------------------------
 
@@ -624,7 +636,7 @@ class JobsTable(ScrollView, can_focus=True):
             elif index >= top + page:
                 self.scroll_to(y=index - page + 1, animate=False, immediate=True)
         if self._cursor_job is not None and self._cursor_job != previous_job:
-            self.post_message(self.JobHighlighted(self._cursor_job))
+            self.post_message(self.JobHighlighted(self, self._cursor_job))
 
     def _repaint_changed(self) -> None:
         """Repaint only the lines whose row or cursor state differs from the last paint."""
