@@ -70,6 +70,9 @@ class BreakersFeed:
         self._samples = samples
         self._to_local = to_local or (lambda ts: datetime.fromtimestamp(ts).astimezone())
 
+    def refresh(self) -> None:
+        """Nothing to skip: every poll reads afresh."""
+
     async def poll(self) -> BreakersState:
         try:
             rows = tuple(self._row(snap) for snap in self._registry.snapshots())

@@ -155,6 +155,9 @@ class CacheFeed:
         """The feed of one cache: its level counters and its per-kind usage."""
         return cls(cache.stats, clock, samples=samples, usage=cache_usage(cache))
 
+    def refresh(self) -> None:
+        """Nothing to skip: every poll reads afresh."""
+
     async def poll(self) -> CacheState:
         try:
             snapshot = self._stats()

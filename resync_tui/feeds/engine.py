@@ -46,6 +46,9 @@ class EngineFeed:
         self._tried_cache = False
         self._written: tuple[dict[str, str], float] | None = None
 
+    def refresh(self) -> None:
+        """Nothing to skip: every poll reads afresh."""
+
     async def poll(self) -> EngineState:
         rt = self._rt
         if not self._tried_cache:

@@ -120,6 +120,10 @@ class JobsFeed:
         self._missing: set[str] = set()
         """Jobs an incomplete read did not show and that are still kept: removed if missed again."""
 
+    def refresh(self) -> None:
+        """The next poll reads the whole plan (the operator pressed refresh)."""
+        self.force_full_read()
+
     def force_full_read(self) -> None:
         """Make the next poll read the whole plan (the operator pressed refresh)."""
         self._signature = None

@@ -118,6 +118,9 @@ class RedisFeed:
         self._claimed: set[RedisEvent] = set()
         self._logged_error = ""
 
+    def refresh(self) -> None:
+        """Nothing to skip: every poll reads afresh."""
+
     async def poll(self) -> RedisHealth:
         try:
             async with self._breaker.guard():

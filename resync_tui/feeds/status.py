@@ -74,11 +74,17 @@ class FeedHealth:
 
 
 class Feed(Protocol[S_co]):
-    """One pane's source: ``poll()`` fetches once and returns an immutable state."""
+    """One pane's source: ``poll()`` fetches once and returns an immutable state.
+
+    ``refresh()`` asks that the next poll skip every shortcut (the operator pressed
+    ``r``): the app calls it without knowing what a feed caches or compares.
+    """
 
     name: str
 
     async def poll(self) -> S_co: ...
+
+    def refresh(self) -> None: ...
 
 
 def describe_error(exc: BaseException, since: datetime, *,

@@ -101,6 +101,10 @@ class WorkstationsFeed:
         self._wall_clock = wall_clock
         self._drop_next = False
 
+    def refresh(self) -> None:
+        """The next poll asks the engine, whatever the cache holds."""
+        self.force_refresh()
+
     def force_refresh(self) -> None:
         """The next poll asks the engine, whatever the cache holds."""
         self._drop_next = True
