@@ -181,14 +181,43 @@ class RetrySettings:
 
 @dataclass(frozen=True)
 class UiSettings:
-    theme: str = _spec("textual-dark", choices=(
-        "textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai",
-        "dracula", "catppuccin-mocha", "catppuccin-latte", "solarized-light",
-    ))
+    theme: str = _spec("textual-dark", doc=(
+        "theme at start-up: a Textual built-in (textual-dark, textual-light, nord, gruvbox, "
+        "tokyo-night, dracula, ...) or the NAME of a [themes.NAME]"))
+    alternate_theme: str = _spec("", doc=(
+        "the theme t switches to and back from; empty = textual-light after a dark "
+        "theme, textual-dark after a light one"))
     breakers_interval: float = _spec(1.0, minimum=0.2, maximum=3600)
     cache_interval: float = _spec(1.0, minimum=0.2, maximum=3600)
     workstations_interval: float = _spec(15.0, minimum=0.5, maximum=3600)
     wall_rotate_seconds: float = _spec(15.0, minimum=0.0, maximum=3600, doc="0 = fixed")
+
+
+#: The colour keys of a [themes.NAME] (Textual's ``Theme`` fields of that name).
+THEME_COLOURS: Final = ("primary", "secondary", "accent", "foreground", "background",
+                        "surface", "panel", "boost", "success", "warning", "error")
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    """A user theme: Textual ``Theme`` fields; the colours left empty are derived."""
+
+    primary: str = _spec("", doc="the main colour (required), e.g. \"#0178D4\"")
+    secondary: str = _spec("")
+    accent: str = _spec("")
+    foreground: str = _spec("", doc="text colour")
+    background: str = _spec("")
+    surface: str = _spec("", doc="colour of the panes")
+    panel: str = _spec("")
+    boost: str = _spec("")
+    success: str = _spec("")
+    warning: str = _spec("")
+    error: str = _spec("")
+    dark: bool = _spec(True, doc="a dark theme (light text on a dark background)")
+    luminosity_spread: float = _spec(0.15, minimum=0.0, maximum=1.0)
+    text_alpha: float = _spec(0.95, minimum=0.0, maximum=1.0)
+    variables: Mapping[str, str] = field(default_factory=dict, metadata={
+        "doc": "Textual design variables, e.g. { \"footer-key-foreground\" = \"#88C0D0\" }"})
 
 
 @dataclass(frozen=True)
@@ -231,6 +260,10 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    #: [keymap]: binding id ("jobs.next_failure") -> keys ("x", "ctrl+x,f5"), as written.
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    #: [themes.NAME]: user themes by name.
+    themes: Mapping[str, ThemeSettings] = field(default_factory=dict)
     source: str = "defaults"
     #: Where each value came from, by dotted key ("hwa.url"): the settings file's path
     #: or the environment variable's name; a key not listed has its default.
@@ -244,12 +277,14 @@ class Settings:
 _FILE_SECRETS: Final[dict[str, tuple[str, ...]]] = {
     "hwa": ("password", "token"), "redis": ("password",)}
 
-#: Every table of a settings file but [breakers], and the dataclass it fills.
+#: Every table of a settings file with fixed keys, and the dataclass it fills.
 SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
     "metrics": MetricsSettings,
 }
+#: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
+NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
 
 
 def _describe(f: dataclasses.Field[Any]) -> str:
@@ -528,7 +563,7 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
     origins: dict[str, str] = {}
 
     overrides = _env_overrides(env)
-    known = [*SECTIONS, "breakers"]
+    known = [*SECTIONS, *NAMED_SECTIONS]
     for section in document:
         if section not in known:
             close = difflib.get_close_matches(section, known, n=1, cutoff=0.6)
@@ -567,9 +602,14 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         for name in breaker_names
     }
 
+    sections["keymap"] = _load_keymap(document.get("keymap", {}), origin, overrides,
+                                      problems, origins)
+    sections["themes"], declared = _load_themes(document.get("themes", {}), origin,
+                                                overrides, problems, origins)
     hwa: HwaSettings = sections["hwa"]
     where = {key: ("environment" if value.startswith(ENV_PREFIX) else value)
              for key, value in origins.items()}
+    problems.extend(_theme_choice_problems(sections["ui"], declared, where, origin))
     try:
         _validate_url(hwa.url, where.get("hwa.url", origin), "hwa.url", ("http", "https"))
     except SettingsError as exc:
@@ -606,6 +646,95 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
         hwa, password=Secret(password), token=Secret(token) if token else None)
     return Settings(**sections, source=origin,
                     origins={k: v for k, v in origins.items() if v != "default"})
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"jobs": {"next_failure": "x"}}`` (an unquoted ``jobs.next_failure = "x"``) ->
+    ``{"jobs.next_failure": "x"}``: both spellings of a binding id work."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _load_keymap(table: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
+                 problems: list[str], origins: dict[str, str]) -> dict[str, str]:
+    """[keymap] and RESYNC_KEYMAP__JOBS__NEXT_FAILURE=x, checked against the app's
+    bindings (unknown ids, bad keys, clashes). The check imports the UI's binding
+    tables, so it runs only when a keymap is given."""
+    if not isinstance(table, Mapping):
+        problems.append(f"{origin}: [keymap] must be a table of binding id = \"key\"")
+        table = {}
+    keymap: dict[str, Any] = _flatten(table)
+    for bid in keymap:
+        origins[f"keymap.{bid}"] = origin
+    for section in [s for s in overrides if s == "keymap" or s.startswith("keymap.")]:
+        for key, (value, name) in overrides.pop(section).items():
+            bid = ".".join([*section.split(".")[1:], key])
+            keymap[bid] = value
+            origins[f"keymap.{bid}"] = name
+    if not keymap:
+        return {}
+    from resync_tui.ui.keymap import keymap_problems
+
+    found = keymap_problems(keymap, lambda bid: origins.get(f"keymap.{bid}", origin))
+    problems.extend(found)
+    return {} if found else {bid: str(keys) for bid, keys in keymap.items()}
+
+
+def _load_themes(tables: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
+                 problems: list[str], origins: dict[str, str]
+                 ) -> tuple[dict[str, ThemeSettings], list[str]]:
+    """[themes.NAME] tables (and RESYNC_THEMES__NAME__KEY), colours checked: the good
+    themes, and every name declared (a bad theme is reported once, not again by the
+    ui.theme naming it)."""
+    if not isinstance(tables, Mapping):
+        problems.append(f"{origin}: [themes] must be a table of [themes.<name>] tables")
+        tables = {}
+    names = list(tables) + [s.split(".", 1)[1] for s in overrides
+                            if s.startswith("themes.") and s.split(".", 1)[1] not in tables]
+    if "themes" in overrides:
+        found = ", ".join(sorted(_name(n) for _, n in overrides.pop("themes").values()))
+        problems.append(f"environment: {found} names no theme; allowed: "
+                        f"{ENV_PREFIX}THEMES__<NAME>__<KEY> for a [themes.<name>]")
+    if not names:
+        return {}, []
+    from resync_tui.ui.themes import theme_problems
+
+    themes: dict[str, ThemeSettings] = {}
+    for name in names:
+        before = len(problems)
+        theme = _build(ThemeSettings, tables.get(name, {}), origin, f"themes.{name}",
+                       overrides.pop(f"themes.{name}", {}), problems, origins)
+        where = {k: ("environment" if v.startswith(ENV_PREFIX) else v)
+                 for k, v in origins.items()}
+        problems.extend(theme_problems(name, theme, where, origin))
+        if len(problems) == before:
+            themes[name] = theme
+    return themes, names
+
+
+def _theme_choice_problems(ui: UiSettings, themes: Sequence[str],
+                           where: Mapping[str, str], origin: str) -> list[str]:
+    """ui.theme and ui.alternate_theme name a built-in or a [themes.NAME]."""
+    problems: list[str] = []
+    for key in ("theme", "alternate_theme"):
+        value = getattr(ui, key)
+        if (key == "alternate_theme" and not value) or value in themes:
+            continue
+        from textual.theme import BUILTIN_THEMES
+
+        if value in BUILTIN_THEMES:
+            continue
+        mine = "".join(f", {_name(n)}" for n in themes)
+        problems.append(
+            f"{where.get(f'ui.{key}', origin)}: key 'ui.{key}': bad value {value!r}; allowed: "
+            f"{'empty, or ' if key == 'alternate_theme' else ''}one of "
+            f"{', '.join(BUILTIN_THEMES)}{mine} (or the name of a [themes.<name>])")
+    return problems
 
 
 def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str, str],
@@ -656,7 +785,8 @@ def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str
 
 def _tables(settings: Settings) -> list[tuple[str, Any]]:
     tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS]
-    return tables + [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
+    tables += [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
+    return tables + [(f"themes.{name}", ts) for name, ts in settings.themes.items()]
 
 
 def _toml_value(value: Any) -> str:
@@ -670,6 +800,9 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}"
+                                for k, v in value.items()) + " }" if value else "{}"
     return json.dumps(str(value))
 
 
@@ -683,6 +816,12 @@ def explain_settings(settings: Settings) -> list[str]:
             key = f"{name}.{f.name}"
             rows.append((f"{key} = {_toml_value(getattr(section, f.name))}",
                          _name(settings.origins.get(key, "default"))))
+    from resync_tui.ui.keymap import binding_catalog  # the app's live binding ids
+
+    for bid, info in binding_catalog().items():
+        keys = settings.keymap.get(bid, ",".join(info.keys))
+        rows.append((f"keymap.{bid} = {_toml_value(keys)}",
+                     _name(settings.origins.get(f"keymap.{bid}", "default"))))
     width = max(len(assignment) for assignment, _ in rows)
     return [f"{assignment:<{width}}  # {source}" for assignment, source in rows]
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, Final, TypeVar
@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final, TypeVar
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
@@ -38,9 +39,11 @@ from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.feeds.workstations import WorkstationsFeed
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.settings import Settings
+from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
+from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_table import JobsTable
 
@@ -95,15 +98,38 @@ class ResyncApp(App[int]):
         self._jobs_feed = JobsFeed(runtime, self.view)
         self._ws_feed = WorkstationsFeed(runtime, settings.ui.workstations_interval)
         self._closing = False
+        self.keymap: dict[str, str] = {}
+        self.set_keymap(settings.keymap)
+        for name, user_theme in settings.themes.items():  # checked when settings loaded
+            self.register_theme(to_theme(name, user_theme))
         self.theme = settings.ui.theme
-        self._themes = self._theme_pair(settings.ui.theme)
+        self._themes = self._theme_pair(settings.ui.theme, settings.ui.alternate_theme)
 
     # -- set-up ------------------------------------------------------------------------
 
-    def _theme_pair(self, configured: str) -> tuple[str, str]:
+    def _theme_pair(self, configured: str, alternate: str = "") -> tuple[str, str]:
+        """The two themes ``t`` switches between: ``ui.theme`` and ``ui.alternate_theme``,
+        else the built-in of the other brightness."""
+        if alternate:
+            return configured, alternate
         theme = self.get_theme(configured)
         dark = theme.dark if theme is not None else True
         return (configured, "textual-light") if dark else (configured, "textual-dark")
+
+    def set_keymap(self, keymap: Mapping[str, str]) -> None:
+        """Textual's, remembering the keymap: the help screen writes the live keys."""
+        self.keymap = dict(keymap)
+        super().set_keymap(self.keymap)
+
+    def update_keymap(self, keymap: Mapping[str, str]) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """Settings refuse a clashing keymap, so this is a bug: say which key lost."""
+        _log.warning("keymap: %s lost its key in %s",
+                     ", ".join(sorted(b.id or b.action for b in clashed_bindings)),
+                     type(node).__name__)
 
     def get_default_screen(self) -> Screen[Any]:
         return self.dashboard
@@ -167,7 +193,7 @@ class ResyncApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(effective_keys(self.keymap)))
 
     def say(self, message: str, *, severity: SeverityLevel = "information",
             timeout: float = 3) -> None:
@@ -273,7 +299,8 @@ class ResyncApp(App[int]):
         yield SystemCommand("Pause / resume refresh", "Stop or restart polling the engine",
                             self.action_toggle_pause)
         yield SystemCommand("Refresh now", "Poll every pane at once", self.action_refresh_now)
-        yield SystemCommand("Toggle dark / light theme", "Switch between the two themes",
+        yield SystemCommand("Toggle dark / light theme",
+                            "Switch between ui.theme and ui.alternate_theme",
                             self.action_toggle_theme)
         for seconds in (2.0, 5.0, 10.0, 30.0, 60.0):
             yield SystemCommand(f"Job poll interval: {seconds:g}s",

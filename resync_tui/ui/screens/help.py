@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,23 +12,33 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-__all__ = ["HELP_TEXT", "HelpScreen"]
+from resync_tui.ui.keymap import effective_keys, keys_label
+
+__all__ = ["HELP_TEXT", "HelpScreen", "help_text"]
 
 HELP_TEXT = """\
 ## Keys (the footer shows the main ones)
-* `?` this help (Esc or `?` closes it) · `ctrl+p` command palette · `q` quit
-* `p` pause / resume refreshing · `r` refresh every pane now
-* `+` / `-` poll the job list less / more often · `t` dark / light theme
-* `1`…`5` show jobs, breakers, cache, Redis, workstations (small terminals)
+* {app.help} this help ({help.close} closes it) · `ctrl+p` command palette · {app.quit} quit
+* {app.pause} pause / resume refreshing · {app.refresh} refresh every pane now
+* {app.slower} / {app.faster} poll the job list less / more often · {app.theme} switch theme
+* {dashboard.pane_jobs} jobs · {dashboard.pane_breakers} breakers · {dashboard.pane_cache} cache \
+· {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals)
 
 ## Job list
-* `↑` `↓` `PgUp` `PgDn` `Home` `End` move · `Enter` job details
-* `n` next failed job · `/` filter by text (Enter keeps it, Esc clears it)
-* `f` status group: all, failed, running, waiting, done · `a` attention only / all
-* `s` sort by the next column · `S` reverse the sort · `o` back to attention order
+* {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
+{jobs.cursor_home} {jobs.cursor_end} move · {jobs.open} job details
+* {jobs.next_failure} next failed job · {jobs.filter} filter by text (Enter keeps it, \
+{jobs.clear_filter} clears it)
+* {jobs.status_filter} status group: all, failed, running, waiting, done · \
+{jobs.attention_filter} attention only / all
+* {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
+{jobs.attention} back to attention order
 
 ## Job details
-* `Esc` back · `l` job log · `r` reload · `Tab` / click to switch tabs
+* {job_detail.close} back · {job_detail.log} job log · {job_detail.reload} reload · \
+`Tab` / click to switch tabs
+* in the log: {job_detail.search} search · {job_log.next_match} / {job_log.previous_match} \
+next / previous match
 
 ## Reading the screen
 * The header's right end is the overall state: **OK**, **DEGRADED** (a breaker
@@ -45,6 +57,19 @@ HELP_TEXT = """\
   and finished job logs; the job list is always read live. L2 is shared by every
   dashboard on the same Redis, so a single dashboard sees few hits: that is normal.
 """
+"""The help, ``{binding.id}`` standing for that binding's keys (filled from the live
+bindings by :func:`help_text`, so a remapped key is written as remapped)."""
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
+
+
+def help_text(keys: Mapping[str, tuple[str, ...]]) -> str:
+    """:data:`HELP_TEXT` with each binding's keys (binding id -> keys) written in."""
+    def fill(match: re.Match[str]) -> str:
+        found = keys.get(match[1], ())
+        return keys_label(found) if found else "(no key)"
+
+    return _PLACEHOLDER.sub(fill, HELP_TEXT)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -64,11 +89,19 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    def __init__(self, keys: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        """``keys``: each binding id's keys as the app has them (its keymap applied);
+        None = the keys the code declares."""
+        super().__init__()
+        self.keys = dict(keys) if keys is not None else effective_keys({})
+
     def compose(self) -> ComposeResult:
+        close = self.keys.get("help.close", ())
         with VerticalScroll() as scroll:
             # The title lives in the border: on a 24-line terminal every row counts.
-            scroll.border_title = "resync-tui help · ↑↓ scroll · Esc closes"
-            yield Markdown(HELP_TEXT)
+            scroll.border_title = (f"resync-tui help · ↑↓ scroll · "
+                                   f"{keys_label(close[:1], code=False)} closes")
+            yield Markdown(help_text(self.keys))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -110,8 +110,9 @@ class JobLogView(Log):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "next_match(1)", "Next match", show=False),
-        Binding("N", "next_match(-1)", "Previous match", show=False),
+        Binding("n", "next_match(1)", "Next match", show=False, id="job_log.next_match"),
+        Binding("N", "next_match(-1)", "Previous match", show=False,
+                id="job_log.previous_match"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"job-log--match", "job-log--current"}

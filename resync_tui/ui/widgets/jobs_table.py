@@ -232,12 +232,13 @@ class JobsTable(ScrollView, can_focus=True):
     """The jobs of the current view, one line each, with a fixed header line."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "cursor_page_up", "Page up", show=False),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False),
-        Binding("home", "cursor_home", "First", show=False),
-        Binding("end", "cursor_end", "Last", show=False),
+        Binding("up", "cursor_up", "Up", show=False, id="jobs.cursor_up"),
+        Binding("down", "cursor_down", "Down", show=False, id="jobs.cursor_down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False, id="jobs.cursor_page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False,
+                id="jobs.cursor_page_down"),
+        Binding("home", "cursor_home", "First", show=False, id="jobs.cursor_home"),
+        Binding("end", "cursor_end", "Last", show=False, id="jobs.cursor_end"),
         Binding("enter", "select_cursor", "Open", id="jobs.open"),
         Binding("n", "next_failure", "Next fail", id="jobs.next_failure"),
         Binding("s", "cycle_sort", "Sort", show=False, id="jobs.sort"),
