@@ -27,19 +27,14 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
-from resync_tui.feeds.breakers import BreakersFeed
-from resync_tui.feeds.cache_stats import CacheFeed
 from resync_tui.feeds.detail import RuntimeDetailLoader
-from resync_tui.feeds.engine import EngineFeed
-from resync_tui.feeds.jobs import JobsFeed
-from resync_tui.feeds.redis_health import RedisFeed
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
-from resync_tui.feeds.status import Feed, FeedHealth
-from resync_tui.feeds.workstations import WorkstationsFeed
+from resync_tui.feeds.status import FeedHealth
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.settings import Settings
 from resync_tui.ui.keymap import effective_keys
+from resync_tui.ui.panes import REGISTRY, FeedContext
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
@@ -56,7 +51,8 @@ S = TypeVar("S")
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
 
-FEED_NAMES: Final = ("engine", "jobs", "breakers", "cache", "redis", "workstations")
+FEED_NAMES: Final = tuple(entry.id for entry in REGISTRY)
+"""Every feed the app runs, from the pane registry (``resync_tui/ui/panes.py``)."""
 
 
 def _health(state: Any) -> FeedHealth | None:
@@ -95,8 +91,6 @@ class ResyncApp(App[int]):
                                          clock_offset=runtime.clock_offset)
         self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
         self.runners: dict[str, FeedRunner[Any]] = {}
-        self._jobs_feed = JobsFeed(runtime, self.view)
-        self._ws_feed = WorkstationsFeed(runtime, settings.ui.workstations_interval)
         self._closing = False
         self.keymap: dict[str, str] = {}
         self.set_keymap(settings.keymap)
@@ -135,22 +129,16 @@ class ResyncApp(App[int]):
         return self.dashboard
 
     def on_mount(self) -> None:
-        rt, ui = self.runtime, self.settings.ui
+        ui = self.settings.ui
         d = self.dashboard
-        specs: list[tuple[Feed[Any], float, Callable[[Any], None]]] = [
-            (EngineFeed(rt), self.settings.hwa.poll_interval, d.show_engine),
-            (self._jobs_feed, self.settings.hwa.poll_interval, d.show_jobs),
-            (BreakersFeed(rt.breakers, self.clock), ui.breakers_interval, d.show_breakers),
-            (CacheFeed.of(rt.cache, self.clock), ui.cache_interval, d.show_cache),
-            (RedisFeed(rt.redis, rt.redis_breaker, self.clock,
-                       timeout=max(rt.settings.redis.socket_timeout, 0.1) * 2),
-             self.settings.redis.poll_interval, d.show_redis),
-            (self._ws_feed, ui.workstations_interval, d.show_workstations),
-        ]
-        for feed, interval, publish in specs:
-            runner: FeedRunner[Any] = FeedRunner(feed, interval, publish, self._feeds_running)
-            self.runners[feed.name] = runner
-            self.run_worker(runner.run(), name=f"feed:{feed.name}", group="feeds",
+        context = FeedContext(self.runtime, self.settings, self.view, self.clock)
+        for entry in REGISTRY:  # one feed per entry, each in its own worker
+            feed = entry.feed(context)
+            runner: FeedRunner[Any] = FeedRunner(
+                feed, entry.interval(self.settings), partial(d.show, entry.id),
+                self._feeds_running)
+            self.runners[entry.id] = runner
+            self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
         d.header.interval = self.runners["jobs"].interval
         d.workstations_interval = self.runners["workstations"].interval
@@ -169,10 +157,8 @@ class ResyncApp(App[int]):
     async def poll_now(self, *names: str) -> None:
         """Poll the named feeds once each (all if none) and wait until shown."""
         targets = [self.runners[n] for n in (names or FEED_NAMES)]
-        if "jobs" in (names or FEED_NAMES):
-            self._jobs_feed.force_full_read()
-        if "workstations" in (names or FEED_NAMES):
-            self._ws_feed.force_refresh()
+        for runner in targets:
+            runner.feed.refresh()
         await asyncio.gather(*(runner.poll_once() for runner in targets))
 
     def missing_data(self) -> dict[str, str]:
@@ -245,9 +231,8 @@ class ResyncApp(App[int]):
         if paused:
             await self.poll_now(*others)
             return
-        self._jobs_feed.force_full_read()
-        self._ws_feed.force_refresh()
         for name in others:
+            self.runners[name].feed.refresh()
             self.runners[name].kick(refresh=True)
 
     def set_job_interval(self, seconds: float) -> None:

@@ -60,7 +60,8 @@ class PaneEntry:
     """Seconds between polls (the next starts when the last one ended)."""
     label: str = ""
     """Tab label; empty for a feed without a pane of its own (the engine feeds the header)."""
-    widget: Callable[[FeedContext], Widget] | None = None
+    widget: Callable[[JobsView], Widget] | None = None
+    """Builds the pane (given the jobs view every pane may read); its id is ``id``."""
     side: bool = True
     """Stacked on the right in the grid (False: the main pane, on the left)."""
     mark: Callable[[Any, bool], str] = _no_mark
@@ -68,12 +69,9 @@ class PaneEntry:
 
 
 def _redis_feed(ctx: FeedContext) -> Feed[Any]:
-    from resync_tui.redis_server import supervisor_events_for
-
     rt = ctx.runtime
     return RedisFeed(rt.redis, rt.redis_breaker, ctx.clock,
-                     timeout=max(rt.settings.redis.socket_timeout, 0.1) * 2,
-                     supervisor=supervisor_events_for(rt.redis))
+                     timeout=max(rt.settings.redis.socket_timeout, 0.1) * 2)
 
 
 REGISTRY: Final[tuple[PaneEntry, ...]] = (
@@ -81,27 +79,27 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         "engine", lambda ctx: EngineFeed(ctx.runtime), lambda s: s.hwa.poll_interval),
     PaneEntry(
         "jobs", lambda ctx: JobsFeed(ctx.runtime, ctx.view), lambda s: s.hwa.poll_interval,
-        label="Jobs", widget=lambda ctx: JobsPane(ctx.view, id="jobs", classes="pane"),
+        label="Jobs", widget=lambda view: JobsPane(view, id="jobs", classes="pane"),
         side=False, mark=lambda state, stale: tabs.jobs_mark(state, stale=stale)),
     PaneEntry(
         "breakers", lambda ctx: BreakersFeed(ctx.runtime.breakers, ctx.clock),
         lambda s: s.ui.breakers_interval, label="Breakers",
-        widget=lambda ctx: BreakerPanel(id="breakers", classes="pane"),
+        widget=lambda view: BreakerPanel(id="breakers", classes="pane"),
         mark=lambda state, stale: tabs.breakers_mark(state)),
     PaneEntry(
         "cache", lambda ctx: CacheFeed.of(ctx.runtime.cache, ctx.clock),
         lambda s: s.ui.cache_interval, label="Cache",
-        widget=lambda ctx: CachePanel(id="cache", classes="pane"),
+        widget=lambda view: CachePanel(id="cache", classes="pane"),
         mark=lambda state, stale: tabs.cache_mark(state, stale=stale)),
     PaneEntry(
         "redis", _redis_feed, lambda s: s.redis.poll_interval, label="Redis",
-        widget=lambda ctx: RedisPanel(id="redis", classes="pane"),
+        widget=lambda view: RedisPanel(id="redis", classes="pane"),
         mark=lambda state, stale: tabs.redis_mark(state, stale=stale)),
     PaneEntry(
         "workstations",
         lambda ctx: WorkstationsFeed(ctx.runtime, ctx.settings.ui.workstations_interval),
         lambda s: s.ui.workstations_interval, label="Workstations",
-        widget=lambda ctx: WorkstationStrip(id="workstations", classes="pane"),
+        widget=lambda view: WorkstationStrip(id="workstations", classes="pane"),
         mark=lambda state, stale: tabs.workstations_mark(state, stale=stale)),
 )
 """In tab order; the keys ``1``… follow it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, Final
+from typing import ClassVar, Final, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -23,10 +23,8 @@ from textual.widget import Widget
 from textual.widgets import Digits, Footer, Input, Label, Static, Tab, Tabs
 
 from resync_tui.feeds.breakers import BreakersState
-from resync_tui.feeds.cache_stats import CacheState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
-from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.overall import (
@@ -37,7 +35,9 @@ from resync_tui.model.overall import (
     stale_after,
 )
 from resync_tui.model.status import count_by_group
+from resync_tui.ui.panes import PANES as PANE_ENTRIES
 from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
 from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader
@@ -48,14 +48,8 @@ from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
 __all__ = ["PANES", "WALL_WIDE_MIN_SIZE", "WIDE_MIN_SIZE", "DashboardScreen", "WallFigures",
            "WallState"]
 
-PANES: Final[tuple[tuple[str, str], ...]] = (
-    ("jobs", "Jobs"),
-    ("breakers", "Breakers"),
-    ("cache", "Cache"),
-    ("redis", "Redis"),
-    ("workstations", "Workstations"),
-)
-"""(pane id, tab label) in tab order."""
+PANES: Final[tuple[tuple[str, str], ...]] = tuple((e.id, e.label) for e in PANE_ENTRIES)
+"""(pane id, tab label) in tab order, from the pane registry (``resync_tui/ui/panes.py``)."""
 
 WIDE_MIN_SIZE: Final = (120, 30)
 """Smallest terminal that gets the grid; anything smaller gets tabs."""
@@ -148,18 +142,25 @@ class WallState(Static):
         self.set_class(batch.label == "FAILURES", "-failures")
 
 
+W = TypeVar("W", bound=Widget)
+
+
+def _pane(panes: dict[str, Widget], name: str, kind: type[W]) -> W:
+    widget = panes[name]
+    if not isinstance(widget, kind):
+        raise TypeError(f"pane {name!r} is a {type(widget).__name__}, not a {kind.__name__}")
+    return widget
+
+
 class DashboardScreen(Screen[None]):
     """Owns the pane widgets; the app's feeds publish into it."""
 
     AUTO_FOCUS = "#jobs-table"  # the keyboard belongs to the job table from the start
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_pane('jobs')", "Jobs", show=False, id="dashboard.pane_jobs"),
-        Binding("2", "show_pane('breakers')", "Breakers", show=False,
-                id="dashboard.pane_breakers"),
-        Binding("3", "show_pane('cache')", "Cache", show=False, id="dashboard.pane_cache"),
-        Binding("4", "show_pane('redis')", "Redis", show=False, id="dashboard.pane_redis"),
-        Binding("5", "show_pane('workstations')", "Workstations", show=False,
-                id="dashboard.pane_workstations"),
+        # One key per registered pane, in tab order: 1 jobs, 2 breakers, ...
+        Binding(str(number), f"show_pane('{e.id}')", e.label, show=False,
+                id=f"dashboard.pane_{e.id}")
+        for number, e in enumerate(PANE_ENTRIES, 1)
     ]
 
     wide: reactive[bool] = reactive(True, init=False)
@@ -178,11 +179,17 @@ class DashboardScreen(Screen[None]):
         """Seconds between workstation polls (set by the app): their data's age limit."""
         self.redis_interval = 0.0
         self.header = DashboardHeader(clock, id="header")
-        self.jobs = JobsPane(view, id="jobs", classes="pane")
-        self.breakers = BreakerPanel(id="breakers", classes="pane")
-        self.cache = CachePanel(id="cache", classes="pane")
-        self.redis = RedisPanel(id="redis", classes="pane")
-        self.workstations = WorkstationStrip(id="workstations", classes="pane")
+        self.panes: dict[str, Widget] = {
+            e.id: e.widget(view) for e in PANE_ENTRIES if e.widget is not None}
+        """Every registered pane's widget, by pane id."""
+        self.states: dict[str, object] = {}
+        """The last state each feed published, by feed name."""
+        # Typed handles on the panes the dashboard itself reads (figures, the wall):
+        self.jobs = _pane(self.panes, "jobs", JobsPane)
+        self.breakers = _pane(self.panes, "breakers", BreakerPanel)
+        self.cache = _pane(self.panes, "cache", CachePanel)
+        self.redis = _pane(self.panes, "redis", RedisPanel)
+        self.workstations = _pane(self.panes, "workstations", WorkstationStrip)
         self.figures = WallFigures(id="wall-figures")
         self.wall_state = WallState(id="wall-state")
         self._engine: EngineState | None = None
@@ -197,12 +204,13 @@ class DashboardScreen(Screen[None]):
         yield self.wall_state
         yield self.figures
         with Horizontal(id="panes"):
-            yield self.jobs
+            for e in PANE_ENTRIES:
+                if not e.side:
+                    yield self.panes[e.id]
             with Vertical(id="side"):
-                yield self.breakers
-                yield self.cache
-                yield self.redis
-                yield self.workstations
+                for e in PANE_ENTRIES:
+                    if e.side:
+                        yield self.panes[e.id]
         if not self.wall:  # a wall takes no input: key hints would only take room
             yield Footer()
 
@@ -276,6 +284,19 @@ class DashboardScreen(Screen[None]):
 
     # -- data in -----------------------------------------------------------------------
 
+    def show(self, name: str, state: object) -> None:
+        """A feed's new state: its ``show_<name>`` if the dashboard reads it itself, else
+        straight into its registered pane (so a new pane needs no code here)."""
+        self.states[name] = state
+        handler = getattr(self, f"show_{name}", None)
+        if handler is not None:
+            handler(state)
+            return
+        pane = self.panes.get(name)
+        if pane is not None:
+            setattr(pane, "state", state)  # noqa: B010 (every registered pane renders a state)
+        self.update_overall()
+
     def show_engine(self, state: EngineState) -> None:
         self._engine = state
         self.header.engine = state
@@ -327,14 +348,6 @@ class DashboardScreen(Screen[None]):
         self.figures.open_breakers = state.open_count
         self.update_overall()
 
-    def show_cache(self, state: CacheState) -> None:
-        self.cache.state = state
-        self._mark_tabs()
-
-    def show_redis(self, state: RedisHealth) -> None:
-        self.redis.state = state
-        self.update_overall()
-
     def show_workstations(self, state: WorkstationsState) -> None:
         self._ws_state = state
         self.workstations.state = state
@@ -372,33 +385,18 @@ class DashboardScreen(Screen[None]):
 
     def tab_marks(self) -> dict[str, str]:
         """What each tab adds to its label: a small terminal shows one pane at a time,
-        so a problem in a hidden pane must show on its tab (symbol and figure, not colour)."""
-        marks = dict.fromkeys((pane for pane, _ in PANES), "")
-        jobs = self._jobs_state
-        if jobs is not None:
-            failed = self.figures.failed
-            if not jobs.health.ok:
-                marks["jobs"] = "⚠"
-            elif failed:
-                marks["jobs"] = f"✖{failed:,}"
-        breakers = self.breakers.state
-        if breakers is not None:
-            if breakers.open_count:
-                marks["breakers"] = f"✖{breakers.open_count}"
-            elif not breakers.all_closed:
-                marks["breakers"] = "⚠"
-        cache = self.cache.state
-        if cache is not None and not cache.health.ok:
-            marks["cache"] = "⚠"
-        redis = self.redis.state
-        if redis is not None and redis.health.polls and not redis.up:
-            marks["redis"] = "✖"
-        ws = self._ws_state
-        if ws is not None:
-            if ws.problems:
-                marks["workstations"] = f"✖{len(ws.problems)}"
-            elif not ws.health.ok:
-                marks["workstations"] = "⚠"
+        so a problem in a hidden pane must show on its tab (symbol and figure, not colour).
+        Each registered pane says its own (``PaneEntry.mark``)."""
+        marks: dict[str, str] = {}
+        for e in PANE_ENTRIES:
+            state = self.states.get(e.id)
+            if state is None:
+                marks[e.id] = ""
+                continue
+            pane = self.panes[e.id]
+            stale = (self.header.overall.label == "STALE" if e.id == "jobs"
+                     else isinstance(pane, Pane) and pane.aged)
+            marks[e.id] = e.mark(state, stale)
         return marks
 
     def _mark_tabs(self) -> None:
