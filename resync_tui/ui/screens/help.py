@@ -29,7 +29,7 @@ HELP_TEXT = """\
 {jobs.cursor_home} {jobs.cursor_end} move · {jobs.open} job details
 * {jobs.next_failure} next failed job · {jobs.filter} filter by text (Enter keeps it, \
 {jobs.clear_filter} clears it)
-* {jobs.status_filter} status group: all, failed, running, waiting, done · \
+* {jobs.status_filter} status group: failed, stuck, running, waiting, cancelled, done, other, all · \
 {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
 {jobs.attention} back to attention order
@@ -41,21 +41,25 @@ HELP_TEXT = """\
 next / previous match
 
 ## Reading the screen
-* The header's right end is the overall state: **OK**, **DEGRADED** (a breaker
-  is not closed, Redis is down or a pane is stale), **ENGINE UNREACHABLE** or
-  **CREDENTIALS REJECTED** (fix the user/password; it is never retried).
-  **PAUSED** in the header: nothing is being refreshed.
-* A pane whose last refresh failed keeps its last data and says **STALE**, since
-  when and why; **NO DATA** when it never got any.
+* The header's right end says whether the view can be trusted: **OK**, **STALE**
+  (the job list is older than two poll intervals: a poll hangs, or refresh is
+  paused), **DEGRADED** (a breaker is not closed, Redis is down or a pane's last
+  refresh failed), **ENGINE UNREACHABLE**, or **CREDENTIALS REJECTED** (the user
+  and URL are named; nothing calls the engine again until `r`, or one try every
+  `hwa.auth_retry_seconds`). Every reason says when the data shown was read.
+* Times are the engine's: when its clock differs from this machine's by more than
+  a few seconds, the header says `(engine clock +1h00m)`.
+* A pane whose data is old keeps it and says **STALE, data from** when and why;
+  **NO DATA** when it never got any. A stale pane never shows a green check.
 * Jobs first in the list need attention: failed, stuck, running late, held.
   `⚠` before a status means late or stuck; the status is always written out.
+  Every status is in one group; one this version does not know counts as `other`.
 * Breakers: **CLOSED** (calls flow), **OPEN** (calls rejected until the next
-  trial), **HALF-OPEN** (one trial call at a time). The bar line is the failure
+  trial), **HALF-OPEN** (one trial call at a time); `⚠ CLOSED … failing` lets calls
+  through only because too few were made to open it. The bar line is the failure
   rate over the last two minutes, on a 0–100 % scale.
-* Cache: hit rate of the in-memory level (L1) and of Redis (L2) over the last
-  interval and since start. It holds workstations, engine info, job dependencies
-  and finished job logs; the job list is always read live. L2 is shared by every
-  dashboard on the same Redis, so a single dashboard sees few hits: that is normal.
+* Cache: hit rates for what is read again (finished jobs' logs and details,
+  dependency structure, engine info); job status is never cached.
 """
 """The help, ``{binding.id}`` standing for that binding's keys (filled from the live
 bindings by :func:`help_text`, so a remapped key is written as remapped)."""
