@@ -29,8 +29,8 @@ HELP_TEXT = """\
 {jobs.cursor_home} {jobs.cursor_end} move · {jobs.open} job details
 * {jobs.next_failure} next failed job · {jobs.filter} filter by text (Enter keeps it, \
 {jobs.clear_filter} clears it)
-* {jobs.status_filter} status group: failed, stuck, running, waiting, cancelled, done, other, all · \
-{jobs.attention_filter} attention only / all
+* {jobs.status_filter} status group: failed, stuck, running, waiting, cancelled, done, \
+other, all · {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
 {jobs.attention} back to attention order
 
