@@ -614,7 +614,8 @@ class JobsTable(ScrollView, can_focus=True):
             used += column.width
         if used < width:
             segments.append(Segment(" " * (width - used), base))
-        strip = Strip(segments, max(width, used))
+        # One segment per run of one style: each segment costs its escape sequences.
+        strip = Strip(segments, max(width, used)).simplify()
         if len(self._line_cache) > 4096:
             self._line_cache.clear()
         self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, strip)
