@@ -125,6 +125,9 @@ class WallState(Static):
     }
     """
 
+    _shown: tuple[str, str] | None = None
+    """(band, data line) last drawn."""
+
     def show(self, batch: BatchState, overall: Overall) -> None:
         marker = {"FAILURES": "✖", "ATTENTION": "⚠", "BATCH OK": "✔"}.get(batch.label, "…")
         head = f"{marker} {batch.label} — {batch.summary}"
@@ -132,11 +135,13 @@ class WallState(Static):
         tail = f"data {data_marker} {overall.label}"
         if overall.reason:
             tail += f" — {safe_text(overall.reason, 140)}"
-        text = Text(end="")
-        text.append(head, style="bold")
-        text.append("\n")
-        text.append(tail)
-        self.update(text)
+        if (head, tail) != self._shown:  # judged every second; the same words repaint nothing
+            self._shown = (head, tail)
+            text = Text(end="")
+            text.append(head, style="bold")
+            text.append("\n")
+            text.append(tail)
+            self.update(text)
         self.set_class(batch.label == "BATCH OK", "-ok")
         self.set_class(batch.label == "ATTENTION", "-attention")
         self.set_class(batch.label == "FAILURES", "-failures")

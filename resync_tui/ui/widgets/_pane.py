@@ -6,13 +6,15 @@ import textwrap
 from collections.abc import Sequence
 from typing import ClassVar, Final, Protocol
 
+from rich.cells import cell_len
 from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.model.overall import hms
 
-__all__ = ["Pane", "spark", "stale_line"]
+__all__ = ["Pane", "changed_regions", "changed_span", "spark", "stale_line"]
 
 _BARS: Final = "▁▂▃▄▅▆▇█"
 
@@ -56,6 +58,61 @@ def stale_line(health: FeedHealth, width: int = 0, *,
     ])
 
 
+_Cell = tuple[str, tuple[object, ...]]
+
+
+def _cells(line: Content) -> list[_Cell]:
+    """One (character, styles) per terminal cell; a wide character's second cell is ""."""
+    text = line.plain
+    styles: list[list[object]] = [[] for _ in text]
+    for span in line.spans:
+        for index in range(span.start, min(span.end, len(text))):
+            styles[index].append(span.style)
+    cells: list[_Cell] = []
+    for char, style in zip(text, styles, strict=True):
+        key = tuple(style)
+        cells.append((char, key))
+        cells.extend(("", key) for _ in range(cell_len(char) - 1))
+    return cells
+
+
+def changed_span(before: Sequence[object], after: Sequence[object]) -> tuple[int, int] | None:
+    """(first, end) of the cells that differ between two lines of cells, or None.
+
+    One span per line, not one per changed run: Textual writes a partial update of a line
+    from the left edge of the widget to the span's end, so two spans on a line cost more
+    than the one that covers both.
+    """
+    common = min(len(before), len(after))
+    first = next((x for x in range(common) if before[x] != after[x]), common)
+    if len(before) != len(after):
+        return first, max(len(before), len(after))  # the longer one's tail is new cells
+    if first == common:
+        return None
+    end = common
+    while end > first and before[end - 1] == after[end - 1]:
+        end -= 1
+    return first, end
+
+
+def changed_regions(old: Content, new: Content) -> list[Region]:
+    """The cells where ``new`` differs from ``old`` (same number of lines), one region
+    per changed line.
+
+    A clock that ticks is then a few cells, not a line, and a pane where one figure
+    changed repaints that figure, not its box: over SSH every cell written costs bytes.
+    """
+    regions: list[Region] = []
+    for y, (old_line, new_line) in enumerate(
+            zip(old.split("\n"), new.split("\n"), strict=False)):
+        if old_line.plain == new_line.plain and old_line.spans == new_line.spans:
+            continue
+        span = changed_span(_cells(old_line), _cells(new_line))
+        if span is not None:
+            regions.append(Region(span[0], y, span[1] - span[0], 1))
+    return regions
+
+
 class _FeedState(Protocol):
     @property
     def health(self) -> FeedHealth: ...
@@ -92,6 +149,8 @@ class Pane(Widget):
         self._aged = False
         self.redraws = 0
         """How many times new content was drawn (tests and benches read it)."""
+        self.repainted_cells = 0
+        """Cells marked for repaint by partial redraws (tests and benches read it)."""
 
     PANE_TITLE: ClassVar[str] = ""
 
@@ -137,16 +196,26 @@ class Pane(Widget):
         raise NotImplementedError
 
     def show(self) -> None:
-        """Rebuild; refresh only when the visible content changed."""
+        """Rebuild; refresh only the cells whose content changed (nothing if none did).
+
+        A new line count changes the pane's height: then the whole pane is laid out again.
+        """
         content = self.build()
         key = (content.plain, tuple(content.spans))
         if key == self._shown:
             return
-        lines_changed = self._content.plain.count("\n") != content.plain.count("\n")
+        old = self._content
+        lines_changed = old.plain.count("\n") != content.plain.count("\n")
         self._shown = key
         self._content = content
         self.redraws += 1
-        self.refresh(layout=lines_changed)
+        if lines_changed or not self.is_mounted:
+            self.refresh(layout=lines_changed)
+            return
+        regions = changed_regions(old, content)
+        self.repainted_cells += sum(region.area for region in regions)
+        if regions:
+            self.refresh(*regions)
 
     def render(self) -> Content:
         return self._content
@@ -155,9 +224,13 @@ class Pane(Widget):
         self.show()
 
     def mark_stale(self, health: FeedHealth) -> None:
+        """Border and subtitle say STALE; set only on a change (setting the subtitle
+        repaints the whole box, even to the same text)."""
         stale = not health.ok or self._aged
         self.set_class(stale, "-stale")
-        self.border_subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
+        subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     def inner_width(self) -> int:
         return max(self.content_size.width, 10)

@@ -14,6 +14,7 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.model.overall import Overall
 from resync_tui.ui.format import format_age, format_offset
 from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._pane import changed_regions
 
 __all__ = ["CLOCK_OFFSET_SHOWN", "OVERALL_STYLES", "DashboardHeader"]
 
@@ -31,7 +32,11 @@ CLOCK_OFFSET_SHOWN: Final = 5.0
 
 
 class DashboardHeader(Widget):
-    """One line; the clock comes from ``clock`` so tests and screenshots can freeze it."""
+    """One line; the clock comes from ``clock`` so tests and screenshots can freeze it.
+
+    A change of a reactive repaints only the cells that now read differently: a clock
+    tick is a few cells, and a new value that shows the same text repaints nothing.
+    """
 
     DEFAULT_CSS = """
     DashboardHeader {
@@ -43,31 +48,78 @@ class DashboardHeader(Widget):
     }
     """
 
-    engine: reactive[EngineState | None] = reactive(None)
+    engine: reactive[EngineState | None] = reactive(None, repaint=False)
     """Engine name, version and plan (None before the first answer)."""
-    overall: reactive[Overall] = reactive(Overall("CONNECTING"))
+    overall: reactive[Overall] = reactive(Overall("CONNECTING"), repaint=False)
     """The overall state shown on the right."""
-    last_refresh: reactive[datetime | None] = reactive(None)
+    last_refresh: reactive[datetime | None] = reactive(None, repaint=False)
     """When the job list was last read successfully."""
-    now: reactive[datetime | None] = reactive(None)
+    now: reactive[datetime | None] = reactive(None, repaint=False)
     """The displayed time (ticks once a second)."""
-    paused: reactive[bool] = reactive(False)
+    paused: reactive[bool] = reactive(False, repaint=False)
     """Refresh paused by the operator."""
-    interval: reactive[float] = reactive(0.0)
+    interval: reactive[float] = reactive(0.0, repaint=False)
     """Seconds between job polls."""
-    clock_offset: reactive[float | None] = reactive(None)
+    clock_offset: reactive[float | None] = reactive(None, repaint=False)
     """Engine clock minus this machine's, in seconds (None: not known yet). The time shown
     is the engine's; when the two differ by more than a few seconds the header says so."""
 
     def __init__(self, clock: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
+        self._content: Content | None = None
+        """What was last rendered (what the terminal shows)."""
+        self.redraws = 0
+        """How many times a change of content was sent (tests and benches read it)."""
+        self.repainted_cells = 0
+        """Cells marked for repaint by those changes (tests and benches read it)."""
 
     def on_mount(self) -> None:
         # The dashboard moves ``now`` on each second, when it judges the state again.
         self.now = self._clock().replace(microsecond=0)
 
     def render(self) -> Content:
+        self._content = self._build()
+        return self._content
+
+    def _changed(self) -> None:
+        """A shown value changed: repaint the cells that differ from the screen, if any."""
+        old = self._content
+        if old is None or not self.is_mounted:
+            self.refresh()
+            return
+        content = self._build()
+        if content.plain == old.plain and content.spans == old.spans:
+            return
+        self._content = content
+        self.redraws += 1
+        regions = changed_regions(old, content)
+        self.repainted_cells += sum(region.area for region in regions)
+        self.refresh(*regions)
+
+    def watch_engine(self) -> None:
+        self._changed()
+
+    def watch_overall(self) -> None:
+        self._changed()
+
+    def watch_last_refresh(self) -> None:
+        self._changed()
+
+    def watch_now(self) -> None:
+        self._changed()
+
+    def watch_paused(self) -> None:
+        self._changed()
+
+    def watch_interval(self) -> None:
+        self._changed()
+
+    def watch_clock_offset(self) -> None:
+        self._changed()
+
+    def _build(self) -> Content:
+        """The line at the current width (the fullest form that fits)."""
         marker, style = OVERALL_STYLES.get(self.overall.label, ("?", "$warning"))
         badge = Content.styled(f" {marker} {self.overall.label} ", f"bold $text on {style}")
         width = self.size.width

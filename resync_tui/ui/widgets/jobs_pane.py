@@ -85,9 +85,11 @@ class JobsPane(Vertical):
     }
     """
 
-    stale_reason: reactive[str | None] = reactive(None)
+    # repaint=False: the watchers update the marker line; a repaint of the pane itself
+    # would redraw every visible row of the table (each poll moves ``stale_since``).
+    stale_reason: reactive[str | None] = reactive(None, repaint=False)
     """Why the data is old (e.g. "engine unreachable"); None when it is fresh."""
-    stale_since: reactive[datetime | None] = reactive(None)
+    stale_since: reactive[datetime | None] = reactive(None, repaint=False)
     """When the job list shown was read (the last good data)."""
 
     def __init__(
@@ -102,6 +104,8 @@ class JobsPane(Vertical):
         self._view = view if view is not None else JobsView()
         self._preset = 0
         self._filter_line = ""
+        self._unreadable_line = ""
+        self._stale_line = ""
         self.has_data = view is not None and view.total > 0
         """False until a job list was read: the counts then say "unknown", not zero."""
         self.table = JobsTable(self._view, id="jobs-table")
@@ -162,7 +166,9 @@ class JobsPane(Vertical):
                 text = f"⚠ {count:,} job {noun} unreadable, not shown"
                 if sample:
                     text += f": {safe_text(sample, 160)}"
-                line.update(Text(text, end=""))
+                if text != self._unreadable_line:
+                    line.update(Text(text, end=""))
+                    self._unreadable_line = text
             line.set_class(bool(count), "-shown")
 
     # -- reactives ---------------------------------------------------------------------
@@ -185,8 +191,10 @@ class JobsPane(Vertical):
         since = self.stale_since
         when = f" — data from {since.strftime('%H:%M:%S')}" if since is not None else ""
         label = "⚠ STALE" if self.has_data else "⚠ NO DATA"
-        marker.update(Text(f"{label}{when if self.has_data else ''} — "
-                           f"{safe_text(reason, 200)}", end=""))
+        text = f"{label}{when if self.has_data else ''} — {safe_text(reason, 200)}"
+        if text != self._stale_line:  # the same words again repaint nothing
+            marker.update(Text(text, end=""))
+            self._stale_line = text
         marker.add_class("-stale")
 
     # -- actions -----------------------------------------------------------------------

@@ -4,8 +4,9 @@ Built on the Line API (``ScrollView`` + ``render_line``) like Textual's ``Log``:
 holds no copy of the plan, it reads rows from the ``JobsView`` index when a line is drawn,
 so a 200k-job plan costs what 40 visible rows cost. An update never rebuilds anything:
 ``refresh_data()`` keeps the cursor on the same job, then repaints only the lines whose row
-object changed (rows are immutable, so an identity check is enough) - few dirty lines,
-few bytes over SSH.
+object changed (rows are immutable, so an identity check is enough), and of those lines
+only the cells that differ from what was painted (a ticking Dur figure is a cell or two)
+- few dirty cells, few bytes over SSH.
 
 Public API:
     ``JobsTable(view: JobsView | None = None, *, name=None, id=None, classes=None)``
@@ -56,6 +57,7 @@ from resync_tui.model.status import (
 )
 from resync_tui.ui.format import format_duration
 from resync_tui.ui.text import ELLIPSIS, safe_text
+from resync_tui.ui.widgets._pane import changed_span
 
 __all__ = ["JobsTable", "short_substatus", "status_label"]
 
@@ -73,6 +75,17 @@ _FINISHED_OR_FAILED: Final = (
     | frozenset({"INTRPT"})
 )
 """Statuses whose return code means something (the job ran to an end)."""
+
+
+def _strip_cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    """One (character, style) per cell; a wide character's second cell is ""."""
+    cells: list[tuple[str, Style | None]] = []
+    for segment in strip:
+        style = segment.style
+        for char in segment.text:
+            cells.append((char, style))
+            cells.extend(("", style) for _ in range(cell_len(char) - 1))
+    return cells
 
 
 def status_label(row: JobRow, late: bool = False) -> str:
@@ -350,6 +363,9 @@ class JobsTable(ScrollView, can_focus=True):
         self._header_strip: Strip | None = None
         self._shown: tuple[int, int, list[JobRow]] = (-1, -1, [])
         """(scroll_y, cursor, rows) as last repainted: the cheap "did it change" check."""
+        self._painted: dict[int, Strip] = {}
+        """The strip last drawn on each line of the viewport (what the terminal shows)."""
+        self._painting = False
 
     # -- public API --------------------------------------------------------------------
 
@@ -506,7 +522,38 @@ class JobsTable(ScrollView, can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------
 
+    def refresh_line(self, y: int) -> None:
+        """Repaint line ``y`` (of the virtual table): only its cells that differ from what
+        the terminal shows, or all of it when that is not known."""
+        line = y - self.scroll_offset.y
+        painted = self._painted.get(line)
+        if painted is None or self._layout_width != self.scrollable_content_region.width:
+            super().refresh_line(y)
+            return
+        new = self._line(line)
+        if new.cell_length != painted.cell_length:
+            super().refresh_line(y)
+            return
+        span = changed_span(_strip_cells(painted), _strip_cells(new))
+        if span is not None:
+            self.refresh(Region(span[0], line, span[1] - span[0], 1))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """What the compositor draws: the lines rendered now are what the terminal gets."""
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
+
     def render_line(self, y: int) -> Strip:
+        strip = self._line(y)
+        if self._painting:
+            self._painted[y] = strip
+        return strip
+
+    def _line(self, y: int) -> Strip:
+        """Line ``y`` of the viewport as it should look now."""
         width = self.scrollable_content_region.width
         if width != self._layout_width:
             self._relayout(width)
@@ -568,7 +615,8 @@ class JobsTable(ScrollView, can_focus=True):
             used += column.width
         if used < width:
             segments.append(Segment(" " * (width - used), base))
-        strip = Strip(segments, max(width, used))
+        # One segment per run of one style: each segment costs its escape sequences.
+        strip = Strip(segments, max(width, used)).simplify()
         if len(self._line_cache) > 4096:
             self._line_cache.clear()
         self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, strip)
