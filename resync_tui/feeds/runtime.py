@@ -116,8 +116,16 @@ def engine_clock(client: HwaClient) -> Clock:
     judged on it (a job scheduled at 10:00 engine time is late at 10:00 engine time,
     whatever this machine's clock says). This machine's time until the engine answered."""
 
+    last: list[datetime] = []
+
     def now() -> datetime:
-        return client.engine_now().astimezone()
+        # Never backwards: each new Date sample moves the estimate by up to a second, and
+        # a clock that steps back would make ages negative and the header's time jump.
+        value = client.engine_now().astimezone()
+        if last and value < last[0]:
+            return last[0]
+        last[:] = [value]
+        return value
 
     return now
 

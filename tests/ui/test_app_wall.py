@@ -63,3 +63,16 @@ async def test_no_color_keeps_every_state_in_words(
         assert "✔ OK" in text
         assert "CLOSED" in text and "● UP" in text
         assert "ABEND" in text
+
+
+async def test_a_wall_that_shows_every_pane_does_not_rotate(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(app)
+        d = app.dashboard
+        assert d.wide
+        before = d.active_pane
+        d.rotate()
+        await pilot.pause()
+        assert d.active_pane == before  # nothing to bring into view: no full repaint

@@ -58,3 +58,21 @@ async def test_a_test_clock_shows_no_offset(redis_url: str) -> None:
         assert runtime.clock_offset() is None
     finally:
         simulator.stop()
+
+
+def test_the_engine_clock_never_steps_back(redis_url: str) -> None:
+    from resync_tui.feeds.runtime import engine_clock
+
+    class _Client:
+        def __init__(self) -> None:
+            self.times = [datetime(2026, 12, 1, 10, 0, 5, tzinfo=UTC),
+                          datetime(2026, 12, 1, 10, 0, 4, tzinfo=UTC),  # a new Date sample
+                          datetime(2026, 12, 1, 10, 0, 6, tzinfo=UTC)]
+
+        def engine_now(self) -> datetime:
+            return self.times.pop(0)
+
+    clock = engine_clock(_Client())  # type: ignore[arg-type]
+    seen = [clock(), clock(), clock()]
+    assert seen == sorted(seen)
+    assert seen[1] == seen[0]

@@ -278,7 +278,10 @@ class DashboardScreen(Screen[None]):
         self.active_pane = pane
 
     def rotate(self) -> None:
-        """Wall mode: next pane."""
+        """Wall mode: next pane, when they do not all fit (a wide wall shows them all, and
+        a rotation would repaint the whole screen for nothing)."""
+        if self.wide:
+            return
         ids = [pane for pane, _ in PANES]
         self.active_pane = ids[(ids.index(self.active_pane) + 1) % len(ids)]
 
