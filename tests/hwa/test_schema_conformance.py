@@ -218,3 +218,51 @@ def test_wrong_shape_fault_is_caught_by_the_same_check(
     simulator.set_faults(Faults(wrong_shape_rate=1.0))
     with pytest.raises(AssertionError):
         check(api.get("/plan/job"), "/plan/job")
+
+
+def test_new_action_endpoints_conform(simulator: Simulator, api: httpx.Client) -> None:
+    plan = simulator.plan
+    waiting = next(j for j in plan.jobs if j.status == "HOLD"
+                   and any(p.status != "SUCC" for p in j.preds))  # fmt: skip
+    template = "/plan/job/{job_id}/action/release-all-dependencies"
+    check(api.put(f"/plan/job/{waiting.id}/action/release-all-dependencies"), template, "put")
+    check(api.put(f"/plan/job/{waiting.id}/action/release-all-dependencies"), template, "put")
+    check(api.put("/plan/job/NOPE/action/release-all-dependencies"), template, "put")
+    template = "/plan/job/{job_id}/action/update-priority"
+    check(api.put(f"/plan/job/{waiting.id}/action/update-priority", params={"priority": 5}),
+          template, "put")  # fmt: skip
+    check(api.put("/plan/job/NOPE/action/update-priority", params={"priority": 5}),
+          template, "put")  # fmt: skip
+    stream = plan.streams[0]
+    for action in ("hold", "release", "cancel"):
+        template = f"/plan/jobstream/{{jobstream_id}}/action/{action}"
+        check(api.put(f"/plan/jobstream/{stream.id}/action/{action}"), template, "put")
+        check(api.put(f"/plan/jobstream/NOPE/action/{action}"), template, "put")
+    for kind, action, body in (("job", "hold", None), ("job", "rerun", {}),
+                               ("job", "confirm-abend", {}), ("jobstream", "release", None)):
+        template = f"/plan/{kind}/action/{action}"
+        check(api.put(template, params={"oql": "name = 'NOPE' OR id != ''"}, json=body),
+              template, "put")  # fmt: skip
+        check(api.put(template, json=body), template, "put")  # no filter: 400
+
+
+def test_every_action_with_a_spec_request_body_answers_415_without_json(
+    simulator: Simulator, api: httpx.Client
+) -> None:
+    job = simulator.plan.jobs[0]
+    served = {
+        "/plan/job/run/{run_id}/action/rerun": f"/plan/job/run/{job.last_run.id}/action/rerun",
+        "/plan/job/action/rerun": "/plan/job/action/rerun?oql=id%20%3D%20'x'",
+        "/plan/job/action/confirm-succ": "/plan/job/action/confirm-succ?oql=id%20%3D%20'x'",
+        "/plan/job/action/confirm-abend": "/plan/job/action/confirm-abend?oql=id%20%3D%20'x'",
+        "/plan/job/{job_id}/action/confirm-succ": f"/plan/job/{job.id}/action/confirm-succ",
+        "/plan/job/{job_id}/action/confirm-abend": f"/plan/job/{job.id}/action/confirm-abend",
+        "/plan/job/{job_id}/action/hold": f"/plan/job/{job.id}/action/hold",
+        "/plan/job/{job_id}/action/cancel": f"/plan/job/{job.id}/action/cancel",
+        "/plan/jobstream/{jobstream_id}/action/hold": "/plan/jobstream/x/action/hold",
+        "/plan/job/action/release": "/plan/job/action/release?oql=id%20%3D%20'x'",
+    }
+    for template, url in served.items():
+        operation = spec()["paths"][API_BASE + template]["put"]
+        status = api.put(url).status_code
+        assert (status == 415) == ("requestBody" in operation), (template, status)
