@@ -24,7 +24,6 @@ from resync_tui.hwa.errors import (
     is_transient,
 )
 from resync_tui.hwa.simulator import Job, Simulator
-from resync_tui.hwa.simulator.faults import Faults
 from resync_tui.resilience.retry import RetryPolicy, call_resilient
 from tests.hwa.conftest import SIM_PASSWORD, SIM_USER
 
@@ -72,6 +71,15 @@ def recorded(admin: httpx.Client) -> list[dict[str, Any]]:
     return actions
 
 
+def clear(admin: httpx.Client) -> None:
+    """Forget the actions received so far (admin port; sync: the simulator is in a thread)."""
+    assert admin.delete("/_sim/actions").status_code == 200
+
+
+def set_faults(admin: httpx.Client, faults: dict[str, Any]) -> None:
+    assert admin.put("/_sim/faults", json=faults).status_code == 200
+
+
 def api_path(path: str) -> str:
     return API_PATH + path
 
@@ -99,8 +107,9 @@ async def test_each_job_action_is_sent_as_the_spec_says(
     json_body: bool,
 ) -> None:
     job = find_job(simulator, wanted)
-    admin.delete("/_sim/actions")
-    await asyncio.wait_for(client.job_action(job.id, action, **JUSTIFY), DEADLINE)  # type: ignore[arg-type]
+    clear(admin)
+    call = client.job_action(job.id, action, **JUSTIFY)  # type: ignore[arg-type]
+    await asyncio.wait_for(call, DEADLINE)
     [sent] = recorded(admin)
     assert sent["method"] == "PUT"
     assert sent["path"] == api_path(f"/plan/job/{job.id}/action/{action}")
@@ -120,7 +129,7 @@ async def test_rerun_goes_to_the_run_path_with_a_json_body(
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "ABEND")
     run_id = job.last_run.id
-    admin.delete("/_sim/actions")
+    clear(admin)
     await asyncio.wait_for(client.job_action(job.id, "rerun", **JUSTIFY), DEADLINE)
     [sent] = recorded(admin)
     assert sent["path"] == api_path(f"/plan/job/run/{run_id}/action/rerun")
@@ -148,7 +157,7 @@ async def test_update_priority_sends_the_priority_as_a_query_parameter(
     client: HwaClient, simulator: Simulator, admin: httpx.Client
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "HOLD" and not j.user_held)
-    admin.delete("/_sim/actions")
+    clear(admin)
     result = await asyncio.wait_for(client.update_priority(job.id, 42), DEADLINE)
     assert result.id == job.id
     [sent] = recorded(admin)
@@ -182,7 +191,7 @@ def test_an_operation_with_a_request_body_refuses_a_request_without_json(
     job = find_job(simulator, lambda j: j.status == "ABEND")
     url = path.format(run=job.last_run.id, job=job.id)
     before = simulator.plan.job(job.id).status, len(simulator.plan.job(job.id).runs)
-    admin.delete("/_sim/actions")
+    clear(admin)
     bare = api.put(url)  # Content-Length: 0, no Content-Type: what the old client sent
     assert bare.status_code == 415
     assert "application/json" in bare.json()["message"]
@@ -206,11 +215,14 @@ async def test_job_stream_hold_release_cancel(
     client: HwaClient, simulator: Simulator, admin: httpx.Client
 ) -> None:
     plan = simulator.plan
-    stream = next(s for s in plan.streams
-                  if sum(1 for j in plan.jobs if j.stream is s and j.status == "HOLD") >= 2)  # fmt: skip
-    members = [j for j in plan.jobs if j.stream is stream and j.status == "HOLD"]
-    admin.delete("/_sim/actions")
-    held = await asyncio.wait_for(client.jobstream_action(stream.id, "hold", **JUSTIFY), DEADLINE)
+    def waiting(stream: object) -> list[Job]:
+        return [j for j in plan.jobs if j.stream is stream and j.status == "HOLD"]
+
+    stream = next(s for s in plan.streams if len(waiting(s)) >= 2)
+    members = waiting(stream)
+    clear(admin)
+    held = await asyncio.wait_for(
+        client.jobstream_action(stream.id, "hold", **JUSTIFY), DEADLINE)
     assert held.id == stream.id
     assert all(plan.job(j.id).user_held for j in members)
     simulator.tick(24 * 3600)
@@ -238,7 +250,7 @@ async def test_bulk_hold_by_filter_lists_each_job_done_or_refused(
     plan = simulator.plan
     waiting = [j.id for j in plan.jobs if j.status == "HOLD" and not j.user_held]
     plan.job(waiting[0]).user_held = True  # already held: refused, the others done
-    admin.delete("/_sim/actions")
+    clear(admin)
     result = await asyncio.wait_for(
         client.bulk_job_action("hold", oql="status = 'HOLD'", **JUSTIFY), DEADLINE)
     done = {item.id for item in result.successful_resource_responses}
@@ -262,7 +274,7 @@ async def test_bulk_rerun_sends_json_and_max_object_affected_refuses_a_big_selec
         await asyncio.wait_for(client.bulk_job_action(
             "rerun", oql="status IN ('SUCC', 'ABEND')", max_object_affected=1), DEADLINE)
     assert all(len(plan.job(i).runs) == 1 for i in finished)
-    admin.delete("/_sim/actions")
+    clear(admin)
     result = await asyncio.wait_for(
         client.bulk_job_action("rerun", oql="status IN ('SUCC', 'ABEND')"), DEADLINE)
     assert {i.id for i in result.successful_resource_responses} == set(finished)
@@ -289,8 +301,8 @@ async def test_an_action_applied_but_never_answered_is_unknown_and_sent_once(
     simulator: Simulator, admin: httpx.Client
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "ABEND")
-    admin.put("/_sim/faults", json={"action_timeout": True})
-    admin.delete("/_sim/actions")
+    set_faults(admin, {"action_timeout": True})
+    clear(admin)
     async with make_client(simulator, read_timeout=1.0, call_timeout=3.0) as hwa:
         with pytest.raises(ActionOutcomeUnknown) as caught:
             await asyncio.wait_for(hwa.job_action(job.id, "rerun", **JUSTIFY), DEADLINE)
@@ -307,8 +319,8 @@ async def test_the_resilience_layer_does_not_retry_an_unknown_outcome(
     simulator: Simulator, admin: httpx.Client
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "HOLD" and not j.user_held)
-    admin.put("/_sim/faults", json={"action_timeout": True})
-    admin.delete("/_sim/actions")
+    set_faults(admin, {"action_timeout": True})
+    clear(admin)
     policy = RetryPolicy(max_attempts=3, initial_backoff_seconds=0.01, deadline_seconds=15.0)
     async with make_client(simulator, read_timeout=1.0, call_timeout=3.0) as hwa:
         for idempotent in (False, True):  # even a caller that forgets idempotent=False
@@ -325,8 +337,8 @@ async def test_a_connection_cut_after_sending_is_unknown_not_a_failure(
     simulator: Simulator, admin: httpx.Client
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "EXEC")
-    admin.delete("/_sim/actions")
-    admin.put("/_sim/faults", json={"outage": "reset"})
+    clear(admin)
+    set_faults(admin, {"outage": "reset"})
     async with make_client(simulator) as hwa:
         with pytest.raises(ActionOutcomeUnknown):
             await asyncio.wait_for(hwa.job_action(job.id, "kill"), DEADLINE)
@@ -337,8 +349,8 @@ async def test_an_engine_that_cannot_be_reached_got_nothing(
     simulator: Simulator, admin: httpx.Client
 ) -> None:
     job = find_job(simulator, lambda j: j.status == "EXEC")
-    admin.delete("/_sim/actions")
-    admin.put("/_sim/faults", json={"outage": "refused"})
+    clear(admin)
+    set_faults(admin, {"outage": "refused"})
     async with make_client(simulator) as hwa:
         with pytest.raises(EngineUnreachable) as caught:
             await asyncio.wait_for(hwa.job_action(job.id, "kill"), DEADLINE)
@@ -347,7 +359,9 @@ async def test_an_engine_that_cannot_be_reached_got_nothing(
     assert simulator.plan.job(job.id).status == "EXEC"
 
 
-async def test_a_refusal_carries_the_engine_message(client: HwaClient, simulator: Simulator) -> None:
+async def test_a_refusal_carries_the_engine_message(
+    client: HwaClient, simulator: Simulator
+) -> None:
     job = find_job(simulator, lambda j: j.status == "SUCC")
     with pytest.raises(BadRequest) as caught:
         await asyncio.wait_for(client.job_action(job.id, "kill"), DEADLINE)
