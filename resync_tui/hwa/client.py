@@ -6,8 +6,21 @@ those, every call runs under a whole-call deadline, so a server dripping a body
 one byte at a time cannot hold a caller longer than ``call_timeout``.
 
 Every failure is one of the typed errors of :mod:`resync_tui.hwa.errors`, naming
-the endpoint as a template. The client does not retry and has no breaker: the
-resilience layer wraps it and decides with ``exc.transient``.
+the endpoint as a template. The client does not retry (its transport has no
+connection retries either) and has no breaker: the resilience layer wraps it and
+decides with ``exc.transient``.
+
+Operator actions (``job_action``, ``rerun_run``, ``update_priority``,
+``jobstream_action``, ``bulk_*``) are not idempotent: a retried rerun runs the job
+twice. Callers must send them through
+``resilience.retry.call_resilient(..., idempotent=False)``, with an attempt timeout
+longer than ``call_timeout`` so that the client's own verdict comes first. A
+timeout or a lost connection once the request may have reached the engine raises
+``ActionOutcomeUnknown`` ("check the job before trying again"), never transient; a
+failure to connect before anything was sent is ``EngineUnreachable``; a refusal is
+the 4xx error carrying the engine's message (raw: the UI sanitizes it). Operations
+whose spec has a requestBody (rerun, confirm-succ, confirm-abend) are sent
+``Content-Type: application/json`` with ``{}``; the others carry no body.
 
 JSON is decoded straight from the response bytes into the structs of
 :mod:`resync_tui.hwa.models`; the job log is text/plain and stays text. A big
@@ -36,6 +49,7 @@ import httpx
 import msgspec
 
 from resync_tui.hwa.errors import (
+    ActionOutcomeUnknown,
     BadRequest,
     CredentialsRejected,
     EngineRateLimited,
@@ -48,6 +62,7 @@ from resync_tui.hwa.errors import (
 )
 from resync_tui.hwa.models import (
     ActionResult,
+    BulkActionResult,
     EngineInfo,
     FlowNode,
     FlowNodeList,
@@ -63,16 +78,37 @@ from resync_tui.hwa.models import (
     WorkstationRead,
 )
 
-__all__ = ["API_PATH", "JOB_ACTIONS", "HwaClient", "JobAction", "OnRequest", "PasswordProvider"]
+__all__ = [
+    "API_PATH",
+    "JOBSTREAM_ACTIONS",
+    "JOB_ACTIONS",
+    "TRANSPORT_RETRIES",
+    "HwaClient",
+    "JobAction",
+    "JobStreamAction",
+    "OnRequest",
+    "PasswordProvider",
+]
 
 log = logging.getLogger(__name__)
 
 API_PATH: Final = "/twsd/api/v2"
 """Where the V2 API lives under the engine's base URL."""
 
-JobAction = Literal["hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend"]
+JobAction = Literal[
+    "hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend",
+    "release-all-dependencies",
+]  # fmt: skip
 JOB_ACTIONS: Final[tuple[str, ...]] = get_args(JobAction)
-"""The operator actions the console offers."""
+"""The operator actions on jobs the console offers (update-priority has its own method)."""
+
+JobStreamAction = Literal["hold", "release", "cancel"]
+JOBSTREAM_ACTIONS: Final[tuple[str, ...]] = get_args(JobStreamAction)
+"""The operator actions on job streams the console offers."""
+
+_BODY_ACTIONS: Final = frozenset({"rerun", "confirm-succ", "confirm-abend"})
+"""Job actions whose operation has a requestBody in the spec: sent as JSON, ``{}``.
+(A real engine answers 415 to a rerun without ``Content-Type: application/json``.)"""
 
 OnRequest = Callable[[str, float, str], None]
 """Hook called after every HTTP call with (endpoint template, seconds, outcome).
@@ -80,6 +116,9 @@ OnRequest = Callable[[str, float, str], None]
 ``outcome`` is ``"ok"``, ``"cancelled"`` or an error's ``outcome`` word: a small
 fixed set, fit for a Prometheus label.
 """
+
+TRANSPORT_RETRIES: Final = 0
+"""Connection retries of the httpx transport: none, so that no call is ever sent twice."""
 
 _ALL_JOBS_FILTER: Final = "/@/@#/@/@.@"
 _MAX_SERVER_MESSAGE: Final = 300
@@ -131,7 +170,7 @@ _RECORD_ID: Final = msgspec.json.Decoder(_RecordId)
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {
     model: msgspec.json.Decoder(model)
     for model in (JobPage, JobInPlan, WorkstationPage, Workstation, EngineInfo, GroupedCount,
-                  FlowNodeList, ActionResult)
+                  FlowNodeList, ActionResult, BulkActionResult)
 }  # fmt: skip
 
 
@@ -254,17 +293,23 @@ class HwaClient:
         self._probe_armed = False
         self._probing = False
         self._clock_samples: collections.deque[float] = collections.deque(maxlen=_CLOCK_SAMPLES)
+        ssl_verify = _ssl_context(verify)
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=30.0,
+        )
         self._http = httpx.AsyncClient(
             base_url=root,
             auth=auth,
-            verify=_ssl_context(verify),
+            verify=ssl_verify,
             timeout=httpx.Timeout(
                 connect=connect_timeout, read=read_timeout, write=read_timeout, pool=pool_timeout
             ),
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=30.0,
+            limits=limits,
+            # Explicitly no transport retries: an action must reach the engine at most once.
+            transport=httpx.AsyncHTTPTransport(
+                verify=ssl_verify, limits=limits, trust_env=trust_env, retries=TRANSPORT_RETRIES
             ),
             headers={"Accept": "application/json", "User-Agent": "resync-tui"},
             follow_redirects=False,
@@ -640,6 +685,13 @@ class HwaClient:
         return list(nodes.results)
 
     # ---- actions ----------------------------------------------------------------------
+    #
+    # Actions are not idempotent (a rerun sent twice runs the job twice): the client
+    # never retries them (no transport retries either), and callers must go through
+    # ``resilience.retry.call_resilient(..., idempotent=False)``. A timeout or a lost
+    # connection after the request may have reached the engine raises
+    # ``ActionOutcomeUnknown``; a failure to connect (nothing sent) ``EngineUnreachable``;
+    # a refusal the 4xx error with the engine's message (``BadRequest``, ``NotFound``...).
 
     async def job_action(
         self,
@@ -653,7 +705,7 @@ class HwaClient:
         """Apply an operator action, with the engine's audit headers (Justification-*).
 
         ``rerun`` exists in the spec only per run (``/plan/job/run/{run_id}/action/rerun``):
-        the job's last run is looked up first.
+        the job's last run is looked up first (a GET, safe to repeat).
         """
         if action not in JOB_ACTIONS:
             raise ValueError(f"unsupported action {action!r}; one of {', '.join(JOB_ACTIONS)}")
@@ -670,9 +722,10 @@ class HwaClient:
                 )
             return await self._rerun(run.id, headers)
         endpoint = f"PUT /plan/job/{{job_id}}/action/{action}"
-        body = await self._call(
-            "PUT", endpoint, f"/plan/job/{_segment(job_id)}/action/{action}", headers=headers
-        )
+        body = await self._action(
+            endpoint, f"/plan/job/{_segment(job_id)}/action/{action}", headers,
+            with_body=action in _BODY_ACTIONS,
+        )  # fmt: skip
         return self._decode_action(endpoint, body)
 
     async def rerun_run(
@@ -691,10 +744,128 @@ class HwaClient:
 
     async def _rerun(self, run_id: str, headers: dict[bytes, bytes]) -> ActionResult:
         endpoint = "PUT /plan/job/run/{run_id}/action/rerun"
-        body = await self._call(
-            "PUT", endpoint, f"/plan/job/run/{_segment(run_id)}/action/rerun", headers=headers
+        body = await self._action(
+            endpoint, f"/plan/job/run/{_segment(run_id)}/action/rerun", headers, with_body=True
         )
         return self._decode_action(endpoint, body)
+
+    async def update_priority(self, job_id: str, priority: int) -> ActionResult:
+        """``PUT /plan/job/{job_id}/action/update-priority?priority=N`` (0-99, 100 HI, 101 GO).
+
+        The spec gives this operation no request body and no Justification headers:
+        none are sent (the audit trail records the justification on our side).
+        """
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 101:
+            raise ValueError(f"priority must be an integer from 0 to 101, got {priority!r}")
+        endpoint = "PUT /plan/job/{job_id}/action/update-priority"
+        body = await self._action(
+            endpoint, f"/plan/job/{_segment(job_id)}/action/update-priority", {},
+            params={"priority": priority},
+        )  # fmt: skip
+        return self._decode_action(endpoint, body)
+
+    async def jobstream_action(
+        self,
+        jobstream_id: str,
+        action: JobStreamAction,
+        *,
+        justification_category: str | None = None,
+        justification_description: str | None = None,
+        justification_ticket: str | None = None,
+    ) -> ActionResult:
+        """Hold, release or cancel a job stream (``PUT /plan/jobstream/{id}/action/*``)."""
+        if action not in JOBSTREAM_ACTIONS:
+            raise ValueError(
+                f"unsupported job stream action {action!r}; one of {', '.join(JOBSTREAM_ACTIONS)}"
+            )
+        headers = _justification_headers(
+            justification_category, justification_description, justification_ticket
+        )
+        endpoint = f"PUT /plan/jobstream/{{jobstream_id}}/action/{action}"
+        body = await self._action(
+            endpoint, f"/plan/jobstream/{_segment(jobstream_id)}/action/{action}", headers
+        )
+        return self._decode_action(endpoint, body)
+
+    async def bulk_job_action(
+        self,
+        action: JobAction,
+        *,
+        oql: str,
+        max_object_affected: int | None = None,
+        justification_category: str | None = None,
+        justification_description: str | None = None,
+        justification_ticket: str | None = None,
+    ) -> BulkActionResult:
+        """One action on every job matching ``oql`` (``PUT /plan/job/action/{action}``).
+
+        The filter is required: an empty one would act on the whole plan.
+        ``max_object_affected`` lets the engine refuse when more jobs match.
+        """
+        if action not in JOB_ACTIONS:
+            raise ValueError(f"unsupported action {action!r}; one of {', '.join(JOB_ACTIONS)}")
+        return await self._bulk("job", action, oql, max_object_affected, _justification_headers(
+            justification_category, justification_description, justification_ticket))
+
+    async def bulk_jobstream_action(
+        self,
+        action: JobStreamAction,
+        *,
+        oql: str,
+        max_object_affected: int | None = None,
+        justification_category: str | None = None,
+        justification_description: str | None = None,
+        justification_ticket: str | None = None,
+    ) -> BulkActionResult:
+        """One action on every job stream matching ``oql`` (``PUT /plan/jobstream/action/*``)."""
+        if action not in JOBSTREAM_ACTIONS:
+            raise ValueError(
+                f"unsupported job stream action {action!r}; one of {', '.join(JOBSTREAM_ACTIONS)}"
+            )
+        return await self._bulk("jobstream", action, oql, max_object_affected,
+                                _justification_headers(justification_category,
+                                                       justification_description,
+                                                       justification_ticket))  # fmt: skip
+
+    async def _bulk(
+        self,
+        kind: str,
+        action: str,
+        oql: str,
+        max_object_affected: int | None,
+        headers: dict[bytes, bytes],
+    ) -> BulkActionResult:
+        if not oql.strip():
+            raise ValueError("a bulk action needs a filter (oql)")
+        params: dict[str, str | int] = {"oql": oql}
+        if max_object_affected is not None:
+            params["max_object_affected"] = max_object_affected
+        endpoint = f"PUT /plan/{kind}/action/{action}"
+        body = await self._action(
+            endpoint, f"/plan/{kind}/action/{action}", headers, params=params,
+            with_body=kind == "job" and action in _BODY_ACTIONS,
+        )  # fmt: skip
+        if not body.strip():
+            return BulkActionResult()
+        return self._decode(endpoint, BulkActionResult, body)
+
+    async def _action(
+        self,
+        endpoint: str,
+        path: str,
+        headers: dict[bytes, bytes],
+        *,
+        params: Mapping[str, str | int] | None = None,
+        with_body: bool = False,
+    ) -> _Body:
+        """One action call: a JSON body (``{}``) where the spec gives one, sent at most once."""
+        if with_body:
+            headers = {**headers, b"Content-Type": b"application/json"}
+        body, _ = await self._exchange(
+            "PUT", endpoint, path, params, headers,
+            content=b"{}" if with_body else None, action=True,
+        )  # fmt: skip
+        return body
 
     def _decode_action(self, endpoint: str, body: _Body) -> ActionResult:
         if not body.strip():
@@ -787,19 +958,30 @@ class HwaClient:
         path: str,
         params: Mapping[str, str | int] | None,
         headers: _Headers | None,
+        *,
+        content: bytes | None = None,
+        action: bool = False,
     ) -> tuple[_Body, str | None]:
         """One HTTP call under the whole-call deadline; reports to ``on_request``.
 
         While the credentials are known bad, fails at once (see :meth:`_admit`).
+        For an ``action``, a timeout or lost connection once the request may have
+        reached the engine is ``ActionOutcomeUnknown``, not a retryable timeout.
         """
         probe = self._admit(endpoint)
         started = time.perf_counter()
         outcome = "ok"
+        sent = _Sent()
         try:
             try:
                 async with asyncio.timeout(self._call_timeout):
-                    answer = await self._send(method, endpoint, path, params, headers)
+                    answer = await self._send(method, endpoint, path, params, headers,
+                                              content, sent if action else None)  # fmt: skip
             except TimeoutError:
+                if action and sent.started:
+                    raise _outcome_unknown(
+                        endpoint, f"no answer within {self._call_timeout:g} s"
+                    ) from None
                 raise EngineTimeout(
                     f"no complete answer within {self._call_timeout:g} s", endpoint=endpoint
                 ) from None
@@ -892,16 +1074,27 @@ class HwaClient:
         path: str,
         params: Mapping[str, str | int] | None,
         headers: _Headers | None,
+        content: bytes | None = None,
+        action: _Sent | None = None,
     ) -> tuple[_Body, str | None]:
-        request = self._http.build_request(method, path, params=params, headers=headers)
+        extensions = None if action is None else {"trace": action.trace}
+        request = self._http.build_request(method, path, params=params, headers=headers,
+                                           content=content, extensions=extensions)  # fmt: skip
         sent = time.time()
         try:
             response = await self._http.send(request, stream=True)
         except httpx.HTTPError as exc:
+            if action is not None and action.started:
+                raise _outcome_unknown(endpoint, self._transport_error(
+                    endpoint, exc, reading_body=False).message) from None
             raise self._transport_error(endpoint, exc, reading_body=False) from None
         self._sample_clock(response.headers.get("Date"), sent, time.time())
         try:
             body = await self._read_body(endpoint, response)
+        except HwaError as exc:
+            if action is not None and response.status_code < 300:
+                raise _outcome_unknown(endpoint, exc.message) from None
+            raise
         finally:
             await response.aclose()
         if response.status_code >= 300:
@@ -1009,6 +1202,30 @@ class HwaClient:
 
 
 # ---- helpers ---------------------------------------------------------------------------
+
+
+class _Sent:
+    """Whether an action request may have reached the engine (httpcore's trace says so).
+
+    Everything before the request headers start going out (pool wait, DNS, TCP,
+    TLS) leaves the engine untouched: a failure there is a plain, safe
+    ``EngineUnreachable``. From the first header byte on, the outcome is unknown.
+    """
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+    async def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        if name.endswith("send_request_headers.started"):
+            self.started = True
+
+
+def _outcome_unknown(endpoint: str, why: str) -> ActionOutcomeUnknown:
+    return ActionOutcomeUnknown(
+        f"outcome unknown ({why}) — check the job before trying again", endpoint=endpoint
+    )
 
 
 class _PageRead:

@@ -11,13 +11,15 @@ Hierarchy::
 
     HwaError
     ├── EngineUnreachable        connect refused, reset, DNS, TLS          transient
+    │                            (for an action: nothing was sent)
     │   └── EngineTimeout        connect/read/pool timeout, call deadline   transient
     ├── EngineServerError        HTTP 5xx (.status)                          transient
     ├── EngineRateLimited        HTTP 429 (.retry_after from Retry-After)    transient
     ├── CredentialsRejected      HTTP 401/403: fix the configuration, never retry
     ├── NotFound                 HTTP 404
     ├── BadRequest               HTTP 400 and other 4xx (.status), e.g. bad OQL
-    └── MalformedResponse        invalid JSON, truncated body, wrong shape
+    ├── MalformedResponse        invalid JSON, truncated body, wrong shape
+    └── ActionOutcomeUnknown     an action was sent, no answer came: never retried
 
 Every error names the ``endpoint`` as a template ("GET /plan/job/{job_id}"), never
 a concrete id or URL, so it is safe as a log field or a bounded metric label, and
@@ -29,6 +31,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 __all__ = [
+    "ActionOutcomeUnknown",
     "BadRequest",
     "CredentialsRejected",
     "EngineRateLimited",
@@ -155,6 +158,18 @@ class MalformedResponse(HwaError):
     """
 
     outcome = "malformed"
+
+
+class ActionOutcomeUnknown(HwaError):
+    """An operator action was sent but no answer came (timeout or connection lost after sending).
+
+    The engine may or may not have applied it: actions are not idempotent (a rerun
+    sent twice runs the job twice), so this is never transient and never retried.
+    The operator must check the job before trying again. A failure to connect
+    before anything was sent is a plain :class:`EngineUnreachable` instead.
+    """
+
+    outcome = "unknown"
 
 
 def is_transient(exc: BaseException) -> bool:

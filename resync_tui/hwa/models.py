@@ -33,7 +33,9 @@ import msgspec
 
 __all__ = [
     "VOCABULARY",
+    "ActionItem",
     "ActionResult",
+    "BulkActionResult",
     "CompositeStatus",
     "DependenciesStats",
     "EngineInfo",
@@ -469,6 +471,26 @@ class ActionResult(_Model, frozen=True):
 
     id: str | None = None
     url: str | None = None
+
+
+class ActionItem(_Model, frozen=True):
+    """``ActionResourceResponseV2``: one object of a bulk action, done or failed (``message``)."""
+
+    id: str | None = None
+    url: str | None = None
+    message: str | None = None
+    is_error: bool | None = None
+    error: bool | None = None
+
+
+class BulkActionResult(_Model, frozen=True):
+    """``FilterActionResponseV2``: what a bulk action answers, object by object.
+
+    Messages are the engine's raw text: sanitize before display.
+    """
+
+    successful_resource_responses: tuple[ActionItem, ...] = ()
+    failed_resource_responses: tuple[ActionItem, ...] = ()
 
 
 PlanSignature = tuple[int, tuple[tuple[str, int], ...]]

@@ -24,8 +24,17 @@ def find(sim: Simulator, predicate: object, max_ticks: int = 200) -> Job:
     raise AssertionError("no job reached the wanted state")
 
 
+BODY_ACTIONS = {"rerun", "confirm-succ", "confirm-abend"}
+"""Their operations have a requestBody in the spec: sent as JSON."""
+
+
 def act(api: httpx.Client, job: Job, action: str) -> httpx.Response:
-    return api.put(f"/plan/job/{job.id}/action/{action}", headers=JUSTIFY)
+    """An action as the spec says: rerun on the job's last run, JSON where a body is due."""
+    body = {} if action in BODY_ACTIONS else None
+    if action == "rerun":
+        return api.put(f"/plan/job/run/{job.last_run.id}/action/rerun", headers=JUSTIFY,
+                       json=body)  # fmt: skip
+    return api.put(f"/plan/job/{job.id}/action/{action}", headers=JUSTIFY, json=body)
 
 
 def test_hold_keeps_a_waiting_job_from_starting_until_released(

@@ -23,7 +23,7 @@ def test_faults_json_round_trips_and_defaults_break_nothing() -> None:
         "latency": 0.0, "error_rate": 0.0, "outage": "none", "slow_body": 0,
         "truncated_rate": 0.0, "malformed_json_rate": 0.0, "wrong_shape_rate": 0.0,
         "hostile": False, "paths": [], "bad_records": 0, "page_cap": 0, "no_count": False,
-        "delete_after_first_page": 0, "seed": 0,
+        "delete_after_first_page": 0, "action_timeout": False, "seed": 0,
     }  # fmt: skip
     mild = Faults.mild()
     assert 0 < mild.error_rate <= 0.05

@@ -5,6 +5,9 @@ refused actions, job logs, deletes, hostile names) runs over real HTTP for seeds
 and 7; every answer's status, ``Date`` header and body is folded into one digest per
 step. The recorded digests were taken from the code before the simulator was split
 by concern, so any difference in what a client sees shows here, naming the step.
+The "delete" and "hostile names" steps were re-recorded when the ``action_timeout``
+fault was added: they fold the faults JSON, which now names it (every other step,
+actions included, kept its digest).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class Session:
         return self.fold(self.api.get(path, params=params, headers={"Include-Count": "true"}))
 
     def put(self, path: str) -> httpx.Response:
-        return self.fold(self.api.put(path, headers=JUSTIFY))
+        return self.fold(self.api.put(path, headers=JUSTIFY, json={}))
 
     def tick(self, seconds: float) -> None:
         self.fold(self.admin.post("/_sim/tick", json={"seconds": seconds}))
@@ -109,7 +112,9 @@ def run_session(sim: Simulator, api: httpx.Client, admin: httpx.Client) -> dict[
     s.act(held, "release")
     s.act(s.first("EXEC"), "kill")
     abend = s.first("ABEND")
-    s.act(abend, "rerun")
+    assert abend is not None
+    s.put(f"/plan/job/run/{abend['jobruns'][-1]['id']}/action/rerun")  # the spec reruns a run
+    s.get(f"/plan/job/{abend['id']}")
     s.act(s.first("SUCC"), "confirm-abend")
     s.act(s.first("ABEND"), "confirm-succ")
     s.act(s.first("SUCC"), "cancel")  # refused: final
@@ -182,8 +187,8 @@ RECORDED: dict[int, dict[str, str]] = {
         "after actions tick 60": "b08e9490d30d5850",
         "after actions tick 1800": "0e624bb0b534cea7",
         "after actions tick 21600": "f8286bc190c83ac1",
-        "delete": "ebc0c31bfbbb0a0e",
-        "hostile names": "e4699158ffed32f1",
+        "delete": "5a6c7222c55644cb",
+        "hostile names": "69f58078c932ea24",
         "justifications": "4e9e51eeb9a3c289",
     },
     7: {
@@ -200,8 +205,8 @@ RECORDED: dict[int, dict[str, str]] = {
         "after actions tick 60": "49782d48d58d3411",
         "after actions tick 1800": "43ee948f596ec765",
         "after actions tick 21600": "28360171f7f3d0f9",
-        "delete": "34bcea193d4d7260",
-        "hostile names": "94eb9d289e45eed3",
+        "delete": "5a6c3ffcc06d8a6b",
+        "hostile names": "d76f32c2050dc324",
         "justifications": "30d26414398f49f6",
     },
 }

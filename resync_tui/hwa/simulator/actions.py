@@ -1,4 +1,5 @@
-"""Operator actions on jobs in the plan: hold, release, rerun, cancel, kill, confirm.
+"""Operator actions on the plan: on jobs (hold, release, rerun, cancel, kill, confirm,
+release all dependencies, update priority) and on job streams (hold, release, cancel).
 
 Each action checks that it makes sense for the job's status (``ActionError``, an
 HTTP 400, if not) before it changes anything, then the engine gives the job the
@@ -13,12 +14,19 @@ from functools import partial
 
 from resync_tui.hwa.simulator.engine import Engine
 from resync_tui.hwa.simulator.generate import new_run
-from resync_tui.hwa.simulator.model import FINAL, ActionError, Job, Run
+from resync_tui.hwa.simulator.model import FINAL, SATISFIES, ActionError, Job, JobStream, Run
 
-__all__ = ["ACTIONS", "act"]
+__all__ = ["ACTIONS", "STREAM_ACTIONS", "act", "act_stream", "update_priority"]
 
-ACTIONS = ("hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend")
-"""The actions the simulator serves (``PUT /plan/job/{id}/action/{action}``)."""
+ACTIONS = ("hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend",
+           "release-all-dependencies")  # fmt: skip
+"""The job actions of :func:`act` (update-priority, which takes a value, is apart)."""
+
+STREAM_ACTIONS = ("hold", "release", "cancel")
+"""The job stream actions of :func:`act_stream`."""
+
+MAX_PRIORITY = 101
+"""Priorities run 0-99, then 100 (HI) and 101 (GO)."""
 
 Runs = dict[str, tuple[Job, Run]]
 
@@ -37,10 +45,74 @@ def act(
     handler(engine, runs, job)
     job.generation += 1
     engine.reschedule(job)
+    _note(engine, job, action, justification)
+
+
+def _note(engine: Engine, job: Job, action: str, justification: dict[str, str] | None) -> None:
+    """Keep why the job was acted on (the engine's audit) and show the change."""
     record = {"action": action, **(justification or {})}
     job.justifications = [*(job.justifications or []), record]
     job.encoded = None
     engine.version += 1
+
+
+def update_priority(
+    engine: Engine, job: Job, priority: int, justification: dict[str, str] | None = None
+) -> None:
+    """Set the job's priority; a held job keeps 0 and gets it back when released.
+
+    The job's life does not change (no event is rescheduled): priority only orders
+    jobs that are ready.
+    """
+    if not 0 <= priority <= MAX_PRIORITY:
+        raise ActionError(f"priority must be from 0 to {MAX_PRIORITY}, got {priority}")
+    job.orig_priority = priority
+    if not job.user_held:
+        job.priority = priority
+    _note(engine, job, "update-priority", justification)
+
+
+def act_stream(
+    engine: Engine,
+    runs: Runs,
+    stream: JobStream,
+    jobs: list[Job],
+    action: str,
+    justification: dict[str, str] | None = None,
+) -> None:
+    """Apply a job stream action to the stream's ``jobs``; ActionError if it makes no sense.
+
+    Hold holds every job of the stream that has not started yet (and release lets
+    exactly those go); cancel cancels every job not finished and not running (a
+    running job is left to end, as the engine does).
+    """
+    if action == "hold":
+        if stream.held:
+            raise ActionError(f"job stream {stream.name} is already held")
+        waiting = [j for j in jobs if not j.user_held and j.status in ("HOLD", "READY")]
+        for job in waiting:
+            act(engine, runs, job, "hold", justification)
+        stream.held = True
+        stream.held_jobs = waiting
+    elif action == "release":
+        if not stream.held:
+            raise ActionError(f"job stream {stream.name} is not held")
+        for job in stream.held_jobs:
+            if job.user_held and not job.deleted:
+                act(engine, runs, job, "release", justification)
+        stream.held = False
+        stream.held_jobs = []
+    elif action == "cancel":
+        open_jobs = [j for j in jobs if j.status not in FINAL and j.status != "EXEC"]
+        if not open_jobs:
+            raise ActionError(f"job stream {stream.name} has no job left to cancel")
+        for job in open_jobs:
+            act(engine, runs, job, "cancel", justification)
+        stream.cancelled = True
+        stream.held = False
+        stream.held_jobs = []
+    else:
+        raise ActionError(f"unknown job stream action {action!r}")
 
 
 def _hold(engine: Engine, runs: Runs, job: Job) -> None:
@@ -96,6 +168,16 @@ def _kill(engine: Engine, runs: Runs, job: Job) -> None:
     engine.set_status(job, "ABEND")
 
 
+def _release_dependencies(engine: Engine, runs: Runs, job: Job) -> None:
+    """The job stops waiting for its predecessors: every dependency link goes."""
+    if all(pred.status in SATISFIES for pred in job.preds):
+        raise ActionError(f"job {job.name} has no dependency left to release")
+    for pred in job.preds:
+        pred.succs.remove(job)
+        pred.encoded = None
+    job.preds = []
+
+
 def _confirm(
     engine: Engine, runs: Runs, job: Job, *, status: str, accepted: frozenset[str]
 ) -> None:
@@ -121,4 +203,5 @@ _HANDLERS: dict[str, Callable[[Engine, Runs, Job], None]] = {
     "kill": _kill,
     "confirm-succ": partial(_confirm, status="SUCC", accepted=_RUNNING_OR_FAILED | {"ABEND"}),
     "confirm-abend": partial(_confirm, status="ABEND", accepted=_RUNNING_OR_FAILED | {"SUCC"}),
+    "release-all-dependencies": _release_dependencies,
 }

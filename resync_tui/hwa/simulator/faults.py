@@ -43,6 +43,9 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     - no_count: ignore Include-Count (no ``count`` in list pages), like some engines.
     - delete_after_first_page: after serving a job page at offset 0, delete the first N
       jobs of that page from the plan, as if removed between the pages of a read.
+    - action_timeout: the engine applies every operator action (``PUT .../action/...``)
+      but never answers: it holds the connection until the client gives up (at most
+      two minutes, then answers late), so "outcome unknown, applied once" can be shown.
     - seed: seeds the dice for rate decisions.
     """
 
@@ -59,6 +62,7 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     page_cap: int = 0
     no_count: bool = False
     delete_after_first_page: int = 0
+    action_timeout: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ what a job is. No behaviour beyond derived properties lives here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "FINAL",
@@ -94,6 +94,10 @@ class JobStream:
     folder: str
     workstation: Workstation
     sched_time: float
+    held: bool = False
+    held_jobs: list[Job] = field(default_factory=list)
+    """The jobs the stream's hold put on hold (its release lets exactly these go)."""
+    cancelled: bool = False
 
 
 @dataclass(slots=True, eq=False)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from resync_tui.hwa.simulator import actions
-from resync_tui.hwa.simulator.actions import ACTIONS
+from resync_tui.hwa.simulator.actions import ACTIONS, STREAM_ACTIONS
 from resync_tui.hwa.simulator.engine import Engine
 from resync_tui.hwa.simulator.faults import hostile_text, is_hostile
 from resync_tui.hwa.simulator.generate import generate
@@ -33,7 +33,7 @@ from resync_tui.hwa.simulator.model import (
     Workstation,
     common_status,
 )
-from resync_tui.hwa.simulator.query import select_jobs, select_workstations
+from resync_tui.hwa.simulator.query import select_jobs, select_streams, select_workstations
 from resync_tui.hwa.simulator.wire import (
     PLAN_START_EPOCH,
     JobDoc,
@@ -48,6 +48,7 @@ __all__ = [
     "CLOCK_START",
     "PINNED_START",
     "PLAN_START",
+    "STREAM_ACTIONS",
     "ActionError",
     "Job",
     "JobStream",
@@ -96,6 +97,7 @@ class Plan:
             self._runs = layout.runs
             self._by_id = {job.id: job for job in self.jobs}
             self._ws_by_id = {ws.id: ws for ws in self.workstations}
+            self._streams_by_id = {stream.id: stream for stream in self.streams}
             self._engine = Engine(rng, seed, list(self.jobs), self.workstations)
             self._engine.begin()
             self._engine.advance_to(first)
@@ -129,6 +131,63 @@ class Plan:
             job = self._by_id[job_id]
             actions.act(self._engine, self._runs, job, action, justification)
             return job
+
+    def update_priority(
+        self, job_id: str, priority: int, justification: dict[str, str] | None = None
+    ) -> Job:
+        """Set a job's priority; KeyError for an unknown job, ActionError if out of range."""
+        with self.lock:
+            job = self._by_id[job_id]
+            actions.update_priority(self._engine, job, priority, justification)
+            return job
+
+    def act_stream(
+        self, stream_id: str, action: str, justification: dict[str, str] | None = None
+    ) -> JobStream:
+        """Apply a job stream action; KeyError for an unknown stream, ActionError if senseless."""
+        with self.lock:
+            stream = self._streams_by_id[stream_id]
+            jobs = [job for job in self.jobs if job.stream is stream]
+            actions.act_stream(self._engine, self._runs, stream, jobs, action, justification)
+            return stream
+
+    def bulk(
+        self,
+        kind: str,
+        action: str,
+        query: str,
+        max_affected: int | None,
+        justification: dict[str, str] | None = None,
+    ) -> tuple[list[str], list[tuple[str, str]]]:
+        """One action on every job (``kind`` "job") or stream matching ``query``.
+
+        Returns the ids done and the (id, reason) refused. ActionError before anything
+        changes if more objects match than ``max_affected``; OqlError for a bad query.
+        """
+        with self.lock:
+            targets: list[Job] | list[JobStream]
+            if kind == "job":
+                targets = list(self.select(query))
+            else:
+                targets = select_streams(self.streams, query)
+            if max_affected is not None and len(targets) > max_affected:
+                raise ActionError(
+                    f"{len(targets)} objects match, more than max_object_affected "
+                    f"({max_affected}); nothing was changed"
+                )
+            done: list[str] = []
+            failed: list[tuple[str, str]] = []
+            for target in targets:
+                try:
+                    if isinstance(target, Job):
+                        self.act(target.id, action, justification)
+                    else:
+                        self.act_stream(target.id, action, justification)
+                except ActionError as exc:
+                    failed.append((target.id, str(exc)))
+                else:
+                    done.append(target.id)
+            return done, failed
 
     def rerun_run(self, run_id: str, justification: dict[str, str] | None = None) -> Job:
         """Rerun the job a run belongs to (the spec's run-level rerun)."""
@@ -182,6 +241,10 @@ class Plan:
 
     def workstation(self, ws_id: str) -> Workstation:
         return self._ws_by_id[ws_id]
+
+    def stream(self, stream_id: str) -> JobStream:
+        """The job stream with this id (KeyError if none)."""
+        return self._streams_by_id[stream_id]
 
     @property
     def clock(self) -> str:

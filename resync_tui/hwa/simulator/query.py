@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 from resync_tui.hwa import oql
-from resync_tui.hwa.simulator.model import Job, Workstation
+from resync_tui.hwa.simulator.model import Job, JobStream, Workstation
 from resync_tui.hwa.simulator.wire import format_instant
 
-__all__ = ["select_jobs", "select_workstations"]
+__all__ = ["select_jobs", "select_streams", "select_workstations"]
 
 
 def select_jobs(jobs: list[Job], query: str | None, epoch: int) -> list[Job]:
@@ -40,6 +40,32 @@ def select_workstations(workstations: list[Workstation], query: str | None) -> l
     if parsed.order:
         selected.sort(key=oql.sort_key(parsed.order, _ws_field, lambda w: w.id))
     return selected
+
+
+def select_streams(streams: list[JobStream], query: str | None) -> list[JobStream]:
+    """Job streams matching an OQL text (id, name, folder, workstation), in id order."""
+    parsed = oql.parse(query)
+    predicate = oql.compile_predicate(parsed, _stream_field)
+    return [s for s in streams if predicate is None or predicate(s)]
+
+
+_STREAM_FIELDS: dict[str, Callable[[JobStream], Any]] = {
+    "id": lambda s: s.id,
+    "name": lambda s: s.name,
+    "key.name": lambda s: s.name,
+    "jobstreamname": lambda s: s.name,
+    "folder": lambda s: s.folder,
+    "key.folder": lambda s: s.folder,
+    "workstation": lambda s: s.workstation.name,
+    "key.workstation": lambda s: s.workstation.name,
+}
+
+
+def _stream_field(path: str) -> Callable[[JobStream], Any]:
+    try:
+        return _STREAM_FIELDS[path.lower()]
+    except KeyError:
+        raise oql.OqlError(f"unknown job stream field {path!r}") from None
 
 
 def _job_id(job: Job) -> str:

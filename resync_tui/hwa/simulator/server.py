@@ -17,6 +17,14 @@ many seconds ahead of either (negative: behind).
 connection cut by a fault); ``/_sim`` routes themselves are not counted. Pages'
 ``next``/``previous`` links name the engine by its own host name
 (``_ENGINE_ORIGIN``), as engines behind a proxy or load balancer do.
+
+Operator actions follow the spec to the letter: an operation the spec gives a
+requestBody (rerun, confirm-succ, confirm-abend, single or bulk) answers 415
+without ``Content-Type: application/json``, as a real engine does; the job-level
+rerun, which the spec does not have, is a 404. ``GET /_sim/actions`` lists every
+action request received, in order (method, path, query, content type, body, the
+three Justification headers, the answer's status, the engine time);
+``DELETE /_sim/actions`` clears the list. Tests prove with it what an engine was sent.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import hmac
 import logging
@@ -47,8 +56,10 @@ from resync_tui.hwa.simulator.faults import FaultDice, Faults
 from resync_tui.hwa.simulator.plan import (
     ACTIONS,
     PINNED_START,
+    STREAM_ACTIONS,
     ActionError,
     Job,
+    JobStream,
     Plan,
     Workstation,
 )
@@ -68,6 +79,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ENGINE_ORIGIN = "https://hwa-master.example.com:31116"
 """Where the simulated engine believes it lives: the origin of its ``next`` links."""
 _ENGINE_URL = URL(_ENGINE_ORIGIN)
+_JOB_ROUTE_ACTIONS = frozenset(a for a in ACTIONS if a != "rerun") | {"update-priority"}
+"""Served at ``/plan/job/{job_id}/action/{action}`` (the spec reruns a run, not a job)."""
+_BODY_ACTIONS = frozenset({"rerun", "confirm-succ", "confirm-abend"})
+"""Job actions whose operation has a requestBody in the spec: JSON or 415."""
+_ACTIONS_KEPT = 100_000
+"""Most action records ``/_sim/actions`` keeps (the oldest go first)."""
+_ACTION_TIMEOUT_HOLD = 120.0
+"""Longest an ``action_timeout`` fault holds a connection before answering late."""
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -128,6 +147,9 @@ class Simulator:
         self._stats_lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._responses: Counter[str] = Counter()
+        self._actions: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=_ACTIONS_KEPT
+        )
         self._faults = Faults()
         self._dice = FaultDice(0)
         self._host = "127.0.0.1"
@@ -199,6 +221,15 @@ class Simulator:
         """Requests received by ``"<METHOD> <path template>"`` and answers by status."""
         with self._stats_lock:
             return {"requests": dict(self._requests), "responses": dict(self._responses)}
+
+    def actions(self) -> list[dict[str, Any]]:
+        """Every action request received so far, oldest first (see ``GET /_sim/actions``)."""
+        with self._stats_lock:
+            return [dict(record) for record in self._actions]
+
+    def clear_actions(self) -> None:
+        with self._stats_lock:
+            self._actions.clear()
 
     def reset(self) -> None:
         """Rebuild the plan from its seed (faults stay as they are)."""
@@ -377,10 +408,16 @@ class Simulator:
         app.router.add_post("/_sim/tick", self._post_tick)
         app.router.add_get("/_sim/state", self._get_state)
         app.router.add_post("/_sim/reset", self._post_reset)
+        app.router.add_get("/_sim/actions", self._get_actions)
+        app.router.add_delete("/_sim/actions", self._delete_actions)
         app.router.add_get(f"{base}/plan/job", self._list_jobs)
         app.router.add_get(f"{base}/plan/job/count", self._count_jobs)
         app.router.add_get(f"{base}/plan/job/run/{{run_id}}/joblog", self._joblog)
         app.router.add_put(f"{base}/plan/job/run/{{run_id}}/action/rerun", self._rerun_run)
+        app.router.add_put(f"{base}/plan/job/action/{{action}}", self._bulk_jobs)
+        app.router.add_put(f"{base}/plan/jobstream/action/{{action}}", self._bulk_streams)
+        app.router.add_put(f"{base}/plan/jobstream/{{jobstream_id}}/action/{{action}}",
+                           self._stream_action)  # fmt: skip
         app.router.add_get(f"{base}/plan/job/{{job_id}}", self._get_job)
         app.router.add_get(f"{base}/plan/job/{{job_id}}/predecessors", self._predecessors)
         app.router.add_get(f"{base}/plan/job/{{job_id}}/successors", self._successors)
@@ -406,12 +443,47 @@ class Simulator:
         template = resource.canonical if resource is not None else "(no route)"
         self._count(self._requests, f"{request.method} {template}")
         status = "aborted"
+        record = await self._record_action(request)
         try:
             answer = await self._api(request, handler)
             status = str(answer.status)
+            if record is not None:
+                with self._stats_lock:
+                    record["status"] = answer.status
+                if self._faults.action_timeout and self._faults.applies_to(path, API_BASE):
+                    await _hold_answer(request)  # applied; the client hears nothing in time
+                with self._stats_lock:
+                    record["answered"] = True
             return answer
         finally:
             self._count(self._responses, status)
+
+    async def _record_action(self, request: web.Request) -> dict[str, Any] | None:
+        """Note an operator action request as received (before anything else happens to it)."""
+        if request.method != "PUT" or "/action/" not in request.path:
+            return None
+        raw = await request.read()
+        body: Any = None
+        if raw:
+            try:
+                body = msgspec.json.decode(raw)
+            except msgspec.DecodeError:
+                body = None
+        record: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "content_type": request.headers.get("Content-Type"),
+            "body": body,
+            "body_bytes": len(raw),
+            "headers": {name: request.headers.get(name) for name in _JUSTIFICATION_HEADERS},
+            "status": None,
+            "answered": False,
+            "time": self._plan.clock,
+        }
+        with self._stats_lock:
+            self._actions.append(record)
+        return record
 
     async def _api(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
@@ -526,6 +598,13 @@ class Simulator:
         state = self._plan.state()
         state["faults"] = msgspec.to_builtins(self._faults)
         return _json(state)
+
+    async def _get_actions(self, request: web.Request) -> web.Response:
+        return _json({"count": len(self._actions), "actions": self.actions()})
+
+    async def _delete_actions(self, request: web.Request) -> web.Response:
+        self.clear_actions()
+        return _json({"count": 0, "actions": []})
 
     async def _post_reset(self, request: web.Request) -> web.Response:
         self.reset()
@@ -654,20 +733,29 @@ class Simulator:
         return _json({"id": job.id, "url": str(url)})
 
     async def _action(self, request: web.Request) -> web.Response:
-        job = self._find_job(request)
         action = request.match_info["action"]
-        if action not in ACTIONS:
+        if action not in _JOB_ROUTE_ACTIONS:
+            if action == "rerun":
+                return _error(404, "no such operation: rerun a run with "
+                                   "PUT /plan/job/run/{run_id}/action/rerun")  # fmt: skip
             return _error(404, f"action {action!r} is not supported by the simulator")
-        await request.read()
+        await self._media_type(request, action in _BODY_ACTIONS)
+        job = self._find_job(request)
         try:
-            self._plan.act(job.id, action, self._justification(request))
+            if action == "update-priority":
+                priority = _int_param(request, "priority", None)
+                if priority is None:
+                    return _error(400, "the priority query parameter is required")
+                self._plan.update_priority(job.id, priority, self._justification(request))
+            else:
+                self._plan.act(job.id, action, self._justification(request))
         except ActionError as exc:
             return _error(400, str(exc))
         return self._resource(request, job)
 
     async def _rerun_run(self, request: web.Request) -> web.Response:
         run_id = request.match_info["run_id"]
-        await request.read()
+        await self._media_type(request, True)
         try:
             job = self._plan.rerun_run(run_id, self._justification(request))
         except KeyError:
@@ -675,6 +763,88 @@ class Simulator:
         except ActionError as exc:
             return _error(400, str(exc))
         return self._resource(request, job)
+
+    async def _stream_action(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in STREAM_ACTIONS:
+            return _error(404, f"job stream action {action!r} is not supported by the simulator")
+        await self._media_type(request, False)
+        stream_id = request.match_info["jobstream_id"]
+        try:
+            stream = self._plan.act_stream(stream_id, action, self._justification(request))
+        except KeyError:
+            return _error(404, f"no job stream with id {stream_id!r} in the plan")
+        except ActionError as exc:
+            return _error(400, str(exc))
+        return self._stream_resource(request, stream)
+
+    async def _bulk_jobs(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in ACTIONS:
+            return _error(404, f"bulk action {action!r} is not supported by the simulator")
+        return await self._bulk(request, "job", action, action in _BODY_ACTIONS)
+
+    async def _bulk_streams(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in STREAM_ACTIONS:
+            return _error(404, f"bulk job stream action {action!r} is not supported")
+        return await self._bulk(request, "jobstream", action, False)
+
+    async def _bulk(
+        self, request: web.Request, kind: str, action: str, takes_body: bool
+    ) -> web.Response:
+        """A bulk action on the objects an OQL filter selects: FilterActionResponseV2."""
+        await self._media_type(request, takes_body)
+        if request.query.get("plan_filter"):
+            return _error(400, "plan_filter is not supported by the simulator: filter with oql")
+        query = request.query.get("oql", "").strip()
+        if not query:
+            return _error(400, "a filter is required: oql (a bulk action never means all)")
+        max_affected = _int_param(request, "max_object_affected", None)
+        try:
+            done, failed = self._plan.bulk(kind, action, query, max_affected,
+                                           self._justification(request))  # fmt: skip
+        except OqlError as exc:
+            return _error(400, f"invalid oql: {exc}")
+        except ActionError as exc:
+            return _error(400, str(exc))
+
+        def url(object_id: str) -> str:
+            return str(request.url.with_path(f"{API_BASE}/plan/{kind}/{object_id}")
+                       .with_query(None))  # fmt: skip
+
+        return _json({
+            "successfulResourceResponses": [
+                {"id": i, "url": url(i), "isError": False, "error": False} for i in done],
+            "failedResourceResponses": [
+                {"id": i, "url": url(i), "message": why, "isError": True, "error": True}
+                for i, why in failed],
+        })  # fmt: skip
+
+    async def _media_type(self, request: web.Request, takes_body: bool) -> Any:
+        """The JSON body of an operation the spec gives a requestBody, or 415 like an engine.
+
+        A real engine (JAX-RS) refuses such a request without ``Content-Type:
+        application/json`` before looking at the path's ids; an empty JSON body is
+        fine where the body is optional (all of ours). Other operations ignore bodies.
+        """
+        raw = await request.read()
+        if not takes_body:
+            return None
+        if request.content_type != "application/json":
+            sent = request.headers.get("Content-Type") or "none"
+            raise _ApiError(415, f"Unsupported Media Type: this operation consumes "
+                                 f"application/json (Content-Type sent: {sent})")  # fmt: skip
+        if not raw.strip():
+            return None
+        try:
+            return msgspec.json.decode(raw)
+        except msgspec.DecodeError as exc:
+            raise _ApiError(400, f"the request body is not valid JSON: {exc}") from None
+
+    def _stream_resource(self, request: web.Request, stream: JobStream) -> web.Response:
+        url = request.url.with_path(f"{API_BASE}/plan/jobstream/{stream.id}").with_query(None)
+        return _json({"id": stream.id, "url": str(url)})
 
     async def _list_workstations(self, request: web.Request) -> web.Response:
         limit, offset = self._page_bounds(request)
@@ -709,6 +879,21 @@ class Simulator:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+async def _hold_answer(request: web.Request) -> None:
+    """Keep the client waiting (the ``action_timeout`` fault) until it hangs up, or long.
+
+    When it has hung up there is nobody to answer: the handler ends like a cut
+    connection (CancelledError); otherwise the answer goes out late.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _ACTION_TIMEOUT_HOLD
+    while loop.time() < deadline:
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            raise asyncio.CancelledError
+        await asyncio.sleep(0.05)
 
 
 def _abort(request: web.Request) -> None:
