@@ -239,3 +239,15 @@ async def test_verify_reports_a_deleted_record_a_duplicate_and_an_edit(
     edited_id = entries[5][1]["id"] if entries[5][1] else ""
     assert edit.problems == [f"edit: writer {writer} record 6 ({edited_id}) is not the one "
                              "record 7 follows (changed after it was written)"]
+
+
+async def test_a_line_torn_by_a_crash_does_not_swallow_the_next_record(
+        tmp_path: Path, durable: aioredis.Redis) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.path.write_text('{"id":"torn-by-a-cra')  # a writer died mid-line, before its fsync
+    log = AuditLog(spool.dir, None)
+    rid = await log.intent("hold", JobRef("J1"))
+    records, _ = spool.read()
+    assert [r["id"] for r in records] == [rid]
+    await AuditLog(spool.dir, durable).drain()
+    assert [r["id"] for r in await stream_records(durable)] == [rid]
