@@ -1,4 +1,4 @@
-"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot`` and ``config``.
+"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot``, ``config`` and ``audit``.
 
 These names and flags are a contract (scripts and CI call them): extend them,
 never rename them. Heavy imports happen inside the sub-commands so that
@@ -13,8 +13,10 @@ import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from resync_tui import __version__
+from resync_tui.sanitize import safe_text
 from resync_tui.settings import (
     CONFIG_ENV,
     Secret,
@@ -67,6 +69,22 @@ def _non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> float:
+    """``90``, ``30s``, ``15m``, ``2h``, ``7d`` -> seconds."""
+    number, unit = (text[:-1], text[-1]) if text[-1:].lower() in _DURATION_UNITS else (text, "s")
+    try:
+        value = float(number) * _DURATION_UNITS[unit.lower()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bad duration {text!r}; expected e.g. 30s, 15m, 2h, 7d") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"duration {text!r} must be more than 0")
     return value
 
 
@@ -138,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--config", type=Path, dest="config_file", metavar="PATH",
                             help="settings file (default: the same lookup as the dashboard)")
     actions.add_parser("schema", help="print the JSON Schema of settings.toml, for editors")
+
+    audit = sub.add_parser(
+        "audit", help="list the audit trail of operator actions (after draining the spool), "
+                      "or verify it")
+    audit.add_argument("--verify", action="store_true",
+                       help="check every writer's chain (gaps, duplicates, edits): one line "
+                            "per problem, exit 0 only when every chain is whole")
+    audit.add_argument("--since", type=_duration, metavar="DURATION",
+                       help="only records of the last DURATION (30s, 15m, 2h, 7d)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.add_argument("--follow", action="store_true",
+                       help="keep printing new records until interrupted")
+    audit.add_argument("--config", type=Path, dest="audit_config", metavar="PATH")
     return parser
 
 
@@ -221,6 +252,125 @@ def _config_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_line(record: dict[str, Any]) -> str:
+    """One record for a terminal: every field from the spool or Redis made safe."""
+    outcome = record.get("outcome") or {}
+    result = outcome.get("result", "") if isinstance(outcome, dict) else ""
+    if result == "refused":
+        result = f"refused {outcome.get('status')} {outcome.get('message', '')}"
+    elif result == "unknown":
+        result = f"unknown ({outcome.get('message', '')})"
+    why = record.get("justification") or {}
+    parts = [record.get("time"), record.get("kind"), record.get("action"),
+             record.get("job_id"), f"{record.get('os_user')}@{record.get('host')}",
+             f"hwa:{record.get('hwa_user')}", result,
+             why.get("description", "") if isinstance(why, dict) else ""]
+    return "  ".join(safe_text(str(part), 200) for part in parts if part not in (None, ""))
+
+
+def _audit_command(settings: Settings, *, verify: bool, since: float | None, as_json: bool,
+                   follow: bool) -> int:
+    """``audit``: drain the spool, then list or verify the stream and the spool."""
+    import asyncio
+
+    from resync_tui.audit import default_spool_dir
+
+    spool_dir = (Path(settings.audit.spool_dir).expanduser() if settings.audit.spool_dir
+                 else default_spool_dir())
+    return asyncio.run(_audit(settings, spool_dir, verify=verify, since=since, as_json=as_json,
+                              follow=follow))
+
+
+async def _audit(settings: Settings, spool_dir: Path, *, verify: bool, since: float | None,
+                 as_json: bool, follow: bool) -> int:
+    import asyncio
+    import time
+
+    from redis.exceptions import RedisError
+
+    from resync_tui.audit import AuditLog
+    from resync_tui.audit.record import canonical, parse_time
+    from resync_tui.audit.verify import check, collect
+    from resync_tui.resilience.redis_pool import (
+        RedisClientConfig,
+        describe_redis_error,
+        make_redis_client,
+    )
+
+    rs = settings.redis
+    redis = None
+    if rs.url == "embedded":
+        _fail('redis.url is "embedded" (a private Redis of each dashboard): reading the '
+              "spool only", 0)
+    else:
+        redis = make_redis_client(RedisClientConfig(
+            url=rs.url, username=rs.user, password=rs.password.reveal(), ca_file=rs.ca_file,
+            max_connections=2, socket_timeout=max(rs.socket_timeout, 2.0),
+            socket_connect_timeout=rs.connect_timeout, pool_timeout=5.0))
+    stream = settings.audit.stream
+    try:
+        log = AuditLog(spool_dir, redis, stream=stream, max_len=settings.audit.max_len,
+                       outcome_grace=settings.audit.outcome_grace, lock_wait=10.0)
+        drained = await log.drain()
+        if drained.error:
+            _fail(f"audit: the spool could not be sent to Redis ({drained.error}); "
+                  "listing what is readable", 0)
+        try:
+            entries, spooled = await collect(redis, spool_dir, stream=stream)
+        except (RedisError, OSError) as exc:  # Redis down: say it in words, show the spool
+            _fail(f"audit: cannot read the stream: {describe_redis_error(exc)}", 0)
+            entries, spooled = [], log.spool.read()[0]
+        if verify:
+            report = check(entries, spooled)
+            for problem in report.problems:
+                print(safe_text(problem, 400))
+            if report.ok:
+                print(f"audit trail whole: {report.records} records of "
+                      f"{report.writers} writers")
+            return 0 if report.ok else 1
+        cutoff = None if since is None else time.time() - since
+        seen: set[str] = set()
+
+        def show(record: dict[str, Any]) -> None:
+            if record["id"] in seen:
+                return
+            seen.add(record["id"])
+            if cutoff is not None:
+                try:
+                    if parse_time(str(record.get("time"))) < cutoff:
+                        return
+                except ValueError:
+                    pass
+            print(canonical(record) if as_json else _audit_line(record), flush=True)
+
+        last = "-"
+        for entry_id, record in entries:
+            last = entry_id
+            if record is not None:
+                show(record)
+        for record in spooled:
+            show(record)
+        while follow:
+            await asyncio.sleep(1.0)
+            await log.drain()
+            if log.stream is None:
+                for record in log.spool.read()[0]:
+                    show(record)
+                continue
+            try:
+                async for entry_id, record in log.stream.entries(
+                        "-" if last == "-" else f"({last}"):
+                    last = entry_id
+                    if record is not None:
+                        show(record)
+            except (RedisError, OSError) as exc:
+                _fail(f"audit: {describe_redis_error(exc)}", 0)
+        return 0
+    finally:
+        if redis is not None:
+            await redis.aclose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -235,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_forever(args.host, args.port, args.jobs, args.seed, args.time_scale,
                              args.user, args.password, clock_offset=args.clock_offset)
 
-    config = getattr(args, "snap_config", None) or args.config
+    config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
+              or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -247,6 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         return _fail(f"{settings.source}: key 'logging.file': cannot write "
                      f"{settings.logging.file!r} ({exc.strerror})")
+
+    if command == "audit":
+        try:
+            return _audit_command(settings, verify=args.verify, since=args.since,
+                                     as_json=args.json, follow=args.follow)
+        except KeyboardInterrupt:
+            return 130
 
     wall = bool(args.wall or getattr(args, "sub_wall", False))
     metrics_port = getattr(args, "sub_metrics_port", None) or args.metrics_port

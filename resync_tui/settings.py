@@ -234,6 +234,22 @@ class MetricsSettings:
     host: str = _spec("127.0.0.1")
 
 
+@dataclass(frozen=True)
+class AuditSettings:
+    """Where operator actions are recorded: a local write-ahead spool, then a Redis Stream."""
+
+    spool_dir: str = _spec("", doc=(
+        "write-ahead spool directory (created 0700); empty = "
+        "$XDG_STATE_HOME/resync-tui/audit, i.e. ~/.local/state/resync-tui/audit"))
+    stream: str = _spec("resync:audit", doc="Redis Stream of the audit records")
+    max_len: int = _spec(1_000_000, minimum=1000, maximum=1_000_000_000,
+                         doc="approximate MAXLEN of the stream (oldest records trimmed)")
+    outcome_grace: float = _spec(
+        900.0, minimum=1, maximum=604800,
+        doc="seconds after which an intent with no outcome is recorded as outcome unknown "
+            "(at once when its process is gone)")
+
+
 #: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
 #: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
 #: quickly and come back quickly: the cache rides on L1 meanwhile.
@@ -260,6 +276,7 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
     #: [keymap]: binding id ("jobs.next_failure") -> keys ("x", "ctrl+x,f5"), as written.
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: [themes.NAME]: user themes by name.
@@ -281,7 +298,7 @@ _FILE_SECRETS: Final[dict[str, tuple[str, ...]]] = {
 SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
-    "metrics": MetricsSettings,
+    "metrics": MetricsSettings, "audit": AuditSettings,
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
 NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")

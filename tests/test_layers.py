@@ -17,6 +17,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "resilience": ("textual", "rich", "resync_tui.hwa", "resync_tui.feeds", "resync_tui.ui"),
     "hwa": ("textual", "rich", "resync_tui.resilience", "resync_tui.feeds", "resync_tui.ui"),
     "feeds": ("textual", "rich", "resync_tui.ui"),
+    "audit": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds"),
     "model": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.resilience"),
 }
 
