@@ -16,6 +16,7 @@ import dataclasses
 import fcntl
 import socket
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -101,9 +102,21 @@ def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulat
 # fault, a wrong password, a breaker forced open, the clock moving on), never drawn.
 
 
-FIXED_PORT = 47310
+FIXED_PORT = 29716
 """The engine URL is on screen when credentials are rejected: that snapshot's engine
-listens on this port, so the picture is the same from run to run."""
+listens on this port, so the picture is the same from run to run. Below the ephemeral
+range (32768-60999), so no outgoing connection of another test can hold it."""
+
+
+def _start_on_fixed_port(simulator: Simulator) -> None:
+    """The previous holder of the port may still be closing it: a few tries, bounded."""
+    for _ in range(50):
+        try:
+            simulator.start_in_thread("127.0.0.1", FIXED_PORT)
+            return
+        except OSError:
+            time.sleep(0.1)
+    simulator.start_in_thread("127.0.0.1", FIXED_PORT)  # the last try raises what it meets
 
 
 @pytest.fixture
@@ -116,7 +129,10 @@ def state_sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
             lock = stack.enter_context(open(Path(tempfile.gettempdir()) / "resync-snap.lock",
                                             "w"))
             fcntl.flock(lock, fcntl.LOCK_EX)
-        simulator.start_in_thread("127.0.0.1", FIXED_PORT if fixed else 0)
+        if fixed:
+            _start_on_fixed_port(simulator)
+        else:
+            simulator.start_in_thread("127.0.0.1", 0)
         yield simulator
         simulator.stop()
 
