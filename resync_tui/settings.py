@@ -250,6 +250,25 @@ class AuditSettings:
             "(at once when its process is gone)")
 
 
+#: Justification fields an operator may be asked for ([actions] require).
+JUSTIFICATION_FIELDS: Final = ("category", "description", "ticket")
+
+
+@dataclass(frozen=True)
+class ActionsSettings:
+    """Operator actions (rerun, hold, kill...): off unless enabled; read-only by default."""
+
+    enabled: bool = _spec(False, doc=(
+        "allow operator actions; false = read-only, nothing is ever sent "
+        "(env RESYNC_ACTIONS__ENABLED=true)"))
+    max_bulk: int = _spec(500, minimum=1, maximum=100_000,
+                          doc="most jobs one bulk action may touch without a second "
+                              "confirmation")
+    require: tuple[str, ...] = _spec(("description",), choices=JUSTIFICATION_FIELDS, doc=(
+        "justification fields an action must carry (any of category, description, ticket; "
+        "[] = none); env: comma-separated"))
+
+
 #: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
 #: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
 #: quickly and come back quickly: the cache rides on L1 meanwhile.
@@ -277,6 +296,7 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    actions: ActionsSettings = field(default_factory=ActionsSettings)
     #: [keymap]: binding id ("jobs.next_failure") -> keys ("x", "ctrl+x,f5"), as written.
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: [themes.NAME]: user themes by name.
@@ -299,6 +319,7 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
     "metrics": MetricsSettings, "audit": AuditSettings,
+    "actions": ActionsSettings,
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
 NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
@@ -307,6 +328,8 @@ NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
 def _describe(f: dataclasses.Field[Any]) -> str:
     meta = f.metadata
     kind = _type_words(f)
+    if str(f.type).startswith("tuple") and meta.get("choices"):
+        return "a list of any of " + ", ".join(meta["choices"])
     if meta.get("choices"):
         return "one of " + ", ".join(meta["choices"])
     lo, hi = meta.get("min"), meta.get("max")
@@ -350,6 +373,14 @@ def _coerce(raw: Any, f: dataclasses.Field[Any], where: str) -> Any:
     def fail() -> SettingsError:
         return SettingsError(f"{where}: bad value {raw!r}; allowed: {_describe(f)}")
 
+    if type_name.startswith("tuple"):  # a list of choices; env: comma-separated
+        items = ([part.strip() for part in raw.split(",") if part.strip()] if from_env
+                 else raw)
+        choices = f.metadata.get("choices") or ()
+        if not isinstance(items, list) or not all(
+                isinstance(item, str) and (not choices or item in choices) for item in items):
+            raise fail()
+        return tuple(dict.fromkeys(items))
     if type_name == "bool":
         if from_env:
             lowered = raw.strip().lower()
@@ -817,6 +848,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}"
                                 for k, v in value.items()) + " }" if value else "{}"

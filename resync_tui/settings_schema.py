@@ -38,8 +38,14 @@ def _field_schema(f: dataclasses.Field[Any], default: Any) -> dict[str, Any]:
     if str(f.type).startswith("Mapping"):  # a theme's variables: a table of strings
         return {"type": "object", "description": f.metadata.get("doc", ""),
                 "additionalProperties": {"type": "string"}, "default": dict(default)}
-    schema: dict[str, Any] = {"type": _JSON_TYPES[str(f.type)]}
     meta = f.metadata
+    if str(f.type).startswith("tuple"):  # a list of choices ([actions] require)
+        items: dict[str, Any] = {"type": "string"}
+        if meta.get("choices"):
+            items["enum"] = list(meta["choices"])
+        return {"type": "array", "description": meta.get("doc", ""), "items": items,
+                "uniqueItems": True, "default": list(default)}
+    schema: dict[str, Any] = {"type": _JSON_TYPES[str(f.type)]}
     if meta.get("doc"):
         schema["description"] = meta["doc"]
     if meta.get("choices"):

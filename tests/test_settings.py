@@ -22,6 +22,11 @@ from resync_tui.settings import (
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _as_toml(value: Any) -> Any:
+    """A tuple default ([actions] require) is what a TOML array reads as: a list."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _code_defaults() -> dict[str, dict[str, Any]]:
     """Every key the code knows, with the value the code uses when no file says otherwise."""
     defaults = Settings()
@@ -31,7 +36,7 @@ def _code_defaults() -> dict[str, dict[str, Any]]:
     }
     tables.update({f"breakers.{name}": bs for name, bs in defaults.breakers.items()})
     return {
-        name: {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+        name: {f.name: _as_toml(getattr(section, f.name)) for f in dataclasses.fields(section)
                if not f.metadata.get("resolved")}
         for name, section in tables.items()
     }
