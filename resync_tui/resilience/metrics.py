@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -129,6 +129,31 @@ class _CacheCollector(Collector):
         yield pending
 
 
+class AuditCounters(Protocol):
+    """What the audit metrics read from an audit log (``audit.AuditLog`` has both)."""
+
+    spool_records: int
+    write_failures: int
+
+
+class _AuditCollector(Collector):
+    """The audit logs' spool depth and write failures, read at each scrape."""
+
+    def __init__(self) -> None:
+        self.logs: list[AuditCounters] = []
+
+    def collect(self) -> Iterator[Metric]:
+        spooled = GaugeMetricFamily("resync_audit_spool_records",
+                                    "Audit records in the local spool, not yet in Redis")
+        failures = CounterMetricFamily("resync_audit_write_failures",
+                                       "Audit spool or Redis writes that failed")
+        if self.logs:
+            spooled.add_metric([], sum(log.spool_records for log in self.logs))
+            failures.add_metric([], sum(log.write_failures for log in self.logs))
+        yield spooled
+        yield failures
+
+
 class ResilienceMetrics:
     """The app's metrics. ``registry`` is the one to scrape or to read in tests."""
 
@@ -142,10 +167,15 @@ class ResilienceMetrics:
                                           registry=self.registry)
         self.requests = Counter("resync_requests", "HWA requests by endpoint template and outcome",
                                 ["endpoint", "outcome"], registry=self.registry)
+        self.actions = Counter("resync_actions", "Operator actions by action and outcome "
+                               "(done, refused, unknown, not_sent)", ["action", "outcome"],
+                               registry=self.registry)
         self._breakers = _BreakerCollector()
         self._caches = _CacheCollector()
+        self._audit = _AuditCollector()
         self.registry.register(self._breakers)
         self.registry.register(self._caches)
+        self.registry.register(self._audit)
 
     def track_breaker(self, breaker: CircuitBreaker) -> None:
         self._breakers.breakers[breaker.name] = breaker
@@ -166,6 +196,14 @@ class ResilienceMetrics:
     def track_cache_stats(self, source: StatsSource) -> None:
         """Export stats from any callable returning CacheStats (one per level)."""
         self._caches.sources.append(source)
+
+    def count_action(self, action: str, outcome: str) -> None:
+        """One operator action attempt (``resync_actions_total{action,outcome}``)."""
+        self.actions.labels(action=action, outcome=outcome).inc()
+
+    def track_audit(self, log: AuditCounters) -> None:
+        """Export an audit log's spool depth and write failures at each scrape."""
+        self._audit.logs.append(log)
 
     def count_retry(self, operation: str) -> None:
         self.retries.labels(operation=operation).inc()
