@@ -1,4 +1,4 @@
-"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot``, ``config`` and ``audit``.
+"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot``, ``config``, ``audit``, ``act``.
 
 These names and flags are a contract (scripts and CI call them): extend them,
 never rename them. Heavy imports happen inside the sub-commands so that
@@ -13,7 +13,7 @@ import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from resync_tui import __version__
 from resync_tui.sanitize import safe_text
@@ -26,6 +26,10 @@ from resync_tui.settings import (
     find_settings_file,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from resync_tui.feeds.actions import ActionRequest, ActionResult
+    from resync_tui.hwa.models import JobInPlan
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # the simulator's published default, not a secret
@@ -169,6 +173,25 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--follow", action="store_true",
                        help="keep printing new records until interrupted")
     audit.add_argument("--config", type=Path, dest="audit_config", metavar="PATH")
+
+    act = sub.add_parser(
+        "act", help="one operator action on one job, audited (needs [actions] enabled = true)",
+        description="Exit codes: 0 done, 1 refused by the engine (or not sent), 2 usage or "
+                    "actions disabled, 3 outcome unknown (check the job before trying again).")
+    act.add_argument("job_id", metavar="JOB_ID")
+    act.add_argument("action", metavar="ACTION",
+                     help="hold, release, rerun, cancel, kill, confirm-succ, confirm-abend, "
+                          "release-all-dependencies, update-priority")
+    act.add_argument("--priority", type=int, metavar="N",
+                     help="for update-priority: 0-99, 100 = HI, 101 = GO")
+    act.add_argument("--justification", required=True, metavar="TEXT",
+                     help="why (sent as Justification-Description, kept in the audit trail)")
+    act.add_argument("--category", default="", metavar="C")
+    act.add_argument("--ticket", default="", metavar="T")
+    act.add_argument("--yes", action="store_true",
+                     help="do not ask (without it, the action is shown and y/N read from "
+                          "the terminal; no terminal: refused)")
+    act.add_argument("--config", type=Path, dest="act_config", metavar="PATH")
     return parser
 
 
@@ -371,6 +394,108 @@ async def _audit(settings: Settings, spool_dir: Path, *, verify: bool, since: fl
             await redis.aclose()
 
 
+#: ``act`` exit codes by result (a contract: scripts test them).
+ACT_EXIT = {"done": 0, "refused": 1, "not_sent": 1, "invalid": 2, "disabled": 2, "unknown": 3}
+
+
+def _act_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``act``: the same validation, confirmation and audit path as the dashboard's."""
+    import asyncio
+
+    from resync_tui.audit import Justification
+    from resync_tui.feeds.actions import ActionRequest
+
+    request = ActionRequest(args.job_id, args.action,
+                            Justification(args.category, args.justification, args.ticket),
+                            args.priority)
+    return asyncio.run(_act(settings, request, assume_yes=args.yes))
+
+
+def _act_line(result: ActionResult) -> str:
+    """One line per job: result, action, job, and what the engine said or what it is now."""
+    request = result.request
+    parts: list[str] = [result.result, request.action, request.job_id]
+    if request.priority is not None:
+        parts.append(f"priority={request.priority}")
+    if result.job is not None:
+        parts.append(f"status now {result.job.status or '?'}")
+    if result.result == "refused" and result.status:
+        parts.append(f"HTTP {result.status}")
+    if result.message:
+        parts.append(result.message)
+    return "  ".join(safe_text(str(part), 300) for part in parts)
+
+
+def _confirm(settings: Settings, request: ActionRequest, job: JobInPlan | None) -> bool:
+    """Say exactly what will happen, then y/N from the terminal (anything else: no)."""
+    from resync_tui.feeds.actions import DANGEROUS_ACTIONS
+
+    def safe(value: object) -> str:
+        return safe_text(str(value or ""), 200)
+
+    why = request.justification
+    lines = [f"engine:  {safe(settings.hwa.url)} (as {safe(settings.hwa.user)})"]
+    if job is None:
+        lines.append(f"job:     {safe(request.job_id)} (could not be read: the engine decides)")
+    else:
+        lines.append(f"job:     {safe(job.job_stream_name)}.{safe(job.name)} on "
+                     f"{safe(job.workstation)} (id {safe(request.job_id)}), status "
+                     f"{safe(job.status) or '?'}")
+    danger = "  (cannot be undone)" if request.action in DANGEROUS_ACTIONS else ""
+    lines.append(f"action:  {safe(request.action)}{danger}")
+    params = [f"priority={request.priority}"] if request.priority is not None else []
+    params += [f"{name}={safe(value)!r}" for name, value in
+               (("justification", why.description), ("category", why.category),
+                ("ticket", why.ticket)) if value]
+    lines.append(f"params:  {', '.join(params) or '-'}")
+    sys.stderr.write("\n".join(lines) + "\nSend it? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) -> int:
+    from resync_tui.feeds.actions import ActionService, build_audit_log, job_ref
+    from resync_tui.feeds.runtime import build_runtime
+    from resync_tui.hwa.errors import HwaError
+    from resync_tui.resilience.breaker import CircuitOpenError
+
+    embedded = settings.redis.url == "embedded"
+    if embedded:
+        # A private Redis of this one command would take the records off the spool and
+        # lose them when it stops: they stay in the spool for a process with a shared Redis.
+        _fail('redis.url is "embedded": the audit records stay in the spool', 0)
+        # The runtime's Redis (the cache) is never used by an action; redis-py connects
+        # lazily, so this placeholder is never dialled.
+        settings = settings.replace(redis=dataclasses.replace(
+            settings.redis, url="unix:///nonexistent/resync-tui-act-no-redis"))
+    runtime = build_runtime(settings)
+    try:
+        service = ActionService(runtime, build_audit_log(
+            settings, None if embedded else runtime.redis))
+        refusal = service.validate(request)
+        if refusal is not None:
+            return _fail(safe_text(refusal.message, 400), ACT_EXIT[refusal.result])
+        job = None
+        if not assume_yes:
+            if not sys.stdin.isatty():
+                return _fail("no terminal to confirm on: pass --yes to act without asking")
+            try:
+                job = await service.read_job(request.job_id)
+            except (HwaError, CircuitOpenError, TimeoutError) as exc:
+                _fail(f"cannot read job {safe_text(request.job_id, 200)}: "
+                      f"{safe_text(str(exc), 300)}", 0)
+            if not _confirm(settings, request, job):
+                return _fail("not confirmed: nothing sent")
+        if job is not None:  # the audit names the job as the operator was shown it
+            request = dataclasses.replace(request, job=job_ref(request.job_id, job))
+        result = await service.perform(request)
+        print(_act_line(result), flush=True)
+        return ACT_EXIT[result.result]
+    finally:
+        await runtime.aclose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -386,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              args.user, args.password, clock_offset=args.clock_offset)
 
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
-              or args.config)
+              or getattr(args, "act_config", None) or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -403,6 +528,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return _audit_command(settings, verify=args.verify, since=args.since,
                                      as_json=args.json, follow=args.follow)
+        except KeyboardInterrupt:
+            return 130
+
+    if command == "act":
+        try:
+            return _act_command(settings, args)
         except KeyboardInterrupt:
             return 130
 

@@ -48,7 +48,7 @@ from resync_tui.resilience.retry import AttemptTimeout, DeadlineExceeded
 from resync_tui.settings import Settings
 
 __all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "UNKNOWN_ADVICE", "ActionRequest", "ActionResult",
-           "ActionService", "build_audit_log"]
+           "ActionService", "build_audit_log", "job_ref"]
 
 _log = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ def build_audit_log(settings: Settings, redis: Redis | None) -> AuditLog:
                     outcome_grace=audit.outcome_grace)
 
 
-def _job_ref(job_id: str, job: JobInPlan | None) -> JobRef:
+def job_ref(job_id: str, job: JobInPlan | None) -> JobRef:
+    """What the audit record names: the job as the operator was shown it."""
     if job is None:
         return JobRef(job_id)
     return JobRef(job_id, job.name or "", job.job_stream_name or "", job.workstation or "")
@@ -177,18 +178,18 @@ class ActionService:
         refusal = self.validate(request)
         if refusal is not None:
             return refusal
-        job_ref = request.job
-        if job_ref is None:
+        target = request.job
+        if target is None:
             try:
-                job_ref = _job_ref(request.job_id, await self.read_job(request.job_id))
+                target = job_ref(request.job_id, await self.read_job(request.job_id))
             except (HwaError, CircuitOpenError, TimeoutError) as exc:
                 # The engine stays the judge: the action itself says what is wrong.
                 _log.info("action %s: job %s not read first (%s)", request.action,
                           request.job_id, type(exc).__name__)
-                job_ref = JobRef(request.job_id)
+                target = JobRef(request.job_id)
         parameters = {} if request.priority is None else {"priority": request.priority}
         try:
-            intent = await self.audit.intent(request.action, job_ref, parameters=parameters,
+            intent = await self.audit.intent(request.action, target, parameters=parameters,
                                              justification=request.justification)
         except SpoolError as exc:
             _log.error("action %s on %s not sent: the audit spool cannot be written (%s)",
