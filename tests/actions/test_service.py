@@ -39,6 +39,8 @@ def action_settings(sim: Simulator, redis_url: str, spool: Path, *, enabled: boo
                     **hwa: Any) -> Settings:
     settings = make_settings(sim.base_url, redis_url)
     return settings.replace(
+        # Reads may be retried (3 attempts, quick backoff): actions must still go once.
+        retry=dataclasses.replace(settings.retry, max_attempts=3, initial_backoff=0.01),
         hwa=dataclasses.replace(settings.hwa, **hwa),
         audit=dataclasses.replace(settings.audit, spool_dir=str(spool)),
         actions=dataclasses.replace(settings.actions, enabled=enabled))
@@ -207,3 +209,22 @@ async def test_update_priority_sends_the_priority_and_records_it(
     [sent] = recorded(admin)
     assert sent["query"]["priority"] == "101"
     assert (await stream_records(redis_url))[0]["parameters"] == {"priority": 101}
+
+
+async def test_a_server_error_is_refused_and_not_retried_though_reads_would_be(
+        simulator: Simulator, admin: httpx.Client, redis_url: str,
+        make_service: Callable[..., Awaitable[ActionService]]) -> None:
+    job = find_job(simulator, lambda j: j.status == "HOLD" and not j.user_held)
+    service = await make_service()
+    await service.read_job(job.id)
+    set_faults(admin, {"error_rate": 1.0, "paths": [f"/plan/job/{job.id}/action/"]})
+    clear(admin)
+    try:
+        result = await perform(service, ActionRequest(job.id, "hold", WHY))
+        retries = service.runtime.metrics.registry.get_sample_value(
+            "resync_retries_total", {"operation": "action hold"})
+    finally:
+        await service.runtime.aclose()
+    assert result.result == "refused" and result.status in (500, 502, 503)
+    assert len(recorded(admin)) == 1 and retries is None
+    assert [r["kind"] for r in await stream_records(redis_url)] == ["intent", "outcome"]
