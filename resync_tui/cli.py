@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -217,8 +218,11 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
     """A simulator on a free loopback port and an embedded Redis, settings aimed at both."""
     from resync_tui.hwa.simulator import Faults, Simulator
 
+    # A stopped clock (time_scale 0: snapshots, benches) still shows today's plan: the
+    # pinned test day would put the engine's clock days away from this machine's.
+    start = datetime.now(UTC) if time_scale <= 0 else None
     sim = Simulator(jobs=jobs, seed=seed, user=DEMO_USER, password=DEMO_PASSWORD,
-                    time_scale=time_scale)
+                    time_scale=time_scale, start=start)
     if faults:
         sim.set_faults(Faults.mild())
     url = sim.start_in_thread(host="127.0.0.1", port=0)
