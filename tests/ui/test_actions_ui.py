@@ -18,8 +18,9 @@ from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.settings import Settings
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
-from resync_tui.ui.screens.help import HelpScreen
+from resync_tui.ui.screens.help import HelpScreen, help_text
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from tests.ui.dashboard_support import (
     DEADLINE,
@@ -225,3 +226,12 @@ async def test_the_job_detail_screen_opens_the_same_menu_on_its_job(
         await pilot.pause()
         assert isinstance(app.screen, JobDetailScreen)
     assert sim.actions() == []
+
+
+def test_the_help_names_the_action_key_when_enabled_and_how_to_enable_it_when_not() -> None:
+    keys = effective_keys({"jobs.actions": "ctrl+a"})
+    enabled = help_text(keys, actions=True)
+    assert "`ctrl+a` on the job list" in enabled and "ENABLED=true" not in enabled
+    disabled = help_text(keys, actions=False)
+    assert "`[actions] enabled = true`" in disabled
+    assert "`RESYNC_ACTIONS__ENABLED=true`" in disabled

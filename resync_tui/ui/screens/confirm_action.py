@@ -50,19 +50,19 @@ def why_not_allowed(action: str, status: str) -> str | None:
     """Why ``action`` is not offered for a job in ``status`` (None: it is offered)."""
     grp = group_of(status).name
     if action == "rerun" and grp not in _FINISHED:
-        return "only a finished or failed job is rerun"
+        return "only finished or failed jobs"
     if action == "hold" and (status == "HOLD" or grp != "waiting"):
-        return "only a waiting job that is not held can be held"
+        return "only waiting jobs not held yet"
     if action == "release" and status != "HOLD":
-        return "only a held job is released"
+        return "only held jobs"
     if action == "kill" and status not in ("EXEC", "STUCK"):
-        return "only a running job is killed"
+        return "only running jobs"
     if action == "cancel" and (grp in _FINISHED or status == "EXEC"):
-        return "a finished job cannot be cancelled; a running one is killed"
+        return "finished, or running (kill it)"
     if action in ("confirm-succ", "confirm-abend") and grp in ("done", "cancelled"):
-        return "the job has ended already"
+        return "the job has ended"
     if action == "release-all-dependencies" and grp != "waiting":
-        return "only a waiting job has dependencies to release"
+        return "only waiting jobs"
     if action == "update-priority" and grp in _FINISHED:
         return "the job has finished"
     return None
@@ -77,13 +77,15 @@ class ActionsRequested(Message):
 
 
 def _option(action: str, status: str) -> Option:
+    dangerous = action in DANGEROUS_ACTIONS
     prompt = Text(no_wrap=True, overflow="ellipsis", end="")
-    prompt.append(f"{ACTION_LABELS[action]:<26}")
-    if action in DANGEROUS_ACTIONS:
-        prompt.append("⚠ cannot be undone ", style="bold")
+    prompt.append("⚠ " if dangerous else "  ", style="bold")
+    prompt.append(f"{ACTION_LABELS[action]:<25}")
     reason = why_not_allowed(action, status)
     if reason is not None:
-        prompt.append(f"(not now: {reason})", style="italic")
+        prompt.append(f"not now: {reason}", style="italic")
+    elif dangerous:
+        prompt.append("cannot be undone", style="bold")
     return Option(prompt, id=action, disabled=reason is not None)
 
 
