@@ -14,10 +14,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList
 
+from resync_tui.audit import JobRef
+from resync_tui.feeds.actions import UNKNOWN_ADVICE, ActionRequest, ActionResult
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.settings import Settings
-from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.app import ResyncApp, describe_action_result
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.help import HelpScreen, help_text
@@ -235,3 +237,32 @@ def test_the_help_names_the_action_key_when_enabled_and_how_to_enable_it_when_no
     disabled = help_text(keys, actions=False)
     assert "`[actions] enabled = true`" in disabled
     assert "`RESYNC_ACTIONS__ENABLED=true`" in disabled
+
+
+async def test_update_priority_asks_the_value_and_sends_it(
+        sim: Simulator, redis_url: str, tmp_path: Path) -> None:
+    app = _app(_settings(sim, redis_url, tmp_path, enabled=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app)
+        screen = await _menu_on(pilot, _job_with(app, {"HOLD"}))
+        screen.query_one("#action-list", OptionList).highlighted = 8
+        await pilot.pause()
+        assert screen.action == "update-priority"
+        screen.query_one("#action-description", Input).value = "urgent"
+        await pilot.pause()
+        assert screen.query_one("#action-send", Button).disabled  # no priority yet
+        screen.query_one("#action-priority", Input).value = "101"
+        await pilot.pause()
+        assert "priority=101" in " ".join(screen_text(app).split())
+        await pilot.click("#action-send")
+        await _result(pilot)
+        assert app.last_action is not None and app.last_action.result == "done"
+    sent = sim.actions()
+    assert len(sent) == 1 and "priority" in sent[0]["path"].lower() + str(sent[0]["body"])
+
+
+def test_an_unanswered_action_is_said_to_be_unknown_not_failed() -> None:
+    request = ActionRequest("J1", "kill", job=JobRef("J1", "PAYROLL\x1b[2J"))
+    said = describe_action_result(ActionResult(request, "unknown", UNKNOWN_ADVICE))
+    assert said.endswith(": outcome unknown — check the job before trying again")
+    assert said.startswith("kill PAYROLL") and "\x1b" not in said  # the name made safe
