@@ -569,7 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             env = _embedded_redis(settings)
         with env as ready:
-            return run_dashboard(ready, wall=wall, metrics_port=metrics_port)
+            return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
+                                 private_redis=ready.redis.url != settings.redis.url)
     except EmbeddedRedisError as exc:
         return _fail(f"embedded Redis: {exc}", 1)
     except KeyboardInterrupt:

@@ -27,14 +27,28 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
+from resync_tui.feeds.actions import (
+    UNKNOWN_ADVICE,
+    ActionRequest,
+    ActionResult,
+    ActionService,
+    build_audit_log,
+)
 from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.status import FeedHealth
+from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
+from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.screens.confirm_action import (
+    ACTION_LABELS,
+    ActionsRequested,
+    ConfirmActionScreen,
+)
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
@@ -42,7 +56,7 @@ from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_table import JobsTable
 
-__all__ = ["JOB_INTERVALS", "ResyncApp", "run_dashboard"]
+__all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
 
 _log = logging.getLogger(__name__)
 
@@ -77,7 +91,10 @@ class ResyncApp(App[int]):
     ]
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
-                 clock: Callable[[], datetime] | None = None, watchdog: bool = False) -> None:
+                 clock: Callable[[], datetime] | None = None, watchdog: bool = False,
+                 private_redis: bool = False) -> None:
+        """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
+        records stay in the spool (that Redis, and what it holds, goes when we exit)."""
         super().__init__()
         self.runtime = runtime
         self.settings = settings
@@ -90,6 +107,14 @@ class ResyncApp(App[int]):
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=runtime.clock_offset)
         self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
+        self.actions: ActionService | None = None
+        """Operator actions; None when read-only (``[actions] enabled = false``)."""
+        if settings.actions.enabled:
+            self.actions = ActionService(runtime, build_audit_log(
+                settings, None if private_redis else runtime.redis))
+        self.dashboard.jobs.actions_enabled = self.actions is not None
+        self.last_action: ActionResult | None = None
+        """What came of the last action sent from the dashboard."""
         self.runners: dict[str, FeedRunner[Any]] = {}
         self._closing = False
         self.keymap: dict[str, str] = {}
@@ -179,7 +204,8 @@ class ResyncApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(effective_keys(self.keymap)))
+            self.push_screen(HelpScreen(effective_keys(self.keymap),
+                                        actions=self.actions is not None))
 
     def say(self, message: str, *, severity: SeverityLevel = "information",
             timeout: float = 3) -> None:
@@ -296,7 +322,42 @@ class ResyncApp(App[int]):
     def _open_job(self, message: JobsTable.JobSelected) -> None:
         row = self.view.get(message.job_id)
         if row is not None:
-            self.push_screen(JobDetailScreen(row, self.loader))
+            self.push_screen(JobDetailScreen(row, self.loader,
+                                             actions=self.actions is not None))
+
+    # -- operator actions --------------------------------------------------------------
+
+    @on(ActionsRequested)
+    def _open_actions(self, message: ActionsRequested) -> None:
+        """The action menu on one job; what it returns is sent once, in a worker."""
+        row = self.view.get(message.job_id)
+        if self.actions is None or row is None:
+            return
+        hwa = self.settings.hwa
+        engine = f"{hwa.url} (as {hwa.user})" if hwa.user and not hwa.token else hwa.url
+        self.push_screen(ConfirmActionScreen(row, engine=engine,
+                                             require=self.settings.actions.require),
+                         self._confirmed)
+
+    def _confirmed(self, request: ActionRequest | None) -> None:
+        if request is None:
+            self.say("action cancelled: nothing sent", timeout=2)
+            return
+        self.say(f"sending {ACTION_LABELS.get(request.action, request.action)} …", timeout=10)
+        self.run_worker(self._perform(request), group="actions", exit_on_error=False)
+
+    async def _perform(self, request: ActionRequest) -> None:
+        """Send it (the service records, sends once and re-reads the job), then say what
+        came of it; a done action's row comes from that re-read, not another request."""
+        assert self.actions is not None
+        result = await self.actions.perform(request)
+        self.last_action = result
+        if result.result == "done" and result.job is not None:
+            change = self.view.apply_changes([job_row_from_model(result.job)])
+            self.dashboard.jobs.update_jobs(self.view, change)
+        self.say(describe_action_result(result),
+                 severity="information" if result.result == "done" else "error",
+                 timeout=10)
 
     # -- dropped terminal --------------------------------------------------------------
 
@@ -319,13 +380,29 @@ class ResyncApp(App[int]):
         self.exit(0)
 
 
+def describe_action_result(result: ActionResult) -> str:
+    """The result in words, as the operator reads it (engine strings made safe)."""
+    request = result.request
+    what = f"{ACTION_LABELS.get(request.action, request.action).rstrip('…')} " \
+           f"{safe_text(request.job.name if request.job else request.job_id, 80)}"
+    if result.result == "done":
+        now = f": status now {safe_text(result.job.status or '?', 20)}" if result.job else ""
+        return f"done: {what}{now}"
+    if result.result == "unknown":
+        return f"{what}: {UNKNOWN_ADVICE}"
+    if result.result == "refused":
+        code = f" (HTTP {result.status})" if result.status else ""
+        return f"refused{code}: {what}: {safe_text(result.message, 300)}"
+    return f"not sent: {what}: {safe_text(result.message, 300)}"
+
+
 async def _quietly(worker: Worker[Any]) -> None:
     with contextlib.suppress(Exception):
         await worker.wait()
 
 
 def run_dashboard(settings: Settings, *, wall: bool = False,
-                  metrics_port: int | None = None) -> int:
+                  metrics_port: int | None = None, private_redis: bool = False) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code."""
     runtime = build_runtime(settings)
     server = None
@@ -335,7 +412,8 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
         server, _thread = start_metrics_server(metrics_port, runtime.metrics.registry,
                                                settings.metrics.host)
     try:
-        app = ResyncApp(runtime, settings, wall=wall, watchdog=True)
+        app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
+                        private_redis=private_redis)
         result = app.run()
     finally:
         if server is not None:

@@ -70,6 +70,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     loader only needs it when a ``[keymap]`` is given.
     """
     from resync_tui.ui.app import ResyncApp
+    from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
     from resync_tui.ui.screens.dashboard import DashboardScreen
     from resync_tui.ui.screens.help import HelpScreen
     from resync_tui.ui.screens.job_detail import JobDetailScreen, JobLogView
@@ -78,7 +79,8 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
 
     return ((JobsTable, JobsPane, DashboardScreen, ResyncApp),
             (JobLogView, JobDetailScreen, ResyncApp),
-            (HelpScreen, ResyncApp))
+            (HelpScreen, ResyncApp),
+            (ConfirmActionScreen, ResyncApp))
 
 
 def _bindings_of(cls: type[DOMNode]) -> BindingsMap:

@@ -23,13 +23,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
+from textual.widgets import Static
 
+from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
-from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text
+from tests.ui.dashboard_support import (
+    DEADLINE,
+    SteppedClock,
+    frozen_clock,
+    make_app,
+    make_settings,
+    ready,
+    screen_text,
+)
 
 SIZES = [(80, 24), (200, 60)]
 
@@ -89,6 +101,36 @@ def test_screen_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
     run_before = {"dashboard": _dashboard, "job_detail": _job_detail, "help": _help}[screen]
     app = make_app(snap_sim.base_url, redis_url)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def _action_menu(pilot: Pilot[Any]) -> None:
+    """The action menu on the first failed job, its justification not given yet."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    table = app.dashboard.jobs.table
+    failed = next(row for row in app.view.rows_in(0, len(app.view)) if row.status == "ABEND")
+    assert table.select_job(failed.job_id)
+    table.focus()
+    await pilot.press("A")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ConfirmActionScreen)
+    # The engine's port is the simulator's, chosen per run: pinned like the Redis figures.
+    screen.query_one("#action-engine", Static).update(
+        Text("engine  http://127.0.0.1:31116 (as demo)", end=""))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_action_menu_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                              redis_url: str, tmp_path: Path, size: tuple[int, int]) -> None:
+    base = make_settings(snap_sim.base_url, redis_url)
+    settings = base.replace(
+        actions=dataclasses.replace(base.actions, enabled=True),
+        audit=dataclasses.replace(base.audit, spool_dir=str(tmp_path)))
+    app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
+    assert snap_compare(app, terminal_size=size, run_before=_action_menu)
 
 
 def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,

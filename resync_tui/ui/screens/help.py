@@ -14,7 +14,16 @@ from textual.widgets import Markdown
 
 from resync_tui.ui.keymap import effective_keys, keys_label
 
-__all__ = ["HELP_TEXT", "HelpScreen", "help_text"]
+__all__ = ["ACTIONS_OFF", "ACTIONS_ON", "HELP_TEXT", "HelpScreen", "help_text"]
+
+ACTIONS_ON = """\
+* {jobs.actions} on the job list's cursor row or {job_detail.actions} in job details: \
+the action menu (rerun, hold, release, cancel, kill, confirm SUCC / ABEND, release all \
+dependencies, priority). ⚠ marks what cannot be undone; Send says exactly what goes to \
+the engine, asks why, and is audited; Esc sends nothing"""
+ACTIONS_OFF = """\
+* read-only: actions are off. To act on jobs from here, set `[actions] enabled = true` \
+in the settings file or `RESYNC_ACTIONS__ENABLED=true`"""
 
 HELP_TEXT = """\
 ## Keys (the footer shows the main ones)
@@ -39,6 +48,9 @@ other, all · {jobs.attention_filter} attention only / all
 `Tab` / click to switch tabs
 * in the log: {job_detail.search} search · {job_log.next_match} / {job_log.previous_match} \
 next / previous match
+
+## Operator actions
+{actions}
 
 ## Reading the screen
 * The header's right end says whether the view can be trusted: **OK**, **STALE**
@@ -67,13 +79,15 @@ bindings by :func:`help_text`, so a remapped key is written as remapped)."""
 _PLACEHOLDER = re.compile(r"\{([a-z_]+\.[a-z_]+)\}")
 
 
-def help_text(keys: Mapping[str, tuple[str, ...]]) -> str:
-    """:data:`HELP_TEXT` with each binding's keys (binding id -> keys) written in."""
+def help_text(keys: Mapping[str, tuple[str, ...]], *, actions: bool = False) -> str:
+    """:data:`HELP_TEXT` with each binding's keys (binding id -> keys) written in;
+    ``actions``: whether the action keys are bound (else: how to enable them)."""
     def fill(match: re.Match[str]) -> str:
         found = keys.get(match[1], ())
         return keys_label(found) if found else "(no key)"
 
-    return _PLACEHOLDER.sub(fill, HELP_TEXT)
+    text = HELP_TEXT.replace("{actions}", ACTIONS_ON if actions else ACTIONS_OFF)
+    return _PLACEHOLDER.sub(fill, text)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -93,10 +107,12 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, keys: Mapping[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, keys: Mapping[str, tuple[str, ...]] | None = None, *,
+                 actions: bool = False) -> None:
         """``keys``: each binding id's keys as the app has them (its keymap applied);
-        None = the keys the code declares."""
+        None = the keys the code declares. ``actions``: operator actions enabled."""
         super().__init__()
+        self.actions = actions
         self.keys = dict(keys) if keys is not None else effective_keys({})
 
     def compose(self) -> ComposeResult:
@@ -105,7 +121,7 @@ class HelpScreen(ModalScreen[None]):
             # The title lives in the border: on a 24-line terminal every row counts.
             scroll.border_title = (f"resync-tui help · ↑↓ scroll · "
                                    f"{keys_label(close[:1], code=False)} closes")
-            yield Markdown(help_text(self.keys))
+            yield Markdown(help_text(self.keys, actions=self.actions))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -45,6 +45,7 @@ from textual.widgets import (
 )
 
 from resync_tui.model.jobs_view import JobRow
+from resync_tui.ui.screens.confirm_action import ActionsRequested
 from resync_tui.ui.text import plain_text, safe_lines, safe_text
 from resync_tui.ui.widgets.jobs_table import status_label
 
@@ -198,6 +199,7 @@ class JobDetailScreen(Screen[None]):
         Binding("l", "show_log", "Job log", id="job_detail.log"),
         Binding("slash", "search", "Search", key_display="/", id="job_detail.search"),
         Binding("r", "reload", "Reload", id="job_detail.reload"),
+        Binding("A", "job_actions", "Actions", id="job_detail.actions"),
     ]
 
     DEFAULT_CSS = """
@@ -219,9 +221,11 @@ class JobDetailScreen(Screen[None]):
     }
     """
 
-    def __init__(self, job: JobRow, loader: JobDetailLoader) -> None:
+    def __init__(self, job: JobRow, loader: JobDetailLoader, *, actions: bool = False) -> None:
+        """``actions``: whether ``A`` opens the action menu (False: read-only, not bound)."""
         super().__init__()
         self.job = job
+        self.actions = actions
         self.loader = loader
         self._log_requested = False
         self._log_summary = ""
@@ -254,6 +258,15 @@ class JobDetailScreen(Screen[None]):
         self.action_reload()
 
     # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only (actions disabled): the action key neither fires nor shows."""
+        if action == "job_actions":
+            return self.actions
+        return True
+
+    def action_job_actions(self) -> None:
+        self.post_message(ActionsRequested(self.job.job_id))
 
     def action_close(self) -> None:
         """Esc closes the log search first, then the screen."""

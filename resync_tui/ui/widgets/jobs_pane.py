@@ -13,7 +13,8 @@ Public API for the app (stable):
 
 Bindings (shown in the footer): ``/`` filter (type to filter, Enter back to the table,
 Esc clears and hides), ``f`` cycle the status filter, ``a`` attention only / all; plus the
-table's Enter, ``n``, ``s``, ``S``.
+table's Enter, ``n``, ``s``, ``S``. ``A`` posts ``ActionsRequested`` for the cursor's job,
+only when ``actions_enabled`` (read-only otherwise: the key is not bound).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from textual.widgets import Input, Static
 
 from resync_tui.model.jobs_view import ChangeSet, JobsView
 from resync_tui.model.status import ALL_GROUPS
+from resync_tui.ui.screens.confirm_action import ActionsRequested
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts
@@ -50,6 +52,7 @@ class JobsPane(Vertical):
         Binding("f", "cycle_status_filter", "Status", show=False, id="jobs.status_filter"),
         Binding("a", "toggle_attention", "Attention", show=False,
                 id="jobs.attention_filter"),
+        Binding("A", "job_actions", "Actions", id="jobs.actions"),
     ]
 
     DEFAULT_CSS = """
@@ -109,6 +112,8 @@ class JobsPane(Vertical):
         self.has_data = view is not None and view.total > 0
         """False until a job list was read: the counts then say "unknown", not zero."""
         self.table = JobsTable(self._view, id="jobs-table")
+        self.actions_enabled = False
+        """Whether ``A`` opens the action menu; False (read-only): the key is not bound."""
         self.counts = StatusCounts(id="jobs-counts")
 
     @property
@@ -205,7 +210,15 @@ class JobsPane(Vertical):
             for filter_input in self.query("#jobs-filter-input").results(Input):
                 return filter_input.has_class("-open") or bool(filter_input.value)
             return False
+        if action == "job_actions":  # read-only: the key neither fires nor shows
+            return self.actions_enabled
         return True
+
+    def action_job_actions(self) -> None:
+        """The action menu on the cursor's job (the app opens it and does the sending)."""
+        job_id = self.table.cursor_job_id
+        if job_id is not None:
+            self.post_message(ActionsRequested(job_id))
 
     def action_open_filter(self) -> None:
         filter_input = self.query_one("#jobs-filter-input", Input)

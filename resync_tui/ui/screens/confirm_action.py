@@ -1,0 +1,244 @@
+"""The action menu and its confirmation: one operator action on one job, said in full.
+
+``ConfirmActionScreen(job, engine=..., require=...)`` lists every action on the job
+(those the job's status does not allow are shown disabled, with the reason; the ones
+that cannot be undone are marked ⚠), says exactly what will be sent (engine, job and
+its status, action, parameters) and asks for the justification. Send stays disabled,
+with the reason written beside it, until the action is allowed and the fields of
+``actions.require`` are filled. The screen dismisses with the :class:`ActionRequest`
+to send, or None (Escape, Cancel): it sends nothing itself.
+
+The status table here is advice for the operator, not a rule: the engine stays the
+judge, and its refusal is shown as it gave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar, Final
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from resync_tui.audit import JobRef, Justification
+from resync_tui.feeds.actions import ACTIONS, DANGEROUS_ACTIONS, ActionRequest
+from resync_tui.model.job_row import JobRow
+from resync_tui.model.status import group_of
+from resync_tui.ui.text import safe_text
+
+__all__ = ["ACTION_LABELS", "ActionsRequested", "ConfirmActionScreen", "why_not_allowed"]
+
+ACTION_LABELS: Final = {
+    "rerun": "rerun", "hold": "hold", "release": "release", "cancel": "cancel",
+    "kill": "kill", "confirm-succ": "confirm SUCC", "confirm-abend": "confirm ABEND",
+    "release-all-dependencies": "release all dependencies",
+    "update-priority": "update priority…",
+}
+"""What the menu calls each action of ``feeds.actions.ACTIONS``, in menu order."""
+
+_FINISHED: Final = frozenset({"failed", "done", "cancelled"})
+
+
+def why_not_allowed(action: str, status: str) -> str | None:
+    """Why ``action`` is not offered for a job in ``status`` (None: it is offered)."""
+    grp = group_of(status).name
+    if action == "rerun" and grp not in _FINISHED:
+        return "only finished or failed jobs"
+    if action == "hold" and (status == "HOLD" or grp != "waiting"):
+        return "only waiting jobs not held yet"
+    if action == "release" and status != "HOLD":
+        return "only held jobs"
+    if action == "kill" and status not in ("EXEC", "STUCK"):
+        return "only running jobs"
+    if action == "cancel" and (grp in _FINISHED or status == "EXEC"):
+        return "finished, or running (kill it)"
+    if action in ("confirm-succ", "confirm-abend") and grp in ("done", "cancelled"):
+        return "the job has ended"
+    if action == "release-all-dependencies" and grp != "waiting":
+        return "only waiting jobs"
+    if action == "update-priority" and grp in _FINISHED:
+        return "the job has finished"
+    return None
+
+
+class ActionsRequested(Message):
+    """The operator asked for the action menu on ``job_id`` (the app opens it)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+
+
+def _option(action: str, status: str) -> Option:
+    dangerous = action in DANGEROUS_ACTIONS
+    prompt = Text(no_wrap=True, overflow="ellipsis", end="")
+    prompt.append("⚠ " if dangerous else "  ", style="bold")
+    prompt.append(f"{ACTION_LABELS[action]:<25}")
+    reason = why_not_allowed(action, status)
+    if reason is not None:
+        prompt.append(f"not now: {reason}", style="italic")
+    elif dangerous:
+        prompt.append("cannot be undone", style="bold")
+    return Option(prompt, id=action, disabled=reason is not None)
+
+
+class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
+    """Pick the action, say why, see what will be sent; Send or Escape."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="confirm_action.cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    ConfirmActionScreen { align: center middle; }
+    ConfirmActionScreen > VerticalScroll {
+        width: 100%;
+        max-width: 110;
+        height: auto;
+        max-height: 100%;
+        border: round $warning;
+        background: $surface;
+        padding: 0 1;
+    }
+    ConfirmActionScreen Static { height: auto; }
+    ConfirmActionScreen #action-list { height: auto; max-height: 9; border: none; padding: 0; }
+    ConfirmActionScreen Input { height: 1; border: none; padding: 0 1; margin: 0; }
+    ConfirmActionScreen #action-priority { display: none; }
+    ConfirmActionScreen #action-priority.-shown { display: block; }
+    ConfirmActionScreen #action-will { text-style: bold; }
+    ConfirmActionScreen #action-why { color: $text-warning; }
+    ConfirmActionScreen Horizontal { height: 1; align-horizontal: right; }
+    ConfirmActionScreen Button { margin-left: 2; }
+    """
+
+    def __init__(self, job: JobRow, *, engine: str, require: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.job = job
+        self.engine = engine
+        self.require = tuple(require)
+        first = [a for a in ACTIONS if why_not_allowed(a, job.status) is None]
+        self.action = first[0] if first else ACTIONS[0]
+        """The action highlighted in the menu."""
+
+    def _field(self, name: str) -> str:
+        needed = " (required)" if name in self.require else ""
+        return f"{name}{needed}"
+
+    def compose(self) -> ComposeResult:
+        job = self.job
+        status = safe_text(job.status or "?", 20)
+        with VerticalScroll() as box:
+            box.border_title = "Operator action · Esc cancels, nothing is sent"
+            yield Static(Text(f"engine  {safe_text(self.engine, 200)}", end=""),
+                         id="action-engine")
+            yield Static(Text(f"job     {safe_text(job.stream, 80)} › {safe_text(job.job, 80)}"
+                              f" @ {safe_text(job.workstation, 40)}  (id "
+                              f"{safe_text(job.job_id, 80)})  status {status}", end=""),
+                         id="action-job")
+            yield OptionList(*(_option(a, job.status) for a in ACTIONS), id="action-list")
+            yield Input(placeholder="priority (0-101; 100 = HI, 101 = GO)", id="action-priority",
+                        restrict=r"[0-9]*", max_length=3)
+            yield Input(placeholder=self._field("category"), id="action-category")
+            yield Input(placeholder=self._field("description"), id="action-description")
+            yield Input(placeholder=self._field("ticket"), id="action-ticket")
+            yield Static("", id="action-will")
+            yield Static("", id="action-why")
+            with Horizontal():
+                yield Button("Send", id="action-send", variant="warning", compact=True,
+                             disabled=True)
+                yield Button("Cancel", id="action-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = ACTIONS.index(self.action)
+        options.focus()
+        self._update()
+
+    # -- what will be sent ---------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#action-{name}", Input).value.strip()
+
+    def request(self) -> ActionRequest:
+        """The request Send would send now."""
+        job = self.job
+        priority = self._value("priority")
+        return ActionRequest(
+            job.job_id, self.action,
+            Justification(self._value("category"), self._value("description"),
+                          self._value("ticket")),
+            int(priority) if self.action == "update-priority" and priority else None,
+            JobRef(job.job_id, job.job, job.stream, job.workstation))
+
+    def blocked(self) -> str | None:
+        """Why Send is disabled now (None: it is enabled)."""
+        reason = why_not_allowed(self.action, self.job.status)
+        if reason is not None:
+            return f"{ACTION_LABELS[self.action]} is not possible in status " \
+                   f"{safe_text(self.job.status or '?', 20)}: {reason}"
+        if self.action == "update-priority":
+            priority = self._value("priority")
+            if not priority or not 0 <= int(priority) <= 101:
+                return "update priority needs a priority from 0 to 101"
+        missing = [name for name in self.require if not self._value(name)]
+        if missing:
+            return f"required: {', '.join(missing)} (settings: actions.require)"
+        return None
+
+    def _update(self) -> None:
+        request = self.request()
+        danger = "  ⚠ cannot be undone" if self.action in DANGEROUS_ACTIONS else ""
+        params = [f"priority={request.priority}"] if request.priority is not None else []
+        why = request.justification
+        params += [f"{name}={safe_text(value, 60)!r}" for name, value in
+                   (("category", why.category), ("description", why.description),
+                    ("ticket", why.ticket)) if value]
+        self.query_one("#action-will", Static).update(Text(
+            f"will send: {ACTION_LABELS[self.action].rstrip('…')} on "
+            f"{safe_text(self.job.job, 80)}{danger}  ·  {', '.join(params) or 'no parameters'}",
+            end=""))
+        self.query_one("#action-priority").set_class(self.action == "update-priority",
+                                                      "-shown")
+        reason = self.blocked()
+        self.query_one("#action-why", Static).update(
+            Text("" if reason is None else f"Send is disabled: {reason}", end=""))
+        self.query_one("#action-send", Button).disabled = reason is not None
+
+    @on(OptionList.OptionHighlighted, "#action-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id is not None:
+            self.action = event.option.id
+            self._update()
+
+    @on(OptionList.OptionSelected, "#action-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on an action: on to its first field."""
+        target = "#action-priority" if self.action == "update-priority" else "#action-category"
+        self.query_one(target, Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self._update()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.focus_next()
+
+    @on(Button.Pressed, "#action-send")
+    def _send(self) -> None:
+        if self.blocked() is None:
+            self.dismiss(self.request())
+
+    @on(Button.Pressed, "#action-cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
