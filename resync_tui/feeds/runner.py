@@ -58,7 +58,8 @@ class FeedRunner(Generic[S]):
             self.last = state
             try:
                 self._publish(state)
-            except Exception:
+            except Exception:  # a widget bug: logged with its traceback; the pane keeps
+                # its last drawing and the next poll tries again
                 _log.exception("showing the result of feed %s failed", self.name)
             self.results += 1
         async with self._progress:

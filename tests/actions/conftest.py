@@ -1,40 +1,9 @@
 """Fixtures of the action tests: a simulator over loopback HTTP (tests/hwa/conftest.py),
-its admin port, and helpers that read what the engine received."""
+its admin port (the helpers are in tests/hwa/sim_helpers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import httpx
-
-from resync_tui.hwa.simulator import Job, Simulator
 from tests.hwa.conftest import admin, simulator
 
-__all__ = ["admin", "clear", "find_job", "recorded", "set_faults", "simulator"]
+__all__ = ["admin", "simulator"]
 
-
-def find_job(sim: Simulator, predicate: Callable[[Job], bool], max_ticks: int = 300) -> Job:
-    """A job of the plan in the wanted state (the simulated clock moves until one is)."""
-    for _ in range(max_ticks):
-        for job in sim.plan.jobs:
-            if predicate(job):
-                return job
-        sim.tick(60)
-    raise AssertionError("no job reached the wanted state")
-
-
-def recorded(admin: httpx.Client) -> list[dict[str, Any]]:
-    """Every action request the engine received (``GET /_sim/actions``)."""
-    answer = admin.get("/_sim/actions")
-    assert answer.status_code == 200
-    actions: list[dict[str, Any]] = answer.json()["actions"]
-    return actions
-
-
-def clear(admin: httpx.Client) -> None:
-    assert admin.delete("/_sim/actions").status_code == 200
-
-
-def set_faults(admin: httpx.Client, faults: dict[str, Any]) -> None:
-    assert admin.put("/_sim/faults", json=faults).status_code == 200

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 
 from resync_tui.audit.stream import AuditStream
 from resync_tui.hwa.simulator import Simulator
-from tests.actions.conftest import clear, find_job, recorded, set_faults
+from tests.hwa.sim_helpers import clear, find_job, recorded, set_faults
 
 JUSTIFY = ("--justification", "night shift fix", "--category", "Incident",
            "--ticket", "INC-42")

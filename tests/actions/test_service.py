@@ -25,7 +25,7 @@ from resync_tui.feeds.actions import (
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.settings import Settings
-from tests.actions.conftest import clear, find_job, recorded, set_faults
+from tests.hwa.sim_helpers import clear, find_job, recorded, set_faults
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
 DEADLINE = 30.0

@@ -26,6 +26,7 @@ from resync_tui.hwa.errors import (
 from resync_tui.hwa.simulator import Job, Simulator
 from resync_tui.resilience.retry import RetryPolicy, call_resilient
 from tests.hwa.conftest import SIM_PASSWORD, SIM_USER
+from tests.hwa.sim_helpers import clear, find_job, recorded, set_faults
 
 DEADLINE = 20.0
 JUSTIFY: dict[str, Any] = {
@@ -53,31 +54,6 @@ def make_client(sim: Simulator, **options: Any) -> HwaClient:
 async def client(simulator: Simulator) -> AsyncIterator[HwaClient]:
     async with make_client(simulator) as hwa:
         yield hwa
-
-
-def find_job(sim: Simulator, predicate: Callable[[Job], bool], max_ticks: int = 300) -> Job:
-    for _ in range(max_ticks):
-        for job in sim.plan.jobs:
-            if predicate(job):
-                return job
-        sim.tick(60)
-    raise AssertionError("no job reached the wanted state")
-
-
-def recorded(admin: httpx.Client) -> list[dict[str, Any]]:
-    answer = admin.get("/_sim/actions")
-    assert answer.status_code == 200
-    actions: list[dict[str, Any]] = answer.json()["actions"]
-    return actions
-
-
-def clear(admin: httpx.Client) -> None:
-    """Forget the actions received so far (admin port; sync: the simulator is in a thread)."""
-    assert admin.delete("/_sim/actions").status_code == 200
-
-
-def set_faults(admin: httpx.Client, faults: dict[str, Any]) -> None:
-    assert admin.put("/_sim/faults", json=faults).status_code == 200
 
 
 def api_path(path: str) -> str:
