@@ -1,4 +1,5 @@
-"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot``, ``config``, ``audit``, ``act``.
+"""Command line: ``resync-tui``, ``demo``, ``sim``, ``snapshot``, ``config``, ``audit``, ``act``,
+``check``.
 
 These names and flags are a contract (scripts and CI call them): extend them,
 never rename them. Heavy imports happen inside the sub-commands so that
@@ -193,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not ask (without it, the action is shown and y/N read from "
                           "the terminal; no terminal: refused)")
     act.add_argument("--config", type=Path, dest="act_config", metavar="PATH")
+
+    from resync_tui.check import add_check_parser
+
+    add_check_parser(sub)
     return parser
 
 
@@ -502,8 +507,20 @@ async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a monitoring plugin's bad usage is UNKNOWN (3), not 2
+        from resync_tui.check import is_check_argv, usage_unknown
+
+        if exc.code not in (0, None) and is_check_argv(sys.argv[1:] if argv is None else argv):
+            return usage_unknown()
+        raise
     command = args.command
+
+    if command == "check":  # before the settings: a bad file is UNKNOWN, said on stdout
+        from resync_tui.check import check_command
+
+        return check_command(args)
 
     if command == "config":
         return _config_command(args)
