@@ -765,13 +765,19 @@ def _load_themes(tables: Any, origin: str, overrides: dict[str, dict[str, tuple[
     return themes, names
 
 
+_DEFAULT_THEMES: Final = frozenset({"textual-dark", "textual-light"})
+"""Built-ins known without importing Textual (a quarter second that ``check``, run by a
+monitoring system every minute, and the other commands without a screen need not pay)."""
+
+
 def _theme_choice_problems(ui: UiSettings, themes: Sequence[str],
                            where: Mapping[str, str], origin: str) -> list[str]:
     """ui.theme and ui.alternate_theme name a built-in or a [themes.NAME]."""
     problems: list[str] = []
     for key in ("theme", "alternate_theme"):
         value = getattr(ui, key)
-        if (key == "alternate_theme" and not value) or value in themes:
+        if (key == "alternate_theme" and not value) or value in themes \
+                or value in _DEFAULT_THEMES:
             continue
         from textual.theme import BUILTIN_THEMES
 

@@ -349,3 +349,17 @@ def test_the_watchdog_exits_with_the_code_already_printed(
     assert codes == [WARNING]
     out = capsys.readouterr().out
     assert out.count("RESYNC") == 1 and out.startswith("RESYNC WARNING - printed")
+
+
+def test_the_check_does_not_load_the_ui(calm: Simulator, tmp_path: Path) -> None:
+    """Textual is a quarter of a second of imports a monitoring system would pay every
+    minute: nothing on the check's path (settings included) may load it."""
+    cfg = write_settings(tmp_path, calm.base_url)
+    code = ("import sys\nfrom resync_tui.cli import main\n"
+            f"code = main(['check', '--config', {str(cfg)!r}])\n"
+            "print('textual loaded' if 'textual' in sys.modules else 'no textual')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESYNC_")}
+    env["RESYNC_HWA__PASSWORD"] = SIM_PASSWORD
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=PROCESS_DEADLINE, env=env, cwd=tmp_path)
+    assert result.stdout.splitlines()[-1] == "no textual", result.stdout + result.stderr
