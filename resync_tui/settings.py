@@ -254,6 +254,37 @@ class AuditSettings:
 JUSTIFICATION_FIELDS: Final = ("category", "description", "ticket")
 
 
+#: What an [[alerts]] rule may fire on (``resync_tui.alerts.ALERT_KINDS``, which a test
+#: keeps equal: settings do not import the alerts package).
+ALERT_EVENTS: Final = ("job_failed", "critical_late", "workstation_down", "engine_unreachable",
+                       "breaker_open", "audit_spool")
+#: What an [[alerts]] ``match`` table may name (``resync_tui.alerts.MATCH_FIELDS``).
+ALERT_MATCH_FIELDS: Final = ("stream", "job", "workstation", "folder")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """One [[alerts]] rule: what fires it, for how long first, and where it goes."""
+
+    name: str = _spec("", doc="the rule's name (metrics label, alerts screen); required, unique")
+    on: str = _spec("job_failed", choices=ALERT_EVENTS, doc=(
+        "job_failed (a job enters the failed group), critical_late, workstation_down, "
+        "engine_unreachable, breaker_open, audit_spool (records waiting in the spool)"))
+    for_seconds: float = _spec(0.0, minimum=0.0, maximum=86400,
+                               doc="the condition must hold this long before it fires")
+    bell: bool = _spec(False, doc="ring the terminal bell")
+    notify: bool = _spec(False, doc="desktop notification through the terminal (OSC 9 / 777)")
+    webhook: str = _spec("", doc="POST the event as JSON to this http(s) URL; empty = none")
+    webhook_format: str = _spec("generic", choices=("generic", "slack", "teams"),
+                                doc="generic (every field), slack or teams ({\"text\": ...})")
+    rate_limit: int = _spec(10, minimum=1, maximum=100000,
+                            doc="at most this many events per rate_window; the rest are counted")
+    rate_window: float = _spec(60.0, minimum=1.0, maximum=86400)
+    match: Mapping[str, str] = field(default_factory=dict, metadata={
+        "resolved": True,
+        "doc": "HWA patterns (@ any characters, ? one) on stream, job, workstation, folder"})
+
+
 @dataclass(frozen=True)
 class ActionsSettings:
     """Operator actions (rerun, hold, kill...): off unless enabled; read-only by default."""
@@ -301,6 +332,8 @@ class Settings:
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: [themes.NAME]: user themes by name.
     themes: Mapping[str, ThemeSettings] = field(default_factory=dict)
+    #: [[alerts]]: alert rules, in file order.
+    alerts: tuple[AlertSettings, ...] = ()
     source: str = "defaults"
     #: Where each value came from, by dotted key ("hwa.url"): the settings file's path
     #: or the environment variable's name; a key not listed has its default.
@@ -323,6 +356,8 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
 NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
+#: Arrays of tables: [[alerts]].
+ARRAY_SECTIONS: Final = ("alerts",)
 
 
 def _describe(f: dataclasses.Field[Any]) -> str:
@@ -611,7 +646,7 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
     origins: dict[str, str] = {}
 
     overrides = _env_overrides(env)
-    known = [*SECTIONS, *NAMED_SECTIONS]
+    known = [*SECTIONS, *NAMED_SECTIONS, *ARRAY_SECTIONS]
     for section in document:
         if section not in known:
             close = difflib.get_close_matches(section, known, n=1, cutoff=0.6)
@@ -654,6 +689,8 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
                                       problems, origins)
     sections["themes"], declared = _load_themes(document.get("themes", {}), origin,
                                                 overrides, problems, origins)
+    sections["alerts"] = _load_alerts(document.get("alerts", []), origin, overrides,
+                                      problems, origins)
     hwa: HwaSettings = sections["hwa"]
     where = {key: ("environment" if value.startswith(ENV_PREFIX) else value)
              for key, value in origins.items()}
@@ -706,6 +743,52 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def _load_alerts(tables: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
+                 problems: list[str], origins: dict[str, str]) -> tuple[AlertSettings, ...]:
+    """[[alerts]] tables, each checked like a section; names required and unique, the
+    webhook an http(s) URL, ``match`` a table of patterns on the known fields. Rules
+    come from the file only (an array has no environment spelling)."""
+    for section in [s for s in overrides if s == "alerts" or s.startswith("alerts.")]:
+        names = ", ".join(sorted(_name(n) for _, n in overrides.pop(section).values()))
+        problems.append(f"environment: {names}: alert rules are set in the settings file "
+                        "only ([[alerts]] tables)")
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        problems.append(f"{origin}: alerts must be [[alerts]] tables (an array of tables)")
+        return ()
+    rules: list[AlertSettings] = []
+    seen: set[str] = set()
+    for index, table in enumerate(tables):
+        section = f"alerts[{index}]"
+        before = len(problems)
+        body = {key: value for key, value in table.items() if key != "match"}
+        rule: AlertSettings = _build(AlertSettings, body, origin, section, {}, problems, origins)
+        match = table.get("match", {})
+        if not isinstance(match, Mapping) or not all(
+                key in ALERT_MATCH_FIELDS and isinstance(value, str) and value
+                for key, value in match.items()):
+            problems.append(f"{origin}: key '{section}.match': bad value {_name(str(match))}; "
+                            f"allowed: a table of {', '.join(ALERT_MATCH_FIELDS)} = \"PATTERN\" "
+                            "(@ any characters, ? one)")
+            match = {}
+        if not rule.name:
+            problems.append(f"{origin}: key '{section}.name': missing; allowed: a name for "
+                            "the rule (unique)")
+        elif rule.name in seen:
+            problems.append(f"{origin}: key '{section}.name': bad value {_name(rule.name)!r}; "
+                            "allowed: a name no other [[alerts]] rule has")
+        seen.add(rule.name)
+        if rule.webhook:
+            try:
+                _validate_url(rule.webhook, origin, f"{section}.webhook", ("http", "https"))
+            except SettingsError as exc:
+                problems.extend(exc.problems)
+        if match:
+            origins[f"{section}.match"] = origin
+        if len(problems) == before:
+            rules.append(dataclasses.replace(rule, match=dict(match)))
+    return tuple(rules)
 
 
 def _load_keymap(table: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
@@ -840,7 +923,17 @@ def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str
 def _tables(settings: Settings) -> list[tuple[str, Any]]:
     tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS]
     tables += [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
-    return tables + [(f"themes.{name}", ts) for name, ts in settings.themes.items()]
+    tables += [(f"themes.{name}", ts) for name, ts in settings.themes.items()]
+    return tables + [(f"alerts[{index}]", rule) for index, rule in enumerate(settings.alerts)]
+
+
+def _masked_webhook(url: str) -> str:
+    """Scheme and host only: a Slack or Teams webhook's path is its credential."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    return f"{parts.scheme}://{parts.hostname or ''}/***"
 
 
 def _toml_value(value: Any) -> str:
@@ -870,7 +963,10 @@ def explain_settings(settings: Settings) -> list[str]:
     for name, section in _tables(settings):
         for f in dataclasses.fields(section):
             key = f"{name}.{f.name}"
-            rows.append((f"{key} = {_toml_value(getattr(section, f.name))}",
+            value = getattr(section, f.name)
+            if isinstance(section, AlertSettings) and f.name == "webhook" and value:
+                value = _masked_webhook(value)
+            rows.append((f"{key} = {_toml_value(value)}",
                          _name(settings.origins.get(key, "default"))))
     from resync_tui.ui.keymap import binding_catalog  # the app's live binding ids
 

@@ -17,8 +17,10 @@ import json
 from typing import Any, Final
 
 from resync_tui.settings import (
+    ALERT_MATCH_FIELDS,
     BREAKER_DEFAULTS,
     SECTIONS,
+    AlertSettings,
     BreakerSettings,
     Settings,
     ThemeSettings,
@@ -93,6 +95,20 @@ def settings_schema() -> dict[str, Any]:
         "description": "User themes, one [themes.NAME] table each (Textual Theme fields).",
         "properties": {},
         "additionalProperties": theme,
+    }
+    rule = _table_schema(AlertSettings(), "an alert rule: what fires it and where it goes")
+    rule["properties"]["match"] = {
+        "type": "object",
+        "description": "HWA patterns (@ any characters, ? one) the job or workstation must "
+                       "match",
+        "properties": {name: {"type": "string", "minLength": 1} for name in ALERT_MATCH_FIELDS},
+        "additionalProperties": False,
+    }
+    rule["required"] = ["name", "on"]
+    properties["alerts"] = {
+        "type": "array",
+        "description": "Alert rules, one [[alerts]] table each (fired once per state change).",
+        "items": rule,
     }
     return {
         "$schema": SCHEMA_DIALECT,

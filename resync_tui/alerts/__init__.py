@@ -14,6 +14,7 @@ from resync_tui.alerts.rules import (
     AlertRule,
     JobFacts,
     pattern_matches,
+    rules_from_settings,
 )
 from resync_tui.alerts.webhook import WEBHOOK_FORMATS, WebhookError, WebhookSender, webhook_body
 
@@ -29,5 +30,6 @@ __all__ = [
     "WebhookError",
     "WebhookSender",
     "pattern_matches",
+    "rules_from_settings",
     "webhook_body",
 ]

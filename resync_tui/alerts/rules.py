@@ -26,9 +26,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Final, Literal, get_args
+from typing import Final, Literal, cast, get_args
 
 from resync_tui.model.status import FAILED_STATUSES
+from resync_tui.settings import AlertSettings
 
 __all__ = [
     "ALERT_KINDS",
@@ -40,6 +41,7 @@ __all__ = [
     "AlertRule",
     "JobFacts",
     "pattern_matches",
+    "rules_from_settings",
 ]
 
 AlertKind = Literal["job_failed", "critical_late", "workstation_down", "engine_unreachable",
@@ -208,3 +210,14 @@ class AlertEvaluator:
             return True
         sent.append(now)
         return False
+
+
+def rules_from_settings(alerts: Iterable[AlertSettings]) -> list[AlertRule]:
+    """The validated ``[[alerts]]`` of :class:`resync_tui.settings.Settings` as rules."""
+    rules: list[AlertRule] = []
+    for a in alerts:
+        if a.on not in ALERT_KINDS:  # load_settings refuses these; a hand-built one too
+            raise ValueError(f"alert rule {a.name!r}: unknown event {a.on!r}")
+        rules.append(AlertRule(a.name, cast(AlertKind, a.on), dict(a.match), a.for_seconds,
+                               a.bell, a.notify, a.webhook, a.rate_limit, a.rate_window))
+    return rules
