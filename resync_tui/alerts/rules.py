@@ -66,6 +66,8 @@ class AlertRule:
     webhook: str = ""
     rate_limit: int = 10
     rate_window: float = 60.0
+    webhook_format: str = "generic"
+    """generic, slack or teams (see :func:`resync_tui.alerts.webhook.webhook_body`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class AlertEvent:
     webhook: str = ""
     limited: bool = False
     """Over the rule's rate limit: count it, do not send it."""
+    webhook_format: str = "generic"
 
 
 @lru_cache(maxsize=512)
@@ -198,7 +201,8 @@ class AlertEvaluator:
                 continue
             state.fired.add(subject)
             events.append(AlertEvent(rule.name, rule.on, subject, summary, now, rule.bell,
-                                     rule.notify, rule.webhook, self._limited(rule, state, now)))
+                                     rule.notify, rule.webhook, self._limited(rule, state, now),
+                                     rule.webhook_format))
         return events
 
     @staticmethod
@@ -219,5 +223,6 @@ def rules_from_settings(alerts: Iterable[AlertSettings]) -> list[AlertRule]:
         if a.on not in ALERT_KINDS:  # load_settings refuses these; a hand-built one too
             raise ValueError(f"alert rule {a.name!r}: unknown event {a.on!r}")
         rules.append(AlertRule(a.name, cast(AlertKind, a.on), dict(a.match), a.for_seconds,
-                               a.bell, a.notify, a.webhook, a.rate_limit, a.rate_window))
+                               a.bell, a.notify, a.webhook, a.rate_limit, a.rate_window,
+                               a.webhook_format))
     return rules

@@ -22,6 +22,7 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter
 
 from resync_tui.alerts.rules import AlertEvent
+from resync_tui.logging_setup import register_secret
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.retry import RetryPolicy, call_resilient
 
@@ -60,7 +61,7 @@ class WebhookSender:
 
     def __init__(self, breaker: CircuitBreaker, retry: RetryPolicy, *,
                  registry: CollectorRegistry | None = None, queue_size: int = 100,
-                 timeout: float = 5.0, fmt: str = "generic",
+                 timeout: float = 5.0,
                  client: httpx.AsyncClient | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         if queue_size < 1:
@@ -68,7 +69,6 @@ class WebhookSender:
         self._breaker = breaker
         self._retry = retry
         self._timeout = timeout
-        self._fmt = fmt
         self._sleep = sleep
         self._queue: asyncio.Queue[AlertEvent] = asyncio.Queue(maxsize=queue_size)
         self._own_client = client is None
@@ -90,6 +90,7 @@ class WebhookSender:
             return False
         if not event.webhook:
             return False
+        register_secret(event.webhook)  # a chat webhook's URL is its credential: never logged
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -130,7 +131,7 @@ class WebhookSender:
 
     async def send(self, event: AlertEvent) -> str:
         """Post one event now (retried, behind the breaker); returns the outcome counted."""
-        body = webhook_body(event, self._fmt)
+        body = webhook_body(event, event.webhook_format)
         try:
             await call_resilient(lambda: self._post(event.webhook, body), breaker=self._breaker,
                                  retry=self._retry, timeout=self._timeout,

@@ -48,6 +48,7 @@ def test_rules_load_in_file_order_and_drive_the_evaluator(tmp_path: Path) -> Non
     assert [(r.name, r.on, r.for_seconds, r.rate_limit) for r in rules] == [
         ("payroll failures", "job_failed", 0.0, 5), ("agents", "workstation_down", 120.0, 10)]
     assert rules[0].match == {"stream": "PAY@"} and rules[1].bell
+    assert rules[0].webhook_format == "slack" and rules[1].webhook_format == "generic"
     evaluator = AlertEvaluator(rules)
     evaluator.evaluate(AlertInput(0, {}, workstations_down=[]))
     fired = evaluator.evaluate(AlertInput(1, {"j": JobFacts("ABEND", stream="PAYROLL"),

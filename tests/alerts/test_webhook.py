@@ -109,6 +109,18 @@ async def test_a_500_is_retried_and_the_event_arrives(receiver: Receiver) -> Non
     assert count(registry, "failures", "sent") == 1
 
 
+async def test_slack_and_teams_get_a_text_body(receiver: Receiver) -> None:
+    hooks = sender(CollectorRegistry())
+    event = AlertEvent("failures", "job_failed", "a", "S.a on CPU1: ABEND", 1.0,
+                       webhook=receiver.url, webhook_format="slack")
+    try:
+        async with asyncio.timeout(DEADLINE):
+            assert await hooks.send(event) == "sent"
+    finally:
+        await hooks.aclose()
+    assert receiver.bodies == [{"text": "[resync-tui] failures: S.a on CPU1: ABEND"}]
+
+
 async def test_a_4xx_is_not_retried(receiver: Receiver) -> None:
     registry = CollectorRegistry()
     hooks = sender(registry)
