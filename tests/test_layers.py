@@ -18,6 +18,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "hwa": ("textual", "rich", "resync_tui.resilience", "resync_tui.feeds", "resync_tui.ui"),
     "feeds": ("textual", "rich", "resync_tui.ui"),
     "audit": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds"),
+    "share": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.hwa"),
     "model": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.resilience"),
 }
 
