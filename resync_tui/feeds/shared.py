@@ -1,0 +1,166 @@
+"""The jobs feed shared through Redis: the leader polls the engine, followers read Redis.
+
+:class:`SharedJobsFeed` wraps a :class:`~resync_tui.feeds.jobs.JobsFeed` and, for each
+poll, does what this process's :class:`~resync_tui.share.lease.Election` role says:
+
+- **leader**: polls the engine through the wrapped feed (at the engine interval),
+  then publishes the change: a full snapshot when one is due (new leadership, or
+  before the delta stream's trim reaches the last snapshot), else a delta of the rows
+  added or changed and the ids removed, with the feed's health as meta;
+- **follower**: never calls the engine; loads the snapshot once, then applies
+  deltas as they come. Its health is the leader's (what the leader last read and
+  when), so a follower of a leader that cannot reach the engine says so, and its
+  data ages exactly as the leader's does;
+- **alone** (Redis down): polls the engine itself, like a dashboard with no share.
+
+The runner polls this feed at a short ``follow`` interval; the engine is still
+polled only every ``engine_interval()`` seconds. A poll that has nothing new returns
+the previous state object itself, which the runner does not publish again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from resync_tui.feeds.jobs import JobsFeed, JobsState
+from resync_tui.feeds.status import FeedHealth
+from resync_tui.model.job_row import JobRow
+from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
+from resync_tui.share.lease import Election, Role
+
+__all__ = ["SharedJobsFeed", "health_from_meta", "health_meta"]
+
+log = logging.getLogger(__name__)
+
+
+def health_meta(health: FeedHealth) -> dict[str, Any]:
+    """What a follower needs to judge the leader's data as the leader does."""
+    return {"ok": health.ok, "kind": health.kind, "reason": health.reason,
+            "since": health.since, "last_success": health.last_success}
+
+
+def health_from_meta(meta: dict[str, Any], polls: int) -> FeedHealth:
+    def when(name: str) -> datetime | None:
+        value = meta.get(name)
+        return value if isinstance(value, datetime) else None
+
+    kind = meta.get("kind", "")
+    return FeedHealth(ok=bool(meta.get("ok", False)),
+                      kind=kind if isinstance(kind, str) else "error",  # type: ignore[arg-type]
+                      reason=str(meta.get("reason", "")), since=when("since"),
+                      last_success=when("last_success"), polls=polls)
+
+
+class SharedJobsFeed:
+    """A jobs feed that polls the engine only when this process is leader or alone."""
+
+    name = "jobs"
+
+    def __init__(self, inner: JobsFeed, election: Election, publisher: Publisher[JobRow],
+                 follower: Follower[JobRow], *,
+                 engine_interval: Callable[[], float]) -> None:
+        self.inner = inner
+        self.view = inner.view
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._last: JobsState | None = None
+        self._last_engine_poll = -float("inf")
+        self._snapshot_token: int | None = None
+        self._loaded = False
+        self._polls = 0
+        self.publish_errors = 0
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+
+    async def poll(self) -> JobsState:
+        if self.election.role is Role.FOLLOWER:
+            return await self._follow()
+        self._loaded = False
+        if self._last is not None and (
+                time.monotonic() - self._last_engine_poll < self.engine_interval()):
+            return self._last
+        state = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            await self._publish(state)
+        self._last = state
+        return state
+
+    async def _publish(self, state: JobsState) -> None:
+        pub = self.publisher
+        meta = health_meta(state.health)
+        try:
+            token = pub.lease.token
+            if token != self._snapshot_token or pub.snapshot_due:
+                rows = list(self.view.all_rows())
+                if await pub.snapshot(rows, meta):
+                    self._snapshot_token = token
+            else:
+                change = state.change
+                get = self.view.get
+                changed = [row for job_id in (*change.added, *change.changed)
+                           if (row := get(job_id)) is not None]
+                await pub.delta(changed, list(change.removed), meta)
+        except (RedisError, OSError, TimeoutError) as exc:
+            # The election notices Redis is gone and makes this process poll alone.
+            self.publish_errors += 1
+            log.info("shared feed: publishing failed (%s)", type(exc).__name__)
+
+    async def _follow(self) -> JobsState:
+        try:
+            if not self._loaded:
+                snap = await self.follower.load()
+                changed, removed = self.view.diff(snap.rows)
+                self._loaded = True
+                return self._state(self.view.apply_changes(changed, removed), snap.meta)
+            deltas = await self.follower.deltas()
+        except SnapshotMissing:
+            return self._waiting("no data from the leader yet")
+        except (RedisError, OSError, TimeoutError) as exc:
+            return self._waiting(f"Redis error while following ({type(exc).__name__})")
+        if deltas is None:
+            self._loaded = False
+            return await self._follow()
+        if not deltas:
+            return self._last if self._last is not None else self._waiting("")
+        return self._apply(deltas)
+
+    def _apply(self, deltas: list[Delta[JobRow]]) -> JobsState:
+        changed: dict[str, JobRow] = {}
+        removed: set[str] = set()
+        for delta in deltas:
+            for row in delta.changed:
+                changed[row.job_id] = row
+                removed.discard(row.job_id)
+            for job_id in delta.removed:
+                changed.pop(job_id, None)
+                removed.add(job_id)
+        change = self.view.apply_changes(changed.values(), removed)
+        return self._state(change, deltas[-1].meta)
+
+    def _state(self, change: Any, meta: dict[str, Any]) -> JobsState:
+        self._polls += 1
+        state = JobsState(self.view, change, health_from_meta(meta, self._polls),
+                          full_read=False)
+        self._last = state
+        return state
+
+    def _waiting(self, why: str) -> JobsState:
+        """Nothing new could be read: the last state, or one that says why there is none."""
+        if self._last is not None:
+            return self._last
+        self._polls += 1
+        health = FeedHealth(ok=False, kind="down", reason=why or "waiting for the leader",
+                            polls=self._polls)
+        self._last = JobsState(self.view, health=health)
+        return self._last
