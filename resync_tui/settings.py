@@ -269,6 +269,26 @@ class ActionsSettings:
         "[] = none); env: comma-separated"))
 
 
+@dataclass(frozen=True)
+class ShareSettings:
+    """One poll of the engine for a whole NOC: the leader polls, the others read Redis."""
+
+    enabled: bool = _spec(False, doc=(
+        "share one poll of the engine through Redis between every dashboard of this engine "
+        "(env RESYNC_SHARE__ENABLED=true); needs a Redis all of them reach"))
+    lease_ttl: float = _spec(15.0, minimum=1, maximum=600, doc=(
+        "seconds the leader's lease lasts unrenewed (renewed every third): a dead leader is "
+        "replaced within this plus one poll interval"))
+    follow_interval: float = _spec(0.5, minimum=0.05, maximum=60, doc=(
+        "seconds between a follower's reads of the leader's changes"))
+    max_deltas: int = _spec(1000, minimum=20, maximum=1_000_000, doc=(
+        "approximate length of each feed's delta stream; the leader publishes a full "
+        "snapshot every max_deltas/2 deltas"))
+    chunk_rows: int = _spec(5000, minimum=100, maximum=1_000_000, doc=(
+        "rows per compressed chunk of a snapshot (no Redis value is one whole plan)"))
+    key_prefix: str = _spec("resync", doc="prefix of the shared keys ({PREFIX:ENGINE}:...)")
+
+
 #: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
 #: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
 #: quickly and come back quickly: the cache rides on L1 meanwhile.
@@ -297,6 +317,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
+    share: ShareSettings = field(default_factory=ShareSettings)
     #: [keymap]: binding id ("jobs.next_failure") -> keys ("x", "ctrl+x,f5"), as written.
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: [themes.NAME]: user themes by name.
@@ -319,7 +340,7 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
     "metrics": MetricsSettings, "audit": AuditSettings,
-    "actions": ActionsSettings,
+    "actions": ActionsSettings, "share": ShareSettings,
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
 NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")

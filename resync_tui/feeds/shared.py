@@ -20,12 +20,13 @@ the previous state object itself, which the runner does not publish again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar
 
+import msgspec
 from redis.exceptions import RedisError
 
 from resync_tui.feeds.jobs import JobsFeed, JobsState
@@ -34,9 +35,37 @@ from resync_tui.model.job_row import JobRow
 from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
 from resync_tui.share.lease import Election, Role
 
-__all__ = ["SharedJobsFeed", "health_from_meta", "health_meta"]
+__all__ = ["SharedJobsFeed", "SharedStateFeed", "health_from_meta", "health_meta"]
 
 log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+_TIME_FIELDS = ("started", "ended", "scheduled")
+
+
+def _utc_offset(rows: Any) -> float:
+    """The UTC offset (seconds) of the engine's times in these rows: msgpack carries an
+    instant without its offset, and the table shows times as the engine wrote them."""
+    for row in rows:
+        for name in _TIME_FIELDS:
+            value = getattr(row, name)
+            if value is not None and (offset := value.utcoffset()) is not None:
+                return float(offset.total_seconds())
+    return 0.0
+
+
+def _in_zone(rows: list[JobRow], offset: float) -> list[JobRow]:
+    """The rows with their times in the engine's offset again (a no-op for UTC)."""
+    if not offset:
+        return rows
+    zone = timezone(timedelta(seconds=offset))
+    out = []
+    for row in rows:
+        changes = {name: value.astimezone(zone) for name in _TIME_FIELDS
+                   if (value := getattr(row, name)) is not None}
+        out.append(msgspec.structs.replace(row, **changes) if changes else row)
+    return out
 
 
 def health_meta(health: FeedHealth) -> dict[str, Any]:
@@ -63,8 +92,7 @@ class SharedJobsFeed:
     name = "jobs"
 
     def __init__(self, inner: JobsFeed, election: Election, publisher: Publisher[JobRow],
-                 follower: Follower[JobRow], *,
-                 engine_interval: Callable[[], float]) -> None:
+                 follower: Follower[JobRow], *, engine_interval: float) -> None:
         self.inner = inner
         self.view = inner.view
         self.election = election
@@ -87,7 +115,7 @@ class SharedJobsFeed:
             return await self._follow()
         self._loaded = False
         if self._last is not None and (
-                time.monotonic() - self._last_engine_poll < self.engine_interval()):
+                time.monotonic() - self._last_engine_poll < self.engine_interval):
             return self._last
         state = await self.inner.poll()
         self._last_engine_poll = time.monotonic()
@@ -99,6 +127,7 @@ class SharedJobsFeed:
     async def _publish(self, state: JobsState) -> None:
         pub = self.publisher
         meta = health_meta(state.health)
+        meta["utcoffset"] = _utc_offset(self.view.rows_in(0, 50))
         try:
             token = pub.lease.token
             if token != self._snapshot_token or pub.snapshot_due:
@@ -120,7 +149,8 @@ class SharedJobsFeed:
         try:
             if not self._loaded:
                 snap = await self.follower.load()
-                changed, removed = self.view.diff(snap.rows)
+                rows = _in_zone(snap.rows, float(snap.meta.get("utcoffset", 0.0)))
+                changed, removed = self.view.diff(rows)
                 self._loaded = True
                 return self._state(self.view.apply_changes(changed, removed), snap.meta)
             deltas = await self.follower.deltas()
@@ -139,7 +169,7 @@ class SharedJobsFeed:
         changed: dict[str, JobRow] = {}
         removed: set[str] = set()
         for delta in deltas:
-            for row in delta.changed:
+            for row in _in_zone(delta.changed, float(delta.meta.get("utcoffset", 0.0))):
                 changed[row.job_id] = row
                 removed.discard(row.job_id)
             for job_id in delta.removed:
@@ -164,3 +194,68 @@ class SharedJobsFeed:
                             polls=self._polls)
         self._last = JobsState(self.view, health=health)
         return self._last
+
+
+class SharedStateFeed(Generic[S]):
+    """A small feed (engine info, workstations) shared whole: the leader publishes each
+    poll's state as a one-row snapshot; followers load the newest one."""
+
+    def __init__(self, inner: Any, election: Election, publisher: Publisher[S],
+                 follower: Follower[S], *, engine_interval: float) -> None:
+        self.inner = inner
+        self.name: str = inner.name
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._last: S | None = None
+        self._last_engine_poll = -float("inf")
+        self._loaded = False
+        self._polls = 0
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+
+    async def poll(self) -> S:
+        if self.election.role is Role.FOLLOWER:
+            followed = await self._follow()
+            if followed is not None:
+                return followed
+        self._loaded = False
+        if self._last is not None and (
+                time.monotonic() - self._last_engine_poll < self.engine_interval):
+            return self._last
+        state: S = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            try:
+                await self.publisher.snapshot([state], {})
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.info("shared feed %s: publishing failed (%s)", self.name,
+                         type(exc).__name__)
+        self._last = state
+        return state
+
+    async def _follow(self) -> S | None:
+        """The leader's newest state; the last one if nothing new; None if there is none
+        to show (then this process polls the engine itself this time)."""
+        try:
+            if self._loaded:
+                deltas = await self.follower.deltas()
+                if deltas is not None:
+                    return self._last
+            snap = await self.follower.load()
+        except (SnapshotMissing, RedisError, OSError, TimeoutError):
+            return self._last
+        self._loaded = True
+        if not snap.rows:
+            return self._last
+        state = snap.rows[0]
+        health = getattr(state, "health", None)
+        if isinstance(health, FeedHealth):
+            self._polls += 1
+            state = dataclasses.replace(  # type: ignore[type-var]
+                state, health=dataclasses.replace(health, polls=self._polls))
+        self._last = state
+        return state

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from resync_tui.feeds.jobs import JobsFeed
+from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SharedJobsFeed
 from resync_tui.hwa.simulator import Faults, Simulator
@@ -46,7 +46,7 @@ def shared(rt: Runtime, r: aioredis.Redis, keys: ShareKeys, name: str) -> Shared
     return SharedJobsFeed(JobsFeed(rt, JobsView(clock=frozen_clock)), Election(lease),
                           Publisher(lease, "jobs"),
                           Follower(r, keys, "jobs", JobRow, block=0.05),
-                          engine_interval=lambda: 0.0)
+                          engine_interval=0.0)
 
 
 def engine_calls(sim: Simulator) -> int:
@@ -150,3 +150,55 @@ async def test_redis_down_means_each_dashboard_polls_the_engine_itself(
     finally:
         redis_server.start()  # type: ignore[attr-defined]
         await client.aclose()
+
+
+async def test_followers_show_the_engines_times_in_its_own_offset(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, follower = shared(runtimes[0], r, keys, "lead"), shared(runtimes[1], r, keys, "f")
+    await leader.election.step()
+    await follower.election.step()
+    zone = timezone(timedelta(hours=1))  # an engine that writes +01:00 times
+    start = datetime(2026, 12, 1, 3, 12, tzinfo=zone)
+    change = leader.view.apply_changes(
+        [JobRow("j1", job="LOAD", status="EXEC", started=start)])
+    await leader._publish(JobsState(leader.view, change))  # as after a poll: a snapshot
+    await follower.poll()
+    later = start + timedelta(minutes=5)
+    change = leader.view.apply_changes(
+        [JobRow("j1", job="LOAD", status="SUCC", started=start, ended=later)])
+    await leader._publish(JobsState(leader.view, change))  # then a delta
+    await follower.poll()
+    got = follower.view.get("j1")
+    assert got is not None and got.started == start and got.ended == later
+    assert got.started.utcoffset() == got.ended.utcoffset() == timedelta(hours=1)
+    assert got.started.astimezone(UTC).hour == 2  # 03:12+01:00 shown as 03:12, not 02:12
+
+
+async def test_workstations_are_shared_whole_and_followers_do_not_ask_the_engine(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    from resync_tui.feeds.shared import SharedStateFeed
+    from resync_tui.feeds.workstations import WorkstationsFeed, WorkstationsState
+
+    keys = ShareKeys.for_engine(sim.base_url)
+
+    def make(rt: Runtime, name: str) -> SharedStateFeed[WorkstationsState]:
+        lease = Lease(r, keys, ttl=30, owner=f"{name}:1:x")
+        return SharedStateFeed(WorkstationsFeed(rt, 60.0), Election(lease),
+                               Publisher(lease, "workstations"),
+                               Follower(r, keys, "workstations", WorkstationsState, block=0.05),
+                               engine_interval=0.0)
+
+    leader, follower = make(runtimes[0], "lead"), make(runtimes[1], "f")
+    assert await leader.election.step() is Role.LEADER
+    assert await follower.election.step() is Role.FOLLOWER
+    state = await leader.poll()
+    assert state.total > 0
+    calls = engine_calls(sim)
+    seen = await follower.poll()
+    assert (seen.total, seen.problems) == (state.total, state.problems)
+    assert seen.health.last_success == state.health.last_success
+    assert await follower.poll() is seen  # nothing new: the same state
+    assert engine_calls(sim) == calls
