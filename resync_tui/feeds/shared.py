@@ -20,22 +20,29 @@ the previous state object itself, which the runner does not publish again.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar
 
 import msgspec
 from redis.exceptions import RedisError
 
+from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsFeed, JobsState
+from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.workstations import WorkstationsState
 from resync_tui.model.job_row import JobRow
 from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
-from resync_tui.share.lease import Election, Role
+from resync_tui.share.keys import ShareKeys
+from resync_tui.share.lease import Election, Lease, Role
 
-__all__ = ["SharedJobsFeed", "SharedStateFeed", "health_from_meta", "health_meta"]
+__all__ = ["SHARED_FEEDS", "Share", "SharedJobsFeed", "SharedStateFeed", "health_from_meta",
+           "health_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +118,16 @@ class SharedJobsFeed:
         self._last_engine_poll = -float("inf")
 
     async def poll(self) -> JobsState:
-        if self.election.role is Role.FOLLOWER:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
             return await self._follow()
         self._loaded = False
         if self._last is not None and (
                 time.monotonic() - self._last_engine_poll < self.engine_interval):
+            if role is Role.LEADER and self._snapshot_token != self.publisher.lease.token:
+                # Just became leader: publish what this view holds (its own last read, or
+                # the former leader's, with that one's health and age) before the next read.
+                await self._publish(self._last)
             return self._last
         state = await self.inner.poll()
         self._last_engine_poll = time.monotonic()
@@ -212,30 +224,39 @@ class SharedStateFeed(Generic[S]):
         self._last_engine_poll = -float("inf")
         self._loaded = False
         self._polls = 0
+        self._published_token: int | None = None
 
     def refresh(self) -> None:
         self.inner.refresh()
         self._last_engine_poll = -float("inf")
 
     async def poll(self) -> S:
-        if self.election.role is Role.FOLLOWER:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
             followed = await self._follow()
             if followed is not None:
                 return followed
         self._loaded = False
         if self._last is not None and (
                 time.monotonic() - self._last_engine_poll < self.engine_interval):
+            token = self.publisher.lease.token
+            if role is Role.LEADER and self._published_token != token:
+                await self._publish(self._last)
             return self._last
         state: S = await self.inner.poll()
         self._last_engine_poll = time.monotonic()
         if self.election.role is Role.LEADER:
-            try:
-                await self.publisher.snapshot([state], {})
-            except (RedisError, OSError, TimeoutError) as exc:
-                log.info("shared feed %s: publishing failed (%s)", self.name,
-                         type(exc).__name__)
+            await self._publish(state)
         self._last = state
         return state
+
+    async def _publish(self, state: S) -> None:
+        token = self.publisher.lease.token
+        try:
+            if await self.publisher.snapshot([state], {}):
+                self._published_token = token
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("shared feed %s: publishing failed (%s)", self.name, type(exc).__name__)
 
     async def _follow(self) -> S | None:
         """The leader's newest state; the last one if nothing new; None if there is none
@@ -259,3 +280,51 @@ class SharedStateFeed(Generic[S]):
                 state, health=dataclasses.replace(health, polls=self._polls))
         self._last = state
         return state
+
+
+#: The feeds one leader polls for everybody (the others are local: breakers, cache, Redis).
+SHARED_FEEDS: tuple[str, ...] = ("engine", "jobs", "workstations")
+
+
+class Share:
+    """This process's part in the shared feed of one engine: its election, and the
+    wrapping of the feeds it shares. The app runs :meth:`run`; the header shows
+    :meth:`describe`."""
+
+    def __init__(self, runtime: Runtime, *, owner: str | None = None) -> None:
+        settings = runtime.settings
+        share = settings.share
+        self.settings = share
+        self.redis = runtime.redis
+        self.keys = ShareKeys.for_engine(settings.hwa.url, settings.hwa.plan_id,
+                                         prefix=share.key_prefix)
+        self.lease = Lease(runtime.redis, self.keys, ttl=share.lease_ttl, owner=owner)
+        self.election = Election(self.lease)
+        # A blocked XREAD must end before the client's socket timeout says Redis is dead.
+        self.block = max(0.01, min(share.follow_interval, settings.redis.socket_timeout / 2))
+
+    def describe(self) -> str:
+        return self.election.describe()
+
+    def wrap(self, feed: Any, engine_interval: float) -> Any:
+        """The shared form of a feed of :data:`SHARED_FEEDS` (others are returned as they are)."""
+        share = self.settings
+        publisher: Publisher[Any] = Publisher(self.lease, feed.name, chunk_rows=share.chunk_rows,
+                                              max_deltas=share.max_deltas)
+        if isinstance(feed, JobsFeed):
+            return SharedJobsFeed(feed, self.election, publisher,
+                                  Follower(self.redis, self.keys, "jobs", JobRow,
+                                           block=self.block),
+                                  engine_interval=engine_interval)
+        state_types: dict[str, type[Any]] = {"engine": EngineState,
+                                             "workstations": WorkstationsState}
+        if feed.name not in state_types:
+            return feed
+        return SharedStateFeed(feed, self.election, publisher,
+                               Follower(self.redis, self.keys, feed.name, state_types[feed.name],
+                                        block=self.block),
+                               engine_interval=engine_interval)
+
+    async def run(self, stop: asyncio.Event,
+                  on_change: Callable[[Role], None] | None = None) -> None:
+        await self.election.run(stop, on_change)

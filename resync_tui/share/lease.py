@@ -214,6 +214,9 @@ class Election:
         self._rng = rng or random.Random()
         self._failures = 0
         self._max_backoff = max_backoff
+        self.rounds = 0
+        """Rounds done: a feed's first poll waits for the first one (knowing its role)."""
+        self._lock = asyncio.Lock()
 
     def describe(self) -> str:
         """What the header says: ``shared · leader``, ``shared · follower of HOST:PID``,
@@ -231,6 +234,22 @@ class Election:
 
     async def step(self) -> Role:
         """One round; never raises for Redis trouble (that is ``ALONE``)."""
+        async with self._lock:
+            role = await self._step()
+            self.rounds += 1
+            return role
+
+    async def ensure_started(self) -> Role:
+        """The role, after one round at least (waiting for a round under way)."""
+        if self.rounds:
+            return self.role
+        async with self._lock:
+            if not self.rounds:
+                await self._step()
+                self.rounds += 1
+            return self.role
+
+    async def _step(self) -> Role:
         try:
             renewed = self.lease.token is not None and await self.lease.renew()
             if renewed or await self.lease.try_acquire() is not None:
@@ -274,6 +293,6 @@ class Election:
         finally:
             if self.lease.token is not None:
                 try:
-                    await asyncio.wait_for(self.lease.release(), self.lease.ttl / 3)
+                    await asyncio.wait_for(self.lease.release(), min(self.lease.ttl / 3, 1.0))
                 except (TimeoutError, RedisError, OSError):
                     log.info("shared feed: lease not released (Redis unreachable); it expires")
