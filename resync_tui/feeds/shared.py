@@ -140,6 +140,7 @@ class SharedJobsFeed:
         pub = self.publisher
         meta = health_meta(state.health)
         meta["utcoffset"] = _utc_offset(self.view.rows_in(0, 50))
+        meta["published"] = time.time()  # this host's clock: for lag figures, not for ages
         try:
             token = pub.lease.token
             if token != self._snapshot_token or pub.snapshot_due:
@@ -213,8 +214,10 @@ class SharedStateFeed(Generic[S]):
     poll's state as a one-row snapshot; followers load the newest one."""
 
     def __init__(self, inner: Any, election: Election, publisher: Publisher[S],
-                 follower: Follower[S], *, engine_interval: float) -> None:
+                 follower: Follower[S], *, engine_interval: float, empty: S) -> None:
+        """``empty``: the state (a dataclass with ``health``) shown before any data."""
         self.inner = inner
+        self._empty = empty
         self.name: str = inner.name
         self.election = election
         self.publisher = publisher
@@ -233,9 +236,7 @@ class SharedStateFeed(Generic[S]):
     async def poll(self) -> S:
         role = await self.election.ensure_started()
         if role is Role.FOLLOWER:
-            followed = await self._follow()
-            if followed is not None:
-                return followed
+            return await self._follow()
         self._loaded = False
         if self._last is not None and (
                 time.monotonic() - self._last_engine_poll < self.engine_interval):
@@ -258,20 +259,21 @@ class SharedStateFeed(Generic[S]):
         except (RedisError, OSError, TimeoutError) as exc:
             log.info("shared feed %s: publishing failed (%s)", self.name, type(exc).__name__)
 
-    async def _follow(self) -> S | None:
-        """The leader's newest state; the last one if nothing new; None if there is none
-        to show (then this process polls the engine itself this time)."""
+    async def _follow(self) -> S:
+        """The leader's newest state; the last one if nothing new; until the leader has
+        published one, a state that says so (a NOC starting all at once must not send
+        every screen to the engine)."""
         try:
             if self._loaded:
                 deltas = await self.follower.deltas()
                 if deltas is not None:
-                    return self._last
+                    return self._last if self._last is not None else self._waiting()
             snap = await self.follower.load()
         except (SnapshotMissing, RedisError, OSError, TimeoutError):
-            return self._last
+            return self._last if self._last is not None else self._waiting()
         self._loaded = True
         if not snap.rows:
-            return self._last
+            return self._last if self._last is not None else self._waiting()
         state = snap.rows[0]
         health = getattr(state, "health", None)
         if isinstance(health, FeedHealth):
@@ -280,6 +282,12 @@ class SharedStateFeed(Generic[S]):
                 state, health=dataclasses.replace(health, polls=self._polls))
         self._last = state
         return state
+
+    def _waiting(self) -> S:
+        self._polls += 1
+        return dataclasses.replace(self._empty, health=FeedHealth(  # type: ignore[type-var]
+            ok=False, kind="down", reason="waiting for the leader's first data",
+            polls=self._polls))
 
 
 #: The feeds one leader polls for everybody (the others are local: breakers, cache, Redis).
@@ -320,10 +328,13 @@ class Share:
                                              "workstations": WorkstationsState}
         if feed.name not in state_types:
             return feed
+        state_type = state_types[feed.name]
+        empty = getattr(feed, "_last", None)
         return SharedStateFeed(feed, self.election, publisher,
-                               Follower(self.redis, self.keys, feed.name, state_types[feed.name],
+                               Follower(self.redis, self.keys, feed.name, state_type,
                                         block=self.block),
-                               engine_interval=engine_interval)
+                               engine_interval=engine_interval,
+                               empty=empty if isinstance(empty, state_type) else state_type())
 
     async def run(self, stop: asyncio.Event,
                   on_change: Callable[[Role], None] | None = None) -> None:

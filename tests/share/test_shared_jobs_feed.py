@@ -189,11 +189,15 @@ async def test_workstations_are_shared_whole_and_followers_do_not_ask_the_engine
         return SharedStateFeed(WorkstationsFeed(rt, 60.0), Election(lease),
                                Publisher(lease, "workstations"),
                                Follower(r, keys, "workstations", WorkstationsState, block=0.05),
-                               engine_interval=0.0)
+                               engine_interval=0.0, empty=WorkstationsState())
 
     leader, follower = make(runtimes[0], "lead"), make(runtimes[1], "f")
     assert await leader.election.step() is Role.LEADER
     assert await follower.election.step() is Role.FOLLOWER
+    calls = engine_calls(sim)
+    early = await follower.poll()  # the leader has published nothing yet: it waits
+    assert not early.health.ok and early.health.reason == "waiting for the leader's first data"
+    assert engine_calls(sim) == calls
     state = await leader.poll()
     assert state.total > 0
     calls = engine_calls(sim)
