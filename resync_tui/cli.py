@@ -176,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep printing new records until interrupted")
     audit.add_argument("--config", type=Path, dest="audit_config", metavar="PATH")
 
+    poller = sub.add_parser(
+        "poller", help="headless leader of the shared feed: poll the engine for a whole NOC",
+        description="Poll the engine and publish through Redis for every dashboard with "
+                    "[share] enabled (one poll for the whole NOC). Stands by while another "
+                    "process leads. Logs to stderr, or to logging.file when set. "
+                    "SIGTERM: exit 0 within 5 s.")
+    poller.add_argument("--config", dest="poller_config", metavar="PATH",
+                        help="settings file (default: as the dashboard finds it)")
+    poller.add_argument("--metrics-port", type=_port, dest="poller_metrics_port", metavar="N",
+                        help="serve Prometheus /metrics on this port (loopback)")
+
     act = sub.add_parser(
         "act", help="one operator action on one job, audited (needs [actions] enabled = true)",
         description="Exit codes: 0 done, 1 refused by the engine (or not sent), 2 usage or "
@@ -250,6 +261,36 @@ def _setup_logging(settings: Settings) -> None:
             register_secret(secret.reveal())
     configure_logging(settings.logging.file, settings.logging.level,
                       settings.logging.max_bytes, settings.logging.backups)
+
+
+def _poller_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``poller``: logs to stderr unless the settings name a log file; one line and 2 on
+    settings it cannot run with."""
+    import asyncio
+    import dataclasses
+
+    from resync_tui.logging_setup import configure_stderr_logging
+    from resync_tui.poller import PollerError, run_poller
+
+    try:
+        if "logging.file" in settings.origins:
+            _setup_logging(settings)
+        else:
+            configure_stderr_logging(settings.logging.level,
+                                     [s.reveal() for s in (settings.hwa.password,
+                                                           settings.hwa.token,
+                                                           settings.redis.password) if s])
+    except OSError as exc:
+        return _fail(f"{settings.source}: key 'logging.file': cannot write "
+                     f"{settings.logging.file!r} ({exc.strerror})")
+    settings = settings.replace(share=dataclasses.replace(settings.share, enabled=True))
+    port = args.poller_metrics_port or settings.metrics.port or None
+    try:
+        return asyncio.run(run_poller(settings, metrics_port=port))
+    except PollerError as exc:
+        return _fail(f"poller: {exc}")
+    except KeyboardInterrupt:
+        return 0
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -532,13 +573,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                              args.user, args.password, clock_offset=args.clock_offset)
 
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
-              or getattr(args, "act_config", None) or args.config)
+              or getattr(args, "act_config", None) or getattr(args, "poller_config", None)
+              or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
         for problem in exc.problems:
             _fail(problem)
         return 2
+    if command == "poller":
+        return _poller_command(settings, args)
     try:
         _setup_logging(settings)
     except OSError as exc:

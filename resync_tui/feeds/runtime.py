@@ -25,10 +25,14 @@ from resync_tui.logging_setup import register_secret
 from resync_tui.resilience.breaker import BreakerConfig, BreakerRegistry, CircuitBreaker
 from resync_tui.resilience.cache import LocalCache
 from resync_tui.resilience.metrics import ResilienceMetrics
-from resync_tui.resilience.redis_pool import RedisClientConfig, make_redis_client
+from resync_tui.resilience.redis_pool import (
+    RedisClientConfig,
+    make_redis_client,
+    parse_sentinel_url,
+)
 from resync_tui.resilience.retry import RetryPolicy
 from resync_tui.resilience.tiered import TieredCache
-from resync_tui.settings import BreakerSettings, Settings
+from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
 
 __all__ = ["Runtime", "breaker_config", "build_runtime", "counts_as_failure"]
 
@@ -170,8 +174,15 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         password_provider=reread_password if password_file and not token else None,
     )
     rs = settings.redis
+    sentinels: tuple[tuple[str, int], ...] = ()
+    master, db = "", 0
+    if rs.url.startswith(f"{SENTINEL_SCHEME}://"):
+        sentinels, master, db = parse_sentinel_url(rs.url)
     redis = make_redis_client(RedisClientConfig(
         url=rs.url,
+        sentinels=sentinels,
+        sentinel_master=master,
+        db=db,
         username=rs.user,
         password=rs.password.reveal(),
         ca_file=rs.ca_file,

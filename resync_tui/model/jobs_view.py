@@ -367,6 +367,11 @@ class JobsView:
             return [entry.row for entry in reversed(visible.slice(size - stop, size - start))]
         return [entry.row for entry in visible.slice(start, stop)]
 
+    def all_rows(self) -> Iterator[JobRow]:
+        """Every row of the plan, filters ignored, in no particular order (copy it before
+        awaiting: the view may change in between)."""
+        return (entry.row for entry in self._entries.values())
+
     def get(self, job_id: str) -> JobRow | None:
         entry = self._entries.get(job_id)
         return entry.row if entry is not None else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, TypeVar
@@ -40,8 +40,51 @@ __all__ = [
 ]
 
 
+SENTINEL_SCHEME: Final = "redis+sentinel"
+
+
+def parse_sentinel_url(url: str) -> tuple[tuple[tuple[str, int], ...], str, int]:
+    """``redis+sentinel://[user:pass@]HOST[:PORT],HOST[:PORT]/MASTER[/DB]`` ->
+    (sentinels, master name, db). ``ValueError`` says what is wrong."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme != SENTINEL_SCHEME:
+        raise ValueError(f"not a {SENTINEL_SCHEME}:// URL")
+    rest = rest.rsplit("@", 1)[-1]
+    hosts, _, path = rest.partition("/")
+    names = [part for part in path.split("/") if part]
+    if not names:
+        raise ValueError("no master name (redis+sentinel://HOST:PORT/MASTER)")
+    db = names[1] if len(names) > 1 else "0"
+    if not db.isdigit():
+        raise ValueError(f"database {db!r} is not a number")
+    return parse_sentinels(hosts.split(",")), names[0], int(db)
+
+
+def parse_sentinels(entries: Sequence[str]) -> tuple[tuple[str, int], ...]:
+    """``["host:port", "host"]`` -> ((host, port), ...); the port defaults to 26379."""
+    found: list[tuple[str, int]] = []
+    for entry in entries:
+        host, colon, port = entry.strip().rpartition(":")
+        if not colon:
+            host, port = entry.strip(), "26379"
+        host = host.strip("[]")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"bad sentinel address {entry!r} (HOST:PORT)")
+        found.append((host, int(port)))
+    if not found:
+        raise ValueError("no sentinel address")
+    return tuple(found)
+
+
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for logs and repr)."""
+    if url.startswith(f"{SENTINEL_SCHEME}://"):
+        scheme, _, rest = url.partition("://")
+        if "@" in rest:
+            userinfo, hosts = rest.rsplit("@", 1)
+            if ":" in userinfo:
+                return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{hosts}"
+        return url
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -141,6 +184,11 @@ class RedisClientConfig:
     retries: int = 1
     retry_backoff_base: float = 0.005
     retry_backoff_cap: float = 0.05
+    sentinels: tuple[tuple[str, int], ...] = ()
+    """Sentinels to ask for the primary of ``sentinel_master`` (then ``url`` is ignored
+    but for display)."""
+    sentinel_master: str = ""
+    db: int = 0
 
     @property
     def safe_url(self) -> str:
@@ -204,6 +252,8 @@ def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
         extra["username"] = config.username
     if config.password:
         extra["password"] = config.password
+    if config.sentinels:
+        return _sentinel_client(config, retry, extra)
     if config.ca_file and urlsplit(config.url).scheme == "rediss":
         extra["ssl_ca_certs"] = config.ca_file
     pool = aioredis.BlockingConnectionPool.from_url(
@@ -218,3 +268,26 @@ def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     return aioredis.Redis.from_pool(pool)
+
+
+def _sentinel_client(config: RedisClientConfig, retry: Retry,
+                     extra: dict[str, Any]) -> aioredis.Redis:
+    """A client of whichever server the sentinels name primary of ``sentinel_master``.
+
+    redis-py's Sentinel pool asks the sentinels again when a connection fails or the
+    server it reached says READONLY (a primary demoted by a failover): the commands
+    after a failover go to the new primary.
+    """
+    from redis.asyncio.sentinel import Sentinel
+
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(config.sentinels), socket_timeout=config.socket_timeout,
+        socket_connect_timeout=config.socket_connect_timeout)
+    client: aioredis.Redis = sentinel.master_for(
+        config.sentinel_master, redis_class=aioredis.Redis, db=config.db, **extra,
+        max_connections=config.max_connections,
+        socket_timeout=config.socket_timeout,
+        socket_connect_timeout=config.socket_connect_timeout,
+        health_check_interval=config.health_check_interval,
+        retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError])
+    return client

@@ -37,11 +37,13 @@ from resync_tui.feeds.actions import (
 from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
+from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
+from resync_tui.share.lease import Role
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext
 from resync_tui.ui.screens.confirm_action import (
@@ -116,6 +118,10 @@ class ResyncApp(App[int]):
         self.last_action: ActionResult | None = None
         """What came of the last action sent from the dashboard."""
         self.runners: dict[str, FeedRunner[Any]] = {}
+        self._private_redis = private_redis
+        self.share: Share | None = None
+        """This process's part in the shared feed; None when not shared."""
+        self._share_stop = asyncio.Event()
         self._closing = False
         self.keymap: dict[str, str] = {}
         self.set_keymap(settings.keymap)
@@ -157,21 +163,55 @@ class ResyncApp(App[int]):
         ui = self.settings.ui
         d = self.dashboard
         context = FeedContext(self.runtime, self.settings, self.view, self.clock)
+        share = self._start_share()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
             feed = entry.feed(context)
+            interval = entry.interval(self.settings)
+            if share is not None and entry.id in SHARED_FEEDS:
+                # The runner reads the leader's changes often; the engine is polled at
+                # the entry's interval, and only by the leader.
+                feed = share.wrap(feed, interval)
+                interval = self.settings.share.follow_interval
             runner: FeedRunner[Any] = FeedRunner(
-                feed, entry.interval(self.settings), partial(d.show, entry.id),
-                self._feeds_running)
+                feed, interval, partial(d.show, entry.id), self._feeds_running)
             self.runners[entry.id] = runner
             self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
-        d.header.interval = self.runners["jobs"].interval
+        d.header.interval = self.job_interval
         d.workstations_interval = self.runners["workstations"].interval
         d.redis_interval = self.runners["redis"].interval
         if self.wall and ui.wall_rotate_seconds > 0:
             self.set_interval(ui.wall_rotate_seconds, d.rotate)
         if self._watchdog:
             self._start_watchdog()
+
+    def _start_share(self) -> Share | None:
+        """Join the engine's shared feed when ``[share] enabled`` (not with a private
+        embedded Redis, which no other dashboard can reach)."""
+        if not self.settings.share.enabled:
+            return None
+        if self._private_redis:
+            _log.warning("share: disabled, the embedded Redis is private to this process; "
+                         "set [redis] url to a Redis every dashboard reaches")
+            return None
+        self.share = Share(self.runtime)
+        header = self.dashboard.header
+        header.share = self.share.describe()
+
+        def changed(role: Role) -> None:
+            if self.share is not None:
+                header.share = self.share.describe()
+
+        self.run_worker(self.share.run(self._share_stop, changed), name="share:election",
+                        group="share", exit_on_error=False)
+        return self.share
+
+    @property
+    def job_interval(self) -> float:
+        """Seconds between reads of the engine's plan (the runner's, or the shared feed's)."""
+        runner = self.runners["jobs"]
+        feed = runner.feed
+        return feed.engine_interval if isinstance(feed, SharedJobsFeed) else runner.interval
 
     # -- for tests and the snapshot command -------------------------------------------
 
@@ -262,15 +302,17 @@ class ResyncApp(App[int]):
             self.runners[name].kick(refresh=True)
 
     def set_job_interval(self, seconds: float) -> None:
-        runner = self.runners["jobs"]
-        runner.interval = seconds
-        self.runners["engine"].interval = seconds
-        runner.kick(refresh=False)
-        self.runners["engine"].kick(refresh=False)
+        for name in ("jobs", "engine"):
+            runner = self.runners[name]
+            if isinstance(runner.feed, SharedJobsFeed | SharedStateFeed):
+                runner.feed.engine_interval = seconds
+            else:
+                runner.interval = seconds
+            runner.kick(refresh=False)
         self.dashboard.header.interval = seconds
 
     def _step_interval(self, direction: int) -> None:
-        current = self.runners["jobs"].interval
+        current = self.job_interval
         if direction > 0:
             bigger = [s for s in JOB_INTERVALS if s > current]
             new = bigger[0] if bigger else JOB_INTERVALS[-1]
@@ -298,6 +340,9 @@ class ResyncApp(App[int]):
         if self._closing:
             return
         self._closing = True
+        self._share_stop.set()  # the leader gives its lease up: a follower takes over at once
+        await asyncio.gather(*(_quietly(w) for w in self.workers
+                               if w.group == "share" and w.is_running))
         workers = self.workers.cancel_group(self, "feeds")
         await asyncio.gather(*(_quietly(w) for w in workers))
         await self.runtime.aclose()

@@ -61,6 +61,8 @@ class DashboardHeader(Widget):
     interval: reactive[float] = reactive(0.0, repaint=False)
     """Seconds between job polls."""
     clock_offset: reactive[float | None] = reactive(None, repaint=False)
+    share: reactive[str] = reactive("", repaint=False)
+    """The shared feed's role (``shared · leader``...), empty when not shared."""
     """Engine clock minus this machine's, in seconds (None: not known yet). The time shown
     is the engine's; when the two differ by more than a few seconds the header says so."""
 
@@ -113,6 +115,9 @@ class DashboardHeader(Widget):
         self._changed()
 
     def watch_interval(self) -> None:
+        self._changed()
+
+    def watch_share(self) -> None:
         self._changed()
 
     def watch_clock_offset(self) -> None:
@@ -172,6 +177,9 @@ class DashboardHeader(Widget):
             parts.append("│ no data yet ")
         if self.interval and detail > 1:
             parts.append(f"│ every {self.interval:g}s ")
+        if self.share and detail:
+            alone = not self.share.startswith("shared")
+            parts.append((f"│ {self.share} ", "$warning") if alone else f"│ {self.share} ")
         if self.paused:
             parts.append(("│ ⏸ PAUSED ", "$warning bold"))
         return Content.assemble(*parts)

@@ -1,0 +1,341 @@
+"""The jobs feed shared through Redis: the leader polls the engine, followers read Redis.
+
+:class:`SharedJobsFeed` wraps a :class:`~resync_tui.feeds.jobs.JobsFeed` and, for each
+poll, does what this process's :class:`~resync_tui.share.lease.Election` role says:
+
+- **leader**: polls the engine through the wrapped feed (at the engine interval),
+  then publishes the change: a full snapshot when one is due (new leadership, or
+  before the delta stream's trim reaches the last snapshot), else a delta of the rows
+  added or changed and the ids removed, with the feed's health as meta;
+- **follower**: never calls the engine; loads the snapshot once, then applies
+  deltas as they come. Its health is the leader's (what the leader last read and
+  when), so a follower of a leader that cannot reach the engine says so, and its
+  data ages exactly as the leader's does;
+- **alone** (Redis down): polls the engine itself, like a dashboard with no share.
+
+The runner polls this feed at a short ``follow`` interval; the engine is still
+polled only every ``engine_interval()`` seconds. A poll that has nothing new returns
+the previous state object itself, which the runner does not publish again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from redis.exceptions import RedisError
+
+from resync_tui.feeds.engine import EngineState
+from resync_tui.feeds.jobs import JobsFeed, JobsState
+from resync_tui.feeds.runtime import Runtime
+from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.model.job_row import JobRow
+from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
+from resync_tui.share.keys import ShareKeys
+from resync_tui.share.lease import Election, Lease, Role
+
+__all__ = ["SHARED_FEEDS", "Share", "SharedJobsFeed", "SharedStateFeed", "health_from_meta",
+           "health_meta"]
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+_TIME_FIELDS = ("started", "ended", "scheduled")
+
+
+def _utc_offset(rows: Any) -> float:
+    """The UTC offset (seconds) of the engine's times in these rows: msgpack carries an
+    instant without its offset, and the table shows times as the engine wrote them."""
+    for row in rows:
+        for name in _TIME_FIELDS:
+            value = getattr(row, name)
+            if value is not None and (offset := value.utcoffset()) is not None:
+                return float(offset.total_seconds())
+    return 0.0
+
+
+def _in_zone(rows: list[JobRow], offset: float) -> list[JobRow]:
+    """The rows with their times in the engine's offset again (a no-op for UTC)."""
+    if not offset:
+        return rows
+    zone = timezone(timedelta(seconds=offset))
+    out = []
+    for row in rows:
+        changes = {name: value.astimezone(zone) for name in _TIME_FIELDS
+                   if (value := getattr(row, name)) is not None}
+        out.append(msgspec.structs.replace(row, **changes) if changes else row)
+    return out
+
+
+def health_meta(health: FeedHealth) -> dict[str, Any]:
+    """What a follower needs to judge the leader's data as the leader does."""
+    return {"ok": health.ok, "kind": health.kind, "reason": health.reason,
+            "since": health.since, "last_success": health.last_success}
+
+
+def health_from_meta(meta: dict[str, Any], polls: int) -> FeedHealth:
+    def when(name: str) -> datetime | None:
+        value = meta.get(name)
+        return value if isinstance(value, datetime) else None
+
+    kind = meta.get("kind", "")
+    return FeedHealth(ok=bool(meta.get("ok", False)),
+                      kind=kind if isinstance(kind, str) else "error",  # type: ignore[arg-type]
+                      reason=str(meta.get("reason", "")), since=when("since"),
+                      last_success=when("last_success"), polls=polls)
+
+
+class SharedJobsFeed:
+    """A jobs feed that polls the engine only when this process is leader or alone."""
+
+    name = "jobs"
+
+    def __init__(self, inner: JobsFeed, election: Election, publisher: Publisher[JobRow],
+                 follower: Follower[JobRow], *, engine_interval: float) -> None:
+        self.inner = inner
+        self.view = inner.view
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._last: JobsState | None = None
+        self._last_engine_poll = -float("inf")
+        self._snapshot_token: int | None = None
+        self._loaded = False
+        self._polls = 0
+        self.publish_errors = 0
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+
+    async def poll(self) -> JobsState:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
+            return await self._follow()
+        self._loaded = False
+        if self._last is not None and (
+                time.monotonic() - self._last_engine_poll < self.engine_interval):
+            if role is Role.LEADER and self._snapshot_token != self.publisher.lease.token:
+                # Just became leader: publish what this view holds (its own last read, or
+                # the former leader's, with that one's health and age) before the next read.
+                await self._publish(self._last)
+            return self._last
+        state = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            await self._publish(state)
+        self._last = state
+        return state
+
+    async def _publish(self, state: JobsState) -> None:
+        pub = self.publisher
+        meta = health_meta(state.health)
+        meta["utcoffset"] = _utc_offset(self.view.rows_in(0, 50))
+        meta["published"] = time.time()  # this host's clock: for lag figures, not for ages
+        try:
+            token = pub.lease.token
+            if token != self._snapshot_token or pub.snapshot_due:
+                rows = list(self.view.all_rows())
+                if await pub.snapshot(rows, meta):
+                    self._snapshot_token = token
+            else:
+                change = state.change
+                get = self.view.get
+                changed = [row for job_id in (*change.added, *change.changed)
+                           if (row := get(job_id)) is not None]
+                await pub.delta(changed, list(change.removed), meta)
+        except (RedisError, OSError, TimeoutError) as exc:
+            # The election notices Redis is gone and makes this process poll alone.
+            self.publish_errors += 1
+            log.info("shared feed: publishing failed (%s)", type(exc).__name__)
+
+    async def _follow(self) -> JobsState:
+        try:
+            if not self._loaded:
+                snap = await self.follower.load()
+                rows = _in_zone(snap.rows, float(snap.meta.get("utcoffset", 0.0)))
+                changed, removed = self.view.diff(rows)
+                self._loaded = True
+                return self._state(self.view.apply_changes(changed, removed), snap.meta)
+            deltas = await self.follower.deltas()
+        except SnapshotMissing:
+            return self._waiting("no data from the leader yet")
+        except (RedisError, OSError, TimeoutError) as exc:
+            return self._waiting(f"Redis error while following ({type(exc).__name__})")
+        if deltas is None:
+            self._loaded = False
+            return await self._follow()
+        if not deltas:
+            return self._last if self._last is not None else self._waiting("")
+        return self._apply(deltas)
+
+    def _apply(self, deltas: list[Delta[JobRow]]) -> JobsState:
+        changed: dict[str, JobRow] = {}
+        removed: set[str] = set()
+        for delta in deltas:
+            for row in _in_zone(delta.changed, float(delta.meta.get("utcoffset", 0.0))):
+                changed[row.job_id] = row
+                removed.discard(row.job_id)
+            for job_id in delta.removed:
+                changed.pop(job_id, None)
+                removed.add(job_id)
+        change = self.view.apply_changes(changed.values(), removed)
+        return self._state(change, deltas[-1].meta)
+
+    def _state(self, change: Any, meta: dict[str, Any]) -> JobsState:
+        self._polls += 1
+        state = JobsState(self.view, change, health_from_meta(meta, self._polls),
+                          full_read=False)
+        self._last = state
+        return state
+
+    def _waiting(self, why: str) -> JobsState:
+        """Nothing new could be read: the last state, or one that says why there is none."""
+        if self._last is not None:
+            return self._last
+        self._polls += 1
+        health = FeedHealth(ok=False, kind="down", reason=why or "waiting for the leader",
+                            polls=self._polls)
+        self._last = JobsState(self.view, health=health)
+        return self._last
+
+
+class SharedStateFeed(Generic[S]):
+    """A small feed (engine info, workstations) shared whole: the leader publishes each
+    poll's state as a one-row snapshot; followers load the newest one."""
+
+    def __init__(self, inner: Any, election: Election, publisher: Publisher[S],
+                 follower: Follower[S], *, engine_interval: float, empty: S) -> None:
+        """``empty``: the state (a dataclass with ``health``) shown before any data."""
+        self.inner = inner
+        self._empty = empty
+        self.name: str = inner.name
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._last: S | None = None
+        self._last_engine_poll = -float("inf")
+        self._loaded = False
+        self._polls = 0
+        self._published_token: int | None = None
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+
+    async def poll(self) -> S:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
+            return await self._follow()
+        self._loaded = False
+        if self._last is not None and (
+                time.monotonic() - self._last_engine_poll < self.engine_interval):
+            token = self.publisher.lease.token
+            if role is Role.LEADER and self._published_token != token:
+                await self._publish(self._last)
+            return self._last
+        state: S = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            await self._publish(state)
+        self._last = state
+        return state
+
+    async def _publish(self, state: S) -> None:
+        token = self.publisher.lease.token
+        try:
+            if await self.publisher.snapshot([state], {}):
+                self._published_token = token
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("shared feed %s: publishing failed (%s)", self.name, type(exc).__name__)
+
+    async def _follow(self) -> S:
+        """The leader's newest state; the last one if nothing new; until the leader has
+        published one, a state that says so (a NOC starting all at once must not send
+        every screen to the engine)."""
+        try:
+            if self._loaded:
+                deltas = await self.follower.deltas()
+                if deltas is not None:
+                    return self._last if self._last is not None else self._waiting()
+            snap = await self.follower.load()
+        except (SnapshotMissing, RedisError, OSError, TimeoutError):
+            return self._last if self._last is not None else self._waiting()
+        self._loaded = True
+        if not snap.rows:
+            return self._last if self._last is not None else self._waiting()
+        state = snap.rows[0]
+        health = getattr(state, "health", None)
+        if isinstance(health, FeedHealth):
+            self._polls += 1
+            state = dataclasses.replace(  # type: ignore[type-var]
+                state, health=dataclasses.replace(health, polls=self._polls))
+        self._last = state
+        return state
+
+    def _waiting(self) -> S:
+        self._polls += 1
+        return dataclasses.replace(self._empty, health=FeedHealth(  # type: ignore[type-var]
+            ok=False, kind="down", reason="waiting for the leader's first data",
+            polls=self._polls))
+
+
+#: The feeds one leader polls for everybody (the others are local: breakers, cache, Redis).
+SHARED_FEEDS: tuple[str, ...] = ("engine", "jobs", "workstations")
+
+
+class Share:
+    """This process's part in the shared feed of one engine: its election, and the
+    wrapping of the feeds it shares. The app runs :meth:`run`; the header shows
+    :meth:`describe`."""
+
+    def __init__(self, runtime: Runtime, *, owner: str | None = None) -> None:
+        settings = runtime.settings
+        share = settings.share
+        self.settings = share
+        self.redis = runtime.redis
+        self.keys = ShareKeys.for_engine(settings.hwa.url, settings.hwa.plan_id,
+                                         prefix=share.key_prefix)
+        self.lease = Lease(runtime.redis, self.keys, ttl=share.lease_ttl, owner=owner)
+        self.election = Election(self.lease)
+        # A blocked XREAD must end before the client's socket timeout says Redis is dead.
+        self.block = max(0.01, min(share.follow_interval, settings.redis.socket_timeout / 2))
+
+    def describe(self) -> str:
+        return self.election.describe()
+
+    def wrap(self, feed: Any, engine_interval: float) -> Any:
+        """The shared form of a feed of :data:`SHARED_FEEDS` (others are returned as they are)."""
+        share = self.settings
+        publisher: Publisher[Any] = Publisher(self.lease, feed.name, chunk_rows=share.chunk_rows,
+                                              max_deltas=share.max_deltas)
+        if isinstance(feed, JobsFeed):
+            return SharedJobsFeed(feed, self.election, publisher,
+                                  Follower(self.redis, self.keys, "jobs", JobRow,
+                                           block=self.block),
+                                  engine_interval=engine_interval)
+        state_types: dict[str, type[Any]] = {"engine": EngineState,
+                                             "workstations": WorkstationsState}
+        if feed.name not in state_types:
+            return feed
+        state_type = state_types[feed.name]
+        empty = getattr(feed, "_last", None)
+        return SharedStateFeed(feed, self.election, publisher,
+                               Follower(self.redis, self.keys, feed.name, state_type,
+                                        block=self.block),
+                               engine_interval=engine_interval,
+                               empty=empty if isinstance(empty, state_type) else state_type())
+
+    async def run(self, stop: asyncio.Event,
+                  on_change: Callable[[Role], None] | None = None) -> None:
+        await self.election.run(stop, on_change)

@@ -1,0 +1,208 @@
+"""One poll for many dashboards: a leader's jobs feed through Redis to followers.
+
+Real simulator over HTTP, real redis-server. The followers' views must hold exactly
+the jobs the leader's does, and the engine must see only the leader's requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from resync_tui.feeds.jobs import JobsFeed, JobsState
+from resync_tui.feeds.runtime import Runtime, build_runtime
+from resync_tui.feeds.shared import SharedJobsFeed
+from resync_tui.hwa.simulator import Faults, Simulator
+from resync_tui.model.job_row import JobRow
+from resync_tui.model.jobs_view import JobsView
+from resync_tui.share.channel import Follower, Publisher
+from resync_tui.share.keys import ShareKeys
+from resync_tui.share.lease import Election, Lease, Role
+from tests.ui.dashboard_support import frozen_clock, make_settings, sim
+
+__all__ = ["sim"]
+
+
+@pytest.fixture
+async def r(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def runtimes(sim: Simulator, redis_url: str) -> AsyncIterator[list[Runtime]]:
+    made = [build_runtime(make_settings(sim.base_url, redis_url), clock=frozen_clock)
+            for _ in range(3)]
+    yield made
+    for rt in made:
+        await rt.aclose()
+
+
+def shared(rt: Runtime, r: aioredis.Redis, keys: ShareKeys, name: str) -> SharedJobsFeed:
+    lease = Lease(r, keys, ttl=30, owner=f"{name}:1:x")
+    return SharedJobsFeed(JobsFeed(rt, JobsView(clock=frozen_clock)), Election(lease),
+                          Publisher(lease, "jobs"),
+                          Follower(r, keys, "jobs", JobRow, block=0.05),
+                          engine_interval=0.0)
+
+
+def engine_calls(sim: Simulator) -> int:
+    return sum(n for path, n in sim.stats()["requests"].items() if not path.startswith("GET /_sim"))
+
+
+def jobs(feed: SharedJobsFeed) -> dict[str, JobRow]:
+    return {row.job_id: row for row in feed.view.all_rows()}
+
+
+async def test_followers_hold_the_leaders_jobs_and_never_call_the_engine(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, *followers = [shared(rt, r, keys, f"host{i}") for i, rt in enumerate(runtimes)]
+    assert await leader.election.step() is Role.LEADER
+    for f in followers:
+        assert await f.election.step() is Role.FOLLOWER
+    state = await leader.poll()
+    assert state.full_read and state.view.total == 200
+    calls = engine_calls(sim)
+    for f in followers:
+        got = await f.poll()
+        assert got.health.ok and got.health.last_success == state.health.last_success
+        assert jobs(f) == jobs(leader)
+    # The plan moves: the leader reads it again and publishes a delta, not a snapshot.
+    sim.tick(3 * 3600)
+    state = await leader.poll()
+    assert state.full_read and state.change
+    assert leader.publisher.deltas_since_snapshot == 1
+    leader_calls = engine_calls(sim) - calls
+    for f in followers:
+        assert (await f.poll()).change
+        assert jobs(f) == jobs(leader)
+    assert engine_calls(sim) - calls == leader_calls  # the followers added none
+    # Nothing new: a follower's poll hands back the very same state (not published again).
+    quiet = followers[0]
+    last = quiet._last
+    assert await quiet.poll() is last
+
+
+async def test_a_leader_that_cannot_reach_the_engine_makes_followers_say_so(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, follower = shared(runtimes[0], r, keys, "lead"), shared(runtimes[1], r, keys, "f")
+    await leader.election.step()
+    await follower.election.step()
+    good = await leader.poll()
+    await follower.poll()
+    sim.set_faults(Faults(outage="reset"))
+    leader.refresh()
+    bad = await leader.poll()
+    assert not bad.health.ok
+    seen = await follower.poll()
+    assert not seen.health.ok and seen.health.reason == bad.health.reason
+    assert seen.health.last_success == good.health.last_success  # its data ages as the leader's
+    assert jobs(follower) == jobs(leader)
+
+
+async def test_a_follower_that_becomes_leader_polls_and_publishes_a_fresh_snapshot(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    keys = ShareKeys.for_engine(sim.base_url)
+    old, new, late = (shared(rt, r, keys, n) for rt, n in zip(runtimes, "abc", strict=True))
+    await old.election.step()
+    await new.election.step()
+    await old.poll()
+    await new.poll()
+    await r.delete(keys.lease)  # the leader died; its lease expired
+    assert await new.election.step() is Role.LEADER
+    sim.tick(3 * 3600)
+    calls = engine_calls(sim)
+    state = await new.poll()
+    assert state.full_read and engine_calls(sim) > calls
+    assert new.publisher.deltas_since_snapshot == 0  # a new leader starts with a snapshot
+    assert await late.election.step() is Role.FOLLOWER
+    await late.poll()
+    assert jobs(late) == jobs(new)
+    # The old leader, back, is fenced off and follows.
+    assert await old.election.step() is Role.FOLLOWER
+    await old.poll()
+    assert jobs(old) == jobs(new)
+
+
+async def test_redis_down_means_each_dashboard_polls_the_engine_itself(
+        sim: Simulator, runtimes: list[Runtime], redis_server: object, redis_url: str) -> None:
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        keys = ShareKeys.for_engine(sim.base_url)
+        leader, follower = (shared(rt, client, keys, n) for rt, n in zip(runtimes, "ab",
+                                                                          strict=False))
+        await leader.election.step()
+        await follower.election.step()
+        await leader.poll()
+        await follower.poll()
+        redis_server.stop()  # type: ignore[attr-defined]
+        assert await follower.election.step() is Role.ALONE
+        calls = engine_calls(sim)
+        sim.tick(3 * 3600)
+        state = await follower.poll()
+        assert state.full_read and state.health.ok and engine_calls(sim) > calls
+        assert follower.election.describe() == "own poll (Redis down)"
+    finally:
+        redis_server.start()  # type: ignore[attr-defined]
+        await client.aclose()
+
+
+async def test_followers_show_the_engines_times_in_its_own_offset(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, follower = shared(runtimes[0], r, keys, "lead"), shared(runtimes[1], r, keys, "f")
+    await leader.election.step()
+    await follower.election.step()
+    zone = timezone(timedelta(hours=1))  # an engine that writes +01:00 times
+    start = datetime(2026, 12, 1, 3, 12, tzinfo=zone)
+    change = leader.view.apply_changes(
+        [JobRow("j1", job="LOAD", status="EXEC", started=start)])
+    await leader._publish(JobsState(leader.view, change))  # as after a poll: a snapshot
+    await follower.poll()
+    later = start + timedelta(minutes=5)
+    change = leader.view.apply_changes(
+        [JobRow("j1", job="LOAD", status="SUCC", started=start, ended=later)])
+    await leader._publish(JobsState(leader.view, change))  # then a delta
+    await follower.poll()
+    got = follower.view.get("j1")
+    assert got is not None and got.started == start and got.ended == later
+    assert got.started.utcoffset() == got.ended.utcoffset() == timedelta(hours=1)
+    assert got.started.astimezone(UTC).hour == 2  # 03:12+01:00 shown as 03:12, not 02:12
+
+
+async def test_workstations_are_shared_whole_and_followers_do_not_ask_the_engine(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    from resync_tui.feeds.shared import SharedStateFeed
+    from resync_tui.feeds.workstations import WorkstationsFeed, WorkstationsState
+
+    keys = ShareKeys.for_engine(sim.base_url)
+
+    def make(rt: Runtime, name: str) -> SharedStateFeed[WorkstationsState]:
+        lease = Lease(r, keys, ttl=30, owner=f"{name}:1:x")
+        return SharedStateFeed(WorkstationsFeed(rt, 60.0), Election(lease),
+                               Publisher(lease, "workstations"),
+                               Follower(r, keys, "workstations", WorkstationsState, block=0.05),
+                               engine_interval=0.0, empty=WorkstationsState())
+
+    leader, follower = make(runtimes[0], "lead"), make(runtimes[1], "f")
+    assert await leader.election.step() is Role.LEADER
+    assert await follower.election.step() is Role.FOLLOWER
+    calls = engine_calls(sim)
+    early = await follower.poll()  # the leader has published nothing yet: it waits
+    assert not early.health.ok and early.health.reason == "waiting for the leader's first data"
+    assert engine_calls(sim) == calls
+    state = await leader.poll()
+    assert state.total > 0
+    calls = engine_calls(sim)
+    seen = await follower.poll()
+    assert (seen.total, seen.problems) == (state.total, state.problems)
+    assert seen.health.last_success == state.health.last_success
+    assert await follower.poll() is seen  # nothing new: the same state
+    assert engine_calls(sim) == calls
