@@ -187,6 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     poller.add_argument("--metrics-port", type=_port, dest="poller_metrics_port", metavar="N",
                         help="serve Prometheus /metrics on this port (loopback)")
 
+    serve = sub.add_parser(
+        "serve", help="the dashboard in a browser (textual-serve); sessions share one poll",
+        description="Serve the dashboard to web browsers through textual-serve. Every "
+                    "browser session follows the shared feed this server leads (one poll "
+                    "of the engine for all). textual-serve has no authentication: it "
+                    "listens on loopback unless --public; put it behind a reverse proxy "
+                    "that authenticates.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                       "(default 127.0.0.1; anything else needs --public)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--config", dest="serve_config", metavar="PATH",
+                       help="settings file for the server and every session")
+    serve.add_argument("--wall", dest="serve_wall", action="store_true",
+                       help="serve the wall view")
+    serve.add_argument("--public", action="store_true",
+                       help="allow a non-loopback --host (no authentication!)")
+
     act = sub.add_parser(
         "act", help="one operator action on one job, audited (needs [actions] enabled = true)",
         description="Exit codes: 0 done, 1 refused by the engine (or not sent), 2 usage or "
@@ -269,8 +286,45 @@ def _poller_command(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import dataclasses
 
-    from resync_tui.logging_setup import configure_stderr_logging
     from resync_tui.poller import PollerError, run_poller
+
+    failed = _headless_logging(settings)
+    if failed is not None:
+        return failed
+    settings = settings.replace(share=dataclasses.replace(settings.share, enabled=True))
+    port = args.poller_metrics_port or settings.metrics.port or None
+    try:
+        return asyncio.run(run_poller(settings, metrics_port=port))
+    except PollerError as exc:
+        return _fail(f"poller: {exc}")
+    except KeyboardInterrupt:
+        return 0
+
+
+def _serve_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``serve``: logs to stderr unless the settings name a log file, like ``poller``."""
+    from resync_tui.serve import ServeError, is_loopback, serve
+
+    if not args.public and not is_loopback(args.host):  # before anything starts
+        return _fail(f"serve: refusing to listen on {args.host}: textual-serve has no "
+                     "authentication; use --host 127.0.0.1 behind a reverse proxy that "
+                     "authenticates, or --public")
+    failed = _headless_logging(settings)
+    if failed is not None:
+        return failed
+    try:
+        return serve(settings, host=args.host, port=args.port, config=args.serve_config
+                     or args.config, wall=bool(args.serve_wall or args.wall),
+                     public=args.public)
+    except ServeError as exc:
+        return _fail(f"serve: {exc}")
+    except KeyboardInterrupt:
+        return 0
+
+
+def _headless_logging(settings: Settings) -> int | None:
+    """Logging of a command with no screen: stderr, or ``logging.file`` when set."""
+    from resync_tui.logging_setup import configure_stderr_logging
 
     try:
         if "logging.file" in settings.origins:
@@ -283,14 +337,7 @@ def _poller_command(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"{settings.source}: key 'logging.file': cannot write "
                      f"{settings.logging.file!r} ({exc.strerror})")
-    settings = settings.replace(share=dataclasses.replace(settings.share, enabled=True))
-    port = args.poller_metrics_port or settings.metrics.port or None
-    try:
-        return asyncio.run(run_poller(settings, metrics_port=port))
-    except PollerError as exc:
-        return _fail(f"poller: {exc}")
-    except KeyboardInterrupt:
-        return 0
+    return None
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -574,7 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
               or getattr(args, "act_config", None) or getattr(args, "poller_config", None)
-              or args.config)
+              or getattr(args, "serve_config", None) or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -583,6 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if command == "poller":
         return _poller_command(settings, args)
+    if command == "serve":
+        return _serve_command(settings, args)
     try:
         _setup_logging(settings)
     except OSError as exc:

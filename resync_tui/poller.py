@@ -71,12 +71,15 @@ class _HealthLog:
 
 async def run_poller(settings: Settings, *, metrics_port: int | None = None,
                      stop: asyncio.Event | None = None,
-                     on_role: Callable[[str], None] | None = None) -> int:
-    """Poll and publish until ``stop`` is set (or SIGTERM/SIGINT); 0 on a clean stop."""
+                     on_role: Callable[[str], None] | None = None,
+                     signals: bool = True) -> int:
+    """Poll and publish until ``stop`` is set (or SIGTERM/SIGINT when ``signals``: the
+    ``serve`` command handles them itself); 0 on a clean stop."""
     check_poller_settings(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    handled = (signal.SIGTERM, signal.SIGINT) if signals else ()
+    for sig in handled:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     runtime = build_runtime(settings)
@@ -123,7 +126,7 @@ async def run_poller(settings: Settings, *, metrics_port: int | None = None,
         election.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(runtime.aclose(), 1.0)
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in handled:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
         if metrics_server is not None:

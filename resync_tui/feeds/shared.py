@@ -75,6 +75,14 @@ def _in_zone(rows: list[JobRow], offset: float) -> list[JobRow]:
     return out
 
 
+def _learn_clock(meta: dict[str, Any], sink: Callable[[float], None] | None) -> None:
+    """A follower's engine clock: the engine time the leader published, taken as now
+    (off by the publication's lag, well under a second)."""
+    engine_now = meta.get("engine_now")
+    if sink is not None and isinstance(engine_now, datetime):
+        sink(engine_now.timestamp())
+
+
 def health_meta(health: FeedHealth) -> dict[str, Any]:
     """What a follower needs to judge the leader's data as the leader does."""
     return {"ok": health.ok, "kind": health.kind, "reason": health.reason,
@@ -99,8 +107,14 @@ class SharedJobsFeed:
     name = "jobs"
 
     def __init__(self, inner: JobsFeed, election: Election, publisher: Publisher[JobRow],
-                 follower: Follower[JobRow], *, engine_interval: float) -> None:
+                 follower: Follower[JobRow], *, engine_interval: float,
+                 engine_clock: Callable[[], datetime] | None = None,
+                 clock_sink: Callable[[float], None] | None = None) -> None:
+        """``engine_clock``: the leader's engine time, published with the data;
+        ``clock_sink``: where a follower puts it (its client's clock estimate)."""
         self.inner = inner
+        self._engine_clock = engine_clock
+        self._clock_sink = clock_sink
         self.view = inner.view
         self.election = election
         self.publisher = publisher
@@ -141,6 +155,8 @@ class SharedJobsFeed:
         meta = health_meta(state.health)
         meta["utcoffset"] = _utc_offset(self.view.rows_in(0, 50))
         meta["published"] = time.time()  # this host's clock: for lag figures, not for ages
+        if self._engine_clock is not None:
+            meta["engine_now"] = self._engine_clock()
         try:
             token = pub.lease.token
             if token != self._snapshot_token or pub.snapshot_due:
@@ -192,6 +208,7 @@ class SharedJobsFeed:
         return self._state(change, deltas[-1].meta)
 
     def _state(self, change: Any, meta: dict[str, Any]) -> JobsState:
+        _learn_clock(meta, self._clock_sink)
         self._polls += 1
         state = JobsState(self.view, change, health_from_meta(meta, self._polls),
                           full_read=False)
@@ -214,9 +231,13 @@ class SharedStateFeed(Generic[S]):
     poll's state as a one-row snapshot; followers load the newest one."""
 
     def __init__(self, inner: Any, election: Election, publisher: Publisher[S],
-                 follower: Follower[S], *, engine_interval: float, empty: S) -> None:
+                 follower: Follower[S], *, engine_interval: float, empty: S,
+                 engine_clock: Callable[[], datetime] | None = None,
+                 clock_sink: Callable[[float], None] | None = None) -> None:
         """``empty``: the state (a dataclass with ``health``) shown before any data."""
         self.inner = inner
+        self._engine_clock = engine_clock
+        self._clock_sink = clock_sink
         self._empty = empty
         self.name: str = inner.name
         self.election = election
@@ -254,7 +275,8 @@ class SharedStateFeed(Generic[S]):
     async def _publish(self, state: S) -> None:
         token = self.publisher.lease.token
         try:
-            if await self.publisher.snapshot([state], {}):
+            meta = {} if self._engine_clock is None else {"engine_now": self._engine_clock()}
+            if await self.publisher.snapshot([state], meta):
                 self._published_token = token
         except (RedisError, OSError, TimeoutError) as exc:
             log.info("shared feed %s: publishing failed (%s)", self.name, type(exc).__name__)
@@ -272,6 +294,7 @@ class SharedStateFeed(Generic[S]):
         except (SnapshotMissing, RedisError, OSError, TimeoutError):
             return self._last if self._last is not None else self._waiting()
         self._loaded = True
+        _learn_clock(snap.meta, self._clock_sink)
         if not snap.rows:
             return self._last if self._last is not None else self._waiting()
         state = snap.rows[0]
@@ -310,6 +333,8 @@ class Share:
         self.election = Election(self.lease)
         # A blocked XREAD must end before the client's socket timeout says Redis is dead.
         self.block = max(0.01, min(share.follow_interval, settings.redis.socket_timeout / 2))
+        self._engine_clock = runtime.clock
+        self._clock_sink = runtime.client.add_clock_sample
 
     def describe(self) -> str:
         return self.election.describe()
@@ -319,11 +344,13 @@ class Share:
         share = self.settings
         publisher: Publisher[Any] = Publisher(self.lease, feed.name, chunk_rows=share.chunk_rows,
                                               max_deltas=share.max_deltas)
+        clocks: dict[str, Any] = {"engine_clock": self._engine_clock,
+                                  "clock_sink": self._clock_sink}
         if isinstance(feed, JobsFeed):
             return SharedJobsFeed(feed, self.election, publisher,
                                   Follower(self.redis, self.keys, "jobs", JobRow,
                                            block=self.block),
-                                  engine_interval=engine_interval)
+                                  engine_interval=engine_interval, **clocks)
         state_types: dict[str, type[Any]] = {"engine": EngineState,
                                              "workstations": WorkstationsState}
         if feed.name not in state_types:
@@ -334,7 +361,8 @@ class Share:
                                Follower(self.redis, self.keys, feed.name, state_type,
                                         block=self.block),
                                engine_interval=engine_interval,
-                               empty=empty if isinstance(empty, state_type) else state_type())
+                               empty=empty if isinstance(empty, state_type) else state_type(),
+                               **clocks)
 
     async def run(self, stop: asyncio.Event,
                   on_change: Callable[[Role], None] | None = None) -> None:

@@ -370,6 +370,13 @@ class HwaClient:
         samples = self._clock_samples
         return statistics.median(samples) if samples else None
 
+    def add_clock_sample(self, engine_timestamp: float, local_timestamp: float | None = None
+                         ) -> None:
+        """One engine-minus-local sample learnt elsewhere (a shared feed's follower never
+        calls the engine: the leader's publications carry the engine's time)."""
+        local = time.time() if local_timestamp is None else local_timestamp
+        self._clock_samples.append(engine_timestamp - local)
+
     def engine_now(self) -> datetime:
         """The engine's current time (aware, UTC); this machine's until an answer came."""
         now = datetime.now(UTC)

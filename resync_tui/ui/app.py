@@ -182,7 +182,9 @@ class ResyncApp(App[int]):
         d.redis_interval = self.runners["redis"].interval
         if self.wall and ui.wall_rotate_seconds > 0:
             self.set_interval(ui.wall_rotate_seconds, d.rotate)
-        if self._watchdog:
+        if self._watchdog and not self.is_web:
+            # In a browser (textual-serve) stdin is the web driver's pipe, not a
+            # terminal: the driver ends the app when the page goes.
             self._start_watchdog()
 
     def _start_share(self) -> Share | None:

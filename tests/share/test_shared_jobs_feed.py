@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runtime import Runtime, build_runtime
-from resync_tui.feeds.shared import SharedJobsFeed
+from resync_tui.feeds.shared import Share, SharedJobsFeed
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import JobsView
@@ -206,3 +206,31 @@ async def test_workstations_are_shared_whole_and_followers_do_not_ask_the_engine
     assert seen.health.last_success == state.health.last_success
     assert await follower.poll() is seen  # nothing new: the same state
     assert engine_calls(sim) == calls
+
+
+async def test_a_follower_judges_ages_on_the_engines_clock_it_never_asked(
+        redis_url: str, r: aioredis.Redis) -> None:
+    engine = Simulator(jobs=50, seed=3, time_scale=1.0, clock_offset=3600.0)  # an hour ahead
+    engine.start_in_thread("127.0.0.1", 0)
+    leader_rt = build_runtime(make_settings(engine.base_url, redis_url))
+    follower_rt = build_runtime(make_settings(engine.base_url, redis_url))
+    try:
+        keys = ShareKeys.for_engine(engine.base_url)
+        leader = Share(leader_rt, owner="lead:1:x").wrap(JobsFeed(leader_rt), 0.0)
+        follower = Share(follower_rt, owner="f:2:y").wrap(JobsFeed(follower_rt), 0.0)
+        assert await leader.election.step() is Role.LEADER
+        assert await follower.election.step() is Role.FOLLOWER
+        assert follower_rt.client.clock_offset is None
+        await leader.poll()
+        calls = engine_calls(engine)
+        state = await follower.poll()
+        assert state.view.total == 50 and engine_calls(engine) == calls
+        offset = follower_rt.client.clock_offset
+        assert offset is not None and abs(offset - 3600) < 5  # learnt from the leader
+        lag = abs((follower_rt.clock() - leader_rt.clock()).total_seconds())
+        assert lag < 5
+        assert keys.engine  # (the same engine's keys)
+    finally:
+        await leader_rt.aclose()
+        await follower_rt.aclose()
+        engine.stop()
