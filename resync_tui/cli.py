@@ -193,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not ask (without it, the action is shown and y/N read from "
                           "the terminal; no terminal: refused)")
     act.add_argument("--config", type=Path, dest="act_config", metavar="PATH")
+
+    from resync_tui.jobs_command import add_jobs_parser
+
+    add_jobs_parser(sub)
     return parser
 
 
@@ -515,7 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              args.user, args.password, clock_offset=args.clock_offset)
 
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
-              or getattr(args, "act_config", None) or args.config)
+              or getattr(args, "act_config", None) or getattr(args, "jobs_config", None)
+              or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -540,6 +545,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _act_command(settings, args)
         except KeyboardInterrupt:
             return 130
+
+    if command == "jobs":
+        from resync_tui.jobs_command import jobs_command
+
+        return jobs_command(settings, args)
 
     wall = bool(args.wall or getattr(args, "sub_wall", False))
     metrics_port = getattr(args, "sub_metrics_port", None) or args.metrics_port
