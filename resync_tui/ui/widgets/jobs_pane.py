@@ -65,7 +65,7 @@ class JobsPane(Vertical):
         Binding("a", "toggle_attention", "Attention", show=False,
                 id="jobs.attention_filter"),
         Binding("A", "job_actions", "Actions", id="jobs.actions"),
-        Binding("e", "export", "Export", id="jobs.export"),
+        Binding("e", "export", "Export", show=False, id="jobs.export"),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy_id"),
     ]
 
