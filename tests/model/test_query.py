@@ -141,3 +141,19 @@ def test_sort_specs_of_saved_views() -> None:
     assert parse_sort("attention") == (None, False)
     with pytest.raises(ValueError, match="unknown sort column 'colour'"):
         parse_sort("colour")
+
+
+def test_a_term_typed_after_new_data_sees_the_new_data() -> None:
+    """The rows kept by the first terms are reused while the last one is typed; new
+    data in between must not be hidden behind that reuse."""
+    view = JobsView(clock=lambda: NOW)
+    view.apply([*ROWS, *(JobRow(f"x{i}", status="SUCC") for i in range(40))])  # a small update
+    view.set_filter("group=failed ws=F")
+    assert [r.job_id for r in view.rows_in(0, len(view))] == []
+    view.apply_changes([JobRow("3", stream="BILLING", job="PRELOAD_X", workstation="FTA_NEW",
+                               folder="/OPS/", status="FAIL")])
+    view.set_filter("group=failed ws=FTA_@")
+    assert sorted(r.job_id for r in view.rows_in(0, len(view))) == ["1", "2", "3"]
+    view.set_status_filter({"FAIL"})
+    view.set_filter("group=failed ws=FTA_@ job=@")
+    assert sorted(r.job_id for r in view.rows_in(0, len(view))) == ["2", "3"]

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
@@ -278,7 +278,9 @@ def test_state_snapshot(snap_compare: Callable[..., bool], state_sim: Simulator,
 async def _bad_term(pilot: Pilot[Any]) -> None:
     """The filter line saying what is wrong with a term, every job still shown."""
     await _dashboard(pilot)
-    await pilot.press("slash", *"group=failed colour=red")
+    await pilot.press("slash")
+    pilot.app.query_one("#jobs-filter-input", Input).cursor_blink = False  # no flicker
+    await pilot.press(*"group=failed colour=red")
     await pilot.pause()
 
 
@@ -286,6 +288,8 @@ async def _export_modal(pilot: Pilot[Any]) -> None:
     """The export modal over a filtered view (file name from the frozen clock)."""
     await _dashboard(pilot)
     await pilot.press("slash", *"group=failed", "enter", "e")
+    await pilot.pause()
+    pilot.app.screen.query_one("#export-path", Input).cursor_blink = False  # no flicker
     await pilot.pause()
 
 
