@@ -770,6 +770,9 @@ class JobsView:
                 kept = [e for e in kept if e.row.status not in statuses]
             elif statuses is not None:
                 kept = [e for e in kept if e.row.status in statuses]
+            elif on_hay is not None and term.hint:
+                hint = term.hint
+                kept = [e for e in kept if hint in e.hay and on_hay(e.hay)]
             elif on_hay is not None:
                 kept = [e for e in kept if on_hay(e.hay)]
             elif on_row is not None:

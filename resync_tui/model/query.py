@@ -70,6 +70,9 @@ class Term:
     negate: bool = False
     on_hay: HayTest | None = None
     """A test of the row's :func:`haystack`."""
+    hint: str | None = None
+    """Text every haystack passing ``on_hay`` contains: a C-level ``in`` test first
+    spares most rows the regex call."""
     on_row: Callable[[JobRow], bool] | None = None
     """A test of the row itself."""
 
@@ -189,7 +192,10 @@ def _compile(token: str) -> Term:
         raise QueryError(f"'{token}' needs a value, e.g. {_EXAMPLES[key]}")
     if key in NAME_FIELDS:
         hay_test = _name_term(key, values)
-        return Term(token, on_hay=_negated_hay(hay_test) if negate else hay_test)
+        if negate:
+            return Term(token, on_hay=_negated_hay(hay_test))
+        hint = max(values[0].lower().split("@"), key=len) if len(values) == 1 else ""
+        return Term(token, on_hay=hay_test, hint=hint or None)
     if key == "status":
         statuses, inverse = frozenset(value.upper() for value in values), False
     else:
