@@ -226,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     from resync_tui.check import add_check_parser
 
     add_check_parser(sub)
+
+    from resync_tui.jobs_command import add_jobs_parser
+
+    add_jobs_parser(sub)
     return parser
 
 
@@ -621,7 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
               or getattr(args, "act_config", None) or getattr(args, "poller_config", None)
-              or getattr(args, "serve_config", None) or args.config)
+              or getattr(args, "serve_config", None) or getattr(args, "jobs_config", None)
+              or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -650,6 +655,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _act_command(settings, args)
         except KeyboardInterrupt:
             return 130
+
+    if command == "jobs":
+        from resync_tui.jobs_command import jobs_command
+
+        return jobs_command(settings, args)
 
     wall = bool(args.wall or getattr(args, "sub_wall", False))
     metrics_port = getattr(args, "sub_metrics_port", None) or args.metrics_port

@@ -199,6 +199,17 @@ class UiSettings:
     wall_rotate_seconds: float = _spec(15.0, minimum=0.0, maximum=3600, doc="0 = fixed")
 
 
+@dataclass(frozen=True)
+class ViewSettings:
+    """A saved view of the job list, picked in the command palette ("View: NAME")."""
+
+    query: str = _spec("", doc=(
+        "the / filter: words and terms, e.g. \"group=failed ws=FTA_@ !status=SUCC\""))
+    sort: str = _spec("", doc=(
+        "a column (stream, job, workstation, folder, status, info, started, ended, "
+        "duration), - before it to reverse; empty = the attention order"))
+
+
 #: The colour keys of a [themes.NAME] (Textual's ``Theme`` fields of that name).
 THEME_COLOURS: Final = ("primary", "secondary", "accent", "foreground", "background",
                         "surface", "panel", "boost", "success", "warning", "error")
@@ -361,6 +372,8 @@ class Settings:
     themes: Mapping[str, ThemeSettings] = field(default_factory=dict)
     #: [[alerts]]: alert rules, in file order.
     alerts: tuple[AlertSettings, ...] = ()
+    #: [views.NAME]: saved views of the job list (query + sort), by name.
+    views: Mapping[str, ViewSettings] = field(default_factory=dict)
     source: str = "defaults"
     #: Where each value came from, by dotted key ("hwa.url"): the settings file's path
     #: or the environment variable's name; a key not listed has its default.
@@ -383,8 +396,9 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
     "metrics": MetricsSettings, "audit": AuditSettings,
     "actions": ActionsSettings, "share": ShareSettings,
 }
-#: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME].
-NAMED_SECTIONS: Final = ("breakers", "keymap", "themes")
+#: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME],
+#: [views.NAME].
+NAMED_SECTIONS: Final = ("breakers", "keymap", "themes", "views")
 #: Arrays of tables: [[alerts]].
 ARRAY_SECTIONS: Final = ("alerts",)
 
@@ -720,6 +734,8 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
                                                 overrides, problems, origins)
     sections["alerts"] = _load_alerts(document.get("alerts", []), origin, overrides,
                                       problems, origins)
+    sections["views"] = _load_views(document.get("views", {}), origin, overrides,
+                                    problems, origins)
     hwa: HwaSettings = sections["hwa"]
     where = {key: ("environment" if value.startswith(ENV_PREFIX) else value)
              for key, value in origins.items()}
@@ -882,6 +898,48 @@ _DEFAULT_THEMES: Final = frozenset({"textual-dark", "textual-light"})
 monitoring system every minute, and the other commands without a screen need not pay)."""
 
 
+def _load_views(tables: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
+                problems: list[str], origins: dict[str, str]) -> dict[str, ViewSettings]:
+    """[views.NAME] tables (and RESYNC_VIEWS__NAME__QUERY): each query compiled and each
+    sort checked here, so a typo is a settings error naming the view, not a view that
+    silently shows everything."""
+    from resync_tui.model.jobs_view import parse_sort
+    from resync_tui.model.query import parse_query
+
+    if not isinstance(tables, Mapping):
+        problems.append(f"{origin}: [views] must be a table of [views.<name>] tables")
+        tables = {}
+    names = list(tables) + [s.split(".", 1)[1] for s in overrides
+                            if s.startswith("views.") and s.split(".", 1)[1] not in tables]
+    if "views" in overrides:
+        found = ", ".join(sorted(_name(n) for _, n in overrides.pop("views").values()))
+        problems.append(f"environment: {found} names no view; allowed: "
+                        f"{ENV_PREFIX}VIEWS__<NAME>__<KEY> for a [views.<name>]")
+    views: dict[str, ViewSettings] = {}
+    for name in names:
+        before = len(problems)
+        view = _build(ViewSettings, tables.get(name, {}), origin, f"views.{name}",
+                      overrides.pop(f"views.{name}", {}), problems, origins)
+        for key in ("query", "sort"):
+            where = origins.get(f"views.{name}.{key}", origin)
+            where = "environment" if where.startswith(ENV_PREFIX) else where
+            value = getattr(view, key)
+            if key == "query":
+                message = parse_query(value).error
+            else:
+                try:
+                    parse_sort(value)
+                    message = None
+                except ValueError as exc:
+                    message = str(exc)
+            if message is not None:
+                problems.append(f"{where}: key 'views.{_name(name)}.{key}': bad value "
+                                f"{value!r}; {message}")
+        if len(problems) == before:
+            views[name] = view
+    return views
+
+
 def _theme_choice_problems(ui: UiSettings, themes: Sequence[str],
                            where: Mapping[str, str], origin: str) -> list[str]:
     """ui.theme and ui.alternate_theme name a built-in or a [themes.NAME]."""
@@ -988,6 +1046,7 @@ def _tables(settings: Settings) -> list[tuple[str, Any]]:
     tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS]
     tables += [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
     tables += [(f"themes.{name}", ts) for name, ts in settings.themes.items()]
+    tables += [(f"views.{name}", vs) for name, vs in settings.views.items()]
     return tables + [(f"alerts[{index}]", rule) for index, rule in enumerate(settings.alerts)]
 
 

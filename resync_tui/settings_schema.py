@@ -24,6 +24,7 @@ from resync_tui.settings import (
     BreakerSettings,
     Settings,
     ThemeSettings,
+    ViewSettings,
 )
 
 SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -109,6 +110,13 @@ def settings_schema() -> dict[str, Any]:
         "type": "array",
         "description": "Alert rules, one [[alerts]] table each (fired once per state change).",
         "items": rule,
+    }
+    properties["views"] = {
+        "type": "object",
+        "description": "Saved views of the job list, one [views.NAME] table each (query "
+                       "and sort), offered in the command palette as \"View: NAME\".",
+        "properties": {},
+        "additionalProperties": _table_schema(ViewSettings(), "a saved view"),
     }
     return {
         "$schema": SCHEMA_DIALECT,

@@ -50,6 +50,7 @@ from resync_tui.model.attention import (
     rank_at,
 )
 from resync_tui.model.job_row import JobRow, aware, job_row_from_model
+from resync_tui.model.query import Query, Term, haystack, parse_query
 from resync_tui.model.status import FAILED_STATUSES, KNOWN_STATUSES, group
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "SortColumn",
     "attention_rank",
     "job_row_from_model",
+    "parse_sort",
 ]
 
 
@@ -108,9 +110,7 @@ class _Entry(msgspec.Struct, gc=False, eq=False):
     """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
 
 
-def _haystack(row: JobRow) -> str:
-    # \x00 between fields so that a search never matches across two of them.
-    return f"{row.stream}\x00{row.job}\x00{row.workstation}\x00{row.folder}".lower()
+_haystack = haystack  # \x00 between fields: a search never matches across two of them
 
 
 _ENTRY_KEY = operator.attrgetter("key")
@@ -157,7 +157,7 @@ class _SortedEntries:
             load = self._LOAD
             for start in range(0, len(ordered), load):
                 block = ordered[start : start + load]
-                keys = [entry.key for entry in block]
+                keys = list(map(_ENTRY_KEY, block))  # C-level: 200k keys in ~5 ms
                 self._blocks.append(block)
                 self._keys.append(keys)
                 self._maxes.append(keys[-1])
@@ -292,6 +292,10 @@ class JobsView:
         self._sort_column: SortColumn | None = None
         self._descending = False
         self._needle = ""
+        self._query = Query("")
+        self._base: tuple[object, list[_Entry]] | None = None
+        """The rows passing every filter but the query's last term, and what they were
+        computed for: typing changes only the last term, so only it scans again."""
         self._status_filter: frozenset[str] | None = None
         self._status_negate = False
         """True: the filter keeps statuses NOT in ``_status_filter`` (the ``other`` group)."""
@@ -333,7 +337,18 @@ class JobsView:
 
     @property
     def filter_text(self) -> str:
+        """The ``/`` filter as typed (stripped): words and terms of ``model/query.py``."""
         return self._needle
+
+    @property
+    def query(self) -> Query:
+        """The compiled filter; ``query.error`` set means it filters nothing away."""
+        return self._query
+
+    @property
+    def query_error(self) -> str | None:
+        """Why the filter text is not a valid query (shown in the filter line), or None."""
+        return self._query.error
 
     @property
     def status_filter(self) -> frozenset[str] | None:
@@ -513,15 +528,20 @@ class JobsView:
         return self._commit([], [], [])
 
     def set_filter(self, text: str) -> bool:
-        """Case-insensitive substring filter over stream/job/workstation/folder."""
-        needle = text.strip().lower()
+        """The ``/`` filter: words (case-insensitive substrings of stream, job,
+        workstation or folder) and terms (``status=ABEND``, ``rc>0``...), all ANDed;
+        see ``resync_tui.model.query``. A bad term filters nothing away (``query_error``).
+        """
+        needle = text.strip()
         if needle == self._needle:
             return False
-        narrowing = bool(self._needle) and self._needle in needle
+        old = self._query
+        query = parse_query(needle)
         self._needle = needle
-        if narrowing:
-            # One more character typed only narrows: filter the current result.
-            self._visible = _SortedEntries([e for e in self._visible if needle in e.hay])
+        self._query = query
+        if _narrows(old, query):
+            self._visible = _SortedEntries(self._apply_terms(list(self._visible),
+                                                             query.terms[-1:]))
         else:
             self._refilter()
         self._version += 1
@@ -584,7 +604,7 @@ class JobsView:
 
     @property
     def _filtering(self) -> bool:
-        return bool(self._needle) or self._status_filter is not None or self._attention_only
+        return bool(self._query) or self._status_filter is not None or self._attention_only
 
     def _matches(self, entry: _Entry) -> bool:
         statuses = self._status_filter
@@ -592,7 +612,7 @@ class JobsView:
             return False
         if self._attention_only and entry.rank > RANK_LATE_HOLD:
             return False
-        return self._needle in entry.hay
+        return self._query.matches(entry.row, entry.hay)
 
     def _key(self, row: JobRow, rank: int) -> str:
         # \x00 separates the parts, so "AB" sorts after "A" as with tuples.
@@ -657,6 +677,7 @@ class JobsView:
 
     def _rebuild(self) -> None:
         """Sort every entry again (after a sort change or a large update)."""
+        self._base = None
         entries = list(self._entries.values())
         entries.sort(key=_ENTRY_KEY)
         self._order = _SortedEntries(entries)
@@ -666,6 +687,7 @@ class JobsView:
         self, added: list[_Entry], changed: list[_Entry], removed: list[_Entry]
     ) -> ChangeSet:
         """Bring ``_order`` and ``_visible`` up to date and describe the change."""
+        self._base = None  # rows moved in or out: the query's cached prefix is stale
         pending = self._pending_keys
         entries = self._entries
         moved = [e for e in pending if e.row.job_id in entries]
@@ -720,20 +742,76 @@ class JobsView:
         )
 
     def _refilter(self) -> None:
-        needle = self._needle
         statuses = self._status_filter
         if not self._filtering:
             self._visible = self._order
             return
-        candidates: Iterable[_Entry] = self._order
-        if self._attention_only:
-            candidates = [e for e in candidates if e.rank <= RANK_LATE_HOLD]
-        if statuses is None:
-            kept = [e for e in candidates if needle in e.hay]
-        elif self._status_negate:
-            kept = [e for e in candidates if e.row.status not in statuses and needle in e.hay]
-        elif needle:
-            kept = [e for e in candidates if e.row.status in statuses and needle in e.hay]
+        terms = self._query.terms
+        head = tuple(t.text for t in terms[:-1])
+        key = (head, statuses, self._status_negate, self._attention_only)
+        if self._base is not None and self._base[0] == key:
+            kept = self._base[1]
         else:
-            kept = [e for e in candidates if e.row.status in statuses]
-        self._visible = _SortedEntries(kept)
+            kept = list(self._order)
+            if self._attention_only:
+                kept = [e for e in kept if e.rank <= RANK_LATE_HOLD]
+            if statuses is not None and self._status_negate:
+                kept = [e for e in kept if e.row.status not in statuses]
+            elif statuses is not None:
+                kept = [e for e in kept if e.row.status in statuses]
+            kept = self._apply_terms(kept, terms[:-1])
+            self._base = (key, kept)
+        self._visible = _SortedEntries(self._apply_terms(kept, terms[-1:]))
+
+    @staticmethod
+    def _apply_terms(kept: list[_Entry], terms: Iterable[Term]) -> list[_Entry]:
+        """Narrow ``kept`` term by term: one comprehension per term, each inlining the
+        cheapest test, beats one Python predicate combining them (200k rows a key)."""
+        for term in terms:
+            word, statuses, on_hay, on_row = term.word, term.statuses, term.on_hay, term.on_row
+            if word is not None:
+                kept = [e for e in kept if word in e.hay]
+            elif statuses is not None and term.negate:
+                kept = [e for e in kept if e.row.status not in statuses]
+            elif statuses is not None:
+                kept = [e for e in kept if e.row.status in statuses]
+            elif on_hay is not None and term.hint:
+                hint = term.hint
+                kept = [e for e in kept if hint in e.hay and on_hay(e.hay)]
+            elif on_hay is not None:
+                kept = [e for e in kept if on_hay(e.hay)]
+            elif on_row is not None:
+                kept = [e for e in kept if on_row(e.row)]
+        return kept
+
+
+def parse_sort(text: str) -> tuple[SortColumn | None, bool]:
+    """A sort as settings and ``resync-tui jobs --sort`` write it: a column of
+    ``SORT_COLUMNS``, ``-`` before it for descending; ``attention`` or empty for the
+    attention order. Raises ``ValueError`` naming the allowed columns."""
+    spec = text.strip().lower()
+    descending = spec.startswith("-")
+    column = spec.lstrip("-")
+    if column in ("", "attention"):
+        return None, False
+    for known in SORT_COLUMNS:
+        if column == known:
+            return known, descending
+    raise ValueError(f"unknown sort column {text.strip()!r} — known: attention "
+                     f"{' '.join(SORT_COLUMNS)} (a leading - reverses)")
+
+
+def _narrows(old: Query, new: Query) -> bool:
+    """True when ``new`` can only keep fewer rows than ``old``: one more term after the
+    same ones, or the last plain word typed longer (``pay`` -> ``payr``). Then the new
+    last term filters the current result instead of the whole plan."""
+    if not old or new.error or not new.terms:
+        return False
+    before = [t.text for t in old.terms]
+    after = [t.text for t in new.terms]
+    if len(after) == len(before) + 1 and after[:-1] == before:
+        return True
+    last_old, last_new = old.terms[-1].word, new.terms[-1].word
+    return (len(after) == len(before) and after[:-1] == before[:-1]
+            and last_old is not None and last_new is not None
+            and last_old in last_new)

@@ -364,6 +364,61 @@ class ResyncApp(App[int]):
             yield SystemCommand(f"Job poll interval: {seconds:g}s",
                                 f"Read the job list every {seconds:g} seconds",
                                 partial(self.set_job_interval, seconds))
+        yield from self._view_commands()
+        yield from self._navigation_commands()
+
+    def _view_commands(self) -> Iterable[SystemCommand]:
+        """"View: NAME" for each ``[views.NAME]`` of the settings (checked when loaded)."""
+        from resync_tui.model.jobs_view import parse_sort
+
+        for name, view in self.settings.views.items():
+            help_text = " ".join(part for part in (
+                safe_text(view.query, 80), f"sorted by {safe_text(view.sort, 30)}"
+                if view.sort else "") if part) or "every job, attention order"
+            yield SystemCommand(f"View: {safe_text(name, 60)}", help_text,
+                                partial(self.dashboard.jobs.apply_view, view.query,
+                                        parse_sort(view.sort)))
+
+    def _navigation_commands(self) -> Iterable[SystemCommand]:
+        """Every pane, filter and job-list action by name: ``fail`` finds the failed
+        jobs, ``work`` the workstations pane."""
+        from resync_tui.model.status import GROUPS
+        from resync_tui.ui.screens.dashboard import PANES
+
+        jobs = self.dashboard.jobs
+        for pane, label in PANES:
+            yield SystemCommand(f"Show the {label.lower()} pane", f"Go to the {label} pane",
+                                partial(self._show_pane, pane))
+        for status_group in GROUPS:
+            statuses = ", ".join(sorted(status_group.statuses)) or "statuses not known"
+            yield SystemCommand(f"Show {status_group.label} jobs ({statuses})",
+                                status_group.meaning,
+                                partial(jobs.show_group, status_group.name))
+        yield SystemCommand("Show all jobs", "Clear the status group filter",
+                            partial(jobs.show_group, None))
+        yield SystemCommand("Show only jobs needing attention",
+                            "Failed, stuck, running late, held past their time",
+                            partial(self._attention_only, True))
+        yield SystemCommand("Filter the job list", "Words and terms: status=ABEND ws=FTA_@ "
+                            "rc>0 group=failed !status=SUCC", jobs.action_open_filter)
+        yield SystemCommand("Export the job list", "The view after filter and sort, every "
+                            "row, to CSV or JSON", jobs.action_export)
+        yield SystemCommand("Copy the job id", "The cursor job's id to the clipboard",
+                            jobs.action_copy_id)
+        yield SystemCommand("Next failed job", "Move to the next ABEND, FAIL, ERROR or "
+                            "ABENP", jobs.table.action_next_failure)
+        yield SystemCommand("Attention order", "Sort the job list by what needs attention",
+                            jobs.table.action_attention_order)
+
+    def _attention_only(self, on: bool) -> None:
+        jobs = self.dashboard.jobs
+        if jobs.view.attention_only != on:
+            jobs.action_toggle_attention()
+
+    def _show_pane(self, pane: str) -> None:
+        self.dashboard.action_show_pane(pane)
+        if pane == "jobs":
+            self.dashboard.jobs.table.focus()
 
     @on(JobsTable.JobSelected)
     def _open_job(self, message: JobsTable.JobSelected) -> None:

@@ -72,6 +72,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     from resync_tui.ui.app import ResyncApp
     from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
     from resync_tui.ui.screens.dashboard import DashboardScreen
+    from resync_tui.ui.screens.export import ExportScreen
     from resync_tui.ui.screens.help import HelpScreen
     from resync_tui.ui.screens.job_detail import JobDetailScreen, JobLogView
     from resync_tui.ui.widgets.jobs_pane import JobsPane
@@ -80,7 +81,8 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     return ((JobsTable, JobsPane, DashboardScreen, ResyncApp),
             (JobLogView, JobDetailScreen, ResyncApp),
             (HelpScreen, ResyncApp),
-            (ConfirmActionScreen, ResyncApp))
+            (ConfirmActionScreen, ResyncApp),
+            (ExportScreen, ResyncApp))
 
 
 def _bindings_of(cls: type[DOMNode]) -> BindingsMap:

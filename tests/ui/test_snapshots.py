@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
@@ -273,3 +273,29 @@ def test_state_snapshot(snap_compare: Callable[..., bool], state_sim: Simulator,
         options.update(wall=True, wall_rotate_seconds=0.0)
     app = make_app(url, redis_url, **options)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def _bad_term(pilot: Pilot[Any]) -> None:
+    """The filter line saying what is wrong with a term, every job still shown."""
+    await _dashboard(pilot)
+    await pilot.press("slash")
+    pilot.app.query_one("#jobs-filter-input", Input).cursor_blink = False  # no flicker
+    await pilot.press(*"group=failed colour=red")
+    await pilot.pause()
+
+
+async def _export_modal(pilot: Pilot[Any]) -> None:
+    """The export modal over a filtered view (file name from the frozen clock)."""
+    await _dashboard(pilot)
+    await pilot.press("slash", *"group=failed", "enter", "e")
+    await pilot.pause()
+    pilot.app.screen.query_one("#export-path", Input).cursor_blink = False  # no flicker
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("screen", ["bad_term", "export"])
+def test_query_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                        redis_url: str, screen: str) -> None:
+    run_before = {"bad_term": _bad_term, "export": _export_modal}[screen]
+    app = make_app(snap_sim.base_url, redis_url)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

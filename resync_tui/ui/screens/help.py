@@ -36,8 +36,12 @@ HELP_TEXT = """\
 ## Job list
 * {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
 {jobs.cursor_home} {jobs.cursor_end} move · {jobs.open} job details
-* {jobs.next_failure} next failed job · {jobs.filter} filter by text (Enter keeps it, \
-{jobs.clear_filter} clears it)
+* {jobs.next_failure} next failed job · {jobs.filter} filter (Enter keeps it, \
+{jobs.clear_filter} clears it): words match names; terms `status=ABEND,FAIL` `ws=FTA_@` \
+`stream=PAYROLL@` `job=@LOAD@` `folder=/FINANCE/` `rc>0` `group=failed`; `@` any \
+characters, `!` negates, all must match
+* {jobs.export} export the view to CSV / JSON · {jobs.copy_id} copy the job id · \
+`ctrl+p` saved views ("View: NAME") and every pane and action by name
 * {jobs.status_filter} status group: failed, stuck, running, waiting, cancelled, done, \
 other, all · {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \

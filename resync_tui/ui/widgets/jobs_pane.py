@@ -11,15 +11,23 @@ Public API for the app (stable):
     ``jobs_pane.table`` (the ``JobsTable``), ``jobs_pane.view``.
     Messages: the table's ``JobsTable.JobSelected(job_id)`` bubbles up through the pane.
 
-Bindings (shown in the footer): ``/`` filter (type to filter, Enter back to the table,
-Esc clears and hides), ``f`` cycle the status filter, ``a`` attention only / all; plus the
-table's Enter, ``n``, ``s``, ``S``. ``A`` posts ``ActionsRequested`` for the cursor's job,
-only when ``actions_enabled`` (read-only otherwise: the key is not bound).
+Bindings (shown in the footer): ``/`` filter (words and terms of ``model/query.py``;
+Enter back to the table, Esc clears and hides; a bad term is said in the filter line and
+filters nothing), ``f`` cycle the status filter, ``a`` attention only / all, ``e`` export
+the view (every row, after filter and sort) to CSV or JSON, ``c`` copy the cursor job's id
+to the clipboard; plus the table's Enter, ``n``, ``s``, ``S``.
+``jobs_pane.apply_view(query, sort)`` puts a saved view's query in the filter line and
+its sort on the table (the palette's "View: NAME"). ``A`` posts ``ActionsRequested`` for
+the cursor's job, only when ``actions_enabled`` (read-only otherwise: the key is not bound).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import ClassVar, Final
 
 from rich.text import Text
@@ -30,14 +38,18 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from resync_tui.model.jobs_view import ChangeSet, JobsView
+from resync_tui.model.job_row import JobRow
+from resync_tui.model.jobs_view import ChangeSet, JobsView, SortColumn
 from resync_tui.model.status import ALL_GROUPS
 from resync_tui.ui.screens.confirm_action import ActionsRequested
+from resync_tui.ui.screens.export import ExportRequest, ExportScreen, write_export
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts
 
 __all__ = ["STATUS_PRESETS", "JobsPane"]
+
+_log = logging.getLogger(__name__)
 
 STATUS_PRESETS: Final[tuple[str | None, ...]] = (None, *ALL_GROUPS)
 """Status groups cycled by ``f`` (``None`` = all), from ``resync_tui.model.status``."""
@@ -53,6 +65,8 @@ class JobsPane(Vertical):
         Binding("a", "toggle_attention", "Attention", show=False,
                 id="jobs.attention_filter"),
         Binding("A", "job_actions", "Actions", id="jobs.actions"),
+        Binding("e", "export", "Export", show=False, id="jobs.export"),
+        Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy_id"),
     ]
 
     DEFAULT_CSS = """
@@ -65,7 +79,11 @@ class JobsPane(Vertical):
             padding: 0 1;
             &.-open { display: block; }
         }
-        & > #jobs-filter-line { height: 1; padding: 0 1; color: $text-muted; }
+        & > #jobs-filter-line {
+            height: 1; padding: 0 1; color: $text-muted;
+            text-wrap: nowrap; text-overflow: ellipsis;
+            &.-error { color: $text-error; text-style: bold; }
+        }
         & > #jobs-unreadable {
             display: none;
             height: 1;
@@ -115,6 +133,8 @@ class JobsPane(Vertical):
         self.actions_enabled = False
         """Whether ``A`` opens the action menu; False (read-only): the key is not bound."""
         self.counts = StatusCounts(id="jobs-counts")
+        self.last_export: Path | None = None
+        """Where the last export was written (for tests and the operator's notice)."""
 
     @property
     def view(self) -> JobsView:
@@ -122,9 +142,8 @@ class JobsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.counts
-        yield Input(
-            placeholder="filter stream / job / workstation / folder", id="jobs-filter-input"
-        )
+        yield Input(placeholder="filter: words, status=ABEND,FAIL ws=FTA_@ rc>0 "
+                                "group=failed !status=SUCC", id="jobs-filter-input")
         yield Static("", id="jobs-filter-line", markup=False)
         yield self.table
         yield Static("", id="jobs-unreadable", markup=False)
@@ -232,6 +251,64 @@ class JobsPane(Vertical):
         filter_input.remove_class("-open")
         self.table.focus()
 
+    def apply_view(self, query: str, sort: tuple[SortColumn | None, bool]) -> None:
+        """A saved view: its query in the filter line (shown, so it can be edited or
+        cleared with Esc) and its sort on the table."""
+        filter_input = self.query_one("#jobs-filter-input", Input)
+        filter_input.value = query
+        filter_input.set_class(bool(query), "-open")
+        self._apply_text_filter(query)
+        if self._view.set_sort(*sort):
+            self._filters_changed()
+        self.table.focus()
+
+    def action_copy_id(self) -> None:
+        """The cursor job's id to the clipboard (OSC 52 through Textual): for ``act``,
+        a ticket or a chat."""
+        job_id = self.table.cursor_job_id
+        if job_id is None:
+            return
+        self.app.copy_to_clipboard(job_id)
+        self.app.clear_notifications()
+        self.app.notify(f"copied job id {safe_text(job_id, 120)}", timeout=3, markup=False)
+
+    def action_export(self) -> None:
+        """Every row of the view as it stands (filter and sort), taken now; the modal
+        asks where and how, a worker thread writes."""
+        rows = self._view.rows_in(0, len(self._view))
+        screen = ExportScreen(len(rows), self._filter_line or "all jobs",
+                              now=self._view.now().astimezone())
+        self.app.push_screen(screen, partial(self._export_chosen, rows))
+
+    def _export_chosen(self, rows: list[JobRow], request: ExportRequest | None) -> None:
+        if request is not None:
+            self.run_worker(self._export(rows, request), group="export",
+                            name="export", exit_on_error=False)
+
+    async def _export(self, rows: list[JobRow], request: ExportRequest) -> None:
+        app = self.app
+        try:
+            path = await asyncio.to_thread(write_export, rows, request)
+        except OSError as exc:
+            _log.warning("export to %s failed: %s", request.path, exc)
+            app.notify(f"export failed: {safe_text(str(request.path), 200)}: "
+                       f"{safe_text(exc.strerror or str(exc), 200)}",
+                       severity="error", timeout=8, markup=False)
+            return
+        noun = "job" if len(rows) == 1 else "jobs"
+        self.last_export = path
+        app.clear_notifications()
+        app.notify(f"exported {len(rows):,} {noun} ({request.format.upper()}) to "
+                   f"{safe_text(str(path), 300)}", timeout=8, markup=False)
+
+    def show_group(self, name: str | None) -> None:
+        """Show one status group (``None`` = all), as ``f`` would after some presses."""
+        self._preset = STATUS_PRESETS.index(name)
+        if self._view.set_group_filter(name):
+            self._filters_changed()
+        else:
+            self._update_filter_line()
+
     def action_cycle_status_filter(self) -> None:
         self._preset = (self._preset + 1) % len(STATUS_PRESETS)
         if self._view.set_group_filter(STATUS_PRESETS[self._preset]):
@@ -282,15 +359,20 @@ class JobsPane(Vertical):
 
     def _update_filter_line(self) -> None:
         view = self._view
+        error = view.query_error
         parts: list[str] = []
+        if error is not None:
+            # Said first, so 80 columns show it; the jobs are all shown meanwhile.
+            parts.append(f"⚠ {safe_text(error, 120)} (filter ignored)")
         if view.attention_only:
             parts.append("attention only")
         parts.append(f"status: {view.group_filter or 'all'}")
-        if view.filter_text:
+        if view.filter_text and error is None:
             parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
         parts.append(f"{len(view):,} of {view.total:,} jobs")
         line = " · ".join(parts)
         if line != self._filter_line:
             for widget in self.query("#jobs-filter-line").results(Static):
                 widget.update(Text(line, end=""))
+                widget.set_class(error is not None, "-error")
                 self._filter_line = line
