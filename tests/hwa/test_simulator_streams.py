@@ -9,8 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from resync_tui.hwa.errors import NotFound
 from resync_tui.hwa.simulator import API_BASE, Simulator
+from resync_tui.hwa.simulator.faults import Faults
 from tests.hwa.conftest import SIM_PASSWORD, SIM_USER
+from tests.hwa.test_client import make_client
 
 
 @pytest.fixture
@@ -138,3 +141,50 @@ def test_stream_list_filters_with_oql_and_refuses_a_bad_one(sim: Simulator,
     assert [s["name"] for s in found["results"]] == [name]
     assert client.get("/plan/jobstream", params={"oql": "name ="}).status_code == 400
     assert client.get("/plan/jobstream", params={"plan_id": "other"}).status_code == 400
+
+
+# ---- the client's job stream reads ------------------------------------------------------
+
+
+async def test_client_reads_every_stream_page_by_page(sim: Simulator) -> None:
+    sim.tick(3 * 3600)
+    async with make_client(sim, page_size=4) as hwa:
+        read = await hwa.job_streams()
+        counts = await hwa.job_stream_counts()
+    plan = sim.plan
+    assert [s.id for s in read.streams] == [s.id for s in plan.streams]
+    assert read.unreadable == ()
+    by_status = Counter(s.status for s in read.streams)
+    assert counts.count == len(plan.streams)
+    assert dict(by_status) == counts.grouped_count
+    first = read.streams[0]
+    jobs = plan.jobs_of_stream(plan.streams[0])
+    assert first.job_stream_stats is not None
+    assert first.job_stream_stats.number_of_job == len(jobs)
+    assert first.started_at is not None  # its first job ran at 00:30
+    assert any(s.carried_forward for s in read.streams)
+
+
+async def test_client_one_stream_its_neighbours_and_an_unknown_one(sim: Simulator) -> None:
+    plan = sim.plan
+    job = next(j for j in plan.jobs if any(p.stream is not j.stream for p in j.preds))
+    pred = next(p.stream for p in job.preds if p.stream is not job.stream)
+    async with make_client(sim) as hwa:
+        one = await hwa.get_job_stream(job.stream.id)
+        preds = await hwa.job_stream_predecessors(job.stream.id)
+        succs = await hwa.job_stream_successors(pred.id)
+        with pytest.raises(NotFound) as missing:
+            await hwa.get_job_stream("NO;SUCH/STREAM")
+    assert one.display_name == job.stream.name
+    assert pred.id in {node.id for node in preds}
+    assert job.stream.id in {node.id for node in succs}
+    assert missing.value.endpoint == "GET /plan/jobstream/{jobstream_id}"
+
+
+async def test_client_keeps_the_readable_streams_of_a_page_with_bad_records(
+        sim: Simulator) -> None:
+    sim.set_faults(Faults(bad_records=2))
+    async with make_client(sim) as hwa:
+        read = await hwa.job_streams()
+    assert len(read.unreadable) == 2
+    assert len(read.streams) == len(sim.plan.streams) - 2
