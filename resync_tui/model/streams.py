@@ -236,6 +236,7 @@ class StreamsView:
         self._descending = False
         self._needle = ""
         self._version = 0
+        self._failing = 0
         self.set_rows(rows)
 
     # -- read side ---------------------------------------------------------------------
@@ -252,6 +253,11 @@ class StreamsView:
     def version(self) -> int:
         """Bumped by every change of data, order or filter."""
         return self._version
+
+    @property
+    def failing(self) -> int:
+        """Streams holding at least one failed job (filter ignored)."""
+        return self._failing
 
     @property
     def sort_column(self) -> StreamSortColumn | None:
@@ -288,6 +294,8 @@ class StreamsView:
         self._rows = list(rows)
         self._by_id = {row.info.stream_id: row for row in self._rows}
         self._hay = {row.info.stream_id: _haystack(row) for row in self._rows}
+        failed = _GROUP_INDEX["failed"]
+        self._failing = sum(1 for row in self._rows if row.counts[failed])
         self._resort()
 
     def set_filter(self, text: str) -> bool:

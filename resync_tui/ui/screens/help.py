@@ -31,7 +31,8 @@ HELP_TEXT = """\
 * {app.pause} pause / resume refreshing · {app.refresh} refresh every pane now
 * {app.slower} / {app.faster} poll the job list less / more often · {app.theme} switch theme
 * {dashboard.pane_jobs} jobs · {dashboard.pane_breakers} breakers · {dashboard.pane_cache} cache \
-· {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals)
+· {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals) \
+· {dashboard.pane_streams} job streams
 
 ## Job list
 * {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
@@ -42,6 +43,11 @@ HELP_TEXT = """\
 other, all · {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
 {jobs.attention} back to attention order
+
+## Job streams
+* {streams.open} the stream's jobs · {streams.filter} filter by text \
+({streams.clear_filter} clears it) · {streams.sort} / {streams.reverse_sort} / \
+{streams.attention} sort, reverse, worst job first · `↻` carried forward from the day before
 
 ## Job details
 * {job_detail.close} back · {job_detail.log} job log · {job_detail.reload} reload · \
