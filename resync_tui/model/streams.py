@@ -256,7 +256,10 @@ class StreamsView:
 
     @property
     def failing(self) -> int:
-        """Streams holding at least one failed job (filter ignored)."""
+        """Streams the engine says failed or stuck (ABEND, STUCK...; filter ignored).
+
+        The engine's word on the stream, not the jobs held: the tab says it even before
+        the job list is read."""
         return self._failing
 
     @property
@@ -294,8 +297,8 @@ class StreamsView:
         self._rows = list(rows)
         self._by_id = {row.info.stream_id: row for row in self._rows}
         self._hay = {row.info.stream_id: _haystack(row) for row in self._rows}
-        failed = _GROUP_INDEX["failed"]
-        self._failing = sum(1 for row in self._rows if row.counts[failed])
+        self._failing = sum(1 for row in self._rows
+                            if group_of(row.info.status).name in ("failed", "stuck"))
         self._resort()
 
     def set_filter(self, text: str) -> bool:

@@ -93,7 +93,7 @@ class _StreamsState(Protocol):
 
 
 def streams_mark(state: _StreamsState, *, stale: bool = False) -> str:
-    """``✖3``: streams holding a failed job; ``⚠`` before it when the list is stale."""
+    """``✖3``: streams failed or stuck (the engine's status); ``⚠`` first when stale."""
     failing = state.view.failing
     warn = "⚠" if stale or not state.health.ok else ""
     return f"{warn}✖{failing:,}" if failing and state.health.has_data else warn

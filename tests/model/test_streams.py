@@ -143,3 +143,11 @@ def test_stream_info_from_the_engine_model() -> None:
     assert (info.stream_id, info.name, info.status, info.engine_jobs) == (
         "S1", "PAYROLL", "STUCK", 4)
     assert info.carried_forward and info.started == datetime(2026, 11, 25, 1, tzinfo=UTC)
+
+
+def test_failing_counts_the_streams_the_engine_says_failed_or_stuck() -> None:
+    view = StreamsView(build_stream_rows(
+        [_info("A", "ABEND"), _info("B", "STUCK"), _info("C", "EXEC"), _info("D", "SUCC")],
+        [_job("1", "C", "ABEND")], NOW))
+    view.set_filter("D")
+    assert view.failing == 2
