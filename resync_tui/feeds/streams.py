@@ -18,19 +18,22 @@ from datetime import datetime
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
-from resync_tui.hwa.models import UnreadableRecord
+from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.streams import (
+    StreamInfo,
+    StreamRow,
     StreamsView,
     all_jobs,
     build_stream_rows,
     stream_info_from_model,
 )
 
-__all__ = ["StreamsFeed", "StreamsState"]
+__all__ = ["StreamsFeed", "StreamsState", "count_streams"]
 
 _THREAD_THRESHOLD = 5000
-"""Jobs beyond which the grouping runs off the event loop."""
+"""Jobs beyond which the listing and grouping run off the event loop."""
+_LIST_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -76,15 +79,41 @@ class StreamsFeed:
                                       self._last.jobs_counted, self._last.unreadable,
                                       self.interval)
             return self._last
-        infos = [stream_info_from_model(stream) for stream in read.streams]
-        jobs = all_jobs(self._jobs)  # on the loop: the jobs feed writes the view here
-        now = self._now()
-        if len(jobs) > _THREAD_THRESHOLD:
-            rows = await asyncio.to_thread(build_stream_rows, infos, jobs, now)
-        else:
-            rows = build_stream_rows(infos, jobs, now)
-        self.view.set_rows(rows)
-        self._last = StreamsState(self.view, self._tracker.success(), len(jobs),
+        counted = await count_streams(self.view, read, self._jobs, self._now())
+        self._last = StreamsState(self.view, self._tracker.success(), counted,
                                   read.unreadable, self.interval)
         return self._last
+
+
+async def count_streams(view: StreamsView, read: JobStreamRead, jobs: JobsView,
+                        now: datetime) -> int:
+    """A stream read into ``view``, each stream's jobs counted from ``jobs``; returns how
+    many jobs were counted. (The poll's whole model step; the bench times this.)"""
+    infos = [stream_info_from_model(stream) for stream in read.streams]
+    if jobs.total <= _THREAD_THRESHOLD:
+        held = all_jobs(jobs)
+        view.set_rows(build_stream_rows(infos, held, now))
+        return len(held)
+    listed, rows = await asyncio.to_thread(_list_and_count, infos, jobs, now)
+    if rows is None:  # the job list kept moving under the thread: list it on the loop
+        held = all_jobs(jobs)
+        listed = len(held)
+        rows = await asyncio.to_thread(build_stream_rows, infos, held, now)
+    view.set_rows(rows)
+    return listed
+
+
+def _list_and_count(infos: list[StreamInfo], jobs: JobsView,
+                    now: datetime) -> tuple[int, list[StreamRow] | None]:
+    """In a worker thread: list the jobs view, then count. The jobs feed may apply a
+    change on the loop meanwhile (a dict changing size under the listing raises): tried
+    a few times, then None (the caller lists on the loop, where nothing moves under it).
+    A change that lands between two rows read only shifts counts by a poll's worth."""
+    for _ in range(_LIST_ATTEMPTS):
+        try:
+            held = all_jobs(jobs)
+        except RuntimeError:
+            continue
+        return len(held), build_stream_rows(infos, held, now)
+    return 0, None
 

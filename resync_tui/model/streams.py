@@ -29,7 +29,7 @@ from resync_tui.hwa.models import JobStreamInPlan
 from resync_tui.model.attention import AttentionPolicy, late_at, rank_at
 from resync_tui.model.job_row import JobRow, aware
 from resync_tui.model.jobs_view import JobsView
-from resync_tui.model.status import ALL_GROUPS, GroupName, group_of
+from resync_tui.model.status import ALL_GROUPS, RUNNING_STATUSES, GroupName, group_of
 
 __all__ = [
     "STREAM_SORT_COLUMNS",
@@ -45,6 +45,8 @@ __all__ = [
 
 _GROUP_INDEX: Final[Mapping[GroupName, int]] = {name: i for i, name in enumerate(ALL_GROUPS)}
 _NO_JOB_RANK: Final = 99
+_TIMED: Final = RUNNING_STATUSES | {"HOLD"}
+"""Statuses the clock can make late (``attention.late_at``): their rank needs ``now``."""
 
 
 class StreamInfo(msgspec.Struct, frozen=True, gc=False):
@@ -145,34 +147,41 @@ def build_stream_rows(
     policy = policy or AttentionPolicy()
     now = aware(now)
     groups = len(ALL_GROUPS)
-    index_of: dict[str, int] = {}
+    # Per status, once: its group's slot and its rank while not late (200k jobs, ~20
+    # statuses); only running and held jobs can be late, so only they pay for the clock.
+    slot_of: dict[str, int] = {}
+    static_rank: dict[str, int] = {}
     per_stream: dict[str, list[int]] = {}
-    worst: dict[str, tuple[int, str, JobRow]] = {}
+    worst: dict[str, JobRow] = {}
+    worst_rank: dict[str, int] = {}
     for row in jobs:
         name = row.stream
+        status = row.status
+        slot = slot_of.get(status)
+        if slot is None:
+            slot = slot_of[status] = _GROUP_INDEX[group_of(status).name]
+            static_rank[status] = rank_at(JobRow(job_id="", status=status), None, now)
         counts = per_stream.get(name)
         if counts is None:
             counts = per_stream[name] = [0] * groups
-        status = row.status
-        slot = index_of.get(status)
-        if slot is None:
-            slot = index_of[status] = _GROUP_INDEX[group_of(status).name]
         counts[slot] += 1
-        rank = rank_at(row, late_at(row, policy), now)
-        best = worst.get(name)
-        if best is None or (rank, row.job) < best[:2]:
-            worst[name] = (rank, row.job, row)
+        rank = static_rank[status]
+        if status in _TIMED:
+            rank = rank_at(row, late_at(row, policy), now)
+        best = worst_rank.get(name, _NO_JOB_RANK + 1)
+        if rank < best or (rank == best and row.job < worst[name].job):
+            worst_rank[name] = rank
+            worst[name] = row
     rows: list[StreamRow] = []
     zero = (0,) * groups
     for info in streams:
         counts = per_stream.get(info.name)
-        found = worst.get(info.name)
-        if found is None:
+        job = worst.get(info.name)
+        if job is None:
             rows.append(StreamRow(info, tuple(counts) if counts else zero))
             continue
-        rank, _, job = found
-        rows.append(StreamRow(info, tuple(counts) if counts else zero,
-                              worst_job=job.job, worst_status=job.status, worst_rank=rank))
+        rows.append(StreamRow(info, tuple(counts) if counts else zero, worst_job=job.job,
+                              worst_status=job.status, worst_rank=worst_rank[info.name]))
     return rows
 
 
