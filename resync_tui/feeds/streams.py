@@ -21,8 +21,7 @@ from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.streams import (
-    StreamInfo,
-    StreamRow,
+    PreparedStreams,
     StreamsView,
     all_jobs,
     build_stream_rows,
@@ -89,22 +88,24 @@ async def count_streams(view: StreamsView, read: JobStreamRead, jobs: JobsView,
                         now: datetime) -> int:
     """A stream read into ``view``, each stream's jobs counted from ``jobs``; returns how
     many jobs were counted. (The poll's whole model step; the bench times this.)"""
-    infos = [stream_info_from_model(stream) for stream in read.streams]
-    if jobs.total <= _THREAD_THRESHOLD:
+    if jobs.total <= _THREAD_THRESHOLD and len(read.streams) <= _THREAD_THRESHOLD:
+        infos = [stream_info_from_model(stream) for stream in read.streams]
         held = all_jobs(jobs)
         view.set_rows(build_stream_rows(infos, held, now))
         return len(held)
-    listed, rows = await asyncio.to_thread(_list_and_count, infos, jobs, now)
-    if rows is None:  # the job list kept moving under the thread: list it on the loop
+    listed, prepared = await asyncio.to_thread(_list_and_count, read, view, jobs, now)
+    if prepared is None:  # the job list kept moving under the thread: list it on the loop
         held = all_jobs(jobs)
         listed = len(held)
-        rows = await asyncio.to_thread(build_stream_rows, infos, held, now)
-    view.set_rows(rows)
+        infos = [stream_info_from_model(stream) for stream in read.streams]
+        prepared = await asyncio.to_thread(
+            lambda: view.prepare(build_stream_rows(infos, held, now)))
+    view.adopt(prepared)  # on the loop: the table reads the view here
     return listed
 
 
-def _list_and_count(infos: list[StreamInfo], jobs: JobsView,
-                    now: datetime) -> tuple[int, list[StreamRow] | None]:
+def _list_and_count(read: JobStreamRead, view: StreamsView, jobs: JobsView,
+                    now: datetime) -> tuple[int, PreparedStreams | None]:
     """In a worker thread: list the jobs view, then count. The jobs feed may apply a
     change on the loop meanwhile (a dict changing size under the listing raises): tried
     a few times, then None (the caller lists on the loop, where nothing moves under it).
@@ -114,6 +115,7 @@ def _list_and_count(infos: list[StreamInfo], jobs: JobsView,
             held = all_jobs(jobs)
         except RuntimeError:
             continue
-        return len(held), build_stream_rows(infos, held, now)
+        infos = [stream_info_from_model(stream) for stream in read.streams]
+        return len(held), view.prepare(build_stream_rows(infos, held, now))
     return 0, None
 

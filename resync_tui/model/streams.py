@@ -20,6 +20,7 @@ Public API:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
 
@@ -33,6 +34,7 @@ from resync_tui.model.status import ALL_GROUPS, RUNNING_STATUSES, GroupName, gro
 
 __all__ = [
     "STREAM_SORT_COLUMNS",
+    "PreparedStreams",
     "StreamInfo",
     "StreamRow",
     "StreamSortColumn",
@@ -227,6 +229,19 @@ def _haystack(row: StreamRow) -> str:
     return f"{info.name}\x00{info.folder}\x00{info.workstation}\x00{row.worst_job}".lower()
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedStreams:
+    """A new stream read, indexed and sorted off the loop (``StreamsView.prepare``)."""
+
+    rows: list[StreamRow]
+    by_id: dict[str, StreamRow]
+    hay: dict[str, str]
+    failing: int
+    order: list[StreamRow]
+    column: StreamSortColumn | None
+    descending: bool
+
+
 class StreamsView:
     """All streams plus the sorted, filtered list the table shows.
 
@@ -303,12 +318,33 @@ class StreamsView:
 
     def set_rows(self, rows: Iterable[StreamRow]) -> None:
         """Replace every stream (a new read): order and filter are kept."""
-        self._rows = list(rows)
-        self._by_id = {row.info.stream_id: row for row in self._rows}
-        self._hay = {row.info.stream_id: _haystack(row) for row in self._rows}
-        self._failing = sum(1 for row in self._rows
-                            if group_of(row.info.status).name in ("failed", "stuck"))
-        self._resort()
+        self.adopt(self.prepare(rows))
+
+    def prepare(self, rows: Iterable[StreamRow]) -> PreparedStreams:
+        """The costly half of ``set_rows`` (indexes, haystacks, the sort), touching nothing
+        the table reads: a worker thread may run it while the loop draws."""
+        listed = list(rows)
+        column, descending = self._column, self._descending
+        return PreparedStreams(
+            rows=listed,
+            by_id={row.info.stream_id: row for row in listed},
+            hay={row.info.stream_id: _haystack(row) for row in listed},
+            failing=sum(1 for row in listed
+                        if group_of(row.info.status).name in ("failed", "stuck")),
+            order=sorted(listed, key=lambda row: _sort_key(row, column), reverse=descending),
+            column=column, descending=descending)
+
+    def adopt(self, prepared: PreparedStreams) -> None:
+        """Show what ``prepare`` built (on the loop); re-sorted if the order changed since."""
+        self._rows = prepared.rows
+        self._by_id = prepared.by_id
+        self._hay = prepared.hay
+        self._failing = prepared.failing
+        if (prepared.column, prepared.descending) == (self._column, self._descending):
+            self._order = prepared.order
+            self._refilter()
+        else:
+            self._resort()
 
     def set_filter(self, text: str) -> bool:
         """Case-insensitive substring filter over name, folder, workstation and worst job."""

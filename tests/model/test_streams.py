@@ -151,3 +151,15 @@ def test_failing_counts_the_streams_the_engine_says_failed_or_stuck() -> None:
         [_job("1", "C", "ABEND")], NOW))
     view.set_filter("D")
     assert view.failing == 2
+
+
+def test_a_read_prepared_off_the_loop_follows_a_sort_changed_meanwhile() -> None:
+    rows = build_stream_rows([_info("B"), _info("A"), _info("C")], [], NOW)
+    view = StreamsView()
+    prepared = view.prepare(rows)  # what the feed's worker thread does
+    view.set_sort("stream", descending=True)  # the operator pressed keys meanwhile
+    view.set_filter("a")
+    view.adopt(prepared)
+    assert [r.name for r in view.rows_in(0, 9)] == ["A"]
+    view.set_filter("")
+    assert [r.name for r in view.rows_in(0, 9)] == ["C", "B", "A"]

@@ -44,11 +44,6 @@ other, all · {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
 {jobs.attention} back to attention order
 
-## Job streams
-* {streams.open} the stream's jobs · {streams.filter} filter by text \
-({streams.clear_filter} clears it) · {streams.sort} / {streams.reverse_sort} / \
-{streams.attention} sort, reverse, worst job first · `↻` carried forward from the day before
-
 ## Job details
 * {job_detail.close} back · {job_detail.log} job log · {job_detail.reload} reload · \
 `Tab` / click to switch tabs
@@ -57,6 +52,11 @@ next / previous match
 
 ## Operator actions
 {actions}
+
+## Job streams
+* {streams.open} the stream's jobs · {streams.filter} filter by text \
+({streams.clear_filter} clears it) · {streams.sort} / {streams.reverse_sort} / \
+{streams.attention} sort, reverse, worst job first · `↻` carried forward from the day before
 
 ## Reading the screen
 * The header's right end says whether the view can be trusted: **OK**, **STALE**
