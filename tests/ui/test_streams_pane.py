@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
+from resync_tui.feeds.streams import count_streams
+from resync_tui.hwa.models import JobStreamInPlan, JobStreamRead
 from resync_tui.hwa.simulator import Faults, Simulator
+from resync_tui.model.jobs_view import JobRow, JobsView
+from resync_tui.model.streams import StreamsView, build_stream_rows, stream_info_from_model
 from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.widgets.streams_pane import StreamsPane
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
@@ -130,3 +135,19 @@ async def test_a_failed_stream_read_keeps_the_rows_and_says_stale(
         text = screen_text(app)
         assert "⚠ STALE, data from" in text
         assert "Streams ⚠" in text  # the tab says it too
+
+
+async def test_a_big_job_list_is_counted_off_the_loop_with_the_same_result() -> None:
+    """Past 5,000 jobs the feed lists and counts in a worker thread: same rows as inline."""
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    streams = [JobStreamInPlan(id=f"S{i}", name=f"STREAM_{i:04d}") for i in range(700)]
+    jobs = JobsView([JobRow(job_id=f"J{i}", stream=f"STREAM_{i % 701:04d}", job=f"JOB_{i}",
+                            status=("SUCC", "ABEND", "HOLD", "EXEC")[i % 4])
+                     for i in range(7000)], clock=lambda: now)
+    view = StreamsView()
+    counted = await count_streams(view, JobStreamRead(streams), jobs, now)
+    assert counted == 7000
+    inline = build_stream_rows([stream_info_from_model(s) for s in streams],
+                               jobs.rows_in(0, len(jobs)), now)
+    assert sorted(view.rows_in(0, len(view)), key=lambda r: r.stream_id) == sorted(
+        inline, key=lambda r: r.stream_id)
