@@ -69,6 +69,9 @@ from resync_tui.hwa.models import (
     GroupedCount,
     JobInPlan,
     JobPage,
+    JobStreamInPlan,
+    JobStreamPage,
+    JobStreamRead,
     Page,
     PlanRead,
     PlanSignature,
@@ -937,6 +940,91 @@ class HwaClient:
             if served < self._page_size or len(found) + len(unreadable) == before:
                 return WorkstationRead(found, tuple(unreadable))
             offset += self._page_size
+
+    # ---- job streams ------------------------------------------------------------------
+
+    async def job_streams(self, oql: str | None = None) -> JobStreamRead:
+        """Every job stream of the plan (``GET /plan/jobstream``), page after page.
+
+        Bounded like :meth:`workstations`: within ``plan_timeout``; a short page, or a
+        full page that brings no stream not seen before (an engine ignoring ``offset``),
+        ends the read. A record that cannot be decoded is reported in ``unreadable``.
+        """
+        return await self._within_plan_timeout(
+            self._all_streams(oql), "the job streams", "GET /plan/jobstream")
+
+    async def _all_streams(self, oql: str | None) -> JobStreamRead:
+        endpoint = "GET /plan/jobstream"
+        found: list[JobStreamInPlan] = []
+        unreadable: list[UnreadableRecord] = []
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            params: dict[str, str | int] = {
+                "limit": self._page_size, "offset": offset, "plan_id": self._plan_id}
+            if oql:
+                params["oql"] = oql
+            body = await self._call("GET", endpoint, "/plan/jobstream", params=params,
+                                    headers={"Include-Count": "false"})  # fmt: skip
+            page, bad = self._page_records(endpoint, JobStreamPage, JobStreamInPlan, body)
+            results = page.results or ()
+            before = len(found) + len(unreadable)
+            for stream in results:
+                key = stream.id
+                if key is None or key not in seen:
+                    if key is not None:
+                        seen.add(key)
+                    found.append(stream)
+            for record in bad:
+                key = record.job_id
+                if key is None or key not in seen:
+                    if key is not None:
+                        seen.add(key)
+                    unreadable.append(record)
+            served = len(results) + len(bad)
+            if served < self._page_size or len(found) + len(unreadable) == before:
+                return JobStreamRead(found, tuple(unreadable))
+            offset += self._page_size
+            await asyncio.sleep(0)
+
+    async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
+        """``GET /plan/jobstream/{jobstream_id}``; NotFound if it is not in the plan."""
+        endpoint = "GET /plan/jobstream/{jobstream_id}"
+        body = await self._call("GET", endpoint, f"/plan/jobstream/{_segment(jobstream_id)}",
+                                params={"plan_id": self._plan_id})  # fmt: skip
+        return self._decode(endpoint, JobStreamInPlan, body)
+
+    async def job_stream_predecessors(
+        self, jobstream_id: str, depth: int | None = None
+    ) -> list[FlowNode]:
+        """``GET /plan/jobstream/{jobstream_id}/predecessors``: what the stream waits for."""
+        return await self._stream_nodes("predecessors", jobstream_id, depth)
+
+    async def job_stream_successors(
+        self, jobstream_id: str, depth: int | None = None
+    ) -> list[FlowNode]:
+        """``GET /plan/jobstream/{jobstream_id}/successors``: what waits for the stream."""
+        return await self._stream_nodes("successors", jobstream_id, depth)
+
+    async def _stream_nodes(self, kind: str, jobstream_id: str,
+                            depth: int | None) -> list[FlowNode]:
+        endpoint = f"GET /plan/jobstream/{{jobstream_id}}/{kind}"
+        params: dict[str, str | int] = {"plan_id": self._plan_id}
+        if depth is not None:
+            params["depth"] = depth
+        body = await self._call("GET", endpoint,
+                                f"/plan/jobstream/{_segment(jobstream_id)}/{kind}", params)
+        return list(self._decode(endpoint, FlowNodeList, body).results)
+
+    async def job_stream_counts(self, grouping: str = "status") -> GroupedCount:
+        """``GET /plan/jobstream/count``: streams in total and per group (``status``,
+        ``workstation``, ``folder``, comma-separated; empty: the total only)."""
+        endpoint = "GET /plan/jobstream/count"
+        params: dict[str, str | int] = {"plan_id": self._plan_id}
+        if grouping:
+            params["grouping_filters"] = grouping
+        body = await self._call("GET", endpoint, "/plan/jobstream/count", params=params)
+        return self._decode(endpoint, GroupedCount, body)
 
     # ---- transport --------------------------------------------------------------------
 

@@ -46,6 +46,10 @@ __all__ = [
     "JobOptions",
     "JobPage",
     "JobRun",
+    "JobStreamInPlan",
+    "JobStreamPage",
+    "JobStreamRead",
+    "JobStreamStats",
     "Page",
     "PlanRead",
     "PlanSignature",
@@ -411,6 +415,80 @@ WorkstationPage = Page[Workstation]
 """``PaginatedResponseV219``: a page of ``GET /plan/workstation``."""
 
 
+class JobStreamStats(_Model, frozen=True):
+    """``JobStreamStatsV2``: the engine's own job counts of a stream (spelling as sent)."""
+
+    number_of_job: int | None = None
+    number_of_successfull_job: int | None = None
+    number_of_executing_job: int | None = None
+    number_of_abended_job: int | None = None
+    number_of_failed_job: int | None = None
+    number_of_not_running_job: int | None = None
+    number_of_undecided_job: int | None = None
+
+
+class JobStreamOptions(_Model, frozen=True):
+    """``JobStreamInPlanOptions``."""
+
+    carry_forward: bool | None = None
+    monitored: bool | None = None
+
+
+class JobStreamDefinitionFlags(_Model, frozen=True):
+    """``JobStreamInPlanDefinitionFlags``."""
+
+    carried_forward: bool | None = None
+
+
+class JobStreamInPlan(_Model, frozen=True):
+    """``JobStreamInPlanV2``: a job stream of the current plan (fields the console uses)."""
+
+    id: str | None = None
+    name: str | None = None
+    original_job_stream_name: str | None = None
+    folder: str | None = None
+    workstation: str | None = None
+    sched_time: datetime | None = None
+    scheduled_date: datetime | None = None
+    priority: int | None = None
+    composite_status: CompositeStatus | None = None
+    common_status: Word | None = None
+    time_info: TimeInfo | None = None
+    job_stream_stats: JobStreamStats | None = None
+    js_options: JobStreamOptions | None = None
+    js_definition_flags: JobStreamDefinitionFlags | None = None
+    dependencies_stats: DependenciesStats | None = None
+
+    @property
+    def status(self) -> str | None:
+        """Internal status (``JobStreamInPlanStatus``: SUCC, ABEND, EXEC, HOLD...), as sent."""
+        composite = self.composite_status
+        return composite.status if composite is not None else None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.original_job_stream_name or self.id or "?"
+
+    @property
+    def carried_forward(self) -> bool:
+        flags = self.js_definition_flags
+        return bool(flags is not None and flags.carried_forward)
+
+    @property
+    def started_at(self) -> datetime | None:
+        info = self.time_info
+        return info.actual_start_time if info is not None else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        info = self.time_info
+        return info.actual_end_time if info is not None else None
+
+
+JobStreamPage = Page[JobStreamInPlan]
+"""``PaginatedResponseV217``: a page of ``GET /plan/jobstream``."""
+
+
 class EngineInfo(_Model, frozen=True):
     """``EngineInfoV2``: version and time zone for the header; a cheap liveness probe."""
 
@@ -530,4 +608,12 @@ class WorkstationRead:
     """Every workstation read by ``HwaClient.workstations``, and the records that were not."""
 
     workstations: list[Workstation]
+    unreadable: tuple[UnreadableRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class JobStreamRead:
+    """Every job stream read by ``HwaClient.job_streams``, and the records that were not."""
+
+    streams: list[JobStreamInPlan]
     unreadable: tuple[UnreadableRecord, ...] = ()

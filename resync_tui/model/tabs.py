@@ -14,7 +14,8 @@ from typing import Protocol
 from resync_tui.model.overall import Breakers, Health
 from resync_tui.model.status import count_by_group
 
-__all__ = ["breakers_mark", "cache_mark", "jobs_mark", "redis_mark", "workstations_mark"]
+__all__ = ["breakers_mark", "cache_mark", "jobs_mark", "redis_mark", "streams_mark",
+           "workstations_mark"]
 
 
 class _View(Protocol):
@@ -77,3 +78,22 @@ def workstations_mark(state: _WorkstationsState, *, stale: bool = False) -> str:
     down = len(state.problems)
     warn = "⚠" if stale or not state.health.ok else ""
     return f"{warn}✖{down}" if down else warn
+
+
+class _StreamsView(Protocol):
+    @property
+    def failing(self) -> int: ...
+
+
+class _StreamsState(Protocol):
+    @property
+    def view(self) -> _StreamsView: ...
+    @property
+    def health(self) -> Health: ...
+
+
+def streams_mark(state: _StreamsState, *, stale: bool = False) -> str:
+    """``✖3``: streams failed or stuck (the engine's status); ``⚠`` first when stale."""
+    failing = state.view.failing
+    warn = "⚠" if stale or not state.health.ok else ""
+    return f"{warn}✖{failing:,}" if failing and state.health.has_data else warn

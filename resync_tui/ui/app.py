@@ -25,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker
 
 from resync_tui.feeds.actions import (
@@ -57,6 +58,7 @@ from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_table import JobsTable
+from resync_tui.ui.widgets.streams_pane import StreamSelected
 
 __all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
 
@@ -180,6 +182,7 @@ class ResyncApp(App[int]):
         d.header.interval = self.job_interval
         d.workstations_interval = self.runners["workstations"].interval
         d.redis_interval = self.runners["redis"].interval
+        d.streams_interval = self.runners["streams"].interval
         if self.wall and ui.wall_rotate_seconds > 0:
             self.set_interval(ui.wall_rotate_seconds, d.rotate)
         if self._watchdog and not self.is_web:
@@ -428,6 +431,20 @@ class ResyncApp(App[int]):
                                              actions=self.actions is not None))
 
     # -- operator actions --------------------------------------------------------------
+
+    @on(StreamSelected)
+    def _open_stream(self, message: StreamSelected) -> None:
+        """A stream's jobs: the jobs pane filtered by the ``stream=NAME`` term (exactly that
+        name: a substring would also show ``X_1000``'s jobs for ``X_100``)."""
+        jobs = self.dashboard.jobs
+        query = f"stream={message.stream_name}"
+        self.view.set_filter(query)
+        for filter_input in jobs.query("#jobs-filter-input").results(Input):
+            filter_input.value = query  # shown, editable, Esc clears it
+        jobs.update_jobs(self.view)
+        jobs.table.move_cursor(0)
+        self.dashboard.active_pane = "jobs"
+        jobs.table.focus()
 
     @on(ActionsRequested)
     def _open_actions(self, message: ActionsRequested) -> None:

@@ -22,6 +22,7 @@ from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.redis_health import RedisFeed
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import Feed
+from resync_tui.feeds.streams import StreamsFeed
 from resync_tui.feeds.workstations import WorkstationsFeed
 from resync_tui.model import tabs
 from resync_tui.model.jobs_view import JobsView
@@ -30,6 +31,7 @@ from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
+from resync_tui.ui.widgets.streams_pane import StreamsPane
 from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
 
 __all__ = ["PANES", "REGISTRY", "FeedContext", "PaneEntry", "entry"]
@@ -101,6 +103,12 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         lambda s: s.ui.workstations_interval, label="Workstations",
         widget=lambda view: WorkstationStrip(id="workstations", classes="pane"),
         mark=lambda state, stale: tabs.workstations_mark(state, stale=stale)),
+    PaneEntry(
+        "streams",
+        lambda ctx: StreamsFeed(ctx.runtime, ctx.view, ctx.settings.ui.workstations_interval),
+        lambda s: s.ui.workstations_interval, label="Streams",
+        widget=lambda view: StreamsPane(id="streams", classes="pane"), side=False,
+        mark=lambda state, stale: tabs.streams_mark(state, stale=stale)),
 )
 """In tab order; the keys ``1``… follow it."""
 

@@ -266,3 +266,38 @@ def test_every_action_with_a_spec_request_body_answers_415_without_json(
         operation = spec()["paths"][API_BASE + template]["put"]
         status = api.put(url).status_code
         assert (status == 415) == ("requestBody" in operation), (template, status)
+
+
+def test_job_streams_conform(busy: Simulator, api: httpx.Client) -> None:
+    """Every job stream read (list pages, one stream, neighbours, counts, 404) is the spec's."""
+    page = api.get("/plan/jobstream", params={"limit": 1, "offset": 1},
+                   headers={"Include-Count": "true"})  # fmt: skip
+    check(page, "/plan/jobstream")
+    assert page.json()["next"] and page.json()["previous"]
+    full = api.get("/plan/jobstream")
+    check(full, "/plan/jobstream")
+    statuses = {s["compositeStatus"]["status"] for s in full.json()["results"]}
+    assert len(statuses) >= 3  # the busy plan's streams are in several states
+    check(api.get("/plan/jobstream", params={"oql": "name ="}), "/plan/jobstream")
+    for stream in busy.plan.streams:
+        check(api.get(f"/plan/jobstream/{stream.id}"), "/plan/jobstream/{jobstream_id}")
+        for kind in ("predecessors", "successors"):
+            check(api.get(f"/plan/jobstream/{stream.id}/{kind}"),
+                  f"/plan/jobstream/{{jobstream_id}}/{kind}")
+    check(api.get("/plan/jobstream/NOPE"), "/plan/jobstream/{jobstream_id}")
+    check(api.get("/plan/jobstream/NOPE/successors"), "/plan/jobstream/{jobstream_id}/successors")
+    for groups in ("status", "workstation,status", "folder", ""):
+        check(api.get("/plan/jobstream/count", params={"grouping_filters": groups}),
+              "/plan/jobstream/count")
+    check(api.get("/plan/jobstream/count", params={"grouping_filters": "x"}),
+          "/plan/jobstream/count")
+
+
+def test_hostile_stream_names_stay_schema_valid(
+    simulator: Simulator, api: httpx.Client, admin: httpx.Client
+) -> None:
+    admin.put("/_sim/faults", json={"hostile": True})
+    check(api.get("/plan/jobstream"), "/plan/jobstream")
+    stream = simulator.plan.streams[0]
+    check(api.get(f"/plan/jobstream/{stream.id}/successors"),
+          "/plan/jobstream/{jobstream_id}/successors")

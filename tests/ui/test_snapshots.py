@@ -94,11 +94,22 @@ async def _help(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def _streams(pilot: Pilot[Any]) -> None:
+    """The Streams pane, its counts made from the loaded job list."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    await asyncio.wait_for(app.poll_now("streams"), DEADLINE)
+    await pilot.press("6")
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("screen", ["dashboard", "job_detail", "help"])
+@pytest.mark.parametrize("screen", ["dashboard", "job_detail", "help", "streams"])
 def test_screen_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
                          redis_url: str, screen: str, size: tuple[int, int]) -> None:
-    run_before = {"dashboard": _dashboard, "job_detail": _job_detail, "help": _help}[screen]
+    run_before = {"dashboard": _dashboard, "job_detail": _job_detail, "help": _help,
+                  "streams": _streams}[screen]
     app = make_app(snap_sim.base_url, redis_url)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

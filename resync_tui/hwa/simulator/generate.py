@@ -85,6 +85,10 @@ def generate(rng: random.Random, seed: int, size: int) -> Layout:
         home = workers[rng.randrange(len(workers))]
         stream = JobStream(stream_index, f"S{prefix}{stream_index:08X}",
                            f"{word}_{stream_index:03d}", folder, home, sched)  # fmt: skip
+        # Deterministic, no RNG draw (the same seed keeps giving the same jobs): one
+        # stream in 20 carries forward, and half of those came from the previous day.
+        stream.carry_forward = stream_index % 20 == 13
+        stream.carried_forward = stream_index % 40 == 13
         layout.streams.append(stream)
         _add_jobs(rng, prefix, layout, stream, count, workers)
         remaining -= count

@@ -19,6 +19,8 @@ __all__ = [
     "Run",
     "Workstation",
     "common_status",
+    "stream_common_status",
+    "stream_status",
 ]
 
 FINAL = frozenset({"SUCC", "ABEND", "FAIL", "CANCL"})
@@ -98,6 +100,56 @@ class JobStream:
     held_jobs: list[Job] = field(default_factory=list)
     """The jobs the stream's hold put on hold (its release lets exactly these go)."""
     cancelled: bool = False
+    carry_forward: bool = False
+    """``jsOptions.carryForward``: left unfinished at the plan's end, it moves to the next plan."""
+    carried_forward: bool = False
+    """Carried forward into this plan from the previous plan day (``jsDefinitionFlags``)."""
+
+
+_RUNNING = frozenset({"INTRO", "EXEC"})
+_BROKEN = frozenset({"ABEND", "FAIL", "STUCK"})
+_STREAM_COMMON = {
+    "CANCL": "CANCELED",
+    "CANCLP": "CANCELED",
+    "SUCC": "SUCCESSFUL",
+    "ABEND": "ERROR",
+    "STUCK": "BLOCKED",
+    "EXEC": "RUNNING",
+    "HOLD": "WAITING",
+    "READY": "READY",
+}
+
+
+def stream_status(stream: JobStream, statuses: list[str], now: float) -> str:
+    """A job stream's ``JobStreamInPlanStatus``, derived from its jobs' statuses as HWA does.
+
+    In order: cancelled, CANCL (CANCLP while a job still runs); every job final, ABEND if
+    one ended ABEND/FAIL, else SUCC (an empty stream is SUCC); a job INTRO/EXEC, EXEC;
+    a job ABEND/FAIL/STUCK with none running, STUCK (nothing moves without an operator);
+    some job started or finished, EXEC; nothing started, HOLD while the stream is held
+    or its scheduled time is ahead, else READY.
+    """
+    running = any(s in _RUNNING for s in statuses)
+    if stream.cancelled:
+        return "CANCLP" if running else "CANCL"
+    if all(s in FINAL for s in statuses):
+        return "ABEND" if any(s in ("ABEND", "FAIL") for s in statuses) else "SUCC"
+    if running:
+        return "EXEC"
+    if any(s in _BROKEN for s in statuses):
+        return "STUCK"
+    if any(s in STARTED or s in FINAL for s in statuses):
+        return "EXEC"
+    if stream.held or now < stream.sched_time:
+        return "HOLD"
+    return "READY"
+
+
+def stream_common_status(status: str, held: bool = False) -> str:
+    """The CommonStatusV2 of a job stream status (HELD for a held stream not started)."""
+    if held and status == "HOLD":
+        return "HELD"
+    return _STREAM_COMMON.get(status, "UNDECIDED")
 
 
 @dataclass(slots=True, eq=False)

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from resync_tui.hwa.simulator import actions
 from resync_tui.hwa.simulator.actions import ACTIONS, STREAM_ACTIONS
 from resync_tui.hwa.simulator.engine import Engine
@@ -32,6 +34,7 @@ from resync_tui.hwa.simulator.model import (
     Run,
     Workstation,
     common_status,
+    stream_status,
 )
 from resync_tui.hwa.simulator.query import select_jobs, select_streams, select_workstations
 from resync_tui.hwa.simulator.wire import (
@@ -40,6 +43,8 @@ from resync_tui.hwa.simulator.wire import (
     encode_job,
     format_instant,
     job_doc,
+    stream_doc,
+    stream_node_doc,
     workstation_doc,
 )
 
@@ -84,6 +89,10 @@ class Plan:
         self.lock = threading.RLock()
         self._query_cache: dict[str, list[Job]] = {}
         self._query_version = -1
+        self._stream_jobs: dict[str, list[Job]] = {}
+        self._stream_jobs_version = -1
+        self._stream_bytes: dict[str, bytes] = {}
+        self._stream_bytes_at = (-1, -1.0)
         self.hostile_rate = 0.0
         self.hostile_seed = 0
         rng = random.Random(seed)
@@ -289,6 +298,82 @@ class Plan:
                 self._query_cache.clear()
             self._query_cache[key] = selected
             return selected
+
+    def jobs_of_stream(self, stream: JobStream) -> list[Job]:
+        """The stream's jobs in plan order (one pass over the plan per plan version)."""
+        with self.lock:
+            self._group_streams()
+            return self._stream_jobs.get(stream.id, [])
+
+    def _group_streams(self) -> None:
+        if self._stream_jobs_version == self.version:
+            return
+        grouped: dict[str, list[Job]] = {}
+        for job in self.jobs:
+            grouped.setdefault(job.stream.id, []).append(job)
+        self._stream_jobs = grouped
+        self._stream_jobs_version = self.version
+
+    def select_stream_list(self, query: str | None) -> list[JobStream]:
+        """Job streams matching an OQL text (OqlError for a bad one), in id order."""
+        with self.lock:
+            return select_streams(self.streams, query)
+
+    def stream_bytes(self, stream: JobStream) -> bytes:
+        """The stream's JSON (JobStreamInPlanV2), status and counts from its jobs now."""
+        with self.lock:
+            self._group_streams()
+            at = (self.version, self._engine.now)  # a stream's status also moves with the clock
+            if at != self._stream_bytes_at:
+                self._stream_bytes = {}
+                self._stream_bytes_at = at
+            cached = self._stream_bytes.get(stream.id)
+            if cached is None:
+                jobs = self._stream_jobs.get(stream.id, [])
+                external = sum(1 for job in jobs for pred in job.preds
+                               if pred.stream is not stream)
+                doc = stream_doc(stream, jobs, self._engine.now, self.epoch,
+                                 self.served_name, external)
+                cached = self._stream_bytes[stream.id] = msgspec.json.encode(doc)
+            return cached
+
+    def stream_neighbours(self, stream_id: str, kind: str) -> list[bytes]:
+        """Streams this one waits for (``predecessors``) or that wait for it (``successors``):
+        the other streams of its jobs' predecessor (successor) jobs, as FlowNodeInPlanV2.
+        KeyError for an unknown stream."""
+        with self.lock:
+            stream = self._streams_by_id[stream_id]
+            found: dict[str, JobStream] = {}
+            for job in self.jobs_of_stream(stream):
+                for other in (job.preds if kind == "predecessors" else job.succs):
+                    if other.stream is not stream:
+                        found.setdefault(other.stream.id, other.stream)
+            return [msgspec.json.encode(stream_node_doc(s, self.epoch, self.served_name))
+                    for s in found.values()]
+
+    def stream_grouped_counts(self, groups: list[str]) -> tuple[int, dict[str, int]]:
+        """Job streams per group key (status, workstation, folder), keys joined with ','."""
+        with self.lock:
+            self._group_streams()
+            getters: list[Callable[[JobStream], str]] = []
+            for group in groups:
+                if group == "status":
+                    getters.append(self._stream_status)
+                elif group == "workstation":
+                    getters.append(lambda s: s.workstation.name)
+                elif group == "folder":
+                    getters.append(lambda s: s.folder)
+                else:
+                    raise ValueError(f"cannot group by {group!r}")
+            counts: Counter[str] = Counter()
+            if getters:
+                for stream in self.streams:
+                    counts[",".join(get(stream) for get in getters)] += 1
+            return len(self.streams), dict(counts)
+
+    def _stream_status(self, stream: JobStream) -> str:
+        jobs = self._stream_jobs.get(stream.id, [])
+        return stream_status(stream, [job.status for job in jobs], self._engine.now)
 
     def select_workstations(self, query: str | None) -> list[Workstation]:
         with self.lock:

@@ -418,6 +418,13 @@ class Simulator:
         app.router.add_put(f"{base}/plan/jobstream/action/{{action}}", self._bulk_streams)
         app.router.add_put(f"{base}/plan/jobstream/{{jobstream_id}}/action/{{action}}",
                            self._stream_action)  # fmt: skip
+        app.router.add_get(f"{base}/plan/jobstream", self._list_streams)
+        app.router.add_get(f"{base}/plan/jobstream/count", self._count_streams)
+        app.router.add_get(f"{base}/plan/jobstream/{{jobstream_id}}", self._get_stream)
+        app.router.add_get(f"{base}/plan/jobstream/{{jobstream_id}}/predecessors",
+                           self._stream_predecessors)  # fmt: skip
+        app.router.add_get(f"{base}/plan/jobstream/{{jobstream_id}}/successors",
+                           self._stream_successors)  # fmt: skip
         app.router.add_get(f"{base}/plan/job/{{job_id}}", self._get_job)
         app.router.add_get(f"{base}/plan/job/{{job_id}}/predecessors", self._predecessors)
         app.router.add_get(f"{base}/plan/job/{{job_id}}/successors", self._successors)
@@ -842,6 +849,62 @@ class Simulator:
         except msgspec.DecodeError as exc:
             raise _ApiError(400, f"the request body is not valid JSON: {exc}") from None
 
+    # ---- job streams (read) ----------------------------------------------------------
+
+    async def _list_streams(self, request: web.Request) -> web.Response:
+        """``GET /plan/jobstream``: paged like the job list (limit, offset, oql, Include-Count)."""
+        self._check_plan_id(request)
+        if request.query.get("plan_filter"):
+            return _error(400, "plan_filter is not supported by the simulator: filter with oql")
+        limit, offset = self._page_bounds(request)
+        plan = self._plan
+        try:
+            with plan.lock:
+                selected = plan.select_stream_list(request.query.get("oql"))
+                page = selected[offset : offset + limit]
+                parts = [plan.stream_bytes(stream) for stream in page]
+        except OqlError as exc:
+            return _error(400, f"invalid oql: {exc}")
+        if self._faults.bad_records:
+            parts = _spoil(parts, self._faults.bad_records, _bad_stream)
+        return self._paginated(request, len(selected), parts, limit, offset)
+
+    async def _count_streams(self, request: web.Request) -> web.Response:
+        self._check_plan_id(request)
+        raw = request.query.get("grouping_filters", "")
+        groups = [g.strip() for g in raw.split(",") if g.strip()]
+        try:
+            total, grouped = self._plan.stream_grouped_counts(groups)
+        except ValueError as exc:
+            return _error(400, str(exc))
+        if not groups:
+            return _json({"count": total})
+        return _json({"count": total, "groupedCount": grouped})
+
+    def _find_stream(self, request: web.Request) -> JobStream:
+        self._check_plan_id(request)
+        stream_id = request.match_info["jobstream_id"]
+        try:
+            return self._plan.stream(stream_id)
+        except KeyError:
+            raise _ApiError(404, f"no job stream with id {stream_id!r} in the plan") from None
+
+    async def _get_stream(self, request: web.Request) -> web.Response:
+        body = self._plan.stream_bytes(self._find_stream(request))
+        return web.Response(body=body, content_type="application/json")
+
+    def _stream_nodes(self, request: web.Request, kind: str) -> web.Response:
+        stream = self._find_stream(request)
+        parts = self._plan.stream_neighbours(stream.id, kind)
+        body = b'{"count":%d,"results":[%s]}' % (len(parts), b",".join(parts))
+        return web.Response(body=body, content_type="application/json")
+
+    async def _stream_predecessors(self, request: web.Request) -> web.Response:
+        return self._stream_nodes(request, "predecessors")
+
+    async def _stream_successors(self, request: web.Request) -> web.Response:
+        return self._stream_nodes(request, "successors")
+
     def _stream_resource(self, request: web.Request, stream: JobStream) -> web.Response:
         url = request.url.with_path(f"{API_BASE}/plan/jobstream/{stream.id}").with_query(None)
         return _json({"id": stream.id, "url": str(url)})
@@ -917,6 +980,11 @@ def _bad_job(doc: dict[str, Any], i: int) -> None:
         doc["schedTime"] = "tomorrow at nine"
     else:
         doc["priority"] = "high"
+
+
+def _bad_stream(doc: dict[str, Any], i: int) -> None:
+    doc["schedTime"] = "not a time"
+    doc["priority"] = "high"
 
 
 def _bad_workstation(doc: dict[str, Any], i: int) -> None:

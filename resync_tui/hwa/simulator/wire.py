@@ -20,9 +20,12 @@ from resync_tui.hwa.simulator.model import (
     SATISFIES,
     STARTED,
     Job,
+    JobStream,
     Run,
     Workstation,
     common_status,
+    stream_common_status,
+    stream_status,
 )
 
 __all__ = [
@@ -34,6 +37,8 @@ __all__ = [
     "format_instant",
     "job_doc",
     "run_doc",
+    "stream_doc",
+    "stream_node_doc",
     "workstation_doc",
 ]
 
@@ -274,3 +279,168 @@ def workstation_doc(ws: Workstation, served: Served) -> dict[str, Any]:
         "version": "10.1.0.1",
         "ignore": False,
     }
+
+
+_STREAM_STAT_OF = {
+    "SUCC": "number_of_successfull_job",
+    "INTRO": "number_of_executing_job",
+    "EXEC": "number_of_executing_job",
+    "ABEND": "number_of_abended_job",
+    "FAIL": "number_of_failed_job",
+    "HOLD": "number_of_not_running_job",
+    "READY": "number_of_not_running_job",
+    "WAIT": "number_of_not_running_job",
+}
+
+
+class StreamStatsDoc(_Doc):
+    number_of_job: int = 0
+    number_of_successfull_job: int = 0
+    number_of_executing_job: int = 0
+    number_of_abended_job: int = 0
+    number_of_failed_job: int = 0
+    number_of_not_running_job: int = 0
+    number_of_undecided_job: int = 0
+
+
+class StreamOptionsDoc(_Doc):
+    carry_forward: bool = False
+
+
+class StreamDefinitionFlagsDoc(_Doc):
+    carried_forward: bool = False
+
+
+class StreamStatusFlagsDoc(_Doc):
+    late_job_stream: bool = False
+
+
+class StreamCompositeDoc(_Doc):
+    status: str
+    error: bool = False
+    started: bool = False
+    canceled: bool = False
+    cancel_pending: bool = False
+
+
+class StreamDoc(_Doc):
+    """``JobStreamInPlanV2`` (``originalJobStreamName`` is the spec's one required field)."""
+
+    flow_node_type: str
+    plan_id: str
+    engine_id: str
+    id: str
+    folder: str
+    name: str
+    original_job_stream_name: str
+    key: str
+    workstation_id: str
+    workstation: str
+    sched_time: str
+    scheduled_date: str
+    priority: int
+    orig_priority: int
+    composite_status: StreamCompositeDoc
+    common_status: str
+    job_stream_stats: StreamStatsDoc
+    js_options: StreamOptionsDoc
+    js_definition_flags: StreamDefinitionFlagsDoc
+    js_status_flags: StreamStatusFlagsDoc
+    time_info: TimeInfoDoc
+    dependencies_stats: DependenciesDoc
+    limit: int
+    time_zone: str
+
+
+class StreamNodeDoc(_Doc):
+    """A job stream as a ``FlowNodeInPlanV2`` (a predecessor or successor)."""
+
+    flow_node_type: str
+    id: str
+    folder: str
+    name: str
+    workstation_id: str
+    workstation: str
+    sched_time: str
+    priority: int
+
+
+def stream_doc(
+    stream: JobStream, jobs: list[Job], now: float, epoch: int, served: Served,
+    external_preds: int = 0,
+) -> StreamDoc:
+    """The JobStreamInPlanV2 shape of a stream, its status derived from ``jobs``
+    (see ``model.stream_status``); ``external_preds``: jobs of other streams it waits for."""
+    statuses = [job.status for job in jobs]
+    status = stream_status(stream, statuses, now)
+    stats = StreamStatsDoc(number_of_job=len(jobs))
+    for job_status in statuses:
+        name = _STREAM_STAT_OF.get(job_status)
+        if name is not None:
+            setattr(stats, name, getattr(stats, name) + 1)
+        elif job_status not in FINAL:
+            stats.number_of_undecided_job += 1
+    starts = [job.last_run.start for job in jobs if job.last_run.start is not None]
+    ends = [job.last_run.end for job in jobs if job.last_run.end is not None]
+    final = status in ("SUCC", "ABEND", "CANCL")
+    start = min(starts) if starts else None
+    end = max(ends) if final and ends else None
+    ws = stream.workstation
+    name = served(stream.id, stream.name)
+    held = stream.held and status == "HOLD"
+    day = epoch - 86400 if stream.carried_forward else epoch
+    unresolved = sum(1 for job in jobs for pred in job.preds
+                     if pred.stream is not stream and pred.status not in SATISFIES)
+    return StreamDoc(
+        flow_node_type="JOBSTREAM",
+        plan_id="current",
+        engine_id="SIM",
+        limit=-1,
+        time_zone="UTC",
+        id=stream.id,
+        folder=stream.folder,
+        name=name,
+        original_job_stream_name=name,
+        key=f"{ws.name}#{stream.folder}{stream.name}",
+        workstation_id=ws.id,
+        workstation=served(ws.id, ws.name),
+        sched_time=_instant_cached(stream.sched_time, epoch),
+        scheduled_date=format_instant(stream.sched_time, day),
+        priority=max((job.priority for job in jobs), default=10),
+        orig_priority=max((job.orig_priority for job in jobs), default=10),
+        composite_status=StreamCompositeDoc(
+            status=status,
+            error=status in ("ABEND", "STUCK"),
+            started=start is not None,
+            canceled=status == "CANCL",
+            cancel_pending=status == "CANCLP",
+        ),
+        common_status="HELD" if held else stream_common_status(status),
+        job_stream_stats=stats,
+        js_options=StreamOptionsDoc(carry_forward=stream.carry_forward),
+        js_definition_flags=StreamDefinitionFlagsDoc(carried_forward=stream.carried_forward),
+        js_status_flags=StreamStatusFlagsDoc(
+            late_job_stream=not final and start is None and now > stream.sched_time + 3600),
+        time_info=TimeInfoDoc(
+            actual_start_time=None if start is None else format_instant(start, epoch),
+            actual_end_time=None if end is None else format_instant(end, epoch),
+            elapsed_time=(None if start is None or end is None
+                          else format_duration(end - start)),
+        ),
+        dependencies_stats=DependenciesDoc(external_preds, external_preds, unresolved),
+    )
+
+
+def stream_node_doc(stream: JobStream, epoch: int, served: Served) -> StreamNodeDoc:
+    """A job stream as a predecessor or successor (``FlowNodeInPlanV2``)."""
+    ws = stream.workstation
+    return StreamNodeDoc(
+        flow_node_type="JOBSTREAM",
+        id=stream.id,
+        folder=stream.folder,
+        name=served(stream.id, stream.name),
+        workstation_id=ws.id,
+        workstation=served(ws.id, ws.name),
+        sched_time=_instant_cached(stream.sched_time, epoch),
+        priority=10,
+    )

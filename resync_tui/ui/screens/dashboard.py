@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -37,7 +37,6 @@ from resync_tui.model.overall import (
 from resync_tui.model.status import count_by_group
 from resync_tui.ui.panes import PANES as PANE_ENTRIES
 from resync_tui.ui.text import safe_text
-from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
 from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader
@@ -183,6 +182,7 @@ class DashboardScreen(Screen[None]):
         self.workstations_interval = 0.0
         """Seconds between workstation polls (set by the app): their data's age limit."""
         self.redis_interval = 0.0
+        self.streams_interval = 0.0
         self.header = DashboardHeader(clock, id="header")
         self.panes: dict[str, Widget] = {
             e.id: e.widget(view) for e in PANE_ENTRIES if e.widget is not None}
@@ -257,22 +257,18 @@ class DashboardScreen(Screen[None]):
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-tabs")
         self.query_one("#pane-tabs").display = not wide
-        side_panes = (self.breakers, self.cache, self.redis, self.workstations)
-        if wide:
-            self.jobs.display = True
-            self.query_one("#side").display = True
-            for pane in side_panes:
-                pane.display = True
-            if not self.wall and self.is_attached and not isinstance(self.focused, Input):
-                self.jobs.table.focus()
-            return
         active = self.active_pane
-        self.jobs.display = active == "jobs"
-        self.query_one("#side").display = active != "jobs"
-        for pane in side_panes:
-            pane.display = pane.id == active
-        if active == "jobs" and not self.wall and self.is_attached:
-            self.jobs.table.focus()
+        # One main pane at a time (jobs, or job streams when picked), in the grid beside
+        # every side pane, in tabs alone; a side pane's key only matters in tabs.
+        mains = [e.id for e in PANE_ENTRIES if not e.side]
+        main = active if active in mains else ("jobs" if wide else "")
+        for e in PANE_ENTRIES:
+            self.panes[e.id].display = e.id == main if not e.side else wide or e.id == active
+        self.query_one("#side").display = wide or not main
+        table = getattr(self.panes.get(main), "table", None)
+        if (table is not None and not self.wall and self.is_attached
+                and not (wide and isinstance(self.focused, Input) and main == "jobs")):
+            table.focus()
 
     def action_show_pane(self, pane: str) -> None:
         self.active_pane = pane
@@ -330,8 +326,11 @@ class DashboardScreen(Screen[None]):
 
     def _age_side_panes(self, now: datetime) -> None:
         """Side panes whose feed polls the network are stale once their data is old."""
-        for pane, interval in ((self.workstations, self.workstations_interval),
-                               (self.redis, self.redis_interval)):
+        aging: tuple[tuple[Any, float], ...] = (
+            (self.workstations, self.workstations_interval),
+            (self.redis, self.redis_interval),
+            (self.panes["streams"], self.streams_interval))
+        for pane, interval in aging:
             state = pane.state
             last = state.health.last_success if state is not None else None
             aged = (last is not None and interval > 0
@@ -403,7 +402,7 @@ class DashboardScreen(Screen[None]):
                 continue
             pane = self.panes[e.id]
             stale = (self.header.overall.label == "STALE" if e.id == "jobs"
-                     else isinstance(pane, Pane) and pane.aged)
+                     else bool(getattr(pane, "aged", False)))
             marks[e.id] = e.mark(state, stale)
         return marks
 

@@ -31,7 +31,8 @@ HELP_TEXT = """\
 * {app.pause} pause / resume refreshing · {app.refresh} refresh every pane now
 * {app.slower} / {app.faster} poll the job list less / more often · {app.theme} switch theme
 * {dashboard.pane_jobs} jobs · {dashboard.pane_breakers} breakers · {dashboard.pane_cache} cache \
-· {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals)
+· {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals) \
+· {dashboard.pane_streams} job streams
 
 ## Job list
 * {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
@@ -55,6 +56,11 @@ next / previous match
 
 ## Operator actions
 {actions}
+
+## Job streams
+* {streams.open} the stream's jobs · {streams.filter} filter by text \
+({streams.clear_filter} clears it) · {streams.sort} / {streams.reverse_sort} / \
+{streams.attention} sort, reverse, worst job first · `↻` carried forward from the day before
 
 ## Reading the screen
 * The header's right end says whether the view can be trusted: **OK**, **STALE**

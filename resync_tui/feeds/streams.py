@@ -1,0 +1,121 @@
+"""Job streams feed: the plan's streams, each with its jobs counted from the jobs feed's view.
+
+Each poll reads the stream list (``HwaClient.job_streams``, paged by the client) through
+the ``hwa_api`` breaker with the runtime's retry policy, every ``ui.workstations_interval``
+seconds. Job counts and the worst job come from the ``JobsView`` the jobs feed keeps (no
+second read of 200k jobs): the view's rows are listed on the event loop (the only thread
+that writes it) and grouped in a worker thread for big plans. A failed poll keeps the last
+rows and marks the state stale, like every other pane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from resync_tui.feeds._calls import hwa_call
+from resync_tui.feeds.runtime import Runtime
+from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
+from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.streams import (
+    PreparedStreams,
+    StreamsView,
+    all_jobs,
+    build_stream_rows,
+    stream_info_from_model,
+)
+
+__all__ = ["StreamsFeed", "StreamsState", "count_streams"]
+
+_THREAD_THRESHOLD = 5000
+"""Jobs beyond which the listing and grouping run off the event loop."""
+_LIST_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StreamsState:
+    """``view`` is the feed's live view (rows replaced only on the event loop by the feed;
+    the pane sets its sort and filter)."""
+
+    view: StreamsView
+    health: FeedHealth = field(default_factory=FeedHealth)
+    jobs_counted: int = 0
+    """Jobs of the jobs view the counts were made from."""
+    unreadable: tuple[UnreadableRecord, ...] = ()
+    """Stream records of the last read that could not be decoded (raw text: sanitize)."""
+    interval: float = 0.0
+    """Seconds between polls: data older than a few of them is stale."""
+
+
+class StreamsFeed:
+    name = "streams"
+
+    def __init__(self, runtime: Runtime, jobs: JobsView, interval: float,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self._rt = runtime
+        self._jobs = jobs
+        self.interval = interval
+        self._now = now or jobs.now
+        self._tracker = HealthTracker(runtime.clock, what="engine")
+        self.view = StreamsView()
+        self._last = StreamsState(self.view, interval=interval)
+
+    def refresh(self) -> None:
+        """Nothing cached here: every poll reads the engine."""
+
+    async def poll(self) -> StreamsState:
+        rt = self._rt
+        try:
+            read = await hwa_call(rt, rt.client.job_streams, breaker=rt.hwa_api,
+                                  operation="job_streams")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._last = StreamsState(self.view, self._tracker.failure(exc),
+                                      self._last.jobs_counted, self._last.unreadable,
+                                      self.interval)
+            return self._last
+        counted = await count_streams(self.view, read, self._jobs, self._now())
+        self._last = StreamsState(self.view, self._tracker.success(), counted,
+                                  read.unreadable, self.interval)
+        return self._last
+
+
+async def count_streams(view: StreamsView, read: JobStreamRead, jobs: JobsView,
+                        now: datetime) -> int:
+    """A stream read into ``view``, each stream's jobs counted from ``jobs``; returns how
+    many jobs were counted. (The poll's whole model step; the bench times this.)"""
+    if jobs.total <= _THREAD_THRESHOLD and len(read.streams) <= _THREAD_THRESHOLD:
+        infos = [stream_info_from_model(stream) for stream in read.streams]
+        held = all_jobs(jobs)
+        view.set_rows(build_stream_rows(infos, held, now))
+        return len(held)
+    listed, prepared = await asyncio.to_thread(_list_and_count, read, view, jobs, now)
+    if prepared is None:  # the job list kept moving under the thread: list it on the loop
+        held = all_jobs(jobs)
+        listed = len(held)
+        infos = [stream_info_from_model(stream) for stream in read.streams]
+        prepared = await asyncio.to_thread(
+            lambda: view.prepare(build_stream_rows(infos, held, now)))
+    view.adopt(prepared)  # on the loop: the table reads the view here
+    return listed
+
+
+def _list_and_count(read: JobStreamRead, view: StreamsView, jobs: JobsView,
+                    now: datetime) -> tuple[int, PreparedStreams | None]:
+    """In a worker thread: list the jobs view, then count. The jobs feed may apply a
+    change on the loop meanwhile (a dict changing size under the listing raises): tried
+    a few times, then None (the caller lists on the loop, where nothing moves under it).
+    A change that lands between two rows read only shifts counts by a poll's worth."""
+    for _ in range(_LIST_ATTEMPTS):
+        try:
+            held = all_jobs(jobs)
+        except RuntimeError:
+            continue
+        infos = [stream_info_from_model(stream) for stream in read.streams]
+        return len(held), view.prepare(build_stream_rows(infos, held, now))
+    return 0, None
+

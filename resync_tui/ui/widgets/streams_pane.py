@@ -1,0 +1,632 @@
+"""The Streams pane: every job stream of the plan, its jobs by status group, the worst job.
+
+``StreamsTable`` is virtual like ``JobsTable`` (``ScrollView`` + ``render_line``): it holds
+no copy of the streams, it reads the visible rows from the ``StreamsView`` when a line is
+drawn, so 20,000 streams cost what 40 visible rows cost; lines are cached per row object
+(rows are immutable) and a new read repaints only the lines whose row changed.
+
+Public API:
+    ``StreamsPane(*, id=None, classes=None)``; reactive ``state`` (a ``StreamsState``);
+    ``pane.table`` (the ``StreamsTable``); ``pane.set_aged(aged)`` (the dashboard judges age).
+    ``StreamSelected(stream_id, stream_name)``: Enter (or a double click) on a stream; the
+    app answers by showing the jobs pane filtered to that stream.
+
+Bindings: up/down/pageup/pagedown/home/end move the cursor, Enter opens the stream's jobs,
+``s``/``S``/``o`` next sort column / reverse / back to the attention order (worst job
+first), ``/`` filter as you type (name, folder, workstation, worst job), Esc clears it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Final
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
+
+from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.streams import StreamsState
+from resync_tui.model.overall import hms
+from resync_tui.model.status import severity_of, symbol_of
+from resync_tui.model.streams import StreamRow, StreamSortColumn, StreamsView
+from resync_tui.ui.text import ELLIPSIS, safe_text
+
+__all__ = ["StreamSelected", "StreamsPane", "StreamsTable"]
+
+CARRIED_SYMBOL: Final = "↻"
+"""Marks a stream carried forward from a previous plan day."""
+
+_SEVERITY_COMPONENT: Final[dict[str, str]] = {
+    "failed": "streams-table--failed",
+    "warning": "streams-table--warning",
+    "running": "streams-table--running",
+    "success": "streams-table--success",
+}
+
+
+class StreamSelected(Message):
+    """Enter on a stream: show its jobs (the app switches to the jobs pane, filtered)."""
+
+    def __init__(self, stream_id: str, stream_name: str) -> None:
+        super().__init__()
+        self.stream_id = stream_id
+        self.stream_name = stream_name
+
+
+@dataclass(frozen=True, slots=True)
+class _Col:
+    name: str
+    title: str
+    width: int
+    drop: int
+    """Dropped first (highest) when the terminal is narrow; 0 = always kept."""
+    sort: StreamSortColumn | None
+    right: bool = False
+
+
+_COLUMNS: Final[tuple[_Col, ...]] = (
+    _Col("stream", "Stream", 18, 0, "stream"),
+    _Col("status", "Status", 9, 0, "status"),
+    _Col("jobs", "Jobs", 5, 0, "jobs", right=True),
+    _Col("failed", "✖Fail", 5, 0, "failed", right=True),
+    _Col("stuck", "⚠Stk", 4, 2, None, right=True),
+    _Col("running", "▶Run", 4, 1, None, right=True),
+    _Col("waiting", "⋯Wait", 5, 1, None, right=True),
+    _Col("done", "✔Done", 5, 2, None, right=True),
+    _Col("worst", "Worst job", 14, 0, "worst"),
+    _Col("started", "Start", 8, 4, "started"),
+    _Col("ended", "End", 8, 5, "ended"),
+    _Col("workstation", "Workstation", 14, 3, "workstation"),
+    _Col("folder", "Folder", 14, 6, "folder"),
+)
+_GROWS: Final = {"stream": 2, "worst": 3, "folder": 1}
+"""Columns that take the spare width (by weight): the names get cut first otherwise."""
+_MAX: Final = {"stream": 40, "worst": 42, "folder": 40}
+_SEP: Final = " "
+_SORT_CYCLE: Final[tuple[StreamSortColumn | None, ...]] = (
+    None, "stream", "status", "jobs", "failed", "worst", "started", "ended", "workstation")
+
+
+def _layout(width: int) -> list[tuple[_Col, int, int]]:
+    """(column, x, width) fitted to ``width``: the least useful columns go first."""
+    cols = list(_COLUMNS)
+
+    def needed() -> int:
+        return sum(c.width for c in cols) + len(_SEP) * (len(cols) - 1)
+
+    while needed() > width and any(c.drop for c in cols):
+        cols.remove(max(cols, key=lambda c: c.drop))
+    widths = {c.name: c.width for c in cols}
+    spare = width - needed()
+    growable = [c for c in cols if c.name in _GROWS]
+    while spare > 0 and growable:
+        for col in list(growable):
+            grow = min(_GROWS[col.name], spare, _MAX[col.name] - widths[col.name])
+            widths[col.name] += grow
+            spare -= grow
+            if widths[col.name] >= _MAX[col.name]:
+                growable.remove(col)
+    placed: list[tuple[_Col, int, int]] = []
+    x = 0
+    for col in cols:
+        placed.append((col, x, widths[col.name]))
+        x += widths[col.name] + len(_SEP)
+    return placed
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    """Pad or cut ``text`` to exactly ``width`` cells, marking a cut with an ellipsis."""
+    if cell_len(text) > width:
+        return set_cell_size(text, max(width - 1, 0)) + ELLIPSIS if width else ""
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+def _clock(value: datetime | None) -> str:
+    return value.strftime("%H:%M:%S") if value is not None else ""
+
+
+def _figure(value: int) -> str:
+    return f"{value:,}" if value else "·"
+
+
+class StreamsTable(ScrollView, can_focus=True):
+    """The streams of the current view, one line each, with a fixed header line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="streams.cursor_up"),
+        Binding("down", "cursor_down", "Down", show=False, id="streams.cursor_down"),
+        Binding("pageup", "cursor_page_up", "Page up", show=False,
+                id="streams.cursor_page_up"),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False,
+                id="streams.cursor_page_down"),
+        Binding("home", "cursor_home", "First", show=False, id="streams.cursor_home"),
+        Binding("end", "cursor_end", "Last", show=False, id="streams.cursor_end"),
+        Binding("enter", "select_cursor", "Its jobs", id="streams.open"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="streams.sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False, id="streams.reverse_sort"),
+        Binding("o", "attention_order", "Attention order", show=False,
+                id="streams.attention"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "streams-table--header",
+        "streams-table--cursor",
+        "streams-table--failed",
+        "streams-table--warning",
+        "streams-table--running",
+        "streams-table--success",
+    }
+
+    DEFAULT_CSS = """
+    StreamsTable {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        height: 1fr;
+        & > .streams-table--header { text-style: bold; background: $panel; }
+        & > .streams-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .streams-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .streams-table--failed { color: $error; text-style: bold; }
+        & > .streams-table--warning { color: $warning; text-style: bold; }
+        & > .streams-table--running { color: $accent; }
+        & > .streams-table--success { color: $success; }
+    }
+    """
+
+    def __init__(self, view: StreamsView | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._view = view if view is not None else StreamsView()
+        self._cursor = 0
+        self._cursor_id: str | None = None
+        self._columns = _layout(80)
+        self._layout_width = -1
+        self._lines: dict[str, tuple[StreamRow, bool, Strip]] = {}
+        self._header: Strip | None = None
+        self._shown: tuple[int, int, list[StreamRow]] = (-1, -1, [])
+
+    # -- public API --------------------------------------------------------------------
+
+    @property
+    def view(self) -> StreamsView:
+        return self._view
+
+    @view.setter
+    def view(self, view: StreamsView) -> None:
+        if view is not self._view:
+            self._view = view
+            self._lines.clear()
+            self._header = None
+            self._shown = (-1, -1, [])
+        self.refresh_data()
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def cursor_stream_id(self) -> str | None:
+        """The stream under the cursor; the cursor follows it across reads."""
+        return self._cursor_id
+
+    @property
+    def page_height(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def refresh_data(self) -> None:
+        """Call after the view changed (data, filter or sort): repaints changed lines only."""
+        view = self._view
+        self._sync_virtual_size()
+        position = view.position_of(self._cursor_id) if self._cursor_id else None
+        if position is None:
+            position = self._cursor
+        size = len(view)
+        self._place(min(position, size - 1) if size else 0)
+        self._repaint_changed()
+
+    def move_cursor(self, index: int) -> None:
+        self._place(index)
+        self._repaint_changed()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        self.move_cursor(self._cursor - self.page_height)
+
+    def action_cursor_page_down(self) -> None:
+        self.move_cursor(self._cursor + self.page_height)
+
+    def action_cursor_home(self) -> None:
+        self.move_cursor(0)
+
+    def action_cursor_end(self) -> None:
+        self.move_cursor(len(self._view) - 1)
+
+    def action_select_cursor(self) -> None:
+        view = self._view
+        if len(view) and 0 <= self._cursor < len(view):
+            row = view.row_at(self._cursor)
+            self.post_message(StreamSelected(row.stream_id, row.name))
+
+    def action_cycle_sort(self) -> None:
+        current = self._view.sort_column
+        position = _SORT_CYCLE.index(current) if current in _SORT_CYCLE else 0
+        self._sort(_SORT_CYCLE[(position + 1) % len(_SORT_CYCLE)], False)
+
+    def action_reverse_sort(self) -> None:
+        self._sort(self._view.sort_column, not self._view.descending)
+
+    def action_attention_order(self) -> None:
+        self._sort(None, False)
+
+    def _sort(self, column: StreamSortColumn | None, descending: bool) -> None:
+        if self._view.set_sort(column, descending):
+            self._header = None
+            self.refresh(Region(0, 0, self.size.width, 1))
+            self.refresh_data()
+            self.move_cursor(0)  # a new order is read from its top
+
+    # -- events ------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync_virtual_size()
+        self._place(self._cursor)
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines.clear()
+        self._header = None
+
+    def on_focus(self, event: events.Focus) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        self._lines.clear()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            for col, x, width in self._columns:
+                if col.sort is not None and x <= offset.x < x + width + len(_SEP):
+                    same = self._view.sort_column == col.sort
+                    self._sort(col.sort, not self._view.descending if same else False)
+                    break
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self._view):
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.action_select_cursor()
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if width != self._layout_width:
+            self._columns = _layout(width)
+            self._layout_width = width
+            self._lines.clear()
+            self._header = None
+        if y == 0:
+            return self._render_header(width)
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self._view):
+            return Strip.blank(width, self.rich_style)
+        return self._render_row(self._view.row_at(index), index == self._cursor, width)
+
+    def _render_header(self, width: int) -> Strip:
+        if self._header is None:
+            style = self.rich_style + self.get_component_rich_style("streams-table--header")
+            view = self._view
+            parts = []
+            for col, _x, col_width in self._columns:
+                title = col.title
+                if col.sort is not None and view.sort_column == col.sort:
+                    title = f"{title}{'▼' if view.descending else '▲'}"
+                parts.append(_fit(title, col_width, col.right))
+            self._header = Strip([Segment(_fit(_SEP.join(parts), width), style)], width)
+        return self._header
+
+    def _render_row(self, row: StreamRow, is_cursor: bool, width: int) -> Strip:
+        cached = self._lines.get(row.stream_id)
+        if cached is not None and cached[0] is row and cached[1] == is_cursor:
+            return cached[2]
+        base = self.rich_style
+        if is_cursor:
+            base = base + self.get_component_rich_style("streams-table--cursor")
+        segments: list[Segment] = []
+        used = 0
+        for col, _x, col_width in self._columns:
+            if used:
+                segments.append(Segment(_SEP, base))
+                used += len(_SEP)
+            text, style = self._cell(row, col.name, base)
+            segments.append(Segment(_fit(text, col_width, col.right), style))
+            used += col_width
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        strip = Strip(segments, max(width, used)).simplify()
+        if len(self._lines) > 4096:
+            self._lines.clear()
+        self._lines[row.stream_id] = (row, is_cursor, strip)
+        return strip
+
+    def _severity_style(self, status: str, base: Style) -> Style:
+        component = _SEVERITY_COMPONENT.get(severity_of(status))
+        if component is None:
+            return base
+        return base + self.get_component_rich_style(component, partial=True)
+
+    def _cell(self, row: StreamRow, name: str, base: Style) -> tuple[str, Style]:
+        info = row.info
+        if name == "stream":
+            mark = f"{CARRIED_SYMBOL} " if info.carried_forward else ""
+            return mark + safe_text(info.name, 64), base
+        if name == "status":
+            status = info.status or "UNKNOWN"
+            return (f"{symbol_of(status)} {safe_text(status, 10)}",
+                    self._severity_style(status, base))
+        if name == "jobs":
+            return f"{row.jobs:,}", base
+        if name in ("failed", "stuck", "running", "waiting", "done"):
+            value = row.count(name)  # type: ignore[arg-type]
+            style = base
+            if value and name in ("failed", "stuck"):
+                style = self._severity_style("ABEND" if name == "failed" else "STUCK", base)
+            return _figure(value), style
+        if name == "worst":
+            if not row.worst_job:
+                return "", base
+            return (f"{symbol_of(row.worst_status)} {safe_text(row.worst_job, 64)}",
+                    self._severity_style(row.worst_status, base))
+        if name == "started":
+            return _clock(info.started), base
+        if name == "ended":
+            return _clock(info.ended), base
+        if name == "workstation":
+            return safe_text(info.workstation, 32), base
+        return safe_text(info.folder, 64), base
+
+    # -- cursor and repaint ------------------------------------------------------------
+
+    def _sync_virtual_size(self) -> None:
+        size = Size(self.scrollable_content_region.width, len(self._view) + 1)
+        if self.virtual_size != size:
+            self.virtual_size = size
+
+    def _place(self, index: int) -> None:
+        view = self._view
+        size = len(view)
+        index = max(0, min(index, size - 1)) if size else 0
+        self._cursor = index
+        self._cursor_id = view.row_at(index).stream_id if size else None
+        if size:
+            top = round(self.scroll_y)
+            page = self.page_height
+            if index < top:
+                self.scroll_to(y=index, animate=False, immediate=True)
+            elif index >= top + page:
+                self.scroll_to(y=index - page + 1, animate=False, immediate=True)
+
+    def _repaint_changed(self) -> None:
+        top = round(self.scroll_y)
+        rows = self._view.rows_in(top, top + self.page_height)
+        shown_top, shown_cursor, shown_rows = self._shown
+        self._shown = (top, self._cursor, rows)
+        if shown_top != top:
+            self.refresh()
+            return
+        for offset in range(max(len(rows), len(shown_rows))):
+            new = rows[offset] if offset < len(rows) else None
+            old = shown_rows[offset] if offset < len(shown_rows) else None
+            index = top + offset
+            if new is not old or (index in (self._cursor, shown_cursor)
+                                  and self._cursor != shown_cursor):
+                self.refresh_line(offset + 1)
+
+
+class StreamsPane(Vertical):
+    """Filter line, the streams table, and the stale marker, stacked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "open_filter", "Filter", id="streams.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False,
+                id="streams.clear_filter"),
+    ]
+
+    DEFAULT_CSS = """
+    StreamsPane {
+        height: 1fr;
+        width: 1fr;
+        border: round $primary 50%;
+        border-title-style: bold;
+        &.-stale { border: round $warning; }
+        & > #streams-filter-input {
+            display: none;
+            height: 1;
+            border: none;
+            padding: 0 1;
+            &.-open { display: block; }
+        }
+        & > #streams-filter-line { height: 1; padding: 0 1; color: $text-muted; }
+        & > #streams-stale {
+            display: none;
+            height: auto;
+            max-height: 3;
+            padding: 0 1;
+            background: $warning-muted;
+            color: $text;
+            text-style: bold;
+            &.-stale { display: block; }
+        }
+    }
+    """
+
+    state: reactive[StreamsState | None] = reactive(None, repaint=False, init=False)
+    """The streams feed's last state (the dashboard sets it from the registry)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.table = StreamsTable(id="streams-table")
+        self._aged = False
+        self._filter_line = ""
+        self._stale_line = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter stream / folder / workstation / worst job",
+                    id="streams-filter-input")
+        yield Static("", id="streams-filter-line", markup=False)
+        yield self.table
+        yield Static("", id="streams-stale", markup=False)
+
+    def on_mount(self) -> None:
+        self.border_title = "Job streams"
+        self._show()
+
+    # -- state -------------------------------------------------------------------------
+
+    def watch_state(self) -> None:
+        self._show()
+
+    @property
+    def aged(self) -> bool:
+        """The last poll was good but its answer is old (the next one hangs)."""
+        return self._aged
+
+    def set_aged(self, aged: bool) -> None:
+        if aged != self._aged:
+            self._aged = aged
+            self._update_stale()
+
+    @property
+    def stale(self) -> bool:
+        state = self.state
+        return self._aged or (state is not None and not state.health.ok)
+
+    def _show(self) -> None:
+        state = self.state
+        if state is not None:
+            filter_text = self.table.view.filter_text
+            sort = (self.table.view.sort_column, self.table.view.descending)
+            if state.view is not self.table.view:  # carry the pane's filter and order over
+                state.view.set_filter(filter_text)
+                state.view.set_sort(*sort)
+                self.table.view = state.view
+            else:
+                self.table.refresh_data()
+        self._update_filter_line()
+        self._update_stale()
+
+    def _update_stale(self) -> None:
+        marker = next(self.query("#streams-stale").results(Static), None)
+        if marker is None:
+            return
+        state = self.state
+        health = state.health if state is not None else FeedHealth()
+        stale = self._aged or not health.ok
+        self.set_class(stale, "-stale")
+        if not stale:
+            marker.remove_class("-stale")
+            return
+        reason = health.reason if not health.ok else "no new answer yet"
+        last = health.last_success
+        head = f"⚠ STALE, data from {hms(last)}" if last is not None else "⚠ NO DATA"
+        text = f"{head} — {safe_text(reason, 200)}"
+        if text != self._stale_line:
+            marker.update(Text(text, end=""))
+            self._stale_line = text
+        marker.add_class("-stale")
+
+    def _update_filter_line(self) -> None:
+        view = self.table.view
+        state = self.state
+        parts: list[str] = []
+        if view.filter_text:
+            parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
+        parts.append(f"{len(view):,} of {view.total:,} streams")
+        if state is not None and state.health.has_data:
+            parts.append(f"counts from {state.jobs_counted:,} jobs")
+            if state.unreadable:
+                parts.append(f"⚠ {len(state.unreadable):,} stream records unreadable")
+        elif state is None or not state.health.polls:
+            parts.append("waiting for the engine")
+        line = " · ".join(parts)
+        if line != self._filter_line:
+            for widget in self.query("#streams-filter-line").results(Static):
+                widget.update(Text(line, end=""))
+                self._filter_line = line
+
+    # -- filter ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is ours only while there is a filter to clear; otherwise it goes up."""
+        if action == "clear_filter":
+            for filter_input in self.query("#streams-filter-input").results(Input):
+                return filter_input.has_class("-open") or bool(filter_input.value)
+            return False
+        return True
+
+    def action_open_filter(self) -> None:
+        filter_input = self.query_one("#streams-filter-input", Input)
+        filter_input.add_class("-open")
+        filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#streams-filter-input", Input)
+        filter_input.value = ""
+        self._apply_filter("")
+        filter_input.remove_class("-open")
+        self.table.focus()
+
+    @on(Input.Changed, "#streams-filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#streams-filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.remove_class("-open")
+        self.table.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        if self.table.view.set_filter(text):
+            self.table.refresh_data()
+            self.table.move_cursor(0)
+            self._update_filter_line()
