@@ -169,8 +169,9 @@ class ActionService:
                                 "true or RESYNC_ACTIONS__ENABLED=true")
         known = STREAM_ACTIONS if request.target == "jobstream" else ACTIONS
         if request.action not in known:
-            return ActionResult(request, "invalid", f"unknown {request.target} action "
-                                f"{request.action!r}; one of {', '.join(known)}")
+            what = " on a job stream" if request.target == "jobstream" else ""
+            return ActionResult(request, "invalid", f"unknown action {request.action!r}"
+                                f"{what}; one of {', '.join(known)}")
         if not request.job_id.strip():
             return ActionResult(request, "invalid", f"no {request.target} id")
         given = request.justification.as_dict()
