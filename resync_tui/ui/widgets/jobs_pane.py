@@ -14,7 +14,12 @@ Public API for the app (stable):
 Bindings (shown in the footer): ``/`` filter (type to filter, Enter back to the table,
 Esc clears and hides), ``f`` cycle the status filter, ``a`` attention only / all; plus the
 table's Enter, ``n``, ``s``, ``S``. ``A`` posts ``ActionsRequested`` for the cursor's job,
-only when ``actions_enabled`` (read-only otherwise: the key is not bound).
+or ``BulkActionsRequested`` for the marked jobs when there are marks, only when
+``actions_enabled`` (read-only otherwise: the key is not bound). Marks, also only with
+actions enabled: ``space`` marks/unmarks the cursor's job (the cursor moves down), ``*``
+marks every job of the current filter, ``U`` clears every mark; the filter line says
+``N marked``. Only ``/``, Enter, ``n`` and ``A`` are in the footer (an 80-column footer
+must keep ``q Quit``); the help screen lists the others.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from textual.widgets import Input, Static
 
 from resync_tui.model.jobs_view import ChangeSet, JobsView
 from resync_tui.model.status import ALL_GROUPS
-from resync_tui.ui.screens.confirm_action import ActionsRequested
+from resync_tui.ui.screens.confirm_action import ActionsRequested, BulkActionsRequested
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts
@@ -41,6 +46,8 @@ __all__ = ["STATUS_PRESETS", "JobsPane"]
 
 STATUS_PRESETS: Final[tuple[str | None, ...]] = (None, *ALL_GROUPS)
 """Status groups cycled by ``f`` (``None`` = all), from ``resync_tui.model.status``."""
+_ACTION_KEYS: Final = frozenset({"job_actions", "toggle_mark", "mark_all", "clear_marks"})
+"""Bound only with ``[actions] enabled = true`` (marks are for acting on many jobs)."""
 
 
 class JobsPane(Vertical):
@@ -53,6 +60,10 @@ class JobsPane(Vertical):
         Binding("a", "toggle_attention", "Attention", show=False,
                 id="jobs.attention_filter"),
         Binding("A", "job_actions", "Actions", id="jobs.actions"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="jobs.mark"),
+        Binding("asterisk", "mark_all", "Mark all", key_display="*", show=False,
+                id="jobs.mark_all"),
+        Binding("U", "clear_marks", "Clear marks", show=False, id="jobs.clear_marks"),
     ]
 
     DEFAULT_CSS = """
@@ -210,15 +221,43 @@ class JobsPane(Vertical):
             for filter_input in self.query("#jobs-filter-input").results(Input):
                 return filter_input.has_class("-open") or bool(filter_input.value)
             return False
-        if action == "job_actions":  # read-only: the key neither fires nor shows
+        if action in _ACTION_KEYS:  # read-only: the keys neither fire nor show
             return self.actions_enabled
         return True
 
     def action_job_actions(self) -> None:
-        """The action menu on the cursor's job (the app opens it and does the sending)."""
+        """The action menu on the marked jobs, else on the cursor's job (the app opens it
+        and does the sending)."""
+        marks = self.table.marks
+        if marks:
+            # In the view's order (what the operator sees); marked jobs filtered out last.
+            shown = [r.job_id for r in self._view.rows_in(0, len(self._view))
+                     if r.job_id in marks]
+            in_view = set(shown)
+            rest = sorted(i for i in marks if i not in in_view)
+            self.post_message(BulkActionsRequested((*shown, *rest)))
+            return
         job_id = self.table.cursor_job_id
         if job_id is not None:
             self.post_message(ActionsRequested(job_id))
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+        self._update_filter_line()
+
+    def action_mark_all(self) -> None:
+        """Mark every job the current filter shows, and say how many."""
+        view = self._view
+        added = self.table.mark_jobs(r.job_id for r in view.rows_in(0, len(view)))
+        self._update_filter_line()
+        self.notify(f"marked {added:,} more job{'s' if added != 1 else ''} of the current "
+                    f"filter ({len(view):,} shown); {len(self.table.marks):,} marked in all",
+                    timeout=4)
+
+    def action_clear_marks(self) -> None:
+        count = self.table.clear_marks()
+        self._update_filter_line()
+        self.notify(f"{count:,} mark{'s' if count != 1 else ''} cleared", timeout=3)
 
     def action_open_filter(self) -> None:
         filter_input = self.query_one("#jobs-filter-input", Input)
@@ -289,6 +328,8 @@ class JobsPane(Vertical):
         if view.filter_text:
             parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
         parts.append(f"{len(view):,} of {view.total:,} jobs")
+        if self.table.marks:
+            parts.append(f"{len(self.table.marks):,} marked")
         line = " · ".join(parts)
         if line != self._filter_line:
             for widget in self.query("#jobs-filter-line").results(Static):
