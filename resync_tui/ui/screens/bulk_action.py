@@ -111,7 +111,7 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
     # -- who gets what -------------------------------------------------------------------
 
     def _sendable(self, action: str) -> list[JobRow]:
-        return [r for r in self.rows if why_not_allowed(action, r.status) is None]
+        return [r for r in self.rows if why_not_allowed(action, r.status, r.substatus) is None]
 
     def split(self, action: str | None = None) -> tuple[list[JobRow], list[tuple[JobRow, str]]]:
         """The jobs ``action`` is sent to, and those skipped with the reason."""
@@ -119,7 +119,7 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
         send: list[JobRow] = []
         skipped: list[tuple[JobRow, str]] = []
         for row in self.rows:
-            reason = why_not_allowed(action, row.status)
+            reason = why_not_allowed(action, row.status, row.substatus)
             if reason is None:
                 send.append(row)
             else:

@@ -73,12 +73,19 @@ def action_label(request: ActionRequest) -> str:
 _FINISHED: Final = frozenset({"failed", "done", "cancelled"})
 
 
-def why_not_allowed(action: str, status: str) -> str | None:
-    """Why ``action`` is not offered for a job in ``status`` (None: it is offered)."""
+HELD_SUBSTATUS: Final = "HOLD_PRIORITY_ZERO"
+"""The spec's substatus of a job an operator held (its priority set to 0)."""
+
+
+def why_not_allowed(action: str, status: str, substatus: str = "") -> str | None:
+    """Why ``action`` is not offered for a job in ``status`` (None: it is offered).
+
+    A job waiting in HOLD for its time or its predecessors can still be held; one the
+    operator held already (``substatus`` HOLD_PRIORITY_ZERO) cannot."""
     grp = group_of(status).name
     if action == "rerun" and grp not in _FINISHED:
         return "only finished or failed jobs"
-    if action == "hold" and (status == "HOLD" or grp != "waiting"):
+    if action == "hold" and (substatus == HELD_SUBSTATUS or grp != "waiting"):
         return "only waiting jobs not held yet"
     if action == "release" and status != "HOLD":
         return "only held jobs"
@@ -191,7 +198,7 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def reason(self, action: str) -> str | None:
         """Why ``action`` is not offered now (None: it is)."""
-        return why_not_allowed(action, self.job.status)
+        return why_not_allowed(action, self.job.status, self.job.substatus)
 
     def dangerous(self, action: str) -> bool:
         prefix = "jobstream-" if self.target == "jobstream" else ""

@@ -24,7 +24,7 @@ Public API:
 Bindings: up/down/pageup/pagedown/home/end move the cursor; Enter opens the job;
 ``n`` next failure; ``s`` next sort column; ``S`` reverse the sort; ``o`` back to the
 attention order. A click on a row selects it, on the header sorts by that column.
-While any job is marked, a two-cell gutter at the left shows ``●`` on marked rows (a
+While any job is marked, a two-cell gutter at the left shows ``◆`` on marked rows (a
 glyph, so it reads without colour too); with no mark the gutter is gone.
 
 Colours come from component classes (``jobs-table--failed`` uses ``$error``,
@@ -69,7 +69,7 @@ from resync_tui.ui.widgets._pane import changed_span
 __all__ = ["JobsTable", "short_substatus", "status_label"]
 
 LATE_SYMBOL: Final = "⚠"
-MARK_SYMBOL: Final = "●"
+MARK_SYMBOL: Final = "◆"
 """Drawn in the gutter of a marked row."""
 _GUTTER: Final = 2
 
