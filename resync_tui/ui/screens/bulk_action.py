@@ -127,16 +127,20 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
         return send, skipped
 
     def _menu_option(self, action: str) -> Option:
+        """``⚠ kill   1 to send, 3 skipped · cannot be undone``; disabled when no job fits."""
         send = len(self._sendable(action))
         skipped = len(self.rows) - send
-        reason = None if send else "no marked job allows it"
-        option = action_option(action, ACTION_LABELS[action], reason,
-                         dangerous=action in DANGEROUS_ACTIONS)
-        if send:
-            prompt = option.prompt
-            assert isinstance(prompt, Text)
-            prompt.append(f"  {send:,} to send" + (f", {skipped:,} skipped" if skipped else ""))
-        return option
+        dangerous = action in DANGEROUS_ACTIONS
+        if not send:
+            return action_option(action, ACTION_LABELS[action], "no marked job allows it",
+                                 dangerous=dangerous)
+        prompt = Text(no_wrap=True, overflow="ellipsis", end="")
+        prompt.append("⚠ " if dangerous else "  ", style="bold")
+        prompt.append(f"{ACTION_LABELS[action]:<25}")
+        prompt.append(f"{send:,} to send" + (f", {skipped:,} skipped" if skipped else ""))
+        if dangerous:
+            prompt.append(" · cannot be undone", style="bold")
+        return Option(prompt, id=action)
 
     # -- layout --------------------------------------------------------------------------
 
