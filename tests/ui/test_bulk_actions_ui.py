@@ -15,12 +15,14 @@ from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.settings import Settings
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.screens.bulk_action import (
     BulkActionScreen,
     BulkProgressScreen,
     CountConfirmScreen,
 )
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen, StreamActionScreen
+from resync_tui.ui.screens.help import help_text
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.widgets.jobs_table import MARK_SYMBOL
 from tests.ui.dashboard_support import (
@@ -384,3 +386,13 @@ async def test_after_an_action_from_the_job_detail_its_title_shows_the_new_statu
         assert isinstance(app.screen, JobDetailScreen)
         title = screen_text(app).splitlines()[0]
         assert "ABEND" in title and "EXEC" not in title, title
+
+
+def test_the_help_names_the_mark_bulk_and_stream_keys_as_mapped() -> None:
+    keys = effective_keys({"jobs.mark": "m", "job_detail.stream_actions": "ctrl+j"})
+    text = help_text(keys, actions=True)
+    assert "`m` marks / unmarks the cursor's job" in text
+    assert "`*` marks every job of the current filter" in text
+    assert "`U` clears the marks" in text and "`ctrl+j` in job details: hold" in text
+    assert "`Esc` stops sending" in text
+    assert "marks" not in help_text(keys, actions=False)
