@@ -131,7 +131,9 @@ class AuditLog:
             "outcome": None, "latency": None,
         }
         async with self._write:
-            record = self._spool_one(fields)
+            # fsync off the event loop: a bulk action's 10 fsyncs per job stalled the UI
+            # (bench/bench_bulk_actions.py); the _write lock keeps the chain in order.
+            record = await asyncio.to_thread(self._spool_one, fields)
             self._pending[record["id"]] = record
         await self.drain()
         return RecordId(record["id"])
@@ -146,7 +148,7 @@ class AuditLog:
         fields.update(kind="outcome", intent=intent_id, outcome=outcome.as_dict(),
                       latency=None if latency is None else round(latency, 6))
         async with self._write:
-            record = self._spool_one(fields)
+            record = await asyncio.to_thread(self._spool_one, fields)
             del self._pending[intent_id]
         await self.drain()
         return RecordId(record["id"])
@@ -219,13 +221,16 @@ class AuditLog:
                     log.warning("audit: Redis write failed, %d record(s) stay in the spool "
                                 "(%s)", len(unsent) - start, error)
                     break
-                with self.spool.locked():
-                    self.spool.mark_sent_locked(r["id"] for r in batch)
+                await asyncio.to_thread(self._mark_sent, [str(r["id"]) for r in batch])
             # loop: records appended meanwhile are sent by this same drain
-        self._compact()
+        await asyncio.to_thread(self._compact)
         self.last_error = error
         return DrainResult(sent=sent_now, unsent=self.spool_records, unknown=unknown,
                            error=error)
+
+    def _mark_sent(self, ids: list[str]) -> None:
+        with self.spool.locked():
+            self.spool.mark_sent_locked(ids)
 
     def _compact(self) -> None:
         """Drop what Redis has, except intents still waiting for their outcome."""

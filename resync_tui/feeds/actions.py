@@ -16,15 +16,21 @@ The path of one action is fixed, and nothing skips a step:
 5. after a done action, the job is read again at once (a targeted GET) and returned,
    so a caller can update its row.
 
+A job stream action (``ActionRequest(target="jobstream")``: hold, release, cancel of
+``plan/jobstream/{id}/action/*``) takes the same path; its audit record names the
+stream (``jobstream-hold``...). A bulk action is a :class:`BulkRun`: the same path once
+per job, one job after the other (see there why not the spec's bulk paths).
+
 Strings in a result (the engine's message, job names) are raw: a caller that shows
 them passes them through ``sanitize.safe_text``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -35,7 +41,7 @@ from resync_tui.audit import AuditLog, JobRef, Justification, Outcome, SpoolErro
 from resync_tui.audit import default_spool_dir as _default_spool_dir
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
-from resync_tui.hwa.client import JOB_ACTIONS, JobAction
+from resync_tui.hwa.client import JOB_ACTIONS, JOBSTREAM_ACTIONS, JobAction, JobStreamAction
 from resync_tui.hwa.errors import (
     ActionOutcomeUnknown,
     EngineUnreachable,
@@ -47,21 +53,29 @@ from resync_tui.resilience.breaker import CircuitOpenError
 from resync_tui.resilience.retry import AttemptTimeout, DeadlineExceeded
 from resync_tui.settings import Settings
 
-__all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "UNKNOWN_ADVICE", "ActionRequest", "ActionResult",
-           "ActionService", "build_audit_log", "job_ref"]
+__all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "STREAM_ACTIONS", "UNKNOWN_ADVICE", "ActionRequest",
+           "ActionResult", "ActionService", "BulkRun", "build_audit_log", "job_ref"]
 
 _log = logging.getLogger(__name__)
 
 #: Every action on one job: the spec's job actions, and update-priority (priority asked).
 ACTIONS: Final[tuple[str, ...]] = (*JOB_ACTIONS, "update-priority")
-#: Actions that cannot be taken back (marked as such wherever they are offered).
-DANGEROUS_ACTIONS: Final = frozenset({"kill", "cancel", "confirm-succ", "confirm-abend"})
+#: Every action on a job stream (``ActionRequest(target="jobstream")``).
+STREAM_ACTIONS: Final[tuple[str, ...]] = JOBSTREAM_ACTIONS
+#: Actions that cannot be taken back (marked as such wherever they are offered), by
+#: :attr:`ActionRequest.audit_action` (a job stream's cancel is ``jobstream-cancel``).
+DANGEROUS_ACTIONS: Final = frozenset({"kill", "cancel", "confirm-succ", "confirm-abend",
+                                      "jobstream-cancel"})
 UNKNOWN_ADVICE: Final = "outcome unknown — check the job before trying again"
 #: Seconds added to ``hwa.call_deadline`` for the one attempt: the client's own verdict
 #: (ActionOutcomeUnknown, with the endpoint) comes before the resilience layer's timeout.
 _ATTEMPT_MARGIN: Final = 5.0
 
+#: A bulk run stops after this many unanswered jobs in a row (see :class:`BulkRun`).
+STOP_AFTER_UNANSWERED: Final = 3
+
 Result = Literal["done", "refused", "unknown", "not_sent", "invalid", "disabled"]
+Target = Literal["job", "jobstream"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,14 @@ class ActionRequest:
     #: What the operator saw (name, stream, workstation) for the audit record; None: the
     #: service reads the job first.
     job: JobRef | None = None
+    #: ``jobstream``: ``job_id`` is a job stream's id and ``action`` one of
+    #: :data:`STREAM_ACTIONS` (``job`` then names the stream for the audit record).
+    target: Target = "job"
+
+    @property
+    def audit_action(self) -> str:
+        """The action as the audit trail and the metrics name it (``jobstream-hold``)."""
+        return f"jobstream-{self.action}" if self.target == "jobstream" else self.action
 
 
 @dataclass(frozen=True)
@@ -145,11 +167,13 @@ class ActionService:
             return ActionResult(request, "disabled",
                                 "actions are disabled (read-only): set [actions] enabled = "
                                 "true or RESYNC_ACTIONS__ENABLED=true")
-        if request.action not in ACTIONS:
-            return ActionResult(request, "invalid", f"unknown action {request.action!r}; "
-                                f"one of {', '.join(ACTIONS)}")
+        known = STREAM_ACTIONS if request.target == "jobstream" else ACTIONS
+        if request.action not in known:
+            what = " on a job stream" if request.target == "jobstream" else ""
+            return ActionResult(request, "invalid", f"unknown action {request.action!r}"
+                                f"{what}; one of {', '.join(known)}")
         if not request.job_id.strip():
-            return ActionResult(request, "invalid", "no job id")
+            return ActionResult(request, "invalid", f"no {request.target} id")
         given = request.justification.as_dict()
         missing = [name for name in settings.require if not given.get(name, "").strip()]
         if missing:
@@ -168,6 +192,18 @@ class ActionService:
                                 f"a priority is only for update-priority, not {request.action}")
         return None
 
+    def bulk(self, requests: Iterable[ActionRequest], *,
+             confirmed_count: int | None = None) -> BulkRun:
+        """A :class:`BulkRun` of ``requests``. Above ``actions.max_bulk`` jobs the operator
+        must have confirmed the exact count a second time (``confirmed_count``): else
+        ValueError, and nothing is sent."""
+        run = BulkRun(self, requests)
+        cap = self.runtime.settings.actions.max_bulk
+        if run.total > cap and confirmed_count != run.total:
+            raise ValueError(f"{run.total} jobs is above actions.max_bulk ({cap}): the count "
+                             "must be confirmed a second time")
+        return run
+
     async def read_job(self, job_id: str) -> JobInPlan:
         """The job as the engine has it now (a GET: retried like any read)."""
         return await hwa_call(self.runtime, lambda: self.runtime.client.get_job(job_id),
@@ -179,6 +215,8 @@ class ActionService:
         if refusal is not None:
             return refusal
         target = request.job
+        if target is None and request.target == "jobstream":
+            target = JobRef(request.job_id)
         if target is None:
             try:
                 target = job_ref(request.job_id, await self.read_job(request.job_id))
@@ -189,12 +227,12 @@ class ActionService:
                 target = JobRef(request.job_id)
         parameters = {} if request.priority is None else {"priority": request.priority}
         try:
-            intent = await self.audit.intent(request.action, target, parameters=parameters,
+            intent = await self.audit.intent(request.audit_action, target, parameters=parameters,
                                              justification=request.justification)
         except SpoolError as exc:
             _log.error("action %s on %s not sent: the audit spool cannot be written (%s)",
-                       request.action, request.job_id, exc)
-            self.runtime.metrics.count_action(request.action, "not_sent")
+                       request.audit_action, request.job_id, exc)
+            self.runtime.metrics.count_action(request.audit_action, "not_sent")
             return ActionResult(request, "not_sent",
                                 f"not sent: the audit spool cannot be written ({exc})")
         started = self._clock()
@@ -204,9 +242,9 @@ class ActionService:
             await self.audit.outcome(intent, outcome, latency=latency)
         except SpoolError as exc:  # sent already: the drain marks the intent unknown later
             _log.error("audit: outcome of %s not recorded (%s)", intent, exc)
-        self.runtime.metrics.count_action(request.action, result)
+        self.runtime.metrics.count_action(request.audit_action, result)
         job = None
-        if result == "done":
+        if result == "done" and request.target == "job":
             try:
                 job = await self.read_job(request.job_id)
             except (HwaError, CircuitOpenError, TimeoutError) as exc:
@@ -221,6 +259,13 @@ class ActionService:
         why = request.justification
 
         async def call() -> object:
+            if request.target == "jobstream":
+                stream_action: JobStreamAction = request.action  # type: ignore[assignment]
+                return await client.jobstream_action(
+                    request.job_id, stream_action,
+                    justification_category=why.category or None,
+                    justification_description=why.description or None,
+                    justification_ticket=why.ticket or None)
             if request.action == "update-priority":
                 assert request.priority is not None  # validated
                 return await client.update_priority(request.job_id, request.priority)
@@ -232,7 +277,7 @@ class ActionService:
 
         try:
             await hwa_call(self.runtime, call, breaker=self.runtime.hwa_api,
-                           operation=f"action {request.action}", idempotent=False,
+                           operation=f"action {request.audit_action}", idempotent=False,
                            attempt_timeout=self.runtime.settings.hwa.call_deadline
                            + _ATTEMPT_MARGIN)
         except ActionOutcomeUnknown as exc:
@@ -247,3 +292,74 @@ class ActionService:
         except HwaError as exc:
             return Outcome.refused(exc.status or 0, exc.message), "refused"
         return Outcome.done(), "done"
+
+
+class BulkRun:
+    """One action on many jobs: :meth:`ActionService.perform` once per job, in order.
+
+    Why not the spec's bulk paths (``PUT /plan/job/action/{action}?oql=...``): their
+    answer counts the objects affected, it does not say which job was done, refused or
+    left unknown, so no audit record could say what happened to each job (and an OQL
+    filter is re-evaluated by the engine: it may match jobs the operator never saw).
+    One job after the other keeps the engine's load that of one operator, gives each
+    job its own intent and outcome, and makes :meth:`cancel` exact: what was sent is
+    recorded, the rest is not sent.
+
+    Never retried. An unanswered job (``unknown``: sent, no answer; ``not_sent``: the
+    engine was not reached) does not stop the run, the others are independent; but
+    after :data:`STOP_AFTER_UNANSWERED` of them in a row the engine is not answering,
+    and the rest is not sent (``stopped`` says why): each would hang for the full
+    timeout or be refused unsent, and an operator gains nothing from either.
+    """
+
+    def __init__(self, service: ActionService, requests: Iterable[ActionRequest], *,
+                 stop_after_unanswered: int = STOP_AFTER_UNANSWERED) -> None:
+        self.service = service
+        self.requests: tuple[ActionRequest, ...] = tuple(requests)
+        self.results: list[ActionResult] = []
+        """One per job sent (or refused before sending), in order."""
+        self.stopped = ""
+        """Why the rest was not sent ("" while running, or when every job was sent)."""
+        self._stop_after = stop_after_unanswered
+        self._cancelled = False
+
+    @property
+    def total(self) -> int:
+        return len(self.requests)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    @property
+    def unsent(self) -> tuple[ActionRequest, ...]:
+        """The requests not sent (cancelled or stopped; all of them before :meth:`run`)."""
+        return self.requests[len(self.results):]
+
+    def cancel(self) -> None:
+        """Send nothing more; the job being sent finishes and is recorded."""
+        self._cancelled = True
+
+    async def run(self, on_result: Callable[[ActionResult], None] | None = None
+                  ) -> list[ActionResult]:
+        """Send each job's action in turn (``on_result`` after each); the results."""
+        unanswered = 0
+        for request in self.requests:
+            if self._cancelled:
+                self.stopped = "cancelled by the operator"
+                break
+            result = await self.service.perform(request)
+            self.results.append(result)
+            if on_result is not None:
+                on_result(result)
+            unanswered = unanswered + 1 if result.result in ("unknown", "not_sent") else 0
+            if unanswered >= self._stop_after and len(self.results) < self.total:
+                self.stopped = (f"stopped: {unanswered} jobs in a row without an answer "
+                                "from the engine")
+                _log.warning("bulk %s: %s; %d not sent", request.audit_action,
+                             self.stopped, self.total - len(self.results))
+                break
+            await asyncio.sleep(0)  # a burst of instant refusals still lets the UI draw
+        if self._cancelled and not self.stopped and len(self.results) < self.total:
+            self.stopped = "cancelled by the operator"
+        return self.results

@@ -33,6 +33,7 @@ from resync_tui.feeds.actions import (
     ActionRequest,
     ActionResult,
     ActionService,
+    BulkRun,
     build_audit_log,
 )
 from resync_tui.feeds.detail import RuntimeDetailLoader
@@ -40,6 +41,7 @@ from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
 from resync_tui.feeds.status import FeedHealth
+from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.sanitize import safe_text
@@ -47,10 +49,15 @@ from resync_tui.settings import Settings
 from resync_tui.share.lease import Role
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import (
-    ACTION_LABELS,
     ActionsRequested,
+    BulkActionsRequested,
     ConfirmActionScreen,
+    StreamActionScreen,
+    StreamActionsRequested,
+    StreamRef,
+    action_label,
 )
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.help import HelpScreen
@@ -119,6 +126,8 @@ class ResyncApp(App[int]):
         self.dashboard.jobs.actions_enabled = self.actions is not None
         self.last_action: ActionResult | None = None
         """What came of the last action sent from the dashboard."""
+        self.last_bulk: BulkRun | None = None
+        """The last bulk run started from the dashboard (its results, why it stopped)."""
         self.runners: dict[str, FeedRunner[Any]] = {}
         self._private_redis = private_redis
         self.share: Share | None = None
@@ -452,17 +461,19 @@ class ResyncApp(App[int]):
         row = self.view.get(message.job_id)
         if self.actions is None or row is None:
             return
-        hwa = self.settings.hwa
-        engine = f"{hwa.url} (as {hwa.user})" if hwa.user and not hwa.token else hwa.url
-        self.push_screen(ConfirmActionScreen(row, engine=engine,
+        self.push_screen(ConfirmActionScreen(row, engine=self._engine_label(),
                                              require=self.settings.actions.require),
                          self._confirmed)
+
+    def _engine_label(self) -> str:
+        hwa = self.settings.hwa
+        return f"{hwa.url} (as {hwa.user})" if hwa.user and not hwa.token else hwa.url
 
     def _confirmed(self, request: ActionRequest | None) -> None:
         if request is None:
             self.say("action cancelled: nothing sent", timeout=2)
             return
-        self.say(f"sending {ACTION_LABELS.get(request.action, request.action)} …", timeout=10)
+        self.say(f"sending {action_label(request)} …", timeout=10)
         self.run_worker(self._perform(request), group="actions", exit_on_error=False)
 
     async def _perform(self, request: ActionRequest) -> None:
@@ -472,11 +483,115 @@ class ResyncApp(App[int]):
         result = await self.actions.perform(request)
         self.last_action = result
         if result.result == "done" and result.job is not None:
-            change = self.view.apply_changes([job_row_from_model(result.job)])
-            self.dashboard.jobs.update_jobs(self.view, change)
+            self._show_job_row(result.job)
+        elif result.result == "done" and request.target == "jobstream":
+            await self._reread_detail_job()
         self.say(describe_action_result(result),
                  severity="information" if result.result == "done" else "error",
                  timeout=10)
+
+    def _show_job_row(self, job: JobInPlan) -> None:
+        """A re-read job into the table and into an open detail screen of it (whose title
+        would otherwise keep the status from before the action)."""
+        row = job_row_from_model(job)
+        change = self.view.apply_changes([row])
+        self.dashboard.jobs.update_jobs(self.view, change)
+        for screen in self.screen_stack:
+            if isinstance(screen, JobDetailScreen) and screen.job.job_id == row.job_id:
+                screen.show_job(self.view.get(row.job_id) or row)
+
+    async def _reread_detail_job(self) -> None:
+        """After a job stream action: the detail screen's job changed with its stream."""
+        assert self.actions is not None
+        for screen in self.screen_stack:
+            if isinstance(screen, JobDetailScreen):
+                try:
+                    self._show_job_row(await self.actions.read_job(screen.job.job_id))
+                except Exception as exc:  # the action is done; only the re-read failed
+                    _log.warning("job %s not read again after a stream action (%s)",
+                                 screen.job.job_id, type(exc).__name__)
+
+    @on(StreamActionsRequested)
+    def _open_stream_actions(self, message: StreamActionsRequested) -> None:
+        """The job stream menu: the job is read first, for its stream's id (the job list
+        does not carry it), in a worker."""
+        if self.actions is not None:
+            self.run_worker(self._stream_menu(message.job_id), group="actions-menu",
+                            exclusive=True, exit_on_error=False)
+
+    async def _stream_menu(self, job_id: str) -> None:
+        assert self.actions is not None
+        try:
+            job = await self.actions.read_job(job_id)
+        except Exception as exc:  # any failure is said; nothing is sent
+            self.say(f"job stream unknown (the job could not be read: "
+                     f"{safe_text(str(exc) or type(exc).__name__, 160)}): nothing sent",
+                     severity="error", timeout=8)
+            return
+        row = self.view.get(job_id) or job_row_from_model(job)
+        if not job.job_stream_id:
+            self.say("the engine did not say which job stream this job is in: nothing sent",
+                     severity="error", timeout=8)
+            return
+        stream = StreamRef(job.job_stream_id, job.job_stream_name or row.stream,
+                           job.job_stream_workstation or "")
+        self.push_screen(StreamActionScreen(row, stream, engine=self._engine_label(),
+                                            require=self.settings.actions.require),
+                         self._confirmed)
+
+    @on(BulkActionsRequested)
+    def _open_bulk(self, message: BulkActionsRequested) -> None:
+        """The bulk menu on the marked jobs (those still in the plan)."""
+        if self.actions is None:
+            return
+        rows = [row for row in map(self.view.get, message.job_ids) if row is not None]
+        if not rows:
+            return
+        self.push_screen(BulkActionScreen(rows, engine=self._engine_label(),
+                                          require=self.settings.actions.require,
+                                          max_bulk=self.settings.actions.max_bulk),
+                         self._bulk_confirmed)
+
+    def _bulk_confirmed(self, choice: BulkChoice | None) -> None:
+        if choice is None:
+            self.say("bulk action cancelled: nothing sent", timeout=2)
+            return
+        assert self.actions is not None
+        try:
+            run = self.actions.bulk(choice.requests, confirmed_count=choice.confirmed_count)
+        except ValueError as exc:
+            self.say(f"not sent: {exc}", severity="error", timeout=8)
+            return
+        self.last_bulk = run
+        label = action_label(choice.requests[0])
+        progress = BulkProgressScreen(f"{label} on {run.total:,} jobs · {self._engine_label()}",
+                                      run.total, choice.skipped, on_stop=run.cancel)
+        self.push_screen(progress)
+        self.run_worker(self._perform_bulk(run, progress), group="actions",
+                        exit_on_error=False)
+
+    async def _perform_bulk(self, run: BulkRun, progress: BulkProgressScreen) -> None:
+        """One job after the other; each result shown as it comes, each done job's row
+        from its re-read, and unmarked (what failed or is unknown stays marked)."""
+        table = self.dashboard.jobs.table
+
+        def shown(result: ActionResult) -> None:
+            self.last_action = result
+            progress.add_result(result)
+            if result.result == "done" and result.job is not None:
+                self._show_job_row(result.job)
+                table.unmark([result.request.job_id])
+
+        try:
+            await run.run(shown)
+        finally:
+            if progress.is_attached:  # not when the app is closing under the run
+                progress.finish(run.stopped, run.unsent)
+                self.dashboard.jobs.update_jobs(self.view)
+        done = sum(1 for r in run.results if r.result == "done")
+        self.say(f"{action_label(run.requests[0])}: {done:,} of {run.total:,} done"
+                 + (f"; {run.stopped}" if run.stopped else ""),
+                 severity="information" if done == run.total else "warning", timeout=10)
 
     # -- dropped terminal --------------------------------------------------------------
 
@@ -502,7 +617,7 @@ class ResyncApp(App[int]):
 def describe_action_result(result: ActionResult) -> str:
     """The result in words, as the operator reads it (engine strings made safe)."""
     request = result.request
-    what = f"{ACTION_LABELS.get(request.action, request.action).rstrip('…')} " \
+    what = f"{action_label(request)} " \
            f"{safe_text(request.job.name if request.job else request.job_id, 80)}"
     if result.result == "done":
         now = f": status now {safe_text(result.job.status or '?', 20)}" if result.job else ""

@@ -70,6 +70,11 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     loader only needs it when a ``[keymap]`` is given.
     """
     from resync_tui.ui.app import ResyncApp
+    from resync_tui.ui.screens.bulk_action import (
+        BulkActionScreen,
+        BulkProgressScreen,
+        CountConfirmScreen,
+    )
     from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
     from resync_tui.ui.screens.dashboard import DashboardScreen
     from resync_tui.ui.screens.export import ExportScreen
@@ -84,7 +89,10 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
             (JobLogView, JobDetailScreen, ResyncApp),
             (HelpScreen, ResyncApp),
             (ConfirmActionScreen, ResyncApp),
-            (ExportScreen, ResyncApp))
+            (ExportScreen, ResyncApp),
+            (BulkActionScreen, ResyncApp),
+            (CountConfirmScreen, ResyncApp),
+            (BulkProgressScreen, ResyncApp))
 
 
 def _bindings_of(cls: type[DOMNode]) -> BindingsMap:

@@ -75,8 +75,11 @@ def make_app(sim_url: str, redis_url: str, *, wall: bool = False,
 
 
 async def ready(app: ResyncApp) -> None:
-    """Every feed has published once; then breakers and cache sampled again."""
+    """Every feed has published once; the cache's queued L2 writes are done (they go
+    through the redis breaker: sampled before they finish, its call count would depend on
+    timing); then breakers and cache sampled again."""
     await asyncio.wait_for(app.wait_for_data(), DEADLINE)
+    await asyncio.wait_for(app.runtime.cache.flush(), DEADLINE)
     await asyncio.wait_for(app.poll_now("breakers", "cache"), DEADLINE)
 
 

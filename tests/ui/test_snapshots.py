@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.containers import Vertical
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -31,6 +32,7 @@ from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from tests.ui.dashboard_support import (
@@ -142,6 +144,72 @@ def test_action_menu_snapshot(snap_compare: Callable[..., bool], snap_sim: Simul
         audit=dataclasses.replace(base.audit, spool_dir=str(tmp_path)))
     app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
     assert snap_compare(app, terminal_size=size, run_before=_action_menu)
+
+
+def _marked_for_bulk(app: ResyncApp) -> None:
+    """Three jobs waiting for their time and one running job marked (that one is skipped)."""
+    rows = app.view.rows_in(0, len(app.view))
+    waiting = [r.job_id for r in rows if r.status == "HOLD"][:3]
+    running = next(r.job_id for r in rows if r.status == "EXEC")
+    app.dashboard.jobs.table.mark_jobs([*waiting, running])
+    app.dashboard.jobs.update_jobs(app.view)
+
+
+async def _bulk_menu(pilot: Pilot[Any]) -> None:
+    """The bulk menu on four marked jobs: hold, one of them skipped, justification given."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    _marked_for_bulk(app)
+    app.dashboard.jobs.table.focus()
+    await pilot.pause()  # the marks drawn before the modal covers the table
+    await pilot.press("A")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, BulkActionScreen) and screen.action == "hold"
+    screen.query_one("#action-engine", Static).update(
+        Text("engine  http://127.0.0.1:31116 (as demo)", end=""))
+    screen.query_one("#action-description", Input).value = "night freeze"
+    await pilot.pause()
+
+
+async def _bulk_results(pilot: Pilot[Any]) -> None:
+    """The result list once the bulk hold of ``_bulk_menu`` has run."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _bulk_menu(pilot)
+    await pilot.click("#action-send")
+    await pilot.pause()
+    workers = [w for w in app.workers if w.group == "actions"]
+    await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), DEADLINE)
+    screen = app.screen
+    assert isinstance(screen, BulkProgressScreen) and screen.finished
+    screen.query_one(Vertical).border_title = "hold on 3 jobs · http://127.0.0.1:31116 (as demo)"
+    app.clear_notifications()
+    await pilot.pause()
+
+
+@pytest.fixture
+def bulk_sim() -> Iterator[Simulator]:
+    """The snapshot plan, private: a bulk action changes it for the tests that follow."""
+    simulator = Simulator(jobs=300, seed=7, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["menu", "results"])
+def test_bulk_action_snapshot(snap_compare: Callable[..., bool], bulk_sim: Simulator,
+                              redis_url: str, tmp_path: Path, screen: str,
+                              size: tuple[int, int]) -> None:
+    base = make_settings(bulk_sim.base_url, redis_url)
+    settings = base.replace(
+        actions=dataclasses.replace(base.actions, enabled=True),
+        audit=dataclasses.replace(base.audit, spool_dir=str(tmp_path)))
+    app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
+    run_before = _bulk_menu if screen == "menu" else _bulk_results
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,

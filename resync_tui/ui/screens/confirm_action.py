@@ -8,6 +8,10 @@ with the reason written beside it, until the action is allowed and the fields of
 ``actions.require`` are filled. The screen dismisses with the :class:`ActionRequest`
 to send, or None (Escape, Cancel): it sends nothing itself.
 
+``StreamActionScreen(job, stream, engine=..., require=...)`` is the same menu for the
+job's job stream (hold, release, cancel; ⚠ cancel), opened from the job detail; its
+request has ``target="jobstream"``. The bulk menu is ``ui/screens/bulk_action.py``.
+
 The status table here is advice for the operator, not a rule: the engine stays the
 judge, and its refusal is shown as it gave it.
 """
@@ -15,6 +19,7 @@ judge, and its refusal is shown as it gave it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from rich.text import Text
@@ -28,12 +33,24 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from resync_tui.audit import JobRef, Justification
-from resync_tui.feeds.actions import ACTIONS, DANGEROUS_ACTIONS, ActionRequest
+from resync_tui.feeds.actions import ACTIONS, DANGEROUS_ACTIONS, STREAM_ACTIONS, ActionRequest
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.status import group_of
 from resync_tui.ui.text import safe_text
 
-__all__ = ["ACTION_LABELS", "ActionsRequested", "ConfirmActionScreen", "why_not_allowed"]
+__all__ = [
+    "ACTION_LABELS",
+    "STREAM_ACTION_LABELS",
+    "ActionsRequested",
+    "BulkActionsRequested",
+    "ConfirmActionScreen",
+    "StreamActionScreen",
+    "StreamActionsRequested",
+    "StreamRef",
+    "action_label",
+    "action_option",
+    "why_not_allowed",
+]
 
 ACTION_LABELS: Final = {
     "rerun": "rerun", "hold": "hold", "release": "release", "cancel": "cancel",
@@ -42,16 +59,33 @@ ACTION_LABELS: Final = {
     "update-priority": "update priority…",
 }
 """What the menu calls each action of ``feeds.actions.ACTIONS``, in menu order."""
+STREAM_ACTION_LABELS: Final = {
+    "hold": "hold job stream", "release": "release job stream", "cancel": "cancel job stream",
+}
+"""What the menu calls each action of ``feeds.actions.STREAM_ACTIONS``."""
+
+
+def action_label(request: ActionRequest) -> str:
+    """How the operator reads ``request``'s action ("hold job stream", "confirm SUCC")."""
+    labels = STREAM_ACTION_LABELS if request.target == "jobstream" else ACTION_LABELS
+    return labels.get(request.action, request.action).rstrip("…")
 
 _FINISHED: Final = frozenset({"failed", "done", "cancelled"})
 
 
-def why_not_allowed(action: str, status: str) -> str | None:
-    """Why ``action`` is not offered for a job in ``status`` (None: it is offered)."""
+HELD_SUBSTATUS: Final = "HOLD_PRIORITY_ZERO"
+"""The spec's substatus of a job an operator held (its priority set to 0)."""
+
+
+def why_not_allowed(action: str, status: str, substatus: str = "") -> str | None:
+    """Why ``action`` is not offered for a job in ``status`` (None: it is offered).
+
+    A job waiting in HOLD for its time or its predecessors can still be held; one the
+    operator held already (``substatus`` HOLD_PRIORITY_ZERO) cannot."""
     grp = group_of(status).name
     if action == "rerun" and grp not in _FINISHED:
         return "only finished or failed jobs"
-    if action == "hold" and (status == "HOLD" or grp != "waiting"):
+    if action == "hold" and (substatus == HELD_SUBSTATUS or grp != "waiting"):
         return "only waiting jobs not held yet"
     if action == "release" and status != "HOLD":
         return "only held jobs"
@@ -76,12 +110,37 @@ class ActionsRequested(Message):
         self.job_id = job_id
 
 
-def _option(action: str, status: str) -> Option:
-    dangerous = action in DANGEROUS_ACTIONS
+class BulkActionsRequested(Message):
+    """The operator asked for the action menu on the marked jobs (the app opens it)."""
+
+    def __init__(self, job_ids: tuple[str, ...]) -> None:
+        super().__init__()
+        self.job_ids = job_ids
+
+
+class StreamActionsRequested(Message):
+    """The operator asked for the job stream menu of ``job_id``'s stream (from the job
+    detail; the app reads the job to learn its stream's id, then opens it)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__()
+        self.job_id = job_id
+
+
+@dataclass(frozen=True)
+class StreamRef:
+    """A job stream as the engine names it (its id is what the action paths take)."""
+
+    id: str
+    name: str = ""
+    workstation: str = ""
+
+
+def action_option(action: str, label: str, reason: str | None, *, dangerous: bool) -> Option:
+    """One line of an action menu: ⚠ for what cannot be undone, "not now: why" if disabled."""
     prompt = Text(no_wrap=True, overflow="ellipsis", end="")
     prompt.append("⚠ " if dangerous else "  ", style="bold")
-    prompt.append(f"{ACTION_LABELS[action]:<25}")
-    reason = why_not_allowed(action, status)
+    prompt.append(f"{label:<25}")
     if reason is not None:
         prompt.append(f"not now: {reason}", style="italic")
     elif dangerous:
@@ -123,26 +182,50 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
         self.job = job
         self.engine = engine
         self.require = tuple(require)
-        first = [a for a in ACTIONS if why_not_allowed(a, job.status) is None]
-        self.action = first[0] if first else ACTIONS[0]
+        first = [a for a in self.offered if self.reason(a) is None]
+        self.action = first[0] if first else self.offered[0]
         """The action highlighted in the menu."""
+
+    # -- what the menu is about (StreamActionScreen says it of the job stream) -----------
+
+    offered: tuple[str, ...] = ACTIONS
+    """The actions of the menu, in order."""
+    target = "job"
+    """``ActionRequest.target`` of what Send sends."""
+
+    def label(self, action: str) -> str:
+        return ACTION_LABELS[action]
+
+    def reason(self, action: str) -> str | None:
+        """Why ``action`` is not offered now (None: it is)."""
+        return why_not_allowed(action, self.job.status, self.job.substatus)
+
+    def dangerous(self, action: str) -> bool:
+        prefix = "jobstream-" if self.target == "jobstream" else ""
+        return f"{prefix}{action}" in DANGEROUS_ACTIONS
+
+    def target_line(self) -> Text:
+        job = self.job
+        return Text(f"job     {safe_text(job.stream, 80)} › {safe_text(job.job, 80)}"
+                    f" @ {safe_text(job.workstation, 40)}  (id {safe_text(job.job_id, 80)})"
+                    f"  status {safe_text(job.status or '?', 20)}", end="")
+
+    def target_name(self) -> str:
+        return safe_text(self.job.job, 80)
 
     def _field(self, name: str) -> str:
         needed = " (required)" if name in self.require else ""
         return f"{name}{needed}"
 
     def compose(self) -> ComposeResult:
-        job = self.job
-        status = safe_text(job.status or "?", 20)
         with VerticalScroll() as box:
             box.border_title = "Operator action · Esc cancels, nothing is sent"
             yield Static(Text(f"engine  {safe_text(self.engine, 200)}", end=""),
                          id="action-engine")
-            yield Static(Text(f"job     {safe_text(job.stream, 80)} › {safe_text(job.job, 80)}"
-                              f" @ {safe_text(job.workstation, 40)}  (id "
-                              f"{safe_text(job.job_id, 80)})  status {status}", end=""),
-                         id="action-job")
-            yield OptionList(*(_option(a, job.status) for a in ACTIONS), id="action-list")
+            yield Static(self.target_line(), id="action-job")
+            yield OptionList(*(action_option(a, self.label(a), self.reason(a),
+                                             dangerous=self.dangerous(a))
+                               for a in self.offered), id="action-list")
             yield Input(placeholder="priority (0-101; 100 = HI, 101 = GO)", id="action-priority",
                         restrict=r"[0-9]*", max_length=3)
             yield Input(placeholder=self._field("category"), id="action-category")
@@ -157,7 +240,7 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
-        options.highlighted = ACTIONS.index(self.action)
+        options.highlighted = self.offered.index(self.action)
         options.focus()
         self._update()
 
@@ -179,9 +262,9 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def blocked(self) -> str | None:
         """Why Send is disabled now (None: it is enabled)."""
-        reason = why_not_allowed(self.action, self.job.status)
+        reason = self.reason(self.action)
         if reason is not None:
-            return f"{ACTION_LABELS[self.action]} is not possible in status " \
+            return f"{self.label(self.action)} is not possible in status " \
                    f"{safe_text(self.job.status or '?', 20)}: {reason}"
         if self.action == "update-priority":
             priority = self._value("priority")
@@ -194,15 +277,15 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def _update(self) -> None:
         request = self.request()
-        danger = "  ⚠ cannot be undone" if self.action in DANGEROUS_ACTIONS else ""
+        danger = "  ⚠ cannot be undone" if self.dangerous(self.action) else ""
         params = [f"priority={request.priority}"] if request.priority is not None else []
         why = request.justification
         params += [f"{name}={safe_text(value, 60)!r}" for name, value in
                    (("category", why.category), ("description", why.description),
                     ("ticket", why.ticket)) if value]
         self.query_one("#action-will", Static).update(Text(
-            f"will send: {ACTION_LABELS[self.action].rstrip('…')} on "
-            f"{safe_text(self.job.job, 80)}{danger}  ·  {', '.join(params) or 'no parameters'}",
+            f"will send: {self.label(self.action).rstrip('…')} on "
+            f"{self.target_name()}{danger}  ·  {', '.join(params) or 'no parameters'}",
             end=""))
         self.query_one("#action-priority").set_class(self.action == "update-priority",
                                                       "-shown")
@@ -242,3 +325,43 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class StreamActionScreen(ConfirmActionScreen):
+    """Hold, release or cancel the job stream of ``job`` (``plan/jobstream/{id}/action/*``).
+
+    This version does not read the stream's status, so no action is disabled here: the
+    engine judges, and its refusal ("already held") is shown as it gave it.
+    """
+
+    offered = STREAM_ACTIONS
+    target = "jobstream"
+
+    def __init__(self, job: JobRow, stream: StreamRef, *, engine: str,
+                 require: Iterable[str] = ()) -> None:
+        self.stream = stream
+        super().__init__(job, engine=engine, require=require)
+
+    def label(self, action: str) -> str:
+        return STREAM_ACTION_LABELS[action]
+
+    def reason(self, action: str) -> str | None:
+        return None
+
+    def target_line(self) -> Text:
+        stream = self.stream
+        return Text(f"stream  {safe_text(stream.name or self.job.stream, 80)} @ "
+                    f"{safe_text(stream.workstation, 40)}  (id {safe_text(stream.id, 80)}), "
+                    f"the stream of job {safe_text(self.job.job, 80)}", end="")
+
+    def target_name(self) -> str:
+        return safe_text(self.stream.name or self.stream.id, 80)
+
+    def request(self) -> ActionRequest:
+        stream = self.stream
+        return ActionRequest(
+            stream.id, self.action,
+            Justification(self._value("category"), self._value("description"),
+                          self._value("ticket")),
+            job=JobRef(stream.id, stream.name, stream.name, stream.workstation),
+            target="jobstream")

@@ -20,7 +20,16 @@ ACTIONS_ON = """\
 * {jobs.actions} on the job list's cursor row or {job_detail.actions} in job details: \
 the action menu (rerun, hold, release, cancel, kill, confirm SUCC / ABEND, release all \
 dependencies, priority). ⚠ marks what cannot be undone; Send says exactly what goes to \
-the engine, asks why, and is audited; Esc sends nothing"""
+the engine, asks why, and is audited; Esc sends nothing
+* marks: {jobs.mark} marks / unmarks the cursor's job (the cursor moves down) · \
+{jobs.mark_all} marks every job of the current filter · {jobs.clear_marks} clears the \
+marks; ◆ shows a marked row, the filter line says how many
+* {jobs.actions} with marks: one action on every marked job; the jobs it does not fit \
+are listed as skipped, not sent; above `actions.max_bulk` you type the count. Sent one \
+job after the other, each audited, with a result per job; {bulk_progress.stop} stops \
+sending the rest
+* {job_detail.stream_actions} in job details: hold, release or cancel the job's job \
+stream"""
 ACTIONS_OFF = """\
 * read-only: actions are off. To act on jobs from here, set `[actions] enabled = true` \
 in the settings file or `RESYNC_ACTIONS__ENABLED=true`"""

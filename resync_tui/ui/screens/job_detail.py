@@ -6,7 +6,9 @@ Public API:
         inline ("job log unavailable: engine unreachable") and stays usable.
     ``JobDetailScreen(job: JobRow, loader: JobDetailLoader)``: push it on
         ``JobsTable.JobSelected``. Esc closes; ``l`` opens the job log (fetched on demand,
-        also when the Log tab is opened), ``r`` reloads.
+        also when the Log tab is opened), ``r`` reloads. With actions enabled, ``A`` the
+        job's action menu, ``J`` its job stream's (hold, release, cancel).
+    ``screen.show_job(row)``: the job changed (an action's re-read): title and fields.
     The job log opens scrolled to its end (the newest lines are what an operator reads
     first) with the keyboard on it: Home/End/PgUp/PgDn/arrows at once, ``/`` searches
     (Enter: next match, then ``n``/``N`` next/previous; matches highlighted; Esc closes
@@ -45,7 +47,7 @@ from textual.widgets import (
 )
 
 from resync_tui.model.jobs_view import JobRow
-from resync_tui.ui.screens.confirm_action import ActionsRequested
+from resync_tui.ui.screens.confirm_action import ActionsRequested, StreamActionsRequested
 from resync_tui.ui.text import plain_text, safe_lines, safe_text
 from resync_tui.ui.widgets.jobs_table import status_label
 
@@ -91,6 +93,11 @@ class _Title(Widget):
         super().__init__(id=id)
         self._title = name
         self._status = status
+
+    def set_job(self, name: Text, status: Text) -> None:
+        self._title = name
+        self._status = status
+        self.refresh()
 
     def render(self) -> Text:
         room = max(self.content_size.width - self._status.cell_len, 1)
@@ -200,6 +207,8 @@ class JobDetailScreen(Screen[None]):
         Binding("slash", "search", "Search", key_display="/", id="job_detail.search"),
         Binding("r", "reload", "Reload", id="job_detail.reload"),
         Binding("A", "job_actions", "Actions", id="job_detail.actions"),
+        Binding("J", "stream_actions", "Stream actions", show=False,
+                id="job_detail.stream_actions"),
     ]
 
     DEFAULT_CSS = """
@@ -231,9 +240,7 @@ class JobDetailScreen(Screen[None]):
         self._log_summary = ""
 
     def compose(self) -> ComposeResult:
-        job = self.job
-        name = plain_text(f"{job.stream} › {job.job} @ {job.workstation}", max_len=1024)
-        yield _Title(name, Text.assemble("   ", status_label(job)), id="job-detail-title")
+        yield _Title(*self._title_parts(self.job), id="job-detail-title")
         with TabbedContent(id="job-detail-tabs"):
             with TabPane("Details", id="tab-details"), VerticalScroll():
                 yield Static("loading…", id="job-detail-fields-status",
@@ -261,12 +268,30 @@ class JobDetailScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Read-only (actions disabled): the action key neither fires nor shows."""
-        if action == "job_actions":
+        if action in ("job_actions", "stream_actions"):
             return self.actions
         return True
 
     def action_job_actions(self) -> None:
         self.post_message(ActionsRequested(self.job.job_id))
+
+    def action_stream_actions(self) -> None:
+        self.post_message(StreamActionsRequested(self.job.job_id))
+
+    def show_job(self, job: JobRow) -> None:
+        """The job as it is now (after an action): the title's status, then the fields and
+        runs read again (an action's status shown beside the old one would be a lie)."""
+        if job.job_id != self.job.job_id or job == self.job:
+            return
+        self.job = job
+        self.query_one("#job-detail-title", _Title).set_job(*self._title_parts(job))
+        self._load_fields()
+        self._load_runs()
+
+    @staticmethod
+    def _title_parts(job: JobRow) -> tuple[Text, Text]:
+        name = plain_text(f"{job.stream} › {job.job} @ {job.workstation}", max_len=1024)
+        return name, Text.assemble("   ", status_label(job))
 
     def action_close(self) -> None:
         """Esc closes the log search first, then the screen."""

@@ -18,7 +18,12 @@ the view (every row, after filter and sort) to CSV or JSON, ``c`` copy the curso
 to the clipboard; plus the table's Enter, ``n``, ``s``, ``S``.
 ``jobs_pane.apply_view(query, sort)`` puts a saved view's query in the filter line and
 its sort on the table (the palette's "View: NAME"). ``A`` posts ``ActionsRequested`` for
-the cursor's job, only when ``actions_enabled`` (read-only otherwise: the key is not bound).
+the cursor's job, or ``BulkActionsRequested`` for the marked jobs when there are marks,
+only when ``actions_enabled`` (read-only otherwise: the key is not bound). Marks, also
+only with actions enabled: ``space`` marks/unmarks the cursor's job (the cursor moves
+down), ``*`` marks every job of the current filter, ``U`` clears every mark; the filter
+line says ``N marked``. Only ``/``, Enter, ``n`` and ``A`` are in the footer (an
+80-column footer must keep ``q Quit``); the help screen lists the others.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from textual.widgets import Input, Static
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import ChangeSet, JobsView, SortColumn
 from resync_tui.model.status import ALL_GROUPS
-from resync_tui.ui.screens.confirm_action import ActionsRequested
+from resync_tui.ui.screens.confirm_action import ActionsRequested, BulkActionsRequested
 from resync_tui.ui.screens.export import ExportRequest, ExportScreen, write_export
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.jobs_table import JobsTable
@@ -53,6 +58,8 @@ _log = logging.getLogger(__name__)
 
 STATUS_PRESETS: Final[tuple[str | None, ...]] = (None, *ALL_GROUPS)
 """Status groups cycled by ``f`` (``None`` = all), from ``resync_tui.model.status``."""
+_ACTION_KEYS: Final = frozenset({"job_actions", "toggle_mark", "mark_all", "clear_marks"})
+"""Bound only with ``[actions] enabled = true`` (marks are for acting on many jobs)."""
 
 
 class JobsPane(Vertical):
@@ -67,6 +74,10 @@ class JobsPane(Vertical):
         Binding("A", "job_actions", "Actions", id="jobs.actions"),
         Binding("e", "export", "Export", show=False, id="jobs.export"),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy_id"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="jobs.mark"),
+        Binding("asterisk", "mark_all", "Mark all", key_display="*", show=False,
+                id="jobs.mark_all"),
+        Binding("U", "clear_marks", "Clear marks", show=False, id="jobs.clear_marks"),
     ]
 
     DEFAULT_CSS = """
@@ -229,15 +240,43 @@ class JobsPane(Vertical):
             for filter_input in self.query("#jobs-filter-input").results(Input):
                 return filter_input.has_class("-open") or bool(filter_input.value)
             return False
-        if action == "job_actions":  # read-only: the key neither fires nor shows
+        if action in _ACTION_KEYS:  # read-only: the keys neither fire nor show
             return self.actions_enabled
         return True
 
     def action_job_actions(self) -> None:
-        """The action menu on the cursor's job (the app opens it and does the sending)."""
+        """The action menu on the marked jobs, else on the cursor's job (the app opens it
+        and does the sending)."""
+        marks = self.table.marks
+        if marks:
+            # In the view's order (what the operator sees); marked jobs filtered out last.
+            shown = [r.job_id for r in self._view.rows_in(0, len(self._view))
+                     if r.job_id in marks]
+            in_view = set(shown)
+            rest = sorted(i for i in marks if i not in in_view)
+            self.post_message(BulkActionsRequested((*shown, *rest)))
+            return
         job_id = self.table.cursor_job_id
         if job_id is not None:
             self.post_message(ActionsRequested(job_id))
+
+    def action_toggle_mark(self) -> None:
+        self.table.toggle_mark()
+        self._update_filter_line()
+
+    def action_mark_all(self) -> None:
+        """Mark every job the current filter shows, and say how many."""
+        view = self._view
+        added = self.table.mark_jobs(r.job_id for r in view.rows_in(0, len(view)))
+        self._update_filter_line()
+        self.notify(f"marked {added:,} more job{'s' if added != 1 else ''} of the current "
+                    f"filter ({len(view):,} shown); {len(self.table.marks):,} marked in all",
+                    timeout=4)
+
+    def action_clear_marks(self) -> None:
+        count = self.table.clear_marks()
+        self._update_filter_line()
+        self.notify(f"{count:,} mark{'s' if count != 1 else ''} cleared", timeout=3)
 
     def action_open_filter(self) -> None:
         filter_input = self.query_one("#jobs-filter-input", Input)
@@ -370,6 +409,8 @@ class JobsPane(Vertical):
         if view.filter_text and error is None:
             parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
         parts.append(f"{len(view):,} of {view.total:,} jobs")
+        if self.table.marks:
+            parts.append(f"{len(self.table.marks):,} marked")
         line = " · ".join(parts)
         if line != self._filter_line:
             for widget in self.query("#jobs-filter-line").results(Static):

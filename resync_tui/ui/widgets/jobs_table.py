@@ -13,6 +13,10 @@ Public API:
     ``table.view`` (get/set), ``table.refresh_data(change: ChangeSet | None = None)``
     ``table.cursor_row`` (int), ``table.cursor_job_id`` (str | None),
     ``table.move_cursor(index)``, ``table.select_job(job_id) -> bool``
+    Marks (a set of job ids, kept across refreshes; a job that leaves the plan is
+    unmarked): ``table.marks`` (read-only set), ``table.toggle_mark() -> bool`` (the
+    cursor's job; the cursor moves down), ``table.mark_jobs(ids) -> int`` (newly marked),
+    ``table.clear_marks() -> int``, ``table.unmark(ids)``.
     Messages (each with ``control``, the table): ``JobsTable.JobSelected`` (``job_id``;
     Enter, double click), ``JobsTable.JobHighlighted`` (``job_id``; the cursor moved to
     another job), ``JobsTable.SortChanged`` (``column``, ``descending``).
@@ -20,6 +24,8 @@ Public API:
 Bindings: up/down/pageup/pagedown/home/end move the cursor; Enter opens the job;
 ``n`` next failure; ``s`` next sort column; ``S`` reverse the sort; ``o`` back to the
 attention order. A click on a row selects it, on the header sorts by that column.
+While any job is marked, a two-cell gutter at the left shows ``◆`` on marked rows (a
+glyph, so it reads without colour too); with no mark the gutter is gone.
 
 Colours come from component classes (``jobs-table--failed`` uses ``$error``,
 ``--warning`` ``$warning``, ``--success`` ``$success``...), and the status is always a
@@ -28,6 +34,7 @@ symbol plus its name, never colour alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final
@@ -62,6 +69,9 @@ from resync_tui.ui.widgets._pane import changed_span
 __all__ = ["JobsTable", "short_substatus", "status_label"]
 
 LATE_SYMBOL: Final = "⚠"
+MARK_SYMBOL: Final = "◆"
+"""Drawn in the gutter of a marked row."""
+_GUTTER: Final = 2
 
 _SEVERITY_COMPONENT: Final[dict[str, str]] = {
     "failed": "jobs-table--failed",
@@ -253,7 +263,9 @@ class JobsTable(ScrollView, can_focus=True):
         Binding("home", "cursor_home", "First", show=False, id="jobs.cursor_home"),
         Binding("end", "cursor_end", "Last", show=False, id="jobs.cursor_end"),
         Binding("enter", "select_cursor", "Open", id="jobs.open"),
-        Binding("n", "next_failure", "Next fail", id="jobs.next_failure"),
+        # Not in the footer: with actions enabled an 80-column footer would lose `q Quit`
+        # (the help screen lists it).
+        Binding("n", "next_failure", "Next fail", show=False, id="jobs.next_failure"),
         Binding("s", "cycle_sort", "Sort", show=False, id="jobs.sort"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="jobs.reverse_sort"),
         Binding("o", "attention_order", "Attention order", show=False, id="jobs.attention"),
@@ -266,6 +278,7 @@ class JobsTable(ScrollView, can_focus=True):
         "jobs-table--warning",
         "jobs-table--running",
         "jobs-table--success",
+        "jobs-table--marked",
     }
     """Header, cursor line, and status cells by severity (themes may recolour them)."""
 
@@ -296,6 +309,7 @@ class JobsTable(ScrollView, can_focus=True):
         & > .jobs-table--warning { color: $warning; text-style: bold; }
         & > .jobs-table--running { color: $accent; }
         & > .jobs-table--success { color: $success; }
+        & > .jobs-table--marked { color: $accent; text-style: bold; }
     }
     /* NO_COLOR: Textual turns colours into greys of the same luminance, and red on dark
        grey becomes two greys an operator cannot tell apart. Severity is then carried by
@@ -308,6 +322,7 @@ class JobsTable(ScrollView, can_focus=True):
         & > .jobs-table--warning { color: $foreground; text-style: bold underline; }
         & > .jobs-table--running { color: $foreground; text-style: bold; }
         & > .jobs-table--success { color: $foreground; text-style: none; }
+        & > .jobs-table--marked { color: $foreground; text-style: bold; }
     }
     """
 
@@ -359,7 +374,9 @@ class JobsTable(ScrollView, can_focus=True):
         self._cursor_job: str | None = None
         self._columns: tuple[_Column, ...] = layout_columns(80)
         self._layout_width = -1
-        self._line_cache: dict[str, tuple[JobRow, bool, bool, str, Strip]] = {}
+        self._line_cache: dict[str, tuple[JobRow, bool, bool, str, bool, Strip]] = {}
+        self._marks: set[str] = set()
+        self._gutter = 0
         self._header_strip: Strip | None = None
         self._shown: tuple[int, int, list[JobRow]] = (-1, -1, [])
         """(scroll_y, cursor, rows) as last repainted: the cheap "did it change" check."""
@@ -397,8 +414,86 @@ class JobsTable(ScrollView, can_focus=True):
         """Data lines that fit (the header takes one)."""
         return max(self.scrollable_content_region.height - 1, 1)
 
+    # -- marks -------------------------------------------------------------------------
+
+    @property
+    def marks(self) -> Set[str]:
+        """The marked job ids (read-only: change them with the methods below)."""
+        return self._marks
+
+    def toggle_mark(self) -> bool:
+        """Mark or unmark the cursor's job, then move down (k9s, mc); True if now marked."""
+        job_id = self._cursor_job
+        if job_id is None:
+            return False
+        marked = job_id not in self._marks
+        if marked:
+            self._marks.add(job_id)
+        else:
+            self._marks.discard(job_id)
+        self._marks_changed([job_id])
+        self.move_cursor(self._cursor + 1)
+        return marked
+
+    def mark_jobs(self, job_ids: Iterable[str]) -> int:
+        """Mark these jobs (those in the plan); how many were not marked before."""
+        before = len(self._marks)
+        get = self._view.get
+        self._marks.update(i for i in job_ids if get(i) is not None)
+        added = len(self._marks) - before
+        if added:
+            self._marks_changed(None)
+        return added
+
+    def unmark(self, job_ids: Iterable[str]) -> None:
+        gone = [i for i in job_ids if i in self._marks]
+        if gone:
+            self._marks.difference_update(gone)
+            self._marks_changed(gone)
+
+    def clear_marks(self) -> int:
+        """Unmark every job; how many were marked."""
+        count = len(self._marks)
+        if count:
+            self._marks.clear()
+            self._marks_changed(None)
+        return count
+
+    def _marks_changed(self, job_ids: list[str] | None) -> None:
+        """Repaint what the marks change: the gutter appears or goes (all lines), or only
+        the lines of ``job_ids`` (None: every visible line)."""
+        gutter = _GUTTER if self._marks else 0
+        if gutter != self._gutter:
+            self._gutter = gutter
+            self._layout_width = -1  # the columns share what the gutter leaves
+            self.refresh()
+            return
+        if job_ids is None:
+            self.refresh()
+            return
+        top = round(self.scroll_y)
+        for job_id in job_ids:
+            position = self._view.position_of(job_id)
+            if position is not None and top <= position < top + self.page_height:
+                self.refresh_line(position + 1)
+
+    def _prune_marks(self, change: ChangeSet | None) -> None:
+        """A marked job that left the plan is unmarked (filtered out, it stays marked)."""
+        if not self._marks:
+            return
+        get = self._view.get
+        candidates = (self._marks if change is None
+                      else [i for i in change.removed if i in self._marks])
+        gone = [i for i in candidates if get(i) is None]
+        if gone:
+            self._marks.difference_update(gone)
+            self._marks_changed(None)
+
+    # -- data ----------------------------------------------------------------------------
+
     def refresh_data(self, change: ChangeSet | None = None) -> None:
         """Call after the view changed (data, filter or sort): cheap when nothing shows."""
+        self._prune_marks(change)
         if change is not None and not change and self._shown[0] >= 0:
             return
         view = self._view
@@ -507,8 +602,9 @@ class JobsTable(ScrollView, can_focus=True):
             return
         event.stop()
         if offset.y == 0:
+            x = offset.x - self._gutter
             for column in self._columns:
-                if column.x <= offset.x < column.x + column.width + len(_SEPARATOR):
+                if column.x <= x < column.x + column.width + len(_SEPARATOR):
                     name = column.spec.name
                     same = self._view.sort_column == name
                     self._sort(name, not self._view.descending if same else False)
@@ -566,7 +662,7 @@ class JobsTable(ScrollView, can_focus=True):
         return self._render_row(view.row_at(index), index == self._cursor, width)
 
     def _relayout(self, width: int) -> None:
-        self._columns = layout_columns(width)
+        self._columns = layout_columns(width - self._gutter)
         self._layout_width = width
         self._line_cache.clear()
         self._header_strip = None
@@ -584,7 +680,7 @@ class JobsTable(ScrollView, can_focus=True):
             if view.sort_column == column.spec.name:
                 title = f"{title} {'▼' if view.descending else '▲'}"
             parts.append(_fit(title, column.width))
-        text = _SEPARATOR.join(parts)
+        text = " " * self._gutter + _SEPARATOR.join(parts)
         strip = Strip([Segment(_fit(text, width), style)], width)
         self._header_strip = strip
         return strip
@@ -592,6 +688,7 @@ class JobsTable(ScrollView, can_focus=True):
     def _render_row(self, row: JobRow, is_cursor: bool, width: int) -> Strip:
         late = row.status not in FAILED_STATUSES and self._view.is_late(row)
         elapsed = self._elapsed(row)
+        marked = row.job_id in self._marks
         cached = self._line_cache.get(row.job_id)
         if (
             cached is not None
@@ -599,15 +696,23 @@ class JobsTable(ScrollView, can_focus=True):
             and cached[1] == is_cursor
             and cached[2] == late
             and cached[3] == elapsed
+            and cached[4] == marked
         ):
-            return cached[4]
+            return cached[5]
         base = self.rich_style
         if is_cursor:
             base = base + self.get_component_rich_style("jobs-table--cursor")
         segments: list[Segment] = []
         used = 0
+        if self._gutter:
+            mark_style = (base + self.get_component_rich_style("jobs-table--marked",
+                                                               partial=True)
+                          if marked else base)
+            segments.append(Segment(_fit(MARK_SYMBOL if marked else "", self._gutter),
+                                    mark_style))
+            used = self._gutter
         for column in self._columns:
-            if used:
+            if used > self._gutter:
                 segments.append(Segment(_SEPARATOR, base))
                 used += len(_SEPARATOR)
             text, style = self._cell(row, column.spec.name, late, base)
@@ -619,7 +724,7 @@ class JobsTable(ScrollView, can_focus=True):
         strip = Strip(segments, max(width, used)).simplify()
         if len(self._line_cache) > 4096:
             self._line_cache.clear()
-        self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, strip)
+        self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, marked, strip)
         return strip
 
     def _elapsed(self, row: JobRow) -> str:
