@@ -385,7 +385,7 @@ class TieredCache(Generic[V]):
     async def _redis_call(self, command: Callable[[], Awaitable[T]]) -> T | Any:
         """Run one command under the breaker and a timeout; _MISS on any failure."""
         try:
-            async with self.breaker.guard():
+            with self.breaker.guard():
                 async with asyncio.timeout(self.command_timeout):
                     result = await command()
         except CircuitOpenError:
