@@ -209,12 +209,12 @@ class CircuitBreaker:
 
     __slots__ = (
         "__weakref__", "_bucket_end", "_bucket_s", "_clock", "_closed_gen", "_cur_calls",
-        "_cur_counted", "_cur_failed", "_cur_slow", "_epoch", "_fail_pct", "_generation",
-        "_history", "_listeners", "_lock", "_min_calls", "_n_buckets", "_n_cancelled",
-        "_n_failure", "_n_fast", "_n_not_permitted", "_n_success", "_opened_at", "_pool",
-        "_prev_calls", "_record_exception", "_ring_calls", "_ring_failed", "_ring_slow",
-        "_slow_limit", "_slow_pct", "_slow_s", "_state", "_total_failed", "_total_slow",
-        "_trial_successes", "_trials_in_flight", "_wall_clock", "config", "name",
+        "_cur_counted", "_cur_failed", "_cur_slow", "_epoch", "_fail_pct", "_fast_end",
+        "_generation", "_history", "_listeners", "_lock", "_min_calls", "_n_buckets",
+        "_n_cancelled", "_n_failure", "_n_fast", "_n_not_permitted", "_n_success", "_opened_at",
+        "_pool", "_prev_calls", "_record_exception", "_ring_calls", "_ring_failed",
+        "_ring_slow", "_slow_limit", "_slow_pct", "_slow_s", "_state", "_total_failed",
+        "_total_slow", "_trial_successes", "_trials_in_flight", "_wall_clock", "config", "name",
     )
 
     def __init__(
@@ -246,6 +246,9 @@ class CircuitBreaker:
         self._ring_slow = [0] * n
         self._epoch = -math.inf  # bucket number (now // bucket_s) of the current bucket
         self._bucket_end = -math.inf  # when the current bucket ends
+        # _bucket_end while the window holds no failed or slow call, else -inf: the
+        # guard's exit needs one compare to know that a success is only a counter bump.
+        self._fast_end = -math.inf
         self._cur_calls = 0
         # Calls of the current bucket whose outcome was also counted in _n_success or
         # _n_failure (the others are the hot path's successes, counted only here).
@@ -510,6 +513,8 @@ class CircuitBreaker:
                 self._cur_slow += 1
                 self._total_slow += 1
             calls = self._prev_calls + self._cur_calls
+        if failed or slow:
+            self._fast_end = -math.inf
         if calls >= self._min_calls and (self._total_failed or self._total_slow):
             self._check_rates()
 
@@ -528,6 +533,8 @@ class CircuitBreaker:
             return
         with self._lock:
             self._advance_locked(epoch)
+        self._fast_end = (self._bucket_end if not (self._total_failed or self._total_slow)
+                          else -math.inf)
         if len(self._pool) > _POOL_MAX:  # after a burst of concurrent calls
             del self._pool[_POOL_MAX:]
 
@@ -589,6 +596,7 @@ class CircuitBreaker:
             self._n_fast += self._cur_calls - self._cur_counted
             self._cur_calls = self._cur_failed = self._cur_slow = self._cur_counted = 0
             self._prev_calls = self._total_failed = self._total_slow = 0
+        self._fast_end = self._bucket_end
 
     def _open(self, now: float) -> None:
         self._opened_at = now
@@ -640,8 +648,7 @@ class _Guard:
             # Every call's path: a success in the CLOSED generation it started in.
             self._generation = _LEFT
             now = breaker._clock()
-            if (now >= breaker._bucket_end or now - self._start > breaker._slow_limit
-                    or breaker._total_failed or breaker._total_slow):
+            if now >= breaker._fast_end or now - self._start > breaker._slow_limit:
                 breaker._closed_success(self._start, now)
             else:
                 breaker._cur_calls += 1  # _n_success follows from it (see _cur_counted)
