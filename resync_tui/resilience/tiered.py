@@ -143,6 +143,10 @@ class TieredCache(Generic[V]):
         # in a one-element list: the hit path bumps it and nothing else; the L1 level's
         # hit count adds them up when read (stats()).
         self._peek_hits: dict[str, list[int]] = {}
+        # L1's shard list, mask and clock, fixed for its life: one attribute read each.
+        self._l1_shards = l1._shards
+        self._l1_mask = l1._mask
+        self._l1_clock = l1._clock
 
     def l2_key(self, key: str) -> str:
         return self._prefix + key
@@ -158,10 +162,9 @@ class TieredCache(Generic[V]):
         once. The L1 entry check (``LocalCache.hit_nowait``) is inlined: this is the
         app's hot read.
         """
-        l1 = self.l1
-        shard = l1._shards[hash(key) & l1._mask]
+        shard = self._l1_shards[hash(key) & self._l1_mask]
         entry = shard.get(key)
-        if entry is not None and entry[1] > l1._clock() and not entry[3]:
+        if entry is not None and entry[1] > self._l1_clock() and not entry[3]:
             shard.move_to_end(key)
             try:
                 self._peek_hits[tag][0] += 1
