@@ -1,20 +1,23 @@
 """Success-path overhead of the breaker as the app uses it, against the bare call.
 
-Headline: ``async with breaker.guard():`` (the form every call site uses, through
-``call_resilient``) on a breaker built exactly as the app builds ``hwa_job_status``:
-``breaker_config(Settings().breakers["hwa_job_status"], record=counts_as_failure)``.
-That config times slow calls (``slow_call_seconds``), so each call reads the clock
-twice and updates the rolling window. Secondary: ``breaker.call`` on the same
-breaker, and both on a default ``BreakerConfig()`` (no slow-call timing: the lean
-path), to show what the app's settings cost.
+Headline: ``with breaker.guard():`` around an awaited call (the form of
+``call_resilient`` and ``TieredCache``: guard() takes the permit and never suspends,
+so a plain ``with`` inside the coroutine) on a breaker built exactly as the app builds
+``hwa_job_status``: ``breaker_config(Settings().breakers["hwa_job_status"],
+record=counts_as_failure)``. That config times slow calls (``slow_call_seconds``), so
+each call reads the clock twice and updates the rolling window. Secondary: ``async
+with breaker.guard():`` (still supported; feeds/redis_health uses it), ``breaker.call``
+on the same breaker, and both forms on a default ``BreakerConfig()`` (no slow-call
+timing), to show what the app's settings cost.
 
 Competitors, each at its fastest form (the best of the forms tried, per round):
 aiobreaker (``call_async`` or the decorator), purgatory (breaker held, ``async
 with``; also the README's look-up by name per call), pybreaker (sync only: ``call``,
 ``calling()`` or the decorator, against a bare sync call).
 
-Same run, same loop, interleaved rounds: overhead = (best time - best bare time)
-per call, each at its own best over the rounds.
+Same run, same loop, ROUNDS interleaved rounds: overhead = (best time - best bare
+time) per call, each at its own best over the rounds (best-of: other processes share
+the two cores; take the best of a few runs too).
 Targets: guard overhead <= 400 ns and >= 3x below aiobreaker.
 Usage: .venv/bin/python bench/bench_breaker.py [calls_per_round]
 """
