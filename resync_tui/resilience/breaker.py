@@ -30,11 +30,13 @@ snapshot never sees a half-moved window (negative or doubled counts). The hot
 success path takes no lock: it bumps one counter, a step that is consistent on
 its own, and moves the window (under the lock) once per bucket.
 
-The hot path (``async with breaker.guard():`` in CLOSED, with or without slow-call
-timing) allocates nothing of its own: guards come from a per-breaker free list, their
-``__aenter__``/``__aexit__`` are plain methods that return one shared, already-done
-awaitable (no coroutine objects), and a call reads the clock once before (only when
-slow calls are timed) and once after. Counters are plain ints read at scrape time.
+The hot path (``with breaker.guard():`` in CLOSED, with or without slow-call timing;
+``async with`` works too) allocates nothing of its own: ``guard()`` takes the permit
+with a guard from a per-breaker free list, entering is a C call (for ``async with``
+it returns one shared, already-done awaitable: no coroutine objects), and a call
+reads the clock once before (only when slow calls are timed) and once after. A plain
+success bumps one counter; the cumulative success count is derived from the window's
+buckets when they move, and everything is read at scrape time (``snapshot()``).
 """
 
 from __future__ import annotations
