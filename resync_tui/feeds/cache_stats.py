@@ -3,14 +3,17 @@ and per kind of cached data (job logs, job details, ...), since the level totals
 mix every kind and cannot say whether what is cached is read again.
 
 ``cached_read`` is the one way the feeds read a cached kind: it counts where each
-lookup was answered (L1, L2 or the engine) in the cache's :class:`CacheUsage`.
+lookup was answered (L1, L2 or the engine) in the cache's :class:`CacheUsage`. A
+call site may first try ``cache.peek(key, kind)`` (synchronous: an L1 hit creates no
+awaitable) and await ``cached_read`` only when it gives None; those hits are counted
+by the cache under the kind and added here.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -60,17 +63,26 @@ class CacheKindRow:
 
 
 class CacheUsage:
-    """Counts, per kind, where lookups were answered; one per cache (``cache_usage``)."""
+    """Counts, per kind, where lookups were answered; one per cache (``cache_usage``).
 
-    def __init__(self) -> None:
+    ``peek_hits`` reads the L1 hits the cache answered through ``peek`` (by kind).
+    """
+
+    def __init__(self, peek_hits: Callable[[], Mapping[str, int] | None] | None = None
+                 ) -> None:
         self._counts: dict[str, list[int]] = {kind: [0, 0, 0] for kind in CACHED_KINDS}
+        self._peek_hits = peek_hits
 
     def record(self, kind: str, source: Source) -> None:
         counts = self._counts.setdefault(kind, [0, 0, 0])
         counts[("l1", "l2", "engine").index(source)] += 1
 
     def rows(self) -> tuple[CacheKindRow, ...]:
-        return tuple(CacheKindRow(kind, *counts) for kind, counts in self._counts.items())
+        peeked = (self._peek_hits() if self._peek_hits is not None else None) or {}
+        for kind in peeked:
+            self._counts.setdefault(kind, [0, 0, 0])
+        return tuple(CacheKindRow(kind, l1 + peeked.get(kind, 0), l2, engine)
+                     for kind, (l1, l2, engine) in self._counts.items())
 
 
 _USAGE: weakref.WeakKeyDictionary[TieredCache[Any], CacheUsage] = weakref.WeakKeyDictionary()
@@ -80,15 +92,24 @@ def cache_usage(cache: TieredCache[Any]) -> CacheUsage:
     """The usage counters of ``cache``, shared by every feed that reads through it."""
     usage = _USAGE.get(cache)
     if usage is None:
-        usage = _USAGE[cache] = CacheUsage()
+        # A weak reference: the usage is the cache's value in a WeakKeyDictionary.
+        peek_hits = weakref.WeakMethod(cache.peek_hits)
+
+        def read_peek_hits() -> Mapping[str, int] | None:
+            method = peek_hits()
+            return method() if method is not None else None
+
+        usage = _USAGE[cache] = CacheUsage(read_peek_hits)
     return usage
 
 
 async def cached_lookup(cache: TieredCache[Any], kind: str, key: str) -> Any:
     """L1, else L2, else None; counted as a hit of that level or a miss of ``kind``."""
-    in_l1 = cache.l1.contains(key)  # no stats touched: only says where get() will answer
-    value = await cache.get(key)
-    cache_usage(cache).record(kind, "engine" if value is None else "l1" if in_l1 else "l2")
+    value = cache.peek(key, kind)  # an L1 hit is counted by the cache, under the kind
+    if value is not None:
+        return value
+    value = await cache.get(key)  # L1 has no fresh value: L2 or nothing
+    cache_usage(cache).record(kind, "engine" if value is None else "l2")
     return value
 
 

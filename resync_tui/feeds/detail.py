@@ -200,7 +200,8 @@ class RuntimeDetailLoader:
         if row is not None and row.status in FINISHED_STATUSES and row.run_id:
             # Status in the key too: confirm-succ turns ABEND into SUCC on the same run.
             key = self._key("job", job_id, row.run_id, row.status)
-            details = _details_from(await cached_read(
+            cached = rt.cache.peek(key, "job details")  # an L1 hit: nothing to await
+            details = _details_from(cached if cached is not None else await cached_read(
                 rt.cache, "job details", key, live, ttl=self._long_ttl,
                 keep=partial(_is_run, run_id=row.run_id, status=row.status)))
         uncached = details is None
@@ -256,9 +257,10 @@ class RuntimeDetailLoader:
         async def load() -> list[dict[str, str]]:
             return [_structure(node) for node in await read_live()]
 
-        structure = _structure_from(await cached_read(
-            rt.cache, "dependencies", self._key("deps", kind, job_id), load,
-            ttl=self._long_ttl))
+        key = self._key("deps", kind, job_id)
+        cached = rt.cache.peek(key, "dependencies")  # an L1 hit: nothing to await
+        structure = _structure_from(cached if cached is not None else await cached_read(
+            rt.cache, "dependencies", key, load, ttl=self._long_ttl))
         if structure is None:
             structure = await load()
         statuses: dict[str, str | None] = {}
@@ -303,7 +305,10 @@ class RuntimeDetailLoader:
             return await load()  # a running job's log grows: always read it live
         # A finished run's log never changes: reopening it (or another dashboard on the
         # same Redis opening it) is served by the cache. Huge logs are not kept.
-        content = await cached_read(
-            rt.cache, "job logs", self._key("joblog", run_id), load, ttl=self._long_ttl,
-            keep=lambda text: isinstance(text, str) and len(text) <= _MAX_CACHED_LOG)
+        key = self._key("joblog", run_id)
+        content = rt.cache.peek(key, "job logs")  # an L1 hit: nothing to await
+        if content is None:
+            content = await cached_read(
+                rt.cache, "job logs", key, load, ttl=self._long_ttl,
+                keep=lambda text: isinstance(text, str) and len(text) <= _MAX_CACHED_LOG)
         return content if isinstance(content, str) else await load()

@@ -29,11 +29,20 @@ a new bucket, recording a failure, clearing) and the snapshot's read of it, so a
 snapshot never sees a half-moved window (negative or doubled counts). The hot
 success path takes no lock: it bumps one counter, a step that is consistent on
 its own, and moves the window (under the lock) once per bucket.
+
+The hot path (``with breaker.guard():`` in CLOSED, with or without slow-call timing;
+``async with`` works too) allocates nothing of its own: ``guard()`` takes the permit
+with a guard from a per-breaker free list, entering is a C call (for ``async with``
+it returns one shared, already-done awaitable: no coroutine objects), and a call
+reads the clock once before (only when slow calls are timed) and once after. A plain
+success bumps one counter; the cumulative success count is derived from the window's
+buckets when they move, and everything is read at scrape time (``snapshot()``).
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import math
 import threading
@@ -42,7 +51,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, TypeVar, TypeVarTuple
+from typing import Any, Final, TypeVar, TypeVarTuple, cast
 
 __all__ = [
     "BreakerConfig",
@@ -78,6 +87,36 @@ _METRICS_ONLY: Final = BreakerState.METRICS_ONLY
 
 def _count_every_exception(exc: BaseException) -> bool:
     return True
+
+
+_EXHAUSTED: Final[Iterator[None]] = iter(())
+
+
+class _Done:
+    """An awaitable that is already done: ``await`` gives None without suspending.
+
+    ``__await__`` hands back one shared, exhausted iterator (a C call, no Python
+    frame): one object serves every guard's enter and exit, so the async context
+    protocol costs no coroutine object per call.
+    """
+
+    __slots__ = ()
+    __await__ = staticmethod(_EXHAUSTED.__iter__)
+
+
+_DONE: Final = cast(Awaitable[None], _Done())
+
+# No-argument C callables for the guard's __enter__/__aenter__: entering costs no
+# Python frame (guard() has already taken the permit).
+_enter_sync: Final[Callable[[], None]] = itertools.repeat(None).__next__
+_enter_async: Final[Callable[[], Awaitable[None]]] = itertools.repeat(_DONE).__next__
+
+#: A guard's generation once it has been left (no breaker generation is negative).
+_LEFT: Final = -2
+
+#: Guards kept on a breaker's free list (more only after a burst of concurrent calls:
+#: the extra ones are dropped when the window moves to its next bucket).
+_POOL_MAX: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +210,13 @@ class CircuitBreaker:
     """A named breaker; see the module docstring for the semantics."""
 
     __slots__ = (
-        "__weakref__", "_bucket_end", "_bucket_s", "_clock", "_cur_calls", "_cur_failed",
-        "_cur_slow", "_epoch", "_fail_pct", "_fast_gen", "_fast_guard", "_generation", "_history",
-        "_listeners", "_lock", "_min_calls", "_n_buckets", "_n_cancelled", "_n_failure",
-        "_n_not_permitted", "_n_success", "_opened_at", "_prev_calls",
-        "_record_exception", "_ring_calls", "_ring_failed", "_ring_slow",
-        "_slow_pct", "_slow_s", "_state", "_total_failed", "_total_slow",
-        "_trial_successes", "_trials_in_flight", "_wall_clock", "config", "name",
+        "__weakref__", "_bucket_end", "_bucket_s", "_clock", "_closed_gen", "_cur_calls",
+        "_cur_counted", "_cur_failed", "_cur_slow", "_epoch", "_fail_pct", "_fast_end",
+        "_generation", "_history", "_listeners", "_lock", "_min_calls", "_n_buckets",
+        "_n_cancelled", "_n_failure", "_n_fast", "_n_not_permitted", "_n_success", "_opened_at",
+        "_pool", "_prev_calls", "_record_exception", "_ring_calls", "_ring_failed",
+        "_ring_slow", "_slow_limit", "_slow_pct", "_slow_s", "_state", "_total_failed",
+        "_total_slow", "_trial_successes", "_trials_in_flight", "_wall_clock", "config", "name",
     )
 
     def __init__(
@@ -197,6 +236,7 @@ class CircuitBreaker:
         # Hot-path copies of the config.
         self._record_exception = cfg.record_exception
         self._slow_s = cfg.slow_call_seconds
+        self._slow_limit = math.inf if cfg.slow_call_seconds is None else cfg.slow_call_seconds
         self._min_calls = cfg.minimum_calls
         self._fail_pct = cfg.failure_rate_threshold
         self._slow_pct = cfg.slow_call_rate_threshold
@@ -208,7 +248,13 @@ class CircuitBreaker:
         self._ring_slow = [0] * n
         self._epoch = -math.inf  # bucket number (now // bucket_s) of the current bucket
         self._bucket_end = -math.inf  # when the current bucket ends
+        # _bucket_end while the window holds no failed or slow call, else -inf: the
+        # guard's exit needs one compare to know that a success is only a counter bump.
+        self._fast_end = -math.inf
         self._cur_calls = 0
+        # Calls of the current bucket whose outcome was also counted in _n_success or
+        # _n_failure (the others are the hot path's successes, counted only here).
+        self._cur_counted = 0
         self._cur_failed = 0
         self._cur_slow = 0
         self._prev_calls = 0  # calls in the window's finished buckets; + _cur_calls = all
@@ -217,17 +263,18 @@ class CircuitBreaker:
         # State machine.
         self._state = _CLOSED
         self._generation = 0
+        self._closed_gen = 0  # the generation while CLOSED, else -1: one compare per call
         self._opened_at = 0.0
         self._trials_in_flight = 0
         self._trial_successes = 0
         # Cumulative counters (metrics).
         self._n_success = 0
+        self._n_fast = 0  # hot-path successes of finished buckets (see _cur_counted)
         self._n_failure = 0
         self._n_cancelled = 0
         self._n_not_permitted = 0
-        # The generation while CLOSED without slow-call timing (the lean path), else -1.
-        self._fast_gen = 0 if cfg.slow_call_seconds is None else -1
-        self._fast_guard = _FastGuard(self, self._fast_gen)
+        # Free list of guards: a call takes one and gives it back on exit.
+        self._pool: list[_Guard] = []
 
     # ------------------------------------------------------------------ public
 
@@ -257,22 +304,18 @@ class CircuitBreaker:
 
     async def call(self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts) -> T:
         """Run ``await fn(*args)`` under the breaker (use functools.partial for kwargs)."""
-        generation = self._fast_gen
+        generation = self._closed_gen
         if generation >= 0:
+            start = self._clock() if self._slow_s is not None else 0.0
             try:
                 result = await fn(*args)
             except BaseException as exc:
-                self._finish_error(generation, False, 0.0, exc)
+                self._finish_error(generation, False, start, exc)
                 raise
-            # Inline success accounting: CLOSED without slow-call timing.
-            self._n_success += 1
-            if generation == self._fast_gen:
-                now = self._clock()
-                if now >= self._bucket_end:
-                    self._advance(now)
-                self._cur_calls += 1
-                if self._total_failed and self._prev_calls + self._cur_calls >= self._min_calls:
-                    self._check_rates()
+            if generation == self._closed_gen:  # still the CLOSED state it started in
+                self._closed_success(start, self._clock())
+            else:
+                self._n_success += 1
             return result
         generation, trial, start = self._acquire()
         try:
@@ -283,16 +326,31 @@ class CircuitBreaker:
         self._finish_success(generation, trial, start)
         return result
 
-    def guard(self) -> _Guard | _FastGuard:
-        """``async with breaker.guard(): ...`` runs the block under the breaker.
+    def guard(self) -> _Guard:
+        """``with breaker.guard(): ...`` (or ``async with``) runs the block under the breaker.
 
-        Enter the guard at once (as ``async with`` does): in the lean state it is
-        one object shared by all calls of the current generation, not a per-call one.
+        ``guard()`` takes the permit (an open breaker raises CircuitOpenError here), so
+        enter it at once. Entering and leaving do no I/O and never suspend: inside a
+        coroutine the plain ``with`` is the same and cheaper. A guard serves one block:
+        it goes back to the breaker's free list on exit; leaving it twice raises
+        RuntimeError.
         """
-        if self._fast_gen >= 0:
-            return self._fast_guard
-        guard = _new_guard(_Guard)  # skips a Python-level __init__
-        guard._breaker = self
+        try:
+            guard = self._pool.pop()
+        except IndexError:
+            guard = _Guard(self)
+        generation = self._closed_gen
+        if generation >= 0:  # CLOSED; _trial is False on every pooled guard
+            guard._generation = generation
+            if self._slow_s is not None:
+                guard._start = self._clock()
+            return guard
+        try:
+            guard._generation, guard._trial, guard._start = self._acquire()
+        except BaseException:
+            guard._trial = False
+            self._pool.append(guard)
+            raise
         return guard
 
     def force_open(self) -> None:
@@ -313,8 +371,7 @@ class CircuitBreaker:
         self._n_not_permitted = 0
         if self._state is _CLOSED:
             self._generation += 1
-            if self._fast_gen >= 0:
-                self._set_fast_gen(self._generation)
+            self._closed_gen = self._generation
         else:
             self._transition(_CLOSED)
 
@@ -323,6 +380,7 @@ class CircuitBreaker:
         now = self._clock()
         with self._lock:
             calls, failed, slow = self._window_totals(now)
+            successes = self._n_success + self._n_fast + self._cur_calls - self._cur_counted
         state = self._state
         until: float | None = None
         if state is _OPEN:
@@ -342,7 +400,7 @@ class CircuitBreaker:
             seconds_until_trial=until,
             last_transition=history[-1] if history else None,
             history=history,
-            successful_calls_total=self._n_success,
+            successful_calls_total=successes,
             failed_calls_total=self._n_failure,
             cancelled_calls_total=self._n_cancelled,
             half_open_calls_in_flight=self._trials_in_flight,
@@ -426,11 +484,30 @@ class CircuitBreaker:
             slow_s = self._slow_s
             self._record(now, True, slow_s is not None and now - start > slow_s)
 
+    def _closed_success(self, start: float, now: float) -> None:
+        """A success, at ``now``, of a call that started in the current CLOSED generation.
+
+        ``_Guard.__exit__`` does the common case inline (not slow, same bucket, no
+        failure in the window: one counter bump) and calls this for the rest.
+        """
+        slow_s = self._slow_s
+        if slow_s is not None and now - start > slow_s:
+            self._n_success += 1
+            self._record(now, False, True)
+            return
+        if now >= self._bucket_end:
+            self._advance(now)
+        self._cur_calls += 1  # a hot-path success: _n_success follows from it
+        if ((self._total_failed or self._total_slow)
+                and self._prev_calls + self._cur_calls >= self._min_calls):
+            self._check_rates()
+
     def _record(self, now: float, failed: bool, slow: bool) -> None:
         if now >= self._bucket_end:
             self._advance(now)
         with self._lock:
             self._cur_calls += 1
+            self._cur_counted += 1
             if failed:
                 self._cur_failed += 1
                 self._total_failed += 1
@@ -438,6 +515,8 @@ class CircuitBreaker:
                 self._cur_slow += 1
                 self._total_slow += 1
             calls = self._prev_calls + self._cur_calls
+        if failed or slow:
+            self._fast_end = -math.inf
         if calls >= self._min_calls and (self._total_failed or self._total_slow):
             self._check_rates()
 
@@ -456,6 +535,10 @@ class CircuitBreaker:
             return
         with self._lock:
             self._advance_locked(epoch)
+        self._fast_end = (self._bucket_end if not (self._total_failed or self._total_slow)
+                          else -math.inf)
+        if len(self._pool) > _POOL_MAX:  # after a burst of concurrent calls
+            del self._pool[_POOL_MAX:]
 
     def _advance_locked(self, epoch: float) -> None:
         old = self._epoch
@@ -468,7 +551,8 @@ class CircuitBreaker:
             self._ring_failed[i] = self._cur_failed
             self._ring_slow[i] = self._cur_slow
         self._prev_calls += self._cur_calls
-        self._cur_calls = self._cur_failed = self._cur_slow = 0
+        self._n_fast += self._cur_calls - self._cur_counted
+        self._cur_calls = self._cur_failed = self._cur_slow = self._cur_counted = 0
         self._epoch = epoch
         self._bucket_end = (epoch + 1) * self._bucket_s
         if epoch - old >= n:
@@ -511,13 +595,10 @@ class CircuitBreaker:
             self._ring_calls = [0] * n
             self._ring_failed = [0] * n
             self._ring_slow = [0] * n
-            self._cur_calls = self._cur_failed = self._cur_slow = 0
+            self._n_fast += self._cur_calls - self._cur_counted
+            self._cur_calls = self._cur_failed = self._cur_slow = self._cur_counted = 0
             self._prev_calls = self._total_failed = self._total_slow = 0
-
-    def _set_fast_gen(self, generation: int) -> None:
-        self._fast_gen = generation
-        if generation >= 0:
-            self._fast_guard = _FastGuard(self, generation)
+        self._fast_end = self._bucket_end
 
     def _open(self, now: float) -> None:
         self._opened_at = now
@@ -529,9 +610,9 @@ class CircuitBreaker:
             return
         self._state = to
         self._generation += 1
+        self._closed_gen = self._generation if to is _CLOSED else -1
         self._trials_in_flight = 0
         self._trial_successes = 0
-        self._set_fast_gen(self._generation if to is _CLOSED and self._slow_s is None else -1)
         event = BreakerTransition(self.name, frm, to, self._wall_clock())
         self._history.append(event)
         log = _log.warning if to is _OPEN or to is _FORCED_OPEN else _log.info
@@ -544,60 +625,53 @@ class CircuitBreaker:
 
 
 class _Guard:
-    """Async context manager for one call outside the lean state; holds its permit."""
+    """Context manager for one call, sync or async; reused from the breaker's free list.
+
+    ``CircuitBreaker.guard`` has taken the permit; entering is a C call that returns
+    None (or, for ``async with``, an already-done awaitable). Leaving does the
+    accounting: in CLOSED one clock reading and a counter bump.
+    """
 
     __slots__ = ("_breaker", "_generation", "_start", "_trial")
 
-    _breaker: CircuitBreaker
+    __enter__ = staticmethod(_enter_sync)
+    __aenter__ = staticmethod(_enter_async)
 
-    async def __aenter__(self) -> None:
-        self._generation, self._trial, self._start = self._breaker._acquire()
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        if exc is None:
-            self._breaker._finish_success(self._generation, self._trial, self._start)
-        else:
-            self._breaker._finish_error(self._generation, self._trial, self._start, exc)
-
-
-class _FastGuard:
-    """The guard shared by every call of one lean (CLOSED, untimed) generation.
-
-    Nothing per call needs keeping: no permit, no start time, and the generation
-    is the guard's own. No allocation per call.
-    """
-
-    __slots__ = ("_breaker", "_generation")
-
-    def __init__(self, breaker: CircuitBreaker, generation: int) -> None:
+    def __init__(self, breaker: CircuitBreaker) -> None:
         self._breaker = breaker
-        self._generation = generation
+        self._generation = _LEFT
+        self._start = 0.0
+        self._trial = False
 
-    async def __aenter__(self) -> None:
-        if self._generation != self._breaker._fast_gen:
-            raise RuntimeError("breaker guard entered after the breaker changed state; "
-                               "use `async with breaker.guard():` directly")
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         breaker = self._breaker
-        if exc is not None:
-            breaker._finish_error(self._generation, False, 0.0, exc)
-            return
-        breaker._n_success += 1
-        if self._generation == breaker._fast_gen:
-            # Same accounting as CircuitBreaker.call's lean path, inlined for speed.
+        if exc is None and self._generation == breaker._closed_gen:
+            # Every call's path: a success in the CLOSED generation it started in.
+            self._generation = _LEFT
             now = breaker._clock()
-            if now >= breaker._bucket_end:
-                breaker._advance(now)
-            breaker._cur_calls += 1
-            if (breaker._total_failed
-                    and breaker._prev_calls + breaker._cur_calls >= breaker._min_calls):
-                breaker._check_rates()
+            if now >= breaker._fast_end or now - self._start > breaker._slow_limit:
+                breaker._closed_success(self._start, now)
+            else:
+                breaker._cur_calls += 1  # _n_success follows from it (see _cur_counted)
+            breaker._pool.append(self)  # trimmed once per bucket, in _advance
+            return
+        generation = self._generation
+        if generation == _LEFT:
+            raise RuntimeError("breaker guard left twice; "
+                               "use `with breaker.guard():` for each call")
+        self._generation = _LEFT
+        if exc is None:
+            breaker._finish_success(generation, self._trial, self._start)
+        else:
+            breaker._finish_error(generation, self._trial, self._start, exc)
+        self._trial = False
+        breaker._pool.append(self)
 
-
-_new_guard = object.__new__
+    def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                  tb: TracebackType | None) -> Awaitable[None]:
+        self.__exit__(exc_type, exc, tb)
+        return _DONE
 
 
 class BreakerRegistry:

@@ -170,6 +170,11 @@ class ResilienceMetrics:
         self.actions = Counter("resync_actions", "Operator actions by action and outcome "
                                "(done, refused, unknown, not_sent)", ["action", "outcome"],
                                registry=self.registry)
+        # Labelled children bound once per label set: a label look-up parses and
+        # validates its labels, too much for every HWA request.
+        self._retry_children: dict[str, Any] = {}
+        self._duration_children: dict[str, Any] = {}
+        self._request_children: dict[tuple[str, str], Any] = {}
         self._breakers = _BreakerCollector()
         self._caches = _CacheCollector()
         self._audit = _AuditCollector()
@@ -206,7 +211,10 @@ class ResilienceMetrics:
         self._audit.logs.append(log)
 
     def count_retry(self, operation: str) -> None:
-        self.retries.labels(operation=operation).inc()
+        child = self._retry_children.get(operation)
+        if child is None:
+            child = self._retry_children[operation] = self.retries.labels(operation=operation)
+        child.inc()
 
     def observe_request(self, endpoint: str, seconds: float, outcome: str) -> None:
         """Matches the HWA client's ``on_request(endpoint_template, seconds, outcome)`` hook.
@@ -216,8 +224,17 @@ class ResilienceMetrics:
         """
         if outcome == "cancelled" and attempt_timed_out():
             outcome = "timeout"
-        self.request_duration.labels(endpoint=endpoint).observe(seconds)
-        self.requests.labels(endpoint=endpoint, outcome=outcome).inc()
+        duration = self._duration_children.get(endpoint)
+        if duration is None:
+            duration = self._duration_children[endpoint] = self.request_duration.labels(
+                endpoint=endpoint)
+        duration.observe(seconds)
+        key = (endpoint, outcome)
+        requests = self._request_children.get(key)
+        if requests is None:
+            requests = self._request_children[key] = self.requests.labels(
+                endpoint=endpoint, outcome=outcome)
+        requests.inc()
 
 
 def start_metrics_server(port: int, registry: CollectorRegistry, addr: str = "127.0.0.1"

@@ -234,7 +234,7 @@ async def call_resilient(
         per_try = left if timeout is None else min(timeout, left)
         if breaker is None:
             return await timed_attempt(per_try, attempts)
-        async with breaker.guard():
+        with breaker.guard():  # takes the permit; never suspends on its own
             return await timed_attempt(per_try, attempts)
 
     stop = stop_any(stop_after_attempt(retry.max_attempts if idempotent else 1),

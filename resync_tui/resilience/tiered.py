@@ -37,7 +37,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -139,11 +139,43 @@ class TieredCache(Generic[V]):
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
+        # L1 hits answered by peek(), per caller's tag (the feeds' kinds of data), each
+        # in a one-element list: the hit path bumps it and nothing else; the L1 level's
+        # hit count adds them up when read (stats()).
+        self._peek_hits: dict[str, list[int]] = {}
+        # L1's shard list, mask and clock, fixed for its life: one attribute read each.
+        self._l1_shards = l1._shards
+        self._l1_mask = l1._mask
+        self._l1_clock = l1._clock
 
     def l2_key(self, key: str) -> str:
         return self._prefix + key
 
     # ------------------------------------------------------------------- reads
+
+    def peek(self, key: str, tag: str) -> V | None:
+        """L1's fresh value of ``key``, or None; synchronous: nothing to await on a hit.
+
+        A hit counts under ``tag`` in ``peek_hits()`` and in the L1 level's hits of
+        ``stats()`` (the Cache pane's hit rate); anything else counts nowhere, so the
+        caller's async read that follows (``get``, ``get_or_load``) counts that lookup
+        once. The L1 entry check (``LocalCache.hit_nowait``) is inlined: this is the
+        app's hot read.
+        """
+        shard = self._l1_shards[hash(key) & self._l1_mask]
+        entry = shard.get(key)
+        if entry is not None and entry[1] > self._l1_clock() and not entry[3]:
+            shard.move_to_end(key)
+            try:
+                self._peek_hits[tag][0] += 1
+            except KeyError:
+                self._peek_hits[tag] = [1]
+            return entry[0]  # type: ignore[no-any-return]
+        return None
+
+    def peek_hits(self) -> dict[str, int]:
+        """L1 hits answered by ``peek``, by tag, since start."""
+        return {tag: cell[0] for tag, cell in tuple(self._peek_hits.items())}
 
     async def get(self, key: str) -> V | None:
         """L1, else L2 (filling L1); None if neither has it. Never loads."""
@@ -196,6 +228,9 @@ class TieredCache(Generic[V]):
 
     def stats(self) -> TieredCacheStats:
         l1 = self.l1.stats()
+        peeked = sum(cell[0] for cell in tuple(self._peek_hits.values()))
+        if peeked:
+            l1 = replace(l1, hits=l1.hits + peeked)
         l2 = CacheStats(
             level="l2", hits=self._hits, misses=self._misses, stale_hits=0,
             loads=self._loads, load_failures=self._load_failures, evictions=0,
@@ -385,7 +420,7 @@ class TieredCache(Generic[V]):
     async def _redis_call(self, command: Callable[[], Awaitable[T]]) -> T | Any:
         """Run one command under the breaker and a timeout; _MISS on any failure."""
         try:
-            async with self.breaker.guard():
+            with self.breaker.guard():
                 async with asyncio.timeout(self.command_timeout):
                     result = await command()
         except CircuitOpenError:

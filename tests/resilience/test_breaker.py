@@ -341,13 +341,32 @@ async def test_registry_shares_breakers_and_listeners(clock: FakeClock) -> None:
     assert {s.name: s.state for s in registry.snapshots()}["hwa_job_status"] is S.OPEN
 
 
-async def test_a_guard_kept_across_a_state_change_refuses_to_run(clock: FakeClock) -> None:
+async def test_guard_takes_the_permit_when_called(clock: FakeClock) -> None:
+    """guard() is the permit: an open breaker refuses there, before any block runs."""
     breaker = make(clock)
-    kept = breaker.guard()
+    kept = breaker.guard()  # taken while CLOSED
     await open_breaker(breaker)
-    with pytest.raises(RuntimeError):
-        async with kept:
-            pass
+    with pytest.raises(CircuitOpenError):
+        breaker.guard()
+    assert breaker.snapshot().not_permitted_calls == 1
+    before = breaker.snapshot()
+    with kept:  # a permit of the old state: its outcome does not count in the new one
+        pass
+    snap = breaker.snapshot()
+    assert snap.state is S.OPEN and snap.calls_in_window == before.calls_in_window
+    assert snap.successful_calls_total == before.successful_calls_total + 1
+
+
+async def test_a_guard_left_twice_raises_and_counts_once(clock: FakeClock) -> None:
+    breaker = make(clock)
+    guard = breaker.guard()
+    with guard:
+        pass
+    with pytest.raises(RuntimeError), guard:
+        pass
+    assert breaker.snapshot().successful_calls_total == 1
+    # The free list was not corrupted: two guards taken now are two objects.
+    assert breaker.guard() is not breaker.guard()
 
 
 def test_a_snapshot_from_another_thread_never_sees_a_half_updated_window() -> None:
