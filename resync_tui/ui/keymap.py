@@ -70,6 +70,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     loader only needs it when a ``[keymap]`` is given.
     """
     from resync_tui.ui.app import ResyncApp
+    from resync_tui.ui.screens.audit import AuditScreen
     from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
     from resync_tui.ui.screens.dashboard import DashboardScreen
     from resync_tui.ui.screens.help import HelpScreen
@@ -80,7 +81,8 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     return ((JobsTable, JobsPane, DashboardScreen, ResyncApp),
             (JobLogView, JobDetailScreen, ResyncApp),
             (HelpScreen, ResyncApp),
-            (ConfirmActionScreen, ResyncApp))
+            (ConfirmActionScreen, ResyncApp),
+            (AuditScreen, ResyncApp))
 
 
 def _bindings_of(cls: type[DOMNode]) -> BindingsMap:
