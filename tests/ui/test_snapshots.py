@@ -83,6 +83,8 @@ async def _dashboard(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ResyncApp)
     await ready(app)
+    # The audit feed's first (and, at these intervals, only) read lands before the pin.
+    await asyncio.wait_for(app.audit_runner.wait_results(1), DEADLINE)
     _pin_redis(app)
     await pilot.pause()
 
@@ -290,6 +292,7 @@ async def _after_engine_change(pilot: Pilot[Any]) -> None:
     assert isinstance(app, ResyncApp)
     await asyncio.wait_for(app.poll_now("engine", "jobs", "workstations"), DEADLINE)
     await asyncio.wait_for(app.poll_now("breakers", "cache"), DEADLINE)
+    await asyncio.wait_for(app.audit_runner.wait_results(1), DEADLINE)
     _pin_redis(app)
     await pilot.pause()
 

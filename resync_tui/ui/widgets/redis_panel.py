@@ -71,7 +71,7 @@ class RedisPanel(Pane):
         last = ("no record yet" if a.last_write_age is None
                 else f"last write {format_age(a.last_write_age)} ago")
         length = "—" if a.stream_length is None else f"{a.stream_length:,}"
-        figures = f"audit: {length} in stream · {last} · spool {a.spool_records:,}"
+        figures = f"{length} in stream · {last} · spool {a.spool_records:,}"
         health = a.health
         if not health.ok or self.aged:
             read = health.last_success
@@ -81,7 +81,7 @@ class RedisPanel(Pane):
             if health.reason:
                 lines.append(Content.styled(safe_text(health.reason, 160), "$warning"))
         else:
-            lines.append(Content(figures))
+            lines.append(Content(f"audit: {figures}"))
         return lines
 
     def _redis_lines(self) -> list[Content]:
