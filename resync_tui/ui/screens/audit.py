@@ -237,7 +237,8 @@ class AuditScreen(Screen[None]):
         if state is not None:
             shown = len(self.visible_rows())
             parts.append(f"{shown:,} of {len(state.rows):,} actions"
-                         if self.filter_text else f"{len(state.rows):,} actions")
+                         if self.filter_text else f"{len(state.rows):,} action"
+                         + ("" if len(state.rows) == 1 else "s"))
         if self.filter_text:
             parts.append(f"filter {safe_text(self.filter_text, 40)!r}")
         if self.follow:
