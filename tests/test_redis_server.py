@@ -9,8 +9,10 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
+import pytest
 import redis
 
 from resync_tui.redis_server import EmbeddedRedis, supervisor_events
@@ -133,3 +135,67 @@ def test_supervised_embedded_redis_comes_back_after_a_crash_and_records_it() -> 
         time.sleep(0.3)
         assert not server.running
         assert len(server.events) == 1
+
+
+def test_default_data_dir_is_under_xdg_state_home(tmp_path: Path) -> None:
+    from resync_tui.redis_server import default_data_dir
+
+    assert default_data_dir({"XDG_STATE_HOME": str(tmp_path)}) == \
+        tmp_path / "resync-tui" / "redis"
+    assert default_data_dir({}) == Path.home() / ".local" / "state" / "resync-tui" / "redis"
+
+
+async def test_an_audit_record_survives_a_kill_and_restart_on_the_same_data_dir(
+        tmp_path: Path) -> None:
+    """The demo's trail: acknowledged by Redis, then the server killed (SIGKILL, no
+    shutdown save) and started again on the same directory: the record is still there."""
+    import redis.asyncio as aioredis
+
+    from resync_tui.audit import AuditLog, JobRef, Justification, Outcome
+    from resync_tui.audit.stream import AuditStream
+
+    data = tmp_path / "state" / "resync-tui" / "redis"
+    with EmbeddedRedis(data_dir=data) as server:
+        assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
+        # The socket stays private, outside the data directory.
+        assert not server.socket_path.startswith(str(data))
+        r = aioredis.Redis.from_url(server.url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            log = AuditLog(tmp_path / "spool", r)
+            rid = await log.intent("hold", JobRef("WS1;JS1;J1", "J1", "JS1", "WS1"),
+                                   justification=Justification(description="persist me"))
+            await log.outcome(rid, Outcome.done(200))
+            assert log.spool_records == 0  # in Redis, not in the spool
+            server.stop()
+            assert not server.running
+            server.start()
+        finally:
+            await r.aclose()
+        r = aioredis.Redis.from_url(server.url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            kept = [rec async for _, rec in AuditStream(r).entries() if rec is not None]
+        finally:
+            await r.aclose()
+    assert [rec["kind"] for rec in kept] == ["intent", "outcome"]
+    assert kept[0]["id"] == rid and kept[0]["justification"]["description"] == "persist me"
+
+
+def test_without_a_data_dir_nothing_is_written_there(tmp_path: Path) -> None:
+    with EmbeddedRedis() as server:
+        client = redis.Redis.from_url(server.url, socket_timeout=1)
+        assert client.config_get("appendonly") == {"appendonly": "no"}
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "allkeys-lru"}
+
+
+def test_two_servers_never_share_one_data_dir(tmp_path: Path) -> None:
+    """Two demos appending to one file would corrupt it: the second is refused."""
+    from resync_tui.redis_server import DataDirBusy
+
+    with EmbeddedRedis(data_dir=tmp_path) as server:
+        client = redis.Redis.from_url(server.url, socket_timeout=1)
+        # Only the cache's keys (with a TTL) may be evicted, never the audit stream.
+        assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "volatile-lru"}
+        with pytest.raises(DataDirBusy), EmbeddedRedis(data_dir=tmp_path):
+            pass
+    with EmbeddedRedis(data_dir=tmp_path) as again:  # free once the first has closed
+        assert again.running

@@ -11,6 +11,7 @@ through. An intent whose writer died before writing its outcome gets an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -50,6 +51,45 @@ class DrainResult:
     unknown: int = 0    # "outcome unknown" records written for dead writers' intents
     error: str = ""     # why the drain stopped short ("" when it did not)
     skipped: bool = False  # another drain held the spool
+
+
+@dataclass(frozen=True)
+class AuditHealth:
+    """The trail's health as one read sees it (the check the replaced system had, made
+    true: its queue said "healthy" while records were being lost).
+
+    Strings are raw (a Redis error's text): whoever shows them sanitizes them."""
+
+    spool_records: int = 0
+    """Records in the spool that Redis does not have yet (every process's)."""
+    stream_length: int | None = None
+    """``XLEN`` of the stream; None: no Redis, or it could not be read now."""
+    last_write: float | None = None
+    """Epoch seconds of the newest record (stream or spool); None: no record yet."""
+    drain_errors: int = 0
+    """Drains of this log that stopped short on a Redis error, since it started."""
+    last_error: str = ""
+    """The last drain's error ("" when the last drain got through)."""
+    last_exception: BaseException | None = None
+    """The exception behind ``last_error`` (to put it in plain words)."""
+    has_redis: bool = False
+    """Whether records go to a Redis at all (False: spool only)."""
+    redis_error: BaseException | None = None
+    """Why the stream could not be read by this health read (None: it was)."""
+    spooled: tuple[Record, ...] = ()
+    """The records still only in the spool, oldest first."""
+    recent: tuple[Record, ...] = ()
+    """With :meth:`AuditLog.health` ``recent=N``: the stream's N newest records, newest
+    first (entries that are not records left out)."""
+
+
+def _record_time(record: Record | None) -> float | None:
+    if record is None:
+        return None
+    try:
+        return parse_time(str(record.get("time")))
+    except ValueError:
+        return None
 
 
 def pid_alive(pid: int) -> bool:
@@ -105,6 +145,10 @@ class AuditLog:
         self.write_failures = 0
         #: The last drain's error, in words ("" after a drain that got through).
         self.last_error = ""
+        #: The exception behind :attr:`last_error` (None after a drain that got through).
+        self.last_exception: BaseException | None = None
+        #: Drains that stopped short on a Redis error since this log was made.
+        self.drain_errors = 0
 
     def _spool_one(self, fields: Mapping[str, Any]) -> Record:
         """Make the next record, fsync it into the spool, then move the chain on."""
@@ -202,6 +246,7 @@ class AuditLog:
 
     async def _drain_held(self) -> DrainResult:
         sent_now, unknown, error = 0, 0, ""
+        failure: BaseException | None = None
         while True:
             async with self._write:
                 with self.spool.locked():
@@ -217,14 +262,16 @@ class AuditLog:
                     sent_now += await self.stream.add(batch)
                 except (RedisError, OSError) as exc:
                     self.write_failures += 1
-                    error = f"{type(exc).__name__}: {exc}"
+                    failure, error = exc, f"{type(exc).__name__}: {exc}"
                     log.warning("audit: Redis write failed, %d record(s) stay in the spool "
                                 "(%s)", len(unsent) - start, error)
                     break
                 await asyncio.to_thread(self._mark_sent, [str(r["id"]) for r in batch])
             # loop: records appended meanwhile are sent by this same drain
         await asyncio.to_thread(self._compact)
-        self.last_error = error
+        self.last_error, self.last_exception = error, failure
+        if error:
+            self.drain_errors += 1
         return DrainResult(sent=sent_now, unsent=self.spool_records, unknown=unknown,
                            error=error)
 
@@ -243,12 +290,52 @@ class AuditLog:
                 self.spool.rewrite_locked(keep, sent)
             self.spool_records = sum(1 for r in keep if r["id"] not in sent)
 
-    async def run(self, interval: float = 5.0) -> None:
+    async def run(self, interval: float = 5.0, *, wake: asyncio.Event | None = None) -> None:
         """Drain every ``interval`` seconds until cancelled: spooled records go out as
-        soon as Redis is back, dead writers' intents get their unknown outcome."""
+        soon as Redis is back, dead writers' intents get their unknown outcome.
+        ``wake``: setting it drains at once (a caller that sees Redis answer again)."""
         while True:
             try:
                 await self.drain()
             except SpoolError as exc:
                 log.warning("audit: cannot read the spool: %s", exc)
-            await asyncio.sleep(interval)
+            if wake is None:
+                await asyncio.sleep(interval)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), interval)
+            wake.clear()
+
+    async def health(self, *, recent: int = 0,
+                     redis_timeout: float | None = None) -> AuditHealth:
+        """Read the spool (every process's records waiting there) and the stream's
+        length and newest record; ``recent``: also that many newest records. The spool
+        depth read here is what :attr:`spool_records` (the metric) says from now on.
+        Redis errors (and a Redis that does not answer within ``redis_timeout``) are
+        reported in the result, never raised: the spool depth is known without Redis. A
+        spool that cannot be read raises :class:`SpoolError`."""
+        try:
+            records, sent = await asyncio.to_thread(self.spool.read)
+        except OSError as exc:
+            raise SpoolError(exc.errno or 0, f"cannot read the audit spool: {exc}") from exc
+        spooled = tuple(r for r in records if r["id"] not in sent)
+        self.spool_records = len(spooled)
+        times = [t for t in (_record_time(r) for r in records[-1:]) if t is not None]
+        length: int | None = None
+        newest: tuple[Record, ...] = ()
+        problem: BaseException | None = None
+        if self.stream is not None:
+            try:
+                async with asyncio.timeout(redis_timeout):
+                    length = await self.stream.length()
+                    entries = await self.stream.latest(max(recent, 1))
+                newest = tuple(r for _, r in entries if r is not None)
+            except (RedisError, OSError) as exc:  # TimeoutError is an OSError
+                problem, length = exc, None
+        times += [t for t in (_record_time(r) for r in newest[:1]) if t is not None]
+        return AuditHealth(
+            spool_records=len(spooled), stream_length=length,
+            last_write=max(times) if times else None, drain_errors=self.drain_errors,
+            last_error=self.last_error, last_exception=self.last_exception,
+            has_redis=self.stream is not None, redis_error=problem, spooled=spooled,
+            recent=newest[:recent] if recent else ())

@@ -49,6 +49,16 @@ class AuditStream:
         results = await pipe.execute()
         return sum(1 for r in results if r)
 
+    async def length(self) -> int:
+        """``XLEN``: records in the stream (after ``MAXLEN`` trimming)."""
+        return int(await self.redis.xlen(self.stream))
+
+    async def latest(self, count: int) -> list[tuple[str, Record | None]]:
+        """The ``count`` newest entries, newest first (one ``XREVRANGE``)."""
+        chunk: list[Any] = list(await self.redis.xrevrange(
+            self.stream, max="+", min="-", count=count) or [])
+        return [(_text(entry_id), _decode(fields or {})) for entry_id, fields in chunk]
+
     async def entries(self, start: str = "-", *, batch: int = 1000
                       ) -> AsyncIterator[tuple[str, Record | None]]:
         """Every entry from ``start`` on, oldest first: (entry id, record, or None when

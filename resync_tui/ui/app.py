@@ -36,6 +36,8 @@ from resync_tui.feeds.actions import (
     BulkRun,
     build_audit_log,
 )
+from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
+from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
@@ -49,6 +51,7 @@ from resync_tui.settings import Settings
 from resync_tui.share.lease import Role
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import (
     ActionsRequested,
@@ -76,6 +79,9 @@ S = TypeVar("S")
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
 
+AUDIT_DRAIN_INTERVAL: Final = 5.0
+"""Seconds between drains of the audit spool while Redis seems fine."""
+
 FEED_NAMES: Final = tuple(entry.id for entry in REGISTRY)
 """Every feed the app runs, from the pane registry (``resync_tui/ui/panes.py``)."""
 
@@ -98,6 +104,7 @@ class ResyncApp(App[int]):
         Binding("plus", "slower", "Slower", key_display="+", show=False, id="app.slower"),
         Binding("minus", "faster", "Faster", key_display="-", show=False, id="app.faster"),
         Binding("t", "toggle_theme", "Theme", show=False, id="app.theme"),
+        Binding("L", "audit_trail", "Audit", key_display="L", show=False, id="app.audit"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -118,11 +125,15 @@ class ResyncApp(App[int]):
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=runtime.clock_offset)
         self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
+        self.audit_log = build_audit_log(settings, None if private_redis else runtime.redis)
+        """The one audit log: the action service writes it, the drain worker empties its
+        spool into Redis, the audit health and screen read it."""
         self.actions: ActionService | None = None
         """Operator actions; None when read-only (``[actions] enabled = false``)."""
         if settings.actions.enabled:
-            self.actions = ActionService(runtime, build_audit_log(
-                settings, None if private_redis else runtime.redis))
+            self.actions = ActionService(runtime, self.audit_log)  # it exports the metrics
+        else:
+            runtime.metrics.track_audit(self.audit_log)
         self.dashboard.jobs.actions_enabled = self.actions is not None
         self.last_action: ActionResult | None = None
         """What came of the last action sent from the dashboard."""
@@ -198,6 +209,7 @@ class ResyncApp(App[int]):
             # In a browser (textual-serve) stdin is the web driver's pipe, not a
             # terminal: the driver ends the app when the page goes.
             self._start_watchdog()
+        self._start_audit()
 
     def _start_share(self) -> Share | None:
         """Join the engine's shared feed when ``[share] enabled`` (not with a private
@@ -372,6 +384,8 @@ class ResyncApp(App[int]):
         yield SystemCommand("Toggle dark / light theme",
                             "Switch between ui.theme and ui.alternate_theme",
                             self.action_toggle_theme)
+        yield SystemCommand("Audit trail", "Operator actions recorded, newest first "
+                            "(filter, follow; spooled records too)", self.action_audit_trail)
         for seconds in (2.0, 5.0, 10.0, 30.0, 60.0):
             yield SystemCommand(f"Job poll interval: {seconds:g}s",
                                 f"Read the job list every {seconds:g} seconds",
@@ -592,6 +606,47 @@ class ResyncApp(App[int]):
         self.say(f"{action_label(run.requests[0])}: {done:,} of {run.total:,} done"
                  + (f"; {run.stopped}" if run.stopped else ""),
                  severity="information" if done == run.total else "warning", timeout=10)
+
+    # -- audit trail -------------------------------------------------------------------
+
+    audit_drain_interval: float = AUDIT_DRAIN_INTERVAL
+    """Seconds between drains of the audit spool (sooner when Redis answers again)."""
+
+    def _start_audit(self) -> None:
+        """The drain worker (when there is a Redis: ``act`` from a shell may have left
+        records in the shared spool, so also when actions are off) and the audit health
+        feed (Redis pane, header). Both in the ``feeds`` group: stopped, before Redis is
+        closed, on quit."""
+        self._audit_wake = asyncio.Event()
+        if self.audit_log.stream is not None:
+            self.run_worker(self.audit_log.run(self.audit_drain_interval,
+                                               wake=self._audit_wake),
+                            name="audit:drain", group="feeds", exit_on_error=False)
+        feed = AuditFeed(self.audit_log, self.runtime.clock, timeout=self._audit_timeout())
+        self.audit_runner: FeedRunner[AuditState] = FeedRunner(
+            feed, self.settings.redis.poll_interval, self._show_audit, self._feeds_running)
+        self.run_worker(self.audit_runner.run(), name="feed:audit", group="feeds",
+                        exit_on_error=False)
+
+    def _audit_timeout(self) -> float:
+        return max(self.settings.redis.socket_timeout, 0.1) * 2
+
+    def _show_audit(self, state: AuditState) -> None:
+        """Into the Redis pane and the header; records waiting while Redis answers: drain
+        now (Redis is back), not at the next tick."""
+        self.dashboard.redis.audit = state
+        self.dashboard.header.audit = state.problem
+        if state.spool_records and state.has_redis and state.health.ok:
+            self._audit_wake.set()
+
+    def action_audit_trail(self) -> None:
+        """The audit screen (one at a time)."""
+        if isinstance(self.screen, AuditScreen):
+            return
+        feed = AuditFeed(self.audit_log, self.runtime.clock, timeout=self._audit_timeout(),
+                         recent=AUDIT_RECENT)
+        self.push_screen(AuditScreen(feed, self._feeds_running,
+                                     clock_offset=self.runtime.clock_offset))
 
     # -- dropped terminal --------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import fcntl
+import itertools
 import socket
 import tempfile
 import time
@@ -28,15 +29,21 @@ from textual.containers import Vertical
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
+from resync_tui.audit import AuditLog, JobRef, Justification, Outcome
+from resync_tui.audit.record import Writer
+from resync_tui.feeds.audit_health import AuditState, rows_of
 from resync_tui.feeds.runtime import build_runtime
+from resync_tui.feeds.status import FeedHealth
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from tests.ui.dashboard_support import (
     DEADLINE,
+    FROZEN,
     SteppedClock,
     frozen_clock,
     make_app,
@@ -56,7 +63,16 @@ def snap_sim() -> Iterator[Simulator]:
     simulator.stop()
 
 
+def _pin_audit(app: ResyncApp) -> None:
+    """The audit trail's health as a fresh, empty trail reads (its feed may publish the
+    same before or after the picture is taken)."""
+    app.dashboard.redis.audit = AuditState(
+        stream_length=0, has_redis=True, health=FeedHealth(last_success=FROZEN, polls=1))
+    app.dashboard.header.audit = ""
+
+
 def _pin_redis(app: ResyncApp) -> None:
+    _pin_audit(app)
     state = app.dashboard.redis.state
     assert state is not None and state.up
     app.dashboard.redis.state = dataclasses.replace(
@@ -69,6 +85,8 @@ async def _dashboard(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ResyncApp)
     await ready(app)
+    # The audit feed's first (and, at these intervals, only) read lands before the pin.
+    await asyncio.wait_for(app.audit_runner.wait_results(1), DEADLINE)
     _pin_redis(app)
     await pilot.pause()
 
@@ -212,6 +230,63 @@ def test_bulk_action_snapshot(snap_compare: Callable[..., bool], bulk_sim: Simul
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+async def _audit_trail(spool: Path, pilot: Pilot[Any]) -> None:
+    """The audit screen over a trail of fixed records (times, writer, latencies): done,
+    refused with the engine's message, unknown, one with no outcome yet (streamed), and one
+    still only in the spool (drawn from a fixed read: the app's drain would take it)."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    start = FROZEN.timestamp() - 600
+    moments = itertools.count(start, 60)
+    log = AuditLog(spool, app.runtime.redis, hwa_user="demo", engine="http://engine",
+                   clock=lambda: next(moments))
+    log.writer = Writer(host="jump-1", pid=4242, start_ns=1, os_user="alice")
+    why = Justification("incident", "rerun after the disk was cleaned", "INC-4711")
+    for job, action, outcome, latency in (
+            (JobRef("WS1;JS1;LOAD", "LOAD_SALES", "NIGHTLY", "AGT_LIN_01"), "rerun",
+             Outcome.done(200), 0.184),
+            (JobRef("WS1;JS1;COPY", "COPY_CLAIMS_05", "ARCHIVE_003", "AGT_LIN_07"), "release",
+             Outcome.refused(400, "job COPY_CLAIMS_05 is not held"), 0.042),
+            (JobRef("WS2;JS2;KILL", "EXTRACT_GL", "FINANCE_EOD", "AGT_WIN_02"), "kill",
+             Outcome.unknown("outcome unknown — check the job before trying again"), 30.0)):
+        rid = await log.intent(action, job, justification=why)
+        await log.outcome(rid, outcome, latency=latency)
+    await log.intent("hold", JobRef("WS3;JS3;SEND", "SEND_FILES", "EDI_OUT", "AGT_LIN_03"),
+                     justification=Justification("change", "hold for the vendor window", ""))
+    await pilot.press("L")
+    screen = app.screen
+    assert isinstance(screen, AuditScreen)
+    screen.runner.interval = 3600.0  # nothing reads again while the picture is taken
+    screen.runner.kick(refresh=False)
+    await asyncio.wait_for(screen.runner.poll_once(), DEADLINE)
+    read = screen.latest
+    assert read is not None and len(read.rows) == 4
+    spooled = dict(log.writer.make({
+        "kind": "intent", "intent": None, "hwa_user": "demo", "engine": "http://engine",
+        "job_id": "WS1;JS9;PAY", "job_name": "PAYROLL", "job_stream": "HR_WEEKLY",
+        "workstation": "AGT_LIN_01", "action": "update-priority",
+        "parameters": {"priority": 101}, "justification": Justification(
+            "incident", "payroll must finish first", "INC-4712").as_dict(),
+        "outcome": None, "latency": None}, clock_seconds=start + 1200), id="spooled-1")
+    screen.show_state(dataclasses.replace(
+        read, spool_records=1, stream_length=7,
+        rows=(*rows_of((), [spooled]), *read.rows)))
+    screen.table.move_cursor(row=0)
+    for _ in range(3):  # the table measures its new rows when idle
+        await pilot.pause(0.05)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_audit_screen_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                               redis_url: str, tmp_path: Path, size: tuple[int, int]) -> None:
+    base = make_settings(snap_sim.base_url, redis_url)
+    settings = base.replace(audit=dataclasses.replace(base.audit, spool_dir=str(tmp_path)))
+    app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
+    assert snap_compare(app, terminal_size=size,
+                        run_before=partial(_audit_trail, tmp_path / "writer"))
+
+
 def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
                             redis_url: str) -> None:
     app = make_app(snap_sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0)
@@ -296,6 +371,7 @@ async def _after_engine_change(pilot: Pilot[Any]) -> None:
     assert isinstance(app, ResyncApp)
     await asyncio.wait_for(app.poll_now("engine", "jobs", "workstations"), DEADLINE)
     await asyncio.wait_for(app.poll_now("breakers", "cache"), DEADLINE)
+    await asyncio.wait_for(app.audit_runner.wait_results(1), DEADLINE)
     _pin_redis(app)
     await pilot.pause()
 

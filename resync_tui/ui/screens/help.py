@@ -71,6 +71,13 @@ next / previous match
 ({streams.clear_filter} clears it) · {streams.sort} / {streams.reverse_sort} / \
 {streams.attention} sort, reverse, worst job first · `↻` carried forward from the day before
 
+## Audit trail
+* {app.audit} (or "Audit trail" in the palette): every action recorded, newest first: \
+time (UTC), who, action, job, outcome, why, latency · {audit.filter} filter · \
+{audit.follow} follow on / off · {audit.close} back. Rows not in Redis yet say `spooled`
+* The Redis pane shows the trail's health (records in the stream, last write, spool, \
+drain errors); the header says `audit: 12 spooled` or `audit: drain failing`
+
 ## Reading the screen
 * The header's right end says whether the view can be trusted: **OK**, **STALE**
   (the job list is older than two poll intervals: a poll hangs, or refresh is

@@ -60,6 +60,9 @@ class DashboardHeader(Widget):
     """Refresh paused by the operator."""
     interval: reactive[float] = reactive(0.0, repaint=False)
     """Seconds between job polls."""
+    audit: reactive[str] = reactive("", repaint=False)
+    """What is wrong with the audit trail, in a few words ("12 spooled", "drain failing");
+    "" when nothing is (then the header says nothing of it)."""
     clock_offset: reactive[float | None] = reactive(None, repaint=False)
     share: reactive[str] = reactive("", repaint=False)
     """The shared feed's role (``shared · leader``...), empty when not shared."""
@@ -123,6 +126,9 @@ class DashboardHeader(Widget):
     def watch_clock_offset(self) -> None:
         self._changed()
 
+    def watch_audit(self) -> None:
+        self._changed()
+
     def _build(self) -> Content:
         """The line at the current width (the fullest form that fits)."""
         marker, style = OVERALL_STYLES.get(self.overall.label, ("?", "$warning"))
@@ -182,4 +188,6 @@ class DashboardHeader(Widget):
             parts.append((f"│ {self.share} ", "$warning") if alone else f"│ {self.share} ")
         if self.paused:
             parts.append(("│ ⏸ PAUSED ", "$warning bold"))
+        if self.audit:  # kept at every width: an audit record not in Redis yet matters
+            parts.append((f"│ audit: {safe_text(self.audit, 60)} ", "$warning bold"))
         return Content.assemble(*parts)

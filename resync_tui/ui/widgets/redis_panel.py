@@ -1,4 +1,6 @@
-"""Redis health: up/down in words, PING, memory, clients, ops, hit rate, replication."""
+"""Redis health: up/down in words, PING, memory, clients, ops, hit rate, replication;
+and the audit trail's health (stream length, age of the last write, spool depth, drain
+errors), the health check the replaced system had, made true."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ import textwrap
 from textual.content import Content
 from textual.reactive import reactive
 
+from resync_tui.feeds.audit_health import AuditState
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.model.overall import hms
-from resync_tui.ui.format import format_bytes, format_uptime, percent
+from resync_tui.ui.format import format_age, format_bytes, format_uptime, percent
+from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets._pane import Pane
 
 __all__ = ["RedisPanel"]
@@ -30,12 +34,60 @@ class RedisPanel(Pane):
     state: reactive[RedisHealth | None] = reactive(None, repaint=False)
     """Latest reading (last good figures kept when Redis is down)."""
 
+    audit: reactive[AuditState | None] = reactive(None, repaint=False)
+    """The audit trail's health (None: not read yet)."""
+
     PANE_TITLE = "Redis"
 
+    def watch_audit(self) -> None:
+        self.show()
+
     def build(self) -> Content:
+        lines = self._redis_lines()
+        lines.extend(self._audit_lines())
+        return Content("\n").join(lines)
+
+    def _audit_lines(self) -> list[Content]:
+        """A few lines: what is waiting in the spool, whether the drain fails, and the
+        stream's figures, marked stale when they are not a fresh reading."""
+        a = self.audit
+        if a is None:
+            return []
+        lines: list[Content] = []
+        if a.spool_records:
+            where = ("sent when Redis answers" if a.has_redis
+                     else "no shared Redis: sent by a resync-tui that has one")
+            lines.append(Content.styled(
+                f"⚠ audit: {a.spool_records:,} spooled, not in Redis yet ({where})",
+                "$warning bold"))
+        if a.drain_error:
+            times = f" ({a.drain_errors:,}×)" if a.drain_errors > 1 else ""
+            lines.append(Content.styled(
+                f"✖ audit drain failing{times}: {safe_text(a.drain_error, 160)}", "$error"))
+        if not a.has_redis:
+            if not a.spool_records:
+                lines.append(Content("audit: spool only (no shared Redis), nothing waiting"))
+            return lines
+        last = ("no record yet" if a.last_write_age is None
+                else f"last write {format_age(a.last_write_age)} ago")
+        length = "—" if a.stream_length is None else f"{a.stream_length:,}"
+        figures = f"{length} in stream · {last} · spool {a.spool_records:,}"
+        health = a.health
+        if not health.ok or self.aged:
+            read = health.last_success
+            when = f"stream figures from {hms(read)}" if read is not None else "stream unread"
+            lines.append(Content.styled(f"⚠ audit STALE, {when}: {figures}",
+                                        "$warning"))
+            if health.reason:
+                lines.append(Content.styled(safe_text(health.reason, 160), "$warning"))
+        else:
+            lines.append(Content(f"audit: {figures}"))
+        return lines
+
+    def _redis_lines(self) -> list[Content]:
         s = self.state
         if s is None:
-            return Content("connecting…")
+            return [Content("connecting…")]
         lines: list[Content] = []
         if s.up and self.aged:
             lines.extend(self.stale_lines(s.health))
@@ -57,7 +109,7 @@ class RedisPanel(Pane):
                 f"restarted at {hms(s.recent_restart.at)} ({s.recent_restart.cause})",
                 "$warning"))
         if not s.health.has_data:
-            return Content("\n").join(lines)
+            return lines
         if not s.up:
             # Like every side pane: when the figures below were read.
             last = s.health.last_success
@@ -86,4 +138,4 @@ class RedisPanel(Pane):
                 f" · last io {_n(s.master_last_io_seconds)}s ago"))
         elif s.connected_replicas is not None:
             lines.append(Content(f"replicas {s.connected_replicas}"))
-        return Content("\n").join(lines)
+        return lines
