@@ -35,7 +35,9 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.streams import StreamsFeed, StreamsState
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.hwa.models import JobStreamInPlan, JobStreamRead
 from resync_tui.model.job_row import JobRow
 from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
 from resync_tui.share.keys import ShareKeys
@@ -47,6 +49,9 @@ __all__ = ["SHARED_FEEDS", "Share", "SharedJobsFeed", "SharedStateFeed", "health
 log = logging.getLogger(__name__)
 
 S = TypeVar("S")
+
+_RECOUNT_SECONDS = 2.0
+"""A follower's streams are counted again at most this often when its jobs move."""
 
 _TIME_FIELDS = ("started", "ended", "scheduled")
 
@@ -313,8 +318,103 @@ class SharedStateFeed(Generic[S]):
             polls=self._polls))
 
 
+class SharedStreamsFeed:
+    """The job streams pane shared: the leader publishes the engine's stream list (a
+    snapshot per read), each follower counts each stream's jobs from its own jobs view
+    (itself shared), again whenever a new list comes and every ``engine_interval``."""
+
+    name = "streams"
+
+    def __init__(self, inner: StreamsFeed, election: Election,
+                 publisher: Publisher[JobStreamInPlan], follower: Follower[JobStreamInPlan],
+                 *, engine_interval: float,
+                 engine_clock: Callable[[], datetime] | None = None,
+                 clock_sink: Callable[[float], None] | None = None) -> None:
+        self.inner = inner
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._engine_clock = engine_clock
+        self._clock_sink = clock_sink
+        self._last: StreamsState | None = None
+        self._last_engine_poll = -float("inf")
+        self._last_count = -float("inf")
+        self._read: JobStreamRead | None = None
+        self._health = FeedHealth()
+        self._loaded = False
+        self._published_token: int | None = None
+        self._counted_version: int | None = None
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+        self._last_count = -float("inf")
+
+    async def poll(self) -> StreamsState:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
+            return await self._follow()
+        self._loaded = False
+        due = time.monotonic() - self._last_engine_poll >= self.engine_interval
+        if self._last is not None and not due:
+            if role is Role.LEADER and self._published_token != self.publisher.lease.token:
+                await self._publish(self._last)
+            return self._last
+        state = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            await self._publish(state)
+        self._last = state
+        return state
+
+    async def _publish(self, state: StreamsState) -> None:
+        read = self.inner.last_read
+        if read is None:
+            return
+        meta = health_meta(state.health)
+        if self._engine_clock is not None:
+            meta["engine_now"] = self._engine_clock()
+        token = self.publisher.lease.token
+        try:
+            if await self.publisher.snapshot(read.streams, meta):
+                self._published_token = token
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.info("shared feed streams: publishing failed (%s)", type(exc).__name__)
+
+    async def _follow(self) -> StreamsState:
+        fresh = False
+        try:
+            if self._loaded and await self.follower.deltas() is None:
+                self._loaded = False
+            if not self._loaded:
+                snap = await self.follower.load()
+                self._loaded = fresh = True
+                _learn_clock(snap.meta, self._clock_sink)
+                self._read = JobStreamRead(snap.rows)
+                self._health = health_from_meta(snap.meta, 0)
+        except (SnapshotMissing, RedisError, OSError, TimeoutError):
+            pass
+        since = time.monotonic() - self._last_count
+        jobs_version = self.inner.jobs_version
+        # Counted again when the jobs moved (at most every few seconds: a count of 200k
+        # jobs is not free), and every engine_interval anyway (late jobs, worst job).
+        recount = since >= self.engine_interval or (
+            jobs_version != self._counted_version and since >= _RECOUNT_SECONDS)
+        if self._read is None:
+            if self._last is None:
+                self._last = await self.inner.show_read(JobStreamRead([]), FeedHealth(
+                    ok=False, kind="down", reason="waiting for the leader's first data"))
+            return self._last
+        if fresh or recount or self._last is None:
+            self._last_count = time.monotonic()
+            self._counted_version = jobs_version
+            self._last = await self.inner.show_read(self._read, self._health)
+        return self._last
+
+
 #: The feeds one leader polls for everybody (the others are local: breakers, cache, Redis).
-SHARED_FEEDS: tuple[str, ...] = ("engine", "jobs", "workstations")
+SHARED_FEEDS: tuple[str, ...] = ("engine", "jobs", "workstations", "streams")
 
 
 class Share:
@@ -346,6 +446,11 @@ class Share:
                                               max_deltas=share.max_deltas)
         clocks: dict[str, Any] = {"engine_clock": self._engine_clock,
                                   "clock_sink": self._clock_sink}
+        if isinstance(feed, StreamsFeed):
+            return SharedStreamsFeed(
+                feed, self.election, publisher,
+                Follower(self.redis, self.keys, "streams", JobStreamInPlan, block=self.block),
+                engine_interval=engine_interval, **clocks)
         if isinstance(feed, JobsFeed):
             return SharedJobsFeed(feed, self.election, publisher,
                                   Follower(self.redis, self.keys, "jobs", JobRow,

@@ -62,6 +62,8 @@ class StreamsFeed:
         self._tracker = HealthTracker(runtime.clock, what="engine")
         self.view = StreamsView()
         self._last = StreamsState(self.view, interval=interval)
+        self.last_read: JobStreamRead | None = None
+        """The engine's last good stream list (the shared feed's leader publishes it)."""
 
     def refresh(self) -> None:
         """Nothing cached here: every poll reads the engine."""
@@ -78,9 +80,22 @@ class StreamsFeed:
                                       self._last.jobs_counted, self._last.unreadable,
                                       self.interval)
             return self._last
+        self.last_read = read
         counted = await count_streams(self.view, read, self._jobs, self._now())
         self._last = StreamsState(self.view, self._tracker.success(), counted,
                                   read.unreadable, self.interval)
+        return self._last
+
+    @property
+    def jobs_version(self) -> int:
+        """The jobs view's version (counts made at another one may be out of date)."""
+        return self._jobs.version
+
+    async def show_read(self, read: JobStreamRead, health: FeedHealth) -> StreamsState:
+        """A stream list read by another process (the shared feed's leader), counted from
+        this process's own jobs view, with that read's health."""
+        counted = await count_streams(self.view, read, self._jobs, self._now())
+        self._last = StreamsState(self.view, health, counted, read.unreadable, self.interval)
         return self._last
 
 

@@ -200,9 +200,11 @@ class ResyncApp(App[int]):
             self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
         d.header.interval = self.job_interval
-        d.workstations_interval = self.runners["workstations"].interval
+        # Staleness is judged on how often the engine is read, not on how often a shared
+        # feed's follower looks at Redis.
+        d.workstations_interval = self._engine_interval("workstations")
         d.redis_interval = self.runners["redis"].interval
-        d.streams_interval = self.runners["streams"].interval
+        d.streams_interval = self._engine_interval("streams")
         if self.wall and ui.wall_rotate_seconds > 0:
             self.set_interval(ui.wall_rotate_seconds, d.rotate)
         if self._watchdog and not self.is_web:
@@ -235,9 +237,14 @@ class ResyncApp(App[int]):
     @property
     def job_interval(self) -> float:
         """Seconds between reads of the engine's plan (the runner's, or the shared feed's)."""
-        runner = self.runners["jobs"]
-        feed = runner.feed
-        return feed.engine_interval if isinstance(feed, SharedJobsFeed) else runner.interval
+        return self._engine_interval("jobs")
+
+    def _engine_interval(self, name: str) -> float:
+        """Seconds between a feed's reads of the engine: its runner's, or for a shared
+        feed the leader's (its runner only looks at Redis, more often)."""
+        runner = self.runners[name]
+        interval = getattr(runner.feed, "engine_interval", None)
+        return float(interval) if isinstance(interval, int | float) else runner.interval
 
     # -- for tests and the snapshot command -------------------------------------------
 

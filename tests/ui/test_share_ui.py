@@ -60,8 +60,10 @@ async def poller(sim: Simulator, redis_url: str) -> AsyncIterator[Share]:
         assert wrapped.name == name
         await wrapped.poll()
     from resync_tui.feeds.engine import EngineFeed
+    from resync_tui.feeds.streams import StreamsFeed
     from resync_tui.feeds.workstations import WorkstationsFeed
-    for feed in (EngineFeed(rt), WorkstationsFeed(rt, 60.0)):
+    for feed in (EngineFeed(rt), WorkstationsFeed(rt, 60.0),
+                 StreamsFeed(rt, JobsView(clock=frozen_clock), 60.0)):
         await share.wrap(feed, 0.0).poll()
     yield share
     await share.lease.release()
@@ -93,9 +95,13 @@ async def test_a_follower_shows_the_pollers_jobs_without_calling_the_engine(
     calls = engine_calls(sim)
     app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
     async with app.run_test(size=(160, 40)) as pilot:
-        await asyncio.wait_for(app.wait_for_data(("jobs", "engine", "workstations")), DEADLINE)
+        await asyncio.wait_for(
+            app.wait_for_data(("jobs", "engine", "workstations", "streams")), DEADLINE)
         await pilot.pause()
         assert app.view.total == 200
+        streams = app.runners["streams"].last
+        assert streams is not None and streams.view.total == len(sim.plan.streams)
+        assert sum(row.jobs for row in streams.view.rows_in(0, streams.view.total)) == 200
         text = screen_text(app)
         assert "shared · follower of noc-poller:4242" in text
         assert engine_calls(sim) == calls, sim.stats()["requests"]  # all through Redis
