@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -28,6 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
+from resync_tui.alerts import AlertEvent, WebhookSender, rules_from_settings
 from resync_tui.feeds.actions import (
     UNKNOWN_ADVICE,
     ActionRequest,
@@ -36,6 +38,7 @@ from resync_tui.feeds.actions import (
     BulkRun,
     build_audit_log,
 )
+from resync_tui.feeds.alerts import AlertCenter
 from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.detail import RuntimeDetailLoader
@@ -49,8 +52,10 @@ from resync_tui.model.jobs_view import JobsView
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.share.lease import Role
+from resync_tui.ui.desktop_notify import desktop_notification
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.screens.alerts import AlertsScreen
 from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import (
@@ -104,6 +109,8 @@ class ResyncApp(App[int]):
         Binding("plus", "slower", "Slower", key_display="+", show=False, id="app.slower"),
         Binding("minus", "faster", "Faster", key_display="-", show=False, id="app.faster"),
         Binding("t", "toggle_theme", "Theme", show=False, id="app.theme"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False,
+                id="app.alerts"),
         Binding("L", "audit_trail", "Audit", key_display="L", show=False, id="app.audit"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -141,6 +148,8 @@ class ResyncApp(App[int]):
         """The last bulk run started from the dashboard (its results, why it stopped)."""
         self.runners: dict[str, FeedRunner[Any]] = {}
         self._private_redis = private_redis
+        self.alerts: AlertCenter | None = None
+        """The ``[[alerts]]`` rules at work; None when there are none."""
         self.share: Share | None = None
         """This process's part in the shared feed; None when not shared."""
         self._share_stop = asyncio.Event()
@@ -186,6 +195,7 @@ class ResyncApp(App[int]):
         d = self.dashboard
         context = FeedContext(self.runtime, self.settings, self.view, self.clock)
         share = self._start_share()
+        self._start_alerts()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
             feed = entry.feed(context)
             interval = entry.interval(self.settings)
@@ -195,7 +205,7 @@ class ResyncApp(App[int]):
                 feed = share.wrap(feed, interval)
                 interval = self.settings.share.follow_interval
             runner: FeedRunner[Any] = FeedRunner(
-                feed, interval, partial(d.show, entry.id), self._feeds_running)
+                feed, interval, partial(self._publish, entry.id), self._feeds_running)
             self.runners[entry.id] = runner
             self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
@@ -233,6 +243,56 @@ class ResyncApp(App[int]):
         self.run_worker(self.share.run(self._share_stop, changed), name="share:election",
                         group="share", exit_on_error=False)
         return self.share
+
+    def _publish(self, name: str, state: Any) -> None:
+        """A feed's new state: drawn, then given to the alert rules (the same data)."""
+        self.dashboard.show(name, state)
+        if self.alerts is not None:
+            try:
+                self.alerts.observe(name, state)
+            except Exception:  # a rule's bug must not stop the pane being drawn
+                _log.exception("alert rules failed on %s", name)
+
+    def _start_alerts(self) -> None:
+        """The ``[[alerts]]`` rules, if any: bell, desktop notification, webhook."""
+        if not self.settings.alerts:
+            return
+        rules = rules_from_settings(self.settings.alerts)
+        sender = None
+        if any(rule.webhook for rule in rules):
+            sender = WebhookSender(self.runtime.breakers.get("webhook"), self.runtime.retry,
+                                   registry=self.runtime.metrics.registry)
+            sender.start()
+
+        def sends_webhooks() -> bool:
+            # With the shared feed only the leader posts: one NOC, one message per event.
+            return self.share is None or self.share.election.role is not Role.FOLLOWER
+
+        self.alerts = AlertCenter(rules, sender=sender, ring=self._ring,
+                                  notify=self._desktop_notify, sends_webhooks=sends_webhooks)
+
+    def _ring(self, event: AlertEvent) -> None:
+        self.bell()
+
+    def _desktop_notify(self, event: AlertEvent) -> None:
+        """A toast always; a desktop notification (OSC 9 / 777) only where the terminal is
+        known to show one, and not on a wall screen."""
+        text = safe_text(event.summary, 200)
+        self.notify(text, title=f"alert: {safe_text(event.rule, 40)}", severity="warning")
+        sequence = desktop_notification(text, os.environ, wall=self.wall)
+        driver = self._driver
+        if sequence and driver is not None and not self.is_headless:
+            driver.write(sequence)
+
+    def action_alerts(self) -> None:
+        """What the alert rules fired, newest first; ``a`` acknowledges."""
+        center = self.alerts
+        if center is None:
+            self.say("no alert rules: add [[alerts]] tables to the settings file", timeout=4)
+            return
+        self.push_screen(AlertsScreen(lambda: list(center.fired),
+                                      acknowledge=center.mark_seen,
+                                      to_local=lambda ts: datetime.fromtimestamp(ts).astimezone()))
 
     @property
     def job_interval(self) -> float:
@@ -378,6 +438,8 @@ class ResyncApp(App[int]):
                                if w.group == "share" and w.is_running))
         workers = self.workers.cancel_group(self, "feeds")
         await asyncio.gather(*(_quietly(w) for w in workers))
+        if self.alerts is not None and self.alerts.sender is not None:
+            await self.alerts.sender.aclose()
         await self.runtime.aclose()
 
     async def on_unmount(self) -> None:
@@ -643,6 +705,8 @@ class ResyncApp(App[int]):
         now (Redis is back), not at the next tick."""
         self.dashboard.redis.audit = state
         self.dashboard.header.audit = state.problem
+        if self.alerts is not None:
+            self.alerts.observe("audit", state)
         if state.spool_records and state.has_redis and state.health.ok:
             self._audit_wake.set()
 

@@ -70,6 +70,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     loader only needs it when a ``[keymap]`` is given.
     """
     from resync_tui.ui.app import ResyncApp
+    from resync_tui.ui.screens.alerts import AlertsScreen
     from resync_tui.ui.screens.audit import AuditScreen
     from resync_tui.ui.screens.bulk_action import (
         BulkActionScreen,
@@ -94,7 +95,8 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
             (BulkActionScreen, ResyncApp),
             (CountConfirmScreen, ResyncApp),
             (BulkProgressScreen, ResyncApp),
-            (AuditScreen, ResyncApp))
+            (AuditScreen, ResyncApp),
+            (AlertsScreen, ResyncApp))
 
 
 def _bindings_of(cls: type[DOMNode]) -> BindingsMap:

@@ -37,7 +37,8 @@ in the settings file or `RESYNC_ACTIONS__ENABLED=true`"""
 HELP_TEXT = """\
 ## Keys (the footer shows the main ones)
 * {app.help} this help ({help.close} closes it) · `ctrl+p` command palette · {app.quit} quit
-* {app.pause} pause / resume refreshing · {app.refresh} refresh every pane now
+* {app.pause} pause / resume refreshing · {app.refresh} refresh every pane now · \
+{app.alerts} alerts fired by the `[[alerts]]` rules ({alerts.acknowledge} acknowledges)
 * {app.slower} / {app.faster} poll the job list less / more often · {app.theme} switch theme
 * {dashboard.pane_jobs} jobs · {dashboard.pane_breakers} breakers · {dashboard.pane_cache} cache \
 · {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals) \
