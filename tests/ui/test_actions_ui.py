@@ -105,8 +105,22 @@ async def test_read_only_by_default_the_key_sends_nothing_and_opens_nothing(
         await pilot.press("escape", "question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+        await _scroll_help_to(pilot, "Operator actions")
         assert "RESYNC_ACTIONS__ENABLED=true" in screen_text(app).replace("\n", "")
     assert sim.actions() == []
+
+
+async def _scroll_help_to(pilot: Pilot[int], heading: str) -> None:
+    """The help's section ``heading`` scrolled into view, as an operator scrolls to it."""
+    from textual.widgets._markdown import MarkdownH2
+
+    for block in pilot.app.screen.query(MarkdownH2):
+        if heading in str(block._content):
+            block.scroll_visible(animate=False, top=True)
+            await pilot.pause()
+            await pilot.pause()
+            return
+    raise AssertionError(f"no help section {heading!r}")
 
 
 async def test_escape_in_the_modal_sends_nothing(
