@@ -146,6 +146,8 @@ class DashboardScreen(Screen[None]):
             self.figures.display = True
             self.wall_state.display = True
             self.failures.display = True
+            # The newest failures stand in for the main panes: what rotates is the side.
+            self.active_pane = next(e.id for e in PANE_ENTRIES if e.side)
             self._show_wall(self.header.overall)
         # Data gets old between polls too (a poll hanging on a slow body has not failed
         # yet): the overall state is judged again every second, and redrawn only if it
@@ -214,12 +216,14 @@ class DashboardScreen(Screen[None]):
         if self.wide:
             return
         ids = [e.id for e in PANE_ENTRIES if e.side] if self.wall else [p for p, _ in PANES]
-        current = ids.index(self.active_pane) if self.active_pane in ids else -1
+        current = ids.index(self.active_pane) if self.active_pane in ids else 0  # shown first
         self.active_pane = ids[(current + 1) % len(ids)]
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id:
+        # A wall hides its tabs; their first activation (Jobs, on mount) must not undo
+        # the side pane the wall shows.
+        if event.tab.id and not self.wall:
             self.active_pane = event.tab.id.removeprefix("tab-")
 
     # -- data in -----------------------------------------------------------------------
