@@ -57,12 +57,15 @@ TOGGLE = {"ABEND": "confirm-succ", "FAIL": "confirm-succ", "ERROR": "confirm-suc
           "SUCC": "confirm-abend", "EXEC": "kill", "STUCK": "kill"}
 
 
-def wait_for_plan(app: PtyProcess, seconds: float = 90.0) -> None:
-    """Until the jobs pane says it shows all of the plan (with or without separators)."""
+def wait_for_plan(app: PtyProcess, seconds: float = 90.0, wall: bool = False) -> None:
+    """Until the jobs pane says it shows all of the plan (with or without separators);
+    on a wall (no job table), until the newest failures are listed."""
     deadline = time.perf_counter() + seconds
+    marks = ([b"newest first", b"no failed job"] if wall
+             else [f"{JOBS:,} of {JOBS:,}".encode(), f"{JOBS} of {JOBS}".encode()])
     while time.perf_counter() < deadline:
         _, tail, _ = app.read_for(min(1.0, deadline - time.perf_counter()))
-        if f"{JOBS:,} of {JOBS:,}".encode() in tail or f"{JOBS} of {JOBS}".encode() in tail:
+        if any(mark in tail for mark in marks):
             return
         if app.proc.poll() is not None:
             break
@@ -170,7 +173,7 @@ def demo_idle(env: dict[str, str], tmp: str, wall: bool) -> tuple[float, int]:
             "demo", "--jobs", str(JOBS), "--time-scale", "0", "--no-faults"]
     app = PtyProcess(argv, WALL_SIZE if wall else SIZE, env, cwd=tmp)
     try:
-        wait_for_plan(app)
+        wait_for_plan(app, wall=wall)
         app.read_for(DEMO_SETTLE_SECONDS)
         count, _, _ = app.read_for(DEMO_IDLE_SECONDS)
     finally:

@@ -215,3 +215,36 @@ async def test_no_color_keeps_every_state_in_words(
         assert "✔ OK" in text
         assert "CLOSED" in text and "● UP" in text
         assert "ABEND" in text
+
+
+async def test_an_idle_wall_repaints_none_of_its_own_widgets(
+        sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every second the state is judged again and every poll publishes: with nothing
+    new, the band, the figures, their captions and the failures send nothing."""
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0, clock=clock)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        d = app.dashboard
+        watched = [d.wall_state, d.failures, *d.figures.query(BigFigure),
+                   *d.figures.query(Label)]
+        refreshes: dict[int, int] = {}
+        for widget in watched:
+            def counted(*args: object, _w: object = widget, _orig: object = widget.refresh,
+                        **kwargs: object) -> object:
+                refreshes[id(_w)] = refreshes.get(id(_w), 0) + 1
+                return _orig(*args, **kwargs)  # type: ignore[operator]
+            monkeypatch.setattr(widget, "refresh", counted)
+        for _second in range(3):
+            clock.advance(1)
+            d.update_overall()
+            await poll(app, "jobs")
+            await pilot.pause()
+        assert refreshes == {}
+        job = next(job for job in sim.plan.jobs if job.status == "SUCC")
+        set_status(sim, job, "FAIL")  # one new failure: the failed figure and the list
+        await poll(app, "jobs")
+        await pilot.pause()
+        assert refreshes.get(id(d.query_one("#wall-failed"))) and refreshes.get(id(d.failures))
+        assert not refreshes.get(id(d.query_one("#wall-ws")))

@@ -56,6 +56,9 @@ WIDE_MIN_SIZE: Final = (120, 30)
 WALL_WIDE_MIN_SIZE: Final = (160, 45)
 """Wall mode: smallest terminal that shows every side pane at once beside the newest
 failures (the band and the figures take room); smaller walls rotate the side panes."""
+WALL_TALL_MIN_HEIGHT: Final = 55
+"""Wall mode: from this many rows the figures are twice as tall (and every side pane
+still fits beside the newest failures)."""
 WALL_FAILURES_SHOWN: Final = 64
 """The newest failures the wall asks for (it shows as many as fit)."""
 
@@ -165,7 +168,9 @@ class DashboardScreen(Screen[None]):
         min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
         self.wide = width >= min_width and height >= min_height
         # A tall wall has the rows for figures twice as tall (read from further away).
-        self.figures.set_class(self.wall and height >= WALL_WIDE_MIN_SIZE[1], "-tall")
+        self.figures.set_class(self.wall and height >= WALL_TALL_MIN_HEIGHT, "-tall")
+        # Below the grid's width the side panes give the newest failures half the room.
+        self.set_class(self.wall and width < WIDE_MIN_SIZE[0], "-narrow")
 
     def watch_wide(self) -> None:
         self._apply_layout()

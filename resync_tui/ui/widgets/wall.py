@@ -277,6 +277,8 @@ class WallFailures(Widget):
         border-title-style: bold;
         border-title-color: $text;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         &.-none { border: round $success 60%; }
         &.-stale { border: round $panel; color: $text-muted; }
     }
