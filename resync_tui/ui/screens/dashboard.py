@@ -307,7 +307,7 @@ class DashboardScreen(Screen[None]):
         self._ws_state = state
         self.workstations.state = state
         if state.health.has_data:
-            self._workstations_down = len(state.problems)
+            self._workstations_down = self.figures.workstations_down = len(state.problems)
         self.update_overall()
 
     def _batch(self) -> BatchState:

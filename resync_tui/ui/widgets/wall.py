@@ -182,6 +182,9 @@ class WallFigures(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._captions: dict[str, str] = {}
+        self.workstations_down = 0
+        """Workstations down in the last state published (the dashboard keeps it, wall or
+        not: the batch band and the WS DOWN figure read it)."""
 
     def compose(self) -> ComposeResult:
         for key, caption, _bad in FIGURES:
