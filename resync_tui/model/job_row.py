@@ -39,6 +39,8 @@ class JobRow(msgspec.Struct, frozen=True, gc=False):
     """Id of the last run, to fetch its job log."""
     scheduled: datetime | None = None
     """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
+    critical: bool = False
+    """``jobOptions.critical``: the wall counts critical jobs that are late."""
 
 
 @overload
@@ -79,4 +81,5 @@ def job_row_from_model(job: JobInPlan) -> JobRow:
         estimated_duration=_seconds(job.estimated_duration),
         run_id=last.id if last is not None else None,
         scheduled=job.sched_time,
+        critical=job.is_critical,
     )

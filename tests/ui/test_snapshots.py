@@ -287,10 +287,13 @@ def test_audit_screen_snapshot(snap_compare: Callable[..., bool], snap_sim: Simu
                         run_before=partial(_audit_trail, tmp_path / "writer"))
 
 
+@pytest.mark.parametrize("size", [(200, 60), (120, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_wall_mode_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
-                            redis_url: str) -> None:
+                            redis_url: str, size: tuple[int, int]) -> None:
+    """The NOC wall: band, four large figures, newest failures, side panes (rotating at
+    120x30, where they do not all fit)."""
     app = make_app(snap_sim.base_url, redis_url, wall=True, wall_rotate_seconds=0.0)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_dashboard)
+    assert snap_compare(app, terminal_size=size, run_before=_dashboard)
 
 
 # -- states an operator must tell apart ---------------------------------------------------
@@ -401,6 +404,7 @@ STATES: list[tuple[str, tuple[int, int]]] = [
     ("degraded", (80, 24)), ("degraded", (200, 60)),
     ("no_data", (80, 24)),
     ("wall", (200, 60)),
+    ("wall_stale", (200, 60)), ("wall_stale", (120, 30)),
 ]
 
 
@@ -426,6 +430,9 @@ def test_state_snapshot(snap_compare: Callable[..., bool], state_sim: Simulator,
         url = f"http://127.0.0.1:{_closed_port()}"  # the engine is down from the start
     elif state == "wall":
         options.update(wall=True, wall_rotate_seconds=0.0)
+    elif state == "wall_stale":  # old data on a wall: greyed figures, grey band, STALE
+        options.update(wall=True, wall_rotate_seconds=0.0, clock=SteppedClock())
+        run_before = _stale
     app = make_app(url, redis_url, **options)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

@@ -3,7 +3,9 @@
 Wide terminals (at least 120x30) show a grid: jobs on the left, breakers, cache,
 Redis and workstations stacked on the right. Smaller ones (80x24) show one pane
 at a time behind tabs; the layout switches on resize without rebuilding widgets.
-Wall mode shows large figures and rotates the panes by itself.
+Wall mode (for a NOC, read across a room) shows the batch's state as a band and large
+figures, the newest failures beside the side panes, and rotates the side panes by itself
+when they do not all fit (``resync_tui/ui/widgets/wall.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Digits, Footer, Input, Label, Static, Tab, Tabs
+from textual.widgets import Footer, Input, Tab, Tabs
 
 from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.engine import EngineState
@@ -34,18 +35,18 @@ from resync_tui.model.overall import (
     overall_status,
     stale_after,
 )
-from resync_tui.model.status import count_by_group
+from resync_tui.model.wall import WallTracker, wall_counts
 from resync_tui.ui.panes import PANES as PANE_ENTRIES
-from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
-from resync_tui.ui.widgets.header import OVERALL_STYLES, DashboardHeader
+from resync_tui.ui.widgets.header import DashboardHeader
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
+from resync_tui.ui.widgets.wall import WallFailures, WallFigures, WallState, untrusted
 from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
 
-__all__ = ["PANES", "WALL_WIDE_MIN_SIZE", "WIDE_MIN_SIZE", "DashboardScreen", "WallFigures",
-           "WallState"]
+__all__ = ["PANES", "WALL_WIDE_MIN_SIZE", "WIDE_MIN_SIZE", "DashboardScreen", "WallFailures",
+           "WallFigures", "WallState"]
 
 PANES: Final[tuple[tuple[str, str], ...]] = tuple((e.id, e.label) for e in PANE_ENTRIES)
 """(pane id, tab label) in tab order, from the pane registry (``resync_tui/ui/panes.py``)."""
@@ -53,97 +54,13 @@ PANES: Final[tuple[tuple[str, str], ...]] = tuple((e.id, e.label) for e in PANE_
 WIDE_MIN_SIZE: Final = (120, 30)
 """Smallest terminal that gets the grid; anything smaller gets tabs."""
 WALL_WIDE_MIN_SIZE: Final = (160, 45)
-"""Wall mode: smallest terminal that shows every pane at once (the figures take room);
-smaller walls rotate the panes."""
-
-
-class WallFigures(Horizontal):
-    """Large figures for a NOC wall: failed jobs, open breakers, workstations down."""
-
-    DEFAULT_CSS = """
-    WallFigures { height: auto; display: none; }
-    WallFigures > Vertical { width: 1fr; height: auto; align-horizontal: center; }
-    WallFigures Label { width: 100%; text-align: center; text-style: bold; }
-    WallFigures Digits { width: 100%; text-align: center; }
-    WallFigures .-bad { color: $error; }
-    """
-
-    failed: reactive[int] = reactive(0)
-    """Jobs in the ``failed`` group (ABEND, FAIL, ERROR, ABENP)."""
-    stuck: reactive[int] = reactive(0)
-    """Jobs in the ``stuck`` group (STUCK, INTRPT, SUSP, UNDCDED)."""
-    open_breakers: reactive[int] = reactive(0)
-    workstations_down: reactive[int] = reactive(0)
-
-    def compose(self) -> ComposeResult:
-        for key, label in (("failed", "✖ FAILED JOBS"), ("stuck", "⚠ STUCK JOBS"),
-                           ("breakers", "● OPEN BREAKERS"), ("ws", "⚠ WORKSTATIONS DOWN")):
-            with Vertical():
-                yield Label(label)
-                yield Digits("0", id=f"wall-{key}")
-
-    def _show(self, key: str, value: int) -> None:
-        if not self.is_mounted:
-            return
-        digits = self.query_one(f"#wall-{key}", Digits)
-        digits.update(str(value))
-        digits.set_class(value > 0, "-bad")
-
-    def watch_failed(self, value: int) -> None:
-        self._show("failed", value)
-
-    def watch_stuck(self, value: int) -> None:
-        self._show("stuck", value)
-
-    def watch_open_breakers(self, value: int) -> None:
-        self._show("breakers", value)
-
-    def watch_workstations_down(self, value: int) -> None:
-        self._show("ws", value)
-
-
-class WallState(Static):
-    """Wall mode: the batch's state as a full-width band, readable across a room.
-
-    A NOC reads the band as the state of the batch, so it says failed and stuck jobs and
-    workstations down; whether the dashboard's own data is fresh is the smaller second
-    line (``data ✔ OK`` / ``data ⚠ STALE — …``), never the headline.
-    """
-
-    DEFAULT_CSS = """
-    WallState {
-        display: none;
-        height: 3;
-        content-align: center middle;
-        text-align: center;
-        color: $text;
-        background: $primary-muted;
-        &.-ok { background: $success-muted; }
-        &.-attention { background: $warning; }
-        &.-failures { background: $error; }
-    }
-    """
-
-    _shown: tuple[str, str] | None = None
-    """(band, data line) last drawn."""
-
-    def show(self, batch: BatchState, overall: Overall) -> None:
-        marker = {"FAILURES": "✖", "ATTENTION": "⚠", "BATCH OK": "✔"}.get(batch.label, "…")
-        head = f"{marker} {batch.label} — {batch.summary}"
-        data_marker, _style = OVERALL_STYLES.get(overall.label, ("?", ""))
-        tail = f"data {data_marker} {overall.label}"
-        if overall.reason:
-            tail += f" — {safe_text(overall.reason, 140)}"
-        if (head, tail) != self._shown:  # judged every second; the same words repaint nothing
-            self._shown = (head, tail)
-            text = Text(end="")
-            text.append(head, style="bold")
-            text.append("\n")
-            text.append(tail)
-            self.update(text)
-        self.set_class(batch.label == "BATCH OK", "-ok")
-        self.set_class(batch.label == "ATTENTION", "-attention")
-        self.set_class(batch.label == "FAILURES", "-failures")
+"""Wall mode: smallest terminal that shows every side pane at once beside the newest
+failures (the band and the figures take room); smaller walls rotate the side panes."""
+WALL_TALL_MIN_HEIGHT: Final = 55
+"""Wall mode: from this many rows the figures are twice as tall (and every side pane
+still fits beside the newest failures)."""
+WALL_FAILURES_SHOWN: Final = 64
+"""The newest failures the wall asks for (it shows as many as fit)."""
 
 
 W = TypeVar("W", bound=Widget)
@@ -197,6 +114,11 @@ class DashboardScreen(Screen[None]):
         self.workstations = _pane(self.panes, "workstations", WorkstationStrip)
         self.figures = WallFigures(id="wall-figures")
         self.wall_state = WallState(id="wall-state")
+        self.failures = WallFailures(id="wall-failures")
+        self._wall_tracker = WallTracker() if wall else None
+        """Failed and late-prone critical jobs, kept from each change (wall mode only)."""
+        self._workstations_down: int | None = None
+        self._failures_changed = False
         self._engine: EngineState | None = None
         self._jobs_state: JobsState | None = None
         self._ws_state: WorkstationsState | None = None
@@ -212,6 +134,7 @@ class DashboardScreen(Screen[None]):
             for e in PANE_ENTRIES:
                 if not e.side:
                     yield self.panes[e.id]
+            yield self.failures
             with Vertical(id="side"):
                 for e in PANE_ENTRIES:
                     if e.side:
@@ -225,7 +148,10 @@ class DashboardScreen(Screen[None]):
             self.add_class("-wall")
             self.figures.display = True
             self.wall_state.display = True
-            self.wall_state.show(self._batch(), self.header.overall)
+            self.failures.display = True
+            # The newest failures stand in for the main panes: what rotates is the side.
+            self.active_pane = next(e.id for e in PANE_ENTRIES if e.side)
+            self._show_wall(self.header.overall)
         # Data gets old between polls too (a poll hanging on a slow body has not failed
         # yet): the overall state is judged again every second, and redrawn only if it
         # changed.
@@ -241,6 +167,10 @@ class DashboardScreen(Screen[None]):
     def _layout_for(self, width: int, height: int) -> None:
         min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
         self.wide = width >= min_width and height >= min_height
+        # A tall wall has the rows for figures twice as tall (read from further away).
+        self.figures.set_class(self.wall and height >= WALL_TALL_MIN_HEIGHT, "-tall")
+        # Below the grid's width the side panes give the newest failures half the room.
+        self.set_class(self.wall and width < WIDE_MIN_SIZE[0], "-narrow")
 
     def watch_wide(self) -> None:
         self._apply_layout()
@@ -256,8 +186,11 @@ class DashboardScreen(Screen[None]):
         wide = self.wide
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-tabs")
-        self.query_one("#pane-tabs").display = not wide
+        self.query_one("#pane-tabs").display = not wide and not self.wall
         active = self.active_pane
+        if self.wall:
+            self._apply_wall_layout(wide, active)
+            return
         # One main pane at a time (jobs, or job streams when picked), in the grid beside
         # every side pane, in tabs alone; a side pane's key only matters in tabs.
         mains = [e.id for e in PANE_ENTRIES if not e.side]
@@ -270,20 +203,32 @@ class DashboardScreen(Screen[None]):
                 and not (wide and isinstance(self.focused, Input) and main == "jobs")):
             table.focus()
 
+    def _apply_wall_layout(self, wide: bool, active: str) -> None:
+        """Wall: the newest failures take the main panes' place (nobody scrolls a table
+        on a wall); the side panes all at once when they fit, else the active one."""
+        sides = [e.id for e in PANE_ENTRIES if e.side]
+        shown = active if active in sides else sides[0]
+        for e in PANE_ENTRIES:
+            self.panes[e.id].display = e.side and (wide or e.id == shown)
+        self.query_one("#side").display = True
+
     def action_show_pane(self, pane: str) -> None:
         self.active_pane = pane
 
     def rotate(self) -> None:
-        """Wall mode: next pane, when they do not all fit (a wide wall shows them all, and
-        a rotation would repaint the whole screen for nothing)."""
+        """Wall mode: next side pane, when they do not all fit (a wide wall shows them
+        all, and a rotation would repaint the screen for nothing)."""
         if self.wide:
             return
-        ids = [pane for pane, _ in PANES]
-        self.active_pane = ids[(ids.index(self.active_pane) + 1) % len(ids)]
+        ids = [e.id for e in PANE_ENTRIES if e.side] if self.wall else [p for p, _ in PANES]
+        current = ids.index(self.active_pane) if self.active_pane in ids else 0  # shown first
+        self.active_pane = ids[(current + 1) % len(ids)]
 
     @on(Tabs.TabActivated, "#pane-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id:
+        # A wall hides its tabs; their first activation (Jobs, on mount) must not undo
+        # the side pane the wall shows.
+        if event.tab.id and not self.wall:
             self.active_pane = event.tab.id.removeprefix("tab-")
 
     # -- data in -----------------------------------------------------------------------
@@ -319,9 +264,13 @@ class DashboardScreen(Screen[None]):
         if state.change or not state.health.polls or state.full_read:
             self.jobs.update_jobs(state.view, state.change)
         self.header.last_refresh = health.last_success
-        groups = count_by_group(state.view.counts)
-        self.figures.failed = groups["failed"]
-        self.figures.stuck = groups["stuck"]
+        tracker = self._wall_tracker
+        if tracker is not None and state.change:
+            if tracker.seeded:
+                tracker.track(state.view.get, state.change.changed_ids)
+            else:
+                tracker.rescan(state.view.all_rows())
+            self._failures_changed = True
         self.update_overall()
 
     def _age_side_panes(self, now: datetime) -> None:
@@ -352,19 +301,38 @@ class DashboardScreen(Screen[None]):
 
     def show_breakers(self, state: BreakersState) -> None:
         self.breakers.state = state
-        self.figures.open_breakers = state.open_count
         self.update_overall()
 
     def show_workstations(self, state: WorkstationsState) -> None:
         self._ws_state = state
         self.workstations.state = state
-        self.figures.workstations_down = len(state.problems)
+        if state.health.has_data:
+            self._workstations_down = self.figures.workstations_down = len(state.problems)
         self.update_overall()
 
     def _batch(self) -> BatchState:
         jobs = self._jobs_state
         counts = jobs.view.counts if jobs is not None and jobs.health.has_data else None
-        return batch_state(counts, self.figures.workstations_down)
+        return batch_state(counts, self._workstations_down or 0)
+
+    def _show_wall(self, overall: Overall) -> None:
+        """The band, the figures and the newest failures, from what the feeds said last."""
+        self.wall_state.show(self._batch(), overall)
+        tracker = self._wall_tracker
+        jobs = self._jobs_state
+        counts = jobs.view.counts if jobs is not None and jobs.health.has_data else None
+        late = None
+        if tracker is not None and counts is not None and jobs is not None:
+            late = tracker.late_critical(jobs.view.now())
+        figures = wall_counts(counts, late, self._workstations_down)
+        stale = untrusted(overall)
+        self.figures.show(figures, stale=stale, ws_stale=self.workstations.aged,
+                          data_from=overall.data_from)
+        if tracker is not None and (self._failures_changed
+                                    or stale != self.failures.has_class("-stale")):
+            self._failures_changed = False
+            self.failures.show(tracker.newest_failures(WALL_FAILURES_SHOWN), figures.failed,
+                               stale=stale)
 
     def update_overall(self) -> None:
         """Judge the overall state again (every second, and on every feed result)."""
@@ -387,7 +355,7 @@ class DashboardScreen(Screen[None]):
         self._show_jobs_freshness()
         self._age_side_panes(now)
         if self.wall:
-            self.wall_state.show(self._batch(), overall)
+            self._show_wall(overall)
         self._mark_tabs()
 
     def tab_marks(self) -> dict[str, str]:
