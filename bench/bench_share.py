@@ -275,6 +275,8 @@ async def first_plan(url: str, redis_url: str) -> dict[str, float]:
     settings = settings_for(url, redis_url, 3600)
     leader = Dashboard(settings, shared=True)
     assert leader.share is not None and await leader.share.election.step() is Role.LEADER
+    # It keeps its lease (renewed) while the children read: they must find it leading.
+    leader.tasks.append(asyncio.create_task(leader.share.run(leader.stop)))
     await leader.runners[0].poll_once()  # the leader reads and publishes the snapshot
     out: dict[str, float] = {}
     try:
