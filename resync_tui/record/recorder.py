@@ -27,6 +27,7 @@ import zstandard
 
 from resync_tui import __version__
 from resync_tui.feeds.jobs import JobsState
+from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.feeds.streams import StreamsState
 from resync_tui.model.job_row import JobRow
@@ -89,6 +90,15 @@ class Recorder:
         """Thread CPU time spent in the recorder (the bench reads it)."""
         self.stopped = ""
         """Why recording stopped early (empty while recording)."""
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime, path: Path, *,
+                    max_bytes: int = DEFAULT_MAX_BYTES, flush_seconds: float = 2.0) -> Recorder:
+        """A recorder of the dashboard built on ``runtime`` (its engine clock, its engine)."""
+        settings = runtime.settings
+        return cls(path, runtime.clock, max_bytes=max_bytes, flush_seconds=flush_seconds,
+                   meta={"engine": runtime.engine_name, "plan": settings.hwa.plan_id,
+                         "settings_digest": settings_digest(settings)})
 
     def open(self) -> None:
         """Create the file and write its header (raises OSError: the caller says so)."""

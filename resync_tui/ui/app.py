@@ -17,6 +17,7 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar, Final, TypeVar
 
 from textual import on
@@ -39,14 +40,15 @@ from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
-from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
+from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.share.lease import Role
 from resync_tui.ui.keymap import effective_keys
-from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
 from resync_tui.ui.screens.confirm_action import (
     ACTION_LABELS,
     ActionsRequested,
@@ -96,10 +98,12 @@ class ResyncApp(App[int]):
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
-                 private_redis: bool = False) -> None:
+                 private_redis: bool = False, recorder: Recorder | None = None) -> None:
         """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
-        records stay in the spool (that Redis, and what it holds, goes when we exit)."""
+        records stay in the spool (that Redis, and what it holds, goes when we exit).
+        ``recorder``: an open recording every published state is appended to."""
         super().__init__()
+        self.recorder = recorder
         self.runtime = runtime
         self.settings = settings
         self.wall = wall
@@ -167,15 +171,14 @@ class ResyncApp(App[int]):
         context = FeedContext(self.runtime, self.settings, self.view, self.clock)
         share = self._start_share()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
-            feed = entry.feed(context)
-            interval = entry.interval(self.settings)
+            feed, interval = self._feed_for(entry, context)
             if share is not None and entry.id in SHARED_FEEDS:
                 # The runner reads the leader's changes often; the engine is polled at
                 # the entry's interval, and only by the leader.
                 feed = share.wrap(feed, interval)
                 interval = self.settings.share.follow_interval
             runner: FeedRunner[Any] = FeedRunner(
-                feed, interval, partial(d.show, entry.id), self._feeds_running)
+                feed, interval, self._publisher_for(entry.id), self._feeds_running)
             self.runners[entry.id] = runner
             self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
@@ -189,6 +192,24 @@ class ResyncApp(App[int]):
             # In a browser (textual-serve) stdin is the web driver's pipe, not a
             # terminal: the driver ends the app when the page goes.
             self._start_watchdog()
+
+    def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
+        """A registry entry's feed and its interval (the replay app gives recorded ones)."""
+        return entry.feed(context), entry.interval(self.settings)
+
+    def _publisher_for(self, name: str) -> Callable[[Any], None]:
+        """Where a runner publishes: the dashboard, and the recording when there is one
+        (the states the screen shows, never a second poll)."""
+        show = partial(self.dashboard.show, name)
+        recorder = self.recorder
+        if recorder is None:
+            return show
+
+        def publish(state: Any) -> None:
+            recorder.observe(name, state)
+            show(state)
+
+        return publish
 
     def _start_share(self) -> Share | None:
         """Join the engine's shared feed when ``[share] enabled`` (not with a private
@@ -350,6 +371,8 @@ class ResyncApp(App[int]):
                                if w.group == "share" and w.is_running))
         workers = self.workers.cancel_group(self, "feeds")
         await asyncio.gather(*(_quietly(w) for w in workers))
+        if self.recorder is not None:
+            self.recorder.close()
         await self.runtime.aclose()
 
     async def on_unmount(self) -> None:
@@ -521,9 +544,15 @@ async def _quietly(worker: Worker[Any]) -> None:
 
 
 def run_dashboard(settings: Settings, *, wall: bool = False,
-                  metrics_port: int | None = None, private_redis: bool = False) -> int:
-    """Run the dashboard in this terminal until the operator quits; the exit code."""
+                  metrics_port: int | None = None, private_redis: bool = False,
+                  record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Run the dashboard in this terminal until the operator quits; the exit code.
+    ``record``: append what the feeds publish to this file (``--record``)."""
     runtime = build_runtime(settings)
+    recorder = None
+    if record is not None:
+        recorder = Recorder.for_runtime(runtime, record, max_bytes=record_max_bytes)
+        recorder.open()  # OSError: the command line says it, before the screen is taken
     server = None
     if metrics_port:
         from resync_tui.resilience.metrics import start_metrics_server
@@ -532,7 +561,7 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                                                settings.metrics.host)
     try:
         app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
-                        private_redis=private_redis)
+                        private_redis=private_redis, recorder=recorder)
         result = app.run()
     finally:
         if server is not None:

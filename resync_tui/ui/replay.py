@@ -1,0 +1,143 @@
+"""``resync-tui replay FILE``: the dashboard as it was, from a recording.
+
+The same app, screens and widgets as live; only the feeds differ: each registry entry
+gets the recorded states of its feed (``resync_tui.record.replay``), on a timeline that
+is also the app's clock. Nothing is read from an engine or Redis: the settings'
+``[hwa]`` and ``[redis]`` are never contacted, actions and the shared feed are off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.worker import Worker
+
+from resync_tui.feeds.runtime import build_runtime
+from resync_tui.feeds.status import Feed
+from resync_tui.record.format import Recording
+from resync_tui.record.replay import SEEK_SECONDS, Timeline, replay_feed
+from resync_tui.settings import Settings
+from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
+from resync_tui.ui.widgets.timeline import ReplayTimeline, TimelinePosition
+
+__all__ = ["REPLAY_INTERVAL", "ReplayApp", "replay_settings", "run_replay"]
+
+REPLAY_INTERVAL = 0.25
+"""Seconds between a replay feed's looks at the timeline."""
+
+
+def replay_settings(settings: Settings) -> Settings:
+    """The settings a replay runs with: read-only, not shared."""
+    return settings.replace(actions=dataclasses.replace(settings.actions, enabled=False),
+                            share=dataclasses.replace(settings.share, enabled=False))
+
+
+class _NotRecorded:
+    """A feed the recording has nothing of (a pane newer than the file): never publishes."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def poll(self) -> None:
+        return None
+
+    def refresh(self) -> None:
+        """Nothing to refresh."""
+
+
+class ReplayApp(ResyncApp):
+    """The dashboard fed by a recording, marked REPLAY, with a timeline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "replay_toggle", "Play/pause", priority=True, id="replay.toggle"),
+        Binding("left", "replay_step(-1)", "Step back", show=False, priority=True,
+                id="replay.step_back"),
+        Binding("right", "replay_step(1)", "Step", show=False, priority=True,
+                id="replay.step"),
+        Binding("left_square_bracket", "replay_seek(-1)", "-1 min", key_display="[",
+                show=False, priority=True, id="replay.back"),
+        Binding("right_square_bracket", "replay_seek(1)", "+1 min", key_display="]",
+                show=False, priority=True, id="replay.forward"),
+        Binding("home", "replay_home", "Start", show=False, priority=True, id="replay.start"),
+        Binding("end", "replay_end", "End", show=False, priority=True, id="replay.end"),
+    ]
+
+    def __init__(self, recording: Recording, settings: Settings, *, speed: float = 1.0,
+                 at: float | None = None, monotonic: Callable[[], float] = time.monotonic,
+                 wall: bool = False) -> None:
+        self.recording = recording
+        self.timeline = Timeline(recording, speed=speed, at=at, monotonic=monotonic)
+        settings = replay_settings(settings)
+        runtime = build_runtime(settings, clock=self.timeline.now)
+        super().__init__(runtime, settings, wall=wall, clock=self.timeline.now)
+        self.recorded = tuple(e.id for e in REGISTRY if e.id in set(recording.feeds()))
+        """The feeds the recording has (the others' panes stay empty)."""
+        self.timeline_bar = ReplayTimeline(id="replay-timeline")
+        self.moving: Worker[None] | None = None
+        """The last key's catching up of the feeds (tests wait on it)."""
+
+    def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
+        feed = replay_feed(entry.id, self.recording, self.timeline, context.view)
+        return (feed if feed is not None else _NotRecorded(entry.id)), REPLAY_INTERVAL
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self._mount_timeline)  # once the dashboard is composed
+        self._show_position()
+        self.set_interval(REPLAY_INTERVAL, self._show_position, name="replay-timeline")
+
+    def _mount_timeline(self) -> None:
+        self.dashboard.mount(self.timeline_bar, after=self.dashboard.header)
+
+    def _show_position(self) -> None:
+        t = self.timeline
+        at = t.now()
+        self.timeline_bar.position = TimelinePosition(
+            self.recording.local(t.start), self.recording.local(t.end), at, t.playing,
+            t.speed)
+        self.dashboard.header.replay = f"REPLAY {at:%Y-%m-%d}"
+
+    async def replay_now(self) -> None:
+        """Every recorded feed at the timeline's position, shown (tests wait on it)."""
+        await self.poll_now(*self.recorded)
+        self._show_position()
+        self.dashboard.update_overall()
+
+    def _moved(self) -> None:
+        self._show_position()
+        self.moving = self.run_worker(self.replay_now(), group="replay", exit_on_error=False)
+
+    def action_replay_toggle(self) -> None:
+        self.timeline.toggle()
+        self._moved()
+
+    def action_replay_step(self, direction: int) -> None:
+        self.timeline.step(direction)
+        self._moved()
+
+    def action_replay_seek(self, direction: int) -> None:
+        self.timeline.seek_by(direction * SEEK_SECONDS)
+        self._moved()
+
+    def action_replay_home(self) -> None:
+        self.timeline.seek(self.timeline.start)
+        self._moved()
+
+    def action_replay_end(self) -> None:
+        self.timeline.seek(self.timeline.end)
+        self._moved()
+
+
+def run_replay(recording: Recording, settings: Settings, *, speed: float = 1.0,
+               at: float | None = None) -> int:
+    """Replay in this terminal until the operator quits; the exit code."""
+    app = ReplayApp(recording, settings, speed=speed, at=at)
+    result = app.run()
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return int(result or 0)
