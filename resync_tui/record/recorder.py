@@ -35,6 +35,7 @@ from resync_tui.record.format import (
     FORMAT,
     STATE_TYPES,
     Entry,
+    RecordingError,
     StreamsRecord,
     encode_frame,
     preamble,
@@ -101,10 +102,14 @@ class Recorder:
                          "settings_digest": settings_digest(settings)})
 
     def open(self) -> None:
-        """Create the file and write its header (raises OSError: the caller says so)."""
+        """Create the file and write its header; RecordingError says why it cannot."""
         started = time.thread_time()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("wb")
+        except OSError as exc:
+            raise RecordingError(f"cannot record to {str(self.path)!r} "
+                                 f"({exc.strerror})") from exc
         now = self._clock()
         offset = now.utcoffset()
         meta = {**self._meta, "started_wall": self._wall(), "started_engine": now.timestamp()}

@@ -552,7 +552,7 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
     recorder = None
     if record is not None:
         recorder = Recorder.for_runtime(runtime, record, max_bytes=record_max_bytes)
-        recorder.open()  # OSError: the command line says it, before the screen is taken
+        recorder.open()  # RecordingError: the command line says it before taking the screen
     server = None
     if metrics_port:
         from resync_tui.resilience.metrics import start_metrics_server

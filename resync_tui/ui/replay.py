@@ -8,6 +8,7 @@ is also the app's clock. Nothing is read from an engine or Redis: the settings'
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
 from resync_tui.ui.widgets.timeline import ReplayTimeline, TimelinePosition
 
-__all__ = ["REPLAY_INTERVAL", "ReplayApp", "replay_settings", "run_replay"]
+__all__ = ["REPLAY_INTERVAL", "ReplayApp", "replay_settings", "replay_snapshot", "run_replay"]
 
 REPLAY_INTERVAL = 0.25
 """Seconds between a replay feed's looks at the timeline."""
@@ -141,3 +142,20 @@ def run_replay(recording: Recording, settings: Settings, *, speed: float = 1.0,
     if app.return_code not in (None, 0):
         return app.return_code
     return int(result or 0)
+
+
+async def _capture(app: ReplayApp, size: tuple[int, int], deadline: float) -> str:
+    async with app.run_test(size=size) as pilot:
+        await asyncio.wait_for(app.wait_for_data(app.recorded), deadline)
+        await app.replay_now()
+        await pilot.pause()
+        return app.export_screenshot(title="resync-tui replay")
+
+
+def replay_snapshot(recording: Recording, settings: Settings, *, at: float | None,
+                    size: tuple[int, int], timeout: float = 30.0) -> str:
+    """The SVG of the dashboard at one recorded moment (paused there), for a report.
+    TimeoutError if the feeds did not show it within ``timeout`` (a bug)."""
+    app = ReplayApp(recording, settings, at=at)
+    app.timeline.pause()
+    return asyncio.run(_capture(app, size, timeout))
