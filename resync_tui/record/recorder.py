@@ -99,6 +99,7 @@ class Recorder:
         settings = runtime.settings
         return cls(path, runtime.clock, max_bytes=max_bytes, flush_seconds=flush_seconds,
                    meta={"engine": runtime.engine_name, "plan": settings.hwa.plan_id,
+                         "job_interval": settings.hwa.poll_interval,
                          "settings_digest": settings_digest(settings)})
 
     def open(self) -> None:

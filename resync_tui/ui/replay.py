@@ -87,13 +87,19 @@ class ReplayApp(ResyncApp):
         return (feed if feed is not None else _NotRecorded(entry.id)), REPLAY_INTERVAL
 
     def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self._mount_timeline)  # once the dashboard is composed
+        """Textual runs ``ResyncApp.on_mount`` after this one (every class's handler is
+        called): the rest waits until the dashboard is composed and its feeds built."""
+        self.call_after_refresh(self._after_mount)
         self._show_position()
         self.set_interval(REPLAY_INTERVAL, self._show_position, name="replay-timeline")
 
-    def _mount_timeline(self) -> None:
+    def _after_mount(self) -> None:
         self.dashboard.mount(self.timeline_bar, after=self.dashboard.header)
+        # The recorded dashboard's job interval (the replay feeds look every 0.25 s):
+        # the header says it and staleness is judged on it, as it was.
+        recorded_interval = self.recording.meta.get("job_interval")
+        if isinstance(recorded_interval, int | float) and recorded_interval > 0:
+            self.dashboard.header.interval = float(recorded_interval)
 
     def _show_position(self) -> None:
         t = self.timeline

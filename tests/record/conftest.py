@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,23 +60,6 @@ def without_polls(state: Any) -> Any:
     return dataclasses.replace(state, health=dataclasses.replace(health, polls=0))  # type: ignore[type-var]
 
 
-@pytest.fixture(scope="module")
-def recorded(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory,
-             ) -> Iterator[Recorded]:
-    """One minute recorded against a 300-job simulator (its clock moved only by ``tick``)
-    and the worker's real Redis; made once per module, read by each test."""
-    simulator = Simulator(jobs=300, seed=7, user="demo", password="demo", time_scale=0.0)
-    simulator.start_in_thread("127.0.0.1", 0)
-    redis_server.start()
-    path = tmp_path_factory.mktemp("record") / "minute.rec"
-    try:
-        moments = asyncio.run(record_minute(simulator, redis_server.url, path))
-    finally:
-        simulator.stop()
-        redis.Redis.from_url(redis_server.url).flushall()
-    yield Recorded(path, moments)
-
-
 async def record_minute(sim: Simulator, redis_url: str, path: Path) -> list[Moment]:
     """Run the dashboard with ``--record`` over 60 simulated seconds; what it held after
     each poll."""
@@ -108,3 +90,23 @@ async def record_minute(sim: Simulator, redis_url: str, path: Path) -> list[Mome
     assert recorder.bytes_written > 0 and not recorder.stopped
     return moments
 
+
+def make_recording(redis_server: EmbeddedRedis, path: Path) -> Recorded:
+    """One minute recorded against a fresh 300-job simulator (its clock moved only by
+    ``tick``) and the worker's real Redis (emptied afterwards)."""
+    simulator = Simulator(jobs=300, seed=7, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    redis_server.start()
+    try:
+        moments = asyncio.run(record_minute(simulator, redis_server.url, path))
+    finally:
+        simulator.stop()
+        redis.Redis.from_url(redis_server.url).flushall()
+    return Recorded(path, moments)
+
+
+@pytest.fixture(scope="module")
+def recorded(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory,
+             ) -> Recorded:
+    """Made once per module, read by each test."""
+    return make_recording(redis_server, tmp_path_factory.mktemp("record") / "minute.rec")

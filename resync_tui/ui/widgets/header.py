@@ -162,7 +162,7 @@ class DashboardHeader(Widget):
         if detail:
             parts.append((" resync-tui ", "bold"))
         if self.replay:  # kept at every width: recorded data must not pass for live
-            parts.append((f"│ ⏵ {safe_text(self.replay, 40)} " if detail
+            parts.append((f"│ {safe_text(self.replay, 40)} " if detail
                           else f" {safe_text(self.replay, 40)} ", "bold $text on $accent"))
         if engine is not None:
             name = engine.name or "engine"

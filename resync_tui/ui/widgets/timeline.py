@@ -46,10 +46,10 @@ class ReplayTimeline(Widget):
         pos = self.position
         if pos is None:
             return Content("")
-        mark = f" {'⏵' if pos.playing else '⏸'} {pos.speed:g}× " if pos.playing else " ⏸ paused "
+        mark = f" ▶ playing {pos.speed:g}× " if pos.playing else " ■ paused "
         head = Content.styled(mark, "bold")
-        moment = Content.styled(f"{pos.at:%Y-%m-%d %H:%M:%S} ", "bold")
-        keys = " space pause · ←/→ step · [/] ∓1 min · Home/End"
+        moment = Content.styled(f"{pos.at:%Y-%m-%d %H:%M:%S} │ ", "bold")
+        keys = " │ space play/pause · ←/→ step · [/] ∓1 min · Home/End"
         span = (pos.end - pos.start).total_seconds()
         done = (pos.at - pos.start).total_seconds() / span if span > 0 else 1.0
         ends = (f"{_hms(pos.start)} ", f" {_hms(pos.end)}")
