@@ -14,7 +14,7 @@ import redis
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.model.job_row import JobRow
-from resync_tui.record.recorder import Recorder
+from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.ui.app import ResyncApp
 from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_settings
@@ -60,13 +60,14 @@ def without_polls(state: Any) -> Any:
     return dataclasses.replace(state, health=dataclasses.replace(health, polls=0))  # type: ignore[type-var]
 
 
-async def record_minute(sim: Simulator, redis_url: str, path: Path) -> list[Moment]:
+async def record_minute(sim: Simulator, redis_url: str, path: Path, *,
+                        max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Moment], Recorder]:
     """Run the dashboard with ``--record`` over 60 simulated seconds; what it held after
-    each poll."""
+    each poll, and the recorder."""
     settings = make_settings(sim.base_url, redis_url)
     clock = SteppedClock()
     runtime = build_runtime(settings, clock=clock)
-    recorder = Recorder.for_runtime(runtime, path, flush_seconds=0.0)
+    recorder = Recorder.for_runtime(runtime, path, flush_seconds=0.0, max_bytes=max_bytes)
     recorder.open()
     app = ResyncApp(runtime, settings, recorder=recorder)
     moments: list[Moment] = []
@@ -87,8 +88,7 @@ async def record_minute(sim: Simulator, redis_url: str, path: Path) -> list[Mome
             moments.append(Moment(clock().timestamp(), rows, counts_of(rows), {
                 name: without_polls(runner.last) for name, runner in app.runners.items()
                 if name not in ("jobs", "streams")}))
-    assert recorder.bytes_written > 0 and not recorder.stopped
-    return moments
+    return moments, recorder
 
 
 def make_recording(redis_server: EmbeddedRedis, path: Path) -> Recorded:
@@ -98,10 +98,11 @@ def make_recording(redis_server: EmbeddedRedis, path: Path) -> Recorded:
     simulator.start_in_thread("127.0.0.1", 0)
     redis_server.start()
     try:
-        moments = asyncio.run(record_minute(simulator, redis_server.url, path))
+        moments, recorder = asyncio.run(record_minute(simulator, redis_server.url, path))
     finally:
         simulator.stop()
         redis.Redis.from_url(redis_server.url).flushall()
+    assert recorder.bytes_written > 0 and not recorder.stopped
     return Recorded(path, moments)
 
 
