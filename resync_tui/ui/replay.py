@@ -32,10 +32,20 @@ REPLAY_INTERVAL = 0.25
 """Seconds between a replay feed's looks at the timeline."""
 
 
+NOWHERE_HWA = "http://replay.invalid/twsd"
+NOWHERE_REDIS = "unix:///nonexistent/resync-tui-replay.sock"
+"""Where a replay's runtime points: nothing answers there, and nothing calls it (the
+settings' own ``[hwa]`` and ``[redis]``, ``embedded`` included, are never used)."""
+
+
 def replay_settings(settings: Settings) -> Settings:
-    """The settings a replay runs with: read-only, not shared."""
-    return settings.replace(actions=dataclasses.replace(settings.actions, enabled=False),
-                            share=dataclasses.replace(settings.share, enabled=False))
+    """The settings a replay runs with: the look and keys of ``settings``; read-only, not
+    shared, no engine and no Redis."""
+    return settings.replace(
+        actions=dataclasses.replace(settings.actions, enabled=False),
+        share=dataclasses.replace(settings.share, enabled=False),
+        hwa=dataclasses.replace(settings.hwa, url=NOWHERE_HWA),
+        redis=dataclasses.replace(settings.redis, url=NOWHERE_REDIS))
 
 
 class _NotRecorded:
@@ -70,12 +80,13 @@ class ReplayApp(ResyncApp):
 
     def __init__(self, recording: Recording, settings: Settings, *, speed: float = 1.0,
                  at: float | None = None, monotonic: Callable[[], float] = time.monotonic,
-                 wall: bool = False) -> None:
+                 wall: bool = False, watchdog: bool = False) -> None:
         self.recording = recording
         self.timeline = Timeline(recording, speed=speed, at=at, monotonic=monotonic)
         settings = replay_settings(settings)
         runtime = build_runtime(settings, clock=self.timeline.now)
-        super().__init__(runtime, settings, wall=wall, clock=self.timeline.now)
+        super().__init__(runtime, settings, wall=wall, clock=self.timeline.now,
+                         watchdog=watchdog)
         self.recorded = tuple(e.id for e in REGISTRY if e.id in set(recording.feeds()))
         """The feeds the recording has (the others' panes stay empty)."""
         self.timeline_bar = ReplayTimeline(id="replay-timeline")
@@ -143,7 +154,7 @@ class ReplayApp(ResyncApp):
 def run_replay(recording: Recording, settings: Settings, *, speed: float = 1.0,
                at: float | None = None) -> int:
     """Replay in this terminal until the operator quits; the exit code."""
-    app = ReplayApp(recording, settings, speed=speed, at=at)
+    app = ReplayApp(recording, settings, speed=speed, at=at, watchdog=True)
     result = app.run()
     if app.return_code not in (None, 0):
         return app.return_code

@@ -35,6 +35,18 @@ def test_snapshot_of_a_replay_shows_the_moment_asked(
     assert "paused" in svg.replace("&#160;", " ")
 
 
+def test_snapshot_of_a_replay_with_an_embedded_redis_in_settings_starts_none(
+        recorded: Recorded, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``redis.url = "embedded"`` (the default) is no Redis URL: a replay must not use it."""
+    config = tmp_path / "embedded.toml"
+    config.write_text('[redis]\nurl = "embedded"\n', encoding="utf-8")
+    out = tmp_path / "moment.svg"
+    code = main(["snapshot", "--replay", str(recorded.path), "--out", str(out),
+                 "--config", str(config)])
+    assert code == 0, capsys.readouterr().err
+    assert "REPLAY" in out.read_text(encoding="utf-8")
+
+
 def test_replay_of_a_newer_format_says_so(recorded: Recorded, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     newer = tmp_path / "newer.rec"
