@@ -68,6 +68,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -114,6 +121,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="kiosk mode for a NOC wall: large figures, rotating panes")
     parser.add_argument("--metrics-port", type=_port, metavar="N",
                         help="serve Prometheus metrics on this port")
+    parser.add_argument("--record", type=Path, metavar="FILE",
+                        help="record what the dashboard shows to FILE (replay it with "
+                             "'resync-tui replay FILE')")
+    parser.add_argument("--record-max-mb", type=_positive_int, metavar="N",
+                        default=1024,
+                        help="stop recording (and say so in the log) once the file "
+                             "reaches N MB (default %(default)s)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="dashboard against a built-in simulator and Redis")
@@ -126,6 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--wall", action="store_true", dest="sub_wall", help=argparse.SUPPRESS)
     demo.add_argument("--metrics-port", type=_port, dest="sub_metrics_port",
                       help=argparse.SUPPRESS)
+    demo.add_argument("--record", type=Path, dest="sub_record", metavar="FILE",
+                      help="record what the dashboard shows to FILE")
+
+    replay = sub.add_parser("replay", help="the dashboard as it was, from a recording "
+                                           "(no engine, no Redis)")
+    replay.add_argument("file", type=Path, metavar="FILE", help="a file made with --record")
+    replay.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                        help="recorded seconds per second (default 1)")
+    replay.add_argument("--at", metavar="TIME",
+                        help="start at HH:MM[:SS] on the recording's day, or an ISO time")
+    replay.add_argument("--config", type=Path, dest="replay_config", metavar="PATH",
+                        help="settings for the look (theme, keys); [hwa] and [redis] "
+                             "are never contacted")
 
     sim = sub.add_parser("sim", help="run the HWA API simulator alone, in the foreground")
     sim.add_argument("--host", default="127.0.0.1")
@@ -151,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="render the wall (kiosk) layout")
     snap.add_argument("--timeout", type=_non_negative_float, default=60.0,
                       help="seconds to wait for data before giving up")
+    snap.add_argument("--replay", type=Path, metavar="FILE",
+                      help="render a moment of a recording instead (with --at)")
+    snap.add_argument("--at", dest="snap_at", metavar="TIME",
+                      help="with --replay: HH:MM[:SS] on the recording's day, or an ISO time")
 
     config = sub.add_parser("config", help="check or show the settings, print their schema")
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
@@ -355,6 +386,42 @@ def _headless_logging(settings: Settings) -> int | None:
         return _fail(f"{settings.source}: key 'logging.file': cannot write "
                      f"{settings.logging.file!r} ({exc.strerror})")
     return None
+
+
+def _replay_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``replay FILE`` and ``snapshot --replay FILE --at TIME``: no engine, no Redis."""
+    from resync_tui.record.format import RecordingError, read_recording
+    from resync_tui.record.replay import parse_at
+
+    path: Path = args.file if args.command == "replay" else args.replay
+    try:
+        recording = read_recording(path)
+    except RecordingError as exc:
+        return _fail(str(exc), 1)
+    text = args.at if args.command == "replay" else args.snap_at
+    try:
+        at = parse_at(text, recording) if text else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    if recording.torn:
+        print(f"resync-tui: {str(path)!r}: its last frame was cut short (a crash while "
+              "recording?); replaying what came before it", file=sys.stderr)
+    if args.command == "replay":
+        from resync_tui.ui.replay import run_replay
+
+        return run_replay(recording, settings, speed=args.speed, at=at)
+    from resync_tui.ui.replay import replay_snapshot
+
+    try:
+        svg = replay_snapshot(recording, settings, at=at, size=args.size, timeout=args.timeout)
+    except TimeoutError:
+        return _fail(f"snapshot: the replay showed nothing within {args.timeout:g}s", 1)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(svg, encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"snapshot: cannot write {str(args.out)!r} ({exc.strerror})", 1)
+    return 0
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -639,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = (getattr(args, "snap_config", None) or getattr(args, "audit_config", None)
               or getattr(args, "act_config", None) or getattr(args, "poller_config", None)
               or getattr(args, "serve_config", None) or getattr(args, "jobs_config", None)
-              or args.config)
+              or getattr(args, "replay_config", None) or args.config)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -674,13 +741,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return jobs_command(settings, args)
 
+    if command == "replay" or (command == "snapshot" and args.replay is not None):
+        return _replay_command(settings, args)
+
     wall = bool(args.wall or getattr(args, "sub_wall", False))
     metrics_port = getattr(args, "sub_metrics_port", None) or args.metrics_port
     if metrics_port is None and settings.metrics.port:
         metrics_port = settings.metrics.port
 
+    from resync_tui.record.format import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
+    record: Path | None = getattr(args, "sub_record", None) or args.record
     try:
         if command == "snapshot":
             from resync_tui.snapshot import take_snapshot
@@ -705,8 +777,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      private_redis=not persistent)
         with _embedded_redis(settings) as ready:
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
-                                 private_redis=ready.redis.url != settings.redis.url)
+                                 private_redis=ready.redis.url != settings.redis.url,
+                                 record=record,
+                                 record_max_bytes=args.record_max_mb * 1024 * 1024)
     except EmbeddedRedisError as exc:
         return _fail(f"embedded Redis: {exc}", 1)
+    except RecordingError as exc:  # --record: the file could not be created
+        return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130

@@ -20,6 +20,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "audit": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds"),
     "alerts": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.hwa"),
     "share": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.hwa"),
+    "record": ("textual", "rich", "resync_tui.ui"),
     "model": ("textual", "rich", "resync_tui.ui", "resync_tui.feeds", "resync_tui.resilience"),
 }
 

@@ -18,6 +18,7 @@ import signal
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar, Final, TypeVar
 
 from textual import on
@@ -45,16 +46,17 @@ from resync_tui.feeds.detail import RuntimeDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
-from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
+from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.share.lease import Role
 from resync_tui.ui.desktop_notify import desktop_notification
 from resync_tui.ui.keymap import effective_keys
-from resync_tui.ui.panes import REGISTRY, FeedContext
+from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
 from resync_tui.ui.screens.alerts import AlertsScreen
 from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
@@ -117,10 +119,12 @@ class ResyncApp(App[int]):
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
-                 private_redis: bool = False) -> None:
+                 private_redis: bool = False, recorder: Recorder | None = None) -> None:
         """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
-        records stay in the spool (that Redis, and what it holds, goes when we exit)."""
+        records stay in the spool (that Redis, and what it holds, goes when we exit).
+        ``recorder``: an open recording every published state is appended to."""
         super().__init__()
+        self.recorder = recorder
         self.runtime = runtime
         self.settings = settings
         self.wall = wall
@@ -197,15 +201,14 @@ class ResyncApp(App[int]):
         share = self._start_share()
         self._start_alerts()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
-            feed = entry.feed(context)
-            interval = entry.interval(self.settings)
+            feed, interval = self._feed_for(entry, context)
             if share is not None and entry.id in SHARED_FEEDS:
                 # The runner reads the leader's changes often; the engine is polled at
                 # the entry's interval, and only by the leader.
                 feed = share.wrap(feed, interval)
                 interval = self.settings.share.follow_interval
             runner: FeedRunner[Any] = FeedRunner(
-                feed, interval, partial(self._publish, entry.id), self._feeds_running)
+                feed, interval, self._publisher_for(entry.id), self._feeds_running)
             self.runners[entry.id] = runner
             self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
@@ -222,6 +225,24 @@ class ResyncApp(App[int]):
             # terminal: the driver ends the app when the page goes.
             self._start_watchdog()
         self._start_audit()
+
+    def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
+        """A registry entry's feed and its interval (the replay app gives recorded ones)."""
+        return entry.feed(context), entry.interval(self.settings)
+
+    def _publisher_for(self, name: str) -> Callable[[Any], None]:
+        """Where a runner publishes: the dashboard, and the recording when there is one
+        (the states the screen shows, never a second poll)."""
+        show = partial(self._publish, name)  # drawn, then given to the alert rules
+        recorder = self.recorder
+        if recorder is None:
+            return show
+
+        def publish(state: Any) -> None:
+            recorder.observe(name, state)
+            show(state)
+
+        return publish
 
     def _start_share(self) -> Share | None:
         """Join the engine's shared feed when ``[share] enabled`` (not with a private
@@ -440,6 +461,8 @@ class ResyncApp(App[int]):
         await asyncio.gather(*(_quietly(w) for w in workers))
         if self.alerts is not None and self.alerts.sender is not None:
             await self.alerts.sender.aclose()
+        if self.recorder is not None:
+            self.recorder.close()
         await self.runtime.aclose()
 
     async def on_unmount(self) -> None:
@@ -762,9 +785,15 @@ async def _quietly(worker: Worker[Any]) -> None:
 
 
 def run_dashboard(settings: Settings, *, wall: bool = False,
-                  metrics_port: int | None = None, private_redis: bool = False) -> int:
-    """Run the dashboard in this terminal until the operator quits; the exit code."""
+                  metrics_port: int | None = None, private_redis: bool = False,
+                  record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Run the dashboard in this terminal until the operator quits; the exit code.
+    ``record``: append what the feeds publish to this file (``--record``)."""
     runtime = build_runtime(settings)
+    recorder = None
+    if record is not None:
+        recorder = Recorder.for_runtime(runtime, record, max_bytes=record_max_bytes)
+        recorder.open()  # RecordingError: the command line says it before taking the screen
     server = None
     if metrics_port:
         from resync_tui.resilience.metrics import start_metrics_server
@@ -773,7 +802,7 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                                                settings.metrics.host)
     try:
         app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
-                        private_redis=private_redis)
+                        private_redis=private_redis, recorder=recorder)
         result = app.run()
     finally:
         if server is not None:

@@ -36,11 +36,15 @@ from resync_tui.feeds.runtime import build_runtime
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
+from resync_tui.record.format import read_recording
+from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.replay import ReplayApp
 from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
+from tests.record.conftest import Recorded, make_recording
 from tests.ui.dashboard_support import (
     DEADLINE,
     FROZEN,
@@ -461,3 +465,34 @@ def test_query_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
     run_before = {"bad_term": _bad_term, "export": _export_modal}[screen]
     app = make_app(snap_sim.base_url, redis_url)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replay_file(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory,
+                ) -> Recorded:
+    return make_recording(redis_server, tmp_path_factory.mktemp("replay") / "minute.rec")
+
+
+async def _replayed(pilot: Pilot[Any]) -> None:
+    """Paused in the middle of the recording (the timeline's clock never moves)."""
+    app = pilot.app
+    assert isinstance(app, ReplayApp)
+    await asyncio.wait_for(app.wait_for_data(app.recorded), DEADLINE)
+    await pilot.press("space")
+    assert app.moving is not None
+    await asyncio.wait_for(app.moving.wait(), DEADLINE)
+    _pin_redis(app)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_replay_snapshot(snap_compare: Callable[..., bool], replay_file: Recorded,
+                         size: tuple[int, int]) -> None:
+    recording = read_recording(replay_file.path)
+    settings = make_settings("http://127.0.0.1:9/twsd", "unix:///nonexistent/replay.sock")
+    app = ReplayApp(recording, settings, at=replay_file.moments[6].engine,
+                    monotonic=lambda: 1000.0)
+    assert snap_compare(app, terminal_size=size, run_before=_replayed)

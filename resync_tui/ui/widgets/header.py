@@ -65,6 +65,9 @@ class DashboardHeader(Widget):
     "" when nothing is (then the header says nothing of it)."""
     clock_offset: reactive[float | None] = reactive(None, repaint=False)
     share: reactive[str] = reactive("", repaint=False)
+    replay: reactive[str] = reactive("", repaint=False)
+    """``REPLAY`` and the recording's day when replaying a recording, else empty: the time
+    shown is then the recorded one, and never to be taken for live data."""
     """The shared feed's role (``shared · leader``...), empty when not shared."""
     """Engine clock minus this machine's, in seconds (None: not known yet). The time shown
     is the engine's; when the two differ by more than a few seconds the header says so."""
@@ -129,6 +132,9 @@ class DashboardHeader(Widget):
     def watch_audit(self) -> None:
         self._changed()
 
+    def watch_replay(self) -> None:
+        self._changed()
+
     def _build(self) -> Content:
         """The line at the current width (the fullest form that fits)."""
         marker, style = OVERALL_STYLES.get(self.overall.label, ("?", "$warning"))
@@ -161,6 +167,9 @@ class DashboardHeader(Widget):
         parts: list[str | tuple[str, str] | Content] = []
         if detail:
             parts.append((" resync-tui ", "bold"))
+        if self.replay:  # kept at every width: recorded data must not pass for live
+            parts.append((f"│ {safe_text(self.replay, 40)} " if detail
+                          else f" {safe_text(self.replay, 40)} ", "bold $text on $accent"))
         if engine is not None:
             name = engine.name or "engine"
             version = f"HWA {engine.version}" if engine.version and detail > 2 else ""
