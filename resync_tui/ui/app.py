@@ -74,6 +74,7 @@ from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
+from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.streams_pane import StreamSelected
 
@@ -544,6 +545,16 @@ class ResyncApp(App[int]):
         if row is not None:
             self.push_screen(JobDetailScreen(row, self.loader,
                                              actions=self.actions is not None))
+
+    @on(JobsPane.LogRequested)
+    def _open_log(self, message: JobsPane.LogRequested) -> None:
+        """``l`` in the job table: the job's details, on the Log tab (read from the end)."""
+        row = self.view.get(message.job_id)
+        if row is None:
+            return
+        screen = JobDetailScreen(row, self.loader, actions=self.actions is not None)
+        self.push_screen(screen)
+        screen.call_after_refresh(screen.action_show_log)
 
     # -- operator actions --------------------------------------------------------------
 

@@ -51,7 +51,8 @@ HELP_TEXT = """\
 {jobs.clear_filter} clears it): words match names; terms `status=ABEND,FAIL` `ws=FTA_@` \
 `stream=PAYROLL@` `job=@LOAD@` `folder=/FINANCE/` `rc>0` `group=failed`; `@` any \
 characters, `!` negates, all must match
-* {jobs.export} export the view to CSV / JSON · {jobs.copy_id} copy the job id · \
+* {jobs.log} the job's log · {jobs.export} export the view to CSV / JSON · \
+{jobs.copy_id} copy the job id · \
 `ctrl+p` saved views ("View: NAME") and every pane and action by name
 * {jobs.status_filter} status group: failed, stuck, running, waiting, cancelled, done, \
 other, all · {jobs.attention_filter} attention only / all

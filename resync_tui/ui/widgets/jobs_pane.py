@@ -40,6 +40,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
@@ -74,6 +75,7 @@ class JobsPane(Vertical):
         Binding("A", "job_actions", "Actions", id="jobs.actions"),
         Binding("e", "export", "Export", show=False, id="jobs.export"),
         Binding("c", "copy_id", "Copy id", show=False, id="jobs.copy_id"),
+        Binding("l", "show_log", "Job log", show=False, id="jobs.log"),
         Binding("space", "toggle_mark", "Mark", show=False, id="jobs.mark"),
         Binding("asterisk", "mark_all", "Mark all", key_display="*", show=False,
                 id="jobs.mark_all"),
@@ -310,6 +312,19 @@ class JobsPane(Vertical):
         self.app.copy_to_clipboard(job_id)
         self.app.clear_notifications()
         self.app.notify(f"copied job id {safe_text(job_id, 120)}", timeout=3, markup=False)
+
+    class LogRequested(Message):
+        """The operator asked for a job's log straight from the table (``l``)."""
+
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    def action_show_log(self) -> None:
+        """The cursor job's log: its details opened on the Log tab."""
+        job_id = self.table.cursor_job_id
+        if job_id is not None:
+            self.post_message(self.LogRequested(job_id))
 
     def action_export(self) -> None:
         """Every row of the view as it stands (filter and sort), taken now; the modal
