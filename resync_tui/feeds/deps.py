@@ -25,6 +25,7 @@ from resync_tui.feeds.detail import JobLookup, RuntimeDetailLoader, _structure, 
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.models import FlowNode
+from resync_tui.model.jobs_view import JobRow
 from resync_tui.model.rootcause import DepNode, RootCauseReport, walk_root_causes
 
 __all__ = [
@@ -131,6 +132,12 @@ class DepsDetailLoader(RuntimeDetailLoader):
                 errors.append(f"{kind} unavailable: {text[0] if text else type(exc).__name__}")
         return Neighbours(found.get("predecessors", ()), found.get("successors", ()),
                           tuple(errors))
+
+    def row_for(self, node: DepNode) -> JobRow:
+        """The job to open from a neighbour: the live view's row, else one from the node."""
+        return self._row(node.id) or JobRow(
+            job_id=node.id, stream=node.stream, job=node.name, workstation=node.workstation,
+            status=node.status or "", common_status=node.common_status)
 
     async def predecessors_of(self, node: DepNode) -> list[DepNode]:
         return await self._neighbours("predecessors", node.id)

@@ -7,9 +7,9 @@ bounded twice, because a plan can hold 200,000 jobs and every read is an engine 
 at a bound it says so, since more causes may lie beyond.
 
 A root cause is where a chain of waiting jobs ends: a predecessor that failed (ABEND,
-FAIL, ERROR), is held by an operator, was cancelled, runs on a workstation that is not
-linked, or a prompt/resource/file dependency (``flowNodeType`` other than JOB and
-JOBSTREAM, where the API shows one). A predecessor that is still running, or waits
+FAIL, ERROR), is held by an operator, was cancelled, runs (or would run, nothing else
+holding it) on a workstation that is not linked, or a prompt/resource/file
+dependency (``flowNodeType`` other than JOB and JOBSTREAM, where the API shows one). A predecessor that is still running, or waits
 only for its own start time, ends a chain too: nothing is broken, but it is what the
 job waits for.
 """
@@ -17,7 +17,7 @@ job waits for.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from resync_tui.model.status import FAILED_STATUSES
@@ -125,12 +125,17 @@ def classify(node: DepNode, unlinked: Mapping[str, str]) -> tuple[str, str] | No
         return "held", "held by an operator"
     if status in _CANCELLED:
         return "cancelled", "cancelled"
-    problem = unlinked.get(node.workstation) if node.workstation else None
-    if problem:
-        return "unlinked", f"workstation {node.workstation} {problem}"
     if status in _RUNNING:
+        problem = _ws_problem(node, unlinked)
+        if problem:
+            return "unlinked", problem
         return "running", f"{status}: still running"
     return None
+
+
+def _ws_problem(node: DepNode, unlinked: Mapping[str, str]) -> str:
+    problem = unlinked.get(node.workstation) if node.workstation else None
+    return f"workstation {node.workstation} {problem}" if problem else ""
 
 
 async def walk_root_causes(
@@ -183,8 +188,13 @@ async def walk_root_causes(
                     causes.append(Cause(pred, verdict[0], verdict[1], path))
                 else:
                     following.append((pred, path))
-            if not waiting_on and node is not start:
-                causes.append(Cause(node, "waiting", "waiting for its start time", chain))
+            if not waiting_on:
+                # Nothing upstream holds it: its workstation, else its start time, does.
+                problem = _ws_problem(node, ws)
+                if problem:
+                    causes.append(Cause(node, "unlinked", problem, chain or (node,)))
+                elif node is not start:
+                    causes.append(Cause(node, "waiting", "waiting for its start time", chain))
         if stopped_depth or stopped_reads:
             break
         level = following

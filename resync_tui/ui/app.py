@@ -35,7 +35,7 @@ from resync_tui.feeds.actions import (
     ActionService,
     build_audit_log,
 )
-from resync_tui.feeds.detail import RuntimeDetailLoader
+from resync_tui.feeds.deps import DepsDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
@@ -110,7 +110,8 @@ class ResyncApp(App[int]):
         self.view = JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=runtime.clock_offset)
-        self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
+        self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
+                                       unlinked=self._workstation_problems)
         self.actions: ActionService | None = None
         """Operator actions; None when read-only (``[actions] enabled = false``)."""
         if settings.actions.enabled:
@@ -422,6 +423,11 @@ class ResyncApp(App[int]):
         self.dashboard.action_show_pane(pane)
         if pane == "jobs":
             self.dashboard.jobs.table.focus()
+
+    def _workstation_problems(self) -> dict[str, str]:
+        """Workstation name -> what is wrong ("not linked"), for "why is this waiting"."""
+        state = self.dashboard.workstations.state
+        return {row.name: row.problem for row in state.problems} if state is not None else {}
 
     @on(JobsTable.JobSelected)
     def _open_job(self, message: JobsTable.JobSelected) -> None:

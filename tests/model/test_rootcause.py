@@ -83,7 +83,7 @@ async def test_held_predecessor_is_a_root_cause(sim: Simulator) -> None:
 async def test_depth_bound_is_kept_and_said(sim: Simulator) -> None:
     chain = chain_of(sim, 4)
     sim.plan.set_status(chain[4], "ABEND")
-    report, reads = await walk(sim, chain[0], max_depth=2)
+    report, _ = await walk(sim, chain[0], max_depth=2)
     assert report.stopped_at_depth
     assert not [c for c in report.causes if c.kind == "failed"]  # beyond the bound
     assert report.bound_note == "stopped at depth 2: more may exist"
@@ -98,12 +98,17 @@ async def test_read_bound_is_kept_and_said(sim: Simulator) -> None:
     assert report.bound_note == "after 2 reads: more may exist"
 
 
-async def test_unlinked_workstation_ends_the_chain(sim: Simulator) -> None:
-    chain = chain_of(sim, 2)
-    ws = chain[2].workstation.name
+async def test_unlinked_workstation_of_a_ready_predecessor_is_the_cause(
+        sim: Simulator) -> None:
+    """A predecessor with nothing upstream of it waits on its workstation, when that one
+    is not linked; further up the chain an unlinked one does not stop the walk."""
+    job = next(j for j in sim.plan.jobs if j.status == "HOLD" and len(j.preds) == 1
+               and j.preds[0].status == "HOLD" and not j.preds[0].preds)
+    pred = job.preds[0]
+    ws = pred.workstation.name
     async with _client(sim) as client:
         report = await asyncio.wait_for(walk_root_causes(
-            ClientNeighbourReader(client), start_of(chain[0]),
+            ClientNeighbourReader(client), start_of(job),
             unlinked={ws: "not linked"}), DEADLINE)
-    unlinked = [c for c in report.causes if c.kind == "unlinked"]
-    assert unlinked and unlinked[0].reason == f"workstation {ws} not linked"
+    assert [(c.kind, c.reason, c.node.id) for c in report.causes] == [
+        ("unlinked", f"workstation {ws} not linked", pred.id)]
