@@ -9,9 +9,9 @@ at a bound it says so, since more causes may lie beyond.
 A root cause is where a chain of waiting jobs ends: a predecessor that failed (ABEND,
 FAIL, ERROR), is held by an operator, was cancelled, runs (or would run, nothing else
 holding it) on a workstation that is not linked, or a prompt/resource/file
-dependency (``flowNodeType`` other than JOB and JOBSTREAM, where the API shows one). A predecessor that is still running, or waits
-only for its own start time, ends a chain too: nothing is broken, but it is what the
-job waits for.
+dependency (``flowNodeType`` other than JOB and JOBSTREAM, where the API shows one).
+A predecessor that is still running, or waits only for its own start time, ends a
+chain too: nothing is broken, but it is what the job waits for.
 """
 
 from __future__ import annotations
