@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 
-_TIME_FIELDS = ("started", "ended", "scheduled")
+_TIME_FIELDS = ("started", "ended", "scheduled", "critical_start", "deadline")
 
 
 def _utc_offset(rows: Any) -> float:

@@ -39,6 +39,12 @@ class JobRow(msgspec.Struct, frozen=True, gc=False):
     """Id of the last run, to fetch its job log."""
     scheduled: datetime | None = None
     """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
+    critical: bool = False
+    """``jobOptions.critical``: on the critical path of the plan."""
+    critical_start: datetime | None = None
+    """``criticalStart``: the latest start that still meets the deadline."""
+    deadline: datetime | None = None
+    """``timeRestrictions.deadlineTime``: late once this passes and it has not ended."""
 
 
 @overload
@@ -79,4 +85,7 @@ def job_row_from_model(job: JobInPlan) -> JobRow:
         estimated_duration=_seconds(job.estimated_duration),
         run_id=last.id if last is not None else None,
         scheduled=job.sched_time,
+        critical=job.is_critical,
+        critical_start=job.critical_start,
+        deadline=job.deadline,
     )
