@@ -45,11 +45,14 @@ def format_slack(slack: timedelta | None) -> str:
 def _line(entry: CriticalRow) -> Content:
     row = entry.row
     slack = format_slack(entry.slack)
+    # Each part ends with its separating space, and a line starts with a mark: leading
+    # spaces are not kept. ✖ past due, ⚠ due within 30 minutes, · later.
     if entry.missed:
-        head = (f"✖ {slack:>7}", "$error bold")
+        head = (f"✖ {slack:>7} ", "$error bold")
+    elif entry.slack is not None and entry.slack < timedelta(minutes=30):
+        head = (f"⚠ {slack:>7} ", "$warning bold")
     else:
-        head = (f"  {slack:>7}", "$warning" if entry.slack is not None
-                and entry.slack < timedelta(minutes=30) else "")
+        head = (f"· {slack:>7} ", "")
     due = hms(entry.due) if entry.due is not None else "--:--:--"
     verb = {"end": "end by", "start": "start by"}.get(entry.kind, "critical")
     status = row.status or row.common_status or "?"
@@ -59,8 +62,8 @@ def _line(entry: CriticalRow) -> Content:
     tail = " (ended late)" if entry.done and entry.kind == "end" else (
         " (started late)" if entry.done else "")
     return Content.assemble(
-        head, f" {verb:<8} {due} ", (f"{symbol_of(status)} {safe_text(status, 8):<6}", "bold"),
-        f" {mark} ", safe_text(name + where, _NAME_MAX), (tail, "$text-muted"))
+        head, f"{verb:<8} {due} ", (f"{symbol_of(status)} {safe_text(status, 8):<6} ", "bold"),
+        f"{mark} {safe_text(name + where, _NAME_MAX)}", (tail, "$text-muted"))
 
 
 class CriticalPane(Pane):
@@ -82,11 +85,12 @@ class CriticalPane(Pane):
                                           "no critical job or deadline at risk"))
             return Content("\n").join(lines)
         at = f" (engine clock {hms(s.now)})" if s.now is not None else ""
-        summary = (f"✖ {s.missed} past due", "$error bold") if s.missed else (
-            "✔ none past due", "$success")
-        lines.append(Content.assemble(summary, f" · {len(s.rows)} watched, by slack{at}"))
-        lines.append(Content.styled("    slack  due               status   ★ critical",
-                                    "$text-muted"))
+        summary = (f"✖ {s.missed} past due · ", "$error bold") if s.missed else (
+            "✔ none past due · ", "$success")
+        lines.append(Content.assemble(summary, f"{len(s.rows)} watched, by slack{at}"))
+        lines.append(Content.styled(
+            f"{'slack':<10}{'due':<18}{'status':<9}★ critical · stream.job @ workstation",
+            "$text-muted"))
         room = max(self.size.height - 2 - len(lines) - 1, 1) if self.size.height else 40
         shown = s.rows[:room]
         lines.extend(_line(entry) for entry in shown)

@@ -63,7 +63,9 @@ def _cause_text(cause: Cause) -> Text:
     text.append(safe_text(cause.node.label, _NAME_MAX))
     text.append(f"  ({safe_text(cause.reason, 80)})")
     if len(cause.chain) > 1:
-        text.append("\n    via ", style="dim")
+        # Spaces go in unstyled parts: a styled part's leading spaces are not kept.
+        text.append("\n      ")
+        text.append("via ", style="dim")
         text.append(" ← ".join(safe_text(n.name or n.id, 60) for n in cause.chain[:-1]),
                     style="dim")
     return text
@@ -138,7 +140,8 @@ class DepsList(Vertical):
     def show_report(self, report: RootCauseReport) -> None:
         self.report = report
         text = Text("Why is this waiting", style="bold", end="")
-        text.append(f"  ({report.reads} read(s), depth {report.depth_reached})", style="dim")
+        text.append("  ")
+        text.append(f"({report.reads} read(s), depth {report.depth_reached})", style="dim")
         if not report.causes:
             text.append("\n  nothing holds it back: no unsatisfied predecessor")
         for cause in report.causes:
@@ -148,7 +151,8 @@ class DepsList(Vertical):
             text.append("\n  ⚠ unreadable: ")
             text.append(safe_text(error, 160))
         if report.bound_note:
-            text.append(f"\n  ⚠ {report.bound_note}", style="bold")
+            text.append("\n  ")
+            text.append(f"⚠ {report.bound_note}", style="bold")
         self.query_one("#deps-why", Static).update(text)
 
     @on(DataTable.RowSelected, "#deps-table")
