@@ -107,3 +107,26 @@ async def test_w_lists_the_root_cause_with_its_chain(sim: Simulator, redis_url: 
         assert chain[3].name in line and "(ABEND)" in line
         via = f"via {chain[1].name} ← {chain[2].name}"
         assert via in text
+
+
+async def test_a_second_walk_reads_the_structure_from_the_cache_not_the_engine(
+        sim: Simulator, redis_url: str) -> None:
+    """Statuses come from the live jobs view, the structure from the cache: asking again
+    costs the engine nothing, and the view's newer status is what the walk sees."""
+    chain = held_chain(sim, 3)
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)):
+        await ready(app)
+
+        def pred_reads() -> int:
+            return sum(n for name, n in sim.stats()["requests"].items()
+                       if name.endswith("/predecessors"))
+
+        first = await asyncio.wait_for(app.loader.why_waiting(chain[0].id), DEADLINE)
+        assert chain[3].id not in [c.node.id for c in first.causes if c.kind == "failed"]
+        before = pred_reads()
+        sim.plan.set_status(chain[3], "ABEND")
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        again = await asyncio.wait_for(app.loader.why_waiting(chain[0].id), DEADLINE)
+        assert chain[3].id in [c.node.id for c in again.causes if c.kind == "failed"]
+        assert pred_reads() == before
