@@ -53,7 +53,7 @@ S = TypeVar("S")
 _RECOUNT_SECONDS = 2.0
 """A follower's streams are counted again at most this often when its jobs move."""
 
-_TIME_FIELDS = ("started", "ended", "scheduled")
+_TIME_FIELDS = ("started", "ended", "scheduled", "critical_start", "deadline")
 
 
 def _utc_offset(rows: Any) -> float:
@@ -399,7 +399,9 @@ class SharedStreamsFeed:
         jobs_version = self.inner.jobs_version
         # Counted again when the jobs moved (at most every few seconds: a count of 200k
         # jobs is not free), and every engine_interval anyway (late jobs, worst job).
-        recount = since >= self.engine_interval or (
+        first_jobs = self._last is not None and not self._last.jobs_counted and (
+            self.inner.jobs_total > 0)  # counted before the job list came: count now
+        recount = first_jobs or since >= self.engine_interval or (
             jobs_version != self._counted_version and since >= _RECOUNT_SECONDS)
         if self._read is None:
             if self._last is None:

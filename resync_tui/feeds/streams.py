@@ -91,6 +91,10 @@ class StreamsFeed:
         """The jobs view's version (counts made at another one may be out of date)."""
         return self._jobs.version
 
+    @property
+    def jobs_total(self) -> int:
+        return self._jobs.total
+
     async def show_read(self, read: JobStreamRead, health: FeedHealth) -> StreamsState:
         """A stream list read by another process (the shared feed's leader), counted from
         this process's own jobs view, with that read's health."""

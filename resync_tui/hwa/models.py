@@ -54,6 +54,7 @@ __all__ = [
     "PlanRead",
     "PlanSignature",
     "TimeInfo",
+    "TimeRestrictions",
     "UnreadableRecord",
     "Word",
     "Workstation",
@@ -238,6 +239,15 @@ class JobOptions(_Model, frozen=True):
     every: bool | None = None
 
 
+class TimeRestrictions(_Model, frozen=True):
+    """``TimeRestrictionsInPlanV2``: when a job may start and by when it must end."""
+
+    start_time: datetime | None = None
+    deadline_time: datetime | None = None
+    latest_start_time: datetime | None = None
+    deadline_satisfied: bool | None = None
+
+
 class JobInPlan(_Model, frozen=True):
     """``JobInPlanV2``: a job in the current plan, with its runs.
 
@@ -263,6 +273,12 @@ class JobInPlan(_Model, frozen=True):
     last_run_common_status: Word | None = None
     jobruns: tuple[JobRun, ...] = ()
     dependencies_stats: DependenciesStats | None = None
+    time_restrictions: TimeRestrictions | None = None
+
+    @property
+    def deadline(self) -> datetime | None:
+        """``timeRestrictions.deadlineTime``: by when the job must have ended."""
+        return self.time_restrictions.deadline_time if self.time_restrictions else None
 
     @property
     def last_run(self) -> JobRun | None:

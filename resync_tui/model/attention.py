@@ -1,7 +1,8 @@
 """The attention order: what needs an operator first, and when a job becomes late.
 
-Failed jobs first, then stuck ones and long-running EXEC, then HOLD past its scheduled
-time, then the rest by how calm their status is. Lateness is judged on the clock the
+Failed jobs first, then jobs past their deadline or critical start (``model.critical``),
+then stuck ones and long-running EXEC, then HOLD past its scheduled time, then the rest
+by how calm their status is. Lateness is judged on the clock the
 caller passes (the engine's, in the app).
 """
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from resync_tui.model.critical import due_at
 from resync_tui.model.job_row import JobRow, aware
 from resync_tui.model.status import FAILED_STATUSES, RUNNING_STATUSES, group
 
 __all__ = [
+    "RANK_CRITICAL_LATE",
     "RANK_LATE_HOLD",
     "AttentionPolicy",
     "attention_rank",
@@ -28,33 +31,35 @@ __all__ = [
 # ranks at or above RANK_LATE_HOLD exactly when it is in ATTENTION_STATUSES (the failed
 # and stuck groups of resync_tui.model.status): the attention filter and the groups agree.
 RANK_FAILED = 0
-RANK_STUCK = 2
-RANK_LATE_EXEC = 2
-RANK_LATE_HOLD = 3
-RANK_UNKNOWN = 9
+RANK_CRITICAL_LATE = 2
+"""Past its deadline or critical start and not done (a failed one stays RANK_FAILED)."""
+RANK_STUCK = 3
+RANK_LATE_EXEC = 3
+RANK_LATE_HOLD = 4
+RANK_UNKNOWN = 10
 _STATUS_RANK: Final[Mapping[str, int]] = {
     **dict.fromkeys(FAILED_STATUSES, RANK_FAILED),
     "ABENP": 1,
     **dict.fromkeys(group("stuck").statuses, RANK_STUCK),
-    "EXEC": 4,
-    "STARTED": 4,
-    "READY": 5,
-    "INTRO": 6,
-    "WAIT": 7,
-    "PEND": 7,
-    "PENDPRED": 7,
-    "FENCE": 7,
-    "EXTRN": 7,
-    "NONREPPRED": 7,
-    "HOLD": 8,
-    "ARRVING": 8,
-    "CANCLP": 10,
-    "CANCL": 10,
-    "SUPPR": 11,
-    "COMPLT": 12,
-    "END": 12,
-    "SUCCP": 13,
-    "SUCC": 14,
+    "EXEC": 5,
+    "STARTED": 5,
+    "READY": 6,
+    "INTRO": 7,
+    "WAIT": 8,
+    "PEND": 8,
+    "PENDPRED": 8,
+    "FENCE": 8,
+    "EXTRN": 8,
+    "NONREPPRED": 8,
+    "HOLD": 9,
+    "ARRVING": 9,
+    "CANCLP": 11,
+    "CANCL": 11,
+    "SUPPR": 12,
+    "COMPLT": 13,
+    "END": 13,
+    "SUCCP": 14,
+    "SUCC": 15,
 }
 """Unknown statuses rank RANK_UNKNOWN: above the calm ones, so a newer engine's value shows."""
 _RUNNING: Final = RUNNING_STATUSES
@@ -72,7 +77,18 @@ class AttentionPolicy:
 
 
 def late_at(row: JobRow, policy: AttentionPolicy) -> datetime | None:
-    """The instant a row becomes late, or None if the clock cannot make it late."""
+    """The instant a row becomes late, or None if the clock cannot make it late: the
+    sooner of its own lateness and its deadline/critical start."""
+    own = _own_late_at(row, policy)
+    if not (row.critical or row.deadline is not None or row.critical_start is not None):
+        return own
+    due = due_at(row)
+    if due is None or (own is not None and own <= due):
+        return own
+    return due
+
+
+def _own_late_at(row: JobRow, policy: AttentionPolicy) -> datetime | None:
     if row.status in _RUNNING and row.started is not None:
         limit = policy.long_running_after
         if row.estimated_duration:
@@ -85,11 +101,21 @@ def late_at(row: JobRow, policy: AttentionPolicy) -> datetime | None:
 
 
 def rank_at(row: JobRow, late: datetime | None, now: datetime) -> int:
+    status_rank = _STATUS_RANK.get(row.status, RANK_UNKNOWN)
     if late is not None and now > late:
-        return RANK_LATE_EXEC if row.status in _RUNNING else RANK_LATE_HOLD
-    return _STATUS_RANK.get(row.status, RANK_UNKNOWN)
+        if row.deadline is not None or row.critical_start is not None:
+            due = due_at(row)
+            if due is not None and now > due:
+                return min(status_rank, RANK_CRITICAL_LATE)
+        # ``late`` is the sooner of the two: the due time has not passed, its own has.
+        if row.status in _RUNNING:
+            return RANK_LATE_EXEC
+        if row.status in _HELD:
+            return RANK_LATE_HOLD
+    return status_rank
 
 
 def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:
-    """Rank of a row in the attention order: failures 0, stuck/late EXEC 2, late HOLD 3."""
+    """Rank of a row in the attention order: failures 0, past deadline 2, stuck/late EXEC
+    3, late HOLD 4."""
     return rank_at(row, late_at(row, policy or AttentionPolicy()), aware(now))

@@ -40,7 +40,12 @@ class JobRow(msgspec.Struct, frozen=True, gc=False):
     scheduled: datetime | None = None
     """Scheduled start (``schedTime``), to spot HOLD jobs that should have started."""
     critical: bool = False
-    """``jobOptions.critical``: the wall counts critical jobs that are late."""
+    """``jobOptions.critical``: on the critical path of the plan (the wall counts the late
+    ones)."""
+    critical_start: datetime | None = None
+    """``criticalStart``: the latest start that still meets the deadline."""
+    deadline: datetime | None = None
+    """``timeRestrictions.deadlineTime``: late once this passes and it has not ended."""
 
 
 @overload
@@ -82,4 +87,6 @@ def job_row_from_model(job: JobInPlan) -> JobRow:
         run_id=last.id if last is not None else None,
         scheduled=job.sched_time,
         critical=job.is_critical,
+        critical_start=job.critical_start,
+        deadline=job.deadline,
     )

@@ -42,7 +42,7 @@ from resync_tui.feeds.actions import (
 from resync_tui.feeds.alerts import AlertCenter
 from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
-from resync_tui.feeds.detail import RuntimeDetailLoader
+from resync_tui.feeds.deps import DepsDetailLoader
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
@@ -136,7 +136,8 @@ class ResyncApp(App[int]):
         self.view = JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=runtime.clock_offset)
-        self.loader = RuntimeDetailLoader(runtime, jobs=self.view.get)
+        self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
+                                       unlinked=self._workstation_problems)
         self.audit_log = build_audit_log(settings, None if private_redis else runtime.redis)
         """The one audit log: the action service writes it, the drain worker empties its
         spool into Redis, the audit health and screen read it."""
@@ -538,6 +539,11 @@ class ResyncApp(App[int]):
         self.dashboard.action_show_pane(pane)
         if pane == "jobs":
             self.dashboard.jobs.table.focus()
+
+    def _workstation_problems(self) -> dict[str, str]:
+        """Workstation name -> what is wrong ("not linked"), for "why is this waiting"."""
+        state = self.dashboard.workstations.state
+        return {row.name: row.problem for row in state.problems} if state is not None else {}
 
     @on(JobsTable.JobSelected)
     def _open_job(self, message: JobsTable.JobSelected) -> None:

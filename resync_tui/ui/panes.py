@@ -17,6 +17,7 @@ from textual.widget import Widget
 
 from resync_tui.feeds.breakers import BreakersFeed
 from resync_tui.feeds.cache_stats import CacheFeed
+from resync_tui.feeds.critical import CriticalFeed, CriticalState
 from resync_tui.feeds.engine import EngineFeed
 from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.redis_health import RedisFeed
@@ -29,6 +30,7 @@ from resync_tui.model.jobs_view import JobsView
 from resync_tui.settings import Settings
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
+from resync_tui.ui.widgets.critical_pane import CriticalPane
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.streams_pane import StreamsPane
@@ -70,6 +72,11 @@ class PaneEntry:
     """What the tab adds to its label for a state (and whether the pane is stale)."""
 
 
+def _critical_mark(state: CriticalState, stale: bool) -> str:
+    """``✖2``: jobs past their deadline or critical start."""
+    return f"✖{state.missed:,}" if state.missed else ""
+
+
 def _redis_feed(ctx: FeedContext) -> Feed[Any]:
     rt = ctx.runtime
     return RedisFeed(rt.redis, rt.redis_breaker, ctx.clock,
@@ -109,6 +116,11 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         lambda s: s.ui.workstations_interval, label="Streams",
         widget=lambda view: StreamsPane(id="streams", classes="pane"), side=False,
         mark=lambda state, stale: tabs.streams_mark(state, stale=stale)),
+    PaneEntry(
+        "critical", lambda ctx: CriticalFeed(ctx.view, ctx.clock),
+        lambda s: min(s.hwa.poll_interval, 2.0), label="Critical",
+        widget=lambda view: CriticalPane(id="critical", classes="pane"), side=False,
+        mark=_critical_mark),
 )
 """In tab order; the keys ``1``… follow it."""
 

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from textual.binding import Binding, BindingType
 from textual.worker import Worker
@@ -47,6 +47,10 @@ def replay_settings(settings: Settings) -> Settings:
         share=dataclasses.replace(settings.share, enabled=False),
         hwa=dataclasses.replace(settings.hwa, url=NOWHERE_HWA),
         redis=dataclasses.replace(settings.redis, url=NOWHERE_REDIS))
+
+
+DERIVED_FEEDS: Final = frozenset({"critical"})
+"""Feeds that read nothing but the jobs view: replayed by running them on the replayed one."""
 
 
 class _NotRecorded:
@@ -98,6 +102,8 @@ class ReplayApp(ResyncApp):
         """The last key's catching up of the feeds (tests wait on it)."""
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
+        if entry.id in DERIVED_FEEDS:  # made from the replayed job list, as live
+            return entry.feed(context), REPLAY_INTERVAL
         feed = replay_feed(entry.id, self.recording, self.timeline, context.view)
         return (feed if feed is not None else _NotRecorded(entry.id)), REPLAY_INTERVAL
 

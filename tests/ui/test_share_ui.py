@@ -99,9 +99,13 @@ async def test_a_follower_shows_the_pollers_jobs_without_calling_the_engine(
             app.wait_for_data(("jobs", "engine", "workstations", "streams")), DEADLINE)
         await pilot.pause()
         assert app.view.total == 200
-        streams = app.runners["streams"].last
-        assert streams is not None and streams.view.total == len(sim.plan.streams)
-        assert sum(row.jobs for row in streams.view.rows_in(0, streams.view.total)) == 200
+        def counted() -> int:
+            streams = app.runners["streams"].last
+            if streams is None or streams.view.total != len(sim.plan.streams):
+                return 0
+            return sum(row.jobs for row in streams.view.rows_in(0, streams.view.total))
+
+        await until(lambda: counted() == 200, "the streams counted from the shared jobs")
         text = screen_text(app)
         assert "shared · follower of noc-poller:4242" in text
         assert engine_calls(sim) == calls, sim.stats()["requests"]  # all through Redis

@@ -44,6 +44,7 @@ from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
+from resync_tui.ui.widgets.deps_list import DepsList
 from tests.record.conftest import Recorded, make_recording
 from tests.ui.dashboard_support import (
     DEADLINE,
@@ -488,6 +489,41 @@ async def _replayed(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+_WAITING_JOB = "0007000000000032"
+"""CHECK_CUSTOMERS_05 of seed 7: HOLD, its chain runs three levels up to COPY_AUDIT_01 (ABEND)."""
+
+
+async def _dependencies(pilot: Pilot[Any]) -> None:
+    """The Dependencies tab of a waiting job, with ``w``'s root causes."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    row = app.view.get(_WAITING_JOB)
+    assert row is not None
+    screen = JobDetailScreen(row, app.loader)
+    app.push_screen(screen)
+    await pilot.pause()
+    await pilot.press("w")
+    deps = screen.query_one(DepsList)
+
+    async def walked() -> None:
+        while deps.report is None or not deps.nodes:
+            await pilot.pause(0.02)
+
+    await asyncio.wait_for(walked(), DEADLINE)
+    deps.table.focus()
+    await pilot.pause()
+
+
+async def _critical(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+    await pilot.press("7")
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_replay_snapshot(snap_compare: Callable[..., bool], replay_file: Recorded,
                          size: tuple[int, int]) -> None:
@@ -496,3 +532,13 @@ def test_replay_snapshot(snap_compare: Callable[..., bool], replay_file: Recorde
     app = ReplayApp(recording, settings, at=replay_file.moments[6].engine,
                     monotonic=lambda: 1000.0)
     assert snap_compare(app, terminal_size=size, run_before=_replayed)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["dependencies", "critical"])
+def test_deps_and_critical_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                                    redis_url: str, screen: str,
+                                    size: tuple[int, int]) -> None:
+    run_before = {"dependencies": _dependencies, "critical": _critical}[screen]
+    app = make_app(snap_sim.base_url, redis_url)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -142,6 +142,13 @@ def _add_jobs(
             job.forced_fate = "hang"
         elif stream.index % 25 == 7 and position == 1:
             job.forced_fate = "abend"
+        # Deadlines draw nothing from the RNG (the plan stays what it was): a critical job
+        # must end two hours after its scheduled time plus its run (its criticalStart is
+        # two hours after it); one job in 40 has a tight deadline, which many miss.
+        if job.critical:
+            job.deadline = stream.sched_time + 2 * 3600 + estimated
+        elif index % 40 == 21:
+            job.deadline = stream.sched_time + estimated * 1.5
         run = Run(f"{job.id}R01", 1, ws, estimated)
         job.runs.append(run)
         layout.runs[run.id] = (job, run)

@@ -199,6 +199,8 @@ class Job:
     justifications: list[dict[str, str]] | None = None
     encoded: bytes | None = None
     deleted: bool = False
+    deadline: float | None = None
+    """Plan-clock second by which the job must have ended (``timeRestrictions.deadlineTime``)."""
 
     @property
     def last_run(self) -> Run:

@@ -117,6 +117,10 @@ class JobOptionsDoc(_Doc):
     critical: bool = False
 
 
+class TimeRestrictionsDoc(_Doc):
+    deadline_time: str | None = None
+
+
 class JobDoc(_Doc):
     id: str
     folder: str
@@ -138,6 +142,7 @@ class JobDoc(_Doc):
     flow_node_type: str
     critical_start: str | None = None
     end_time: str | None = None
+    time_restrictions: TimeRestrictionsDoc | None = None
 
 
 _CRITICAL = JobOptionsDoc(critical=True)
@@ -221,6 +226,10 @@ def job_doc(job: Job, epoch: int, served: Served) -> JobDoc:
             format_instant(last.end, epoch)
             if job.status in FINAL and last.end is not None
             else None
+        ),
+        time_restrictions=(
+            None if job.deadline is None
+            else TimeRestrictionsDoc(deadline_time=_instant_cached(job.deadline, epoch))
         ),
     )
 

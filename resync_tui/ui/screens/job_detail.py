@@ -49,6 +49,7 @@ from textual.widgets import (
 from resync_tui.model.jobs_view import JobRow
 from resync_tui.ui.screens.confirm_action import ActionsRequested, StreamActionsRequested
 from resync_tui.ui.text import plain_text, safe_lines, safe_text
+from resync_tui.ui.widgets.deps_list import DependencyLoader, DepsList
 from resync_tui.ui.widgets.jobs_table import status_label
 
 __all__ = ["JobDetailLoader", "JobDetailScreen", "JobLogView", "describe_error"]
@@ -209,6 +210,7 @@ class JobDetailScreen(Screen[None]):
         Binding("A", "job_actions", "Actions", id="job_detail.actions"),
         Binding("J", "stream_actions", "Stream actions", show=False,
                 id="job_detail.stream_actions"),
+        Binding("w", "why_waiting", "Why waiting", id="job_detail.why_waiting"),
     ]
 
     DEFAULT_CSS = """
@@ -250,9 +252,14 @@ class JobDetailScreen(Screen[None]):
                 yield Static("loading…", id="job-detail-runs-status",
                              classes="job-detail-status", markup=False)
                 yield DataTable(id="job-detail-runs", cursor_type="row")
-            with TabPane("Dependencies", id="tab-deps"), VerticalScroll(id="job-detail-deps"):
-                yield Static("", id="job-detail-preds", markup=False)
-                yield Static("", id="job-detail-succs", markup=False)
+            if isinstance(self.loader, DependencyLoader):
+                with TabPane("Dependencies", id="tab-deps"):
+                    yield DepsList(id="job-detail-depslist")
+            else:
+                with TabPane("Dependencies", id="tab-deps"), \
+                        VerticalScroll(id="job-detail-deps"):
+                    yield Static("", id="job-detail-preds", markup=False)
+                    yield Static("", id="job-detail-succs", markup=False)
             with TabPane("Log", id="tab-log"):
                 yield Static("press l to load the job log", id="job-detail-log-status",
                              classes="job-detail-status", markup=False)
@@ -270,6 +277,8 @@ class JobDetailScreen(Screen[None]):
         """Read-only (actions disabled): the action key neither fires nor shows."""
         if action in ("job_actions", "stream_actions"):
             return self.actions
+        if action == "why_waiting":
+            return isinstance(self.loader, DependencyLoader)
         return True
 
     def action_job_actions(self) -> None:
@@ -415,8 +424,38 @@ class JobDetailScreen(Screen[None]):
         status.update(Text(f"{len(runs)} run(s)", end=""))
         status.display = not runs
 
+    def action_why_waiting(self) -> None:
+        """``w``: the Dependencies tab, and the walk to the root causes of the wait."""
+        self.query_one(TabbedContent).active = "tab-deps"
+        self.query_one(DepsList).show_walking()
+        self._walk()
+
+    @work(exclusive=True, group="job-detail-why", exit_on_error=False)
+    async def _walk(self) -> None:
+        loader, deps = self.loader, self.query_one(DepsList)
+        if not isinstance(loader, DependencyLoader):
+            return
+        try:
+            deps.show_report(await loader.why_waiting(self.job.job_id))
+        except Exception as exc:
+            deps.show_error(f"why is this waiting: unavailable: {describe_error(exc)}")
+
+    @on(DepsList.Open)
+    def _open_neighbour(self, event: DepsList.Open) -> None:
+        if isinstance(self.loader, DependencyLoader):
+            self.app.push_screen(JobDetailScreen(self.loader.row_for(event.node), self.loader,
+                                                 actions=self.actions))
+
     @work(exclusive=True, group="job-detail-deps", exit_on_error=False)
     async def _load_dependencies(self) -> None:
+        loader = self.loader
+        if isinstance(loader, DependencyLoader):
+            deps = self.query_one(DepsList)
+            try:
+                deps.show_neighbours(await loader.dependencies(self.job.job_id))
+            except Exception as exc:
+                deps.show_error(f"dependencies unavailable: {describe_error(exc)}")
+            return
         for which, target_id in (("predecessors", "#job-detail-preds"),
                                  ("successors", "#job-detail-succs")):
             target = self.query_one(target_id, Static)

@@ -1,0 +1,83 @@
+"""Critical jobs feed: the jobs with ``critical`` or a deadline, by slack on the engine's clock.
+
+No engine call of its own: the jobs feed's ``JobsView`` already holds every job with its
+``critical``, ``criticalStart`` and ``timeRestrictions.deadlineTime``; each poll lists the
+view (on the event loop, its only writer) and orders the watched ones by slack
+(``model.critical.critical_view``) on the view's clock, the engine's. Its freshness is
+the jobs feed's: until the jobs view has data there is nothing to order.
+
+Listing 200k rows is done only when the view has changed (its ``version``); in between,
+a poll re-measures the slack of the watched rows it kept, so the pane can poll every
+couple of seconds and its slack ticks on the engine's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.model.critical import CriticalRow, critical_view, is_watched
+from resync_tui.model.jobs_view import JobRow, JobsView
+from resync_tui.model.streams import all_jobs
+
+__all__ = ["CriticalFeed", "CriticalState"]
+
+
+@dataclass(frozen=True, slots=True)
+class CriticalState:
+    rows: tuple[CriticalRow, ...] = ()
+    """Watched jobs, past due first, then by slack."""
+    now: datetime | None = None
+    """The engine-clock instant the slack was measured at."""
+    jobs_seen: int = 0
+    health: FeedHealth = field(default_factory=FeedHealth)
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for row in self.rows if row.missed)
+
+
+class CriticalFeed:
+    name = "critical"
+
+    def __init__(self, jobs: JobsView, clock: Callable[[], datetime],
+                 now: Callable[[], datetime] | None = None, *,
+                 first_wait: float = 5.0) -> None:
+        self._jobs = jobs
+        self._first_wait = first_wait
+        self._now = now or jobs.now
+        self._tracker = HealthTracker(clock, what="engine")
+        self._version = jobs.version
+        self._watched: list[JobRow] = []
+        self._seen = 0
+
+    def refresh(self) -> None:
+        """The next poll lists the whole view again."""
+        if self._seen:
+            self._version = -1
+
+    async def _first_rows(self) -> None:
+        """Before the jobs feed's first answer there is nothing to order: wait a little
+        for it, so that the first picture is not an empty pane (the pane says "waiting
+        for the job list" meanwhile: never "none at risk")."""
+        for _ in range(int(self._first_wait / 0.05)):
+            if self._jobs.version != self._version:
+                return
+            await asyncio.sleep(0.05)
+
+    async def poll(self) -> CriticalState:
+        jobs = self._jobs
+        if not self._seen:
+            await self._first_rows()
+        if jobs.version != self._version:
+            self._version = jobs.version
+            rows = all_jobs(jobs)
+            self._seen = len(rows)
+            self._watched = [row for row in rows if is_watched(row)]
+        now = self._now()
+        health = self._tracker.success()
+        return CriticalState(tuple(critical_view(self._watched, now)), now, self._seen,
+                             health)

@@ -1,0 +1,59 @@
+"""The Critical pane against the simulator: jobs with a deadline or critical flag, past due
+first then by slack, on the engine's clock (a SteppedClock moves it without sleeping)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from resync_tui.feeds.critical import CriticalState
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.widgets.critical_pane import CriticalPane, format_slack
+from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text, sim
+
+__all__ = ["sim"]
+
+
+def watched(sim: Simulator) -> dict[str, float]:
+    """Job id -> plan-clock deadline of every job the simulator gave one (not done)."""
+    return {j.id: j.deadline for j in sim.plan.jobs
+            if j.deadline is not None and j.status not in ("SUCC", "CANCL")}
+
+
+async def test_past_deadline_first_then_by_slack_on_the_engine_clock(
+        sim: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.press("7")
+        await pilot.pause()
+        pane = app.dashboard.panes["critical"]
+        assert isinstance(pane, CriticalPane) and pane.display
+        state = pane.state
+        assert isinstance(state, CriticalState) and state.now == clock()
+        deadlines = watched(sim)
+        shown = {e.row.job_id for e in state.rows if e.row.deadline is not None}
+        assert set(deadlines) <= shown  # every open deadline of the plan is watched
+        slacks = [e.slack for e in state.rows if e.slack is not None]
+        assert slacks == sorted(slacks)
+        missed = [e for e in state.rows if e.missed]
+        assert missed and state.rows[: len(missed)] == tuple(missed)  # past due first
+        text = screen_text(app)
+        assert f"✖ {len(missed)} past due" in text
+        first = state.rows[0]
+        assert first.row.job in text and format_slack(first.slack) in text
+
+        # Move the engine's clock past the nearest upcoming deadline: it joins the missed.
+        upcoming = next(e for e in state.rows if not e.missed and e.slack is not None)
+        assert upcoming.slack is not None
+        clock.advance(upcoming.slack.total_seconds() + 60)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.pause()
+        after = pane.state
+        assert isinstance(after, CriticalState)
+        moved = next(e for e in after.rows if e.row.job_id == upcoming.row.job_id)
+        assert moved.missed and moved.slack == timedelta(seconds=-60)
+        assert after.missed == len(missed) + 1
+        assert f"✖ {after.missed} past due" in screen_text(app)
