@@ -28,6 +28,7 @@ from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.model.critical import due_at
 from resync_tui.model.status import FAILED_STATUSES
 
 __all__ = ["AlertCenter", "FiredAlert"]
@@ -48,13 +49,18 @@ class FiredAlert:
 
 
 def _job_facts(state: JobsState) -> dict[str, JobFacts]:
-    """The jobs a rule can fire on (failed ones), not all 200,000: a job absent here is
-    simply not failing, which is what the evaluator needs to re-arm."""
+    """The jobs a rule can fire on (failed ones, critical ones past their deadline or
+    critical start on the engine's clock), not all 200,000: a job absent here is simply
+    not failing nor late, which is what the evaluator needs to re-arm."""
     facts: dict[str, JobFacts] = {}
+    now = state.view.now()
     for row in state.view.all_rows():
-        if row.status in FAILED_STATUSES:
+        failed = row.status in FAILED_STATUSES
+        due = due_at(row) if row.critical else None
+        late = due is not None and due < now
+        if failed or late:
             facts[row.job_id] = JobFacts(row.status, row.stream, row.job, row.workstation,
-                                         row.folder)
+                                         row.folder, critical=row.critical, late=late)
     return facts
 
 

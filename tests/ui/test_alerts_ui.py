@@ -106,3 +106,31 @@ def test_no_rules_means_no_alert_center(sim: Simulator, redis_url: str) -> None:
     app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
     assert dataclasses.replace(settings.ui) is not None
     assert app.alerts is None
+
+
+def test_a_critical_job_past_its_deadline_fires_critical_late_once() -> None:
+    from datetime import timedelta
+
+    from tests.ui.dashboard_support import SteppedClock
+
+    clock = SteppedClock()
+    rules = rules_from_settings([AlertSettings(name="late", on="critical_late", bell=True)])
+    rung: list[str] = []
+    center = AlertCenter(rules, ring=lambda e: rung.append(e.subject))
+    view = JobsView(clock=clock)
+    deadline = clock.now + timedelta(minutes=10)
+    view.apply_changes([JobRow("c1", job="PAY", status="EXEC", critical=True,
+                               started=clock.now, deadline=deadline),
+                        JobRow("n1", job="OTHER", status="EXEC", started=clock.now,
+                               deadline=deadline)])
+    from resync_tui.feeds.status import FeedHealth
+
+    health = FeedHealth(last_success=clock.now)
+    assert center.observe("jobs", JobsState(view, health=health)) == []  # in time
+    clock.advance(11 * 60)
+    view.refresh_clock()
+    events = center.observe("jobs", JobsState(view, health=health))
+    assert [e.subject for e in events] == ["c1"] and rung == ["c1"]  # not the non-critical
+    view.refresh_clock()
+    view.apply_changes([JobRow("n1", job="OTHER", status="SUCC")])
+    assert center.observe("jobs", JobsState(view, health=health)) == []  # fired once
