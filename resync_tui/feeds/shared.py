@@ -106,7 +106,70 @@ def health_from_meta(meta: dict[str, Any], polls: int) -> FeedHealth:
                       last_success=when("last_success"), polls=polls)
 
 
-class SharedJobsFeed:
+class _SharedFeed(Generic[S]):
+    """What the shared feeds have in common: the poll of a leader or a lone process (the
+    wrapped feed, at the engine interval; a new leader publishes what it holds at once),
+    and a follower's, which reads Redis only. Subclasses say how a state is published
+    (``_publish``, which sets ``_published_token`` on success) and followed."""
+
+    name: str
+
+    def __init__(self, inner: Any, election: Election, publisher: Publisher[Any],
+                 follower: Follower[Any], *, engine_interval: float,
+                 engine_clock: Callable[[], datetime] | None = None,
+                 clock_sink: Callable[[float], None] | None = None) -> None:
+        """``engine_clock``: the leader's engine time, published with the data;
+        ``clock_sink``: where a follower puts it (its client's clock estimate)."""
+        self.inner = inner
+        self.election = election
+        self.publisher = publisher
+        self.follower = follower
+        self.engine_interval = engine_interval
+        self._engine_clock = engine_clock
+        self._clock_sink = clock_sink
+        self._last: S | None = None
+        self._last_engine_poll = -float("inf")
+        self._published_token: int | None = None
+        """The lease token the last snapshot was published under (another: publish anew)."""
+        self._loaded = False
+        self._polls = 0
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+        self._last_engine_poll = -float("inf")
+
+    async def poll(self) -> S:
+        role = await self.election.ensure_started()
+        if role is Role.FOLLOWER:
+            return await self._follow()
+        self._loaded = False
+        if self._last is not None and (
+                time.monotonic() - self._last_engine_poll < self.engine_interval):
+            if role is Role.LEADER and self._published_token != self.publisher.lease.token:
+                # Just became leader: publish what this process holds (its own last read,
+                # or the former leader's, with that one's health and age) before the next.
+                await self._publish(self._last)
+            return self._last
+        state: S = await self.inner.poll()
+        self._last_engine_poll = time.monotonic()
+        if self.election.role is Role.LEADER:
+            await self._publish(state)
+        self._last = state
+        return state
+
+    def _engine_meta(self, meta: dict[str, Any]) -> dict[str, Any]:
+        if self._engine_clock is not None:
+            meta["engine_now"] = self._engine_clock()
+        return meta
+
+    async def _publish(self, state: S) -> None:
+        raise NotImplementedError
+
+    async def _follow(self) -> S:
+        raise NotImplementedError
+
+
+class SharedJobsFeed(_SharedFeed[JobsState]):
     """A jobs feed that polls the engine only when this process is leader or alone."""
 
     name = "jobs"
@@ -115,59 +178,24 @@ class SharedJobsFeed:
                  follower: Follower[JobRow], *, engine_interval: float,
                  engine_clock: Callable[[], datetime] | None = None,
                  clock_sink: Callable[[float], None] | None = None) -> None:
-        """``engine_clock``: the leader's engine time, published with the data;
-        ``clock_sink``: where a follower puts it (its client's clock estimate)."""
-        self.inner = inner
-        self._engine_clock = engine_clock
-        self._clock_sink = clock_sink
+        super().__init__(inner, election, publisher, follower,
+                         engine_interval=engine_interval, engine_clock=engine_clock,
+                         clock_sink=clock_sink)
         self.view = inner.view
-        self.election = election
-        self.publisher = publisher
-        self.follower = follower
-        self.engine_interval = engine_interval
-        self._last: JobsState | None = None
-        self._last_engine_poll = -float("inf")
-        self._snapshot_token: int | None = None
-        self._loaded = False
-        self._polls = 0
         self.publish_errors = 0
-
-    def refresh(self) -> None:
-        self.inner.refresh()
-        self._last_engine_poll = -float("inf")
-
-    async def poll(self) -> JobsState:
-        role = await self.election.ensure_started()
-        if role is Role.FOLLOWER:
-            return await self._follow()
-        self._loaded = False
-        if self._last is not None and (
-                time.monotonic() - self._last_engine_poll < self.engine_interval):
-            if role is Role.LEADER and self._snapshot_token != self.publisher.lease.token:
-                # Just became leader: publish what this view holds (its own last read, or
-                # the former leader's, with that one's health and age) before the next read.
-                await self._publish(self._last)
-            return self._last
-        state = await self.inner.poll()
-        self._last_engine_poll = time.monotonic()
-        if self.election.role is Role.LEADER:
-            await self._publish(state)
-        self._last = state
-        return state
 
     async def _publish(self, state: JobsState) -> None:
         pub = self.publisher
         meta = health_meta(state.health)
         meta["utcoffset"] = _utc_offset(self.view.rows_in(0, 50))
         meta["published"] = time.time()  # this host's clock: for lag figures, not for ages
-        if self._engine_clock is not None:
-            meta["engine_now"] = self._engine_clock()
+        self._engine_meta(meta)
         try:
             token = pub.lease.token
-            if token != self._snapshot_token or pub.snapshot_due:
+            if token != self._published_token or pub.snapshot_due:
                 rows = list(self.view.all_rows())
                 if await pub.snapshot(rows, meta):
-                    self._snapshot_token = token
+                    self._published_token = token
             else:
                 change = state.change
                 get = self.view.get
@@ -231,7 +259,7 @@ class SharedJobsFeed:
         return self._last
 
 
-class SharedStateFeed(Generic[S]):
+class SharedStateFeed(_SharedFeed[S]):
     """A small feed (engine info, workstations) shared whole: the leader publishes each
     poll's state as a one-row snapshot; followers load the newest one."""
 
@@ -240,48 +268,16 @@ class SharedStateFeed(Generic[S]):
                  engine_clock: Callable[[], datetime] | None = None,
                  clock_sink: Callable[[float], None] | None = None) -> None:
         """``empty``: the state (a dataclass with ``health``) shown before any data."""
-        self.inner = inner
-        self._engine_clock = engine_clock
-        self._clock_sink = clock_sink
+        super().__init__(inner, election, publisher, follower,
+                         engine_interval=engine_interval, engine_clock=engine_clock,
+                         clock_sink=clock_sink)
         self._empty = empty
-        self.name: str = inner.name
-        self.election = election
-        self.publisher = publisher
-        self.follower = follower
-        self.engine_interval = engine_interval
-        self._last: S | None = None
-        self._last_engine_poll = -float("inf")
-        self._loaded = False
-        self._polls = 0
-        self._published_token: int | None = None
-
-    def refresh(self) -> None:
-        self.inner.refresh()
-        self._last_engine_poll = -float("inf")
-
-    async def poll(self) -> S:
-        role = await self.election.ensure_started()
-        if role is Role.FOLLOWER:
-            return await self._follow()
-        self._loaded = False
-        if self._last is not None and (
-                time.monotonic() - self._last_engine_poll < self.engine_interval):
-            token = self.publisher.lease.token
-            if role is Role.LEADER and self._published_token != token:
-                await self._publish(self._last)
-            return self._last
-        state: S = await self.inner.poll()
-        self._last_engine_poll = time.monotonic()
-        if self.election.role is Role.LEADER:
-            await self._publish(state)
-        self._last = state
-        return state
+        self.name = inner.name
 
     async def _publish(self, state: S) -> None:
         token = self.publisher.lease.token
         try:
-            meta = {} if self._engine_clock is None else {"engine_now": self._engine_clock()}
-            if await self.publisher.snapshot([state], meta):
+            if await self.publisher.snapshot([state], self._engine_meta({})):
                 self._published_token = token
         except (RedisError, OSError, TimeoutError) as exc:
             log.info("shared feed %s: publishing failed (%s)", self.name, type(exc).__name__)
@@ -302,7 +298,7 @@ class SharedStateFeed(Generic[S]):
         _learn_clock(snap.meta, self._clock_sink)
         if not snap.rows:
             return self._last if self._last is not None else self._waiting()
-        state = snap.rows[0]
+        state: S = snap.rows[0]
         health = getattr(state, "health", None)
         if isinstance(health, FeedHealth):
             self._polls += 1
@@ -318,7 +314,7 @@ class SharedStateFeed(Generic[S]):
             polls=self._polls))
 
 
-class SharedStreamsFeed:
+class SharedStreamsFeed(_SharedFeed[StreamsState]):
     """The job streams pane shared: the leader publishes the engine's stream list (a
     snapshot per read), each follower counts each stream's jobs from its own jobs view
     (itself shared), again whenever a new list comes and every ``engine_interval``."""
@@ -330,51 +326,23 @@ class SharedStreamsFeed:
                  *, engine_interval: float,
                  engine_clock: Callable[[], datetime] | None = None,
                  clock_sink: Callable[[float], None] | None = None) -> None:
-        self.inner = inner
-        self.election = election
-        self.publisher = publisher
-        self.follower = follower
-        self.engine_interval = engine_interval
-        self._engine_clock = engine_clock
-        self._clock_sink = clock_sink
-        self._last: StreamsState | None = None
-        self._last_engine_poll = -float("inf")
+        super().__init__(inner, election, publisher, follower,
+                         engine_interval=engine_interval, engine_clock=engine_clock,
+                         clock_sink=clock_sink)
         self._last_count = -float("inf")
         self._read: JobStreamRead | None = None
         self._health = FeedHealth()
-        self._loaded = False
-        self._published_token: int | None = None
         self._counted_version: int | None = None
 
     def refresh(self) -> None:
-        self.inner.refresh()
-        self._last_engine_poll = -float("inf")
+        super().refresh()
         self._last_count = -float("inf")
-
-    async def poll(self) -> StreamsState:
-        role = await self.election.ensure_started()
-        if role is Role.FOLLOWER:
-            return await self._follow()
-        self._loaded = False
-        due = time.monotonic() - self._last_engine_poll >= self.engine_interval
-        if self._last is not None and not due:
-            if role is Role.LEADER and self._published_token != self.publisher.lease.token:
-                await self._publish(self._last)
-            return self._last
-        state = await self.inner.poll()
-        self._last_engine_poll = time.monotonic()
-        if self.election.role is Role.LEADER:
-            await self._publish(state)
-        self._last = state
-        return state
 
     async def _publish(self, state: StreamsState) -> None:
         read = self.inner.last_read
         if read is None:
             return
-        meta = health_meta(state.health)
-        if self._engine_clock is not None:
-            meta["engine_now"] = self._engine_clock()
+        meta = self._engine_meta(health_meta(state.health))
         token = self.publisher.lease.token
         try:
             if await self.publisher.snapshot(read.streams, meta):
