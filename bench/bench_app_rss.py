@@ -1,0 +1,106 @@
+"""Memory of the whole dashboard process with a big plan, measured from outside.
+
+The real app (``python -m resync_tui``) in a real pty at 120x40 against the simulator
+(``--jobs``, plan moving at 60x so polls bring changes) and a real redis-server, polling
+every 30 s as configured by its settings. Its RSS is sampled every second with psutil:
+
+* ``first_read_peak_mb``: the peak until the job table shows the whole plan;
+* ``steady_mean_mb`` / ``steady_peak_mb``: after that, over ``--seconds``;
+* ``growth_mb``: the last minute's mean minus the first minute's (a leak shows here);
+* ``bare_app_mb``: a bare Textual app (one Static) in the same pty, the baseline; and
+  ``ratio_steady``: steady peak / bare.
+
+Targets of issue 13: peak ≤ 300 MB, steady ≤ 250 MB, flat. Usage:
+``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--seconds 180]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from ptyrun import PtyProcess
+
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.redis_server import EmbeddedRedis
+
+BARE_APP = ("from textual.app import App\nfrom textual.widgets import Static\n"
+            "class Bare(App):\n    def compose(self):\n        yield Static('bare')\n"
+            "Bare().run()\n")
+
+
+def rss_mb(pid: int) -> float:
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
+
+
+def sample(app: PtyProcess, seconds: float, until: bytes | None = None) -> tuple[list[float],
+                                                                                    bool]:
+    """RSS once a second (the pty read meanwhile, so the app never blocks on output)."""
+    samples: list[float] = []
+    seen = False
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline and app.proc.poll() is None:
+        _, tail, _ = app.read_for(1.0)
+        samples.append(rss_mb(app.proc.pid))
+        if until is not None and until in tail:
+            seen = True
+            break
+    return samples, seen
+
+
+def bare_app_mb(env: dict[str, str]) -> float:
+    bare = PtyProcess([sys.executable, "-c", BARE_APP], (120, 40), env)
+    try:
+        samples, _ = sample(bare, 6.0)
+        return max(samples)
+    finally:
+        bare.close()
+
+
+def main() -> dict[str, float]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=200_000)
+    parser.add_argument("--seconds", type=float, default=180.0)
+    args = parser.parse_args()
+    figures: dict[str, float] = {"jobs": args.jobs}
+    sim = Simulator(jobs=args.jobs, seed=1, user="demo", password="demo", time_scale=60.0)
+    url = sim.start_in_thread("127.0.0.1", 0)
+    try:
+        with EmbeddedRedis() as redis, tempfile.TemporaryDirectory() as home:
+            env = {"RESYNC_CONFIG": "", "HOME": home, "XDG_STATE_HOME": home,
+                   "RESYNC_HWA__URL": url, "RESYNC_HWA__USER": "demo",
+                   "RESYNC_HWA__PASSWORD": "demo", "RESYNC_HWA__POLL_INTERVAL": "30",
+                   "RESYNC_REDIS__URL": redis.url,
+                   "RESYNC_LOGGING__FILE": str(Path(home) / "resync.log")}
+            figures["bare_app_mb"] = bare_app_mb(env)
+            app = PtyProcess([sys.executable, "-m", "resync_tui"], (120, 40), env)
+            try:
+                first, seen = sample(app, 180.0, f"{args.jobs:,} of {args.jobs:,}".encode())
+                if not seen:
+                    raise SystemExit("the dashboard never showed the whole plan")
+                figures["first_read_s"] = float(len(first))
+                figures["first_read_peak_mb"] = max(first)
+                steady, _ = sample(app, args.seconds)
+            finally:
+                app.close()
+    finally:
+        sim.stop()
+    minute = min(60, max(len(steady) // 3, 1))
+    figures["steady_mean_mb"] = statistics.fmean(steady)
+    figures["steady_peak_mb"] = max(steady)
+    figures["growth_mb"] = statistics.fmean(steady[-minute:]) - statistics.fmean(steady[:minute])
+    figures["ratio_steady"] = figures["steady_peak_mb"] / figures["bare_app_mb"]
+    return figures
+
+
+if __name__ == "__main__":
+    result = main()
+    for name, value in result.items():
+        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
