@@ -73,8 +73,10 @@ class PaneEntry:
 
 
 def _critical_mark(state: CriticalState, stale: bool) -> str:
-    """``✖2``: jobs past their deadline or critical start."""
-    return f"✖{state.missed:,}" if state.missed else ""
+    """``✖2``: jobs past their deadline or critical start; ``⚠`` first when the job list
+    it is made from is old or its last read failed."""
+    missed = f"✖{state.missed:,}" if state.missed else ""
+    return f"⚠{missed}" if stale or not state.health.ok else missed
 
 
 def _redis_feed(ctx: FeedContext) -> Feed[Any]:

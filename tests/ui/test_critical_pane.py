@@ -57,3 +57,26 @@ async def test_past_deadline_first_then_by_slack_on_the_engine_clock(
         assert moved.missed and moved.slack == timedelta(seconds=-60)
         assert after.missed == len(missed) + 1
         assert f"✖ {after.missed} past due" in screen_text(app)
+
+
+async def test_on_a_failed_job_read_the_critical_view_says_its_data_is_old(
+        sim: Simulator, redis_url: str) -> None:
+    """It is made from the job list: when that read fails, it must not look fresh."""
+    from resync_tui.hwa.simulator import Faults
+
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.press("7")
+        await pilot.pause()
+        assert "STALE" not in screen_text(app)
+        sim.set_faults(Faults(outage="reset"))
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.pause()
+        pane = app.dashboard.panes["critical"]
+        assert isinstance(pane.state, CriticalState) and not pane.state.health.ok
+        text = screen_text(app)
+        assert "⚠ STALE, data from 06:30:00" in text
+        assert app.dashboard.tab_marks()["critical"].startswith("⚠")

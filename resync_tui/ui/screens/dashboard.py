@@ -10,6 +10,7 @@ when they do not all fit (``resync_tui/ui/widgets/wall.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
@@ -24,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Tab, Tabs
 
 from resync_tui.feeds.breakers import BreakersState
+from resync_tui.feeds.critical import CriticalState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.workstations import WorkstationsState
@@ -37,6 +39,7 @@ from resync_tui.model.overall import (
 )
 from resync_tui.model.wall import WallTracker, wall_counts
 from resync_tui.ui.panes import PANES as PANE_ENTRIES
+from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
 from resync_tui.ui.widgets.header import DashboardHeader
@@ -244,6 +247,21 @@ class DashboardScreen(Screen[None]):
         pane = self.panes.get(name)
         if pane is not None:
             setattr(pane, "state", state)  # noqa: B010 (every registered pane renders a state)
+        self.update_overall()
+
+    def show_critical(self, state: CriticalState) -> None:
+        """The critical view is made from the job list, so it is exactly as fresh as that:
+        it takes the jobs feed's health (a failed read, the time of the last good one) and
+        ages with it, instead of looking healthy on old data."""
+        jobs = self._jobs_state
+        if jobs is not None:
+            state = dataclasses.replace(
+                state, health=dataclasses.replace(jobs.health, polls=state.health.polls))
+            self.states["critical"] = state
+        pane = self.panes["critical"]
+        setattr(pane, "state", state)  # noqa: B010 (a registered pane renders a state)
+        if isinstance(pane, Pane):
+            pane.set_aged(self.header.overall.label == "STALE")
         self.update_overall()
 
     def show_engine(self, state: EngineState) -> None:
