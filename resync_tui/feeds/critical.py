@@ -14,6 +14,7 @@ couple of seconds and its slack ticks on the engine's clock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,8 +46,12 @@ class CriticalFeed:
 
     def __init__(self, jobs: JobsView, clock: Callable[[], datetime],
                  now: Callable[[], datetime] | None = None, *,
-                 first_wait: float = 5.0) -> None:
+                 first_wait: float = 5.0,
+                 jobs_health: Callable[[], FeedHealth | None] = lambda: None) -> None:
+        """``jobs_health``: the jobs feed's last health. The view is made from the job list,
+        so it is exactly as fresh as that (a failed read, the time of the last good one)."""
         self._jobs = jobs
+        self._jobs_health = jobs_health
         self._first_wait = first_wait
         self._now = now or jobs.now
         self._tracker = HealthTracker(clock, what="engine")
@@ -79,5 +84,8 @@ class CriticalFeed:
             self._watched = [row for row in rows if is_watched(row)]
         now = self._now()
         health = self._tracker.success()
+        jobs_health = self._jobs_health()
+        if jobs_health is not None:
+            health = dataclasses.replace(jobs_health, polls=health.polls)
         return CriticalState(tuple(critical_view(self._watched, now)), now, self._seen,
                              health)

@@ -199,7 +199,8 @@ class ResyncApp(App[int]):
     def on_mount(self) -> None:
         ui = self.settings.ui
         d = self.dashboard
-        context = FeedContext(self.runtime, self.settings, self.view, self.clock)
+        context = FeedContext(self.runtime, self.settings, self.view, self.clock,
+                              jobs_health=self._jobs_health)
         share = self._start_share()
         self._start_alerts()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
@@ -245,6 +246,10 @@ class ResyncApp(App[int]):
             show(state)
 
         return publish
+
+    def _jobs_health(self) -> FeedHealth | None:
+        runner = self.runners.get("jobs")
+        return _health(runner.last) if runner is not None else None
 
     def _start_share(self) -> Share | None:
         """Join the engine's shared feed when ``[share] enabled`` (not with a private

@@ -22,7 +22,7 @@ from resync_tui.feeds.engine import EngineFeed
 from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.redis_health import RedisFeed
 from resync_tui.feeds.runtime import Runtime
-from resync_tui.feeds.status import Feed
+from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.feeds.streams import StreamsFeed
 from resync_tui.feeds.workstations import WorkstationsFeed
 from resync_tui.model import tabs
@@ -47,6 +47,8 @@ class FeedContext:
     settings: Settings
     view: JobsView
     clock: Callable[[], datetime]
+    jobs_health: Callable[[], FeedHealth | None] = lambda: None
+    """The jobs feed's last health (what a view made from the job list is as fresh as)."""
 
 
 def _no_mark(state: Any, stale: bool) -> str:
@@ -119,7 +121,7 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         widget=lambda view: StreamsPane(id="streams", classes="pane"), side=False,
         mark=lambda state, stale: tabs.streams_mark(state, stale=stale)),
     PaneEntry(
-        "critical", lambda ctx: CriticalFeed(ctx.view, ctx.clock),
+        "critical", lambda ctx: CriticalFeed(ctx.view, ctx.clock, jobs_health=ctx.jobs_health),
         lambda s: min(s.hwa.poll_interval, 2.0), label="Critical",
         widget=lambda view: CriticalPane(id="critical", classes="pane"), side=False,
         mark=_critical_mark),

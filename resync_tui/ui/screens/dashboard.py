@@ -10,7 +10,6 @@ when they do not all fit (``resync_tui/ui/widgets/wall.py``).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
@@ -250,14 +249,8 @@ class DashboardScreen(Screen[None]):
         self.update_overall()
 
     def show_critical(self, state: CriticalState) -> None:
-        """The critical view is made from the job list, so it is exactly as fresh as that:
-        it takes the jobs feed's health (a failed read, the time of the last good one) and
-        ages with it, instead of looking healthy on old data."""
-        jobs = self._jobs_state
-        if jobs is not None:
-            state = dataclasses.replace(
-                state, health=dataclasses.replace(jobs.health, polls=state.health.polls))
-            self.states["critical"] = state
+        """The critical view is made from the job list (its feed carries the jobs feed's
+        health): it ages with the job data, instead of looking healthy on old data."""
         pane = self.panes["critical"]
         setattr(pane, "state", state)  # noqa: B010 (a registered pane renders a state)
         if isinstance(pane, Pane):
