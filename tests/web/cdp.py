@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -32,7 +35,9 @@ class Browser:
 
     def __init__(self, width: int = 1400, height: int = 900) -> None:
         self.width, self.height = width, height
-        self._dir = tempfile.TemporaryDirectory(prefix="resync-chromium-")
+        # Chromium's helper processes may still be writing the profile when it is removed.
+        self._dir = tempfile.TemporaryDirectory(prefix="resync-chromium-",
+                                                ignore_cleanup_errors=True)
         self._proc: subprocess.Popen[bytes] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -45,7 +50,7 @@ class Browser:
              "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
              f"--user-data-dir={self._dir.name}", "--remote-debugging-port=0",
              f"--window-size={self.width},{self.height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = Path(self._dir.name) / "DevToolsActivePort"
         for _ in range(300):
             if port_file.exists() and port_file.read_text().strip():
@@ -66,7 +71,8 @@ class Browser:
         if self._session is not None:
             await self._session.close()
         if self._proc is not None:
-            self._proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)  # the browser and its helpers
             self._proc.wait(10)
         self._dir.cleanup()
 
