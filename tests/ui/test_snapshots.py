@@ -76,8 +76,11 @@ def _pin_audit(app: ResyncApp) -> None:
     app.dashboard.header.audit = ""
 
 
-def _pin_redis(app: ResyncApp) -> None:
-    _pin_audit(app)
+def _pin_redis(app: ResyncApp, *, audit: bool = True) -> None:
+    """The Redis pane's figures as one fixed reading (and the audit health unless the app
+    has none: a replay reads no Redis, so its pane must not show an audit line)."""
+    if audit:
+        _pin_audit(app)
     state = app.dashboard.redis.state
     assert state is not None and state.up
     app.dashboard.redis.state = dataclasses.replace(
@@ -485,7 +488,8 @@ async def _replayed(pilot: Pilot[Any]) -> None:
     await pilot.press("space")
     assert app.moving is not None
     await asyncio.wait_for(app.moving.wait(), DEADLINE)
-    _pin_redis(app)
+    assert app.dashboard.redis.audit is None, "a replay has no audit trail to show"
+    _pin_redis(app, audit=False)
     await pilot.pause()
 
 
