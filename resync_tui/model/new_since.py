@@ -13,7 +13,8 @@ state (recovered, rerun) or the plan.
 
 Cost follows the change, not the plan: each update looks only at the rows its
 ``ChangeSet`` names; a deadline passing with no new data is found by a heap of due
-times, checked by :meth:`NewSince.tick`. Pure: no Textual, no I/O.
+times, checked at each update (each poll: when the attention order moves the job up
+too) or by :meth:`NewSince.tick`. Pure: no Textual, no I/O.
 """
 
 from __future__ import annotations

@@ -564,9 +564,9 @@ class JobsTable(ScrollView, can_focus=True):
             return False
 
     def _look(self) -> None:
-        """Every ``LOOK_SECONDS``: deadlines passed (jobs become new with no new data), and
-        new rows seen (on screen at two looks in a row) stop being new."""
-        changed = self._new.tick(self._view)
+        """Every ``LOOK_SECONDS``: new rows seen (on screen at two looks in a row) stop
+        being new. (Deadlines passing are taken with each poll, in ``refresh_data``, when
+        the attention order moves them up too.)"""
         sight: set[str] = set()
         if self._new and self._looking():
             top = round(self.scroll_y)
@@ -575,9 +575,7 @@ class JobsTable(ScrollView, can_focus=True):
                      if r.job_id in new}
         seen = self._new.looked(sight & self._in_sight)
         self._in_sight = sight.difference(seen)
-        if changed:
-            self._new_changed(None)
-        elif seen:
+        if seen:
             self._new_changed(seen)
 
     # -- data ----------------------------------------------------------------------------
