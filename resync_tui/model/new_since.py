@@ -24,7 +24,6 @@ from collections.abc import Iterable, Set
 from datetime import datetime
 from typing import Final, Protocol
 
-from resync_tui.model.attention import RANK_CRITICAL_LATE, attention_rank
 from resync_tui.model.critical import due_at
 from resync_tui.model.job_row import JobRow, aware
 from resync_tui.model.jobs_view import ChangeSet
@@ -50,11 +49,16 @@ def _timed(row: JobRow) -> bool:
     return row.critical or row.deadline is not None or row.critical_start is not None
 
 
-def needs_look(row: JobRow, now: datetime) -> bool:
-    """Failed, stuck, or past its deadline / critical start and not ended."""
+def needs_look(row: JobRow, now: datetime, due: datetime | None = None) -> bool:
+    """Failed, stuck, or past its deadline / critical start and not ended (``due``:
+    ``due_at(row)`` when the caller has it). The attention order's "critical late"
+    (``RANK_CRITICAL_LATE``) is exactly that: ``due_at`` passed."""
     if row.status in NEEDS_LOOK_STATUSES:
         return True
-    return _timed(row) and attention_rank(row, now) <= RANK_CRITICAL_LATE
+    if not _timed(row):
+        return False
+    due = due if due is not None else due_at(row)
+    return due is not None and now > aware(due)
 
 
 class NewSince:
@@ -128,17 +132,22 @@ class NewSince:
         """What needs a look at start is known already: not new."""
         self._view = view
         now = aware(view.now())
-        for row in view.all_rows():
-            if row.status in NEEDS_LOOK_STATUSES:
+        rows = list(view.all_rows())
+        needs = NEEDS_LOOK_STATUSES
+        # Comprehensions, no call per row: 200k rows are read once, on the event loop.
+        self._attention = {r.job_id for r in rows if r.status in needs}
+        timed = [r for r in rows if r.status not in needs and (
+            r.critical or r.deadline is not None or r.critical_start is not None)]
+        for row in timed:
+            due = due_at(row)
+            if due is None:
+                continue
+            if now > aware(due):
                 self._attention.add(row.job_id)
-            elif _timed(row):
-                if needs_look(row, now):
-                    self._attention.add(row.job_id)
-                else:
-                    self._watch(row, now)
+            else:
+                self._watch(row, now, due)
 
-    def _watch(self, row: JobRow, now: datetime) -> None:
-        due = due_at(row)
+    def _watch(self, row: JobRow, now: datetime, due: datetime | None) -> None:
         if due is None or aware(due) < now or self._due_of.get(row.job_id) == aware(due):
             return
         self._due_of[row.job_id] = aware(due)
@@ -155,7 +164,8 @@ class NewSince:
             if seen is not None:
                 seen.add(job_id)
             row = view.get(job_id)
-            if row is not None and needs_look(row, now):
+            due = due_at(row) if row is not None and _timed(row) else None
+            if row is not None and needs_look(row, now, due):
                 if job_id not in attention:
                     attention.add(job_id)
                     new.add(job_id)
@@ -164,8 +174,8 @@ class NewSince:
                 if job_id in new:
                     new.discard(job_id)
                     moved = True
-                if row is not None and _timed(row):
-                    self._watch(row, now)
+                if row is not None:
+                    self._watch(row, now, due)
         if seen is not None:
             gone = [i for i in attention if i not in seen]
             attention.difference_update(gone)
