@@ -53,6 +53,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -560,7 +561,7 @@ class JobsTable(ScrollView, can_focus=True):
         top, and it was drawn in the last update."""
         try:
             return self.app.app_focus and self.screen.is_active and self.is_on_screen
-        except Exception:  # not mounted (yet, or any more)
+        except (NoScreen, RuntimeError):  # not mounted (yet, or any more), no app
             return False
 
     def _look(self) -> None:
