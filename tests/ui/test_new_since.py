@@ -122,10 +122,9 @@ async def test_a_job_failing_after_start_is_new_until_seen_on_screen_with_focus(
         assert NEW_SYMBOL not in row_line(app, job)
 
 
-async def test_a_glimpse_while_scrolling_past_does_not_count(
-        sim: Simulator, redis_url: str) -> None:
-    """Only a row on screen at two looks in a row is seen: the table scrolled away
-    again before the next look keeps the mark."""
+async def test_out_of_sight_nothing_is_cleared(sim: Simulator, redis_url: str) -> None:
+    """The terminal focused and the table on top are not enough: the row itself must
+    have been on screen."""
     app = make_app(sim.base_url, redis_url)
     async with app.run_test(size=SIZE) as pilot:
         await ready(app)
