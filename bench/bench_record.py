@@ -18,6 +18,13 @@ Figures: ``j{N}_first_kb`` (the whole plan, once),
 ``j{N}_recorder_cpu_pct_of_polls`` (the recorder's CPU against the polls'), ``j{N}_read_s``
 (reading the file back for a replay), and ``j5000_mb_per_sim_day``.
 
+Loop stall (``j{N}_first_frame_stall_ms_old`` / ``_new``): the longest the event loop
+went without running (a 1 ms sleep loop beside it) while the whole first plan is
+recorded: old, the frame encoded, compressed and written on the loop (what
+``Recorder.flush`` did before the writer thread, ``format.encode_frame`` + write),
+new, the recorder's ``observe`` + ``flush`` handing it to its writer thread, measured
+until the frame is in the file. Same plan, same run.
+
 Usage: ``.venv/bin/python bench/bench_record.py [--jobs 5000,200000] [--polls 40,6]
 [--time-scale 30]``.
 """
@@ -37,14 +44,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
 from resync_tui.feeds.breakers import BreakersFeed
 from resync_tui.feeds.cache_stats import CacheFeed
 from resync_tui.feeds.engine import EngineFeed
-from resync_tui.feeds.jobs import JobsFeed
+from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.feeds.workstations import WorkstationsFeed
 from resync_tui.model.jobs_view import JobsView
-from resync_tui.record.format import read_recording
+from resync_tui.record.format import Entry, encode_frame, read_recording
 from resync_tui.record.recorder import Recorder
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.settings import Secret, Settings
@@ -76,6 +85,53 @@ def settings_for(url: str, redis_url: str) -> Settings:
         redis=dataclasses.replace(base.redis, url=redis_url, socket_timeout=2.0))
 
 
+async def longest_stall(work: Any, written: Any = None) -> float:
+    """Milliseconds of the longest gap between two turns of a 1 ms sleep loop while
+    ``work()`` runs on the loop and then until ``written()`` (blocking: in a thread)."""
+    done = False
+    longest = 0.0
+
+    async def probe() -> None:
+        nonlocal longest
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            longest = max(longest, now - last - 0.001)
+            last = now
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0.05)
+    work()
+    if written is not None:
+        await asyncio.to_thread(written)
+    await asyncio.sleep(0.05)
+    done = True
+    await task
+    return longest * 1000
+
+
+async def first_frame_stall(state: JobsState, runtime: Any, out: Path) -> dict[str, float]:
+    """The longest loop stall while the first (whole-plan) frame is recorded, old vs new."""
+    rows = list(state.view.all_rows())
+    entry = Entry("jobs", "jobs", time.time(), runtime.clock().timestamp(), rows=rows,
+                  full=True, state=b"{}")
+    compressor = zstandard.ZstdCompressor(level=3)
+    with (out.with_suffix(".old")).open("wb") as old_file:
+        def old() -> None:  # what Recorder.flush did on the loop before the writer thread
+            old_file.write(encode_frame([entry], compressor))
+            old_file.flush()
+        old_ms = await longest_stall(old)
+    recorder = Recorder.for_runtime(runtime, out.with_suffix(".new"), flush_seconds=0.0)
+    recorder.open()
+    try:
+        new_ms = await longest_stall(lambda: recorder.observe("jobs", state),
+                                     lambda: recorder.wait_written(300.0))
+    finally:
+        recorder.close()
+    return {"first_frame_stall_ms_old": old_ms, "first_frame_stall_ms_new": new_ms}
+
+
 async def measure(jobs: int, polls: int, time_scale: float, gap: float, redis_url: str,
                   out: Path) -> dict[str, float]:
     with simulator(jobs, time_scale) as url:
@@ -91,15 +147,20 @@ async def measure(jobs: int, polls: int, time_scale: float, gap: float, redis_ur
             first_cpu = first_bytes = 0.0
             started = 0.0
             cpu0 = time.process_time()
+            stall: dict[str, float] = {}
             for poll in range(polls):
                 if poll == 1:
                     recorder.flush()
+                    recorder.wait_written(300.0)
                     first_cpu, first_bytes = recorder.cpu_seconds, recorder.bytes_written
                     started = time.monotonic()
                 if poll:
                     await asyncio.sleep(gap)  # the plan moves gap x time_scale meanwhile
                 for feed in feeds:
-                    recorder.observe(feed.name, await feed.poll())
+                    state = await feed.poll()
+                    recorder.observe(feed.name, state)
+                    if poll == 0 and isinstance(state, JobsState):
+                        stall = await first_frame_stall(state, runtime, out)
             recorder.close()
             process_cpu = time.process_time() - cpu0
             sim_seconds = (time.monotonic() - started) * time_scale
@@ -121,6 +182,7 @@ async def measure(jobs: int, polls: int, time_scale: float, gap: float, redis_ur
         "recorder_cpu_s_per_sim_hour": first_cpu + later_cpu * hour,
         "recorder_cpu_pct_of_polls": 100.0 * recorder.cpu_seconds / max(polls_cpu, 1e-9),
         "read_s": read_s,
+        **stall,
     }
 
 

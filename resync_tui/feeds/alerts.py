@@ -36,6 +36,8 @@ __all__ = ["AlertCenter", "FiredAlert"]
 log = logging.getLogger(__name__)
 
 _OPEN_STATES = frozenset({"open", "forced_open"})
+_JOB_KINDS = frozenset({"job_failed", "critical_late"})
+"""Alert kinds whose subject is a job id."""
 
 
 @dataclass(slots=True)
@@ -86,9 +88,15 @@ class AlertCenter:
     def unseen(self) -> int:
         return sum(1 for alert in self.fired if not alert.seen)
 
-    def mark_seen(self) -> None:
+    def mark_seen(self) -> list[str]:
+        """The operator acknowledged every alert; the jobs they were about (failed,
+        critical late), so the job table can drop their "new" marks too."""
+        jobs: list[str] = []
         for alert in self.fired:
+            if not alert.seen and alert.event.kind in _JOB_KINDS:
+                jobs.append(alert.event.subject)
             alert.seen = True
+        return jobs
 
     def _input(self, name: str, state: Any) -> AlertInput | None:
         now = self._clock()

@@ -318,8 +318,11 @@ class ResyncApp(App[int]):
         if center is None:
             self.say("no alert rules: add [[alerts]] tables to the settings file", timeout=4)
             return
+        def acknowledge() -> None:  # the alerted jobs are looked at too: no longer new
+            self.dashboard.jobs.acknowledge_jobs(center.mark_seen())
+
         self.push_screen(AlertsScreen(lambda: list(center.fired),
-                                      acknowledge=center.mark_seen,
+                                      acknowledge=acknowledge,
                                       to_local=lambda ts: datetime.fromtimestamp(ts).astimezone()))
 
     @property

@@ -43,6 +43,7 @@ from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
 from resync_tui.ui.widgets.header import DashboardHeader
 from resync_tui.ui.widgets.jobs_pane import JobsPane
+from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.wall import WallFailures, WallFigures, WallState, untrusted
 from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
@@ -383,7 +384,13 @@ class DashboardScreen(Screen[None]):
             stale = (self.header.overall.label == "STALE" if e.id == "jobs"
                      else bool(getattr(pane, "aged", False)))
             marks[e.id] = e.mark(state, stale)
+        if self.jobs.new_count:  # seen from any pane: failures the operator has not seen
+            marks["jobs"] = f"{marks.get('jobs', '')} ●{self.jobs.new_count:,} new".lstrip()
         return marks
+
+    @on(JobsTable.NewChanged)
+    def _new_jobs_changed(self) -> None:
+        self._mark_tabs()
 
     def _mark_tabs(self) -> None:
         if not self.is_mounted:

@@ -58,6 +58,10 @@ characters, `!` negates, all must match
 other, all · {jobs.attention_filter} attention only / all
 * {jobs.sort} sort by the next column · {jobs.reverse_sort} reverse the sort · \
 {jobs.attention} back to attention order
+* ● new since you last looked: a job that failed, got stuck or passed its deadline \
+after the dashboard started (the Jobs tab and the filter line say `N new`); it goes \
+once its row was on screen a moment, the job opened, its alert acknowledged or it \
+recovered · {jobs.clear_new} clears them all
 
 ## Job details
 * {job_detail.close} back · {job_detail.log} job log · {job_detail.reload} reload · \

@@ -9,6 +9,9 @@ Public API for the app (stable):
         clear "stale since 10:42:07 — engine unreachable" (reactives ``stale_reason``,
         ``stale_since``).
     ``jobs_pane.table`` (the ``JobsTable``), ``jobs_pane.view``.
+    ``jobs_pane.new_count`` (jobs new since the operator last looked: the Jobs tab and
+        the filter line say ``N new``), ``jobs_pane.acknowledge_jobs(ids) -> int`` (the
+        alerts screen's ``a``: those jobs are no longer new).
     Messages: the table's ``JobsTable.JobSelected(job_id)`` bubbles up through the pane.
 
 Bindings (shown in the footer): ``/`` filter (words and terms of ``model/query.py``;
@@ -22,14 +25,16 @@ the cursor's job, or ``BulkActionsRequested`` for the marked jobs when there are
 only when ``actions_enabled`` (read-only otherwise: the key is not bound). Marks, also
 only with actions enabled: ``space`` marks/unmarks the cursor's job (the cursor moves
 down), ``*`` marks every job of the current filter, ``U`` clears every mark; the filter
-line says ``N marked``. Only ``/``, Enter, ``n`` and ``A`` are in the footer (an
-80-column footer must keep ``q Quit``); the help screen lists the others.
+line says ``N marked``. ``N`` clears every "new since you last looked" mark (``●``;
+always bound). Only ``/``, Enter, ``n`` and ``A`` are in the footer (an 80-column footer
+must keep ``q Quit``); the help screen lists the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -80,6 +85,7 @@ class JobsPane(Vertical):
         Binding("asterisk", "mark_all", "Mark all", key_display="*", show=False,
                 id="jobs.mark_all"),
         Binding("U", "clear_marks", "Clear marks", show=False, id="jobs.clear_marks"),
+        Binding("N", "clear_new", "Clear new marks", show=False, id="jobs.clear_new"),
     ]
 
     DEFAULT_CSS = """
@@ -152,6 +158,17 @@ class JobsPane(Vertical):
     @property
     def view(self) -> JobsView:
         return self._view
+
+    @property
+    def new_count(self) -> int:
+        """Jobs new since the operator last looked (``●`` in the table)."""
+        return len(self.table.new_jobs)
+
+    def acknowledge_jobs(self, job_ids: Iterable[str]) -> int:
+        """The operator acknowledged these jobs' alerts: no longer new; how many were."""
+        count = self.table.looked_at(job_ids)
+        self._update_filter_line()
+        return count
 
     def compose(self) -> ComposeResult:
         yield self.counts
@@ -275,6 +292,12 @@ class JobsPane(Vertical):
                     f"filter ({len(view):,} shown); {len(self.table.marks):,} marked in all",
                     timeout=4)
 
+    def action_clear_new(self) -> None:
+        """Every job counts as looked at: the ``●`` marks and the ``N new`` go."""
+        count = self.table.clear_new()
+        self._update_filter_line()
+        self.notify(f"{count:,} new mark{'s' if count != 1 else ''} cleared", timeout=3)
+
     def action_clear_marks(self) -> None:
         count = self.table.clear_marks()
         self._update_filter_line()
@@ -324,6 +347,7 @@ class JobsPane(Vertical):
         """The cursor job's log: its details opened on the Log tab."""
         job_id = self.table.cursor_job_id
         if job_id is not None:
+            self.table.looked_at([job_id])  # opened: seen
             self.post_message(self.LogRequested(job_id))
 
     def action_export(self) -> None:
@@ -376,6 +400,10 @@ class JobsPane(Vertical):
 
     # -- events ------------------------------------------------------------------------
 
+    @on(JobsTable.NewChanged)
+    def _new_changed(self, event: JobsTable.NewChanged) -> None:
+        self._update_filter_line()  # the event goes on up: the dashboard's tab says it too
+
     @on(Input.Changed, "#jobs-filter-input")
     def _filter_typed(self, event: Input.Changed) -> None:
         event.stop()
@@ -426,6 +454,8 @@ class JobsPane(Vertical):
         parts.append(f"{len(view):,} of {view.total:,} jobs")
         if self.table.marks:
             parts.append(f"{len(self.table.marks):,} marked")
+        if self.table.new_jobs:
+            parts.append(f"● {len(self.table.new_jobs):,} new")
         line = " · ".join(parts)
         if line != self._filter_line:
             for widget in self.query("#jobs-filter-line").results(Static):

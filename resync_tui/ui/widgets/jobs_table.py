@@ -17,15 +17,24 @@ Public API:
     unmarked): ``table.marks`` (read-only set), ``table.toggle_mark() -> bool`` (the
     cursor's job; the cursor moves down), ``table.mark_jobs(ids) -> int`` (newly marked),
     ``table.clear_marks() -> int``, ``table.unmark(ids)``.
+    New since you last looked (``model/new_since.py``: a job entering the failed or
+    stuck group, or passing its deadline, after start): ``table.new_jobs`` (read-only
+    set), ``table.looked_at(ids) -> int`` (no longer new; how many were),
+    ``table.clear_new() -> int``. A new row is looked at when it stays on screen, the
+    table's screen on top and the terminal focused, for two looks in a row (0.5 s apart:
+    a glimpse while scrolling past does not count), or when it is opened (Enter).
     Messages (each with ``control``, the table): ``JobsTable.JobSelected`` (``job_id``;
     Enter, double click), ``JobsTable.JobHighlighted`` (``job_id``; the cursor moved to
-    another job), ``JobsTable.SortChanged`` (``column``, ``descending``).
+    another job), ``JobsTable.SortChanged`` (``column``, ``descending``),
+    ``JobsTable.NewChanged`` (``count``: the new set changed).
 
 Bindings: up/down/pageup/pagedown/home/end move the cursor; Enter opens the job;
 ``n`` next failure; ``s`` next sort column; ``S`` reverse the sort; ``o`` back to the
 attention order. A click on a row selects it, on the header sorts by that column.
-While any job is marked, a two-cell gutter at the left shows ``◆`` on marked rows (a
-glyph, so it reads without colour too); with no mark the gutter is gone.
+While any job is marked or new, a gutter at the left shows ``◆`` on marked rows and
+``●`` on new ones (glyphs, so they read without colour too; both bold under NO_COLOR).
+With marks and new jobs at once it has a cell for each, ``◆`` then ``●``, so a row that
+is both shows both; with neither the gutter is gone.
 
 Colours come from component classes (``jobs-table--failed`` uses ``$error``,
 ``--warning`` ``$warning``, ``--success`` ``$success``...), and the status is always a
@@ -44,6 +53,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -55,6 +65,7 @@ from resync_tui.model.jobs_view import (
     JobsView,
     SortColumn,
 )
+from resync_tui.model.new_since import NewSince
 from resync_tui.model.status import (
     FAILED_STATUSES,
     RUNNING_STATUSES,
@@ -71,7 +82,10 @@ __all__ = ["JobsTable", "short_substatus", "status_label"]
 LATE_SYMBOL: Final = "⚠"
 MARK_SYMBOL: Final = "◆"
 """Drawn in the gutter of a marked row."""
-_GUTTER: Final = 2
+NEW_SYMBOL: Final = "●"
+"""Drawn in the gutter of a row new since the operator last looked."""
+LOOK_SECONDS: Final = 0.5
+"""How often the table checks which new rows are in sight (two checks in a row: seen)."""
 
 _SEVERITY_COMPONENT: Final[dict[str, str]] = {
     "failed": "jobs-table--failed",
@@ -279,6 +293,7 @@ class JobsTable(ScrollView, can_focus=True):
         "jobs-table--running",
         "jobs-table--success",
         "jobs-table--marked",
+        "jobs-table--new",
     }
     """Header, cursor line, and status cells by severity (themes may recolour them)."""
 
@@ -310,6 +325,7 @@ class JobsTable(ScrollView, can_focus=True):
         & > .jobs-table--running { color: $accent; }
         & > .jobs-table--success { color: $success; }
         & > .jobs-table--marked { color: $accent; text-style: bold; }
+        & > .jobs-table--new { color: $error; text-style: bold; }
     }
     /* NO_COLOR: Textual turns colours into greys of the same luminance, and red on dark
        grey becomes two greys an operator cannot tell apart. Severity is then carried by
@@ -323,6 +339,7 @@ class JobsTable(ScrollView, can_focus=True):
         & > .jobs-table--running { color: $foreground; text-style: bold; }
         & > .jobs-table--success { color: $foreground; text-style: none; }
         & > .jobs-table--marked { color: $foreground; text-style: bold; }
+        & > .jobs-table--new { color: $foreground; text-style: bold; }
     }
     """
 
@@ -351,6 +368,13 @@ class JobsTable(ScrollView, can_focus=True):
             super().__init__(table)
             self.job_id = job_id
 
+    class NewChanged(_TableMessage):
+        """Jobs became new, or stopped being new (``count``: how many are new now)."""
+
+        def __init__(self, table: JobsTable, count: int) -> None:
+            super().__init__(table)
+            self.count = count
+
     class SortChanged(_TableMessage):
         """The sort changed (``column`` None = attention order)."""
 
@@ -374,8 +398,11 @@ class JobsTable(ScrollView, can_focus=True):
         self._cursor_job: str | None = None
         self._columns: tuple[_Column, ...] = layout_columns(80)
         self._layout_width = -1
-        self._line_cache: dict[str, tuple[JobRow, bool, bool, str, bool, Strip]] = {}
+        self._line_cache: dict[str, tuple[JobRow, bool, bool, str, str, Strip]] = {}
         self._marks: set[str] = set()
+        self._new = NewSince()
+        self._in_sight: set[str] = set()
+        """New rows on screen at the last look (on screen again at the next: seen)."""
         self._gutter = 0
         self._header_strip: Strip | None = None
         self._shown: tuple[int, int, list[JobRow]] = (-1, -1, [])
@@ -459,10 +486,25 @@ class JobsTable(ScrollView, can_focus=True):
             self._marks_changed(None)
         return count
 
-    def _marks_changed(self, job_ids: list[str] | None) -> None:
-        """Repaint what the marks change: the gutter appears or goes (all lines), or only
-        the lines of ``job_ids`` (None: every visible line)."""
-        gutter = _GUTTER if self._marks else 0
+    def _gutter_width(self) -> int:
+        """0 with neither marks nor new jobs; 2 (symbol, space) with one kind; 3 with both
+        (a cell each, so a marked new row shows both)."""
+        kinds = bool(self._marks) + bool(self._new)
+        return kinds + 1 if kinds else 0
+
+    def _gutter_text(self, job_id: str) -> str:
+        marked = MARK_SYMBOL if job_id in self._marks else " "
+        new = NEW_SYMBOL if job_id in self._new.new else " "
+        if self._gutter == 3:
+            return f"{marked}{new} "
+        if self._marks:
+            return f"{marked} "
+        return f"{new} " if self._gutter else ""
+
+    def _marks_changed(self, job_ids: Iterable[str] | None) -> None:
+        """Repaint what the marks (or the new set) change: the gutter appears, widens or
+        goes (all lines), or only the lines of ``job_ids`` (None: every visible line)."""
+        gutter = self._gutter_width()
         if gutter != self._gutter:
             self._gutter = gutter
             self._layout_width = -1  # the columns share what the gutter leaves
@@ -489,11 +531,61 @@ class JobsTable(ScrollView, can_focus=True):
             self._marks.difference_update(gone)
             self._marks_changed(None)
 
+    # -- new since you last looked ----------------------------------------------------
+
+    @property
+    def new_jobs(self) -> Set[str]:
+        """Jobs that entered an attention state the operator has not looked at yet."""
+        return self._new.new
+
+    def looked_at(self, job_ids: Iterable[str]) -> int:
+        """The operator saw these jobs (opened, acknowledged): no longer new; how many were."""
+        seen = self._new.looked(job_ids)
+        if seen:
+            self._new_changed(seen)
+        return len(seen)
+
+    def clear_new(self) -> int:
+        """No job is new any more (the operator's key); how many were."""
+        count = self._new.clear()
+        if count:
+            self._new_changed(None)
+        return count
+
+    def _new_changed(self, job_ids: Iterable[str] | None) -> None:
+        self._marks_changed(job_ids)
+        self.post_message(self.NewChanged(self, len(self._new)))
+
+    def _looking(self) -> bool:
+        """The operator can see this table now: the terminal has focus, its screen is on
+        top, and it was drawn in the last update."""
+        try:
+            return self.app.app_focus and self.screen.is_active and self.is_on_screen
+        except (NoScreen, RuntimeError):  # not mounted (yet, or any more), no app
+            return False
+
+    def _look(self) -> None:
+        """Every ``LOOK_SECONDS``: new rows seen (on screen at two looks in a row) stop
+        being new. (Deadlines passing are taken with each poll, in ``refresh_data``, when
+        the attention order moves them up too.)"""
+        sight: set[str] = set()
+        if self._new and self._looking():
+            top = round(self.scroll_y)
+            new = self._new.new
+            sight = {r.job_id for r in self._view.rows_in(top, top + self.page_height)
+                     if r.job_id in new}
+        seen = self._new.looked(sight & self._in_sight)
+        self._in_sight = sight.difference(seen)
+        if seen:
+            self._new_changed(seen)
+
     # -- data ----------------------------------------------------------------------------
 
     def refresh_data(self, change: ChangeSet | None = None) -> None:
         """Call after the view changed (data, filter or sort): cheap when nothing shows."""
         self._prune_marks(change)
+        if self._new.update(self._view, change):
+            self._new_changed(change.changed_ids if change is not None else None)
         if change is not None and not change and self._shown[0] >= 0:
             return
         view = self._view
@@ -543,6 +635,7 @@ class JobsTable(ScrollView, can_focus=True):
 
     def action_select_cursor(self) -> None:
         if self._cursor_job is not None:
+            self.looked_at([self._cursor_job])  # opened: seen
             self.post_message(self.JobSelected(self, self._cursor_job))
 
     def action_next_failure(self) -> None:
@@ -576,6 +669,7 @@ class JobsTable(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick_running, name="running-durations")
+        self.set_interval(LOOK_SECONDS, self._look, name="new-since")
 
     def on_resize(self, event: events.Resize) -> None:
         self._sync_virtual_size()
@@ -688,7 +782,7 @@ class JobsTable(ScrollView, can_focus=True):
     def _render_row(self, row: JobRow, is_cursor: bool, width: int) -> Strip:
         late = row.status not in FAILED_STATUSES and self._view.is_late(row)
         elapsed = self._elapsed(row)
-        marked = row.job_id in self._marks
+        gutter = self._gutter_text(row.job_id)
         cached = self._line_cache.get(row.job_id)
         if (
             cached is not None
@@ -696,7 +790,7 @@ class JobsTable(ScrollView, can_focus=True):
             and cached[1] == is_cursor
             and cached[2] == late
             and cached[3] == elapsed
-            and cached[4] == marked
+            and cached[4] == gutter
         ):
             return cached[5]
         base = self.rich_style
@@ -705,11 +799,15 @@ class JobsTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         used = 0
         if self._gutter:
-            mark_style = (base + self.get_component_rich_style("jobs-table--marked",
-                                                               partial=True)
-                          if marked else base)
-            segments.append(Segment(_fit(MARK_SYMBOL if marked else "", self._gutter),
-                                    mark_style))
+            # A segment per cell with both kinds; with one, the symbol's style covers its
+            # trailing space too (as the bulk marks always drew it).
+            for text in (list(gutter) if self._gutter == 3 else [gutter]):
+                symbol = text[0]
+                component = ("jobs-table--marked" if symbol == MARK_SYMBOL
+                             else "jobs-table--new" if symbol == NEW_SYMBOL else None)
+                segments.append(Segment(text, base if component is None else
+                                        base + self.get_component_rich_style(
+                                            component, partial=True)))
             used = self._gutter
         for column in self._columns:
             if used > self._gutter:
@@ -724,7 +822,7 @@ class JobsTable(ScrollView, can_focus=True):
         strip = Strip(segments, max(width, used)).simplify()
         if len(self._line_cache) > 4096:
             self._line_cache.clear()
-        self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, marked, strip)
+        self._line_cache[row.job_id] = (row, is_cursor, late, elapsed, gutter, strip)
         return strip
 
     def _elapsed(self, row: JobRow) -> str:

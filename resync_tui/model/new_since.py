@@ -1,0 +1,184 @@
+"""Which jobs need a look the operator has not given them yet ("new since you last looked").
+
+A job is *new* when it enters an attention state after the dashboard started: the
+failed group (ABEND, FAIL, ERROR, ABENP), the stuck group (STUCK, INTRPT, SUSP,
+UNDCDED), or a deadline / critical start passed while it has not ended (the attention
+order's "critical late", on the view's clock, the engine's). Long-running EXEC and HOLD
+past its time move up the attention order but are not marked: they are slow, not broken.
+
+The first plan seen is the baseline (as for the alert rules): what already failed then
+is not new. A new job stops being new when the operator looked at it (the table says
+when: :meth:`NewSince.looked`), when all are cleared, or when it leaves the attention
+state (recovered, rerun) or the plan.
+
+Cost follows the change, not the plan: each update looks only at the rows its
+``ChangeSet`` names; a deadline passing with no new data is found by a heap of due
+times, checked at each update (each poll: when the attention order moves the job up
+too) or by :meth:`NewSince.tick`. Pure: no Textual, no I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Set
+from datetime import datetime
+from typing import Final, Protocol
+
+from resync_tui.model.critical import due_at
+from resync_tui.model.job_row import JobRow, aware
+from resync_tui.model.jobs_view import ChangeSet
+from resync_tui.model.status import group
+
+__all__ = ["NEEDS_LOOK_STATUSES", "NewSince", "needs_look"]
+
+NEEDS_LOOK_STATUSES: Final = group("failed").statuses | group("stuck").statuses
+"""Statuses that always need a look, whatever the clock says."""
+
+
+class _View(Protocol):
+    """What the tracker reads of a ``JobsView``."""
+
+    @property
+    def total(self) -> int: ...
+    def get(self, job_id: str) -> JobRow | None: ...
+    def all_rows(self) -> Iterable[JobRow]: ...
+    def now(self) -> datetime: ...
+
+
+def _timed(row: JobRow) -> bool:
+    return row.critical or row.deadline is not None or row.critical_start is not None
+
+
+def needs_look(row: JobRow, now: datetime, due: datetime | None = None) -> bool:
+    """Failed, stuck, or past its deadline / critical start and not ended (``due``:
+    ``due_at(row)`` when the caller has it). The attention order's "critical late"
+    (``RANK_CRITICAL_LATE``) is exactly that: ``due_at`` passed."""
+    if row.status in NEEDS_LOOK_STATUSES:
+        return True
+    if not _timed(row):
+        return False
+    due = due if due is not None else due_at(row)
+    return due is not None and now > aware(due)
+
+
+class NewSince:
+    """The "new" set of the job table, kept from each update of the view."""
+
+    def __init__(self) -> None:
+        self._attention: set[str] = set()
+        """Jobs in an attention state now (new or not)."""
+        self._new: set[str] = set()
+        self._due: list[tuple[datetime, str]] = []
+        """(due instant, job id) of jobs that may become critical late with no new data."""
+        self._due_of: dict[str, datetime] = {}
+        """The due instant pushed for each job (a row changing again pushes no copy)."""
+        self._view: object | None = None
+        """The view the baseline was taken from (a new view object is compared whole)."""
+
+    @property
+    def new(self) -> Set[str]:
+        """The job ids marked new (read-only)."""
+        return self._new
+
+    def __len__(self) -> int:
+        return len(self._new)
+
+    def update(self, view: _View, change: ChangeSet | None) -> bool:
+        """Take the rows ``change`` names (None: a filter or sort moved, or another view
+        object came: compared whole then); True if the new set changed."""
+        if self._view is None:
+            if not view.total:
+                return False
+            self._baseline(view)
+            return False
+        if view is not self._view:
+            self._view = view
+            return self._compare(view, (row.job_id for row in view.all_rows()),
+                                 whole=True)
+        if change is None or not change.changed_ids:
+            return self.tick(view)
+        return self._compare(view, change.changed_ids) | self.tick(view)
+
+    def tick(self, view: _View) -> bool:
+        """Jobs whose deadline passed since the last look at the clock; True if any
+        became new."""
+        due = self._due
+        if not due:
+            return False
+        now = aware(view.now())
+        ripe: list[str] = []
+        while due and due[0][0] < now:
+            at, job_id = heapq.heappop(due)
+            if self._due_of.get(job_id) == at:
+                del self._due_of[job_id]
+                ripe.append(job_id)
+        return self._compare(view, ripe, now=now) if ripe else False
+
+    def looked(self, job_ids: Iterable[str]) -> list[str]:
+        """The operator saw these jobs: no longer new. Returns those that were."""
+        seen = [i for i in job_ids if i in self._new]
+        self._new.difference_update(seen)
+        return seen
+
+    def clear(self) -> int:
+        """Every mark cleared (the operator's key); how many there were."""
+        count = len(self._new)
+        self._new.clear()
+        return count
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _baseline(self, view: _View) -> None:
+        """What needs a look at start is known already: not new."""
+        self._view = view
+        now = aware(view.now())
+        rows = list(view.all_rows())
+        needs = NEEDS_LOOK_STATUSES
+        # Comprehensions, no call per row: 200k rows are read once, on the event loop.
+        self._attention = {r.job_id for r in rows if r.status in needs}
+        timed = [r for r in rows if r.status not in needs and (
+            r.critical or r.deadline is not None or r.critical_start is not None)]
+        for row in timed:
+            due = due_at(row)
+            if due is None:
+                continue
+            if now > aware(due):
+                self._attention.add(row.job_id)
+            else:
+                self._watch(row, now, due)
+
+    def _watch(self, row: JobRow, now: datetime, due: datetime | None) -> None:
+        if due is None or aware(due) < now or self._due_of.get(row.job_id) == aware(due):
+            return
+        self._due_of[row.job_id] = aware(due)
+        heapq.heappush(self._due, (aware(due), row.job_id))
+
+    def _compare(self, view: _View, job_ids: Iterable[str], *, now: datetime | None = None,
+                 whole: bool = False) -> bool:
+        now = aware(now or view.now())
+        attention, new = self._attention, self._new
+        before = len(new)
+        moved = False
+        seen: set[str] | None = set() if whole else None
+        for job_id in job_ids:
+            if seen is not None:
+                seen.add(job_id)
+            row = view.get(job_id)
+            due = due_at(row) if row is not None and _timed(row) else None
+            if row is not None and needs_look(row, now, due):
+                if job_id not in attention:
+                    attention.add(job_id)
+                    new.add(job_id)
+            else:
+                attention.discard(job_id)
+                if job_id in new:
+                    new.discard(job_id)
+                    moved = True
+                if row is not None:
+                    self._watch(row, now, due)
+        if seen is not None:
+            gone = [i for i in attention if i not in seen]
+            attention.difference_update(gone)
+            moved |= bool(new.intersection(gone))
+            new.difference_update(gone)
+        return moved or len(new) != before

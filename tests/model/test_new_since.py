@@ -1,0 +1,89 @@
+"""What counts as "new since you last looked", on the jobs view alone (no Textual)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from resync_tui.model.job_row import JobRow
+from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.new_since import NewSince
+
+FROZEN = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+
+
+class SteppedClock:
+    """The view's clock (the engine's), moved only by the test."""
+
+    def __init__(self) -> None:
+        self.now = FROZEN
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def start(*rows: JobRow) -> tuple[JobsView, NewSince, SteppedClock]:
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    tracker = NewSince()
+    assert not tracker.update(view, view.apply_changes(rows))
+    return view, tracker, clock
+
+
+def test_failures_at_start_are_the_baseline_later_ones_are_new() -> None:
+    view, tracker, _ = start(JobRow("old", status="ABEND"), JobRow("calm", status="SUCC"),
+                             JobRow("slow", status="EXEC"))
+    assert not tracker.new
+    assert tracker.update(view, view.apply_changes([JobRow("calm", status="FAIL"),
+                                                    JobRow("slow", status="STUCK")]))
+    assert tracker.new == {"calm", "slow"}
+    # The same failure again is nothing new; a new row arriving failed is.
+    assert not tracker.update(view, view.apply_changes([JobRow("calm", status="FAIL")]))
+    tracker.update(view, view.apply_changes([JobRow("late-comer", status="ERROR")]))
+    assert tracker.new == {"calm", "slow", "late-comer"}
+
+
+def test_recovered_removed_looked_at_or_cleared_is_no_longer_new() -> None:
+    view, tracker, _ = start(*(JobRow(f"j{i}", status="SUCC") for i in range(4)))
+    tracker.update(view, view.apply_changes([JobRow(f"j{i}", status="ABEND")
+                                             for i in range(4)]))
+    assert tracker.update(view, view.apply_changes([JobRow("j0", status="SUCC")]))
+    assert tracker.update(view, view.apply_changes([], ["j1"]))
+    assert tracker.looked(["j2", "nobody"]) == ["j2"]
+    assert tracker.new == {"j3"}
+    assert tracker.clear() == 1 and not tracker.new
+    # Seen, then recovered, then failing again: new again.
+    tracker.update(view, view.apply_changes([JobRow("j3", status="SUCC")]))
+    tracker.update(view, view.apply_changes([JobRow("j3", status="ABEND")]))
+    assert tracker.new == {"j3"}
+
+
+def test_a_deadline_passing_makes_a_job_new_without_new_data() -> None:
+    due = FROZEN + timedelta(minutes=10)
+    view, tracker, clock = start(
+        JobRow("due-later", status="WAIT", deadline=due),
+        JobRow("late-at-start", status="WAIT", deadline=FROZEN - timedelta(minutes=1)),
+        JobRow("long-exec", status="EXEC", started=FROZEN - timedelta(hours=3)))
+    assert not tracker.new  # already late at start: baseline
+    clock.advance(5 * 60)
+    assert not tracker.update(view, view.refresh_clock())
+    clock.advance(6 * 60)
+    assert tracker.update(view, view.refresh_clock())
+    # Late EXEC moves up the attention order but is slow, not broken: not marked.
+    assert tracker.new == {"due-later"}
+    # Ended (late): no longer in an attention state.
+    tracker.update(view, view.apply_changes([JobRow("due-later", status="SUCC",
+                                                    deadline=due)]))
+    assert not tracker.new
+
+
+def test_the_baseline_waits_for_a_plan() -> None:
+    """An empty view at start (no data yet) is no baseline: the first plan read is."""
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    tracker = NewSince()
+    assert not tracker.update(view, None)
+    tracker.update(view, view.apply_changes([JobRow("a", status="ABEND")]))
+    assert not tracker.new
