@@ -35,6 +35,10 @@ ENGINE_STATES: Final[tuple[EngineStateLabel, ...]] = (
 (refused, timeout, 5xx); 401/403; an answer not usable; not read yet."""
 
 _URL_MAX: Final = 80
+_FAILED_STATES: Final[Mapping[str, EngineStateLabel]] = {
+    "credentials": "CREDENTIALS REJECTED", "unreachable": "UNREACHABLE",
+    "server": "UNREACHABLE", "down": "UNREACHABLE"}
+"""A failed read's kind (``FeedHealth.kind``) as the row says it; the rest: ERROR."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +115,7 @@ class EngineWatch:
         if not health.polls:
             state = "CONNECTING"
         elif not health.ok:
-            state = {"credentials": "CREDENTIALS REJECTED", "unreachable": "UNREACHABLE",
-                     "server": "UNREACHABLE", "down": "UNREACHABLE"}.get(health.kind, "ERROR")
+            state = _FAILED_STATES.get(health.kind, "ERROR")
         elif age is not None and age > stale_after(interval):
             state, reason = "STALE", f"counts {age:.0f} s old"
         else:
