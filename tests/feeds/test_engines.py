@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -178,3 +182,35 @@ def test_the_shared_feed_keys_of_two_engines_differ(runtimes: EngineRuntimes) ->
             for name, rt in runtimes.runtimes.items()}
     assert keys["prod"].lease != keys["test"].lease
     assert keys["prod"].snapshot("jobs") != keys["test"].snapshot("jobs")
+
+
+def _run(args: list[str], cfg_dir: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("RESYNC_")}
+    full.update(env, XDG_STATE_HOME=str(cfg_dir / "state"))
+    return subprocess.run([sys.executable, "-m", "resync_tui", *args], capture_output=True,
+                          text=True, timeout=30, env=full, cwd=cfg_dir)
+
+
+def test_check_engine_picks_one_of_the_engines(sim_prod: Simulator, sim_test: Simulator,
+                                               tmp_path: Path) -> None:
+    """``check --engine NAME`` reads that engine (its password variable, its counts)."""
+    cfg = tmp_path / "settings.toml"
+    cfg.write_text(f'[engines.prod]\nurl = "{sim_prod.base_url}"\nuser = "demo"\n'
+                   f'[engines.test]\nurl = "{sim_test.base_url}"\nuser = "demo"\n'
+                   f'[audit]\nspool_dir = "{tmp_path / "spool"}"\n')
+    env = {"RESYNC_ENGINES__PROD__PASSWORD": "demo", "RESYNC_ENGINES__TEST__PASSWORD": "demo"}
+
+    def jobs_of(line: str) -> int:
+        return int(line.split("'jobs'=", 1)[1].split(";", 1)[0])
+
+    for name, jobs in (("prod", PROD_JOBS), ("test", TEST_JOBS)):
+        result = _run(["check", "--config", str(cfg), "--engine", name, "--crit-failed",
+                       "1000", "--warn-failed", "1000", "--warn-stuck", "1000",
+                       "--warn-ws-down", "1000"], tmp_path, env)
+        line = result.stdout.splitlines()[0]
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert jobs_of(line) == jobs
+    unknown = _run(["check", "--config", str(cfg), "--engine", "qa"], tmp_path, env)
+    assert unknown.returncode == 3
+    assert unknown.stdout.splitlines()[:2] == ["RESYNC UNKNOWN - no engine qa",
+                                               "known engines: prod, test"]
