@@ -79,6 +79,7 @@ class EnginesScreen(ModalScreen[str | None]):
     def __init__(self, state: EnginesState | None) -> None:
         super().__init__()
         self.state = state
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -90,13 +91,14 @@ class EnginesScreen(ModalScreen[str | None]):
         table = self.query_one(DataTable)
         table.add_columns(" ", "Engine", "State", *(label for label, _ in _COLUMNS),
                           "jobs", "age", "URL · why")
+        self._ready = True
         self.show(self.state)
         table.focus()
 
     def show(self, state: EnginesState | None) -> None:
         """A new reading of the engines: the rows again, the cursor kept on its engine."""
         self.state = state
-        if not self.is_mounted:
+        if not self._ready:  # on_mount draws it
             return
         table = self.query_one(DataTable)
         cursor = table.cursor_row
