@@ -57,7 +57,7 @@ def _count(engine: EngineSummary, group: GroupName) -> Text:
         return Text("-", end="")
     value = engine.groups.get(group, 0)
     style = "bold red" if group == "failed" and value else ""
-    return Text(f"{value:,}", style=style, justify="right", end="")
+    return Text(f"{value:,}", style=style, end="")
 
 
 class EnginesScreen(ModalScreen[str | None]):
@@ -66,11 +66,11 @@ class EnginesScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     EnginesScreen { align: center middle; }
     EnginesScreen > Vertical {
-        width: 96%; height: 90%; border: round $primary; background: $surface;
-        border-title-color: $primary;
+        width: 96%; height: auto; max-height: 90%; border: round $primary;
+        background: $surface; border-title-color: $primary;
     }
-    EnginesScreen #engines-note { padding: 0 1; color: $text-muted; }
-    EnginesScreen DataTable { height: 1fr; }
+    EnginesScreen #engines-note { padding: 1 1 0 1; color: $text-muted; }
+    EnginesScreen DataTable { height: auto; max-height: 30; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="engines.close"),
@@ -111,9 +111,8 @@ class EnginesScreen(ModalScreen[str | None]):
                 Text(safe_text(engine.name, 32), style="bold" if engine.shown else "", end=""),
                 _state_text(engine),
                 *(_count(engine, group) for _, group in _COLUMNS),
-                Text(f"{engine.total:,}" if engine.health.has_data else "-",
-                     justify="right", end=""),
-                Text(_age(engine), justify="right", end=""),
+                Text(f"{engine.total:,}" if engine.health.has_data else "-", end=""),
+                Text(_age(engine), end=""),
                 plain_text(detail, max_len=120),
                 key=engine.name)
         if engines:
