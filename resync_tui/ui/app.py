@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
-from resync_tui.alerts import AlertEvent, WebhookSender, rules_from_settings
+from resync_tui.alerts import AlertEvaluator, AlertEvent, WebhookSender, rules_from_settings
 from resync_tui.feeds.actions import (
     UNKNOWN_ADVICE,
     ActionRequest,
@@ -842,6 +842,9 @@ class ResyncApp(App[int]):
                                        unlinked=self._workstation_problems)
         if self.actions is not None:
             self.actions = ActionService(self.runtime, self.audit_log)
+        if self.alerts is not None:  # the new engine's first states are a baseline: its
+            # failures of before the switch are not news (what fired stays listed)
+            self.alerts.evaluator = AlertEvaluator(self.alerts.evaluator.rules)
         self._start_engine_feeds()
         self.engines_runner.kick(refresh=False)
         self.say(f"engine {safe_text(name, 40)}: loading …", timeout=3)

@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from resync_tui.feeds.runtime import build_runtimes
 from resync_tui.hwa.simulator import API_BASE, Faults, Simulator
+from resync_tui.settings import AlertSettings
 from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.screens.engines import EnginesScreen, EngineSwitcher
 from tests.feeds.test_engines import (
@@ -158,3 +159,27 @@ async def test_the_palette_offers_each_engine_and_the_overview(
         await pilot.press("home", "enter")  # the first row: prod
         await switched(app, pilot)
         assert app.engine == "prod" and shown_job_ids(app) == api_job_ids(sim_prod)
+
+
+async def test_a_switch_does_not_alert_on_the_new_engines_old_failures(
+        sim_prod: Simulator, sim_test: Simulator, redis_url: str) -> None:
+    """The alert rules watch the engine shown; its failures from before the switch are a
+    baseline, like at start-up, not a burst of "job failed" alerts."""
+    settings = two_engines(sim_prod.base_url, sim_test.base_url, redis_url)
+    settings = settings.replace(alerts=(AlertSettings(name="failures", on="job_failed",
+                                                      bell=True),))
+    engines = build_runtimes(settings, clock=frozen_clock)
+    app = ResyncApp(engines.get("prod"), settings, engines=engines)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        assert app.alerts is not None and not app.alerts.fired  # prod's: the baseline
+        assert app.view.counts.get("ABEND", 0) > 0
+        await app.switch_engine("test")
+        await switched(app, pilot)
+        assert app.engine == "test" and app.view.counts.get("ABEND", 0) > 0
+        assert list(app.alerts.fired) == []
+        # A job failing on the shown engine after the switch does alert.
+        job = next(j for j in sim_test.plan.jobs if j.status not in ("ABEND", "FAIL"))
+        sim_test.plan.set_status(job, "ABEND")
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        assert [a.event.rule for a in app.alerts.fired] == ["failures"]
