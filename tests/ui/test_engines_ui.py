@@ -5,13 +5,16 @@ holds the new engine's jobs and none of the old one's (two simulators, real Redi
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import httpx
+import redis.asyncio as aioredis
 from textual.pilot import Pilot
 
 from resync_tui.feeds.runtime import build_runtimes
 from resync_tui.hwa.simulator import API_BASE, Faults, Simulator
 from resync_tui.settings import AlertSettings
+from resync_tui.share.keys import ShareKeys
 from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.screens.engines import EnginesScreen, EngineSwitcher
 from tests.feeds.test_engines import (
@@ -183,3 +186,39 @@ async def test_a_switch_does_not_alert_on_the_new_engines_old_failures(
         sim_test.plan.set_status(job, "ABEND")
         await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
         assert [a.event.rule for a in app.alerts.fired] == ["failures"]
+
+
+async def test_a_switch_moves_the_shared_feed_to_the_new_engines_keys(
+        sim_prod: Simulator, sim_test: Simulator, redis_url: str) -> None:
+    """Two engines on one Redis: the dashboard leads prod's shared feed, and after the
+    switch gives prod's lease up (another dashboard of prod takes over at once) and
+    joins test's, under test's own keys."""
+    settings = two_engines(sim_prod.base_url, sim_test.base_url, redis_url)
+    settings = settings.replace(share=dataclasses.replace(settings.share, enabled=True,
+                                                          follow_interval=0.2))
+    engines = build_runtimes(settings, clock=frozen_clock)
+    app = ResyncApp(engines.get("prod"), settings, engines=engines)
+    prod_keys = ShareKeys.for_engine(sim_prod.base_url, "current")
+    test_keys = ShareKeys.for_engine(sim_test.base_url, "current")
+    redis = aioredis.Redis.from_url(redis_url)
+
+    async def until_lease(keys: ShareKeys, held: bool) -> None:
+        for _ in range(int(DEADLINE / 0.05)):
+            if (await redis.get(keys.lease) is not None) == held:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"lease {keys.lease} never {'held' if held else 'free'}")
+
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            assert app.share is not None and app.share.keys == prod_keys
+            await until_lease(prod_keys, held=True)
+            await app.switch_engine("test")
+            await switched(app, pilot)
+            assert app.share is not None and app.share.keys == test_keys
+            await until_lease(prod_keys, held=False)
+            await until_lease(test_keys, held=True)
+            assert shown_job_ids(app) == api_job_ids(sim_test)
+    finally:
+        await redis.aclose()
