@@ -23,7 +23,7 @@ from resync_tui.hwa.simulator import API_BASE, Faults, Simulator
 from resync_tui.model.status import count_by_group
 from resync_tui.settings import Secret, Settings
 from resync_tui.share.keys import ShareKeys
-from tests.ui.dashboard_support import DEADLINE, frozen_clock, make_settings
+from tests.ui.dashboard_support import DEADLINE, SteppedClock, frozen_clock, make_settings
 
 PROD_JOBS, TEST_JOBS = 120, 70
 
@@ -214,3 +214,26 @@ def test_check_engine_picks_one_of_the_engines(sim_prod: Simulator, sim_test: Si
     assert unknown.returncode == 3
     assert unknown.stdout.splitlines()[:2] == ["RESYNC UNKNOWN - no engine qa",
                                                "known engines: prod, test"]
+
+
+async def test_an_engine_whose_counts_are_old_is_stale_on_its_own_clock(
+        sim_prod: Simulator, sim_test: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    built = build_runtimes(two_engines(sim_prod.base_url, sim_test.base_url, redis_url),
+                           clock=clock)
+    now = [0.0]
+    feed = EnginesFeed(built, lambda: "prod", slow=30.0, clock=clock,
+                       monotonic=lambda: now[0])
+    try:
+        await poll(feed)
+        clock.advance(20)  # the engines' clock; test is not due again (monotonic 10 s)
+        now[0] += 10
+        state = await poll(feed)
+        assert [(e.state, e.age) for e in state.engines] == [("OK", 0.0), ("OK", 20.0)]
+        clock.advance(50)  # 70 s since test's counts: more than two 30 s intervals
+        now[0] += 10
+        state = await poll(feed)
+        assert [e.state for e in state.engines] == ["OK", "STALE"]
+        assert state.engines[1].reason == "counts 70 s old"
+    finally:
+        await built.aclose()
