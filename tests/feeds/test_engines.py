@@ -237,3 +237,20 @@ async def test_an_engine_whose_counts_are_old_is_stale_on_its_own_clock(
         assert state.engines[1].reason == "counts 70 s old"
     finally:
         await built.aclose()
+
+
+def test_engine_flag_picks_the_engine_a_command_reads(sim_prod: Simulator, sim_test: Simulator,
+                                                      tmp_path: Path) -> None:
+    """``resync-tui --engine NAME jobs``: that engine's plan; an unknown NAME: exit 2."""
+    cfg = tmp_path / "settings.toml"
+    cfg.write_text(f'[engines.prod]\nurl = "{sim_prod.base_url}"\nuser = "demo"\n'
+                   f'[engines.test]\nurl = "{sim_test.base_url}"\nuser = "demo"\n'
+                   f'[logging]\nfile = "{tmp_path / "log"}"\n')
+    env = {"RESYNC_ENGINES__PROD__PASSWORD": "demo", "RESYNC_ENGINES__TEST__PASSWORD": "demo"}
+    for flags, jobs in (([], PROD_JOBS), (["--engine", "test"], TEST_JOBS)):
+        result = _run(["--config", str(cfg), *flags, "jobs", "--json"], tmp_path, env)
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) == jobs
+    wrong = _run(["--config", str(cfg), "--engine", "qa", "jobs"], tmp_path, env)
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip() == "resync-tui: --engine: no engine 'qa'; allowed: prod, test"
