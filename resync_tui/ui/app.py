@@ -140,8 +140,8 @@ class ResyncApp(App[int]):
         self.engines = engines if engines is not None else EngineRuntimes.single(runtime)
         self.settings = settings
         self.wall = wall
-        # The shown engine's clock, whichever engine that is (switching changes runtime).
-        self.clock = clock or self._shown_clock
+        # The shown engine's clock: with several engines, whichever one is shown now.
+        self.clock = clock or (self._shown_clock if len(self.engines) > 1 else runtime.clock)
         self._watchdog = watchdog
         self._feeds_running = asyncio.Event()
         self._feeds_running.set()
