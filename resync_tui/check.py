@@ -258,9 +258,9 @@ def add_check_parser(sub: Any) -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, dest="check_config", metavar="PATH",
                         help="settings file (default: the same lookup as the dashboard)")
     parser.add_argument("--engine", metavar="NAME",
-                        help="the engine to check; only one engine is configured for now "
-                             "([hwa]): NAME must be 'hwa' or the host of hwa.url, anything "
-                             "else is UNKNOWN 'no engine NAME'")
+                        help="the [engines.NAME] to check (default: ui.engine, else the "
+                             "first); with the single [hwa] engine, 'hwa' or the host of "
+                             "hwa.url; anything else is UNKNOWN 'no engine NAME'")
     parser.add_argument("--warn-failed", type=_range, default=Range.parse("0"), metavar="N",
                         help="WARNING when the failed jobs are above N (default 0: any)")
     parser.add_argument("--crit-failed", type=_range, default=Range.parse("5"), metavar="N",
@@ -372,10 +372,12 @@ def judge(reading: EngineReading, options: CheckOptions) -> CheckResult:
 
 
 def engine_names(settings: Settings) -> tuple[str, ...]:
-    """The names ``--engine`` accepts: today only the one ``[hwa]`` engine, by section
-    name or by host (what the dashboard's header calls it)."""
+    """The names ``--engine`` accepts: each [engines.NAME]; with the single-engine form,
+    ``hwa`` or the host of hwa.url (what the dashboard's header calls it)."""
     from urllib.parse import urlsplit
 
+    if settings.engines:
+        return settings.engine_names
     host = urlsplit(settings.hwa.url).hostname or settings.hwa.url
     return ("hwa", host)
 
@@ -535,7 +537,12 @@ async def run_check(settings: Settings, options: CheckOptions,
     if deadline is None:
         deadline = time.monotonic() + options.timeout
     if options.engine is not None and options.engine not in engine_names(settings):
-        return CheckResult(UNKNOWN, f"no engine {options.engine}")
+        from resync_tui.sanitize import safe_text
+
+        return CheckResult(UNKNOWN, f"no engine {safe_text(options.engine, 40)}",
+                           details=(f"known engines: {', '.join(engine_names(settings))}",))
+    if options.engine is not None and settings.engines:
+        settings = settings.for_engine(options.engine)
     budget = max(deadline - time.monotonic() - _SHUTDOWN_RESERVE, 0.1)
     redis_share = min(2.0, budget / 4) if options.redis else 0.0
     engine_budget = budget - redis_share
@@ -674,7 +681,9 @@ def _check(args: argparse.Namespace, options: CheckOptions, deadline: float) -> 
     except SettingsError as exc:
         return CheckResult(UNKNOWN, f"bad settings: {exc.problems[0] if exc.problems else exc}",
                            details=exc.problems[1:])
-    for secret in (settings.hwa.password, settings.hwa.token, settings.redis.password):
+    engines = [settings.hwa, *settings.engines.values()]
+    for secret in (*(e.password for e in engines), *(e.token for e in engines),
+                   settings.redis.password):
         if secret:
             register_secret(secret.reveal())
     try:

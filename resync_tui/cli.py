@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--record", type=Path, metavar="FILE",
                         help="record what the dashboard shows to FILE (replay it with "
                              "'resync-tui replay FILE')")
+    parser.add_argument("--engine", metavar="NAME", dest="main_engine",
+                        help="the [engines.NAME] to show first (or to act on, list, poll); "
+                             "default: ui.engine, else the first [engines.NAME]")
     parser.add_argument("--record-max-mb", type=_positive_int, metavar="N",
                         default=1024,
                         help="stop recording (and say so in the log) once the file "
@@ -302,8 +305,9 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
     try:
         hwa = dataclasses.replace(settings.hwa, url=url, user=DEMO_USER,
                                   password=Secret(DEMO_PASSWORD), token=None, verify_tls=True)
-        demo_settings = settings.replace(
-            hwa=hwa, redis=dataclasses.replace(settings.redis, url="embedded"))
+        demo_settings = settings.replace(  # one simulated engine, whatever [engines] says
+            hwa=hwa, engines={}, engine="",
+            redis=dataclasses.replace(settings.redis, url="embedded"))
         with contextlib.ExitStack() as stack:
             data_dir = default_data_dir() if persist else None
             try:
@@ -321,7 +325,9 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
 def _setup_logging(settings: Settings) -> None:
     from resync_tui.logging_setup import configure_logging, register_secret
 
-    for secret in (settings.hwa.password, settings.hwa.token, settings.redis.password):
+    engines = [settings.hwa, *settings.engines.values()]
+    for secret in (*(e.password for e in engines), *(e.token for e in engines),
+                   settings.redis.password):
         if secret:
             register_secret(secret.reveal())
     configure_logging(settings.logging.file, settings.logging.level,
@@ -713,6 +719,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             _fail(problem)
         return 2
+    if args.main_engine is not None:
+        if args.main_engine not in settings.engines:
+            known = ", ".join(settings.engines) or "none: only the single engine of [hwa]"
+            return _fail(f"--engine: no engine {safe_text(args.main_engine, 40)!r}; "
+                         f"allowed: {known}")
+        settings = settings.for_engine(args.main_engine)
     if command == "poller":
         return _poller_command(settings, args)
     if command == "serve":

@@ -197,6 +197,12 @@ class UiSettings:
     cache_interval: float = _spec(1.0, minimum=0.2, maximum=3600)
     workstations_interval: float = _spec(15.0, minimum=0.5, maximum=3600)
     wall_rotate_seconds: float = _spec(15.0, minimum=0.0, maximum=3600, doc="0 = fixed")
+    engine: str = _spec("", doc=(
+        "the [engines.NAME] shown at start-up (--engine NAME wins); empty = the first "
+        "[engines.NAME] of the file"))
+    engines_interval: float = _spec(30.0, minimum=1.0, maximum=3600, doc=(
+        "seconds between the engines overview's count reads of the engines not shown "
+        "(one GET /plan/job/count each, never a plan read)"))
 
 
 @dataclass(frozen=True)
@@ -374,6 +380,11 @@ class Settings:
     alerts: tuple[AlertSettings, ...] = ()
     #: [views.NAME]: saved views of the job list (query + sort), by name.
     views: Mapping[str, ViewSettings] = field(default_factory=dict)
+    #: [engines.NAME]: the engines to switch between, in file order, each with the keys
+    #: of [hwa] (secrets resolved); empty: the single engine of [hwa].
+    engines: Mapping[str, HwaSettings] = field(default_factory=dict)
+    #: The [engines.NAME] that ``hwa`` holds; "" for the single-engine form ([hwa]).
+    engine: str = ""
     source: str = "defaults"
     #: Where each value came from, by dotted key ("hwa.url"): the settings file's path
     #: or the environment variable's name; a key not listed has its default.
@@ -381,6 +392,16 @@ class Settings:
 
     def replace(self, **sections: Any) -> Settings:
         return dataclasses.replace(self, **sections)
+
+    @property
+    def engine_names(self) -> tuple[str, ...]:
+        """The [engines.NAME] names in file order; empty for the single-engine form."""
+        return tuple(self.engines)
+
+    def for_engine(self, name: str) -> Settings:
+        """These settings with ``hwa`` = the engine ``name`` (``KeyError`` if none): what
+        every feed, the check and the client of that engine read."""
+        return dataclasses.replace(self, hwa=self.engines[name], engine=name)
 
 
 #: Keys refused in a settings file: they are secrets, read from the environment or a file.
@@ -397,8 +418,11 @@ SECTIONS: Final[Mapping[str, type[Any]]] = {
     "actions": ActionsSettings, "share": ShareSettings,
 }
 #: Tables whose keys are names: [breakers.NAME], [keymap] (binding ids), [themes.NAME],
-#: [views.NAME].
-NAMED_SECTIONS: Final = ("breakers", "keymap", "themes", "views")
+#: [views.NAME], [engines.NAME].
+NAMED_SECTIONS: Final = ("breakers", "keymap", "themes", "views", "engines")
+#: What an engine may be called: it names the engine in the header, in cache keys, in
+#: metric labels and in RESYNC_ENGINES__NAME__KEY (so no spaces, no colons).
+ENGINE_NAME_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
 #: Arrays of tables: [[alerts]].
 ARRAY_SECTIONS: Final = ("alerts",)
 
@@ -555,6 +579,8 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, tuple[str, str
         parts = name[len(ENV_PREFIX):].lower().split("__")
         if len(parts) == 2 and parts[1] in _FILE_SECRETS.get(parts[0], ()):
             continue  # secrets are resolved separately, never validated into output
+        if len(parts) == 3 and parts[0] == "engines" and parts[2] in _FILE_SECRETS["hwa"]:
+            continue  # RESYNC_ENGINES__NAME__PASSWORD: an engine's secret, the same way
         if len(parts) < 2 or not all(parts):
             continue
         grouped.setdefault(".".join(parts[:-1]), {})[parts[-1]] = (value, name)
@@ -736,46 +762,132 @@ def load_settings(path: Path | str | None = None, env: Mapping[str, str] | None 
                                       problems, origins)
     sections["views"] = _load_views(document.get("views", {}), origin, overrides,
                                     problems, origins)
-    hwa: HwaSettings = sections["hwa"]
     where = {key: ("environment" if value.startswith(ENV_PREFIX) else value)
              for key, value in origins.items()}
     problems.extend(_theme_choice_problems(sections["ui"], declared, where, origin))
-    try:
-        _validate_url(hwa.url, where.get("hwa.url", origin), "hwa.url", ("http", "https"))
-    except SettingsError as exc:
-        problems.extend(exc.problems)
+    engines = _load_engines(document.get("engines", {}), origin, overrides, env, problems,
+                            origins)
+    if engines:
+        hwa_given = ("hwa" in document, "hwa" in overrides)
+        if any(hwa_given):
+            by = origin if hwa_given[0] else ", ".join(
+                sorted(_name(n) for _, n in overrides["hwa"].values()))
+            problems.append(
+                f"{by}: [hwa] and [engines.<name>] both given; allowed: one of them ([hwa] "
+                "is the single-engine form: move its keys into an [engines.<name>])")
+        sections["engines"] = engines
+        chosen = sections["ui"].engine or next(iter(engines))
+        if chosen not in engines:
+            problems.append(
+                f"{where.get('ui.engine', origin)}: key 'ui.engine': bad value "
+                f"{_name(chosen)!r}; allowed: empty or one of {', '.join(engines)}")
+        else:
+            sections["hwa"], sections["engine"] = engines[chosen], chosen
+    else:
+        if sections["ui"].engine:
+            problems.append(
+                f"{where.get('ui.engine', origin)}: key 'ui.engine': bad value "
+                f"{_name(sections['ui'].engine)!r}; allowed: empty (there is no "
+                "[engines.<name>], only the single engine of [hwa])")
+        sections["hwa"] = _resolve_hwa(sections["hwa"], "hwa", env, origin, where, origins,
+                                       problems)
     try:
         sections["redis"] = _resolve_redis(sections["redis"], env, where, origins)
     except SettingsError as exc:
         problems.extend(exc.problems)
-    if hwa.ca_bundle and not Path(hwa.ca_bundle).expanduser().is_file():
-        problems.append(
-            f"{where.get('hwa.ca_bundle', origin)}: key 'hwa.ca_bundle': bad value "
-            f"{hwa.ca_bundle!r}; allowed: an existing CA bundle file, or empty for the "
-            "system trust store")
-    password, token = "", ""
-    try:
-        password, origins["hwa.password"] = (
-            (env["RESYNC_HWA__PASSWORD"], "RESYNC_HWA__PASSWORD")
-            if env.get("RESYNC_HWA__PASSWORD") else
-            _read_secret(env, hwa.password_env, hwa.password_file, "password",
-                         where.get("hwa.password_file", origin)))
-    except SettingsError as exc:
-        problems.extend(exc.problems)
-    try:
-        token, origins["hwa.token"] = (
-            (env["RESYNC_HWA__TOKEN"], "RESYNC_HWA__TOKEN")
-            if env.get("RESYNC_HWA__TOKEN") else
-            _read_secret(env, hwa.token_env, hwa.token_file, "token",
-                         where.get("hwa.token_file", origin)))
-    except SettingsError as exc:
-        problems.extend(exc.problems)
     if problems:
         raise SettingsError(problems)
-    sections["hwa"] = dataclasses.replace(
-        hwa, password=Secret(password), token=Secret(token) if token else None)
     return Settings(**sections, source=origin,
                     origins={k: v for k, v in origins.items() if v != "default"})
+
+
+def _resolve_hwa(hwa: HwaSettings, section: str, env: Mapping[str, str], origin: str,
+                 where: Mapping[str, str], origins: dict[str, str],
+                 problems: list[str]) -> HwaSettings:
+    """One engine's URL and CA bundle checked, its password and token read: [hwa] from
+    RESYNC_HWA__PASSWORD / __TOKEN, an [engines.NAME] from RESYNC_ENGINES__NAME__PASSWORD
+    / __TOKEN, else the variable ``password_env`` / ``token_env`` names, else the file."""
+    before = len(problems)
+    try:
+        _validate_url(hwa.url, where.get(f"{section}.url", origin), f"{section}.url",
+                      ("http", "https"))
+    except SettingsError as exc:
+        problems.extend(exc.problems)
+    if hwa.ca_bundle and not Path(hwa.ca_bundle).expanduser().is_file():
+        problems.append(
+            f"{where.get(f'{section}.ca_bundle', origin)}: key '{section}.ca_bundle': bad "
+            f"value {hwa.ca_bundle!r}; allowed: an existing CA bundle file, or empty for the "
+            "system trust store")
+    secrets: dict[str, str] = {}
+    for what, env_key, file_key in (("password", hwa.password_env, hwa.password_file),
+                                    ("token", hwa.token_env, hwa.token_file)):
+        direct = f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{what.upper()}"
+        try:
+            secrets[what], origins[f"{section}.{what}"] = (
+                (env[direct], direct) if env.get(direct) else
+                _read_secret(env, env_key, file_key, what,
+                             where.get(f"{section}.{what}_file", origin), section=section))
+        except SettingsError as exc:
+            problems.extend(exc.problems)
+    if len(problems) != before:
+        return hwa
+    token = secrets.get("token", "")
+    return dataclasses.replace(hwa, password=Secret(secrets.get("password", "")),
+                               token=Secret(token) if token else None)
+
+
+def _load_engines(tables: Any, origin: str, overrides: dict[str, dict[str, tuple[str, str]]],
+                  env: Mapping[str, str], problems: list[str],
+                  origins: dict[str, str]) -> dict[str, HwaSettings]:
+    """[engines.NAME] tables (and RESYNC_ENGINES__NAME__KEY), each checked like [hwa]:
+    the good engines by name, in file order. A name is unique ignoring case (the
+    environment spells it in capitals), and each engine's password comes by default
+    from RESYNC_ENGINES__NAME__PASSWORD, never from another engine's variable."""
+    import re
+
+    if not isinstance(tables, Mapping) or not all(
+            isinstance(t, Mapping) for t in tables.values()):
+        problems.append(f"{origin}: [engines] must be a table of [engines.<name>] tables")
+        tables = {}
+    if "engines" in overrides:
+        found = ", ".join(sorted(_name(n) for _, n in overrides.pop("engines").values()))
+        problems.append(f"environment: {found} names no engine; allowed: "
+                        f"{ENV_PREFIX}ENGINES__<NAME>__<KEY> for an [engines.<name>]")
+    by_folded: dict[str, str] = {}
+    names: list[str] = []
+    for name in tables:
+        if name.lower() in by_folded:
+            problems.append(f"{origin}: [engines.{_name(name)}]: the name is used twice "
+                            f"(as {_name(by_folded[name.lower()])!r} too; names are compared "
+                            "ignoring case); allowed: a name no other engine has")
+            continue
+        by_folded[name.lower()] = name
+        names.append(name)
+    env_tables: dict[str, dict[str, tuple[str, str]]] = {}
+    for section in [s for s in overrides if s.startswith("engines.")]:
+        folded = section.split(".", 1)[1]
+        name = by_folded.get(folded)
+        if name is None:  # an engine named only in the environment
+            name = by_folded[folded] = folded
+            names.append(name)
+        env_tables[name] = overrides.pop(section)
+    engines: dict[str, HwaSettings] = {}
+    for name in names:
+        section = f"engines.{name}"
+        if "." in name or not re.fullmatch(ENGINE_NAME_PATTERN, name):
+            problems.append(f"{origin}: [engines.{_name(name)}]: bad engine name; allowed: "
+                            "letters, digits, _ and -, at most 32, a letter or digit first")
+            continue
+        before = len(problems)
+        base = HwaSettings(password_env=f"{ENV_PREFIX}ENGINES__{name.upper()}__PASSWORD")
+        hwa = _build(HwaSettings, tables.get(name, {}), origin, section,
+                     env_tables.get(name, {}), problems, origins, base=base)
+        where = {k: ("environment" if v.startswith(ENV_PREFIX) else v)
+                 for k, v in origins.items()}
+        hwa = _resolve_hwa(hwa, section, env, origin, where, origins, problems)
+        if len(problems) == before:
+            engines[name] = hwa
+    return engines
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -1043,10 +1155,12 @@ def _resolve_redis(rs: RedisSettings, env: Mapping[str, str], where: Mapping[str
 
 
 def _tables(settings: Settings) -> list[tuple[str, Any]]:
-    tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS]
+    tables: list[tuple[str, Any]] = [(name, getattr(settings, name)) for name in SECTIONS
+                                     if not (name == "hwa" and settings.engines)]
     tables += [(f"breakers.{name}", bs) for name, bs in settings.breakers.items()]
     tables += [(f"themes.{name}", ts) for name, ts in settings.themes.items()]
     tables += [(f"views.{name}", vs) for name, vs in settings.views.items()]
+    tables += [(f"engines.{name}", es) for name, es in settings.engines.items()]
     return tables + [(f"alerts[{index}]", rule) for index, rule in enumerate(settings.alerts)]
 
 

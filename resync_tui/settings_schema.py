@@ -19,9 +19,11 @@ from typing import Any, Final
 from resync_tui.settings import (
     ALERT_MATCH_FIELDS,
     BREAKER_DEFAULTS,
+    ENGINE_NAME_PATTERN,
     SECTIONS,
     AlertSettings,
     BreakerSettings,
+    HwaSettings,
     Settings,
     ThemeSettings,
     ViewSettings,
@@ -117,6 +119,17 @@ def settings_schema() -> dict[str, Any]:
                        "and sort), offered in the command palette as \"View: NAME\".",
         "properties": {},
         "additionalProperties": _table_schema(ViewSettings(), "a saved view"),
+    }
+    engine = _table_schema(HwaSettings(), "an engine: the keys of [hwa]; its password comes by "
+                           "default from RESYNC_ENGINES__NAME__PASSWORD")
+    del engine["properties"]["password_env"]["default"]
+    properties["engines"] = {
+        "type": "object",
+        "description": "Several engines, one [engines.NAME] table each (instead of [hwa]), "
+                       "switched with : or the palette; ui.engine names the first shown.",
+        "propertyNames": {"pattern": f"^{ENGINE_NAME_PATTERN}$"},
+        "properties": {},
+        "additionalProperties": engine,
     }
     return {
         "$schema": SCHEMA_DIALECT,

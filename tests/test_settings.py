@@ -32,7 +32,8 @@ def _code_defaults() -> dict[str, dict[str, Any]]:
     defaults = Settings()
     tables: dict[str, Any] = {
         f.name: getattr(defaults, f.name) for f in dataclasses.fields(defaults)
-        if f.name not in ("breakers", "keymap", "themes", "alerts", "views", "source", "origins")
+        if f.name not in ("breakers", "keymap", "themes", "alerts", "views", "engines", "engine",
+                          "source", "origins")
     }
     tables.update({f"breakers.{name}": bs for name, bs in defaults.breakers.items()})
     return {
@@ -275,7 +276,8 @@ def test_every_bound_the_code_enforces_is_reported_in_one_pass(tmp_path: Path) -
     """Each bounded key set just past its maximum: one problem per key, none lost."""
     tables: list[tuple[str, type[Any]]] = [
         (f.name, type(getattr(Settings(), f.name))) for f in dataclasses.fields(Settings)
-        if f.name not in ("breakers", "keymap", "themes", "alerts", "views", "source", "origins")]
+        if f.name not in ("breakers", "keymap", "themes", "alerts", "views", "engines", "engine",
+                          "source", "origins")]
     tables.append(("breakers.hwa_api", type(BREAKER_DEFAULTS["hwa_api"])))
     lines, keys = [], []
     for name, cls in tables:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 
 from resync_tui.feeds.status import Clock, local_now
@@ -34,7 +37,15 @@ from resync_tui.resilience.retry import RetryPolicy
 from resync_tui.resilience.tiered import TieredCache
 from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
 
-__all__ = ["Runtime", "breaker_config", "build_runtime", "counts_as_failure"]
+__all__ = [
+    "EngineRuntimes",
+    "Runtime",
+    "breaker_config",
+    "build_runtime",
+    "build_runtimes",
+    "cache_namespace",
+    "counts_as_failure",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -80,6 +91,7 @@ class Runtime:
     """Engine clock minus this machine's in seconds, as the header shows it (None: unknown,
     or a clock given by a test)."""
     engine_name: str = ""
+    """What the header calls the engine: its [engines.NAME], else the URL's host."""
     _closed: bool = field(default=False, repr=False)
 
     @property
@@ -201,7 +213,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         stale_ttl=cs.l2_ttl if cs.stale_while_revalidate else 0.0,
     )
     cache: TieredCache[Any] = TieredCache(
-        l1, redis, breaker=registry.get("redis"), namespace=cs.namespace,
+        l1, redis, breaker=registry.get("redis"), namespace=cache_namespace(settings),
         l2_ttl=max(cs.l2_ttl, 0.001), command_timeout=rs.socket_timeout,
     )
     metrics.track_cache(cache)
@@ -216,5 +228,77 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         settings=settings, client=client, breakers=registry, retry=retry, redis=redis,
         cache=cache, metrics=metrics, clock=clock or engine_clock(client),
         clock_offset=(lambda: None) if clock is not None else (lambda: client.clock_offset),
-        engine_name=urlsplit(hwa.url).hostname or hwa.url,
+        engine_name=settings.engine or urlsplit(hwa.url).hostname or hwa.url,
     )
+
+
+def cache_namespace(settings: Settings) -> str:
+    """The cache's namespace: ``[cache] namespace``, then the engine's name when there are
+    several (``resync:prod``), so two engines on one Redis never share an entry (the
+    engine info, job details... have the same keys on every engine)."""
+    namespace = settings.cache.namespace
+    return f"{namespace}:{settings.engine}" if settings.engine else namespace
+
+
+class _EngineLabelled(Collector):
+    """Every engine's metrics under their own names, each sample with an ``engine``
+    label: one /metrics for all engines, the names unchanged."""
+
+    def __init__(self, registries: Mapping[str, CollectorRegistry]) -> None:
+        self._registries = registries
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        for engine, registry in self._registries.items():
+            for metric in registry.collect():
+                out = merged.get(metric.name)
+                if out is None:
+                    out = merged[metric.name] = Metric(
+                        metric.name, metric.documentation, metric.type, metric.unit)
+                for sample in metric.samples:
+                    out.add_sample(sample.name, {**sample.labels, "engine": engine},
+                                   sample.value, sample.timestamp, sample.exemplar)
+        yield from merged.values()
+
+
+@dataclass(eq=False)
+class EngineRuntimes:
+    """One :class:`Runtime` per engine, in the settings' order, each with its own client,
+    breakers, cache namespace and metrics. With the single-engine form ([hwa]) it holds
+    one runtime, named by its host. ``aclose()`` closes them all."""
+
+    runtimes: dict[str, Runtime]
+    metrics_registry: CollectorRegistry
+    """What /metrics serves: every engine's metrics (labelled ``engine`` when several)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.runtimes)
+
+    def get(self, name: str) -> Runtime:
+        """The runtime of engine ``name`` (``KeyError`` for an unknown name)."""
+        return self.runtimes[name]
+
+    def __len__(self) -> int:
+        return len(self.runtimes)
+
+    @classmethod
+    def single(cls, runtime: Runtime) -> EngineRuntimes:
+        """An already built runtime as the only engine (tests, the single-engine form)."""
+        return cls({runtime.engine_name: runtime}, runtime.metrics.registry)
+
+    async def aclose(self) -> None:
+        for runtime in self.runtimes.values():
+            await runtime.aclose()
+
+
+def build_runtimes(settings: Settings, *, clock: Clock | None = None) -> EngineRuntimes:
+    """A runtime for every [engines.NAME] (no connection opened), or the one of [hwa]."""
+    if not settings.engines:
+        return EngineRuntimes.single(build_runtime(settings, clock=clock))
+    runtimes = {name: build_runtime(settings.for_engine(name), clock=clock)
+                for name in settings.engines}
+    combined = CollectorRegistry()
+    combined.register(_EngineLabelled(
+        {name: rt.metrics.registry for name, rt in runtimes.items()}))
+    return EngineRuntimes(runtimes, combined)

@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
-from resync_tui.alerts import AlertEvent, WebhookSender, rules_from_settings
+from resync_tui.alerts import AlertEvaluator, AlertEvent, WebhookSender, rules_from_settings
 from resync_tui.feeds.actions import (
     UNKNOWN_ADVICE,
     ActionRequest,
@@ -43,8 +43,10 @@ from resync_tui.feeds.alerts import AlertCenter
 from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.deps import DepsDetailLoader
+from resync_tui.feeds.engine import EngineState
+from resync_tui.feeds.engines import EnginesFeed, EnginesState
 from resync_tui.feeds.runner import FeedRunner
-from resync_tui.feeds.runtime import Runtime, build_runtime
+from resync_tui.feeds.runtime import EngineRuntimes, Runtime, build_runtimes
 from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
 from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.hwa.models import JobInPlan
@@ -70,6 +72,7 @@ from resync_tui.ui.screens.confirm_action import (
     action_label,
 )
 from resync_tui.ui.screens.dashboard import DashboardScreen
+from resync_tui.ui.screens.engines import EnginesScreen, EngineSwitcher
 from resync_tui.ui.screens.help import HelpScreen
 from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.themes import to_theme
@@ -115,27 +118,36 @@ class ResyncApp(App[int]):
         Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False,
                 id="app.alerts"),
         Binding("L", "audit_trail", "Audit", key_display="L", show=False, id="app.audit"),
+        Binding("colon", "switch_engine", "Engine", key_display=":", show=False,
+                id="app.engine"),
+        Binding("O", "engines_overview", "Engines", key_display="O", show=False,
+                id="app.engines"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
-                 private_redis: bool = False, recorder: Recorder | None = None) -> None:
+                 private_redis: bool = False, recorder: Recorder | None = None,
+                 engines: EngineRuntimes | None = None) -> None:
         """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
         records stay in the spool (that Redis, and what it holds, goes when we exit).
-        ``recorder``: an open recording every published state is appended to."""
+        ``recorder``: an open recording every published state is appended to.
+        ``engines``: every engine's runtime (``runtime`` is the one shown first); the app
+        closes them all. None: ``runtime`` is the only engine."""
         super().__init__()
         self.recorder = recorder
         self.runtime = runtime
+        self.engines = engines if engines is not None else EngineRuntimes.single(runtime)
         self.settings = settings
         self.wall = wall
-        self.clock = clock or runtime.clock
+        # The shown engine's clock: with several engines, whichever one is shown now.
+        self.clock = clock or (self._shown_clock if len(self.engines) > 1 else runtime.clock)
         self._watchdog = watchdog
         self._feeds_running = asyncio.Event()
         self._feeds_running.set()
         self.view = JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
-                                         clock_offset=runtime.clock_offset)
+                                         clock_offset=lambda: self.runtime.clock_offset())
         self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
                                        unlinked=self._workstation_problems)
         self.audit_log = build_audit_log(settings, None if private_redis else runtime.redis)
@@ -199,10 +211,23 @@ class ResyncApp(App[int]):
     def on_mount(self) -> None:
         ui = self.settings.ui
         d = self.dashboard
+        self._start_alerts()
+        self._start_engine_feeds()
+        self._start_engines_watch()
+        if self.wall and ui.wall_rotate_seconds > 0:
+            self.set_interval(ui.wall_rotate_seconds, d.rotate)
+        if self._watchdog and not self.is_web:
+            # In a browser (textual-serve) stdin is the web driver's pipe, not a
+            # terminal: the driver ends the app when the page goes.
+            self._start_watchdog()
+        self._start_audit()
+
+    def _start_engine_feeds(self) -> None:
+        """The shown engine's feeds (every registry entry), each in its own worker."""
+        d = self.dashboard
         context = FeedContext(self.runtime, self.settings, self.view, self.clock,
                               jobs_health=self._jobs_health)
         share = self._start_share()
-        self._start_alerts()
         for entry in REGISTRY:  # one feed per entry, each in its own worker
             feed, interval = self._feed_for(entry, context)
             if share is not None and entry.id in SHARED_FEEDS:
@@ -221,13 +246,6 @@ class ResyncApp(App[int]):
         d.workstations_interval = self._engine_interval("workstations")
         d.redis_interval = self.runners["redis"].interval
         d.streams_interval = self._engine_interval("streams")
-        if self.wall and ui.wall_rotate_seconds > 0:
-            self.set_interval(ui.wall_rotate_seconds, d.rotate)
-        if self._watchdog and not self.is_web:
-            # In a browser (textual-serve) stdin is the web driver's pipe, not a
-            # terminal: the driver ends the app when the page goes.
-            self._start_watchdog()
-        self._start_audit()
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
@@ -473,7 +491,7 @@ class ResyncApp(App[int]):
             await self.alerts.sender.aclose()
         if self.recorder is not None:
             self.recorder.close()
-        await self.runtime.aclose()
+        await self.engines.aclose()
 
     async def on_unmount(self) -> None:
         await self._stop_feeds()
@@ -488,6 +506,7 @@ class ResyncApp(App[int]):
                             self.action_toggle_theme)
         yield SystemCommand("Audit trail", "Operator actions recorded, newest first "
                             "(filter, follow; spooled records too)", self.action_audit_trail)
+        yield from self._engine_commands()
         for seconds in (2.0, 5.0, 10.0, 30.0, 60.0):
             yield SystemCommand(f"Job poll interval: {seconds:g}s",
                                 f"Read the job list every {seconds:g} seconds",
@@ -724,6 +743,115 @@ class ResyncApp(App[int]):
                  + (f"; {run.stopped}" if run.stopped else ""),
                  severity="information" if done == run.total else "warning", timeout=10)
 
+    # -- several engines ---------------------------------------------------------------
+
+    def _shown_clock(self) -> datetime:
+        return self.runtime.clock()
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine shown (its [engines.NAME], or the host of [hwa])."""
+        return self.runtime.engine_name
+
+    def _start_engines_watch(self) -> None:
+        """The overview's feed: every engine's counts through its own runtime. It polls
+        only with several engines; with one, ``O`` reads it once when opened."""
+        ui = self.settings.ui
+        feed = EnginesFeed(self.engines, lambda: self.engine, slow=ui.engines_interval,
+                           clock=lambda: self.clock())
+        self.engines_state: EnginesState | None = None
+        self.engines_runner: FeedRunner[EnginesState] = FeedRunner(
+            feed, min(self.settings.hwa.poll_interval, ui.engines_interval),
+            self._show_engines, self._feeds_running)
+        if len(self.engines) > 1:
+            self.run_worker(self.engines_runner.run(), name="engines:watch", group="feeds",
+                            exit_on_error=False)
+
+    def _show_engines(self, state: EnginesState) -> None:
+        self.engines_state = state
+        for screen in self.screen_stack:
+            if isinstance(screen, EnginesScreen):
+                screen.show(state)
+
+    def action_engines_overview(self) -> None:
+        """Every engine on one screen; Enter switches to the one under the cursor."""
+        if isinstance(self.screen, EnginesScreen):
+            return
+        self.push_screen(EnginesScreen(self.engines_state), self._engine_picked)
+        self.engines_runner.feed.refresh()
+        if len(self.engines) > 1:
+            self.engines_runner.kick(refresh=True)
+        else:
+            self.run_worker(self.engines_runner.poll_once(), group="engines-read",
+                            exclusive=True, exit_on_error=False)
+
+    def action_switch_engine(self) -> None:
+        """``:``: the engine switcher (type part of a name, Enter)."""
+        if len(self.engines) < 2:
+            self.say(f"one engine only ({safe_text(self.engine, 40)}): add "
+                     "[engines.NAME] tables to the settings file to switch", timeout=4)
+            return
+        if not isinstance(self.screen, EngineSwitcher):
+            self.push_screen(EngineSwitcher(self.engines.names, lambda: self.engines_state,
+                                            self.engine), self._engine_picked)
+
+    def _engine_picked(self, name: str | None) -> None:
+        if name is not None and name != self.engine:
+            self.run_worker(self.switch_engine(name), group="engine-switch",
+                            exclusive=True, exit_on_error=False)
+
+    def _engine_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Engines overview", "Every engine: state, counts by status "
+                            "group, failures, data age", self.action_engines_overview)
+        if len(self.engines) > 1:
+            for name in self.engines.names:
+                url = safe_text(self.engines.get(name).settings.hwa.url, 80)
+                yield SystemCommand(f"Engine: {safe_text(name, 32)}",
+                                    f"Show {url}" + (" (shown now)" if name == self.engine
+                                                     else ""),
+                                    partial(self._engine_picked, name))
+
+    async def switch_engine(self, name: str) -> None:
+        """Show engine ``name``: the shown engine's plan feeds are stopped (its plan
+        leaves memory), the view and every pane are cleared before the new engine's first
+        read ("loading NAME"), then the feeds start again on the new engine's runtime
+        (its client, breakers, cache). The other engines stay watched by their counts."""
+        if name == self.engine or name not in self.engines.names:
+            return
+        if self.recorder is not None:
+            self.say("not switching engines while recording (a recording is of one "
+                     "engine)", severity="warning", timeout=6)
+            return
+        names = {f"feed:{n}" for n in FEED_NAMES}
+        plan = [w for w in self.workers if w.name in names and w.group == "feeds"]
+        for worker in plan:
+            worker.cancel()
+        if self.share is not None:  # the old engine's lease is given up at once
+            self._share_stop.set()
+            plan += [w for w in self.workers if w.group == "share"]
+        await asyncio.gather(*(_quietly(w) for w in plan))
+        self.share, self._share_stop = None, asyncio.Event()
+        self.dashboard.header.share = ""
+        old = self.runtime
+        old.cache.l1.clear()  # its job details and logs: the plan shown is the new one's
+        self.runtime = self.engines.get(name)
+        if self.settings.engines:
+            self.settings = self.settings.for_engine(name)
+        self.runners.clear()
+        self.dashboard.jobs.update_jobs(self.view, self.view.apply([]))
+        self.dashboard.clear_for_engine(EngineState(
+            name=safe_text(name, 64), plan_id=safe_text(self.settings.hwa.plan_id, 64)))
+        self.loader = DepsDetailLoader(self.runtime, jobs=self.view.get,
+                                       unlinked=self._workstation_problems)
+        if self.actions is not None:
+            self.actions = ActionService(self.runtime, self.audit_log)
+        if self.alerts is not None:  # the new engine's first states are a baseline: its
+            # failures of before the switch are not news (what fired stays listed)
+            self.alerts.evaluator = AlertEvaluator(self.alerts.evaluator.rules)
+        self._start_engine_feeds()
+        self.engines_runner.kick(refresh=False)
+        self.say(f"engine {safe_text(name, 40)}: loading …", timeout=3)
+
     # -- audit trail -------------------------------------------------------------------
 
     audit_drain_interval: float = AUDIT_DRAIN_INTERVAL
@@ -814,7 +942,8 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                   record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code.
     ``record``: append what the feeds publish to this file (``--record``)."""
-    runtime = build_runtime(settings)
+    engines = build_runtimes(settings)
+    runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
     recorder = None
     if record is not None:
         recorder = Recorder.for_runtime(runtime, record, max_bytes=record_max_bytes)
@@ -823,11 +952,11 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
     if metrics_port:
         from resync_tui.resilience.metrics import start_metrics_server
 
-        server, _thread = start_metrics_server(metrics_port, runtime.metrics.registry,
+        server, _thread = start_metrics_server(metrics_port, engines.metrics_registry,
                                                settings.metrics.host)
     try:
         app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
-                        private_redis=private_redis, recorder=recorder)
+                        private_redis=private_redis, recorder=recorder, engines=engines)
         result = app.run()
     finally:
         if server is not None:

@@ -546,3 +546,46 @@ def test_deps_and_critical_snapshot(snap_compare: Callable[..., bool], snap_sim:
     run_before = {"dependencies": _dependencies, "critical": _critical}[screen]
     app = make_app(snap_sim.base_url, redis_url)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def second_sim() -> Iterator[Simulator]:
+    simulator = Simulator(jobs=80, seed=3, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+async def _engines_overview(pilot: Pilot[Any]) -> None:
+    """Three engines: prod (shown) and test answer, dr refuses connections."""
+    from resync_tui.ui.screens.engines import EnginesScreen
+
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await asyncio.wait_for(app.engines_runner.wait_results(1), DEADLINE)
+    await _dashboard(pilot)  # the breakers pane read after the engines' first counts
+    await pilot.press("O")
+    await asyncio.wait_for(app.engines_runner.wait_results(2), DEADLINE)
+    screen = app.screen
+    assert isinstance(screen, EnginesScreen) and screen.state is not None
+    # The simulators' ports are chosen per run: pinned like the Redis figures.
+    screen.show(dataclasses.replace(screen.state, engines=tuple(
+        dataclasses.replace(e, url=f"https://{e.name}.example:31116")
+        for e in screen.state.engines)))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_engines_overview_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                                   second_sim: Simulator, redis_url: str,
+                                   size: tuple[int, int]) -> None:
+    from resync_tui.feeds.runtime import build_runtimes
+
+    base = make_settings(snap_sim.base_url, redis_url)
+    engines = {"prod": base.hwa,
+               "test": dataclasses.replace(base.hwa, url=second_sim.base_url),
+               "dr": dataclasses.replace(base.hwa, url="http://127.0.0.1:9")}
+    settings = base.replace(engines=engines, engine="prod", hwa=engines["prod"])
+    runtimes = build_runtimes(settings, clock=frozen_clock)
+    app = ResyncApp(runtimes.get("prod"), settings, engines=runtimes)
+    assert snap_compare(app, terminal_size=size, run_before=_engines_overview)

@@ -258,6 +258,22 @@ class DashboardScreen(Screen[None]):
             pane.set_aged(self.header.overall.label == "STALE")
         self.update_overall()
 
+    def clear_for_engine(self, engine: EngineState) -> None:
+        """Another engine is about to be shown (the app cleared the job view): forget what
+        every feed said of the last one, so no pane shows its data under the new name,
+        and say the new one is loading until its first read."""
+        self.states.clear()
+        self._jobs_state = None
+        self._ws_state = None
+        self._workstations_down = None
+        self._wall_tracker = WallTracker() if self.wall else None
+        for name, pane in self.panes.items():
+            if name != "jobs":
+                setattr(pane, "state", None)  # noqa: B010 (every registered pane has one)
+        self.header.last_refresh = None
+        self.jobs.set_stale(f"loading {engine.name}", None, has_data=False)
+        self.show_engine(engine)
+
     def show_engine(self, state: EngineState) -> None:
         self._engine = state
         self.header.engine = state
