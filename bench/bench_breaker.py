@@ -17,7 +17,8 @@ with``; also the README's look-up by name per call), pybreaker (sync only: ``cal
 
 Same run, same loop, ROUNDS interleaved rounds: overhead = (best time - best bare
 time) per call, each at its own best over the rounds (best-of: other processes share
-the two cores; take the best of a few runs too).
+the two cores, so many short rounds; take the best of a few runs too). The load
+average when the run ends is printed beside the figures.
 Targets: guard overhead <= 400 ns and >= 3x below aiobreaker.
 Usage: .venv/bin/python bench/bench_breaker.py [calls_per_round]
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -39,8 +41,8 @@ from resync_tui.feeds.runtime import breaker_config, counts_as_failure
 from resync_tui.resilience.breaker import BreakerConfig, CircuitBreaker
 from resync_tui.settings import Settings
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-ROUNDS = 40
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
+ROUNDS = 120
 TARGET_GUARD_NS = 400.0
 TARGET_RATIO_AIOBREAKER = 3.0
 
@@ -181,6 +183,7 @@ async def main() -> dict[str, float]:
     out["best_other_over_resync_guard"] = best_other / guard
     out["aiobreaker_over_resync_call"] = out["aiobreaker_overhead_ns"] / out[
         "resync_call_overhead_ns"]
+    out["load_avg_1m"] = os.getloadavg()[0]
     out["target_guard_ns"] = TARGET_GUARD_NS
     out["guard_target_met"] = float(guard <= TARGET_GUARD_NS)
     out["aiobreaker_3x_target_met"] = float(out["aiobreaker_over_resync_guard"]
