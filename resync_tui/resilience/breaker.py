@@ -34,7 +34,9 @@ The hot path (``with breaker.guard():`` in CLOSED, with or without slow-call tim
 ``async with`` works too) allocates nothing of its own: ``guard()`` takes the permit
 with a guard from a per-breaker free list (sequential calls reuse one spare guard held
 in a slot: no list method call), entering is a C call (for ``async with``
-it returns one shared, already-done awaitable: no coroutine objects), and a call
+it returns one shared, already-done awaitable: no coroutine objects), leaving is a
+plain function that CPython inlines (each guard has a class of its own whose
+``__exit__`` is a closure over it, see ``_new_guard``: no bound method), and a call
 reads the clock once before (only when slow calls are timed) and once after, each a
 slot read then a call (``self._clock()`` would be a method look-up that CPython 3.11
 cannot specialise: about 10% of the guard's cost). A plain
@@ -54,7 +56,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, TypeVarTuple, cast
 
 __all__ = [
     "BreakerConfig",
@@ -351,7 +353,7 @@ class CircuitBreaker:
             try:
                 guard = self._pool.pop()
             except IndexError:
-                guard = _Guard(self)
+                guard = _new_guard(self)
         generation = self._closed_gen
         if generation >= 0:  # CLOSED; _trial is False on every pooled guard
             guard._generation = generation
@@ -644,6 +646,12 @@ class _Guard:
     ``CircuitBreaker.guard`` has taken the permit; entering is a C call that returns
     None (or, for ``async with``, an already-done awaitable). Leaving does the
     accounting: in CLOSED one clock reading and a counter bump.
+
+    Every guard is made by :func:`_new_guard`, of a class of its own whose
+    ``__exit__`` is a plain function (a closure over the guard): CPython 3.11 calls a
+    ``with`` block's ``__exit__`` method as a bound method it allocates and calls
+    through the generic path, but a plain function as an inlined call, about 140 ns
+    less per call.
     """
 
     __slots__ = ("_breaker", "_generation", "_start", "_trial")
@@ -657,23 +665,13 @@ class _Guard:
         self._start = 0.0
         self._trial = False
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    if TYPE_CHECKING:  # each guard's own class sets it: see _new_guard
+        def __exit__(self, exc_type: type[BaseException] | None,
+                     exc: BaseException | None, tb: TracebackType | None) -> None: ...
+
+    def _leave(self, exc: BaseException | None) -> None:
+        """Every exit but a success in the CLOSED generation the call started in."""
         breaker = self._breaker
-        if exc is None and self._generation == breaker._closed_gen:
-            # Every call's path: a success in the CLOSED generation it started in.
-            self._generation = _LEFT
-            clock = breaker._clock  # see guard(): no method look-up on the hot path
-            now = clock()
-            if now >= breaker._fast_end or now - self._start > breaker._slow_limit:
-                breaker._closed_success(self._start, now)
-            else:
-                breaker._cur_calls += 1  # _n_success follows from it (see _cur_counted)
-            if breaker._spare is None:
-                breaker._spare = self
-            else:
-                breaker._pool.append(self)  # trimmed once per bucket, in _advance
-            return
         generation = self._generation
         if generation == _LEFT:
             raise RuntimeError("breaker guard left twice; "
@@ -690,6 +688,38 @@ class _Guard:
                   tb: TracebackType | None) -> Awaitable[None]:
         self.__exit__(exc_type, exc, tb)
         return _DONE
+
+
+def _new_guard(breaker: CircuitBreaker) -> _Guard:
+    """A guard of a class of its own, whose ``__exit__`` is a closure (see ``_Guard``).
+
+    Made only when the free list is empty (the first call, or more calls in flight at
+    once than the free list holds), so the class costs nothing per call.
+    """
+    own = cast(type[_Guard], type("_Guard", (_Guard,), {"__slots__": (),
+                                                         "__module__": __name__}))
+    guard = own(breaker)
+
+    def exit_(exc_type: type[BaseException] | None, exc: BaseException | None,
+              tb: TracebackType | None) -> None:
+        if exc is None and guard._generation == breaker._closed_gen:
+            # Every call's path: a success in the CLOSED generation it started in.
+            guard._generation = _LEFT
+            clock = breaker._clock  # see guard(): no method look-up on the hot path
+            now = clock()
+            if now >= breaker._fast_end or now - guard._start > breaker._slow_limit:
+                breaker._closed_success(guard._start, now)
+            else:
+                breaker._cur_calls += 1  # _n_success follows from it (see _cur_counted)
+            if breaker._spare is None:
+                breaker._spare = guard
+            else:
+                breaker._pool.append(guard)  # trimmed once per bucket, in _advance
+            return
+        guard._leave(exc)
+
+    own.__exit__ = staticmethod(exit_)  # type: ignore[assignment,method-assign]
+    return guard
 
 
 class BreakerRegistry:
