@@ -686,12 +686,13 @@ class _Guard:
 
     def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                   tb: TracebackType | None) -> Awaitable[None]:
-        self.__exit__(exc_type, exc, tb)
+        self.__exit__(exc_type, exc, tb)  # each guard's own class has a closure instead
         return _DONE
 
 
 def _new_guard(breaker: CircuitBreaker) -> _Guard:
-    """A guard of a class of its own, whose ``__exit__`` is a closure (see ``_Guard``).
+    """A guard of a class of its own, whose ``__exit__`` and ``__aexit__`` are closures
+    (see ``_Guard``).
 
     Made only when the free list is empty (the first call, or more calls in flight at
     once than the free list holds), so the class costs nothing per call.
@@ -718,7 +719,13 @@ def _new_guard(breaker: CircuitBreaker) -> _Guard:
             return
         guard._leave(exc)
 
+    def aexit_(exc_type: type[BaseException] | None, exc: BaseException | None,
+               tb: TracebackType | None) -> Awaitable[None]:
+        exit_(exc_type, exc, tb)
+        return _DONE
+
     own.__exit__ = staticmethod(exit_)  # type: ignore[assignment,method-assign]
+    own.__aexit__ = staticmethod(aexit_)  # type: ignore[assignment,method-assign]
     return guard
 
 
