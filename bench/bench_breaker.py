@@ -17,18 +17,29 @@ with``; also the README's look-up by name per call), pybreaker (sync only: ``cal
 
 Same run, same loop, ROUNDS interleaved rounds: overhead = (best time - best bare
 time) per call, each at its own best over the rounds (best-of: other processes share
-the two cores; take the best of a few runs too).
+the two cores, so many short rounds; take the best of a few runs too). The load
+average when the run ends is printed beside the figures.
 Targets: guard overhead <= 400 ns and >= 3x below aiobreaker.
-Usage: .venv/bin/python bench/bench_breaker.py [calls_per_round]
+With ``--old REV`` the guard of ``resync_tui/resilience/breaker.py`` as it was at git
+revision REV runs beside it in the same rounds (same config): the old figure beside
+the new one (``old_guard_overhead_ns``, ``new_guard_over_old``).
+Usage: .venv/bin/python bench/bench_breaker.py [calls_per_round] [--old REV]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib.util
 import json
 import logging
+import os
+import pathlib
+import subprocess
 import sys
+import tempfile
 import time
+import types
 from collections.abc import Awaitable, Callable
 
 import aiobreaker
@@ -39,8 +50,28 @@ from resync_tui.feeds.runtime import breaker_config, counts_as_failure
 from resync_tui.resilience.breaker import BreakerConfig, CircuitBreaker
 from resync_tui.settings import Settings
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-ROUNDS = 40
+_parser = argparse.ArgumentParser(description="guard() against aiobreaker and others")
+_parser.add_argument("calls", nargs="?", type=int, default=5_000, help="calls per round")
+_parser.add_argument("--old", metavar="REV", help="also the guard of breaker.py at REV")
+_args = _parser.parse_args()
+N: int = _args.calls
+OLD_REV: str | None = _args.old
+
+def old_breaker_module(rev: str) -> types.ModuleType:
+    """breaker.py as it was at ``rev`` (git show), loaded as a module of its own."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    source = subprocess.run(
+        ["git", "show", f"{rev}:resync_tui/resilience/breaker.py"], cwd=root, check=True,
+        capture_output=True, text=True, timeout=30).stdout
+    path = pathlib.Path(tempfile.mkdtemp()) / "old_breaker.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("old_breaker", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["old_breaker"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+ROUNDS = 120
 TARGET_GUARD_NS = 400.0
 TARGET_RATIO_AIOBREAKER = 3.0
 
@@ -146,6 +177,11 @@ async def main() -> dict[str, float]:
              "purgatory": purgatory_with, "purgatory_documented": purgatory_documented,
              "bare_sync_call": bare_sync, "pybreaker_call": pybreaker_call,
              "pybreaker_calling": pybreaker_calling, "pybreaker_decorator": pybreaker_decorator}
+    if OLD_REV is not None:
+        mod = old_breaker_module(OLD_REV)
+        fields = {f: getattr(app_config, f) for f in app_config.__slots__}
+        old_app = mod.CircuitBreaker("hwa_job_status", mod.BreakerConfig(**fields))
+        cases["old_guard"] = guard_of(old_app)
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(ROUNDS):
         for name, body in cases.items():
@@ -172,6 +208,11 @@ async def main() -> dict[str, float]:
         "pybreaker_overhead_ns": (min(best["pybreaker_call"], best["pybreaker_calling"],
                                       best["pybreaker_decorator"]) - base_sync) * ns,
     }
+    if OLD_REV is not None:
+        out["old_guard_overhead_ns"] = (best["old_guard"] - base) * ns
+        out["new_guard_over_old"] = out["resync_guard_overhead_ns"] / out["old_guard_overhead_ns"]
+        out["aiobreaker_over_old_guard"] = (out["aiobreaker_overhead_ns"]
+                                            / out["old_guard_overhead_ns"])
     guard = out["resync_guard_overhead_ns"]
     best_other = min(out["aiobreaker_overhead_ns"], out["purgatory_overhead_ns"],
                      out["pybreaker_overhead_ns"])
@@ -181,6 +222,7 @@ async def main() -> dict[str, float]:
     out["best_other_over_resync_guard"] = best_other / guard
     out["aiobreaker_over_resync_call"] = out["aiobreaker_overhead_ns"] / out[
         "resync_call_overhead_ns"]
+    out["load_avg_1m"] = os.getloadavg()[0]
     out["target_guard_ns"] = TARGET_GUARD_NS
     out["guard_target_met"] = float(guard <= TARGET_GUARD_NS)
     out["aiobreaker_3x_target_met"] = float(out["aiobreaker_over_resync_guard"]
