@@ -280,7 +280,10 @@ class WorkstationsTable(ScrollView, can_focus=True):
         return max(self.scrollable_content_region.height - 1, 1)
 
     def set_rows(self, rows: tuple[WorkstationRow, ...]) -> None:
-        """A new read; the cursor stays on its workstation."""
+        """A new read; the cursor stays on its workstation. A read that shows the same
+        rows repaints nothing (over SSH every cell written costs bytes)."""
+        if rows == self._all:
+            return
         self._all = rows
         self._resort()
 
@@ -526,7 +529,8 @@ class WorkstationsPane(Vertical):
         self._summary_text = Content("waiting for the engine…")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="ws-stale", markup=False)
+        yield Static(self._stale_text or Content(""), id="ws-stale", markup=False,
+                     classes="-stale" if self._stale_text is not None else "")
         yield Static(self._summary_text, id="ws-summary", markup=False)
         yield Input(placeholder="filter name / type / host / states", id="ws-filter-input")
         yield self.table
@@ -578,13 +582,18 @@ class WorkstationsPane(Vertical):
         subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle
-        self._stale_text = self._stale_line(health) if stale else None
-        self._summary_text = self._summary(state, stale)
-        for marker in self.query("#ws-stale").results(Static):
-            marker.set_class(self._stale_text is not None, "-stale")
-            marker.update(self._stale_text or Content(""))
-        for summary in self.query("#ws-summary").results(Static):
-            summary.update(self._summary_text)
+        stale_text = self._stale_line(health) if stale else None
+        summary_text = self._summary(state, stale)
+        # compose() starts from these texts: only a change is drawn.
+        if stale_text != self._stale_text:
+            self._stale_text = stale_text
+            for marker in self.query("#ws-stale").results(Static):
+                marker.set_class(stale_text is not None, "-stale")
+                marker.update(stale_text or Content(""))
+        if summary_text != self._summary_text:
+            self._summary_text = summary_text
+            for summary in self.query("#ws-summary").results(Static):
+                summary.update(summary_text)
 
     @staticmethod
     def _stale_line(health: FeedHealth) -> Content:
