@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList
 
 from resync_tui.audit.stream import AuditStream
 from resync_tui.feeds.actions import UNKNOWN_ADVICE
 from resync_tui.feeds.runtime import build_runtime
+from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.workstations import WorkstationRow, WorkstationsState
 from resync_tui.hwa.simulator import Faults, Simulator, Workstation
 from resync_tui.settings import Settings
 from resync_tui.ui.app import ResyncApp
@@ -24,6 +27,7 @@ from resync_tui.ui.screens.confirm_action import WorkstationActionScreen
 from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 from tests.ui.dashboard_support import (
     DEADLINE,
+    FROZEN,
     frozen_clock,
     make_settings,
     ready,
@@ -254,3 +258,25 @@ async def test_an_unanswered_unlink_is_unknown_and_sent_once(
     records = await _audit(redis_url)
     assert [r["kind"] for r in records] == ["intent", "outcome"]
     assert records[1]["outcome"]["result"] == "unknown"
+
+
+class _Host(App[None]):
+    def __init__(self, pane: WorkstationsPane) -> None:
+        super().__init__()
+        self.pane = pane
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+
+
+async def test_a_state_from_an_older_writer_shows_its_problems_not_an_empty_table() -> None:
+    """A recording (or a shared-feed leader) from before the full list carries only the
+    workstations in trouble: the pane lists those rather than nothing."""
+    down = WorkstationRow("FTA_OLD_01", "FTA", ("INSTALLED",), "not linked or running")
+    pane = WorkstationsPane(id="workstations")
+    async with _Host(pane).run_test(size=(100, 12)) as pilot:
+        pane.state = WorkstationsState(total=5, problems=(down,), health=FeedHealth(
+            last_success=FROZEN, polls=1))
+        await pilot.pause()
+        assert [r.name for r in pane.table.rows] == ["FTA_OLD_01"]
+        assert "✖ 1 of 5 not linked/running · 4 ok" in pane.text()

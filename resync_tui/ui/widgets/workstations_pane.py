@@ -575,7 +575,9 @@ class WorkstationsPane(Vertical):
     def _show(self) -> None:
         state = self.state
         if state is not None:
-            self.table.set_rows(state.rows)
+            # A state from an older writer (a recording, a leader not upgraded yet) has
+            # only the problems: those are shown rather than an empty table.
+            self.table.set_rows(state.rows or state.problems)
         health = state.health if state is not None else FeedHealth()
         stale = state is not None and (self._aged or not health.ok)
         self.set_class(stale, "-stale")
