@@ -280,3 +280,21 @@ async def test_a_state_from_an_older_writer_shows_its_problems_not_an_empty_tabl
         await pilot.pause()
         assert [r.name for r in pane.table.rows] == ["FTA_OLD_01"]
         assert "✖ 1 of 5 not linked/running · 4 ok" in pane.text()
+
+
+async def test_a_stale_pane_shows_no_green_check_on_any_row(
+        sim: Simulator, redis_url: str, tmp_path: Path) -> None:
+    _agent(sim)
+    app = _app(_settings(sim, redis_url, tmp_path, enabled=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        await pilot.press("5")
+        await pilot.pause()
+        assert "✔ linked" in screen_text(app)
+        sim.set_faults(Faults(outage="refused"))
+        await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "⚠ STALE, data from 06:30:00" in text
+        assert "✔" not in text  # old data: the rows say "linked", without a green check
+        assert "were linked and running at 06:30:00" in text

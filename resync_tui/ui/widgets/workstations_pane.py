@@ -255,6 +255,7 @@ class WorkstationsTable(ScrollView, can_focus=True):
         self.descending = False
         self.actions_enabled: Callable[[], bool] = lambda: False
         """Whether ``A`` is bound (the pane asks the app: read-only by default)."""
+        self._stale = False
 
     # -- public API --------------------------------------------------------------------
 
@@ -286,6 +287,12 @@ class WorkstationsTable(ScrollView, can_focus=True):
             return
         self._all = rows
         self._resort()
+
+    def set_stale(self, stale: bool) -> None:
+        """Old data: a linked workstation reads "linked", muted, never a green check."""
+        if stale != self._stale:
+            self._stale = stale
+            self.refresh()
 
     def set_filter(self, text: str) -> bool:
         if text == self.filter_text:
@@ -438,6 +445,8 @@ class WorkstationsTable(ScrollView, can_focus=True):
             return safe_text(row.type, 12), base
         if name == "link":
             if row.linked == "linked":
+                if self._stale:
+                    return "  linked", base + Style(dim=True)
                 return "✔ linked", self._styled("success", base)
             if row.linked == "unlinked":
                 return "✖ unlinked", self._styled("failed", base)
@@ -581,6 +590,7 @@ class WorkstationsPane(Vertical):
         health = state.health if state is not None else FeedHealth()
         stale = state is not None and (self._aged or not health.ok)
         self.set_class(stale, "-stale")
+        self.table.set_stale(stale)
         subtitle = ("STALE" if health.has_data else "NO DATA") if stale else ""
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle
