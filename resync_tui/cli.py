@@ -30,8 +30,8 @@ from resync_tui.settings import (
 )
 
 if TYPE_CHECKING:
-    from resync_tui.feeds.actions import ActionRequest, ActionResult
-    from resync_tui.hwa.models import JobInPlan
+    from resync_tui.feeds.actions import ActionRequest, ActionResult, ActionService
+    from resync_tui.hwa.models import JobInPlan, Workstation
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # the simulator's published default, not a secret
@@ -242,12 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
         "act", help="one operator action on one job, audited (needs [actions] enabled = true)",
         description="Exit codes: 0 done, 1 refused by the engine (or not sent), 2 usage or "
                     "actions disabled, 3 outcome unknown (check the job before trying again).")
-    act.add_argument("job_id", metavar="JOB_ID")
+    act.add_argument("job_id", metavar="JOB_ID",
+                     help="the job's id (with --workstation: the workstation's id)")
     act.add_argument("action", metavar="ACTION",
                      help="hold, release, rerun, cancel, kill, confirm-succ, confirm-abend, "
-                          "release-all-dependencies, update-priority")
+                          "release-all-dependencies, update-priority; with --workstation: "
+                          "link, unlink, start, stop, update-fence, update-limit")
     act.add_argument("--priority", type=int, metavar="N",
                      help="for update-priority: 0-99, 100 = HI, 101 = GO")
+    act.add_argument("--workstation", action="store_true",
+                     help="JOB_ID is a workstation's id and ACTION a workstation action")
+    act.add_argument("--value", type=int, metavar="N",
+                     help="with --workstation, for update-fence (0-101) or update-limit "
+                          "(0-1024)")
     act.add_argument("--justification", required=True, metavar="TEXT",
                      help="why (sent as Justification-Description, kept in the audit trail)")
     act.add_argument("--category", default="", metavar="C")
@@ -594,16 +601,16 @@ def _act_command(settings: Settings, args: argparse.Namespace) -> int:
 
     request = ActionRequest(args.job_id, args.action,
                             Justification(args.category, args.justification, args.ticket),
-                            args.priority)
+                            args.priority, value=args.value,
+                            target="workstation" if args.workstation else "job")
     return asyncio.run(_act(settings, request, assume_yes=args.yes))
 
 
 def _act_line(result: ActionResult) -> str:
     """One line per job: result, action, job, and what the engine said or what it is now."""
     request = result.request
-    parts: list[str] = [result.result, request.action, request.job_id]
-    if request.priority is not None:
-        parts.append(f"priority={request.priority}")
+    parts: list[str] = [result.result, request.audit_action, request.job_id]
+    parts += [f"{name}={value}" for name, value in request.parameters.items()]
     if result.job is not None:
         parts.append(f"status now {result.job.status or '?'}")
     if result.result == "refused" and result.status:
@@ -613,7 +620,8 @@ def _act_line(result: ActionResult) -> str:
     return "  ".join(safe_text(str(part), 300) for part in parts)
 
 
-def _confirm(settings: Settings, request: ActionRequest, job: JobInPlan | None) -> bool:
+def _confirm(settings: Settings, request: ActionRequest, job: JobInPlan | None,
+             workstation: Workstation | None = None) -> bool:
     """Say exactly what will happen, then y/N from the terminal (anything else: no)."""
     from resync_tui.feeds.actions import DANGEROUS_ACTIONS
 
@@ -622,15 +630,24 @@ def _confirm(settings: Settings, request: ActionRequest, job: JobInPlan | None) 
 
     why = request.justification
     lines = [f"engine:  {safe(settings.hwa.url)} (as {safe(settings.hwa.user)})"]
-    if job is None:
+    if request.target == "workstation":
+        if workstation is None:
+            lines.append(f"workstation: {safe(request.job_id)} (could not be read: the engine "
+                         "decides)")
+        else:
+            lines.append(f"workstation: {safe(workstation.name)} (id {safe(request.job_id)}), "
+                         f"{safe(','.join(workstation.active_states)) or 'no active state'}, "
+                         f"fence {workstation.fence}, limit {workstation.limit}")
+    elif job is None:
         lines.append(f"job:     {safe(request.job_id)} (could not be read: the engine decides)")
     else:
         lines.append(f"job:     {safe(job.job_stream_name)}.{safe(job.name)} on "
                      f"{safe(job.workstation)} (id {safe(request.job_id)}), status "
                      f"{safe(job.status) or '?'}")
-    danger = "  (cannot be undone)" if request.action in DANGEROUS_ACTIONS else ""
+    danger = ("  (its jobs stop being launched)" if request.target == "workstation"
+              else "  (cannot be undone)") if request.audit_action in DANGEROUS_ACTIONS else ""
     lines.append(f"action:  {safe(request.action)}{danger}")
-    params = [f"priority={request.priority}"] if request.priority is not None else []
+    params = [f"{name}={value}" for name, value in request.parameters.items()]
     params += [f"{name}={safe(value)!r}" for name, value in
                (("justification", why.description), ("category", why.category),
                 ("ticket", why.ticket)) if value]
@@ -664,9 +681,11 @@ async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) 
         if refusal is not None:
             return _fail(safe_text(refusal.message, 400), ACT_EXIT[refusal.result])
         job = None
+        if not assume_yes and not sys.stdin.isatty():
+            return _fail("no terminal to confirm on: pass --yes to act without asking")
+        if request.target == "workstation":
+            return await _act_on_workstation(settings, service, request, assume_yes=assume_yes)
         if not assume_yes:
-            if not sys.stdin.isatty():
-                return _fail("no terminal to confirm on: pass --yes to act without asking")
             try:
                 job = await service.read_job(request.job_id)
             except (HwaError, CircuitOpenError, TimeoutError) as exc:
@@ -681,6 +700,34 @@ async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) 
         return ACT_EXIT[result.result]
     finally:
         await runtime.aclose()
+
+
+async def _act_on_workstation(settings: Settings, service: ActionService,
+                              request: ActionRequest, *, assume_yes: bool) -> int:
+    """``act --workstation``: the workstation read first (a GET, for the confirmation and
+    the audit record's name; the engine still judges if that read fails), then sent once."""
+    from resync_tui.audit import JobRef
+    from resync_tui.feeds._calls import hwa_call
+    from resync_tui.hwa.errors import HwaError
+    from resync_tui.resilience.breaker import CircuitOpenError
+
+    runtime = service.runtime
+    workstation = None
+    try:
+        workstation = await hwa_call(
+            runtime, lambda: runtime.client.get_workstation(request.job_id),
+            breaker=runtime.hwa_api, operation="get_workstation")
+    except (HwaError, CircuitOpenError, TimeoutError) as exc:
+        _fail(f"cannot read workstation {safe_text(request.job_id, 200)}: "
+              f"{safe_text(str(exc), 300)}", 0)
+    if not assume_yes and not _confirm(settings, request, None, workstation):
+        return _fail("not confirmed: nothing sent")
+    if workstation is not None:
+        name = workstation.name or request.job_id
+        request = dataclasses.replace(request, job=JobRef(request.job_id, name, "", name))
+    result = await service.perform(request)
+    print(_act_line(result), flush=True)
+    return ACT_EXIT[result.result]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

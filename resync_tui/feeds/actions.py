@@ -18,7 +18,11 @@ The path of one action is fixed, and nothing skips a step:
 
 A job stream action (``ActionRequest(target="jobstream")``: hold, release, cancel of
 ``plan/jobstream/{id}/action/*``) takes the same path; its audit record names the
-stream (``jobstream-hold``...). A bulk action is a :class:`BulkRun`: the same path once
+stream (``jobstream-hold``...). A workstation action (``target="workstation"``: link,
+unlink, start, stop, update-fence and update-limit of ``plan/workstation/{id}/action/*``,
+the last two with ``value``) takes it too, recorded as ``workstation-link``...; the spec
+gives these operations no Justification headers, so the justification lives in the audit
+trail only. A bulk action is a :class:`BulkRun`: the same path once
 per job, one job after the other (see there why not the spec's bulk paths).
 
 Strings in a result (the engine's message, job names) are raw: a caller that shows
@@ -41,7 +45,14 @@ from resync_tui.audit import AuditLog, JobRef, Justification, Outcome, SpoolErro
 from resync_tui.audit import default_spool_dir as _default_spool_dir
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
-from resync_tui.hwa.client import JOB_ACTIONS, JOBSTREAM_ACTIONS, JobAction, JobStreamAction
+from resync_tui.hwa.client import (
+    JOB_ACTIONS,
+    JOBSTREAM_ACTIONS,
+    WORKSTATION_ACTIONS,
+    JobAction,
+    JobStreamAction,
+    WorkstationAction,
+)
 from resync_tui.hwa.errors import (
     ActionOutcomeUnknown,
     EngineUnreachable,
@@ -53,8 +64,9 @@ from resync_tui.resilience.breaker import CircuitOpenError
 from resync_tui.resilience.retry import AttemptTimeout, DeadlineExceeded
 from resync_tui.settings import Settings
 
-__all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "STREAM_ACTIONS", "UNKNOWN_ADVICE", "ActionRequest",
-           "ActionResult", "ActionService", "BulkRun", "build_audit_log", "job_ref"]
+__all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "STREAM_ACTIONS", "UNKNOWN_ADVICE", "WS_ACTIONS",
+           "WS_VALUE_RANGE", "ActionRequest", "ActionResult", "ActionService", "BulkRun",
+           "build_audit_log", "job_ref"]
 
 _log = logging.getLogger(__name__)
 
@@ -62,10 +74,17 @@ _log = logging.getLogger(__name__)
 ACTIONS: Final[tuple[str, ...]] = (*JOB_ACTIONS, "update-priority")
 #: Every action on a job stream (``ActionRequest(target="jobstream")``).
 STREAM_ACTIONS: Final[tuple[str, ...]] = JOBSTREAM_ACTIONS
+#: Every action on a workstation (``ActionRequest(target="workstation")``).
+WS_ACTIONS: Final[tuple[str, ...]] = WORKSTATION_ACTIONS
+#: The value each valued workstation action takes: (audit parameter name, lowest, highest).
+#: The fence is a job priority (0-101); conman takes a limit of 0-1024.
+WS_VALUE_RANGE: Final[dict[str, tuple[str, int, int]]] = {
+    "update-fence": ("fence", 0, 101), "update-limit": ("limit", 0, 1024)}
 #: Actions that cannot be taken back (marked as such wherever they are offered), by
 #: :attr:`ActionRequest.audit_action` (a job stream's cancel is ``jobstream-cancel``).
 DANGEROUS_ACTIONS: Final = frozenset({"kill", "cancel", "confirm-succ", "confirm-abend",
-                                      "jobstream-cancel"})
+                                      "jobstream-cancel", "workstation-unlink",
+                                      "workstation-stop"})
 UNKNOWN_ADVICE: Final = "outcome unknown — check the job before trying again"
 #: Seconds added to ``hwa.call_deadline`` for the one attempt: the client's own verdict
 #: (ActionOutcomeUnknown, with the endpoint) comes before the resilience layer's timeout.
@@ -75,7 +94,7 @@ _ATTEMPT_MARGIN: Final = 5.0
 STOP_AFTER_UNANSWERED: Final = 3
 
 Result = Literal["done", "refused", "unknown", "not_sent", "invalid", "disabled"]
-Target = Literal["job", "jobstream"]
+Target = Literal["job", "jobstream", "workstation"]
 
 
 @dataclass(frozen=True)
@@ -90,13 +109,26 @@ class ActionRequest:
     #: service reads the job first.
     job: JobRef | None = None
     #: ``jobstream``: ``job_id`` is a job stream's id and ``action`` one of
-    #: :data:`STREAM_ACTIONS` (``job`` then names the stream for the audit record).
+    #: :data:`STREAM_ACTIONS` (``job`` then names the stream for the audit record);
+    #: ``workstation``: ``job_id`` is a workstation's id, ``action`` one of
+    #: :data:`WS_ACTIONS` (``job`` names the workstation).
     target: Target = "job"
+    #: The new fence or limit of ``update-fence`` / ``update-limit`` on a workstation.
+    value: int | None = None
 
     @property
     def audit_action(self) -> str:
-        """The action as the audit trail and the metrics name it (``jobstream-hold``)."""
-        return f"jobstream-{self.action}" if self.target == "jobstream" else self.action
+        """The action as the audit trail and the metrics name it (``jobstream-hold``,
+        ``workstation-unlink``)."""
+        return self.action if self.target == "job" else f"{self.target}-{self.action}"
+
+    @property
+    def parameters(self) -> dict[str, int]:
+        """What the action is sent with, as the audit record names it."""
+        if self.target == "workstation" and self.value is not None \
+                and self.action in WS_VALUE_RANGE:
+            return {WS_VALUE_RANGE[self.action][0]: self.value}
+        return {} if self.priority is None else {"priority": self.priority}
 
 
 @dataclass(frozen=True)
@@ -167,9 +199,11 @@ class ActionService:
             return ActionResult(request, "disabled",
                                 "actions are disabled (read-only): set [actions] enabled = "
                                 "true or RESYNC_ACTIONS__ENABLED=true")
-        known = STREAM_ACTIONS if request.target == "jobstream" else ACTIONS
+        known = {"jobstream": STREAM_ACTIONS, "workstation": WS_ACTIONS}.get(
+            request.target, ACTIONS)
         if request.action not in known:
-            what = " on a job stream" if request.target == "jobstream" else ""
+            what = {"jobstream": " on a job stream", "workstation": " on a workstation"}.get(
+                request.target, "")
             return ActionResult(request, "invalid", f"unknown action {request.action!r}"
                                 f"{what}; one of {', '.join(known)}")
         if not request.job_id.strip():
@@ -180,6 +214,11 @@ class ActionService:
             return ActionResult(request, "invalid",
                                 f"justification required: {', '.join(missing)} "
                                 "(actions.require)")
+        if request.target == "workstation":
+            return _ws_value_refusal(request)
+        if request.value is not None:
+            return ActionResult(request, "invalid", "a value is only for a workstation's "
+                                "update-fence or update-limit")
         if request.action == "update-priority":
             priority = request.priority
             if isinstance(priority, bool) or not isinstance(priority, int) \
@@ -215,7 +254,7 @@ class ActionService:
         if refusal is not None:
             return refusal
         target = request.job
-        if target is None and request.target == "jobstream":
+        if target is None and request.target in ("jobstream", "workstation"):
             target = JobRef(request.job_id)
         if target is None:
             try:
@@ -225,7 +264,7 @@ class ActionService:
                 _log.info("action %s: job %s not read first (%s)", request.action,
                           request.job_id, type(exc).__name__)
                 target = JobRef(request.job_id)
-        parameters = {} if request.priority is None else {"priority": request.priority}
+        parameters = request.parameters
         try:
             intent = await self.audit.intent(request.audit_action, target, parameters=parameters,
                                              justification=request.justification)
@@ -259,6 +298,10 @@ class ActionService:
         why = request.justification
 
         async def call() -> object:
+            if request.target == "workstation":
+                ws_action: WorkstationAction = request.action  # type: ignore[assignment]
+                return await client.workstation_action(request.job_id, ws_action,
+                                                       request.value)
             if request.target == "jobstream":
                 stream_action: JobStreamAction = request.action  # type: ignore[assignment]
                 return await client.jobstream_action(
@@ -292,6 +335,23 @@ class ActionService:
         except HwaError as exc:
             return Outcome.refused(exc.status or 0, exc.message), "refused"
         return Outcome.done(), "done"
+
+
+def _ws_value_refusal(request: ActionRequest) -> ActionResult | None:
+    """Why a workstation request's value is wrong (None: it is right)."""
+    if request.priority is not None:
+        return ActionResult(request, "invalid", "a workstation action takes no priority")
+    bounds = WS_VALUE_RANGE.get(request.action)
+    value = request.value
+    if bounds is None:
+        if value is not None:
+            return ActionResult(request, "invalid", f"{request.action} takes no value")
+        return None
+    name, low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return ActionResult(request, "invalid",
+                            f"{request.action} needs a {name} from {low} to {high}")
+    return None
 
 
 class BulkRun:

@@ -86,11 +86,13 @@ __all__ = [
     "JOBSTREAM_ACTIONS",
     "JOB_ACTIONS",
     "TRANSPORT_RETRIES",
+    "WORKSTATION_ACTIONS",
     "HwaClient",
     "JobAction",
     "JobStreamAction",
     "OnRequest",
     "PasswordProvider",
+    "WorkstationAction",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,13 @@ JOB_ACTIONS: Final[tuple[str, ...]] = get_args(JobAction)
 JobStreamAction = Literal["hold", "release", "cancel"]
 JOBSTREAM_ACTIONS: Final[tuple[str, ...]] = get_args(JobStreamAction)
 """The operator actions on job streams the console offers."""
+
+WorkstationAction = Literal["link", "unlink", "start", "stop", "update-fence", "update-limit"]
+WORKSTATION_ACTIONS: Final[tuple[str, ...]] = get_args(WorkstationAction)
+"""The operator actions on one workstation (``PUT /plan/workstation/{id}/action/*``)."""
+_WORKSTATION_VALUE: Final = {"update-fence": "priority", "update-limit": "limit"}
+"""The query parameter each valued workstation action takes, named as the spec names it
+(update-fence's value is ``priority``: the fence is a job priority)."""
 
 _BODY_ACTIONS: Final = frozenset({"rerun", "confirm-succ", "confirm-abend"})
 """Job actions whose operation has a requestBody in the spec: sent as JSON, ``{}``.
@@ -881,6 +890,42 @@ class HwaClient:
         if not body.strip():
             return ActionResult()  # an empty 200/204 is a success too
         return self._decode(endpoint, ActionResult, body)
+
+    async def workstation_action(
+        self, workstation_id: str, action: WorkstationAction, value: int | None = None
+    ) -> ActionResult:
+        """Link, unlink, start, stop, or set the fence or limit of one workstation
+        (``PUT /plan/workstation/{workstation_id}/action/*``).
+
+        To the letter of the spec: no request body and no Justification headers (these
+        operations declare neither; the audit trail keeps the justification on our
+        side); ``update-fence`` takes the fence as ``priority`` and ``update-limit`` as
+        ``limit``, both query parameters. Sent once, like every action.
+        """
+        if action not in WORKSTATION_ACTIONS:
+            raise ValueError(
+                f"unsupported workstation action {action!r}; one of "
+                f"{', '.join(WORKSTATION_ACTIONS)}"
+            )
+        name = _WORKSTATION_VALUE.get(action)
+        if name is None and value is not None:
+            raise ValueError(f"{action} takes no value")
+        if name is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                 or value < 0):
+            raise ValueError(f"{action} needs a value of 0 or more, got {value!r}")
+        endpoint = f"PUT /plan/workstation/{{workstation_id}}/action/{action}"
+        body = await self._action(
+            endpoint, f"/plan/workstation/{_segment(workstation_id)}/action/{action}", {},
+            params={name: value} if name is not None and value is not None else None,
+        )  # fmt: skip
+        return self._decode_action(endpoint, body)
+
+    async def get_workstation(self, workstation_id: str) -> Workstation:
+        """One workstation as the engine has it now (``GET /plan/workstation/{id}``)."""
+        endpoint = "GET /plan/workstation/{workstation_id}"
+        body = await self._call("GET", endpoint,
+                                f"/plan/workstation/{_segment(workstation_id)}")
+        return self._decode(endpoint, Workstation, body)
 
     # ---- workstations -----------------------------------------------------------------
 

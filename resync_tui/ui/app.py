@@ -80,6 +80,7 @@ from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.streams_pane import StreamSelected
+from resync_tui.ui.workstation_actions import WorkstationHandlers
 
 __all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
 
@@ -102,7 +103,7 @@ def _health(state: Any) -> FeedHealth | None:
     return health if isinstance(health, FeedHealth) else None
 
 
-class ResyncApp(App[int]):
+class ResyncApp(WorkstationHandlers, App[int]):
     """The dashboard. ``runtime`` is closed by the app when it exits."""
 
     CSS_PATH = "styles/app.tcss"  # shipped inside the package, beside this module

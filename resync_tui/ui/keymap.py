@@ -85,9 +85,11 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     from resync_tui.ui.widgets.jobs_pane import JobsPane
     from resync_tui.ui.widgets.jobs_table import JobsTable
     from resync_tui.ui.widgets.streams_pane import StreamsPane, StreamsTable
+    from resync_tui.ui.widgets.workstations_pane import WorkstationsPane, WorkstationsTable
 
     return ((JobsTable, JobsPane, DashboardScreen, ResyncApp),
             (StreamsTable, StreamsPane, DashboardScreen, ResyncApp),
+            (WorkstationsTable, WorkstationsPane, DashboardScreen, ResyncApp),
             (JobLogView, JobDetailScreen, ResyncApp),
             (HelpScreen, ResyncApp),
             (ConfirmActionScreen, ResyncApp),

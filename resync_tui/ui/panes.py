@@ -34,7 +34,7 @@ from resync_tui.ui.widgets.critical_pane import CriticalPane
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.streams_pane import StreamsPane
-from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
+from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 
 __all__ = ["PANES", "REGISTRY", "FeedContext", "PaneEntry", "entry"]
 
@@ -110,9 +110,10 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         mark=lambda state, stale: tabs.redis_mark(state, stale=stale)),
     PaneEntry(
         "workstations",
-        lambda ctx: WorkstationsFeed(ctx.runtime, ctx.settings.ui.workstations_interval),
+        lambda ctx: WorkstationsFeed(ctx.runtime, ctx.settings.ui.workstations_interval,
+                                     jobs=ctx.view),
         lambda s: s.ui.workstations_interval, label="Workstations",
-        widget=lambda view: WorkstationStrip(id="workstations", classes="pane"),
+        widget=lambda view: WorkstationsPane(id="workstations", classes="pane"),
         mark=lambda state, stale: tabs.workstations_mark(state, stale=stale)),
     PaneEntry(
         "streams",

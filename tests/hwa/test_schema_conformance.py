@@ -246,6 +246,24 @@ def test_new_action_endpoints_conform(simulator: Simulator, api: httpx.Client) -
         check(api.put(template, json=body), template, "put")  # no filter: 400
 
 
+def test_workstation_by_id_and_its_actions_conform(
+        simulator: Simulator, api: httpx.Client) -> None:
+    ws = next(w for w in simulator.plan.workstations if w.type == "AGENT")
+    template = "/plan/workstation/{workstation_id}"
+    check(api.get(f"/plan/workstation/{ws.id}"), template)
+    check(api.get("/plan/workstation/NOPE"), template)
+    values = {"update-fence": {"priority": 20}, "update-limit": {"limit": 5}}
+    for action in ("unlink", "link", "stop", "start", "update-fence", "update-limit"):
+        template = f"/plan/workstation/{{workstation_id}}/action/{action}"
+        params = values.get(action, {})
+        check(api.put(f"/plan/workstation/{ws.id}/action/{action}", params=params),
+              template, "put")  # fmt: skip
+        check(api.put(f"/plan/workstation/NOPE/action/{action}", params=params),
+              template, "put")  # fmt: skip
+    check(api.get(f"/plan/workstation/{ws.id}"), "/plan/workstation/{workstation_id}")
+    assert (ws.fence, ws.limit) == (20, 5)
+
+
 def test_every_action_with_a_spec_request_body_answers_415_without_json(
     simulator: Simulator, api: httpx.Client
 ) -> None:

@@ -16,13 +16,15 @@ from resync_tui.feeds.status import FeedHealth
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 from tests.ui.dashboard_support import DEADLINE, FROZEN, SteppedClock, make_app, ready, sim
 
 __all__ = ["sim"]
 
 
 def pane_text(app: ResyncApp, pane: str) -> str:
-    return str(app.dashboard.pane_widget(pane).render())
+    widget = app.dashboard.pane_widget(pane)
+    return widget.text() if isinstance(widget, WorkstationsPane) else str(widget.render())
 
 
 async def poll(app: ResyncApp, *names: str) -> None:

@@ -12,13 +12,15 @@ from resync_tui.feeds.status import local_now
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.resilience.breaker import BreakerConfig, BreakerRegistry
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
+from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
 
 __all__ = ["sim"]
 
 
 def _pane_text(app: App[object], selector: str) -> str:
-    return str(app.query_one(selector).render())
+    widget = app.query_one(selector)
+    return widget.text() if isinstance(widget, WorkstationsPane) else str(widget.render())
 
 
 async def test_a_down_workstation_is_reported_on_the_pane_tab_and_wall_figure(

@@ -575,6 +575,31 @@ async def _engines_overview(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def _workstations(pilot: Pilot[Any]) -> None:
+    """The Workstations pane (key 5): every workstation, its jobs counted from the job
+    list (the pane polled again once the jobs are in)."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
+    await pilot.press("5")
+    await pilot.pause()
+
+
+async def _workstation_menu(pilot: Pilot[Any]) -> None:
+    """The action menu of the first workstation, its justification not given yet."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _workstations(pilot)
+    await pilot.press("A")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ConfirmActionScreen)
+    screen.query_one("#action-engine", Static).update(
+        Text("engine  http://127.0.0.1:31116 (as demo)", end=""))
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_engines_overview_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
                                    second_sim: Simulator, redis_url: str,
@@ -589,3 +614,17 @@ def test_engines_overview_snapshot(snap_compare: Callable[..., bool], snap_sim: 
     runtimes = build_runtimes(settings, clock=frozen_clock)
     app = ResyncApp(runtimes.get("prod"), settings, engines=runtimes)
     assert snap_compare(app, terminal_size=size, run_before=_engines_overview)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", ["pane", "menu"])
+def test_workstations_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                               redis_url: str, tmp_path: Path, screen: str,
+                               size: tuple[int, int]) -> None:
+    base = make_settings(snap_sim.base_url, redis_url)
+    settings = base.replace(
+        actions=dataclasses.replace(base.actions, enabled=True),
+        audit=dataclasses.replace(base.audit, spool_dir=str(tmp_path)))
+    app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
+    run_before = {"pane": _workstations, "menu": _workstation_menu}[screen]
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,5 +1,6 @@
 """Operator actions on the plan: on jobs (hold, release, rerun, cancel, kill, confirm,
-release all dependencies, update priority) and on job streams (hold, release, cancel).
+release all dependencies, update priority), on job streams (hold, release, cancel) and
+on workstations (link, unlink, start, stop, update fence, update limit).
 
 Each action checks that it makes sense for the job's status (``ActionError``, an
 HTTP 400, if not) before it changes anything, then the engine gives the job the
@@ -14,9 +15,18 @@ from functools import partial
 
 from resync_tui.hwa.simulator.engine import Engine
 from resync_tui.hwa.simulator.generate import new_run
-from resync_tui.hwa.simulator.model import FINAL, SATISFIES, ActionError, Job, JobStream, Run
+from resync_tui.hwa.simulator.model import (
+    FINAL,
+    SATISFIES,
+    ActionError,
+    Job,
+    JobStream,
+    Run,
+    Workstation,
+)
 
-__all__ = ["ACTIONS", "STREAM_ACTIONS", "act", "act_stream", "update_priority"]
+__all__ = ["ACTIONS", "STREAM_ACTIONS", "WORKSTATION_ACTIONS", "act", "act_stream",
+           "act_workstation", "update_priority"]
 
 ACTIONS = ("hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confirm-abend",
            "release-all-dependencies")  # fmt: skip
@@ -24,6 +34,12 @@ ACTIONS = ("hold", "release", "rerun", "cancel", "kill", "confirm-succ", "confir
 
 STREAM_ACTIONS = ("hold", "release", "cancel")
 """The job stream actions of :func:`act_stream`."""
+
+WORKSTATION_ACTIONS = ("link", "unlink", "start", "stop", "update-fence", "update-limit")
+"""The workstation actions of :func:`act_workstation` (the last two take a value)."""
+
+MAX_LIMIT = 1024
+"""The highest job limit a workstation takes (conman's ``limit cpu``: 0-1024)."""
 
 MAX_PRIORITY = 101
 """Priorities run 0-99, then 100 (HI) and 101 (GO)."""
@@ -205,3 +221,34 @@ _HANDLERS: dict[str, Callable[[Engine, Runs, Job], None]] = {
     "confirm-abend": partial(_confirm, status="ABEND", accepted=_RUNNING_OR_FAILED | {"SUCC"}),
     "release-all-dependencies": _release_dependencies,
 }
+
+
+def act_workstation(engine: Engine, ws: Workstation, action: str, value: int | None) -> None:
+    """Apply a workstation action; ActionError for an unknown action or a value out of range.
+
+    As the spec has it, these operations answer 200, 404, 401 or 403 only: linking a
+    linked workstation (stopping a stopped one...) is done, and changes nothing. Unlink
+    and stop take effect on the plan: the engine launches nothing on a workstation that
+    is not linked and running (its ready jobs wait for the agent), and a link an
+    operator set no longer flaps by itself. The fence holds back the jobs whose priority
+    is at or below it; the limit is kept and shown (the simulator does not count the
+    jobs running on a workstation). A value out of range is a 400, as an engine answers
+    a parameter it cannot take.
+    """
+    if action in ("link", "unlink"):
+        ws.linked, ws.held_link = action == "link", True
+    elif action in ("start", "stop"):
+        ws.running = action == "start"
+    elif action == "update-fence":
+        if value is None or not 0 <= value <= MAX_PRIORITY:
+            raise ActionError(f"the fence must be a priority from 0 to {MAX_PRIORITY} "
+                              f"(query parameter priority), got {value}")
+        ws.fence = value
+    elif action == "update-limit":
+        if value is None or not 0 <= value <= MAX_LIMIT:
+            raise ActionError(f"the limit must be from 0 to {MAX_LIMIT} "
+                              f"(query parameter limit), got {value}")
+        ws.limit = value
+    else:
+        raise ActionError(f"unknown workstation action {action!r}")
+    engine.version += 1

@@ -79,6 +79,8 @@ class Engine:
 
     def _workstation_event(self, kind: int, ws: Workstation) -> None:
         rng = self.rng
+        if ws.held_link:  # an operator set its link: only an operator changes it now
+            return
         if kind == _EV_WS_DOWN:
             ws.linked = False
             self._schedule(self.now + rng.randrange(120, 900), _EV_WS_UP, ws.index, 0)
@@ -116,9 +118,13 @@ class Engine:
     def _launch(self, job: Job) -> None:
         if job.status != "READY":
             return
-        if not job.workstation.linked:
+        if not job.workstation.launches:
             if job.substatus != "READY_WAITING_FOR_AGENT":
                 self.set_status(job, "READY", "READY_WAITING_FOR_AGENT")
+            self._schedule(self.now + 60, _EV_LAUNCH, job.index, job.generation)
+            return
+        fence = job.workstation.fence
+        if fence > 0 and job.priority <= fence:  # at or below the fence: not launched
             self._schedule(self.now + 60, _EV_LAUNCH, job.index, job.generation)
             return
         rng = self.rng

@@ -76,14 +76,24 @@ class Workstation:
     fence: int
     linked: bool = True
     flaps: bool = False
+    running: bool = True
+    """False once an operator stopped it (``stop``) until ``start``: it launches nothing."""
+    held_link: bool = False
+    """An operator linked or unlinked it: its link no longer flaps by itself."""
+
+    @property
+    def launches(self) -> bool:
+        """Whether a job routed here can be launched now (linked and running)."""
+        return self.linked and self.running
 
     @property
     def active_states(self) -> list[str]:
-        if self.type == "MANAGER":
-            return ["MASTER", "LINKED", "FULLY_LINKED", "RUNNING", "JOBMAN_UP", "ONLINE"]
-        if self.linked:
-            return ["LINKED", "FULLY_LINKED", "RUNNING", "JOBMAN_UP", "ONLINE"]
-        return ["INSTALLED"]
+        master = ["MASTER"] if self.type == "MANAGER" else []
+        if self.linked and self.running:
+            return [*master, "LINKED", "FULLY_LINKED", "RUNNING", "JOBMAN_UP", "ONLINE"]
+        if self.linked:  # stopped: linked, but no batchman/jobman to launch anything
+            return [*master, "LINKED", "FULLY_LINKED", "ONLINE"]
+        return [*master, "INSTALLED"]
 
 
 @dataclass(slots=True, eq=False)

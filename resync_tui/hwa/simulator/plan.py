@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from resync_tui.hwa.simulator import actions
-from resync_tui.hwa.simulator.actions import ACTIONS, STREAM_ACTIONS
+from resync_tui.hwa.simulator.actions import ACTIONS, STREAM_ACTIONS, WORKSTATION_ACTIONS
 from resync_tui.hwa.simulator.engine import Engine
 from resync_tui.hwa.simulator.faults import hostile_text, is_hostile
 from resync_tui.hwa.simulator.generate import generate
@@ -54,6 +54,7 @@ __all__ = [
     "PINNED_START",
     "PLAN_START",
     "STREAM_ACTIONS",
+    "WORKSTATION_ACTIONS",
     "ActionError",
     "Job",
     "JobStream",
@@ -159,6 +160,14 @@ class Plan:
             jobs = [job for job in self.jobs if job.stream is stream]
             actions.act_stream(self._engine, self._runs, stream, jobs, action, justification)
             return stream
+
+    def act_workstation(self, ws_id: str, action: str, value: int | None = None) -> Workstation:
+        """Apply a workstation action; KeyError for an unknown workstation, ActionError if
+        senseless."""
+        with self.lock:
+            ws = self._ws_by_id[ws_id]
+            actions.act_workstation(self._engine, ws, action, value)
+            return ws
 
     def bulk(
         self,

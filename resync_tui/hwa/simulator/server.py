@@ -25,6 +25,9 @@ rerun, which the spec does not have, is a 404. ``GET /_sim/actions`` lists every
 action request received, in order (method, path, query, content type, body, the
 three Justification headers, the answer's status, the engine time);
 ``DELETE /_sim/actions`` clears the list. Tests prove with it what an engine was sent.
+Workstation actions (``PUT /plan/workstation/{workstation_id}/action/{link,unlink,start,
+stop,update-fence,update-limit}``) have no request body in the spec: none is required;
+update-fence takes ``priority`` and update-limit ``limit`` as query parameters.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from resync_tui.hwa.simulator.plan import (
     ACTIONS,
     PINNED_START,
     STREAM_ACTIONS,
+    WORKSTATION_ACTIONS,
     ActionError,
     Job,
     JobStream,
@@ -430,6 +434,9 @@ class Simulator:
         app.router.add_get(f"{base}/plan/job/{{job_id}}/successors", self._successors)
         app.router.add_put(f"{base}/plan/job/{{job_id}}/action/{{action}}", self._action)
         app.router.add_get(f"{base}/plan/workstation", self._list_workstations)
+        app.router.add_get(f"{base}/plan/workstation/{{workstation_id}}", self._get_workstation)
+        app.router.add_put(f"{base}/plan/workstation/{{workstation_id}}/action/{{action}}",
+                           self._workstation_action)  # fmt: skip
         app.router.add_get(f"{base}/engine/info", self._engine_info)
         return app
 
@@ -922,6 +929,39 @@ class Simulator:
         if self._faults.bad_records:
             parts = _spoil(parts, self._faults.bad_records, _bad_workstation)
         return self._paginated(request, len(selected), parts, limit, offset)
+
+    def _find_workstation(self, request: web.Request) -> Workstation:
+        ws_id = request.match_info["workstation_id"]
+        try:
+            return self._plan.workstation(ws_id)
+        except KeyError:
+            raise _ApiError(404, f"no workstation with id {ws_id!r} in the plan") from None
+
+    async def _get_workstation(self, request: web.Request) -> web.Response:
+        plan = self._plan
+        with plan.lock:
+            doc = plan.workstation_doc(self._find_workstation(request))
+        return _json(doc)
+
+    async def _workstation_action(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        if action not in WORKSTATION_ACTIONS:
+            return _error(404, f"workstation action {action!r} is not supported by the "
+                               "simulator")  # fmt: skip
+        await self._media_type(request, False)
+        ws = self._find_workstation(request)
+        value = None
+        if action in ("update-fence", "update-limit"):
+            name = "priority" if action == "update-fence" else "limit"
+            value = _int_param(request, name, None)
+            if value is None:
+                return _error(400, f"the {name} query parameter is required")
+        try:
+            self._plan.act_workstation(ws.id, action, value)
+        except ActionError as exc:
+            return _error(400, str(exc))
+        url = request.url.with_path(f"{API_BASE}/plan/workstation/{ws.id}").with_query(None)
+        return _json({"id": ws.id, "url": str(url)})
 
     async def _engine_info(self, request: web.Request) -> web.Response:
         return _json(

@@ -10,7 +10,11 @@ to send, or None (Escape, Cancel): it sends nothing itself.
 
 ``StreamActionScreen(job, stream, engine=..., require=...)`` is the same menu for the
 job's job stream (hold, release, cancel; ⚠ cancel), opened from the job detail; its
-request has ``target="jobstream"``. The bulk menu is ``ui/screens/bulk_action.py``.
+request has ``target="jobstream"``. ``WorkstationActionScreen(row, engine=..., require=...)``
+is the menu of one workstation of the Workstations pane (link, unlink, start, stop, fence
+and limit, the last two with the value asked; ⚠ unlink and stop: its jobs stop being
+launched); its request has ``target="workstation"``. The bulk menu is
+``ui/screens/bulk_action.py``.
 
 The status table here is advice for the operator, not a rule: the engine stays the
 judge, and its refusal is shown as it gave it.
@@ -33,7 +37,15 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from resync_tui.audit import JobRef, Justification
-from resync_tui.feeds.actions import ACTIONS, DANGEROUS_ACTIONS, STREAM_ACTIONS, ActionRequest
+from resync_tui.feeds.actions import (
+    ACTIONS,
+    DANGEROUS_ACTIONS,
+    STREAM_ACTIONS,
+    WS_ACTIONS,
+    WS_VALUE_RANGE,
+    ActionRequest,
+)
+from resync_tui.feeds.workstations import WorkstationRow
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.status import group_of
 from resync_tui.ui.text import safe_text
@@ -41,12 +53,14 @@ from resync_tui.ui.text import safe_text
 __all__ = [
     "ACTION_LABELS",
     "STREAM_ACTION_LABELS",
+    "WORKSTATION_ACTION_LABELS",
     "ActionsRequested",
     "BulkActionsRequested",
     "ConfirmActionScreen",
     "StreamActionScreen",
     "StreamActionsRequested",
     "StreamRef",
+    "WorkstationActionScreen",
     "action_label",
     "action_option",
     "why_not_allowed",
@@ -63,11 +77,19 @@ STREAM_ACTION_LABELS: Final = {
     "hold": "hold job stream", "release": "release job stream", "cancel": "cancel job stream",
 }
 """What the menu calls each action of ``feeds.actions.STREAM_ACTIONS``."""
+WORKSTATION_ACTION_LABELS: Final = {
+    "link": "link workstation", "unlink": "unlink workstation",
+    "start": "start workstation", "stop": "stop workstation",
+    "update-fence": "set fence…", "update-limit": "set limit…",
+}
+"""What the menu calls each action of ``feeds.actions.WS_ACTIONS``."""
+_WS_DANGER: Final = "its jobs stop being launched"
 
 
 def action_label(request: ActionRequest) -> str:
     """How the operator reads ``request``'s action ("hold job stream", "confirm SUCC")."""
-    labels = STREAM_ACTION_LABELS if request.target == "jobstream" else ACTION_LABELS
+    labels = {"jobstream": STREAM_ACTION_LABELS,
+              "workstation": WORKSTATION_ACTION_LABELS}.get(request.target, ACTION_LABELS)
     return labels.get(request.action, request.action).rstrip("…")
 
 _FINISHED: Final = frozenset({"failed", "done", "cancelled"})
@@ -136,15 +158,17 @@ class StreamRef:
     workstation: str = ""
 
 
-def action_option(action: str, label: str, reason: str | None, *, dangerous: bool) -> Option:
-    """One line of an action menu: ⚠ for what cannot be undone, "not now: why" if disabled."""
+def action_option(action: str, label: str, reason: str | None, *, dangerous: bool,
+                  danger: str = "cannot be undone") -> Option:
+    """One line of an action menu: ⚠ and ``danger`` for a dangerous one, "not now: why" if
+    disabled."""
     prompt = Text(no_wrap=True, overflow="ellipsis", end="")
     prompt.append("⚠ " if dangerous else "  ", style="bold")
     prompt.append(f"{label:<25}")
     if reason is not None:
         prompt.append(f"not now: {reason}", style="italic")
     elif dangerous:
-        prompt.append("cannot be undone", style="bold")
+        prompt.append(danger, style="bold")
     return Option(prompt, id=action, disabled=reason is not None)
 
 
@@ -201,8 +225,19 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
         return why_not_allowed(action, self.job.status, self.job.substatus)
 
     def dangerous(self, action: str) -> bool:
-        prefix = "jobstream-" if self.target == "jobstream" else ""
+        prefix = "" if self.target == "job" else f"{self.target}-"
         return f"{prefix}{action}" in DANGEROUS_ACTIONS
+
+    def danger(self, action: str) -> str:
+        """What the operator is warned of for a dangerous action."""
+        return "cannot be undone"
+
+    def takes_value(self, action: str) -> bool:
+        """Whether ``action`` asks a value (in the ``#action-priority`` field)."""
+        return action == "update-priority"
+
+    def value_hint(self, action: str) -> str:
+        return "priority (0-101; 100 = HI, 101 = GO)"
 
     def target_line(self) -> Text:
         job = self.job
@@ -224,10 +259,11 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
                          id="action-engine")
             yield Static(self.target_line(), id="action-job")
             yield OptionList(*(action_option(a, self.label(a), self.reason(a),
-                                             dangerous=self.dangerous(a))
+                                             dangerous=self.dangerous(a),
+                                             danger=self.danger(a))
                                for a in self.offered), id="action-list")
-            yield Input(placeholder="priority (0-101; 100 = HI, 101 = GO)", id="action-priority",
-                        restrict=r"[0-9]*", max_length=3)
+            yield Input(placeholder=self.value_hint(self.action), id="action-priority",
+                        restrict=r"[0-9]*", max_length=4)
             yield Input(placeholder=self._field("category"), id="action-category")
             yield Input(placeholder=self._field("description"), id="action-description")
             yield Input(placeholder=self._field("ticket"), id="action-ticket")
@@ -277,8 +313,8 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     def _update(self) -> None:
         request = self.request()
-        danger = "  ⚠ cannot be undone" if self.dangerous(self.action) else ""
-        params = [f"priority={request.priority}"] if request.priority is not None else []
+        danger = f"  ⚠ {self.danger(self.action)}" if self.dangerous(self.action) else ""
+        params = [f"{name}={value}" for name, value in request.parameters.items()]
         why = request.justification
         params += [f"{name}={safe_text(value, 60)!r}" for name, value in
                    (("category", why.category), ("description", why.description),
@@ -287,8 +323,9 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
             f"will send: {self.label(self.action).rstrip('…')} on "
             f"{self.target_name()}{danger}  ·  {', '.join(params) or 'no parameters'}",
             end=""))
-        self.query_one("#action-priority").set_class(self.action == "update-priority",
-                                                      "-shown")
+        value_field = self.query_one("#action-priority", Input)
+        value_field.set_class(self.takes_value(self.action), "-shown")
+        value_field.placeholder = self.value_hint(self.action)
         reason = self.blocked()
         self.query_one("#action-why", Static).update(
             Text("" if reason is None else f"Send is disabled: {reason}", end=""))
@@ -303,7 +340,7 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
     @on(OptionList.OptionSelected, "#action-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on an action: on to its first field."""
-        target = "#action-priority" if self.action == "update-priority" else "#action-category"
+        target = "#action-priority" if self.takes_value(self.action) else "#action-category"
         self.query_one(target, Input).focus()
 
     @on(Input.Changed)
@@ -365,3 +402,96 @@ class StreamActionScreen(ConfirmActionScreen):
                           self._value("ticket")),
             job=JobRef(stream.id, stream.name, stream.name, stream.workstation),
             target="jobstream")
+
+
+class WorkstationActionScreen(ConfirmActionScreen):
+    """Link, unlink, start, stop, or set the fence or limit of one workstation
+    (``plan/workstation/{id}/action/*``), from the Workstations pane.
+
+    What its ``activeStates`` make pointless is disabled with the reason (linking a
+    linked one, stopping a stopped one; a pool has no link of its own): advice, the
+    engine stays the judge. Unlink and stop are dangerous: its jobs stop being launched.
+    """
+
+    offered = WS_ACTIONS
+    target = "workstation"
+
+    def __init__(self, row: WorkstationRow, *, engine: str, require: Iterable[str] = ()) -> None:
+        ModalScreen.__init__(self)
+        self.row = row
+        self.engine = engine
+        self.require = tuple(require)
+        first = [a for a in self.offered if self.reason(a) is None]
+        self.action = first[0] if first else self.offered[0]
+
+    def label(self, action: str) -> str:
+        return WORKSTATION_ACTION_LABELS[action]
+
+    def reason(self, action: str) -> str | None:
+        row = self.row
+        pool = row.linked == ""
+        if action in ("link", "unlink") and pool:
+            return "a pool has no link of its own"
+        if action == "link" and row.linked == "linked":
+            return "already linked"
+        if action == "unlink" and row.linked == "unlinked":
+            return "not linked"
+        running = "RUNNING" in row.states
+        if action == "start" and running:
+            return "already running"
+        if action == "stop" and not running and not pool:
+            return "not running"
+        return None
+
+    def danger(self, action: str) -> str:
+        return _WS_DANGER
+
+    def takes_value(self, action: str) -> bool:
+        return action in WS_VALUE_RANGE
+
+    def value_hint(self, action: str) -> str:
+        if action not in WS_VALUE_RANGE:
+            return ""
+        name, low, high = WS_VALUE_RANGE[action]
+        now = self.row.fence if action == "update-fence" else self.row.limit
+        return f"new {name} ({low}-{high}; now {'?' if now is None else now})"
+
+    def target_line(self) -> Text:
+        row = self.row
+        fence = "?" if row.fence is None else row.fence
+        limit = "?" if row.limit is None else row.limit
+        return Text(f"workstation  {safe_text(row.name, 80)} ({safe_text(row.type, 12)}, "
+                    f"id {safe_text(row.ws_id, 80)})  {row.linked or 'pool'} · "
+                    f"{safe_text(','.join(row.states) or 'no active state', 120)} · "
+                    f"fence {fence} · limit {limit}", end="")
+
+    def target_name(self) -> str:
+        return safe_text(self.row.name, 80)
+
+    def _ws_value(self) -> int | None:
+        raw = self._value("priority")
+        return int(raw) if self.takes_value(self.action) and raw else None
+
+    def request(self) -> ActionRequest:
+        row = self.row
+        return ActionRequest(
+            row.ws_id, self.action,
+            Justification(self._value("category"), self._value("description"),
+                          self._value("ticket")),
+            job=JobRef(row.ws_id, row.name, "", row.name), target="workstation",
+            value=self._ws_value())
+
+    def blocked(self) -> str | None:
+        reason = self.reason(self.action)
+        if reason is not None:
+            return f"{self.label(self.action).rstrip('…')} is not possible now: {reason}"
+        if self.action in WS_VALUE_RANGE:
+            name, low, high = WS_VALUE_RANGE[self.action]
+            value = self._ws_value()
+            if value is None or not low <= value <= high:
+                return f"{self.label(self.action).rstrip('…')} needs a {name} from {low} " \
+                       f"to {high}"
+        missing = [name for name in self.require if not self._value(name)]
+        if missing:
+            return f"required: {', '.join(missing)} (settings: actions.require)"
+        return None

@@ -38,6 +38,7 @@ from resync_tui.model.overall import (
 )
 from resync_tui.model.wall import WallTracker, wall_counts
 from resync_tui.ui.panes import PANES as PANE_ENTRIES
+from resync_tui.ui.panes import entry
 from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
@@ -46,7 +47,7 @@ from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.redis_panel import RedisPanel
 from resync_tui.ui.widgets.wall import WallFailures, WallFigures, WallState, untrusted
-from resync_tui.ui.widgets.workstation_strip import WorkstationStrip
+from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 
 __all__ = ["PANES", "WALL_WIDE_MIN_SIZE", "WIDE_MIN_SIZE", "DashboardScreen", "WallFailures",
            "WallFigures", "WallState"]
@@ -114,7 +115,7 @@ class DashboardScreen(Screen[None]):
         self.breakers = _pane(self.panes, "breakers", BreakerPanel)
         self.cache = _pane(self.panes, "cache", CachePanel)
         self.redis = _pane(self.panes, "redis", RedisPanel)
-        self.workstations = _pane(self.panes, "workstations", WorkstationStrip)
+        self.workstations = _pane(self.panes, "workstations", WorkstationsPane)
         self.figures = WallFigures(id="wall-figures")
         self.wall_state = WallState(id="wall-state")
         self.failures = WallFailures(id="wall-failures")
@@ -201,7 +202,8 @@ class DashboardScreen(Screen[None]):
         for e in PANE_ENTRIES:
             self.panes[e.id].display = e.id == main if not e.side else wide or e.id == active
         self.query_one("#side").display = wide or not main
-        table = getattr(self.panes.get(main), "table", None)
+        # In tabs a side pane with a table of its own (workstations) takes the keys.
+        table = getattr(self.panes.get(main or active), "table", None)
         if (table is not None and not self.wall and self.is_attached
                 and not (wide and isinstance(self.focused, Input) and main == "jobs")):
             table.focus()
@@ -217,6 +219,9 @@ class DashboardScreen(Screen[None]):
 
     def action_show_pane(self, pane: str) -> None:
         self.active_pane = pane
+        side_table = getattr(self.panes.get(pane), "table", None)
+        if self.wide and not self.wall and side_table is not None and entry(pane).side:
+            side_table.focus()  # in the grid too, its key gives it the keyboard
 
     def rotate(self) -> None:
         """Wall mode: next side pane, when they do not all fit (a wide wall shows them
