@@ -2,7 +2,11 @@
 
 A log is drawn from an RNG seeded by (plan seed, run id), not the plan's RNG, so
 reading a log never changes the plan; how much of it shows follows the run's
-progress on the plan clock.
+progress on the plan clock: a running job's log grows as the clock moves, and what it
+showed earlier is always the start of what it shows later (a reader following it with
+``from_line`` only ever gets new lines). A failed run ends with what an agent's log of a
+failure looks like (an error message, a stack trace or an ``AWK...E`` message, the exit
+status), so the dashboard's error highlighting has something real to find.
 """
 
 from __future__ import annotations
@@ -63,6 +67,8 @@ def joblog_lines(
     if run.killed:
         body.append("Job killed by operator request (kill).")
     elif finished and run.return_code not in (None, 0):
+        clock = instant(stamp + rng.uniform(0.5, 5.0))[11:19]
+        body.extend(_failure(rng, clock, job.script))
         body.append(f"ERROR {job.name} failed: exit status {run.return_code}")
     lines = body if content_only else [*header, *body]
     if finished and not content_only:
@@ -75,6 +81,25 @@ def joblog_lines(
             "=" * 64,
         ]
     return lines
+
+
+def _failure(rng: random.Random, clock: str, script: str) -> list[str]:
+    """The lines a failing job prints before it exits (drawn after the body: the lines a
+    running log showed stay where they were)."""
+    noun = JOB_NOUNS[rng.randrange(len(JOB_NOUNS))].lower()
+    story = rng.randrange(3)
+    if story == 0:
+        return [f"{clock} ERROR cannot open /data/in/{noun}_{rng.randint(1, 99):02d}.csv:"
+                " No such file or directory"]
+    if story == 1:
+        return [f"{clock} FATAL database connection lost while loading {noun}",
+                "Traceback (most recent call last):",
+                f'  File "{script}", line {rng.randint(20, 400)}, in load_{noun}',
+                "ConnectionResetError: [Errno 104] Connection reset by peer"]
+    return [f"{clock} AWKJMJ{rng.randint(100, 999)}E The job {noun} step failed:"
+            " java.sql.SQLException: deadlock detected",
+            f"    at com.example.batch.{noun.capitalize()}Loader.run(Loader.java:"
+            f"{rng.randint(40, 900)})"]
 
 
 def _log_stamp(epoch: int, offset: float) -> str:
