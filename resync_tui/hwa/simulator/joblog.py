@@ -47,12 +47,17 @@ def joblog_lines(
         return body if content_only else [*header, *body]
     total = rng.randint(24, 48)
     finished = run.end is not None
-    shown = total if finished else max(3, int(total * min(1.0, (now - run.start)
-                                                          / max(1.0, run.estimated))))  # fmt: skip
-    stamp = run.start
+    # One line per (estimated / total) seconds of the plan clock while the job runs, and
+    # on past the estimate for a job that overruns (it keeps printing), up to a bound; a
+    # run that ended early shows its whole log at once (a killed one: up to the kill).
+    pace = max(1.0, run.estimated) / total
+    ran = ((run.end if run.end is not None else now) - run.start) / pace
+    whole = finished and not run.killed
+    shown = min(_MAX_BODY, max(total, int(ran)) if whole else max(3, int(ran)))
     body = [f"+ {job.script} --date {instant(0)[:10]} --run {run.number}"]
     for step in range(1, shown):
-        stamp += rng.uniform(0.5, 5.0)
+        # Each line's time is within its own slot: never after the clock that shows it.
+        stamp = run.start + (step + rng.uniform(0.0, 0.9)) * pace
         clock = instant(stamp)[11:19]
         noun = JOB_NOUNS[rng.randrange(len(JOB_NOUNS))].lower()
         choice = rng.random()
@@ -64,10 +69,11 @@ def joblog_lines(
             body.append(f"{clock} DEBUG commit batch {rng.randint(1, 500)} ok")
         else:
             body.append(f"{clock} WARN  slow response from {noun} service, retrying")
+    stamp = run.start + shown * pace if not finished else (run.end or run.start)
     if run.killed:
         body.append("Job killed by operator request (kill).")
     elif finished and run.return_code not in (None, 0):
-        clock = instant(stamp + rng.uniform(0.5, 5.0))[11:19]
+        clock = instant(stamp)[11:19]
         body.extend(_failure(rng, clock, job.script))
         body.append(f"ERROR {job.name} failed: exit status {run.return_code}")
     lines = body if content_only else [*header, *body]
@@ -81,6 +87,10 @@ def joblog_lines(
             "=" * 64,
         ]
     return lines
+
+
+_MAX_BODY = 5000
+"""Lines of a log body at most (a job stuck for hours would print without end)."""
 
 
 def _failure(rng: random.Random, clock: str, script: str) -> list[str]:
