@@ -48,12 +48,12 @@ def joblog_lines(
     total = rng.randint(24, 48)
     finished = run.end is not None
     # One line per (estimated / total) seconds of the plan clock while the job runs, and
-    # on past the estimate for a job that overruns (it keeps printing), up to a bound; a
-    # run that ended early shows its whole log at once (a killed one: up to the kill).
-    pace = max(1.0, run.estimated) / total
+    # on past the estimate for a job that overruns (it keeps printing), up to a bound; an
+    # ended run shows the lines of the time it ran. A line's text and time depend on its
+    # number only, so the lines shown once stay as they were.
+    pace = max(1.0, run.estimated) * _EARLIEST_END / total  # all ``total`` by any end
     ran = ((run.end if run.end is not None else now) - run.start) / pace
-    whole = finished and not run.killed
-    shown = min(_MAX_BODY, max(total, int(ran)) if whole else max(3, int(ran)))
+    shown = min(_MAX_BODY, max(3, int(ran)))
     body = [f"+ {job.script} --date {instant(0)[:10]} --run {run.number}"]
     for step in range(1, shown):
         # Each line's time is within its own slot: never after the clock that shows it.
@@ -69,7 +69,7 @@ def joblog_lines(
             body.append(f"{clock} DEBUG commit batch {rng.randint(1, 500)} ok")
         else:
             body.append(f"{clock} WARN  slow response from {noun} service, retrying")
-    stamp = run.start + shown * pace if not finished else (run.end or run.start)
+    stamp = run.end if run.end is not None else run.start + shown * pace
     if run.killed:
         body.append("Job killed by operator request (kill).")
     elif finished and run.return_code not in (None, 0):
@@ -89,6 +89,8 @@ def joblog_lines(
     return lines
 
 
+_EARLIEST_END = 0.6
+"""A run ends after this share of its estimate at the earliest (``engine``'s draw)."""
 _MAX_BODY = 5000
 """Lines of a log body at most (a job stuck for hours would print without end)."""
 
