@@ -236,3 +236,27 @@ async def test_s_saves_the_lines_shown_with_control_characters_stripped(
         await pilot.press("escape")  # Esc saves nothing
         await pilot.pause()
         assert isinstance(app.screen, JobDetailScreen)
+
+
+async def test_a_log_at_its_end_stays_at_its_end_when_the_terminal_is_resized() -> None:
+    """Found trying it in tmux: from 200x60 to 80x24 the view stayed mid-log."""
+    app = _Host("".join(f"06:00:{i % 60:02d} INFO  line {i}\n" for i in range(200)))
+    async with app.run_test(size=(120, 50)) as pilot:
+        log = await _open(app, pilot)
+        assert log.scroll_y == log.max_scroll_y
+        await pilot.resize_terminal(80, 16)
+        await pilot.pause()
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y and log.max_scroll_y > 0
+        await pilot.press("W")  # wrapped too
+        await pilot.pause()
+        await pilot.resize_terminal(60, 14)
+        await pilot.pause()
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y
+        await pilot.press("home")  # scrolled up: a resize leaves it where it is
+        await pilot.pause()
+        await pilot.resize_terminal(80, 20)
+        await pilot.pause()
+        await pilot.pause()
+        assert log.scroll_y == 0

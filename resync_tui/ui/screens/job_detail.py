@@ -290,6 +290,18 @@ class JobLogView(Log):
         """Cells of each line as drawn (gutter included)."""
         self._row_starts: list[int] | None = None
         """Wrapped: the first screen row of each line, then the row count (lazily)."""
+        self._at_end = True
+        """The view was at the bottom when it last moved: it stays there as lines come
+        and as the terminal is resized (a smaller window must not leave it mid-log)."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._at_end = new_value >= self.max_scroll_y
+
+    @property
+    def at_end(self) -> bool:
+        """Whether the newest line is on screen, or was when the view last moved."""
+        return self._at_end or self.is_vertical_scroll_end
 
     # -- content -----------------------------------------------------------------------
 
@@ -316,7 +328,7 @@ class JobLogView(Log):
         """New lines at the end (``replace_last``: the first of them completes the last
         line shown); the view follows them if it was at the bottom. Returns the number of
         older lines dropped to stay within ``max_lines``."""
-        at_end = self.is_vertical_scroll_end or not self._lines
+        at_end = self.at_end or not self._lines
         if replace_last and self._lines and lines:
             self._lines.pop()
             self._cells.pop()
@@ -400,7 +412,7 @@ class JobLogView(Log):
 
     def toggle_wrap(self) -> None:
         """Fold long lines at the pane's width, or not; the line at the top stays there."""
-        at_end = self.is_vertical_scroll_end
+        at_end = self.at_end
         top = self.line_at(round(self.scroll_y))
         self.wrap = not self.wrap
         self._row_starts = None
@@ -413,11 +425,15 @@ class JobLogView(Log):
         self.refresh()
 
     def on_resize(self) -> None:
+        at_end = self.at_end
         if self.wrap:
             top = self.line_at(round(self.scroll_y))
             self._row_starts = None
             self._sync_size()
             self.scroll_to(y=self.row_of(top), animate=False, immediate=True)
+        if at_end:
+            self._at_end = True
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         if not self.wrap:
