@@ -42,8 +42,10 @@ LOG_LINES = [
     "rc=0 all good",                                              # 9
     "FATAL: cannot continue",                                     # 10 error
     "= Exit Status           : 0",                                # 11
+    "ConnectionResetError: [Errno 104] Connection reset by peer",  # 12 error
+    "06:00:07 INFO  no Errors: none",                             # 13
 ]
-ERROR_LINES = [2, 4, 6, 8, 10]
+ERROR_LINES = [2, 4, 6, 8, 10, 12]
 
 
 class _FixedLoader:
@@ -113,7 +115,7 @@ async def test_e_and_shift_e_go_through_the_lines_that_look_like_errors() -> Non
     async with app.run_test(size=(100, 12)) as pilot:  # a few lines on screen at a time
         log = await _open(app, pilot)
         assert log.errors == ERROR_LINES
-        assert "5 error lines ✖ (e/E)" in _status(app)
+        assert "6 error lines ✖ (e/E)" in _status(app)
         await pilot.press("home")
         found = []
         for _ in ERROR_LINES:
@@ -124,7 +126,7 @@ async def test_e_and_shift_e_go_through_the_lines_that_look_like_errors() -> Non
             assert _on_screen(log, line)
             found.append(line)
         assert found == ERROR_LINES
-        assert "error line 5 of 5 (line 11)" in _status(app)
+        assert "error line 6 of 6 (line 13)" in _status(app)
         await pilot.press("e")  # wraps around to the first
         await pilot.pause()
         assert log.current_error == 0

@@ -220,6 +220,7 @@ _ERROR_LINE: Final = re.compile(
     | \bAW[A-Z]{4}\d{3,4}E\b                           # an HWA/TWS message of severity E
     | Traceback\ \(most\ recent\ call\ last\)          # Python
     | Exception\b                                      # Java and friends
+    | \b(?:[A-Z]\w*)?Error:                             # Python's ValueError: ...
     | (?i:\b(?:exit|return)[\ _-]?(?:status|code|value)?\s*[:=]?\s*-?0*[1-9])  # rc != 0
     | (?i:\brc\s*[:=]\s*-?0*[1-9])
     """,
@@ -234,7 +235,8 @@ LOG_MAX_LINES: Final = 20_000
 
 def looks_like_error(line: str) -> bool:
     """Whether a log line reads like an error: ERROR, FATAL, ABEND, an ``AW....nnnE``
-    message, a stack trace, an exception, an exit or return code other than 0."""
+    message, a stack trace, an exception (``...Exception``, ``...Error:``), an exit or
+    return code other than 0."""
     return _ERROR_LINE.search(line) is not None
 
 
