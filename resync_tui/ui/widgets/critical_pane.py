@@ -165,7 +165,8 @@ class CriticalPane(Pane):
         lines.append(Content.styled(
             f"{'slack':<10}{'due':<18}{'status':<9}★ critical · stream.job @ workstation",
             "$text-muted"))
-        room = max(self.size.height - 2 - len(lines) - 1, 1) if self.size.height else 40
+        # size is the inside of the border: every line of it holds a job but the "more" one
+        room = max(self.size.height - len(lines) - 1, 1) if self.size.height else 40
         if len(s.rows) <= room + 1:
             room = len(s.rows)  # the "more" line's place holds the last job instead
         self._room = room
