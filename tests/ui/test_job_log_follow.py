@@ -174,3 +174,22 @@ async def test_a_long_followed_log_keeps_its_newest_lines_and_says_older_ones_we
         dropped = len(now) - len(log.lines)
         assert dropped > 0 and list(log.lines) == now[dropped:]  # the newest kept
         assert f"{dropped} older lines dropped" in status_text(screen)
+
+
+async def test_a_read_from_a_line_on_is_never_the_cached_whole_log(
+        sim: Simulator, redis_url: str) -> None:
+    """A finished run's whole log is cached; a read from line N must still be lines N..,
+    read from the engine (a cached whole log served there would repeat every line)."""
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(120, 30)):
+        await ready(app)
+        row = next(r for r in app.view.rows_in(0, len(app.view))
+                   if r.status == "ABEND" and r.run_id)
+        assert row.run_id is not None
+        await asyncio.wait_for(app.loader.job(row.job_id), DEADLINE)  # the run is known ended
+        whole = await asyncio.wait_for(app.loader.job_log(row.run_id), DEADLINE)
+        again = await asyncio.wait_for(app.loader.job_log(row.run_id), DEADLINE)
+        assert again == whole and sim.stats()["joblog"] == {"whole": 1}  # the cache
+        tail = await asyncio.wait_for(app.loader.job_log(row.run_id, from_line=5), DEADLINE)
+        assert tail.splitlines() == whole.splitlines()[4:]
+        assert sim.stats()["joblog"] == {"whole": 1, "from_line": 1}
