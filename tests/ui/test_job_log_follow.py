@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -22,6 +23,13 @@ from resync_tui.ui.screens.job_detail import JobDetailScreen, JobLogView
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, sim
 
 __all__ = ["sim"]
+
+
+@pytest.fixture(autouse=True)
+def _no_timed_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the reads the test awaits: the follow timer (every 3 s) would race them on a
+    loaded machine (e.g. stop following before the test's own read of the ended run)."""
+    monkeypatch.setattr(JobDetailScreen, "follow_seconds", 3600.0)
 
 
 def engine_log(sim: Simulator, run_id: str) -> list[str]:
