@@ -240,6 +240,15 @@ async def test_s_saves_the_lines_shown_with_control_characters_stripped(
         assert isinstance(app.screen, JobDetailScreen)
 
 
+async def _at_end(pilot: Pilot[Any], log: JobLogView) -> bool:
+    """Waits (bounded) for the view to reach the end after a resize's layout."""
+    for _ in range(int(DEADLINE / 0.02)):
+        await pilot.pause(0.02)
+        if log.scroll_y == log.max_scroll_y:
+            return True
+    return False
+
+
 async def test_a_log_at_its_end_stays_at_its_end_when_the_terminal_is_resized() -> None:
     """Found trying it in tmux: from 200x60 to 80x24 the view stayed mid-log."""
     app = _Host("".join(f"06:00:{i % 60:02d} INFO  line {i}\n" for i in range(200)))
@@ -247,15 +256,10 @@ async def test_a_log_at_its_end_stays_at_its_end_when_the_terminal_is_resized() 
         log = await _open(app, pilot)
         assert log.scroll_y == log.max_scroll_y
         await pilot.resize_terminal(80, 16)
-        await pilot.pause()
-        await pilot.pause()
-        assert log.scroll_y == log.max_scroll_y and log.max_scroll_y > 0
+        assert await _at_end(pilot, log) and log.max_scroll_y > 0
         await pilot.press("W")  # wrapped too
-        await pilot.pause()
         await pilot.resize_terminal(60, 14)
-        await pilot.pause()
-        await pilot.pause()
-        assert log.scroll_y == log.max_scroll_y
+        assert await _at_end(pilot, log)
         await pilot.press("home")  # scrolled up: a resize leaves it where it is
         await pilot.pause()
         await pilot.resize_terminal(80, 20)
