@@ -266,3 +266,20 @@ async def test_a_log_at_its_end_stays_at_its_end_when_the_terminal_is_resized() 
         await pilot.pause()
         await pilot.pause()
         assert log.scroll_y == 0
+
+
+async def test_text_selected_with_the_mouse_is_the_log_text_without_the_gutter() -> None:
+    """The gutter is drawn before each line: a selection from the drawn cells must copy the
+    log's own characters (not two characters off, not the ✖)."""
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = _Host("\n".join(LOG_LINES) + "\n")
+    async with app.run_test(size=(100, 24)) as pilot:
+        log = await _open(app, pilot)
+        # From the start of line 1 (gutter included) to the 13th cell of line 2.
+        picked = log.get_selection(Selection(Offset(0, 1), Offset(13, 2)))
+        assert picked is not None
+        assert picked[0] == LOG_LINES[1] + "\n" + LOG_LINES[2][:11]
+        inside = log.get_selection(Selection(Offset(11, 2), Offset(21, 2)))
+        assert inside is not None and inside[0] == "ERROR disk"  # as drawn at those cells

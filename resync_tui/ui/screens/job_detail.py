@@ -44,6 +44,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.screen import ModalScreen, Screen
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -362,6 +363,17 @@ class JobLogView(Log):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
         return removed
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text without the gutter (the mouse selects what is drawn, and
+        the gutter's two cells are drawn before each line)."""
+        gutter = len(_PLAIN_GUTTER)
+        drawn = "\n".join((ERROR_GUTTER if y in self._error_set else _PLAIN_GUTTER) + line
+                           for y, line in enumerate(self._lines))
+        picked = selection.extract(drawn).split("\n")
+        first_x = selection.start.x if selection.start is not None else 0
+        lines = [picked[0][max(0, gutter - first_x):], *(line[gutter:] for line in picked[1:])]
+        return "\n".join(lines), "\n"
 
     def _refind(self, removed: int) -> None:
         """The search's matches after lines came or went (the match shown stays chosen)."""
