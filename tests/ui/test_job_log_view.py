@@ -283,3 +283,33 @@ async def test_text_selected_with_the_mouse_is_the_log_text_without_the_gutter()
         assert picked[0] == LOG_LINES[1] + "\n" + LOG_LINES[2][:11]
         inside = log.get_selection(Selection(Offset(11, 2), Offset(21, 2)))
         assert inside is not None and inside[0] == "ERROR disk"  # as drawn at those cells
+
+
+async def test_e_before_the_log_has_arrived_keeps_saying_it_is_loading() -> None:
+    """Not "no line looks like an error": nothing was read yet."""
+    arrived = asyncio.Event()
+
+    class _SlowLoader(_FixedLoader):
+        async def job_log(self, run_id: str) -> str:
+            await asyncio.wait_for(arrived.wait(), DEADLINE)
+            return self.log
+
+    class _SlowHost(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(JobDetailScreen(JOB, _SlowLoader("\n".join(LOG_LINES) + "\n")))
+
+    app = _SlowHost()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert "loading the job log" in _status(app)
+        arrived.set()
+        log = app.screen.query_one(JobLogView)
+        for _ in range(int(DEADLINE / 0.02)):
+            await pilot.pause(0.02)
+            if log.line_count:
+                break
+        assert log.errors == ERROR_LINES

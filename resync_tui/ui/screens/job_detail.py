@@ -760,6 +760,8 @@ class JobDetailScreen(Screen[None]):
     def show_error_position(self) -> None:
         """``error line 2 of 5 (line 40)``, or that there is none."""
         log = self.query_one(JobLogView)
+        if not self._log_summary:
+            return  # the log is not there yet: its loading line stays
         if log.current_error is None:
             self.say_log("no line looks like an error (ERROR, FATAL, ABEND, AWK…E, "
                          "exit code ≠ 0, Traceback, Exception)")
