@@ -764,7 +764,7 @@ class JobDetailScreen(Screen[None]):
             return  # the log is not there yet: its loading line stays
         if log.current_error is None:
             self.say_log("no line looks like an error (ERROR, FATAL, ABEND, AWK…E, "
-                         "exit code ≠ 0, Traceback, Exception)")
+                         "exit code ≠ 0, Traceback, …Exception, …Error:)")
             return
         line = log.errors[log.current_error] + 1
         self.say_log(f"error line {log.current_error + 1} of {len(log.errors)} (line {line})"
