@@ -66,8 +66,8 @@ def test_moving_the_other_binding_away_too_is_no_clash(tmp_path: Path) -> None:
 
 
 def test_the_same_key_in_places_never_active_together_is_no_clash(tmp_path: Path) -> None:
-    # job_detail.log (details screen) and jobs.status_filter (dashboard) never meet.
-    assert _load(tmp_path, '[keymap]\n"job_detail.log" = "f"\n').keymap
+    # job_detail.log (details screen) and jobs.attention (dashboard) never meet.
+    assert _load(tmp_path, '[keymap]\n"job_detail.log" = "o"\n').keymap
 
 
 def test_a_key_that_is_no_key_is_reported(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ What is cached is what is read again and cannot have changed under its key:
   live jobs view says which; a rerun or a confirm changes the key). A job that is
   not finished is always read from the engine (``job`` and ``runs`` share one
   ``GET /plan/job/{id}`` for a moment, since the screen asks for both at once);
-* a finished run's log, keyed by run id (it can no longer change);
+* a finished run's whole log, keyed by run id (it can no longer change). A running
+  job's log, and every read from a line on (``from_line``, following a log), is read
+  live: a log that grows must never be served stale;
 * the dependency *structure* (which jobs are predecessors/successors). A neighbour's
   status never comes from the cache: it is read from the live jobs view, else from
   the engine.
@@ -294,21 +296,43 @@ class RuntimeDetailLoader:
                         await asyncio.shield(task)
         return run_id in self._ended
 
-    async def job_log(self, run_id: str) -> str:
+    async def _read_log(self, run_id: str, from_line: int | None) -> str:
         rt = self._rt
+        return await hwa_call(rt, lambda: rt.client.job_log(run_id, from_line=from_line),
+                              breaker=rt.hwa_api, operation="job_log")
 
-        async def load() -> str:
-            return await hwa_call(rt, lambda: rt.client.job_log(run_id), breaker=rt.hwa_api,
-                                  operation="job_log")
+    async def job_log(self, run_id: str, from_line: int | None = None) -> str:
+        """The log of a run (from line ``from_line`` on, 1-based as the API counts).
 
-        if not await self._run_finished(run_id):
+        Only a whole log of a finished run is cached: a running job's log grows, and a
+        stale copy of it would hide the lines the operator is waiting for.
+        """
+        load = partial(self._read_log, run_id, from_line)
+        if from_line not in (None, 1) or not await self._run_finished(run_id):
             return await load()  # a running job's log grows: always read it live
         # A finished run's log never changes: reopening it (or another dashboard on the
         # same Redis opening it) is served by the cache. Huge logs are not kept.
         key = self._key("joblog", run_id)
-        content = rt.cache.peek(key, "job logs")  # an L1 hit: nothing to await
+        content = self._rt.cache.peek(key, "job logs")  # an L1 hit: nothing to await
         if content is None:
             content = await cached_read(
-                rt.cache, "job logs", key, load, ttl=self._long_ttl,
+                self._rt.cache, "job logs", key, load, ttl=self._long_ttl,
                 keep=lambda text: isinstance(text, str) and len(text) <= _MAX_CACHED_LOG)
         return content if isinstance(content, str) else await load()
+
+    async def _run_ended(self, job_id: str, run_id: str) -> bool:
+        """Whether the run is over: the live jobs view says so (no call), else a job read."""
+        row = self._row(job_id)
+        if row is not None:
+            return bool(row.run_id) and (row.run_id != run_id or row.status in FINISHED_STATUSES)
+        await self._details(job_id)  # records the runs it saw end
+        return run_id in self._ended
+
+    async def job_log_tail(self, job_id: str, run_id: str, from_line: int) -> tuple[str, bool]:
+        """Following a log: the lines from ``from_line`` on, read live (never cached), and
+        whether the run had ended before they were read (then nothing more will come).
+
+        The end is judged first, so the lines read after it are the last ones.
+        """
+        ended = await self._run_ended(job_id, run_id)
+        return await self._read_log(run_id, max(from_line, 1)), ended

@@ -82,6 +82,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     from resync_tui.ui.screens.export import ExportScreen
     from resync_tui.ui.screens.help import HelpScreen
     from resync_tui.ui.screens.job_detail import JobDetailScreen, JobLogView
+    from resync_tui.ui.widgets.critical_pane import CriticalPane
     from resync_tui.ui.widgets.jobs_pane import JobsPane
     from resync_tui.ui.widgets.jobs_table import JobsTable
     from resync_tui.ui.widgets.streams_pane import StreamsPane, StreamsTable
@@ -90,6 +91,7 @@ def _chains() -> tuple[tuple[type[DOMNode], ...], ...]:
     return ((JobsTable, JobsPane, DashboardScreen, ResyncApp),
             (StreamsTable, StreamsPane, DashboardScreen, ResyncApp),
             (WorkstationsTable, WorkstationsPane, DashboardScreen, ResyncApp),
+            (CriticalPane, DashboardScreen, ResyncApp),
             (JobLogView, JobDetailScreen, ResyncApp),
             (HelpScreen, ResyncApp),
             (ConfirmActionScreen, ResyncApp),

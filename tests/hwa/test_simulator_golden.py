@@ -11,6 +11,9 @@ actions included, kept its digest).
 Every step that folds job JSON, and the other-day plan, were re-recorded when jobs with
 a deadline got ``timeRestrictions.deadlineTime`` (critical jobs, one job in 40): with
 that one field left out, every digest recorded before it still held.
+"runs and logs" was re-recorded when job logs came to grow with the plan clock (a line
+per slot of the run's time, never dated after it; a failed run's error lines): only the
+log bodies changed, every other step kept its digest.
 """
 
 from __future__ import annotations
@@ -186,7 +189,7 @@ RECORDED: dict[int, dict[str, str]] = {
         "tick 3600": "a2f223e8c6ccb70c",
         "tick 10800": "204d8dee0317f568",
         "actions": "c239864e447ea442",
-        "runs and logs": "efafa02681846353",
+        "runs and logs": "862ba83380438248",
         "after actions tick 60": "fd52458923606023",
         "after actions tick 1800": "5bf367bac82b0b29",
         "after actions tick 21600": "ed449471ec491f96",
@@ -204,7 +207,7 @@ RECORDED: dict[int, dict[str, str]] = {
         "tick 3600": "f349750514259098",
         "tick 10800": "175fb12195c664b6",
         "actions": "7afa543f01d61ca9",
-        "runs and logs": "c5c11e9251016494",
+        "runs and logs": "75449eef9a0fe882",
         "after actions tick 60": "95deca28e2c6e639",
         "after actions tick 1800": "c832ecb165776c94",
         "after actions tick 21600": "915206ad4dfcc007",

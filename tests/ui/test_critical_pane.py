@@ -80,3 +80,64 @@ async def test_on_a_failed_job_read_the_critical_view_says_its_data_is_old(
         text = screen_text(app)
         assert "⚠ STALE, data from 06:30:00" in text
         assert app.dashboard.tab_marks()["critical"].startswith("⚠")
+
+
+async def test_enter_opens_the_cursor_jobs_detail_and_esc_comes_back(
+        sim: Simulator, redis_url: str) -> None:
+    """At 80x24 the pane is a tab: ``7``, move the cursor, Enter opens that job."""
+    from resync_tui.ui.screens.job_detail import JobDetailScreen
+
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.press("7")
+        await pilot.pause()
+        pane = app.dashboard.panes["critical"]
+        assert isinstance(pane, CriticalPane) and app.focused is pane
+        state = pane.state
+        assert isinstance(state, CriticalState) and len(state.rows) > 3
+        await pilot.press("down", "down")
+        await pilot.pause()
+        chosen = state.rows[2].row
+        assert pane.cursor_entry is not None and pane.cursor_entry.row == chosen
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, JobDetailScreen) and screen.job.job_id == chosen.job_id
+        assert chosen.job in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard and app.focused is pane
+        assert pane.cursor_entry is not None and pane.cursor_entry.row.job_id == chosen.job_id
+
+
+async def test_the_cursor_stays_on_its_job_and_the_list_scrolls_to_it(
+        sim: Simulator, redis_url: str) -> None:
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(80, 14)) as pilot:  # fewer lines than watched jobs
+        await ready(app)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.press("7")
+        await pilot.pause()
+        pane = app.dashboard.panes["critical"]
+        assert isinstance(pane, CriticalPane)
+        state = pane.state
+        assert isinstance(state, CriticalState)
+        await pilot.press("end")
+        await pilot.pause()
+        last = state.rows[-1].row
+        assert pane.cursor == len(state.rows) - 1
+        assert last.job in screen_text(app)  # scrolled down to it
+        text = screen_text(app)
+        assert " above" in text and state.rows[0].row.job not in text  # the top scrolled off
+        # The engine's clock moves: the order may change, the cursor keeps its job.
+        clock.advance(3600)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        await pilot.pause()
+        entry = pane.cursor_entry
+        assert entry is not None and entry.row.job_id == last.job_id
+        await pilot.press("home")
+        await pilot.pause()
+        assert pane.cursor == 0

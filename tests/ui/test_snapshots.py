@@ -43,7 +43,7 @@ from resync_tui.ui.replay import ReplayApp
 from resync_tui.ui.screens.audit import AuditScreen
 from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
-from resync_tui.ui.screens.job_detail import JobDetailScreen
+from resync_tui.ui.screens.job_detail import JobDetailScreen, JobLogView
 from resync_tui.ui.widgets.deps_list import DepsList
 from tests.record.conftest import Recorded, make_recording
 from tests.ui.dashboard_support import (
@@ -600,6 +600,33 @@ async def _workstation_menu(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+_ABEND_ROOT = "000700000000002E"
+"""COPY_AUDIT_01 of seed 7: ABEND, the root cause of ``_WAITING_JOB``'s wait."""
+
+
+async def _joblog(pilot: Pilot[Any]) -> None:
+    """The root cause's log: opened at its end, the first error line chosen (``e``)."""
+    app = pilot.app
+    assert isinstance(app, ResyncApp)
+    await _dashboard(pilot)
+    row = app.view.get(_ABEND_ROOT)
+    assert row is not None and row.status == "ABEND"
+    screen = JobDetailScreen(row, app.loader)
+    app.push_screen(screen)
+    await pilot.pause()
+    await pilot.press("l")
+    log = screen.query_one(JobLogView)
+
+    async def loaded() -> None:
+        while not log.line_count:
+            await pilot.pause(0.02)
+
+    await asyncio.wait_for(loaded(), DEADLINE)
+    await pilot.pause()
+    await pilot.press("e")
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_engines_overview_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
                                    second_sim: Simulator, redis_url: str,
@@ -628,3 +655,10 @@ def test_workstations_snapshot(snap_compare: Callable[..., bool], snap_sim: Simu
     app = ResyncApp(build_runtime(settings, clock=frozen_clock), settings)
     run_before = {"pane": _workstations, "menu": _workstation_menu}[screen]
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_joblog_snapshot(snap_compare: Callable[..., bool], snap_sim: Simulator,
+                         redis_url: str, size: tuple[int, int]) -> None:
+    app = make_app(snap_sim.base_url, redis_url)
+    assert snap_compare(app, terminal_size=size, run_before=_joblog)

@@ -14,7 +14,9 @@ many seconds ahead of either (negative: behind).
 
 ``GET /_sim/stats`` counts the API requests the engine received since start, by
 ``"<METHOD> <path template>"``, and the answers by status (``"aborted"`` for a
-connection cut by a fault); ``/_sim`` routes themselves are not counted. Pages'
+connection cut by a fault), and job log reads by kind (``whole`` or ``from_line``:
+following a log must re-read from its last line, not the whole log); ``/_sim`` routes
+themselves are not counted. Pages'
 ``next``/``previous`` links name the engine by its own host name
 (``_ENGINE_ORIGIN``), as engines behind a proxy or load balancer do.
 
@@ -151,6 +153,7 @@ class Simulator:
         self._stats_lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._responses: Counter[str] = Counter()
+        self._joblog_reads: Counter[str] = Counter()
         self._actions: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=_ACTIONS_KEPT
         )
@@ -222,9 +225,13 @@ class Simulator:
             self._password = password
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Requests received by ``"<METHOD> <path template>"`` and answers by status."""
+        """Requests received by ``"<METHOD> <path template>"`` and answers by status;
+        ``"joblog"`` (once a log was read): log reads ``whole`` or ``from_line``."""
         with self._stats_lock:
-            return {"requests": dict(self._requests), "responses": dict(self._responses)}
+            stats = {"requests": dict(self._requests), "responses": dict(self._responses)}
+            if self._joblog_reads:
+                stats["joblog"] = dict(self._joblog_reads)
+            return stats
 
     def actions(self) -> list[dict[str, Any]]:
         """Every action request received so far, oldest first (see ``GET /_sim/actions``)."""
@@ -726,6 +733,7 @@ class Simulator:
         content_only = request.query.get("contentOnly", "false").strip().lower() == "true"
         from_line = _int_param(request, "from_line", None)
         to_line = _int_param(request, "to_line", None)
+        self._count(self._joblog_reads, "whole" if from_line is None else "from_line")
         try:
             lines = self._plan.joblog(run_id, content_only)
         except KeyError:

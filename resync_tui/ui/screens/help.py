@@ -42,7 +42,8 @@ HELP_TEXT = """\
 * {app.slower} / {app.faster} poll the job list less / more often · {app.theme} switch theme
 * {dashboard.pane_jobs} jobs · {dashboard.pane_breakers} breakers · {dashboard.pane_cache} cache \
 · {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals) \
-· {dashboard.pane_streams} job streams · {dashboard.pane_critical} critical jobs
+· {dashboard.pane_streams} job streams · {dashboard.pane_critical} critical jobs \
+({critical.open} opens the cursor's job)
 
 ## Job list
 * {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
@@ -67,7 +68,9 @@ recovered · {jobs.clear_new} clears them all
 * {job_detail.close} back · {job_detail.log} job log · {job_detail.reload} reload · \
 {job_detail.why_waiting} why waiting · `Tab` / click to switch tabs
 * in the log: {job_detail.search} search · {job_log.next_match} / {job_log.previous_match} \
-next / previous match
+next / previous match · {job_log.next_error} / {job_log.previous_error} next / previous \
+error line (`✖`) · {job_log.follow} follow a running job · {job_log.wrap} wrap · \
+{job_log.save} save to a file
 
 ## Operator actions
 {actions}
