@@ -78,6 +78,42 @@ def test_wall_flag_reaches_the_wall_layout(
     assert app.wall is wall and app.dashboard.wall is wall
 
 
+def test_demo_aims_the_dashboard_at_its_simulator_and_leaves_nothing_behind(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+        keep_logging: None) -> None:
+    """The demo's engine runs in a process of its own, started before the settings are
+    read: the dashboard reads its plan, its Redis answers, and both end with the demo."""
+    import httpx
+    import redis
+
+    seen: list[tuple[int, bool]] = []
+
+    def run(self: ResyncApp) -> int:  # the terminal belongs to pytest: look, do not run
+        hwa = self.settings.hwa
+        with httpx.Client(base_url=hwa.url + "/twsd/api/v2", timeout=30.0,
+                          auth=(hwa.user, hwa.password.reveal())) as client:
+            answer = client.get("/plan/job", params={"limit": "100"})
+        pinged = redis.Redis.from_url(self.settings.redis.url, socket_timeout=5).ping()
+        seen.append((len(answer.json()["results"]), bool(pinged)))
+        return 0
+
+    monkeypatch.setattr(ResyncApp, "run", run)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    before = _children()
+    assert cli.main(["--config", str(cfg), "demo", "--jobs", "12", "--no-faults"]) == 0
+    assert seen == [(12, True)]
+    assert _children() <= before  # no simulator, no redis-server left running
+
+
+def _children() -> set[int]:
+    """This process's live children (zombies are gone processes)."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)
+            if p.status() != psutil.STATUS_ZOMBIE}
+
+
 def test_snapshot_without_data_exits_non_zero_with_one_line(
         tmp_path: Path, redis_url: str) -> None:
     cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
