@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -57,9 +57,6 @@ from resync_tui.share.lease import Role
 from resync_tui.ui.desktop_notify import desktop_notification
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
-from resync_tui.ui.screens.alerts import AlertsScreen
-from resync_tui.ui.screens.audit import AuditScreen
-from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import (
     ActionsRequested,
     BulkActionsRequested,
@@ -70,13 +67,14 @@ from resync_tui.ui.screens.confirm_action import (
     action_label,
 )
 from resync_tui.ui.screens.dashboard import DashboardScreen
-from resync_tui.ui.screens.help import HelpScreen
-from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.streams_pane import StreamSelected
+
+if TYPE_CHECKING:  # screens opened on a key: imported then, not before the first frame
+    from resync_tui.ui.screens.bulk_action import BulkChoice, BulkProgressScreen
 
 __all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
 
@@ -318,6 +316,8 @@ class ResyncApp(App[int]):
         if center is None:
             self.say("no alert rules: add [[alerts]] tables to the settings file", timeout=4)
             return
+        from resync_tui.ui.screens.alerts import AlertsScreen
+
         self.push_screen(AlertsScreen(lambda: list(center.fired),
                                       acknowledge=center.mark_seen,
                                       to_local=lambda ts: datetime.fromtimestamp(ts).astimezone()))
@@ -364,6 +364,8 @@ class ResyncApp(App[int]):
     # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from resync_tui.ui.screens.help import HelpScreen  # markdown: not before it is asked
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(effective_keys(self.keymap),
                                         actions=self.actions is not None))
@@ -552,6 +554,8 @@ class ResyncApp(App[int]):
 
     @on(JobsTable.JobSelected)
     def _open_job(self, message: JobsTable.JobSelected) -> None:
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = self.view.get(message.job_id)
         if row is not None:
             self.push_screen(JobDetailScreen(row, self.loader,
@@ -560,6 +564,8 @@ class ResyncApp(App[int]):
     @on(JobsPane.LogRequested)
     def _open_log(self, message: JobsPane.LogRequested) -> None:
         """``l`` in the job table: the job's details, on the Log tab (read from the end)."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = self.view.get(message.job_id)
         if row is None:
             return
@@ -621,6 +627,8 @@ class ResyncApp(App[int]):
     def _show_job_row(self, job: JobInPlan) -> None:
         """A re-read job into the table and into an open detail screen of it (whose title
         would otherwise keep the status from before the action)."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = job_row_from_model(job)
         change = self.view.apply_changes([row])
         self.dashboard.jobs.update_jobs(self.view, change)
@@ -630,6 +638,8 @@ class ResyncApp(App[int]):
 
     async def _reread_detail_job(self) -> None:
         """After a job stream action: the detail screen's job changed with its stream."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         assert self.actions is not None
         for screen in self.screen_stack:
             if isinstance(screen, JobDetailScreen):
@@ -670,6 +680,8 @@ class ResyncApp(App[int]):
     @on(BulkActionsRequested)
     def _open_bulk(self, message: BulkActionsRequested) -> None:
         """The bulk menu on the marked jobs (those still in the plan)."""
+        from resync_tui.ui.screens.bulk_action import BulkActionScreen
+
         if self.actions is None:
             return
         rows = [row for row in map(self.view.get, message.job_ids) if row is not None]
@@ -691,6 +703,8 @@ class ResyncApp(App[int]):
             self.say(f"not sent: {exc}", severity="error", timeout=8)
             return
         self.last_bulk = run
+        from resync_tui.ui.screens.bulk_action import BulkProgressScreen
+
         label = action_label(choice.requests[0])
         progress = BulkProgressScreen(f"{label} on {run.total:,} jobs · {self._engine_label()}",
                                       run.total, choice.skipped, on_stop=run.cancel)
@@ -757,6 +771,8 @@ class ResyncApp(App[int]):
 
     def action_audit_trail(self) -> None:
         """The audit screen (one at a time)."""
+        from resync_tui.ui.screens.audit import AuditScreen
+
         if isinstance(self.screen, AuditScreen):
             return
         feed = AuditFeed(self.audit_log, self.runtime.clock, timeout=self._audit_timeout(),
