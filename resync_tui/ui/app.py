@@ -85,6 +85,9 @@ S = TypeVar("S")
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
 
+FIRST_READ_HEAD_START: Final = 1.0
+"""Seconds the first read of the plan may run before the other feeds start polling."""
+
 AUDIT_DRAIN_INTERVAL: Final = 5.0
 """Seconds between drains of the audit spool while Redis seems fine."""
 
@@ -115,6 +118,8 @@ class ResyncApp(App[int]):
         Binding("L", "audit_trail", "Audit", key_display="L", show=False, id="app.audit"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+
+    first_read_head_start: float = FIRST_READ_HEAD_START
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
@@ -211,7 +216,7 @@ class ResyncApp(App[int]):
             runner: FeedRunner[Any] = FeedRunner(
                 feed, interval, self._publisher_for(entry.id), self._feeds_running)
             self.runners[entry.id] = runner
-            self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
+            self.run_worker(self._run_feed(runner), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
         d.header.interval = self.job_interval
         # Staleness is judged on how often the engine is read, not on how often a shared
@@ -226,6 +231,17 @@ class ResyncApp(App[int]):
             # terminal: the driver ends the app when the page goes.
             self._start_watchdog()
         self._start_audit()
+
+    async def _run_feed(self, runner: FeedRunner[Any]) -> None:
+        """The jobs feed polls at once; the others after its first result is shown (at
+        most ``first_read_head_start`` seconds later): their answers, decoding and panes
+        would otherwise take the loop (and the engine) from the first read of the plan,
+        which is what the operator waits for. Their panes say "connecting…" meanwhile."""
+        jobs = self.runners.get("jobs")
+        if jobs is not None and runner is not jobs and jobs.results == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(jobs.wait_results(1), self.first_read_head_start)
+        await runner.run()
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
