@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -364,13 +365,22 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
         with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
                                time_scale=args.time_scale, faults=not args.no_faults,
                                persist=True, sim=sim) as (ready, persistent, redis_ready):
+            # The UI's imports build objects that live as long as the process: the
+            # collector would only rescan them, during the imports and during the first
+            # read of the plan. Not collected meanwhile, then frozen out of its reach.
+            collecting = gc.isenabled()
+            gc.disable()
             try:
-                _setup_logging(settings)
-            except OSError as exc:
-                return _fail(f"{settings.source}: key 'logging.file': cannot write "
-                             f"{settings.logging.file!r} ({exc.strerror})")
-            from resync_tui.ui.app import run_dashboard
-
+                try:
+                    _setup_logging(settings)
+                except OSError as exc:
+                    return _fail(f"{settings.source}: key 'logging.file': cannot write "
+                                 f"{settings.logging.file!r} ({exc.strerror})")
+                from resync_tui.ui.app import run_dashboard
+            finally:
+                gc.freeze()
+                if collecting:
+                    gc.enable()
             redis_ready()
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
                                  private_redis=not persistent)
