@@ -353,9 +353,12 @@ def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: f
 def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorProcess) -> int:
     """``demo``: the simulator (started before the settings were read) and Redis are
     launched before anything else (logging, the UI's imports), so they come up meanwhile
-    instead of one after the other."""
+    instead of one after the other. ``--record FILE`` (here or before ``demo``) records
+    what it shows, as for the dashboard."""
+    from resync_tui.record.format import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
+    record: Path | None = args.sub_record or args.record
     wall = bool(args.wall or args.sub_wall)
     metrics_port = args.sub_metrics_port or args.metrics_port
     if metrics_port is None and settings.metrics.port:
@@ -383,9 +386,12 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
                     gc.enable()
             redis_ready()
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
-                                 private_redis=not persistent)
+                                 private_redis=not persistent, record=record,
+                                 record_max_bytes=args.record_max_mb * 1024 * 1024)
     except EmbeddedRedisError as exc:
         return _fail(f"embedded Redis: {exc}", 1)
+    except RecordingError as exc:  # --record: the file could not be created
+        return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
 
