@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from resync_tui import __version__
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import (
     CONFIG_ENV,
@@ -103,6 +102,23 @@ def _duration(text: str) -> float:
     return value
 
 
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (the package's version is read lazily:
+    ``demo`` starts its engine before anything slow is imported)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS,
+                 help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from resync_tui import __version__
+
+        sys.stdout.write(f"resync-tui {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="resync-tui",
@@ -114,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                "overridden by RESYNC_<SECTION>__<KEY> environment variables. "
                "'resync-tui config check' lists every problem of the settings.",
     )
-    parser.add_argument("--version", action="version", version=f"resync-tui {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help=f"settings file (default: ${CONFIG_ENV}, else the first "
                              "found of ./settings.toml, ~/.config/resync-tui/settings.toml, "

@@ -142,7 +142,8 @@ class SimulatorProcess:
         raise SimulatorProcessError(f"the simulator did not serve within {timeout:g} s")
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the child: its stdin closed (it stops serving), killed if it lingers."""
+        """End the child: its stdin closed (serving, it stops at once); still building
+        its plan a second later, SIGTERM; killed if it lingers after ``timeout``."""
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -151,10 +152,15 @@ class SimulatorProcess:
                 with contextlib.suppress(OSError):
                     pipe.close()
         try:
+            proc.wait(timeout=min(1.0, timeout))
+            return
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+        try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             log.warning("simulator process %d did not stop within %g s: killed",
-                         proc.pid, timeout)
+                        proc.pid, timeout)
             proc.kill()
             proc.wait(timeout=5)
 
@@ -170,7 +176,12 @@ class SimulatorProcess:
 def _child(stdin: int, stdout: IO[bytes]) -> int:
     """The child's side: build the plan, serve it on the inherited socket until stdin ends."""
     import asyncio
+    import gc
     import signal
+
+    # Modules and the plan live as long as the process: not collected while they are
+    # built, then frozen out of the collector's reach (it would only rescan them).
+    gc.disable()
 
     from resync_tui.hwa.simulator.faults import Faults
     from resync_tui.hwa.simulator.server import Simulator
@@ -211,6 +222,8 @@ def _child(stdin: int, stdout: IO[bytes]) -> int:
                         start=datetime.fromtimestamp(start, UTC) if start is not None else None,
                         faults=Faults.from_json(params["faults"]) if params["faults"] else None)
         await sim.start(params["host"], sock=sock)
+        gc.freeze()
+        gc.enable()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
