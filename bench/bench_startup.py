@@ -18,8 +18,14 @@ Figures (median of 3 rounds, seconds):
 - before (issue 13, simulator and Redis started one after the other, in-process):
   demo 1.16 vs bare 0.23 (5.1x); on this branch's base, load 8.2 / 3.7:
   demo 2.235 vs bare 0.325 (6.9x).
-- after: see the closing note of issue 13 (figures depend on the machine's load:
-  say ``uptime`` beside them).
+- after (simulator in its own process started first, Redis launched before the UI's
+  imports, lazy imports, the first read alone on the loop): load 8.6 / 5.7:
+  demo 1.763 vs bare 0.310 (5.7x); phases: interpreter 0.076, bare imports 0.377,
+  dashboard imports 1.435, simulator ready 0.606 and Redis 0.017 (both meanwhile),
+  first read 0.131. At load 24 / 18: demo 3.588 vs bare 1.589 (2.3x), the base
+  5.930 vs 0.893 (6.6x) just before. The target is not met: the dashboard's own
+  imports (Textual, redis-py, httpx, prometheus_client, its widgets) cost three times
+  the bare app's whole start. Figures depend on the load: say ``uptime`` beside them.
 """
 
 from __future__ import annotations
