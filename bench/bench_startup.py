@@ -5,15 +5,40 @@ stops when the terminal output first contains the plan ("5,000 of 5,000 jobs")
 for the demo, or the last table row for the baseline: a bare Textual app
 (Header, DataTable with 20 rows, Footer), measured in the same run. The demo
 also builds its simulated plan and starts a redis-server, which the baseline
-does not; the ratio says what all of that costs.
+does not; the ratio says what all of that costs. Target (issue 13): at most 2.5x.
+
+Then the phases, each timed on its own in the same run (they overlap in the demo:
+the simulator's process builds the plan while the dashboard imports its UI):
+the interpreter and the dashboard's imports (beside the bare app's imports), the
+simulator's process until it serves (plan generation included), the embedded
+Redis until it answers, and the first read of the plan (counts, the page, rows,
+diff) by the dashboard's own client.
+
+Figures (median of 3 rounds, seconds):
+- before (issue 13, simulator and Redis started one after the other, in-process):
+  demo 1.16 vs bare 0.23 (5.1x); on this branch's base, load 8.2 / 3.7:
+  demo 2.235 vs bare 0.325 (6.9x).
+- after (simulator in its own process started first, Redis launched before the UI's
+  imports, lazy imports, the first read alone on the loop): load 8.6 / 5.7:
+  demo 1.763 vs bare 0.310 (5.7x); phases: interpreter 0.076, bare imports 0.377,
+  dashboard imports 1.435, simulator ready 0.606 and Redis 0.017 (both meanwhile),
+  first read 0.131. At load 24 / 18: demo 3.588 vs bare 1.589 (2.3x), the base
+  5.930 vs 0.893 (6.6x) just before. The target is not met: the dashboard's own
+  imports (Textual, redis-py, httpx, prometheus_client, its widgets) cost three times
+  the bare app's whole start. Figures depend on the load: say ``uptime`` beside them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +47,7 @@ from ptyrun import PtyProcess
 
 SIZE = (120, 40)
 ROUNDS = 3
+JOBS = 5000
 
 BARE_APP = """
 from textual.app import App
@@ -41,6 +67,9 @@ class Bare(App):
 Bare().run()
 """
 
+BARE_IMPORTS = "from textual.app import App\nfrom textual.widgets import DataTable, Footer, Header"
+DEMO_IMPORTS = "import resync_tui.cli, resync_tui.ui.app"
+
 
 def first_frame(argv: list[str], marker: bytes, env: dict[str, str], cwd: str) -> float:
     proc = PtyProcess(argv, SIZE, env, cwd=cwd)
@@ -53,16 +82,97 @@ def first_frame(argv: list[str], marker: bytes, env: dict[str, str], cwd: str) -
     return seen
 
 
+def run_for(code: str) -> float:
+    """Seconds a fresh interpreter takes to run ``code`` and exit."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def simulator_ready() -> float:
+    """The demo's simulator: its process started until it serves the plan."""
+    from resync_tui.hwa.simulator.process import SimulatorProcess
+
+    started = time.perf_counter()
+    with SimulatorProcess(jobs=JOBS, seed=42, user="demo", password="demo",
+                          time_scale=30.0) as sim:
+        sim.wait_ready()
+        return time.perf_counter() - started
+
+
+def redis_ready() -> float:
+    from resync_tui.redis_server import EmbeddedRedis
+
+    started = time.perf_counter()
+    server = EmbeddedRedis().begin()
+    try:
+        server.wait_ready()
+        return time.perf_counter() - started
+    finally:
+        server.close()
+
+
+def first_read() -> float:
+    """Counts, the plan, rows and diff: what the jobs feed's first poll does."""
+    from resync_tui.feeds.jobs import JobsFeed
+    from resync_tui.feeds.runtime import build_runtime
+    from resync_tui.hwa.simulator.process import SimulatorProcess
+    from resync_tui.redis_server import EmbeddedRedis
+    from resync_tui.settings import Secret, Settings
+
+    with SimulatorProcess(jobs=JOBS, seed=42, user="demo", password="demo",
+                          time_scale=30.0) as sim, EmbeddedRedis() as redis:
+        sim.wait_ready()
+        base = Settings()
+        settings = base.replace(
+            hwa=dataclasses.replace(base.hwa, url=sim.base_url, user="demo",
+                                    password=Secret("demo")),
+            redis=dataclasses.replace(base.redis, url=redis.url))
+
+        async def read() -> float:
+            runtime = build_runtime(settings)
+            try:
+                feed = JobsFeed(runtime)
+                started = time.perf_counter()
+                state = await feed.poll()
+                took = time.perf_counter() - started
+                if len(state.view) != JOBS:
+                    raise SystemExit(f"first read: {len(state.view)} jobs, not {JOBS}")
+                return took
+            finally:
+                await runtime.aclose()
+
+        return asyncio.run(read())
+
+
 def main() -> dict[str, float]:
     demo: list[float] = []
     bare: list[float] = []
+    phases: dict[str, list[float]] = {
+        "interpreter_s": [], "bare_imports_s": [], "demo_imports_s": [],
+        "simulator_ready_s": [], "redis_ready_s": [], "first_read_s": []}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"RESYNC_LOGGING__FILE": str(Path(tmp) / "bench.log")}
+        # The demo's Redis persists under XDG_STATE_HOME: a fresh one, not the user's.
+        env = {"RESYNC_LOGGING__FILE": str(Path(tmp) / "bench.log"),
+               "XDG_STATE_HOME": str(Path(tmp) / "state")}
         for _ in range(ROUNDS):
             bare.append(first_frame([sys.executable, "-c", BARE_APP], b"LAST", env, tmp))
             demo.append(first_frame(
                 [sys.executable, "-m", "resync_tui", "demo", "--no-faults"],
                 b"5,000 of 5,000", env, tmp))
+        saved = dict(os.environ)
+        os.environ.update(env)
+        try:
+            for _ in range(ROUNDS):
+                phases["interpreter_s"].append(run_for("pass"))
+                phases["bare_imports_s"].append(run_for(BARE_IMPORTS))
+                phases["demo_imports_s"].append(run_for(DEMO_IMPORTS))
+                phases["simulator_ready_s"].append(simulator_ready())
+                phases["redis_ready_s"].append(redis_ready())
+                phases["first_read_s"].append(first_read())
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     demo_s = statistics.median(demo)
     bare_s = statistics.median(bare)
     return {
@@ -70,6 +180,8 @@ def main() -> dict[str, float]:
         "bare_textual_first_frame_s": bare_s,
         "demo_over_bare": demo_s / bare_s,
         "demo_best_s": min(demo),
+        "bare_best_s": min(bare),
+        **{name: statistics.median(values) for name, values in phases.items()},
         "rounds": float(ROUNDS),
     }
 

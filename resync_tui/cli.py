@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from resync_tui import __version__
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import (
     CONFIG_ENV,
@@ -32,6 +32,7 @@ from resync_tui.settings import (
 if TYPE_CHECKING:
     from resync_tui.feeds.actions import ActionRequest, ActionResult, ActionService
     from resync_tui.hwa.models import JobInPlan, Workstation
+    from resync_tui.hwa.simulator.process import SimulatorProcess
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # the simulator's published default, not a secret
@@ -101,6 +102,23 @@ def _duration(text: str) -> float:
     return value
 
 
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (the package's version is read lazily:
+    ``demo`` starts its engine before anything slow is imported)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS,
+                 help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from resync_tui import __version__
+
+        sys.stdout.write(f"resync-tui {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="resync-tui",
@@ -112,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                "overridden by RESYNC_<SECTION>__<KEY> environment variables. "
                "'resync-tui config check' lists every problem of the settings.",
     )
-    parser.add_argument("--version", action="version", version=f"resync-tui {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--config", type=Path, metavar="PATH",
                         help=f"settings file (default: ${CONFIG_ENV}, else the first "
                              "found of ./settings.toml, ~/.config/resync-tui/settings.toml, "
@@ -291,42 +309,119 @@ def _embedded_redis(settings: Settings, *, data_dir: Path | None = None) -> Iter
             settings.redis, url=server.url, user="", password=Secret(""), ca_file=""))
 
 
-@contextlib.contextmanager
-def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: float,
-                      faults: bool, persist: bool = False) -> Iterator[tuple[Settings, bool]]:
-    """A simulator on a free loopback port and an embedded Redis, settings aimed at both;
-    and whether that Redis persists. ``persist``: it keeps its data (the audit trail) in
-    ``$XDG_STATE_HOME/resync-tui/redis`` across restarts; when another demo holds that
-    directory this one runs without (its records then stay in the spool)."""
-    from resync_tui.hwa.simulator import Faults, Simulator
-    from resync_tui.redis_server import DataDirBusy, default_data_dir
+def _demo_simulator(*, jobs: int, seed: int, time_scale: float,
+                    faults: bool) -> SimulatorProcess:
+    """The demo's simulator, started: its process builds the plan while this one goes on."""
+    from resync_tui.hwa.simulator.faults import Faults
+    from resync_tui.hwa.simulator.process import SimulatorProcess
 
     # A stopped clock (time_scale 0: snapshots, benches) still shows today's plan: the
     # pinned test day would put the engine's clock days away from this machine's.
     start = datetime.now(UTC) if time_scale <= 0 else None
-    sim = Simulator(jobs=jobs, seed=seed, user=DEMO_USER, password=DEMO_PASSWORD,
-                    time_scale=time_scale, start=start)
-    if faults:
-        sim.set_faults(Faults.mild())
-    url = sim.start_in_thread(host="127.0.0.1", port=0)
+    sim = SimulatorProcess(jobs=jobs, seed=seed, user=DEMO_USER, password=DEMO_PASSWORD,
+                           time_scale=time_scale, start=start,
+                           faults=Faults.mild() if faults else None)
+    sim.start()
+    return sim
+
+
+@contextlib.contextmanager
+def _demo_environment(settings: Settings, *, jobs: int, seed: int, time_scale: float,
+                      faults: bool, persist: bool = False, sim: SimulatorProcess | None = None,
+                      ) -> Iterator[tuple[Settings, bool, Callable[[], None]]]:
+    """A simulator on a free loopback port and an embedded Redis, settings aimed at both;
+    whether that Redis persists; and a call that waits until that Redis answers (before
+    anything uses it). ``persist``: it keeps its data (the audit trail) in
+    ``$XDG_STATE_HOME/resync-tui/redis`` across restarts; when another demo holds that
+    directory this one runs without (its records then stay in the spool). ``sim``: one
+    started already (:func:`_demo_simulator`), else it is started here; stopped on exit.
+
+    Both come up while the caller imports and starts its UI: the simulator in a process
+    of its own (its URL is known at once, its first answers wait in the socket's backlog
+    until the plan is built), the redis-server launched now and waited for later.
+    """
+    from resync_tui.redis_server import DataDirBusy, EmbeddedRedis, default_data_dir
+
+    if sim is None:
+        sim = _demo_simulator(jobs=jobs, seed=seed, time_scale=time_scale, faults=faults)
+    url = sim.base_url
     try:
+        sim.log_to(Path(settings.logging.file).expanduser())
         hwa = dataclasses.replace(settings.hwa, url=url, user=DEMO_USER,
                                   password=Secret(DEMO_PASSWORD), token=None, verify_tls=True)
-        demo_settings = settings.replace(  # one simulated engine, whatever [engines] says
-            hwa=hwa, engines={}, engine="",
-            redis=dataclasses.replace(settings.redis, url="embedded"))
-        with contextlib.ExitStack() as stack:
-            data_dir = default_data_dir() if persist else None
-            try:
-                ready = stack.enter_context(_embedded_redis(demo_settings, data_dir=data_dir))
-            except DataDirBusy as exc:
-                _fail(f"{exc}: this demo's Redis keeps nothing (audit records stay in the "
-                      "spool)", 0)
-                data_dir = None
-                ready = stack.enter_context(_embedded_redis(demo_settings))
-            yield ready, data_dir is not None
+        data_dir = default_data_dir() if persist else None
+        server = EmbeddedRedis(data_dir=data_dir)
+        try:
+            server.begin()
+        except DataDirBusy as exc:
+            _fail(f"{exc}: this demo's Redis keeps nothing (audit records stay in the "
+                  "spool)", 0)
+            server.close()
+            data_dir = None
+            server = EmbeddedRedis().begin()
+        try:
+            # Private socket, no password: credentials meant for an external Redis would
+            # only make the embedded one refuse the login.
+            redis = dataclasses.replace(settings.redis, url=server.url, user="",
+                                        password=Secret(""), ca_file="")
+
+            def redis_ready() -> None:
+                server.wait_ready()
+                server.supervise()  # nobody else would restart it: bring it back if it dies
+
+            # One simulated engine, whatever [engines] says.
+            yield (settings.replace(hwa=hwa, engines={}, engine="", redis=redis),
+                   data_dir is not None, redis_ready)
+        finally:
+            server.close()
     finally:
         sim.stop()
+
+
+def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorProcess) -> int:
+    """``demo``: the simulator (started before the settings were read) and Redis are
+    launched before anything else (logging, the UI's imports), so they come up meanwhile
+    instead of one after the other. ``--record FILE`` (here or before ``demo``) records
+    what it shows, as for the dashboard."""
+    from resync_tui.record.format import RecordingError
+    from resync_tui.redis_server import EmbeddedRedisError
+
+    record: Path | None = args.sub_record or args.record
+    wall = bool(args.wall or args.sub_wall)
+    metrics_port = args.sub_metrics_port or args.metrics_port
+    if metrics_port is None and settings.metrics.port:
+        metrics_port = settings.metrics.port
+    try:
+        # The demo's Redis persists: the audit trail goes to it and outlives the demo.
+        with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
+                               time_scale=args.time_scale, faults=not args.no_faults,
+                               persist=True, sim=sim) as (ready, persistent, redis_ready):
+            # The UI's imports build objects that live as long as the process: the
+            # collector would only rescan them, during the imports and during the first
+            # read of the plan. Not collected meanwhile, then frozen out of its reach.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                try:
+                    _setup_logging(settings)
+                except OSError as exc:
+                    return _fail(f"{settings.source}: key 'logging.file': cannot write "
+                                 f"{settings.logging.file!r} ({exc.strerror})")
+                from resync_tui.ui.app import run_dashboard
+            finally:
+                gc.freeze()
+                if collecting:
+                    gc.enable()
+            redis_ready()
+            return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
+                                 private_redis=not persistent, record=record,
+                                 record_max_bytes=args.record_max_mb * 1024 * 1024)
+    except EmbeddedRedisError as exc:
+        return _fail(f"embedded Redis: {exc}", 1)
+    except RecordingError as exc:  # --record: the file could not be created
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -760,9 +855,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               or getattr(args, "act_config", None) or getattr(args, "poller_config", None)
               or getattr(args, "serve_config", None) or getattr(args, "jobs_config", None)
               or getattr(args, "replay_config", None) or args.config)
+    # The demo's engine first: its process builds the plan while this one reads the
+    # settings and imports the UI.
+    sim = (_demo_simulator(jobs=args.jobs, seed=args.seed, time_scale=args.time_scale,
+                           faults=not args.no_faults) if command == "demo" else None)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
+        if sim is not None:
+            sim.stop()
         for problem in exc.problems:
             _fail(problem)
         return 2
@@ -772,6 +873,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(f"--engine: no engine {safe_text(args.main_engine, 40)!r}; "
                          f"allowed: {known}")
         settings = settings.for_engine(args.main_engine)
+    if sim is not None:
+        return _demo_command(settings, args, sim)
     if command == "poller":
         return _poller_command(settings, args)
     if command == "serve":
@@ -818,7 +921,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.snap_config is None:  # a throw-away Redis: no trail in the picture
                 with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
-                                       time_scale=0.0, faults=False) as (ready, _):
+                                       time_scale=0.0, faults=False) as (ready, _, wait):
+                    wait()
                     return take_snapshot(ready, args.out, args.size, timeout=args.timeout,
                                          wall=wall or args.snap_wall)
             with _embedded_redis(settings) as ready:
@@ -827,13 +931,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         from resync_tui.ui.app import run_dashboard
 
-        if command == "demo":
-            # The demo's Redis persists: the audit trail goes to it and outlives the demo.
-            with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
-                                   time_scale=args.time_scale, faults=not args.no_faults,
-                                   persist=True) as (ready, persistent):
-                return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
-                                     private_redis=not persistent)
         with _embedded_redis(settings) as ready:
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
                                  private_redis=ready.redis.url != settings.redis.url,

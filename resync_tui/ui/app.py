@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -59,9 +59,6 @@ from resync_tui.share.lease import Role
 from resync_tui.ui.desktop_notify import desktop_notification
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
-from resync_tui.ui.screens.alerts import AlertsScreen
-from resync_tui.ui.screens.audit import AuditScreen
-from resync_tui.ui.screens.bulk_action import BulkActionScreen, BulkChoice, BulkProgressScreen
 from resync_tui.ui.screens.confirm_action import (
     ActionsRequested,
     BulkActionsRequested,
@@ -73,14 +70,15 @@ from resync_tui.ui.screens.confirm_action import (
 )
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.screens.engines import EnginesScreen, EngineSwitcher
-from resync_tui.ui.screens.help import HelpScreen
-from resync_tui.ui.screens.job_detail import JobDetailScreen
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.streams_pane import StreamSelected
 from resync_tui.ui.workstation_actions import WorkstationHandlers
+
+if TYPE_CHECKING:  # screens opened on a key: imported then, not before the first frame
+    from resync_tui.ui.screens.bulk_action import BulkChoice, BulkProgressScreen
 
 __all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
 
@@ -90,6 +88,9 @@ S = TypeVar("S")
 
 JOB_INTERVALS: Final = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 """Steps of ``+`` / ``-`` for the job poll interval, in seconds."""
+
+FIRST_READ_HEAD_START: Final = 1.0
+"""Seconds the first read of the plan may run before the other feeds start polling."""
 
 AUDIT_DRAIN_INTERVAL: Final = 5.0
 """Seconds between drains of the audit spool while Redis seems fine."""
@@ -125,6 +126,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
                 id="app.engines"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
+
+    first_read_head_start: float = FIRST_READ_HEAD_START
 
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
@@ -239,7 +242,7 @@ class ResyncApp(WorkstationHandlers, App[int]):
             runner: FeedRunner[Any] = FeedRunner(
                 feed, interval, self._publisher_for(entry.id), self._feeds_running)
             self.runners[entry.id] = runner
-            self.run_worker(runner.run(), name=f"feed:{entry.id}", group="feeds",
+            self.run_worker(self._run_feed(runner), name=f"feed:{entry.id}", group="feeds",
                             exit_on_error=False)
         d.header.interval = self.job_interval
         # Staleness is judged on how often the engine is read, not on how often a shared
@@ -247,6 +250,17 @@ class ResyncApp(WorkstationHandlers, App[int]):
         d.workstations_interval = self._engine_interval("workstations")
         d.redis_interval = self.runners["redis"].interval
         d.streams_interval = self._engine_interval("streams")
+
+    async def _run_feed(self, runner: FeedRunner[Any]) -> None:
+        """The jobs feed polls at once; the others after its first result is shown (at
+        most ``first_read_head_start`` seconds later): their answers, decoding and panes
+        would otherwise take the loop (and the engine) from the first read of the plan,
+        which is what the operator waits for. Their panes say "connecting…" meanwhile."""
+        jobs = self.runners.get("jobs")
+        if jobs is not None and runner is not jobs and jobs.results == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(jobs.wait_results(1), self.first_read_head_start)
+        await runner.run()
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
@@ -337,6 +351,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         if center is None:
             self.say("no alert rules: add [[alerts]] tables to the settings file", timeout=4)
             return
+        from resync_tui.ui.screens.alerts import AlertsScreen
+
         def acknowledge() -> None:  # the alerted jobs are looked at too: no longer new
             self.dashboard.jobs.acknowledge_jobs(center.mark_seen())
 
@@ -386,6 +402,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
     # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from resync_tui.ui.screens.help import HelpScreen  # markdown: not before it is asked
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(effective_keys(self.keymap),
                                         actions=self.actions is not None))
@@ -575,6 +593,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     @on(JobsTable.JobSelected)
     def _open_job(self, message: JobsTable.JobSelected) -> None:
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = self.view.get(message.job_id)
         if row is not None:
             self.push_screen(JobDetailScreen(row, self.loader,
@@ -583,6 +603,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
     @on(JobsPane.LogRequested)
     def _open_log(self, message: JobsPane.LogRequested) -> None:
         """``l`` in the job table: the job's details, on the Log tab (read from the end)."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = self.view.get(message.job_id)
         if row is None:
             return
@@ -644,6 +666,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def _show_job_row(self, job: JobInPlan) -> None:
         """A re-read job into the table and into an open detail screen of it (whose title
         would otherwise keep the status from before the action)."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         row = job_row_from_model(job)
         change = self.view.apply_changes([row])
         self.dashboard.jobs.update_jobs(self.view, change)
@@ -653,6 +677,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     async def _reread_detail_job(self) -> None:
         """After a job stream action: the detail screen's job changed with its stream."""
+        from resync_tui.ui.screens.job_detail import JobDetailScreen
+
         assert self.actions is not None
         for screen in self.screen_stack:
             if isinstance(screen, JobDetailScreen):
@@ -693,6 +719,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
     @on(BulkActionsRequested)
     def _open_bulk(self, message: BulkActionsRequested) -> None:
         """The bulk menu on the marked jobs (those still in the plan)."""
+        from resync_tui.ui.screens.bulk_action import BulkActionScreen
+
         if self.actions is None:
             return
         rows = [row for row in map(self.view.get, message.job_ids) if row is not None]
@@ -714,6 +742,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             self.say(f"not sent: {exc}", severity="error", timeout=8)
             return
         self.last_bulk = run
+        from resync_tui.ui.screens.bulk_action import BulkProgressScreen
+
         label = action_label(choice.requests[0])
         progress = BulkProgressScreen(f"{label} on {run.total:,} jobs · {self._engine_label()}",
                                       run.total, choice.skipped, on_stop=run.cancel)
@@ -889,6 +919,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     def action_audit_trail(self) -> None:
         """The audit screen (one at a time)."""
+        from resync_tui.ui.screens.audit import AuditScreen
+
         if isinstance(self.screen, AuditScreen):
             return
         feed = AuditFeed(self.audit_log, self.runtime.clock, timeout=self._audit_timeout(),

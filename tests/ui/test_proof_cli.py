@@ -78,6 +78,80 @@ def test_wall_flag_reaches_the_wall_layout(
     assert app.wall is wall and app.dashboard.wall is wall
 
 
+def test_demo_aims_the_dashboard_at_its_simulator_and_leaves_nothing_behind(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+        keep_logging: None) -> None:
+    """The demo's engine runs in a process of its own, started before the settings are
+    read: the dashboard reads its plan, its Redis answers, and both end with the demo."""
+    import httpx
+    import redis
+
+    seen: list[tuple[int, bool]] = []
+
+    def run(self: ResyncApp) -> int:  # the terminal belongs to pytest: look, do not run
+        hwa = self.settings.hwa
+        with httpx.Client(base_url=hwa.url + "/twsd/api/v2", timeout=30.0,
+                          auth=(hwa.user, hwa.password.reveal())) as client:
+            answer = client.get("/plan/job", params={"limit": "100"})
+        pinged = redis.Redis.from_url(self.settings.redis.url, socket_timeout=5).ping()
+        seen.append((len(answer.json()["results"]), bool(pinged)))
+        return 0
+
+    monkeypatch.setattr(ResyncApp, "run", run)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    before = _children()
+    assert cli.main(["--config", str(cfg), "demo", "--jobs", "12", "--no-faults"]) == 0
+    assert seen == [(12, True)]
+    assert _children() <= before  # no simulator, no redis-server left running
+
+
+@pytest.mark.parametrize("where", ["demo --record", "--record demo"])
+def test_demo_record_writes_what_the_demo_shows_to_the_file(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+        keep_logging: None, where: str) -> None:
+    """``demo --record FILE`` (the README's command) records, as ``--record`` does for the
+    dashboard: it used to start the demo and record nothing at all."""
+    from resync_tui.record.format import read_recording
+
+    built: list[ResyncApp] = []
+
+    def run(self: ResyncApp) -> int:
+        built.append(self)
+        return 0
+
+    monkeypatch.setattr(ResyncApp, "run", run)
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    out = tmp_path / "night.rec"
+    argv = (["demo", "--jobs", "5", "--record", str(out)] if where == "demo --record"
+            else ["--record", str(out), "demo", "--jobs", "5"])
+    assert cli.main(["--config", str(cfg), *argv]) == 0
+    assert built[0].recorder is not None
+    assert read_recording(out).torn is False  # a recording with its header, closed whole
+
+
+def test_demo_record_to_a_file_it_cannot_create_says_so_in_one_line(
+        tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
+        keep_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
+    started: list[ResyncApp] = []
+    monkeypatch.setattr(ResyncApp, "run", lambda self: started.append(self) or 0)
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    (tmp_path / "file").write_text("x")
+    code = cli.main(["--config", str(cfg), "demo", "--jobs", "5", "--record",
+                     str(tmp_path / "file" / "night.rec")])
+    assert code == 1 and not started  # before the screen is taken
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "cannot record to" in lines[0], lines
+
+
+def _children() -> set[int]:
+    """This process's live children (zombies are gone processes)."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)
+            if p.status() != psutil.STATUS_ZOMBIE}
+
+
 def test_snapshot_without_data_exits_non_zero_with_one_line(
         tmp_path: Path, redis_url: str) -> None:
     cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)

@@ -42,6 +42,7 @@ import contextlib
 import hmac
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -162,7 +163,7 @@ class Simulator:
         self._host = "127.0.0.1"
         self._port = 0
         self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
+        self._site: web.BaseSite | None = None
         self._admin_site: web.TCPSite | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -248,8 +249,12 @@ class Simulator:
         plan.set_hostile(self._faults.hostile_rate, self._faults.seed)
         self._plan = plan
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host:port`` (0 = any free port) in the running loop; returns base URL."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *,
+                    sock: socket.socket | None = None) -> str:
+        """Listen on ``host:port`` (0 = any free port) in the running loop; returns base URL.
+
+        ``sock``: serve the API on this listening socket instead (bound to ``host`` by
+        whoever started this process, which knew the URL before the plan was built)."""
         self._loop = asyncio.get_running_loop()
         self._outage_lock = asyncio.Lock()
         self._host = host
@@ -262,9 +267,15 @@ class Simulator:
         self._admin_site = web.TCPSite(self._runner, host, 0)
         await self._admin_site.start()
         self.admin_url = f"http://{_url_host(host)}:{self._admin_site.port}"
-        self._site = web.TCPSite(self._runner, host, port)
-        await self._site.start()
-        self._port = self._site.port
+        if sock is None:
+            site = web.TCPSite(self._runner, host, port)
+            await site.start()
+            self._port = site.port
+            self._site = site
+        else:
+            self._site = web.SockSite(self._runner, sock)
+            await self._site.start()
+            self._port = int(sock.getsockname()[1])
         self.base_url = f"http://{_url_host(host)}:{self._port}"
         if self._faults.outage == "refused":
             await self._apply_outage()

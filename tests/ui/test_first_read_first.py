@@ -1,0 +1,65 @@
+"""The operator waits for the job list: its first read of the plan has the loop and the
+engine to itself; the other panes start polling once it is shown (issue 13), or after a
+short head start when the engine is slow to answer, never waiting for it for good."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.app import ResyncApp
+from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
+
+__all__ = ["sim"]
+
+
+def _recording(app: ResyncApp) -> list[str]:
+    """The names of the feeds, in the order their states reached the dashboard."""
+    shown: list[str] = []
+    publish = app._publish
+
+    def recorded(name: str, state: Any) -> None:
+        shown.append(name)
+        publish(name, state)
+
+    app._publish = recorded  # type: ignore[method-assign]
+    return shown
+
+
+async def test_the_job_list_is_the_first_thing_read_and_shown(
+        sim: Simulator, redis_url: str) -> None:
+    app = make_app(sim.base_url, redis_url)
+    shown = _recording(app)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        assert shown[0] == "jobs"  # before breakers and cache, which need no engine at all
+        assert set(shown) >= {"engine", "breakers", "cache", "redis", "workstations",
+                              "streams", "critical"}  # and then every pane, as before
+        assert "200 of 200 jobs" in screen_text(app)
+
+
+@pytest.fixture
+def silent_engine() -> Iterator[str]:
+    """An engine that accepts connections and never answers (a hung first read)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+async def test_a_hung_first_read_holds_the_other_panes_only_for_the_head_start(
+        silent_engine: str, redis_url: str) -> None:
+    app = make_app(silent_engine, redis_url)
+    app.first_read_head_start = 0.2
+    shown = _recording(app)
+    async with app.run_test(size=(160, 48)):
+        await asyncio.wait_for(app.wait_for_data(("breakers", "cache", "redis")), DEADLINE)
+        assert app.runners["jobs"].results == 0  # still reading: the others did not wait
+        assert "jobs" not in shown
+        assert "CONNECTING" in screen_text(app)  # and nothing looks healthy meanwhile
