@@ -19,7 +19,8 @@ from resync_tui.hwa.simulator.plan import Job
 from resync_tui.model.overall import stale_after
 from resync_tui.model.status import FAILED_STATUSES, STUCK_STATUSES
 from resync_tui.ui.app import ResyncApp
-from resync_tui.ui.screens.dashboard import PANES, WallState
+from resync_tui.ui.panes import PANES as PANE_ENTRIES
+from resync_tui.ui.screens.dashboard import WallState
 from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text, sim
 
 __all__ = ["sim"]
@@ -233,7 +234,8 @@ async def test_small_wall_rotates_the_panes_on_its_timer(sim: Simulator, redis_u
                 await pilot.pause(0.05)
 
         await asyncio.wait_for(rotated(2), DEADLINE)  # no key pressed: the timer did it
-        order = [pane for pane, _label in PANES]
+        # A wall rotates through its side panes (the jobs are on its big figures).
+        order = [e.id for e in PANE_ENTRIES if e.side]
         for before, after in itertools.pairwise(seen):  # one pane at a time, in order
             assert order.index(after) == (order.index(before) + 1) % len(order), seen
         shown = d.active_pane  # the pane on screen is the one the timer picked
