@@ -47,20 +47,26 @@ follower shows the plan:
   process's first full plan from the poller's snapshot in Redis, against reading it
   from the engine; each in its own process (best of 2), peak RSS from ``VmHWM``.
 
-Memory: a follower holding a 200k plan is a few hundred MB, so K = 50 at 200k may not
-fit beside seven other engineers on a 24 GiB machine. The followers start in batches of
-``--batch`` (each batch ready before the next: a NOC's screens do not all decode at the
-same instant either, and peaks do not add up); before each K the bench projects K times
-the largest follower RSS measured so far at that size, and while starting it stops if
-the machine's ``MemAvailable`` falls under ``--keep-free-gb``. If K does not fit under
-``--budget-gb`` (default 10 GB) it measures the largest K that does and says so
-(``k50_fits: 0``, ``k50_measured_k``); followers are never made cheaper by skipping
-the decode (a follower that does not hold the plan is not a follower).
+Memory, and the choice made: a follower holding the 200k plan, with its streams pane
+counted from it, measured 350-720 MB RSS on the project machine (2026-12-01; the
+largest after a follower took over and read the plan from the engine itself), so 50 of
+them need 17-35 GB: they do not fit beside seven other engineers on a 24 GiB machine.
+The bench does not make followers cheaper to fit (a follower that does not decode and
+hold the plan in its own ``JobsView`` is not a follower, and forking one that did would
+share what each screen holds alone); it measures the largest K that fits instead and
+says so: before each K it projects K times the largest follower RSS seen at that size
+(or ``--follower-mb``), cuts K to fit ``--budget-gb`` (default 10 GB) and reports
+``k50_fits: 0`` and ``k50_measured_k``; while starting it also stops if the machine's
+``MemAvailable`` falls under ``--keep-free-gb``. The engine-request figure at K = 50
+and 200k is therefore not measured; what it would be follows from
+``k{K}_follower_engine_requests`` = 0 at every K measured (a follower sends the engine
+nothing, so K changes only Redis load). The followers start in batches of ``--batch``
+(5), each batch showing the plan before the next starts, so decode peaks do not add up.
 
-Settings: 5k: ``hwa.poll_interval`` = ``ui.workstations_interval`` = ``--interval`` (2 s),
-``share.lease_ttl`` = ``--ttl`` (3 s); 200k (``--big-from`` jobs and more):
-``--big-interval`` (5 s; a 200k read takes seconds) and ``--big-ttl`` (10 s); the rest
-(``share.follow_interval`` 0.5 s, ``redis.socket_timeout`` 0.5 s, ...) as shipped.
+Settings: 5k: ``hwa.poll_interval`` = ``--interval`` (2 s), ``share.lease_ttl`` =
+``--ttl`` (3 s); 200k (``--big-from`` jobs and more): ``--big-interval`` (5 s; a 200k read
+takes seconds) and ``--big-ttl`` (10 s); the rest (``share.follow_interval`` 0.5 s,
+``redis.socket_timeout`` 0.5 s, ``ui.workstations_interval`` 15 s, ...) as shipped.
 
 Usage: ``.venv/bin/python bench/bench_share.py [--sizes 5000,200000] [--ks 1,10,50]
 [--seconds 20] [--big-seconds 30] [--quick]`` (``--quick``: 5k, K = 1 and 10, 10 s).
@@ -110,6 +116,16 @@ def mem_available_gb() -> float:
     for line in Path("/proc/meminfo").read_text().splitlines():
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return float("nan")
 
 
@@ -287,7 +303,8 @@ def publications(r: redis.Redis, keys: ShareKeys) -> list[dict[str, Any]]:
             continue
         changed, removed, meta = _DELTA.decode(
             zstandard.ZstdDecompressor().decompress(fields[b"d"]))
-        out.append({"id": entry_id, "fence": int(fields[b"fence"]),
+        out.append({"id": entry_id, "fence": int(fields[b"fence"]), "ok": bool(meta.get("ok")),
+                    "reason": str(meta.get("reason", "")),
                     "published": meta.get("published"),
                     "last_success": _timestamp(meta.get("last_success")),
                     "rows": len(changed) + len(removed)})
@@ -365,8 +382,11 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
         total = engine_requests(size.url) - req0
         t1 = time.time()
         timeline_all = publications(r, size.keys)
-        rss = [pss_mb(d.proc.pid) for d in followers]
-        out[f"{p}followers_pss_total_mb"] = sum(rss)
+        # Memory of the followers holding the plan, before the failover (a follower that
+        # becomes leader reads the plan from the engine: that peak is a leader's).
+        holding = [d.proc.pid for d in followers if d.proc.pid != leader_pid]
+        rss = [rss_mb(pid) for pid in holding]
+        out[f"{p}followers_pss_total_mb"] = sum(pss_mb(pid) for pid in holding)
         end = Holder.parse(r.get(size.keys.lease))
         out[f"{p}lease_kept_in_window"] = int(end is not None and end.token == leader_token)
         out[f"{p}lease_takeovers"] = (end.token - poller.token) if end is not None else -1
@@ -395,7 +415,8 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
                     break
             time.sleep(0.02)
         out[f"{p}failover_lease_s"] = lease_s
-        out[f"{p}failover_fresh_s"] = fresh_s
+        out[f"{p}failover_fresh_s"] = fresh_s  # nan: none within the deadline below
+        out[f"{p}failover_deadline_s"] = 4 * target + 30
 
         alive = [d for d in (alone, *followers) if d.proc.pid != leader_pid]
         for dash in alive:
@@ -426,6 +447,11 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
                  and t0 <= (e["published"] or 0) <= t1]
     alone_polls = sum(1 for at in alone.report["poll_times"] if t0 <= at <= t1)
     out[f"{p}leader_plan_polls"] = len(in_window)
+    # The leader's own health as it published it: a leader whose reads fail (a 200k read
+    # past its deadline on a starved host) keeps publishing its last good data, ageing.
+    out[f"{p}leader_ok_polls"] = sum(1 for e in in_window if e["ok"])
+    for reason in sorted({e["reason"] for e in in_window if not e["ok"]}):
+        print(f"# {size.jobs} jobs, K={k}: the leader published: {reason}", file=sys.stderr)
     out[f"{p}alone_plan_polls"] = alone_polls
     out[f"{p}ratio_per_poll"] = ((shared / max(len(in_window), 1))
                                  / (alone_requests / max(alone_polls, 1) or 1))
@@ -459,12 +485,11 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
     lags = [lag for rep in mates for at, lag in rep["lags"] if t0 <= at <= t1]
     out[f"{p}lag_p50_ms"] = pct(lags, 50) * 1000
     out[f"{p}lag_p99_ms"] = pct(lags, 99) * 1000
-    rss_end = [float(rep["rss_mb"]) for rep in reports]
-    biggest = max([*rss_end, *(float(rd["hwm_mb"]) for rd in readies)], default=0.0)
-    out[f"{p}follower_rss_mb"] = max(rss_end, default=float("nan"))
-    out[f"{p}follower_hwm_mb"] = max((float(rep["hwm_mb"]) for rep in reports),
-                                     default=float("nan"))
-    out[f"{p}followers_rss_total_mb"] = sum(rss_end)
+    biggest = max(rss, default=0.0)
+    out[f"{p}follower_rss_mb"] = max(rss, default=float("nan"))
+    out[f"{p}follower_hwm_mb"] = max((float(rep["hwm_mb"]) for rep in mates
+                                      if rep["role"] == "follower"), default=float("nan"))
+    out[f"{p}followers_rss_total_mb"] = sum(rss)
     out[f"{p}ready_p50_s"] = pct([float(rd["after_spawn_s"]) for rd in readies], 50)
     out[f"{p}ready_max_s"] = max((float(rd["after_spawn_s"]) for rd in readies),
                                  default=float("nan"))
@@ -556,7 +581,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5)
     parser.add_argument("--budget-gb", type=float, default=10.0)
     parser.add_argument("--keep-free-gb", type=float, default=6.0)
+    parser.add_argument("--follower-mb", type=float, default=0.0,
+                        help="one follower's RSS at this size, if known (else from K=1 first)")
     parser.add_argument("--no-first-plan", action="store_true")
+    parser.add_argument("--logs", type=Path, help="keep every process's stderr here")
     parser.add_argument("--quick", action="store_true", help="5k, K = 1 and 10, 10 s")
     args = parser.parse_args()
     if args.quick:
@@ -569,8 +597,8 @@ def main() -> None:
         for jobs in sizes:
             big = jobs >= args.big_from
             with simulator(jobs, time_scale=1.0) as url:
-                logs = Path(tmp) / str(jobs)
-                logs.mkdir()
+                logs = (args.logs or Path(tmp)) / str(jobs)
+                logs.mkdir(parents=True, exist_ok=True)
                 size = Size(jobs, url, redis_server.url,
                             args.big_interval if big else args.interval,
                             args.big_ttl if big else args.ttl, tmp, logs)
@@ -578,7 +606,7 @@ def main() -> None:
                 got: dict[str, float] = {"interval_s": size.interval, "lease_ttl_s": size.ttl,
                                          "failover_target_s": size.ttl + size.interval}
                 seconds = args.big_seconds if big else args.seconds
-                per_follower = 0.0
+                per_follower = args.follower_mb
                 for k in ks:
                     figs, biggest = sweep_k(size, r, k, seconds, batch=args.batch,
                                             budget_mb=args.budget_gb * 1024,
