@@ -294,11 +294,14 @@ def _timestamp(value: Any) -> float | None:
     return value.timestamp() if isinstance(value, datetime) else None
 
 
-def publications(r: redis.Redis, keys: ShareKeys) -> list[dict[str, Any]]:
-    """The leader's jobs deltas still in the stream: when published, the read they carry
-    (its ``last_success``), the fence, and how many rows changed."""
+def publications(r: redis.Redis, keys: ShareKeys, after: bytes | None = None
+                 ) -> list[dict[str, Any]]:
+    """The leader's jobs deltas still in the stream (those after the id ``after``): when
+    published, the read they carry (its ``last_success``), the fence, and how many rows
+    changed."""
     out = []
-    for entry_id, fields in r.xrange(keys.deltas("jobs")):
+    start = b"(" + after if after is not None else "-"
+    for entry_id, fields in r.xrange(keys.deltas("jobs"), min=start):
         if fields.get(b"kind") != b"delta":
             continue
         changed, removed, meta = _DELTA.decode(
@@ -400,7 +403,8 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
         target = size.ttl + size.interval
         lease_s = fresh_s = float("nan")
         new_token: int | None = None
-        seen = {e["id"] for e in timeline_all}
+        last_id = max((e["id"] for e in timeline_all), default=None,
+                      key=lambda i: tuple(map(int, i.split(b"-"))))
         while time.monotonic() - killed < 4 * target + 30:
             if new_token is None:
                 holder = Holder.parse(r.get(size.keys.lease))
@@ -408,8 +412,8 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
                     lease_s = time.monotonic() - killed
                     new_token = holder.token
             else:
-                fresh = [e for e in publications(r, size.keys) if e["id"] not in seen
-                         and e["fence"] == new_token and (e["last_success"] or 0) > killed_at]
+                fresh = [e for e in publications(r, size.keys, last_id)
+                         if e["fence"] == new_token and (e["last_success"] or 0) > killed_at]
                 if fresh or snapshot_read_after(r, size.keys, new_token, killed_at):
                     fresh_s = time.monotonic() - killed
                     break
