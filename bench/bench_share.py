@@ -1,64 +1,108 @@
-"""One poll for the whole NOC: engine load, Redis load, follower lag, failover, first plan.
+"""One poll for the whole NOC, with one process per dashboard: engine load, Redis load,
+follower data age, failover, first plan.
 
-The real path: ``resync-tui sim`` in its own process, a real redis-server, and
-dashboards as the app builds them (``build_runtime`` + ``Share.wrap`` around the
-engine, jobs and workstations feeds, each run by a ``FeedRunner``) — without the
-widgets (headless followers; one asyncio loop holds them all, so a follower's lag
-here includes waiting for the others: an upper bound).
+The real path, every part in its own process: ``resync-tui sim`` (a living plan,
+``--time-scale 1``: the engine's clock is this host's, so data ages are seconds), a real
+redis-server, the leader as the real ``resync-tui poller``, and K followers, each a
+``bench/share_follower.py`` process: the app's shared feeds (engine, jobs,
+workstations, streams) built as ``ResyncApp.on_mount`` builds them, from the real
+settings (``RESYNC_*`` environment, the defaults for everything not listed below),
+without widgets. Every follower decodes the leader's snapshot into its own
+``JobsView`` and applies each delta, as a dashboard does.
 
-* ``alone_requests_per_poll``: engine requests per poll interval of ONE dashboard
-  without sharing (the baseline, same run).
-* ``k{K}_requests_per_poll``, ``k{K}_ratio``: with a leader and K followers; the
-  ratio to the baseline (target ≤ 1.05 at K = 50). ``..._per_leader_poll`` and
-  ``k{K}_ratio_per_poll`` divide by the plan polls actually made (a window holds only a
-  few 200k polls: per interval, one poll more or less moves the ratio by 25%);
-  ``k{K}_follower_plan_polls`` counts plan reads the followers made themselves (0).
-* ``k{K}_redis_cmds_per_s``, ``k{K}_redis_kb_per_s``: Redis commands and bytes in+out.
-* ``k{K}_lag_p50_ms`` / ``_p99_ms``: from the leader's publication of a delta to a
-  follower applying it (target: the follower's data no older than the leader's + 1 s).
-* ``failover_lease_s``, ``failover_first_read_s``: a ``resync-tui poller`` leading is
-  ``kill -9``'d; seconds until a follower holds the lease, and until it has read the
-  plan from the engine itself (target ≤ ttl + one poll interval).
-* ``first_plan_{redis,engine}_s`` and ``_rss_mb``: a fresh process's first full plan
-  (``--first-jobs`` jobs) from the leader's snapshot in Redis, against reading it from
-  the engine; each in its own process, peak RSS from ``ru_maxrss``.
+For each plan size (``--sizes``, default 5,000 and 200,000 jobs; figures prefixed
+``j5k_``, ``j200k_``) and each K (``--ks``), one window of ``--seconds`` once every
+follower shows the plan:
 
-Usage: ``.venv/bin/python bench/bench_share.py [--jobs 5000] [--first-jobs 200000]
-[--seconds 20] [--interval 2] [--ks 1,10,50]``.
+* ``k{K}_requests_per_poll``: engine requests (the simulator's ``/_sim/stats``
+  counters) per poll interval made by the poller and the K followers, against
+  ``k{K}_alone_requests_per_poll``: ONE dashboard without sharing
+  (``share_follower.py --alone``) polling the same engine through the same window (so
+  both see the same plan activity: a poll whose counts did not move skips the full
+  read); ``k{K}_ratio`` = shared / alone (target ≤ 1.05 at K = 50). Each dashboard
+  process counts the HTTP requests it sends itself: ``k{K}_follower_engine_requests``
+  (the followers', 0 while the poller leads) and ``k{K}_follower_plan_polls`` (0).
+  ``k{K}_ratio_per_poll`` divides by the plan polls each side made (the leader's:
+  its deltas in the window): a 200k window holds a few polls, one more or less moves
+  the per-interval ratio a lot.
+* ``k{K}_redis_cmds_per_s``, ``k{K}_redis_kb_per_s``: Redis ``INFO stats`` deltas over
+  the window (commands; bytes in + out), leader and followers together;
+  ``k{K}_delta_rows_per_poll``: rows changed or removed per published delta.
+* ``k{K}_age_p50_s`` / ``_p99_s``: the followers' data age, sampled every 0.1 s in each
+  follower (this host's clock minus the ``last_success`` of the jobs state it shows),
+  against ``k{K}_leader_age_...``: the leader's age at the same instants (its newest
+  read published by then); ``k{K}_age_p99_over_leader_s`` = follower p99 minus leader
+  p99 (target ≤ 1 s). ``k{K}_lag_p50_ms`` / ``_p99_ms``: from the leader's publication
+  of a delta to a follower applying it.
+* ``k{K}_failover_lease_s``, ``k{K}_failover_fresh_s``: the poller is ``kill -9``'d;
+  seconds until a follower holds the lease, and until it has published a plan it read
+  from the engine itself (target ``failover_target_s`` = ttl + one poll interval).
+* ``k{K}_follower_rss_mb`` (largest at the end), ``_hwm_mb`` (largest peak),
+  ``k{K}_followers_rss_total_mb`` / ``_pss_total_mb`` (shared pages counted once): the
+  followers holding the plan; ``k{K}_ready_p50_s`` / ``_max_s``: a follower process's
+  spawn to its first full plan shown (``k{K}_start_all_s``: all of them, in batches).
+* ``k{K}_followers_streams_ok``: followers whose streams pane has the leader's data.
+* ``k{K}_measured_k`` (and ``k{K}_fits`` = 0 when memory made it smaller, below).
+* ``first_plan_{redis,engine}_s`` and ``_rss_mb`` (at the largest size): a fresh
+  process's first full plan from the poller's snapshot in Redis, against reading it
+  from the engine; each in its own process (best of 2), peak RSS from ``VmHWM``.
+
+Memory, and the choice made: a follower holding the 200k plan, with its streams pane
+counted from it, measured 350-720 MB RSS on the project machine (2026-12-01; the
+largest after a follower took over and read the plan from the engine itself), so 50 of
+them need 17-35 GB: they do not fit beside seven other engineers on a 24 GiB machine.
+The bench does not make followers cheaper to fit (a follower that does not decode and
+hold the plan in its own ``JobsView`` is not a follower, and forking one that did would
+share what each screen holds alone); it measures the largest K that fits instead and
+says so: before each K it projects K times the largest follower RSS seen at that size
+(or ``--follower-mb``), cuts K to fit ``--budget-gb`` (default 10 GB) and reports
+``k50_fits: 0`` and ``k50_measured_k``; while starting it also stops if the machine's
+``MemAvailable`` falls under ``--keep-free-gb``. The engine-request figure at K = 50
+and 200k is therefore not measured; what it would be follows from
+``k{K}_follower_engine_requests`` = 0 at every K measured (a follower sends the engine
+nothing, so K changes only Redis load). The followers start in batches of ``--batch``
+(5), each batch showing the plan before the next starts, so decode peaks do not add up.
+
+Settings: 5k: ``hwa.poll_interval`` = ``--interval`` (2 s), ``share.lease_ttl`` =
+``--ttl`` (3 s); 200k (``--big-from`` jobs and more): ``--big-interval`` (5 s; a 200k read
+takes seconds) and ``--big-ttl`` (10 s); the rest (``share.follow_interval`` 0.5 s,
+``redis.socket_timeout`` 0.5 s, ``ui.workstations_interval`` 15 s, ...) as shipped.
+
+Usage: ``.venv/bin/python bench/bench_share.py [--sizes 5000,200000] [--ks 1,10,50]
+[--seconds 20] [--big-seconds 30] [--quick]`` (``--quick``: 5k, K = 1 and 10, 10 s).
+A script, not a test: pytest does not collect ``bench/``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import resource
+import queue
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
+import msgspec
+import redis
+import zstandard
 
-from resync_tui.feeds.engine import EngineFeed
-from resync_tui.feeds.jobs import JobsFeed
-from resync_tui.feeds.runner import FeedRunner
-from resync_tui.feeds.runtime import Runtime, build_runtime
-from resync_tui.feeds.shared import Share, SharedJobsFeed
-from resync_tui.feeds.workstations import WorkstationsFeed
-from resync_tui.model.jobs_view import JobsView
 from resync_tui.redis_server import EmbeddedRedis
-from resync_tui.settings import Secret, Settings
-from resync_tui.share.lease import Role
+from resync_tui.share.keys import ShareKeys
+from resync_tui.share.lease import Holder
 
 REPO = Path(__file__).resolve().parents[1]
+FOLLOWER = REPO / "bench" / "share_follower.py"
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -66,6 +110,34 @@ def pct(samples: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def mem_available_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (the interpreter, libraries) counted once."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 @contextmanager
@@ -81,19 +153,7 @@ def simulator(jobs: int, time_scale: float) -> Iterator[str]:
         yield line.split()[-1]
     finally:
         proc.terminate()
-        proc.wait(10)
-
-
-def settings_for(url: str, redis_url: str, interval: float, **share: Any) -> Settings:
-    base = Settings()
-    import dataclasses
-
-    return base.replace(
-        hwa=dataclasses.replace(base.hwa, url=url, user="demo", password=Secret("demo"),
-                                poll_interval=interval),
-        redis=dataclasses.replace(base.redis, url=redis_url, socket_timeout=2.0),
-        ui=dataclasses.replace(base.ui, workstations_interval=interval),
-        share=dataclasses.replace(base.share, enabled=True, **share))
+        proc.wait(30)
 
 
 def engine_requests(url: str) -> int:
@@ -101,175 +161,361 @@ def engine_requests(url: str) -> int:
     return sum(n for path, n in stats["requests"].items() if "/_sim" not in path)
 
 
-async def redis_totals(r: aioredis.Redis) -> tuple[int, int]:
-    info = await r.info("stats")
+def redis_totals(r: redis.Redis) -> tuple[int, int]:
+    info: dict[str, Any] = r.info("stats")
     return (int(info["total_commands_processed"]),
             int(info["total_net_input_bytes"]) + int(info["total_net_output_bytes"]))
 
 
+@dataclass
+class Size:
+    """One plan size's run: the engine, and the settings every process reads."""
+
+    jobs: int
+    url: str
+    redis_url: str
+    interval: float
+    ttl: float
+    home: str
+    logs: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "RESYNC_CONFIG": "", "HOME": self.home,
+                "XDG_STATE_HOME": self.home, "RESYNC_HWA__URL": self.url,
+                "RESYNC_HWA__USER": "demo", "RESYNC_HWA__PASSWORD": "demo",
+                "RESYNC_REDIS__URL": self.redis_url, "RESYNC_SHARE__ENABLED": "true",
+                "RESYNC_SHARE__LEASE_TTL": str(self.ttl),
+                "RESYNC_HWA__POLL_INTERVAL": str(self.interval)}
+
+    @property
+    def keys(self) -> ShareKeys:
+        return ShareKeys.for_engine(self.url)
+
+
+@dataclass
 class Dashboard:
-    """The feeds of one dashboard, headless, as the app builds them."""
+    """One ``share_follower.py`` process and what it said."""
 
-    def __init__(self, settings: Settings, *, shared: bool) -> None:
-        self.runtime: Runtime = build_runtime(settings)
-        self.share = Share(self.runtime) if shared else None
-        self.running = asyncio.Event()
-        self.running.set()
-        interval = settings.hwa.poll_interval
-        feeds: list[Any] = [JobsFeed(self.runtime, JobsView(clock=self.runtime.clock)),
-                            EngineFeed(self.runtime), WorkstationsFeed(self.runtime, interval)]
-        every = interval
-        if self.share is not None:
-            feeds = [self.share.wrap(feed, interval) for feed in feeds]
-            every = settings.share.follow_interval
-        self.lags: list[float] = []
-        self.runners = [FeedRunner(feed, every, lambda _s: None, self.running)
-                        for feed in feeds]
-        self.tasks: list[asyncio.Task[None]] = []
-        self.stop = asyncio.Event()
-        jobs = self.runners[0].feed
-        if isinstance(jobs, SharedJobsFeed):
-            self._instrument(jobs)
-        self.engine_polls = 0
-        """Reads of the plan this dashboard made itself (the wrapped JobsFeed's polls)."""
-        inner = jobs.inner if isinstance(jobs, SharedJobsFeed) else jobs
-        real_poll = inner.poll
+    proc: subprocess.Popen[str]
+    log: str
+    events: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    ready: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+    spawned: float = field(default_factory=time.monotonic)
 
-        async def counted_poll() -> Any:
-            self.engine_polls += 1
-            return await real_poll()
+    @classmethod
+    def start(cls, size: Size, name: str, *, alone: bool = False) -> Dashboard:
+        path = size.logs / f"{name}.err"
+        with path.open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, str(FOLLOWER), *(["--alone"] if alone else [])],
+                env=size.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                text=True, cwd=REPO)
+        dash = cls(proc, str(path))
+        threading.Thread(target=dash._read, daemon=True).start()
+        return dash
 
-        inner.poll = counted_poll  # type: ignore[method-assign]
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            event["after_spawn_s"] = time.monotonic() - self.spawned
+            self.events.put(event)
 
-    def _instrument(self, feed: SharedJobsFeed) -> None:
-        """Record each applied delta's lag after its publication (the real path, timed)."""
-        real = feed.follower.deltas
+    def wait(self, event: str, deadline: float) -> dict[str, Any]:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SystemExit(f"follower {self.proc.pid}: no {event!r} in time; its stderr "
+                                 f"ends: {Path(self.log).read_text()[-1500:]}")
+            try:
+                got = self.events.get(timeout=min(left, 1.0))
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"follower {self.proc.pid} exited "
+                                     f"{self.proc.returncode} before {event!r}") from None
+                continue
+            if got.get("event") == event:
+                setattr(self, event, got)
+                return got
 
-        async def deltas() -> Any:
-            got = await real()
-            now = time.time()
-            for delta in got or ():
-                published = delta.meta.get("published")
-                if isinstance(published, float):
-                    self.lags.append(now - published)
-            return got
+    def ask_report(self) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write("report\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
 
-        feed.follower.deltas = deltas  # type: ignore[method-assign]
-
-    def start(self) -> None:
-        if self.share is not None:
-            self.tasks.append(asyncio.create_task(self.share.run(self.stop)))
-        self.tasks += [asyncio.create_task(runner.run()) for runner in self.runners]
-
-    async def close(self) -> None:
-        self.stop.set()
-        for task in self.tasks[1 if self.share else 0:]:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.runtime.aclose()
-
-
-async def run_for(dashboards: list[Dashboard], seconds: float) -> None:
-    for d in dashboards:
-        d.start()
-    await asyncio.sleep(seconds)
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
 
 
-async def sweep(url: str, redis_url: str, ks: list[int], seconds: float,
-                interval: float) -> dict[str, float]:
-    out: dict[str, float] = {}
-    r = aioredis.Redis.from_url(redis_url, socket_timeout=5)
-    alone = Dashboard(settings_for(url, redis_url, interval), shared=False)
-    before = engine_requests(url)
-    await run_for([alone], seconds)
-    await alone.close()
-    alone_requests = engine_requests(url) - before
-    baseline = alone_requests / (seconds / interval)
-    out["alone_requests_per_poll"] = baseline
-    per_read = alone_requests / max(alone.engine_polls, 1)
-    out["alone_requests_per_plan_poll"] = per_read
-    for k in ks:
-        await r.flushall()
-        settings = settings_for(url, redis_url, interval)
-        leader = Dashboard(settings, shared=True)
-        assert leader.share is not None and await leader.share.election.step() is Role.LEADER
-        followers = [Dashboard(settings, shared=True) for _ in range(k)]
-        before = engine_requests(url)
-        cmds, nbytes = await redis_totals(r)
-        await run_for([leader, *followers], seconds)
-        after_cmds, after_bytes = await redis_totals(r)
-        total = engine_requests(url) - before
-        requests = total / (seconds / interval)
-        # Per plan poll of the leader: independent of how many polls fit in the window
-        # (at 200k a poll takes seconds); the followers' own plan polls counted apart.
-        out[f"k{k}_requests_per_leader_poll"] = total / max(leader.engine_polls, 1)
-        out[f"k{k}_ratio_per_poll"] = out[f"k{k}_requests_per_leader_poll"] / per_read
-        out[f"k{k}_follower_plan_polls"] = sum(f.engine_polls for f in followers)
-        lags = [lag for f in followers for lag in f.lags]
-        for d in (leader, *followers):
-            await d.close()
-        out[f"k{k}_requests_per_poll"] = requests
-        out[f"k{k}_ratio"] = requests / baseline if baseline else float("nan")
-        out[f"k{k}_redis_cmds_per_s"] = (after_cmds - cmds) / seconds
-        out[f"k{k}_redis_kb_per_s"] = (after_bytes - nbytes) / seconds / 1024
-        out[f"k{k}_lag_p50_ms"] = pct(lags, 50) * 1000
-        out[f"k{k}_lag_p99_ms"] = pct(lags, 99) * 1000
-        out[f"k{k}_deltas_seen"] = len(lags)
-    await r.aclose()
+class Poller:
+    """``resync-tui poller``, the real headless leader, in its own process."""
+
+    def __init__(self, size: Size, r: redis.Redis) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "resync_tui", "poller"], env=size.env, cwd=REPO,
+            stdout=subprocess.DEVNULL, stderr=(size.logs / "poller.err").open("a"))
+        keys = size.keys
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:  # it leads, and its plan snapshot is in Redis
+            holder = Holder.parse(r.get(keys.lease))
+            if (holder is not None and holder.where.endswith(f":{self.proc.pid}")
+                    and r.hget(keys.snapshot("jobs"), "version")):
+                self.token = holder.token
+                return
+            if self.proc.poll() is not None:
+                raise SystemExit(f"the poller exited {self.proc.returncode}")
+            time.sleep(0.1)
+        raise SystemExit("the poller published no plan in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+_DELTA = msgspec.msgpack.Decoder()
+
+
+def _timestamp(value: Any) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None
+
+
+def publications(r: redis.Redis, keys: ShareKeys, after: bytes | None = None
+                 ) -> list[dict[str, Any]]:
+    """The leader's jobs deltas still in the stream (those after the id ``after``): when
+    published, the read they carry (its ``last_success``), the fence, and how many rows
+    changed."""
+    out = []
+    start = b"(" + after if after is not None else "-"
+    for entry_id, fields in r.xrange(keys.deltas("jobs"), min=start):
+        if fields.get(b"kind") != b"delta":
+            continue
+        changed, removed, meta = _DELTA.decode(
+            zstandard.ZstdDecompressor().decompress(fields[b"d"]))
+        out.append({"id": entry_id, "fence": int(fields[b"fence"]), "ok": bool(meta.get("ok")),
+                    "reason": str(meta.get("reason", "")),
+                    "published": meta.get("published"),
+                    "last_success": _timestamp(meta.get("last_success")),
+                    "rows": len(changed) + len(removed)})
     return out
 
 
-async def failover(url: str, redis_url: str, interval: float,
-                   ttl: float) -> dict[str, float]:
-    env = {**os.environ, "RESYNC_CONFIG": "", "RESYNC_HWA__URL": url,
-           "RESYNC_HWA__USER": "demo", "RESYNC_HWA__PASSWORD": "demo",
-           "RESYNC_REDIS__URL": redis_url, "RESYNC_SHARE__LEASE_TTL": str(ttl),
-           "RESYNC_HWA__POLL_INTERVAL": str(interval)}
-    with tempfile.TemporaryDirectory() as home:
-        env.update(HOME=home, XDG_STATE_HOME=home)
-        poller = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "resync_tui", "poller", env=env,
-            stderr=subprocess.DEVNULL, cwd=REPO)
-        settings = settings_for(url, redis_url, interval, lease_ttl=ttl)
-        follower = Dashboard(settings, shared=True)
-        try:
-            assert follower.share is not None
-            lease = follower.share.lease
-            for _ in range(600):  # the poller leads (and publishes) before the follower joins
-                holder = await lease.holder()
-                if holder is not None and holder.where.endswith(f":{poller.pid}"):
-                    break
-                await asyncio.sleep(0.1)
+def snapshot_read_after(r: redis.Redis, keys: ShareKeys, fence: int, after: float) -> bool:
+    """Whether the jobs snapshot is under ``fence`` and carries a read made after ``after``
+    (a new leader publishes its first own read as a snapshot)."""
+    got = r.hmget(keys.snapshot("jobs"), ["fence", "meta"])
+    if got[0] is None or int(got[0]) != fence or got[1] is None:
+        return False
+    meta = _DELTA.decode(got[1])
+    return (_timestamp(meta.get("last_success")) or 0) > after
+
+
+def leader_age(timeline: list[tuple[float, float]], at: float) -> float | None:
+    """The leader's data age at ``at``: ``at`` minus its newest read published by then."""
+    best: float | None = None
+    for published, last_success in timeline:
+        if published > at:
+            break
+        best = last_success
+    return None if best is None else at - best
+
+
+def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
+            budget_mb: float, keep_free_gb: float,
+            per_follower_mb: float) -> tuple[dict[str, float], float]:
+    """Poller + K followers; the figures, and the largest follower RSS seen."""
+    p = f"k{k}_"
+    out: dict[str, float] = {}
+    fits = per_follower_mb * k <= budget_mb if per_follower_mb else True
+    want = k if fits else max(1, int(budget_mb // per_follower_mb))
+    if not fits:
+        out[f"{p}fits"] = 0
+        print(f"# {size.jobs} jobs: K={k} needs ~{per_follower_mb * k / 1024:.1f} GB "
+              f"({per_follower_mb:.0f} MB each), over the {budget_mb / 1024:.0f} GB budget: "
+              f"measuring K={want}", file=sys.stderr)
+    r.flushall()
+    poller = Poller(size, r)
+    followers: list[Dashboard] = []
+    # One dashboard alone (no sharing) polls the same engine through the same window:
+    # the baseline sees the same plan activity (a poll whose counts did not move skips
+    # the full read, so requests per poll follow how much the plan moves).
+    alone = Dashboard.start(size, f"k{k}-alone", alone=True)
+    try:
+        alone.wait("ready", time.monotonic() + 600)
+        started = time.monotonic()
+        while len(followers) < want:
+            if mem_available_gb() < keep_free_gb:
+                print(f"# {size.jobs} jobs: MemAvailable under {keep_free_gb} GB after "
+                      f"{len(followers)} followers: stopping there", file=sys.stderr)
+                out[f"{p}fits"] = 0
+                break
+            group = [Dashboard.start(size, f"k{k}-{len(followers) + i}")
+                     for i in range(min(batch, want - len(followers)))]
+            followers += group
+            for dash in group:
+                dash.wait("ready", time.monotonic() + 600)
+        out[f"{p}measured_k"] = len(followers)
+        out[f"{p}start_all_s"] = time.monotonic() - started
+        time.sleep(1.0)
+        # Who leads now: the poller, unless it lost its lease while the followers started
+        # (an overloaded host can stall a renewal past the ttl); then that follower leads.
+        holder = Holder.parse(r.get(size.keys.lease))
+        leader_token = holder.token if holder is not None else poller.token
+        leader_pid = int(holder.where.split(":")[1]) if holder is not None else poller.proc.pid
+        out[f"{p}poller_led"] = int(leader_pid == poller.proc.pid)
+        t0 = time.time()
+        req0 = engine_requests(size.url)
+        cmds0, bytes0 = redis_totals(r)
+        time.sleep(seconds)
+        cmds1, bytes1 = redis_totals(r)
+        total = engine_requests(size.url) - req0
+        t1 = time.time()
+        timeline_all = publications(r, size.keys)
+        # Memory of the followers holding the plan, before the failover (a follower that
+        # becomes leader reads the plan from the engine: that peak is a leader's).
+        holding = [d.proc.pid for d in followers if d.proc.pid != leader_pid]
+        rss = [rss_mb(pid) for pid in holding]
+        out[f"{p}followers_pss_total_mb"] = sum(pss_mb(pid) for pid in holding)
+        end = Holder.parse(r.get(size.keys.lease))
+        out[f"{p}lease_kept_in_window"] = int(end is not None and end.token == leader_token)
+        out[f"{p}lease_takeovers"] = (end.token - poller.token) if end is not None else -1
+
+        # kill -9 the leader: lease taken by a follower, then its own fresh read published
+        killed_at = time.time()
+        killed = time.monotonic()
+        os.kill(leader_pid, signal.SIGKILL)
+        if leader_pid == poller.proc.pid:
+            poller.proc.wait(10)
+        target = size.ttl + size.interval
+        lease_s = fresh_s = float("nan")
+        new_token: int | None = None
+        last_id = max((e["id"] for e in timeline_all), default=None,
+                      key=lambda i: tuple(map(int, i.split(b"-"))))
+        while time.monotonic() - killed < 4 * target + 30:
+            if new_token is None:
+                holder = Holder.parse(r.get(size.keys.lease))
+                if holder is not None and holder.token != leader_token:
+                    lease_s = time.monotonic() - killed
+                    new_token = holder.token
             else:
-                raise SystemExit("the poller never took the lease")
-            assert await follower.share.election.step() is Role.FOLLOWER
-            follower.start()
-            await asyncio.sleep(2 * interval)
-            os.kill(poller.pid, signal.SIGKILL)
-            killed = time.monotonic()
-            await asyncio.wait_for(poller.wait(), 10)
-            jobs = follower.runners[0]
-            took: dict[str, float] = {}
-            while time.monotonic() - killed < 10 * (ttl + interval):
-                await asyncio.sleep(0.02)
-                if "lease" not in took and follower.share.election.role is Role.LEADER:
-                    took["lease"] = time.monotonic() - killed
-                    reads = jobs.results
-                if ("lease" in took and jobs.results > reads
-                        and getattr(jobs.last, "full_read", False)):
-                    took["read"] = time.monotonic() - killed
-                    return took
-            return {"lease": float("nan"), "read": float("nan"), **took}
-        finally:
-            if poller.returncode is None:
-                poller.kill()
-            await follower.close()
+                fresh = [e for e in publications(r, size.keys, last_id)
+                         if e["fence"] == new_token and (e["last_success"] or 0) > killed_at]
+                if fresh or snapshot_read_after(r, size.keys, new_token, killed_at):
+                    fresh_s = time.monotonic() - killed
+                    break
+            time.sleep(0.02)
+        out[f"{p}failover_lease_s"] = lease_s
+        out[f"{p}failover_fresh_s"] = fresh_s  # nan: none within the deadline below
+        out[f"{p}failover_deadline_s"] = 4 * target + 30
+
+        alive = [d for d in (alone, *followers) if d.proc.pid != leader_pid]
+        for dash in alive:
+            dash.ask_report()
+        deadline = time.monotonic() + 120
+        for dash in alive:
+            dash.wait("report", deadline)
+    finally:
+        for dash in (alone, *followers):
+            dash.kill()
+        poller.stop()
+
+    # The followers' own requests: every process but the one that led in the window.
+    reports = [d.report for d in followers if d.report is not None]
+    mates = [d.report for d in followers if d.report is not None and d.proc.pid != leader_pid]
+    readies = [d.ready for d in followers if d.ready is not None]
+    assert alone.report is not None
+    windowed = [at for at in alone.report["request_times"] if t0 <= at <= t1]
+    alone_requests = len(windowed)
+    follower_requests = sum(1 for rep in mates for at in rep["request_times"]
+                            if t0 <= at <= t1)
+    shared = total - alone_requests  # the poller's and the followers' requests
+    polls_per_window = (t1 - t0) / size.interval
+    out[f"{p}alone_requests_per_poll"] = alone_requests / polls_per_window
+    out[f"{p}requests_per_poll"] = shared / polls_per_window
+    out[f"{p}ratio"] = shared / max(alone_requests, 1)
+    in_window = [e for e in timeline_all if e["fence"] == leader_token
+                 and t0 <= (e["published"] or 0) <= t1]
+    alone_polls = sum(1 for at in alone.report["poll_times"] if t0 <= at <= t1)
+    out[f"{p}leader_plan_polls"] = len(in_window)
+    # The leader's own health as it published it: a leader whose reads fail (a 200k read
+    # past its deadline on a starved host) keeps publishing its last good data, ageing.
+    out[f"{p}leader_ok_polls"] = sum(1 for e in in_window if e["ok"])
+    for reason in sorted({e["reason"] for e in in_window if not e["ok"]}):
+        print(f"# {size.jobs} jobs, K={k}: the leader published: {reason}", file=sys.stderr)
+    out[f"{p}alone_plan_polls"] = alone_polls
+    out[f"{p}ratio_per_poll"] = ((shared / max(len(in_window), 1))
+                                 / (alone_requests / max(alone_polls, 1) or 1))
+    out[f"{p}follower_engine_requests"] = follower_requests
+    out[f"{p}follower_plan_polls"] = sum(1 for rep in mates for at in rep["poll_times"]
+                                         if t0 <= at <= t1)
+    out[f"{p}delta_rows_per_poll"] = (sum(e["rows"] for e in in_window)
+                                      / max(len(in_window), 1))
+    out[f"{p}redis_cmds_per_s"] = (cmds1 - cmds0) / (t1 - t0)
+    out[f"{p}redis_kb_per_s"] = (bytes1 - bytes0) / (t1 - t0) / 1024
+
+    timeline = sorted((e["published"], e["last_success"]) for e in timeline_all
+                      if e["fence"] == leader_token and e["published"] and e["last_success"])
+    ages: list[float] = []
+    leader: list[float] = []
+    for rep in mates:
+        for at, age in rep["ages"]:
+            if not t0 <= at <= t1:
+                continue
+            theirs = leader_age(timeline, at)
+            if theirs is None:
+                continue
+            ages.append(age)
+            leader.append(theirs)
+    out[f"{p}age_p50_s"] = pct(ages, 50)
+    out[f"{p}age_p99_s"] = pct(ages, 99)
+    out[f"{p}leader_age_p50_s"] = pct(leader, 50)
+    out[f"{p}leader_age_p99_s"] = pct(leader, 99)
+    out[f"{p}age_p99_over_leader_s"] = out[f"{p}age_p99_s"] - out[f"{p}leader_age_p99_s"]
+    out[f"{p}age_samples"] = len(ages)
+    lags = [lag for rep in mates for at, lag in rep["lags"] if t0 <= at <= t1]
+    out[f"{p}lag_p50_ms"] = pct(lags, 50) * 1000
+    out[f"{p}lag_p99_ms"] = pct(lags, 99) * 1000
+    biggest = max(rss, default=0.0)
+    out[f"{p}follower_rss_mb"] = max(rss, default=float("nan"))
+    out[f"{p}follower_hwm_mb"] = max((float(rep["hwm_mb"]) for rep in mates
+                                      if rep["role"] == "follower"), default=float("nan"))
+    out[f"{p}followers_rss_total_mb"] = sum(rss)
+    out[f"{p}ready_p50_s"] = pct([float(rd["after_spawn_s"]) for rd in readies], 50)
+    out[f"{p}ready_max_s"] = max((float(rd["after_spawn_s"]) for rd in readies),
+                                 default=float("nan"))
+    out[f"{p}followers_streams_ok"] = sum(1 for rep in reports if rep["streams_ok"])
+    return out, biggest
 
 
 def first_plan_child(mode: str, url: str, redis_url: str) -> None:
     """In a fresh process: the first full plan, from Redis or from the engine."""
+    import asyncio
+    import dataclasses
+
+    from resync_tui.feeds.jobs import JobsFeed
+    from resync_tui.feeds.runtime import build_runtime
+    from resync_tui.feeds.shared import Share
+    from resync_tui.model.jobs_view import JobsView
+    from resync_tui.settings import load_settings
+    from resync_tui.share.lease import Role
+
     async def main() -> float:
-        settings = settings_for(url, redis_url, 3600)
+        settings = load_settings()
+        settings = settings.replace(hwa=dataclasses.replace(settings.hwa, poll_interval=3600))
         runtime = build_runtime(settings)
         view = JobsView(clock=runtime.clock)
         started = time.perf_counter()
@@ -289,33 +535,25 @@ def first_plan_child(mode: str, url: str, redis_url: str) -> None:
         return took
 
     took = asyncio.run(main())
-    print(json.dumps({"seconds": took, "rss_mb": peak_rss_mb()}))
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS since its exec (``VmHWM``): ``ru_maxrss`` would include the
-    parent's peak from before the exec (Linux keeps it across execve)."""
+    hwm = 0.0
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            hwm = int(line.split()[1]) / 1024
+    print(json.dumps({"seconds": took, "rss_mb": hwm}))
 
 
-async def first_plan(url: str, redis_url: str) -> dict[str, float]:
-    settings = settings_for(url, redis_url, 3600)
-    leader = Dashboard(settings, shared=True)
-    assert leader.share is not None and await leader.share.election.step() is Role.LEADER
-    # It keeps its lease (renewed) while the children read: they must find it leading.
-    leader.tasks.append(asyncio.create_task(leader.share.run(leader.stop)))
-    await leader.runners[0].poll_once()  # the leader reads and publishes the snapshot
-    out: dict[str, float] = {}
+def first_plan(size: Size, r: redis.Redis) -> dict[str, float]:
+    """A fresh process's first plan from the poller's snapshot, against from the engine."""
+    r.flushall()
+    poller = Poller(size, r)
+    out: dict[str, float] = {"first_jobs": size.jobs}
     try:
         for mode in ("engine", "redis"):
             best: dict[str, float] | None = None
             for _ in range(2):
-                child = await asyncio.to_thread(
-                    subprocess.run, [sys.executable, __file__, "--child", mode, url, redis_url],
-                    capture_output=True, text=True, cwd=REPO, timeout=600)
+                child = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, size.url, size.redis_url],
+                    capture_output=True, text=True, cwd=REPO, timeout=600, env=size.env)
                 if child.returncode != 0:
                     raise SystemExit(child.stderr[-2000:])
                 got = json.loads(child.stdout.strip().splitlines()[-1])
@@ -325,7 +563,7 @@ async def first_plan(url: str, redis_url: str) -> dict[str, float]:
             out[f"first_plan_{mode}_s"] = best["seconds"]
             out[f"first_plan_{mode}_rss_mb"] = best["rss_mb"]
     finally:
-        await leader.close()
+        poller.stop()
     out["first_plan_speedup"] = out["first_plan_engine_s"] / out["first_plan_redis_s"]
     return out
 
@@ -334,30 +572,58 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         first_plan_child(*sys.argv[2:5])
         return
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=5000)
-    parser.add_argument("--first-jobs", type=int, default=200_000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5000,200000")
+    parser.add_argument("--ks", default="1,10,50")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--big-seconds", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--ttl", type=float, default=3.0)
-    parser.add_argument("--ks", default="1,10,50")
+    parser.add_argument("--big-from", type=int, default=100_000)
+    parser.add_argument("--big-interval", type=float, default=5.0)
+    parser.add_argument("--big-ttl", type=float, default=10.0)
+    parser.add_argument("--batch", type=int, default=5)
+    parser.add_argument("--budget-gb", type=float, default=10.0)
+    parser.add_argument("--keep-free-gb", type=float, default=6.0)
+    parser.add_argument("--follower-mb", type=float, default=0.0,
+                        help="one follower's RSS at this size, if known (else from K=1 first)")
+    parser.add_argument("--no-first-plan", action="store_true")
+    parser.add_argument("--logs", type=Path, help="keep every process's stderr here")
+    parser.add_argument("--quick", action="store_true", help="5k, K = 1 and 10, 10 s")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.ks, args.seconds, args.no_first_plan = "5000", "1,10", 10.0, True
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     ks = [int(k) for k in args.ks.split(",") if k]
-    figures: dict[str, float] = {"jobs": args.jobs, "interval_s": args.interval,
-                                 "lease_ttl_s": args.ttl}
-    with EmbeddedRedis() as redis_server:
-        if ks:  # --ks "" measures only the first plan
-            with simulator(args.jobs, time_scale=60.0) as url:
-                figures.update(asyncio.run(sweep(url, redis_server.url, ks, args.seconds,
-                                                 args.interval)))
-                took = asyncio.run(failover(url, redis_server.url, args.interval, args.ttl))
-                figures["failover_lease_s"] = took["lease"]
-                figures["failover_first_read_s"] = took["read"]
-                figures["failover_target_s"] = args.ttl + args.interval
-        if args.first_jobs:
-            with simulator(args.first_jobs, time_scale=0.0) as url:
-                figures["first_jobs"] = args.first_jobs
-                figures.update(asyncio.run(first_plan(url, redis_server.url)))
+    figures: dict[str, float] = {"load_1min": os.getloadavg()[0]}
+    with EmbeddedRedis() as redis_server, tempfile.TemporaryDirectory() as tmp:
+        r = redis.Redis.from_url(redis_server.url, socket_timeout=30)
+        for jobs in sizes:
+            big = jobs >= args.big_from
+            with simulator(jobs, time_scale=1.0) as url:
+                logs = (args.logs or Path(tmp)) / str(jobs)
+                logs.mkdir(parents=True, exist_ok=True)
+                size = Size(jobs, url, redis_server.url,
+                            args.big_interval if big else args.interval,
+                            args.big_ttl if big else args.ttl, tmp, logs)
+                prefix = f"j{jobs // 1000}k_"
+                got: dict[str, float] = {"interval_s": size.interval, "lease_ttl_s": size.ttl,
+                                         "failover_target_s": size.ttl + size.interval}
+                seconds = args.big_seconds if big else args.seconds
+                per_follower = args.follower_mb
+                for k in ks:
+                    figs, biggest = sweep_k(size, r, k, seconds, batch=args.batch,
+                                            budget_mb=args.budget_gb * 1024,
+                                            keep_free_gb=args.keep_free_gb,
+                                            per_follower_mb=per_follower)
+                    per_follower = max(per_follower, biggest)
+                    got.update(figs)
+                    got[f"k{k}_load_1min"] = os.getloadavg()[0]
+                if big and not args.no_first_plan and jobs == max(sizes):
+                    figures.update(first_plan(size, r))
+                figures.update({prefix + name: value for name, value in got.items()})
+        r.close()
+    figures["load_1min_end"] = os.getloadavg()[0]
     for name, value in figures.items():
         print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))

@@ -1,7 +1,8 @@
 """``resync-tui poller``: the shared feed's leader, headless, for a host beside the engine.
 
-It runs the shared feeds (engine info, jobs, workstations) with no screen: while it
-holds the lease it polls the engine and publishes for every dashboard of the NOC;
+It runs the shared feeds (engine info, jobs, workstations, job streams: every one of
+``SHARED_FEEDS``, else a dashboard's pane of it waits for the leader for ever) with no
+screen: while it holds the lease it polls the engine and publishes for every dashboard of the NOC;
 while another process holds it, it stands by as a follower (so that it takes over
 with the plan in hand). SIGTERM or SIGINT ends it within a few seconds, lease given
 up (a standby takes over at once), exit 0. Bad settings end it at once with one
@@ -24,6 +25,7 @@ from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.feeds.shared import Share
 from resync_tui.feeds.status import FeedHealth
+from resync_tui.feeds.streams import StreamsFeed
 from resync_tui.feeds.workstations import WorkstationsFeed
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.settings import Settings
@@ -96,11 +98,13 @@ async def run_poller(settings: Settings, *, metrics_port: int | None = None,
     share = Share(runtime)
     running = asyncio.Event()
     running.set()
-    feeds: list[tuple[Any, float]] = [
-        (JobsFeed(runtime, JobsView(clock=runtime.clock)), settings.hwa.poll_interval),
+    view = JobsView(clock=runtime.clock)
+    ws_interval = settings.ui.workstations_interval
+    feeds: list[tuple[Any, float]] = [  # the app's intervals (ui/panes.py REGISTRY)
+        (JobsFeed(runtime, view), settings.hwa.poll_interval),
         (EngineFeed(runtime), settings.hwa.poll_interval),
-        (WorkstationsFeed(runtime, settings.ui.workstations_interval),
-         settings.ui.workstations_interval),
+        (WorkstationsFeed(runtime, ws_interval), ws_interval),
+        (StreamsFeed(runtime, view, ws_interval), ws_interval),
     ]
     runners = [FeedRunner(share.wrap(feed, interval), settings.share.follow_interval,
                           _HealthLog(feed.name), running) for feed, interval in feeds]

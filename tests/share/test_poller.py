@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.feeds.shared import Share
+from resync_tui.feeds.streams import StreamsFeed, StreamsState
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.model.job_row import JobRow
+from resync_tui.model.jobs_view import JobsView
 from resync_tui.share.channel import Follower, SnapshotMissing
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Holder, Role
@@ -103,5 +106,35 @@ async def test_a_dashboard_takes_over_when_the_poller_is_killed(
                 break
             await asyncio.sleep(0.1)
         assert share.election.role is Role.LEADER
+    finally:
+        await rt.aclose()
+
+
+async def test_a_dashboard_following_the_poller_shows_the_job_streams(
+        sim: Simulator, redis_url: str, r: aioredis.Redis,
+        poller: subprocess.Popen[str]) -> None:
+    """The streams pane of a screen that follows the poller has the engine's streams
+    (the poller publishes them like the jobs), not 'waiting for the leader' for ever."""
+    await snapshot_of(r, ShareKeys.for_engine(sim.base_url))
+    rt = build_runtime(make_settings(sim.base_url, redis_url))
+    try:
+        engine_streams = len((await asyncio.wait_for(rt.client.job_streams(), 10)).streams)
+        assert engine_streams > 0
+        share = Share(rt)
+        assert await share.election.step() is Role.FOLLOWER
+        view = JobsView(clock=rt.clock)
+        jobs = share.wrap(JobsFeed(rt, view), 3600)
+        streams = share.wrap(StreamsFeed(rt, view, 3600), 3600)
+        await asyncio.wait_for(jobs.poll(), 10)
+        state: StreamsState | None = None
+        for _ in range(150):  # the poller's first stream list comes within a poll or two
+            state = await asyncio.wait_for(streams.poll(), 10)
+            if state.health.ok and len(state.view):
+                break
+            await asyncio.sleep(0.1)
+        assert state is not None
+        assert state.health.ok, state.health.reason
+        assert len(state.view) == engine_streams
+        assert state.jobs_counted == view.total == 200
     finally:
         await rt.aclose()
