@@ -29,7 +29,9 @@ are listed as skipped, not sent; above `actions.max_bulk` you type the count. Se
 job after the other, each audited, with a result per job; {bulk_progress.stop} stops \
 sending the rest
 * {job_detail.stream_actions} in job details: hold, release or cancel the job's job \
-stream"""
+stream
+* {workstations.actions} on the Workstations pane: link, unlink, start, stop, fence, \
+limit (the value asked); the same confirmation, justification and audit"""
 ACTIONS_OFF = """\
 * read-only: actions are off. To act on jobs from here, set `[actions] enabled = true` \
 in the settings file or `RESYNC_ACTIONS__ENABLED=true`"""
@@ -44,6 +46,8 @@ HELP_TEXT = """\
 · {dashboard.pane_redis} Redis · {dashboard.pane_workstations} workstations (small terminals) \
 · {dashboard.pane_streams} job streams · {dashboard.pane_critical} critical jobs \
 ({critical.open} opens the cursor's job)
+* with several engines (`[engines.NAME]`): {app.engine} switch engine (type part of its \
+name) · {app.engines} every engine on one screen (state, counts, data age)
 
 ## Job list
 * {jobs.cursor_up} {jobs.cursor_down} {jobs.cursor_page_up} {jobs.cursor_page_down} \
@@ -74,6 +78,11 @@ error line (`✖`) · {job_log.follow} follow a running job · {job_log.wrap} wr
 
 ## Operator actions
 {actions}
+
+## Workstations
+* {workstations.open} its jobs (the job filter set to `ws=NAME`) · {workstations.filter} \
+filter ({workstations.clear_filter} clears it) · {workstations.sort} / \
+{workstations.reverse_sort} / {workstations.attention} sort, reverse, trouble first
 
 ## Job streams
 * {streams.open} the stream's jobs · {streams.filter} filter by text \
