@@ -109,6 +109,30 @@ async def test_w_lists_the_root_cause_with_its_chain(sim: Simulator, redis_url: 
         assert via in text
 
 
+async def test_after_w_enter_opens_the_root_cause_itself(sim: Simulator, redis_url: str) -> None:
+    """Chasing an ABEND: the walk puts the keyboard on the failed job three levels up,
+    and Enter opens it (no climbing predecessor by predecessor)."""
+    chain = held_chain(sim, 3)
+    sim.plan.set_status(chain[3], "ABEND")
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        screen = await open_detail(app, pilot, chain[0].id)
+        deps = screen.query_one(DepsList)
+        neighbours = len(deps.nodes)
+        await pilot.press("w")
+        await until(pilot, lambda: deps.report is not None and len(deps.nodes) > neighbours)
+        assert deps.table.has_focus
+        assert deps.nodes[deps.table.cursor_row].id == chain[3].id
+        assert "✖ cause" in screen_text(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is not screen)
+        opened = app.screen
+        assert isinstance(opened, JobDetailScreen) and opened.job.job_id == chain[3].id
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
 async def test_a_second_walk_reads_the_structure_from_the_cache_not_the_engine(
         sim: Simulator, redis_url: str) -> None:
     """Statuses come from the live jobs view, the structure from the cache: asking again

@@ -72,7 +72,9 @@ def _cause_text(cause: Cause) -> Text:
 
 
 class DepsList(Vertical):
-    """Predecessors and successors as rows (↑/↓, Enter opens), then the root causes."""
+    """Predecessors and successors as rows (↑/↓, Enter opens); after a walk, the root
+    causes that are jobs too (an operator chasing an ABEND opens it from here), each
+    with its chain below."""
 
     DEFAULT_CSS = """
     DepsList { height: 1fr; }
@@ -92,8 +94,9 @@ class DepsList(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.nodes: list[DepNode] = []
-        """The rows in table order (predecessors first)."""
+        """The rows in table order (predecessors, successors, then root causes)."""
         self.report: RootCauseReport | None = None
+        self._found: Neighbours | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("dependencies: loading…", id="deps-status", classes="deps-note",
@@ -111,22 +114,39 @@ class DepsList(Vertical):
         return self.query_one("#deps-table", DataTable)
 
     def show_neighbours(self, found: Neighbours) -> None:
-        table = self.table
-        cursor = table.cursor_row
-        table.clear()
-        self.nodes = [*found.predecessors, *found.successors]
-        for side, nodes in (("◀ pred", found.predecessors), ("▶ succ", found.successors)):
-            for node in nodes:
-                table.add_row(side, _status(node), Text(safe_text(node.label, _NAME_MAX),
-                                                        end=""))
-        if self.nodes:
-            table.move_cursor(row=min(cursor, len(self.nodes) - 1))
+        self._found = found
+        self._fill_table()
         status = self.query_one("#deps-status", Static)
         parts = [f"{len(found.predecessors)} predecessor(s), "
                  f"{len(found.successors)} successor(s); Enter opens one"]
         parts += [safe_text(error, 160) for error in found.errors]
         status.set_class(bool(found.errors), "deps-error")
         status.update(Text("\n".join(parts), end=""))
+
+    def _cause_rows(self) -> list[Cause]:
+        """Root causes that are jobs (a prompt or a resource has no detail to open)."""
+        if self.report is None:
+            return []
+        return [c for c in self.report.causes if c.node.type.upper() == "JOB"]
+
+    def _fill_table(self) -> None:
+        table = self.table
+        cursor = table.cursor_row
+        table.clear()
+        found = self._found
+        preds = list(found.predecessors) if found is not None else []
+        succs = list(found.successors) if found is not None else []
+        causes = self._cause_rows()
+        self.nodes = [*preds, *succs, *(c.node for c in causes)]
+        for side, nodes in (("◀ pred", preds), ("▶ succ", succs)):
+            for node in nodes:
+                table.add_row(side, _status(node), Text(safe_text(node.label, _NAME_MAX),
+                                                        end=""))
+        for cause in causes:
+            table.add_row(Text("✖ cause", style="bold"), _status(cause.node),
+                          Text(safe_text(cause.node.label, _NAME_MAX), end=""))
+        if self.nodes:
+            table.move_cursor(row=min(max(cursor, 0), len(self.nodes) - 1))
 
     def show_error(self, text: str) -> None:
         status = self.query_one("#deps-status", Static)
@@ -138,7 +158,15 @@ class DepsList(Vertical):
             Text("why is this waiting: following the predecessors…", end=""))
 
     def show_report(self, report: RootCauseReport) -> None:
+        """The walk's answer: the causes in words with their chains, and the causes that
+        are jobs as rows after the neighbours, the cursor on the first (Enter opens it)."""
         self.report = report
+        self._fill_table()
+        causes = self._cause_rows()
+        if causes:
+            table = self.table
+            table.move_cursor(row=len(self.nodes) - len(causes))
+            table.focus()
         text = Text("Why is this waiting", style="bold", end="")
         text.append("  ")
         text.append(f"({report.reads} read(s), depth {report.depth_reached})", style="dim")
