@@ -18,11 +18,9 @@ first), ``/`` filter as you type (name, folder, workstation, worst job), Esc cle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -30,10 +28,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
@@ -42,7 +39,16 @@ from resync_tui.feeds.streams import StreamsState
 from resync_tui.model.overall import hms
 from resync_tui.model.status import severity_of, symbol_of
 from resync_tui.model.streams import StreamRow, StreamSortColumn, StreamsView
-from resync_tui.ui.text import ELLIPSIS, safe_text
+from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._virtual_table import (
+    SEP,
+    Column,
+    CursorTable,
+    Placed,
+    figure,
+    fit,
+    layout_columns,
+)
 
 __all__ = ["StreamSelected", "StreamsPane", "StreamsTable"]
 
@@ -66,18 +72,9 @@ class StreamSelected(Message):
         self.stream_name = stream_name
 
 
-@dataclass(frozen=True, slots=True)
-class _Col:
-    name: str
-    title: str
-    width: int
-    drop: int
-    """Dropped first (highest) when the terminal is narrow; 0 = always kept."""
-    sort: StreamSortColumn | None
-    right: bool = False
+_Col = Column  # (not Column[...]: calling a subscripted frozen dataclass fails)
 
-
-_COLUMNS: Final[tuple[_Col, ...]] = (
+_COLUMNS: Final[tuple[Column[StreamSortColumn], ...]] = (
     _Col("stream", "Stream", 18, 0, "stream"),
     _Col("status", "Status", 9, 0, "status"),
     _Col("jobs", "Jobs", 5, 0, "jobs", right=True),
@@ -95,56 +92,23 @@ _COLUMNS: Final[tuple[_Col, ...]] = (
 _GROWS: Final = {"stream": 2, "worst": 3, "folder": 1}
 """Columns that take the spare width (by weight): the names get cut first otherwise."""
 _MAX: Final = {"stream": 40, "worst": 42, "folder": 40}
-_SEP: Final = " "
 _SORT_CYCLE: Final[tuple[StreamSortColumn | None, ...]] = (
     None, "stream", "status", "jobs", "failed", "worst", "started", "ended", "workstation")
 
 
-def _layout(width: int) -> list[tuple[_Col, int, int]]:
+def _layout(width: int) -> list[Placed[StreamSortColumn]]:
     """(column, x, width) fitted to ``width``: the least useful columns go first."""
-    cols = list(_COLUMNS)
-
-    def needed() -> int:
-        return sum(c.width for c in cols) + len(_SEP) * (len(cols) - 1)
-
-    while needed() > width and any(c.drop for c in cols):
-        cols.remove(max(cols, key=lambda c: c.drop))
-    widths = {c.name: c.width for c in cols}
-    spare = width - needed()
-    growable = [c for c in cols if c.name in _GROWS]
-    while spare > 0 and growable:
-        for col in list(growable):
-            grow = min(_GROWS[col.name], spare, _MAX[col.name] - widths[col.name])
-            widths[col.name] += grow
-            spare -= grow
-            if widths[col.name] >= _MAX[col.name]:
-                growable.remove(col)
-    placed: list[tuple[_Col, int, int]] = []
-    x = 0
-    for col in cols:
-        placed.append((col, x, widths[col.name]))
-        x += widths[col.name] + len(_SEP)
-    return placed
-
-
-def _fit(text: str, width: int, right: bool = False) -> str:
-    """Pad or cut ``text`` to exactly ``width`` cells, marking a cut with an ellipsis."""
-    if cell_len(text) > width:
-        return set_cell_size(text, max(width - 1, 0)) + ELLIPSIS if width else ""
-    pad = " " * (width - cell_len(text))
-    return pad + text if right else text + pad
+    return layout_columns(_COLUMNS, width, _GROWS, _MAX)
 
 
 def _clock(value: datetime | None) -> str:
     return value.strftime("%H:%M:%S") if value is not None else ""
 
 
-def _figure(value: int) -> str:
-    return f"{value:,}" if value else "·"
-
-
-class StreamsTable(ScrollView, can_focus=True):
+class StreamsTable(CursorTable[StreamSortColumn], can_focus=True):
     """The streams of the current view, one line each, with a fixed header line."""
+
+    SORT_CYCLE: ClassVar[tuple[object, ...]] = _SORT_CYCLE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="streams.cursor_up"),
@@ -200,7 +164,6 @@ class StreamsTable(ScrollView, can_focus=True):
     def __init__(self, view: StreamsView | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._view = view if view is not None else StreamsView()
-        self._cursor = 0
         self._cursor_id: str | None = None
         self._columns = _layout(80)
         self._layout_width = -1
@@ -224,17 +187,9 @@ class StreamsTable(ScrollView, can_focus=True):
         self.refresh_data()
 
     @property
-    def cursor_row(self) -> int:
-        return self._cursor
-
-    @property
     def cursor_stream_id(self) -> str | None:
         """The stream under the cursor; the cursor follows it across reads."""
         return self._cursor_id
-
-    @property
-    def page_height(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
 
     def refresh_data(self) -> None:
         """Call after the view changed (data, filter or sort): repaints changed lines only."""
@@ -247,29 +202,7 @@ class StreamsTable(ScrollView, can_focus=True):
         self._place(min(position, size - 1) if size else 0)
         self._repaint_changed()
 
-    def move_cursor(self, index: int) -> None:
-        self._place(index)
-        self._repaint_changed()
-
     # -- actions -----------------------------------------------------------------------
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self._cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self._cursor + 1)
-
-    def action_cursor_page_up(self) -> None:
-        self.move_cursor(self._cursor - self.page_height)
-
-    def action_cursor_page_down(self) -> None:
-        self.move_cursor(self._cursor + self.page_height)
-
-    def action_cursor_home(self) -> None:
-        self.move_cursor(0)
-
-    def action_cursor_end(self) -> None:
-        self.move_cursor(len(self._view) - 1)
 
     def action_select_cursor(self) -> None:
         view = self._view
@@ -277,18 +210,19 @@ class StreamsTable(ScrollView, can_focus=True):
             row = view.row_at(self._cursor)
             self.post_message(StreamSelected(row.stream_id, row.name))
 
-    def action_cycle_sort(self) -> None:
-        current = self._view.sort_column
-        position = _SORT_CYCLE.index(current) if current in _SORT_CYCLE else 0
-        self._sort(_SORT_CYCLE[(position + 1) % len(_SORT_CYCLE)], False)
+    def row_count(self) -> int:
+        return len(self._view)
 
-    def action_reverse_sort(self) -> None:
-        self._sort(self._view.sort_column, not self._view.descending)
+    def remember(self, index: int | None) -> None:
+        self._cursor_id = self._view.row_at(index).stream_id if index is not None else None
 
-    def action_attention_order(self) -> None:
-        self._sort(None, False)
+    def sort_state(self) -> tuple[StreamSortColumn | None, bool]:
+        return self._view.sort_column, self._view.descending
 
-    def _sort(self, column: StreamSortColumn | None, descending: bool) -> None:
+    def repaint_cursor(self) -> None:
+        self._repaint_changed()
+
+    def apply_sort(self, column: StreamSortColumn | None, descending: bool) -> None:
         if self._view.set_sort(column, descending):
             self._header = None
             self.refresh(Region(0, 0, self.size.width, 1))
@@ -296,11 +230,6 @@ class StreamsTable(ScrollView, can_focus=True):
             self.move_cursor(0)  # a new order is read from its top
 
     # -- events ------------------------------------------------------------------------
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._sync_virtual_size()
-        self._place(self._cursor)
-        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -314,24 +243,6 @@ class StreamsTable(ScrollView, can_focus=True):
     def on_blur(self, event: events.Blur) -> None:
         self._lines.clear()
         self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        event.stop()
-        if offset.y == 0:
-            for col, x, width in self._columns:
-                if col.sort is not None and x <= offset.x < x + width + len(_SEP):
-                    same = self._view.sort_column == col.sort
-                    self._sort(col.sort, not self._view.descending if same else False)
-                    break
-            return
-        index = round(self.scroll_y) + offset.y - 1
-        if 0 <= index < len(self._view):
-            self.move_cursor(index)
-            if event.chain >= 2:
-                self.action_select_cursor()
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -358,8 +269,8 @@ class StreamsTable(ScrollView, can_focus=True):
                 title = col.title
                 if col.sort is not None and view.sort_column == col.sort:
                     title = f"{title}{'▼' if view.descending else '▲'}"
-                parts.append(_fit(title, col_width, col.right))
-            self._header = Strip([Segment(_fit(_SEP.join(parts), width), style)], width)
+                parts.append(fit(title, col_width, col.right))
+            self._header = Strip([Segment(fit(SEP.join(parts), width), style)], width)
         return self._header
 
     def _render_row(self, row: StreamRow, is_cursor: bool, width: int) -> Strip:
@@ -373,10 +284,10 @@ class StreamsTable(ScrollView, can_focus=True):
         used = 0
         for col, _x, col_width in self._columns:
             if used:
-                segments.append(Segment(_SEP, base))
-                used += len(_SEP)
+                segments.append(Segment(SEP, base))
+                used += len(SEP)
             text, style = self._cell(row, col.name, base)
-            segments.append(Segment(_fit(text, col_width, col.right), style))
+            segments.append(Segment(fit(text, col_width, col.right), style))
             used += col_width
         if used < width:
             segments.append(Segment(" " * (width - used), base))
@@ -408,7 +319,7 @@ class StreamsTable(ScrollView, can_focus=True):
             style = base
             if value and name in ("failed", "stuck"):
                 style = self._severity_style("ABEND" if name == "failed" else "STUCK", base)
-            return _figure(value), style
+            return figure(value), style
         if name == "worst":
             if not row.worst_job:
                 return "", base
@@ -423,25 +334,6 @@ class StreamsTable(ScrollView, can_focus=True):
         return safe_text(info.folder, 64), base
 
     # -- cursor and repaint ------------------------------------------------------------
-
-    def _sync_virtual_size(self) -> None:
-        size = Size(self.scrollable_content_region.width, len(self._view) + 1)
-        if self.virtual_size != size:
-            self.virtual_size = size
-
-    def _place(self, index: int) -> None:
-        view = self._view
-        size = len(view)
-        index = max(0, min(index, size - 1)) if size else 0
-        self._cursor = index
-        self._cursor_id = view.row_at(index).stream_id if size else None
-        if size:
-            top = round(self.scroll_y)
-            page = self.page_height
-            if index < top:
-                self.scroll_to(y=index, animate=False, immediate=True)
-            elif index >= top + page:
-                self.scroll_to(y=index - page + 1, animate=False, immediate=True)
 
     def _repaint_changed(self) -> None:
         top = round(self.scroll_y)

@@ -30,28 +30,33 @@ the workstation actions (read-only: not bound).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import ClassVar, Final, Literal
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.feeds.workstations import WorkstationRow, WorkstationsState
 from resync_tui.model.overall import hms
-from resync_tui.ui.text import ELLIPSIS, safe_text
+from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._virtual_table import (
+    SEP,
+    Column,
+    CursorTable,
+    Placed,
+    figure,
+    fit,
+    layout_columns,
+)
 
 __all__ = ["WorkstationActionsRequested", "WorkstationSelected", "WorkstationsPane",
            "WorkstationsTable", "sorted_rows"]
@@ -77,18 +82,9 @@ class WorkstationActionsRequested(Message):
         self.row = row
 
 
-@dataclass(frozen=True, slots=True)
-class _Col:
-    name: str
-    title: str
-    width: int
-    drop: int
-    """Dropped first (highest) when the pane is narrow; 0 = always kept."""
-    sort: WsSortColumn | None
-    right: bool = False
+_Col = Column  # (not Column[...]: calling a subscripted frozen dataclass fails)
 
-
-_COLUMNS: Final[tuple[_Col, ...]] = (
+_COLUMNS: Final[tuple[Column[WsSortColumn], ...]] = (
     _Col("name", "  Workstation", 16, 0, "name"),
     _Col("type", "Type", 7, 3, "type"),
     _Col("link", "Link", 10, 0, "link"),
@@ -105,46 +101,11 @@ _COLUMNS: Final[tuple[_Col, ...]] = (
 )
 _GROWS: Final = {"name": 2, "host": 2, "states": 3}
 _MAX: Final = {"name": 26, "host": 36, "states": 80}
-_SEP: Final = " "
 
 
-def _layout(width: int) -> list[tuple[_Col, int, int]]:
+def _layout(width: int) -> list[Placed[WsSortColumn]]:
     """(column, x, width) fitted to ``width``: the least useful columns go first."""
-    cols = list(_COLUMNS)
-
-    def needed() -> int:
-        return sum(c.width for c in cols) + len(_SEP) * (len(cols) - 1)
-
-    while needed() > width and any(c.drop for c in cols):
-        cols.remove(max(cols, key=lambda c: c.drop))
-    widths = {c.name: c.width for c in cols}
-    spare = width - needed()
-    growable = [c for c in cols if c.name in _GROWS]
-    while spare > 0 and growable:
-        for col in list(growable):
-            grow = min(_GROWS[col.name], spare, _MAX[col.name] - widths[col.name])
-            widths[col.name] += grow
-            spare -= grow
-            if widths[col.name] >= _MAX[col.name]:
-                growable.remove(col)
-    placed: list[tuple[_Col, int, int]] = []
-    x = 0
-    for col in cols:
-        placed.append((col, x, widths[col.name]))
-        x += widths[col.name] + len(_SEP)
-    return placed
-
-
-def _fit(text: str, width: int, right: bool = False) -> str:
-    """Pad or cut ``text`` to exactly ``width`` cells, marking a cut with an ellipsis."""
-    if cell_len(text) > width:
-        return set_cell_size(text, max(width - 1, 0)) + ELLIPSIS if width else ""
-    pad = " " * (width - cell_len(text))
-    return pad + text if right else text + pad
-
-
-def _figure(value: int) -> str:
-    return f"{value:,}" if value else "·"
+    return layout_columns(_COLUMNS, width, _GROWS, _MAX)
 
 
 def _number(value: int | None) -> str:
@@ -189,8 +150,10 @@ def sorted_rows(rows: Iterable[WorkstationRow], filter_text: str = "",
     return shown
 
 
-class WorkstationsTable(ScrollView, can_focus=True):
+class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
     """The workstations of the current filter and order, one line each, a header line."""
+
+    SORT_CYCLE: ClassVar[tuple[object, ...]] = _SORT_CYCLE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="workstations.cursor_up"),
@@ -246,7 +209,6 @@ class WorkstationsTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._all: tuple[WorkstationRow, ...] = ()
         self._rows: list[WorkstationRow] = []
-        self._cursor = 0
         self._cursor_name: str | None = None
         self._columns = _layout(80)
         self._layout_width = -1
@@ -269,16 +231,8 @@ class WorkstationsTable(ScrollView, can_focus=True):
         return len(self._all)
 
     @property
-    def cursor_row(self) -> int:
-        return self._cursor
-
-    @property
     def cursor_workstation(self) -> WorkstationRow | None:
         return self._rows[self._cursor] if self._rows else None
-
-    @property
-    def page_height(self) -> int:
-        return max(self.scrollable_content_region.height - 1, 1)
 
     def set_rows(self, rows: tuple[WorkstationRow, ...]) -> None:
         """A new read; the cursor stays on its workstation. A read that shows the same
@@ -310,34 +264,12 @@ class WorkstationsTable(ScrollView, can_focus=True):
         self._place(index)
         self.refresh()
 
-    def move_cursor(self, index: int) -> None:
-        self._place(index)
-        self.refresh()
-
     # -- actions -----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "workstation_actions":  # read-only: neither fires nor shows
             return self.actions_enabled()
         return True
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self._cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self._cursor + 1)
-
-    def action_cursor_page_up(self) -> None:
-        self.move_cursor(self._cursor - self.page_height)
-
-    def action_cursor_page_down(self) -> None:
-        self.move_cursor(self._cursor + self.page_height)
-
-    def action_cursor_home(self) -> None:
-        self.move_cursor(0)
-
-    def action_cursor_end(self) -> None:
-        self.move_cursor(len(self._rows) - 1)
 
     def action_select_cursor(self) -> None:
         row = self.cursor_workstation
@@ -349,47 +281,22 @@ class WorkstationsTable(ScrollView, can_focus=True):
         if row is not None and self.actions_enabled():
             self.post_message(WorkstationActionsRequested(row))
 
-    def action_cycle_sort(self) -> None:
-        current = self.sort_column
-        position = _SORT_CYCLE.index(current) if current in _SORT_CYCLE else 0
-        self._sort(_SORT_CYCLE[(position + 1) % len(_SORT_CYCLE)], False)
+    def row_count(self) -> int:
+        return len(self._rows)
 
-    def action_reverse_sort(self) -> None:
-        self._sort(self.sort_column, not self.descending)
+    def remember(self, index: int | None) -> None:
+        self._cursor_name = self._rows[index].name if index is not None else None
 
-    def action_attention_order(self) -> None:
-        self._sort(None, False)
+    def sort_state(self) -> tuple[WsSortColumn | None, bool]:
+        return self.sort_column, self.descending
 
-    def _sort(self, column: WsSortColumn | None, descending: bool) -> None:
+    def apply_sort(self, column: WsSortColumn | None, descending: bool) -> None:
         if (column, descending) != (self.sort_column, self.descending):
             self.sort_column, self.descending = column, descending
             self._resort()
             self.move_cursor(0)  # a new order is read from its top
 
     # -- events ------------------------------------------------------------------------
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._sync_virtual_size()
-        self._place(self._cursor)
-        self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        event.stop()
-        if offset.y == 0:
-            for col, x, width in self._columns:
-                if col.sort is not None and x <= offset.x < x + width + len(_SEP):
-                    same = self.sort_column == col.sort
-                    self._sort(col.sort, not self.descending if same else False)
-                    break
-            return
-        index = round(self.scroll_y) + offset.y - 1
-        if 0 <= index < len(self._rows):
-            self.move_cursor(index)
-            if event.chain >= 2:
-                self.action_select_cursor()
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -412,8 +319,8 @@ class WorkstationsTable(ScrollView, can_focus=True):
             title = col.title
             if col.sort is not None and self.sort_column == col.sort:
                 title = f"{title}{'▼' if self.descending else '▲'}"
-            parts.append(_fit(title, col_width, col.right))
-        return Strip([Segment(_fit(_SEP.join(parts), width), style)], width)
+            parts.append(fit(title, col_width, col.right))
+        return Strip([Segment(fit(SEP.join(parts), width), style)], width)
 
     def _render_row(self, row: WorkstationRow, is_cursor: bool, width: int) -> Strip:
         base = self.rich_style
@@ -423,10 +330,10 @@ class WorkstationsTable(ScrollView, can_focus=True):
         used = 0
         for col, _x, col_width in self._columns:
             if used:
-                segments.append(Segment(_SEP, base))
-                used += len(_SEP)
+                segments.append(Segment(SEP, base))
+                used += len(SEP)
             text, style = self._cell(row, col.name, base)
-            segments.append(Segment(_fit(text, col_width, col.right), style))
+            segments.append(Segment(fit(text, col_width, col.right), style))
             used += col_width
         if used < width:
             segments.append(Segment(" " * (width - used), base))
@@ -462,33 +369,12 @@ class WorkstationsTable(ScrollView, can_focus=True):
             style = base
             if value and name in ("failed", "stuck"):
                 style = self._styled("failed" if name == "failed" else "warning", base)
-            return _figure(value), style
+            return figure(value), style
         if name == "jobs":
             return f"{row.job_total:,}" if row.jobs else "", base
         if name == "host":
             return safe_text(row.host, 64), base
         return safe_text(",".join(row.states) or "no active state", 200), base
-
-    # -- cursor ------------------------------------------------------------------------
-
-    def _sync_virtual_size(self) -> None:
-        size = Size(self.scrollable_content_region.width, len(self._rows) + 1)
-        if self.virtual_size != size:
-            self.virtual_size = size
-
-    def _place(self, index: int) -> None:
-        size = len(self._rows)
-        index = max(0, min(index, size - 1)) if size else 0
-        self._cursor = index
-        self._cursor_name = self._rows[index].name if size else None
-        if size and self.is_mounted:
-            top = round(self.scroll_y)
-            page = self.page_height
-            if index < top:
-                self.scroll_to(y=index, animate=False, immediate=True)
-            elif index >= top + page:
-                self.scroll_to(y=index - page + 1, animate=False, immediate=True)
-
 
 class WorkstationsPane(Vertical):
     """Stale line, summary, filter, and the table of every workstation, stacked."""
