@@ -3,12 +3,13 @@
 Each poll first asks the engine for counts per status (``job_counts``, one small
 call). If they equal the last ones and the last full read is recent, the 200k-job
 plan is not read again; only the clock is re-applied (jobs that became late move
-up). Otherwise the plan is read (``fetch_plan``, paged by the client), mapped to
-rows and diffed against the view: in a worker thread for big plans, so the UI
-keeps drawing, then applied on the loop, where the cost follows the number of
-changes. A failed poll keeps the view as it was and marks the state stale.
-The plan just read is then released a slice at a time: freeing 200k decoded jobs
-at once would hold the loop for over 100 ms.
+up). Otherwise the plan is read (``fetch_plan``, paged by the client) and each
+slice of ~1000 jobs is mapped to rows and diffed against the view as soon as its
+page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``): a row equal to
+the view's is dropped at once, so the decoded plan (over 1 KB a job) and a second
+copy of the rows are never held whole, and the loop gets a turn between slices.
+The changes are then applied on the loop, where the cost follows their number.
+A failed poll keeps the view as it was and marks the state stale.
 
 A job is never removed on the word of a read that may have skipped it: when the
 client says a read was not ``complete`` (the plan moved between its pages), a job
@@ -24,24 +25,20 @@ import asyncio
 import dataclasses
 import functools
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import NotFound
-from resync_tui.hwa.models import PlanRead, UnreadableRecord
-from resync_tui.model.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
+from resync_tui.hwa.models import JobInPlan, PlanRead, UnreadableRecord
+from resync_tui.model.job_row import RowMapper
+from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
 __all__ = ["JobsFeed", "JobsState"]
-
-_THREAD_THRESHOLD = 5000
-"""Plans bigger than this are mapped and diffed off the event loop."""
-
-_RELEASE_SLICE = 2_000
-"""Jobs freed per loop turn when a read plan is let go (a few ms a slice)."""
 
 _CONFIRM_MAX = 20
 """Missing jobs checked one by one after an incomplete read; more wait for the next read."""
@@ -74,27 +71,25 @@ def _signature(counts: Any) -> Hashable:
     return counts  # type: ignore[no-any-return]
 
 
-async def _release(jobs: Sequence[Any]) -> None:
-    """Drop a plan read by this feed a slice at a time, the event loop running between.
+class _PlanReader:
+    """One whole-plan read mapped and diffed as it arrives; a new one for every attempt
+    (a retried read must not count the jobs its failed attempt had seen)."""
 
-    Only a list the feed alone holds is emptied (``fetch_plan`` returns a new one).
-    """
-    if not isinstance(jobs, list):
-        return
-    while jobs:
-        del jobs[-_RELEASE_SLICE:]
-        await asyncio.sleep(0)
+    __slots__ = ("_client", "_view", "diff")
 
+    def __init__(self, client: HwaClient, view: JobsView) -> None:
+        self._client = client
+        self._view = view
+        self.diff: PlanDiff | None = None
 
-def _map_and_diff(view: JobsView, jobs: Iterable[Any]) -> tuple[list[JobRow], list[str]]:
-    rows = [job_row_from_model(job) for job in jobs]
-    try:
-        return view.diff(rows)
-    finally:
-        # Freed a slice at a time even in the worker thread: one 200k-row list freed at
-        # once is a single C call that holds the GIL (the loop with it) for tens of ms.
-        while rows:
-            del rows[-_RELEASE_SLICE:]
+    async def __call__(self) -> PlanRead:
+        diff = self.diff = self._view.plan_diff()
+        to_row = RowMapper()  # equal times shared between the rows of this read
+
+        def take(jobs: Sequence[JobInPlan]) -> None:
+            diff.add(map(to_row, jobs))
+
+        return await self._client.fetch_plan(sink=take)
 
 
 class JobsFeed:
@@ -179,14 +174,13 @@ class JobsFeed:
                 return self._state(change, self._tracker.success(), full_read=False)
             # A 200k-job plan takes longer than one call may: the client bounds the whole
             # read (plan_timeout), and retries get a deadline to match.
-            read: PlanRead = await hwa_call(rt, rt.client.fetch_plan, breaker=breaker,
+            reader = _PlanReader(rt.client, self.view)
+            read: PlanRead = await hwa_call(rt, reader, breaker=breaker,
                                             operation="fetch_plan", attempt_timeout=None,
                                             retry=self._plan_retry)
-            jobs: Sequence[Any] = read.jobs
-            if len(jobs) > _THREAD_THRESHOLD:
-                changed, removed = await asyncio.to_thread(_map_and_diff, self.view, jobs)
-            else:
-                changed, removed = _map_and_diff(self.view, jobs)
+            assert reader.diff is not None
+            changed, removed = reader.diff.result()
+            del reader
             removed = await self._confirm_removals(removed, read)
         except asyncio.CancelledError:
             raise
@@ -196,5 +190,4 @@ class JobsFeed:
         self._signature = signature
         self._last_full = time.monotonic()
         self._unreadable = read.unreadable
-        await _release(read.jobs)
         return self._state(change, self._tracker.success(), full_read=True)

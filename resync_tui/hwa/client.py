@@ -33,13 +33,15 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import email.utils
+import itertools
 import logging
 import os
 import ssl
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar, cast, get_args
@@ -88,6 +90,7 @@ __all__ = [
     "TRANSPORT_RETRIES",
     "HwaClient",
     "JobAction",
+    "JobSink",
     "JobStreamAction",
     "OnRequest",
     "PasswordProvider",
@@ -119,6 +122,9 @@ OnRequest = Callable[[str, float, str], None]
 ``outcome`` is ``"ok"``, ``"cancelled"`` or an error's ``outcome`` word: a small
 fixed set, fit for a Prometheus label.
 """
+
+JobSink = Callable[[Sequence[JobInPlan]], object]
+"""Takes the jobs of a plan read as they arrive (``HwaClient.fetch_plan(sink=...)``)."""
 
 TRANSPORT_RETRIES: Final = 0
 """Connection retries of the httpx transport: none, so that no call is ever sent twice."""
@@ -427,7 +433,8 @@ class HwaClient:
         )
         return read.page
 
-    async def fetch_plan(self, oql: str | None = None) -> PlanRead:
+    async def fetch_plan(self, oql: str | None = None, *, sink: JobSink | None = None
+                         ) -> PlanRead:
         """Every job matching ``oql`` (all jobs if None), in the engine's order.
 
         Reads the first page with Include-Count, then the remaining pages by
@@ -442,12 +449,19 @@ class HwaClient:
         its page is kept. If the plan changes during the read, a job seen twice
         (shifted by an insertion) is kept once, and ``complete`` is False: a job
         shifted out by a deletion may be missing (see :class:`PlanRead`).
+
+        ``sink``: each job is handed to it as soon as its page is read (each once, in
+        plan order, lists of at most ~1000 with a loop turn between) and not kept:
+        ``PlanRead.jobs`` is then empty and ``PlanRead.received`` counts them. The caller
+        keeps what it needs and the decoded pages are freed as the read goes, instead of
+        the whole decoded plan (over 1 KB a job) being held until the read ends. A read
+        that fails part-way has already fed the sink some jobs: use a new sink per call.
         """
         return await self._within_plan_timeout(
-            self._fetch_all_jobs(oql), "the plan", "GET /plan/job")
+            self._fetch_all_jobs(oql, sink), "the plan", "GET /plan/job")
 
-    async def _fetch_all_jobs(self, oql: str | None) -> PlanRead:
-        acc = _PlanAccumulator()
+    async def _fetch_all_jobs(self, oql: str | None, sink: JobSink | None) -> PlanRead:
+        acc = _PlanAccumulator(sink)
         decoding = asyncio.Lock()  # one page decoded at a time: one slice per loop turn
         first = await self._job_page(oql, self._page_size, 0, True, decoding)
         if first.page.count is None:
@@ -466,9 +480,9 @@ class HwaClient:
         if 0 < first.served < min(size, count):
             size = first.served  # the engine caps its pages below what we asked: page by its size
 
-        def absorb(read: _PageRead) -> bool:
+        async def absorb(read: _PageRead) -> bool:
             """Keep the page's news; True if it was full and brought news (read on)."""
-            fresh = acc.absorb(read)
+            fresh = await acc.absorb(read)
             if read.page.count is not None and read.page.count != count:
                 acc.shifted()  # the plan grew or shrank between two pages
             if read.served >= size and not fresh:
@@ -480,7 +494,7 @@ class HwaClient:
             return read.served >= size
 
         try:
-            if not absorb(first):
+            if not await absorb(first):
                 return
             offset = size
             announced: int | None = count
@@ -492,10 +506,12 @@ class HwaClient:
                     pages = self._parallel_pages
                     acc.shifted()  # the plan grew past its announced count
                 offsets = [offset + i * size for i in range(pages)]
-                for read in await self._job_pages(oql, size, offsets, decoding):
-                    if not absorb(read):
-                        return
-                    await asyncio.sleep(0)  # a few ms per page: absorbed with loop turns between
+                async with contextlib.aclosing(
+                        self._job_pages(oql, size, offsets, decoding)) as reads:
+                    async for read in reads:
+                        if not await absorb(read):
+                            return
+                        await asyncio.sleep(0)  # absorbed with loop turns between pages
                 offset = offsets[-1] + size
                 announced = None  # the plan grew past its announced count: keep reading
         finally:
@@ -514,7 +530,7 @@ class HwaClient:
         read, offset, pages = first, 0, 1
         learned = links = False
         while True:
-            fresh = acc.absorb(read)
+            fresh = await acc.absorb(read)
             served = read.served
             if served == 0:
                 break
@@ -571,22 +587,32 @@ class HwaClient:
 
     async def _job_pages(
         self, oql: str | None, limit: int, offsets: list[int], decoding: asyncio.Lock
-    ) -> list[_PageRead]:
-        """Pages at ``offsets``, at most ``parallel_pages`` in flight, in offset order."""
-        gate = asyncio.Semaphore(self._parallel_pages)
+    ) -> AsyncGenerator[_PageRead, None]:
+        """Pages at ``offsets`` in offset order, at most ``parallel_pages`` in flight.
 
-        async def one(offset: int) -> _PageRead:
-            async with gate:
-                return await self._job_page(oql, limit, offset, True, decoding)
-
-        tasks = [asyncio.ensure_future(one(offset)) for offset in offsets]
+        Each page is handed on as soon as it and those before it are read, and a page is
+        only asked for when one is handed on: at most ``parallel_pages`` decoded pages
+        wait, not the whole plan (10,000 decoded jobs are ~15 MB).
+        """
+        pending: collections.deque[asyncio.Future[_PageRead]] = collections.deque()
+        ahead = iter(offsets)
         try:
-            return await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
+            for offset in itertools.islice(ahead, self._parallel_pages):
+                pending.append(asyncio.ensure_future(
+                    self._job_page(oql, limit, offset, True, decoding)))
+            while pending:
+                read = await pending[0]
+                pending.popleft()
+                following = next(ahead, None)
+                if following is not None:
+                    pending.append(asyncio.ensure_future(
+                        self._job_page(oql, limit, following, True, decoding)))
+                yield read
+                del read
+        finally:
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _job_page(
         self,
@@ -1335,11 +1361,17 @@ class _PageRead:
 
 
 class _PlanAccumulator:
-    """The jobs of a plan read so far, each once, and whether the read can be trusted whole."""
+    """The jobs of a plan read so far, each once, and whether the read can be trusted whole.
 
-    __slots__ = ("complete", "jobs", "seen", "unreadable", "unreadable_ids")
+    With a ``sink`` the jobs are handed to it instead of kept (see ``fetch_plan``).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("complete", "jobs", "received", "seen", "sink", "unreadable",
+                 "unreadable_ids")
+
+    def __init__(self, sink: JobSink | None = None) -> None:
+        self.sink = sink
+        self.received = 0
         self.jobs: list[JobInPlan] = []
         self.seen: set[str] = set()
         self.unreadable: list[UnreadableRecord] = []
@@ -1348,29 +1380,38 @@ class _PlanAccumulator:
 
     @property
     def records(self) -> int:
-        return len(self.jobs) + len(self.unreadable)
+        return self.received + len(self.unreadable)
 
     def shifted(self) -> None:
         """Evidence that the plan moved under the read: a job may have been skipped."""
         self.complete = False
 
-    def absorb(self, read: _PageRead) -> int:
-        """Append the page's records not seen yet; returns how many."""
-        results = read.page.results or ()
+    async def absorb(self, read: _PageRead) -> int:
+        """Append (or hand to the sink) the page's records not seen yet; returns how many."""
+        results: Sequence[JobInPlan] = read.page.results or ()
         seen = self.seen
         fresh = {job.id for job in results}
         if len(fresh) == len(results) and seen.isdisjoint(fresh):
             seen.update(fresh)  # the usual case: no job seen twice, one C-level pass
-            self.jobs.extend(results)
-            new = len(results)
         else:
             self.complete = False  # a job seen twice: the plan shifted between pages
-            new = 0
+            kept: list[JobInPlan] = []
             for job in results:
                 if job.id not in seen:
                     seen.add(job.id)
-                    self.jobs.append(job)
-                    new += 1
+                    kept.append(job)
+            results = kept
+        del fresh
+        new = len(results)
+        self.received += new
+        sink = self.sink
+        if sink is None:
+            self.jobs.extend(results)
+        else:
+            for start in range(0, new, _DECODE_SLICE_JOBS):
+                if start:
+                    await asyncio.sleep(0)
+                sink(results[start : start + _DECODE_SLICE_JOBS])
         for record in read.unreadable:
             key = record.job_id
             if key is None or (key not in self.unreadable_ids and key not in seen):
@@ -1381,7 +1422,8 @@ class _PlanAccumulator:
         return new
 
     def result(self) -> PlanRead:
-        return PlanRead(self.jobs, tuple(self.unreadable), self.complete)
+        return PlanRead(self.jobs, tuple(self.unreadable), self.complete,
+                        received=self.received)
 
 
 def _unreadable(raw: msgspec.Raw, exc: Exception) -> UnreadableRecord:
