@@ -590,29 +590,36 @@ class HwaClient:
     ) -> AsyncGenerator[_PageRead, None]:
         """Pages at ``offsets`` in offset order, at most ``parallel_pages`` in flight.
 
-        Each page is handed on as soon as it and those before it are read, and a page is
-        only asked for when one is handed on: at most ``parallel_pages`` decoded pages
-        wait, not the whole plan (10,000 decoded jobs are ~15 MB).
+        Bodies are read in parallel, but a big one is decoded only when the pages before
+        it have been handed on and taken: one decoded page exists at a time (10,000
+        decoded jobs are ~15 MB), not one per page in flight, nor the whole plan.
         """
-        pending: collections.deque[asyncio.Future[_PageRead]] = collections.deque()
+        pending: collections.deque[tuple[asyncio.Event, asyncio.Future[_PageRead]]] = (
+            collections.deque())
         ahead = iter(offsets)
+
+        def start(offset: int) -> None:
+            turn = asyncio.Event()
+            pending.append((turn, asyncio.ensure_future(
+                self._job_page(oql, limit, offset, True, _Turn(turn, decoding)))))
+
         try:
             for offset in itertools.islice(ahead, self._parallel_pages):
-                pending.append(asyncio.ensure_future(
-                    self._job_page(oql, limit, offset, True, decoding)))
+                start(offset)
             while pending:
-                read = await pending[0]
+                turn, task = pending[0]
+                turn.set()  # every page before this one has been taken: decode it
+                read = await task
                 pending.popleft()
                 following = next(ahead, None)
                 if following is not None:
-                    pending.append(asyncio.ensure_future(
-                        self._job_page(oql, limit, following, True, decoding)))
+                    start(following)
                 yield read
                 del read
         finally:
-            for task in pending:
+            for _, task in pending:
                 task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            await asyncio.gather(*(task for _, task in pending), return_exceptions=True)
 
     async def _job_page(
         self,
@@ -620,7 +627,7 @@ class HwaClient:
         limit: int,
         offset: int,
         include_count: bool,
-        decoding: asyncio.Lock | None = None,
+        decoding: _Gate | None = None,
     ) -> _PageRead:
         params: dict[str, str | int] = {"limit": limit, "offset": offset, "plan_id": self._plan_id}
         if oql:
@@ -631,7 +638,7 @@ class HwaClient:
     async def _job_page_params(
         self,
         params: Mapping[str, str | int],
-        decoding: asyncio.Lock | None,
+        decoding: _Gate | None,
         headers: Mapping[str, str] | None = None,
     ) -> _PageRead:
         endpoint = "GET /plan/job"
@@ -1349,6 +1356,28 @@ def _outcome_unknown(endpoint: str, why: str) -> ActionOutcomeUnknown:
     )
 
 
+_Gate = contextlib.AbstractAsyncContextManager[object]
+"""Held while a big page is decoded (a lock: one page at a time)."""
+
+
+class _Turn(contextlib.AbstractAsyncContextManager[object]):
+    """A page's turn to be decoded: once ``turn`` is set, then under ``lock``."""
+
+    __slots__ = ("_lock", "_turn")
+
+    def __init__(self, turn: asyncio.Event, lock: asyncio.Lock) -> None:
+        self._turn = turn
+        self._lock = lock
+
+    async def __aenter__(self) -> object:
+        await self._turn.wait()
+        await self._lock.acquire()
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 class _PageRead:
     """One page of jobs as read: the decoded page and the records that would not decode."""
 
@@ -1412,6 +1441,10 @@ class _PlanAccumulator:
                 if start:
                     await asyncio.sleep(0)
                 sink(results[start : start + _DECODE_SLICE_JOBS])
+            # The page's jobs are the sink's now: the caller may keep the page (the
+            # first one is kept for its count) without keeping 10,000 decoded jobs.
+            read.page = msgspec.structs.replace(read.page, results=())
+            del results
         for record in read.unreadable:
             key = record.job_id
             if key is None or (key not in self.unreadable_ids and key not in seen):
