@@ -9,16 +9,18 @@ waited as long. Three phases, each ``--rounds`` times:
   parallelism) reads the plan from the simulator, which runs in a subprocess
   (its own CPU, as a real engine would be);
 * refresh: the ticker during ``JobsFeed.poll`` told to read the whole plan
-  (``force_full_read``, as after a plan change): counts, fetch_plan, rows mapped
-  and diffed in a worker thread, changes applied, the read plan released. The
-  runtime is the app's (``build_runtime``); this path never touches Redis.
+  (``force_full_read``, as after a plan change): counts, fetch_plan with each
+  slice of jobs mapped and diffed on the loop as its page arrives, changes
+  applied, the heap trimmed. The runtime is the app's (``build_runtime``); this
+  path never touches Redis.
 
 The fetch_plan phase keeps the plan until the ticker has stopped (releasing it
 is the caller's business, measured in the refresh phase).
 
-Figures, one per line, the last line one JSON object. Target (issue 4): a key
-press answered within 50 ms during a refresh, so the max lag should stay under
-~40 ms (room for the key's own handling).
+Figures, one per line, the last line one JSON object; ``load_1m`` is the machine's
+load average when the run ended (the figures are only comparable at a similar load).
+Targets (issue 13): during a refresh p99 ≤ 16 ms (a frame at 60 Hz) and max ≤ 50 ms
+(``refresh_target_met``); issue 4's max ≤ 40 ms for both reads stays (``target_met``).
 
     .venv/bin/python bench/bench_loop_latency.py [--jobs 200000] [--rounds 3]
 """
@@ -30,6 +32,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -181,6 +184,9 @@ async def run(url: str, jobs: int, rounds: int) -> dict[str, float]:
     figures["refresh_max_ratio_vs_idle"] = round(figures["refresh_lag_max_ms"] / base, 1)
     figures["target_met"] = max(figures["fetch_plan_lag_max_ms"],
                                 figures["refresh_lag_max_ms"]) <= 40.0
+    figures["refresh_target_met"] = (figures["refresh_lag_p99_ms"] <= 16.0
+                                     and figures["refresh_lag_max_ms"] <= 50.0)
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
     return figures
 
 
