@@ -430,4 +430,4 @@ async def test_fetch_plan_hands_each_job_once_to_a_sink_and_keeps_none(
     assert read.received == len(simulator.plan.jobs)
     assert [job_id for part in taken for job_id in part] == [job.id for job in
                                                              simulator.plan.jobs]
-    assert all(len(part) <= min(page_size, 1000) for part in taken)
+    assert all(len(part) <= min(page_size, 500) for part in taken)
