@@ -4,9 +4,8 @@ Each poll first asks the engine for counts per status (``job_counts``, one small
 call). If they equal the last ones and the last full read is recent, the 200k-job
 plan is not read again; only the clock is re-applied (jobs that became late move
 up). Otherwise the plan is read (``fetch_plan``, paged by the client) and each
-slice of 500 jobs is mapped to rows and diffed against the view as soon as its
-page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``; in a worker thread,
-one slice at a time, once the view is big): a row equal to
+slice of ~1000 jobs is mapped to rows and diffed against the view as soon as its
+page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``): a row equal to
 the view's is dropped at once, so the decoded plan (over 1 KB a job) and a second
 copy of the rows are never held whole, and the loop gets a turn between slices.
 The changes are then applied on the loop, where the cost follows their number.
@@ -29,7 +28,7 @@ import functools
 import itertools
 import sys
 import time
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +42,6 @@ from resync_tui.model.job_row import JobRow, RowMapper
 from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
 __all__ = ["JobsFeed", "JobsState"]
-
-_THREAD_THRESHOLD = 5000
-"""Re-reads of plans bigger than this map and diff each slice in a worker thread: it
-yields the GIL every switch interval (5 ms of wall time, whatever the machine's load),
-where a slice on the loop holds it for its CPU time stretched by the load."""
 
 _TRIM_AFTER_JOBS = 20_000
 """After reading a plan this big, free heap pages go back to the system (``_trim_heap``)."""
@@ -151,16 +145,8 @@ class _PlanReader:
         diff = self.diff = self._view.plan_diff()
         to_row = RowMapper()  # equal times shared between the rows of this read
 
-        def work(jobs: Sequence[JobInPlan]) -> None:
+        def take(jobs: Sequence[JobInPlan]) -> None:
             diff.add(map(to_row, jobs))
-
-        threaded = self._view.total > _THREAD_THRESHOLD
-
-        def take(jobs: Sequence[JobInPlan]) -> Awaitable[None] | None:
-            if threaded:
-                return asyncio.to_thread(work, jobs)
-            work(jobs)
-            return None
 
         return await self._client.fetch_plan(sink=take)
 

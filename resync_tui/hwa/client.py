@@ -35,7 +35,6 @@ import asyncio
 import collections
 import contextlib
 import email.utils
-import inspect
 import itertools
 import logging
 import os
@@ -125,8 +124,7 @@ fixed set, fit for a Prometheus label.
 """
 
 JobSink = Callable[[Sequence[JobInPlan]], object]
-"""Takes the jobs of a plan read as they arrive (``HwaClient.fetch_plan(sink=...)``); if it
-returns an awaitable, the read awaits it before handing over the next jobs."""
+"""Takes the jobs of a plan read as they arrive (``HwaClient.fetch_plan(sink=...)``)."""
 
 TRANSPORT_RETRIES: Final = 0
 """Connection retries of the httpx transport: none, so that no call is ever sent twice."""
@@ -1457,10 +1455,8 @@ class _PlanAccumulator:
                 await asyncio.sleep(0)
                 part = queue[:_SINK_SLICE_JOBS]
                 del queue[:_SINK_SLICE_JOBS]
-                taken = sink(part)
+                sink(part)
                 del part
-                if inspect.isawaitable(taken):
-                    await taken  # the sink works elsewhere (a thread): one slice at a time
         for record in read.unreadable:
             key = record.job_id
             if key is None or (key not in self.unreadable_ids and key not in seen):

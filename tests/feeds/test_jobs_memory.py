@@ -20,7 +20,7 @@ from resync_tui.hwa.simulator import Simulator
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
 DEADLINE = 60.0
-JOBS = 6000
+JOBS = 3000
 
 
 @pytest.fixture
@@ -42,8 +42,7 @@ def _runtime(sim: Simulator, redis_url: str) -> Runtime:
 
 async def test_a_full_re_read_holds_a_few_pages_not_the_decoded_plan(
         plan_sim: Simulator, redis_url: str) -> None:
-    """6,000 jobs: the re-read maps in a worker thread, as at 200k. Before: the whole
-    decoded plan (and a second copy of every row) was held until the
+    """Before: the whole decoded plan (and a second copy of every row) was held until the
     diff ended; at 200k jobs that was ~400 MB more while a poll ran, and fragmented the
     heap so the process never gave it back."""
     runtime = _runtime(plan_sim, redis_url)
@@ -71,7 +70,7 @@ async def test_a_full_re_read_holds_a_few_pages_not_the_decoded_plan(
 
 
 async def test_rows_share_repeated_names_and_times(plan_sim: Simulator, redis_url: str) -> None:
-    """6,000 jobs in a few streams on a few workstations: one object per distinct name
+    """3,000 jobs in a few streams on a few workstations: one object per distinct name
     and scheduled time, not one per job (200k copies of a handful of names before)."""
     runtime = _runtime(plan_sim, redis_url)
     try:
