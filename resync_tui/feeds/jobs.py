@@ -4,7 +4,7 @@ Each poll first asks the engine for counts per status (``job_counts``, one small
 call). If they equal the last ones and the last full read is recent, the 200k-job
 plan is not read again; only the clock is re-applied (jobs that became late move
 up). Otherwise the plan is read (``fetch_plan``, paged by the client) and each
-slice of ~1000 jobs is mapped to rows and diffed against the view as soon as its
+slice of 500 jobs is mapped to rows and diffed against the view as soon as its
 page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``): a row equal to
 the view's is dropped at once, so the decoded plan (over 1 KB a job) and a second
 copy of the rows are never held whole, and the loop gets a turn between slices.
