@@ -10,7 +10,8 @@ every 30 s as configured by its settings. Its RSS is sampled every second with p
 * ``bare_app_mb``: a bare Textual app (one Static) in the same pty, the baseline; and
   ``ratio_steady``: steady peak / bare.
 
-Targets of issue 13: peak ≤ 300 MB, steady ≤ 250 MB, flat. Usage:
+Targets of issue 13: peak ≤ 300 MB, steady ≤ 250 MB, flat; ``load_1m`` is the load
+average when the run ended. Usage:
 ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--seconds 180]``.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -96,6 +98,7 @@ def main() -> dict[str, float]:
     figures["steady_peak_mb"] = max(steady)
     figures["growth_mb"] = statistics.fmean(steady[-minute:]) - statistics.fmean(steady[:minute])
     figures["ratio_steady"] = figures["steady_peak_mb"] / figures["bare_app_mb"]
+    figures["load_1m"] = os.getloadavg()[0]
     return figures
 
 

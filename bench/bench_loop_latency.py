@@ -9,16 +9,21 @@ waited as long. Three phases, each ``--rounds`` times:
   parallelism) reads the plan from the simulator, which runs in a subprocess
   (its own CPU, as a real engine would be);
 * refresh: the ticker during ``JobsFeed.poll`` told to read the whole plan
-  (``force_full_read``, as after a plan change): counts, fetch_plan, rows mapped
-  and diffed in a worker thread, changes applied, the read plan released. The
-  runtime is the app's (``build_runtime``); this path never touches Redis.
+  (``force_full_read``, as after a plan change): counts, fetch_plan with each
+  slice of jobs mapped and diffed on the loop as its page arrives, changes
+  applied, the heap trimmed. The runtime is the app's (``build_runtime``); this
+  path never touches Redis.
 
 The fetch_plan phase keeps the plan until the ticker has stopped (releasing it
 is the caller's business, measured in the refresh phase).
 
-Figures, one per line, the last line one JSON object. Target (issue 4): a key
-press answered within 50 ms during a refresh, so the max lag should stay under
-~40 ms (room for the key's own handling).
+Figures, one per line, the last line one JSON object; ``load_1m`` is the machine's
+load average when the run ended (the figures are only comparable at a similar load).
+``refresh_cpu_p99_ms`` / ``_max_ms``: CPU time the loop's thread used between two ticks
+during the refresh, the stall it would cause on an idle machine (a loaded one stretches
+the lags, not this).
+Targets (issue 13): during a refresh p99 ≤ 16 ms (a frame at 60 Hz) and max ≤ 50 ms
+(``refresh_target_met``); issue 4's max ≤ 40 ms for both reads stays (``target_met``).
 
     .venv/bin/python bench/bench_loop_latency.py [--jobs 200000] [--rounds 3]
 """
@@ -30,6 +35,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -59,6 +65,11 @@ def _gc_timer(phase: str, info: dict[str, int]) -> None:
         GC_PAUSES.append(time.perf_counter() - _gc_started)
 
 
+BUSY: list[float] = []
+"""CPU seconds the loop's thread spent between two ticks (each phase adds to it): the
+stall the loop would cause on an idle machine, whatever else the machine runs."""
+
+
 async def with_ticker(work: Callable[[], Awaitable[object]]) -> tuple[list[float], float]:
     """Run ``work`` with a 1 ms ticker beside it: (lags in seconds, work seconds)."""
     lags: list[float] = []
@@ -67,12 +78,15 @@ async def with_ticker(work: Callable[[], Awaitable[object]]) -> tuple[list[float
     async def ticker() -> None:
         while not done:
             due = time.perf_counter() + TICK
+            cpu = time.thread_time()
             await asyncio.sleep(TICK)
             lags.append(max(0.0, time.perf_counter() - due))
+            BUSY.append(time.thread_time() - cpu)
 
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0.05)  # the ticker is running before the work starts
     lags.clear()
+    BUSY.clear()
     gc.callbacks.append(_gc_timer)
     started = time.perf_counter()
     try:
@@ -93,11 +107,17 @@ def take_gc_max() -> float:
 
 
 def summary(
-    prefix: str, lags: list[float], seconds: list[float], gc_max: float
+    prefix: str, lags: list[float], seconds: list[float], gc_max: float,
+    busy: list[float] | None = None,
 ) -> dict[str, float]:
     ordered = sorted(lags)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
+    extra: dict[str, float] = {}
+    if busy:
+        held = sorted(busy)
+        extra = {f"{prefix}_cpu_p99_ms": round(held[int(len(held) * 0.99)] * 1000, 2),
+                 f"{prefix}_cpu_max_ms": round(held[-1] * 1000, 2)}
+    return {**extra,
         f"{prefix}_s": round(statistics.median(seconds), 3),
         f"{prefix}_ticks": len(lags),
         f"{prefix}_lag_p50_ms": round(statistics.median(ordered) * 1000, 2),
@@ -157,6 +177,7 @@ async def run(url: str, jobs: int, rounds: int) -> dict[str, float]:
             raise SystemExit(f"the jobs feed read {first.view.total} jobs: {first.health}")
         refresh_lags: list[float] = []
         refresh_times: list[float] = []
+        refresh_busy: list[float] = []
 
         async def refresh() -> None:
             feed.force_full_read()
@@ -167,6 +188,7 @@ async def run(url: str, jobs: int, rounds: int) -> dict[str, float]:
             gc.collect()
             lags, seconds = await with_ticker(refresh)
             refresh_lags += lags
+            refresh_busy += BUSY
             refresh_times.append(seconds)
         refresh_gc = take_gc_max()
     finally:
@@ -175,12 +197,15 @@ async def run(url: str, jobs: int, rounds: int) -> dict[str, float]:
     figures["jobs"] = jobs
     figures.update(summary("idle", idle_lags, idle_times, idle_gc))
     figures.update(summary("fetch_plan", fetch_lags, fetch_times, fetch_gc))
-    figures.update(summary("refresh", refresh_lags, refresh_times, refresh_gc))
+    figures.update(summary("refresh", refresh_lags, refresh_times, refresh_gc, refresh_busy))
     base = max(figures["idle_lag_max_ms"], 0.01)
     figures["fetch_plan_max_ratio_vs_idle"] = round(figures["fetch_plan_lag_max_ms"] / base, 1)
     figures["refresh_max_ratio_vs_idle"] = round(figures["refresh_lag_max_ms"] / base, 1)
     figures["target_met"] = max(figures["fetch_plan_lag_max_ms"],
                                 figures["refresh_lag_max_ms"]) <= 40.0
+    figures["refresh_target_met"] = (figures["refresh_lag_p99_ms"] <= 16.0
+                                     and figures["refresh_lag_max_ms"] <= 50.0)
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
     return figures
 
 

@@ -3,12 +3,13 @@
 Each poll first asks the engine for counts per status (``job_counts``, one small
 call). If they equal the last ones and the last full read is recent, the 200k-job
 plan is not read again; only the clock is re-applied (jobs that became late move
-up). Otherwise the plan is read (``fetch_plan``, paged by the client), mapped to
-rows and diffed against the view: in a worker thread for big plans, so the UI
-keeps drawing, then applied on the loop, where the cost follows the number of
-changes. A failed poll keeps the view as it was and marks the state stale.
-The plan just read is then released a slice at a time: freeing 200k decoded jobs
-at once would hold the loop for over 100 ms.
+up). Otherwise the plan is read (``fetch_plan``, paged by the client) and each
+slice of 500 jobs is mapped to rows and diffed against the view as soon as its
+page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``): a row equal to
+the view's is dropped at once, so the decoded plan (over 1 KB a job) and a second
+copy of the rows are never held whole, and the loop gets a turn between slices.
+The changes are then applied on the loop, where the cost follows their number.
+A failed poll keeps the view as it was and marks the state stale.
 
 A job is never removed on the word of a read that may have skipped it: when the
 client says a read was not ``complete`` (the plan moved between its pages), a job
@@ -21,27 +22,33 @@ Records the engine sent but that could not be decoded are published in
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import dataclasses
 import functools
+import itertools
+import sys
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import NotFound
-from resync_tui.hwa.models import PlanRead, UnreadableRecord
-from resync_tui.model.jobs_view import ChangeSet, JobRow, JobsView, job_row_from_model
+from resync_tui.hwa.models import JobInPlan, PlanRead, UnreadableRecord
+from resync_tui.model.job_row import JobRow, RowMapper
+from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
 __all__ = ["JobsFeed", "JobsState"]
 
-_THREAD_THRESHOLD = 5000
-"""Plans bigger than this are mapped and diffed off the event loop."""
+_TRIM_AFTER_JOBS = 20_000
+"""After reading a plan this big, free heap pages go back to the system (``_trim_heap``)."""
 
-_RELEASE_SLICE = 2_000
-"""Jobs freed per loop turn when a read plan is let go (a few ms a slice)."""
+_APPLY_SLICE = 500
+"""Changes applied to the view per loop turn (~10 µs each: a few ms a slice); the first
+read of a 200k plan is 200k changes, a re-read of a moving plan thousands."""
 
 _CONFIRM_MAX = 20
 """Missing jobs checked one by one after an incomplete read; more wait for the next read."""
@@ -74,27 +81,74 @@ def _signature(counts: Any) -> Hashable:
     return counts  # type: ignore[no-any-return]
 
 
-async def _release(jobs: Sequence[Any]) -> None:
-    """Drop a plan read by this feed a slice at a time, the event loop running between.
-
-    Only a list the feed alone holds is emptied (``fetch_plan`` returns a new one).
-    """
-    if not isinstance(jobs, list):
-        return
-    while jobs:
-        del jobs[-_RELEASE_SLICE:]
+async def _apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
+                        ) -> ChangeSet:
+    """``view.apply_changes`` a slice at a time with a loop turn between, one ChangeSet for
+    the whole: applied at once, 200k rows held the loop for over a second."""
+    if len(changed) + len(removed) <= _APPLY_SLICE:
+        return view.apply_changes(changed, removed)
+    now = view.now()
+    parts: list[ChangeSet] = []
+    for start in range(0, len(changed), _APPLY_SLICE):
+        parts.append(view.apply_changes(changed[start : start + _APPLY_SLICE], (), now))
         await asyncio.sleep(0)
+    for start in range(0, len(removed), _APPLY_SLICE):
+        parts.append(view.apply_changes((), removed[start : start + _APPLY_SLICE], now))
+        await asyncio.sleep(0)
+    added = tuple(itertools.chain.from_iterable(part.added for part in parts))
+    updated = tuple(itertools.chain.from_iterable(part.changed for part in parts))
+    gone = tuple(itertools.chain.from_iterable(part.removed for part in parts))
+    return ChangeSet(added=added, changed=updated, removed=gone,
+                     order_changed=any(part.order_changed for part in parts),
+                     version=view.version,
+                     changed_ids=frozenset((*added, *updated, *gone)))
 
 
-def _map_and_diff(view: JobsView, jobs: Iterable[Any]) -> tuple[list[JobRow], list[str]]:
-    rows = [job_row_from_model(job) for job in jobs]
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (looked up once, among the symbols the process already
+    has), or None elsewhere (musl, macOS: nothing to do)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
-        return view.diff(rows)
-    finally:
-        # Freed a slice at a time even in the worker thread: one 200k-row list freed at
-        # once is a single C call that holds the GIL (the loop with it) for tens of ms.
-        while rows:
-            del rows[-_RELEASE_SLICE:]
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+async def _trim_heap() -> None:
+    """Give the memory a plan read used back to the system, in a thread (ctypes lets go
+    of the GIL: the loop keeps running).
+
+    A read decodes ~25 MB per page in flight; once freed, glibc keeps most of it (holes
+    between the rows that stay, and a raised mmap threshold keeps page bodies on the
+    heap), so the process would stay ~60 MB above what it holds after each re-read.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        await asyncio.to_thread(trim, 0)
+
+
+class _PlanReader:
+    """One whole-plan read mapped and diffed as it arrives; a new one for every attempt
+    (a retried read must not count the jobs its failed attempt had seen)."""
+
+    __slots__ = ("_client", "_view", "diff")
+
+    def __init__(self, client: HwaClient, view: JobsView) -> None:
+        self._client = client
+        self._view = view
+        self.diff: PlanDiff | None = None
+
+    async def __call__(self) -> PlanRead:
+        diff = self.diff = self._view.plan_diff()
+        to_row = RowMapper()  # equal times shared between the rows of this read
+
+        def take(jobs: Sequence[JobInPlan]) -> None:
+            diff.add(map(to_row, jobs))
+
+        return await self._client.fetch_plan(sink=take)
 
 
 class JobsFeed:
@@ -179,22 +233,25 @@ class JobsFeed:
                 return self._state(change, self._tracker.success(), full_read=False)
             # A 200k-job plan takes longer than one call may: the client bounds the whole
             # read (plan_timeout), and retries get a deadline to match.
-            read: PlanRead = await hwa_call(rt, rt.client.fetch_plan, breaker=breaker,
+            reader = _PlanReader(rt.client, self.view)
+            read: PlanRead = await hwa_call(rt, reader, breaker=breaker,
                                             operation="fetch_plan", attempt_timeout=None,
                                             retry=self._plan_retry)
-            jobs: Sequence[Any] = read.jobs
-            if len(jobs) > _THREAD_THRESHOLD:
-                changed, removed = await asyncio.to_thread(_map_and_diff, self.view, jobs)
-            else:
-                changed, removed = _map_and_diff(self.view, jobs)
+            assert reader.diff is not None
+            changed, removed = reader.diff.result()
+            del reader
             removed = await self._confirm_removals(removed, read)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if self.view.total > _TRIM_AFTER_JOBS:
+                await _trim_heap()  # a read that failed part-way used memory too
             return self._state(ChangeSet(), self._tracker.failure(exc), full_read=False)
-        change = self.view.apply_changes(changed, removed)
+        change = await _apply_sliced(self.view, changed, removed)
+        del changed
+        if read.received > _TRIM_AFTER_JOBS:
+            await _trim_heap()
         self._signature = signature
         self._last_full = time.monotonic()
         self._unreadable = read.unreadable
-        await _release(read.jobs)
         return self._state(change, self._tracker.success(), full_read=True)

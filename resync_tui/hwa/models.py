@@ -617,6 +617,12 @@ class PlanRead:
     jobs: list[JobInPlan]
     unreadable: tuple[UnreadableRecord, ...] = ()
     complete: bool = True
+    received: int = -1
+    """Jobs read (each once): ``len(jobs)``, or what went to ``fetch_plan``'s sink."""
+
+    def __post_init__(self) -> None:
+        if self.received < 0:
+            object.__setattr__(self, "received", len(self.jobs))
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ __all__ = [
     "ChangeSet",
     "JobRow",
     "JobsView",
+    "PlanDiff",
     "SortColumn",
     "attention_rank",
     "job_row_from_model",
@@ -476,17 +477,17 @@ class JobsView:
         Read-only, so the feed may run it in a worker thread (``asyncio.to_thread``) while
         the loop keeps drawing, provided no write to this view runs at the same time.
         """
-        entries = self._entries
-        changed: list[JobRow] = []
-        seen: set[str] = set()
-        for row in rows:
-            job_id = row.job_id
-            seen.add(job_id)
-            entry = entries.get(job_id)
-            if entry is None or (entry.row is not row and entry.row != row):
-                changed.append(row)
-        removed = [job_id for job_id in entries if job_id not in seen]
-        return changed, removed
+        plan = self.plan_diff()
+        plan.add(rows)
+        return plan.result()
+
+    def plan_diff(self) -> PlanDiff:
+        """A ``diff`` fed a slice at a time while the plan is read (``PlanDiff.add``).
+
+        Rows equal to the view's are dropped as they come, so a re-read of a 200k plan
+        holds only what changed, never a second copy of the plan.
+        """
+        return PlanDiff(self)
 
     def apply_changes(
         self,
@@ -783,6 +784,50 @@ class JobsView:
             elif on_row is not None:
                 kept = [e for e in kept if on_row(e.row)]
         return kept
+
+
+class PlanDiff:
+    """The diff of one whole plan against a view, built from slices of its rows.
+
+    Read-only on the view (as ``JobsView.diff``): no write to the view may run between
+    the first ``add`` and ``result``. Only new or changed rows are kept.
+    """
+
+    __slots__ = ("_added", "_changed", "_seen", "_view")
+
+    def __init__(self, view: JobsView) -> None:
+        self._view = view
+        self._changed: list[JobRow] = []
+        self._seen: set[str] = set()
+        """Ids of the plan read; a known id is stored as the view's own string object, so
+        the set holds no string of the new read that the view will not keep."""
+        self._added = 0
+
+    def add(self, rows: Iterable[JobRow]) -> None:
+        entries = self._view._entries
+        changed = self._changed
+        seen = self._seen
+        for row in rows:
+            job_id = row.job_id
+            entry = entries.get(job_id)
+            if entry is None:
+                if job_id not in seen:
+                    self._added += 1
+                    seen.add(job_id)
+                changed.append(row)
+                continue
+            old = entry.row
+            seen.add(old.job_id)
+            if old is not row and old != row:
+                changed.append(row)
+
+    def result(self) -> tuple[list[JobRow], list[str]]:
+        """(new or changed rows, ids of the view the plan no longer has)."""
+        entries = self._view._entries
+        seen = self._seen
+        if len(seen) - self._added >= len(entries):
+            return self._changed, []  # every job of the view was seen again: none removed
+        return self._changed, [job_id for job_id in entries if job_id not in seen]
 
 
 def parse_sort(text: str) -> tuple[SortColumn | None, bool]:

@@ -416,3 +416,18 @@ async def test_every_error_is_an_hwa_error_with_an_endpoint_template(
         "GET /plan/job/{job_id}/predecessors",
         "GET /plan/job",
     ]
+
+
+@pytest.mark.parametrize("page_size", [7, 50, 10_000])
+async def test_fetch_plan_hands_each_job_once_to_a_sink_and_keeps_none(
+    simulator: Simulator, page_size: int
+) -> None:
+    """With a sink the caller maps jobs as pages arrive; the read keeps no decoded job."""
+    taken: list[list[str]] = []
+    async with make_client(simulator, page_size=page_size, parallel_pages=3) as hwa:
+        read = await hwa.fetch_plan(sink=lambda jobs: taken.append([job.id for job in jobs]))
+    assert read.jobs == [] and read.complete
+    assert read.received == len(simulator.plan.jobs)
+    assert [job_id for part in taken for job_id in part] == [job.id for job in
+                                                             simulator.plan.jobs]
+    assert all(len(part) <= min(page_size, 500) for part in taken)

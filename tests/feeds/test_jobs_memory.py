@@ -1,0 +1,84 @@
+"""The jobs feed's memory with a big plan: a read is mapped as it arrives, never held whole.
+
+Measured with tracemalloc against a baseline taken in the same test (the whole decoded
+plan, as ``fetch_plan`` returns it without a sink), so no figure is hard-coded and no
+time is measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+
+from resync_tui.feeds.jobs import JobsFeed
+from resync_tui.feeds.runtime import Runtime, build_runtime
+from resync_tui.hwa.simulator import Simulator
+from tests.ui.dashboard_support import frozen_clock, make_settings
+
+DEADLINE = 60.0
+JOBS = 3000
+
+
+@pytest.fixture
+def plan_sim() -> Iterator[Simulator]:
+    sim = Simulator(jobs=JOBS, seed=2, user="demo", password="demo", time_scale=0.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def _runtime(sim: Simulator, redis_url: str) -> Runtime:
+    settings = make_settings(sim.base_url, redis_url)
+    settings = settings.replace(hwa=dataclasses.replace(
+        settings.hwa, page_size=150, parallel_pages=2, read_timeout=20.0, call_deadline=60.0))
+    return build_runtime(settings, clock=frozen_clock)
+
+
+async def test_a_full_re_read_holds_a_few_pages_not_the_decoded_plan(
+        plan_sim: Simulator, redis_url: str) -> None:
+    """Before: the whole decoded plan (and a second copy of every row) was held until the
+    diff ended; at 200k jobs that was ~400 MB more while a poll ran, and fragmented the
+    heap so the process never gave it back."""
+    runtime = _runtime(plan_sim, redis_url)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        read = await asyncio.wait_for(runtime.client.fetch_plan(), DEADLINE)
+        assert len(read.jobs) == JOBS
+        whole_plan = tracemalloc.get_traced_memory()[0] - start
+        del read
+        feed = JobsFeed(runtime)
+        first = await asyncio.wait_for(feed.poll(), DEADLINE)
+        assert first.full_read and first.view.total == JOBS
+        feed.force_full_read()
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        again = await asyncio.wait_for(feed.poll(), DEADLINE)
+        held_at_peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+        await runtime.aclose()
+    assert again.full_read and again.health.ok and again.view.total == JOBS
+    assert not again.change  # nothing moved: the same rows, nothing re-applied
+    assert held_at_peak < whole_plan / 2, (held_at_peak, whole_plan)
+
+
+async def test_rows_share_repeated_names_and_times(plan_sim: Simulator, redis_url: str) -> None:
+    """3,000 jobs in a few streams on a few workstations: one object per distinct name
+    and scheduled time, not one per job (200k copies of a handful of names before)."""
+    runtime = _runtime(plan_sim, redis_url)
+    try:
+        state = await asyncio.wait_for(JobsFeed(runtime).poll(), DEADLINE)
+    finally:
+        await runtime.aclose()
+    rows = list(state.view.all_rows())
+    assert len(rows) == JOBS
+    for field in ("stream", "workstation", "folder", "job", "scheduled"):
+        values = [getattr(row, field) for row in rows if getattr(row, field) is not None]
+        assert len({id(value) for value in values}) == len(set(values)), field

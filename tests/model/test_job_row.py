@@ -1,0 +1,54 @@
+"""Mapping the engine's jobs to rows: the per-read mapper shares values, never alters them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import msgspec
+
+from resync_tui.hwa.models import JobInPlan
+from resync_tui.model.job_row import RowMapper, job_row_from_model
+from resync_tui.model.jobs_view import JobRow, JobsView
+
+
+def _job(job_id: str, sched: str, start: str | None = None) -> JobInPlan:
+    data: dict[str, object] = {"id": job_id, "name": "LOAD", "jobStreamName": "PAY",
+                               "workstation": "WS1", "folder": "/F/", "schedTime": sched}
+    if start is not None:
+        data["jobruns"] = [{"id": f"r{job_id}", "compositeStatus": {"status": "EXEC"},
+                            "timeInfo": {"actualStartTime": start,
+                                         "estimatedDuration": "PT1M"}}]
+    return msgspec.json.decode(msgspec.json.encode(data), type=JobInPlan)
+
+
+def test_equal_times_are_one_object_and_offsets_are_kept() -> None:
+    mapper = RowMapper()
+    a = mapper(_job("a", "2026-11-25T10:00:00Z", "2026-11-25T10:01:00Z"))
+    b = mapper(_job("b", "2026-11-25T10:00:00Z", "2026-11-25T10:01:00Z"))
+    c = mapper(_job("c", "2026-11-25T12:00:00+02:00"))  # the same instant, another offset
+    assert a.scheduled is b.scheduled and a.started is b.started
+    assert a.estimated_duration == 60.0
+    assert c.scheduled == a.scheduled and c.scheduled is not a.scheduled
+    assert c.scheduled is not None and c.scheduled.utcoffset() == timedelta(hours=2)
+    assert c.scheduled.tzinfo == timezone(timedelta(hours=2))
+    for job in ("a", "b"):
+        model = _job(job, "2026-11-25T10:00:00Z", "2026-11-25T10:01:00Z")
+        assert mapper(model) == job_row_from_model(model)
+
+
+def test_a_diff_fed_in_slices_equals_the_whole_diff() -> None:
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(50)]
+    view = JobsView(rows, clock=lambda: now)
+    new = [*rows[5:30], JobRow(job_id="7", stream="S", job="J7", status="ABEND"),
+           JobRow(job_id="new", stream="S", job="N", status="HOLD"), *rows[31:]]
+    plan = view.plan_diff()
+    for start in range(0, len(new), 7):
+        plan.add(new[start : start + 7])
+    assert plan.result() == view.diff(new)
+    changed, removed = plan.result()
+    assert [row.job_id for row in changed] == ["7", "new"]
+    assert sorted(removed, key=int) == ["0", "1", "2", "3", "4", "30"]
+    unchanged = view.plan_diff()
+    unchanged.add(rows)
+    assert unchanged.result() == ([], [])
