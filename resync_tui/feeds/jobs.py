@@ -4,7 +4,7 @@ Each poll first asks the engine for counts per status (``job_counts``, one small
 call). If they equal the last ones and the last full read is recent, the 200k-job
 plan is not read again; only the clock is re-applied (jobs that became late move
 up). Otherwise the plan is read (``fetch_plan``, paged by the client) and each
-slice of 500 jobs is mapped to rows and diffed against the view as soon as its
+slice of 200 jobs is mapped to rows and diffed against the view as soon as its
 page is decoded (``fetch_plan(sink=...)``, ``JobsView.plan_diff``): a row equal to
 the view's is dropped at once, so the decoded plan (over 1 KB a job) and a second
 copy of the rows are never held whole, and the loop gets a turn between slices.
@@ -46,7 +46,7 @@ __all__ = ["JobsFeed", "JobsState"]
 _TRIM_AFTER_JOBS = 20_000
 """After reading a plan this big, free heap pages go back to the system (``_trim_heap``)."""
 
-_APPLY_SLICE = 500
+_APPLY_SLICE = 200
 """Changes applied to the view per loop turn (~10 µs each: a few ms a slice); the first
 read of a 200k plan is 200k changes, a re-read of a moving plan thousands."""
 

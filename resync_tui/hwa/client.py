@@ -158,14 +158,16 @@ _Body = bytes | bytearray
 _SLICED_DECODE_BYTES: Final = 1 << 20
 """A job page body larger than this is decoded in slices, the event loop running between."""
 
-_DECODE_SLICE_JOBS: Final = 500
-"""Jobs per slice: ~3 ms of decoding each (1000 took 6 ms, 15 on a busy machine)."""
+_DECODE_SLICE_JOBS: Final = 200
+"""Jobs per slice, ~1 ms of decoding each. At 500 a full 200k refresh stalled the loop
+p99 21 ms (bench_loop_latency, quiet machine); at 200, p99 10-11 ms, max 21-23 ms."""
 
 _RELEASE_IDS: Final = 20_000
 """Ids of a plan read freed per loop turn once the read is done."""
 
-_SINK_SLICE_JOBS: Final = 500
-"""Jobs per call of ``fetch_plan``'s sink (mapping and diffing them takes ~5 µs a job)."""
+_SINK_SLICE_JOBS: Final = 200
+"""Jobs per call of ``fetch_plan``'s sink (mapping and diffing them takes ~5 µs a job,
+~1 ms a slice: a frame at 60 Hz is 16 ms)."""
 
 
 class _RawJobPage(msgspec.Struct, frozen=True):
@@ -466,7 +468,7 @@ class HwaClient:
         shifted out by a deletion may be missing (see :class:`PlanRead`).
 
         ``sink``: each job is handed to it as soon as its page is read (each once, in
-        plan order, lists of at most 500 with a loop turn between) and not kept:
+        plan order, lists of at most 200 with a loop turn between) and not kept:
         ``PlanRead.jobs`` is then empty and ``PlanRead.received`` counts them. The caller
         keeps what it needs and the decoded pages are freed as the read goes, instead of
         the whole decoded plan (over 1 KB a job) being held until the read ends. A read
