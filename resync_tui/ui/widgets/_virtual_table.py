@@ -1,6 +1,9 @@
 """What the small virtual tables (streams, workstations) share: columns fitted to the
 width, cells cut to it, and a cursor with paging, sorting and the mouse.
 
+:class:`FilterPane` is the pane around such a table: its ``/`` filter line, opened,
+typed into, kept or cleared.
+
 A table here is a ``ScrollView`` whose first line is its header and whose rows are drawn
 by the subclass's ``render_line``; it holds no widget per row. The subclass says how
 many rows it shows (:meth:`CursorTable.row_count`), which row the cursor follows across
@@ -13,16 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from textual import events
+from textual.containers import Vertical
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.widgets import Input
 
 from resync_tui.ui.text import ELLIPSIS
 
-__all__ = ["SEP", "Column", "CursorTable", "figure", "fit", "layout_columns"]
+__all__ = ["SEP", "Column", "CursorTable", "FilterPane", "figure", "fit", "layout_columns"]
 
 S = TypeVar("S")
 
@@ -217,3 +222,50 @@ class CursorTable(ScrollView, Generic[S]):
                 self.scroll_to(y=index, animate=False, immediate=True)
             elif index >= top + page:
                 self.scroll_to(y=index - page + 1, animate=False, immediate=True)
+
+
+class FilterPane(Vertical):
+    """A pane over a :class:`CursorTable` with a ``/`` filter line: ``open_filter``
+    shows and focuses it, typing filters (``apply_filter``), Enter keeps the filter and
+    gives the keys back to the table, Esc (``clear_filter``) clears it; Esc is the pane's
+    only while there is a filter to clear, otherwise it goes up."""
+
+    FILTER_INPUT: ClassVar[str] = ""
+    """The id of the pane's filter ``Input``."""
+
+    table: CursorTable[Any]
+
+    def apply_filter(self, text: str) -> None:
+        """Filter the table by ``text`` and redraw what says so."""
+        raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            for filter_input in self.query(f"#{self.FILTER_INPUT}").results(Input):
+                return filter_input.has_class("-open") or bool(filter_input.value)
+            return False
+        return True
+
+    def action_open_filter(self) -> None:
+        filter_input = self.query_one(f"#{self.FILTER_INPUT}", Input)
+        filter_input.add_class("-open")
+        filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one(f"#{self.FILTER_INPUT}", Input)
+        filter_input.value = ""
+        self.apply_filter("")
+        filter_input.remove_class("-open")
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == self.FILTER_INPUT:
+            event.stop()
+            self.apply_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == self.FILTER_INPUT:
+            event.stop()
+            if not event.value:
+                event.input.remove_class("-open")
+            self.table.focus()

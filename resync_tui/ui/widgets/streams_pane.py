@@ -24,10 +24,9 @@ from typing import ClassVar, Final
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events, on
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
@@ -44,6 +43,7 @@ from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
     CursorTable,
+    FilterPane,
     Placed,
     figure,
     fit,
@@ -352,8 +352,11 @@ class StreamsTable(CursorTable[StreamSortColumn], can_focus=True):
                 self.refresh_line(offset + 1)
 
 
-class StreamsPane(Vertical):
+class StreamsPane(FilterPane):
     """Filter line, the streams table, and the stale marker, stacked."""
+
+    FILTER_INPUT: ClassVar[str] = "streams-filter-input"
+    table: StreamsTable
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "open_filter", "Filter", id="streams.filter"),
@@ -485,39 +488,7 @@ class StreamsPane(Vertical):
 
     # -- filter ------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Esc is ours only while there is a filter to clear; otherwise it goes up."""
-        if action == "clear_filter":
-            for filter_input in self.query("#streams-filter-input").results(Input):
-                return filter_input.has_class("-open") or bool(filter_input.value)
-            return False
-        return True
-
-    def action_open_filter(self) -> None:
-        filter_input = self.query_one("#streams-filter-input", Input)
-        filter_input.add_class("-open")
-        filter_input.focus()
-
-    def action_clear_filter(self) -> None:
-        filter_input = self.query_one("#streams-filter-input", Input)
-        filter_input.value = ""
-        self._apply_filter("")
-        filter_input.remove_class("-open")
-        self.table.focus()
-
-    @on(Input.Changed, "#streams-filter-input")
-    def _filter_typed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._apply_filter(event.value)
-
-    @on(Input.Submitted, "#streams-filter-input")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value:
-            event.input.remove_class("-open")
-        self.table.focus()
-
-    def _apply_filter(self, text: str) -> None:
+    def apply_filter(self, text: str) -> None:
         if self.table.view.set_filter(text):
             self.table.refresh_data()
             self.table.move_cursor(0)

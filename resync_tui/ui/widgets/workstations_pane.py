@@ -34,10 +34,8 @@ from typing import ClassVar, Final, Literal
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -52,6 +50,7 @@ from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
     CursorTable,
+    FilterPane,
     Placed,
     figure,
     fit,
@@ -376,8 +375,11 @@ class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
             return safe_text(row.host, 64), base
         return safe_text(",".join(row.states) or "no active state", 200), base
 
-class WorkstationsPane(Vertical):
+class WorkstationsPane(FilterPane):
     """Stale line, summary, filter, and the table of every workstation, stacked."""
+
+    FILTER_INPUT: ClassVar[str] = "ws-filter-input"
+    table: WorkstationsTable
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "open_filter", "Filter", id="workstations.filter"),
@@ -530,38 +532,6 @@ class WorkstationsPane(Vertical):
 
     # -- filter ------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Esc is ours only while there is a filter to clear; otherwise it goes up."""
-        if action == "clear_filter":
-            for filter_input in self.query("#ws-filter-input").results(Input):
-                return filter_input.has_class("-open") or bool(filter_input.value)
-            return False
-        return True
-
-    def action_open_filter(self) -> None:
-        filter_input = self.query_one("#ws-filter-input", Input)
-        filter_input.add_class("-open")
-        filter_input.focus()
-
-    def action_clear_filter(self) -> None:
-        filter_input = self.query_one("#ws-filter-input", Input)
-        filter_input.value = ""
-        self._apply_filter("")
-        filter_input.remove_class("-open")
-        self.table.focus()
-
-    @on(Input.Changed, "#ws-filter-input")
-    def _filter_typed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._apply_filter(event.value)
-
-    @on(Input.Submitted, "#ws-filter-input")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value:
-            event.input.remove_class("-open")
-        self.table.focus()
-
-    def _apply_filter(self, text: str) -> None:
+    def apply_filter(self, text: str) -> None:
         if self.table.set_filter(text):
             self._show()
