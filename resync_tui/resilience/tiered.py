@@ -143,9 +143,8 @@ class TieredCache(Generic[V]):
         # in a one-element list: the hit path bumps it and nothing else; the L1 level's
         # hit count adds them up when read (stats()).
         self._peek_hits: dict[str, list[int]] = {}
-        # L1's shard list, mask and clock, fixed for its life: one attribute read each.
-        self._l1_shards = l1._shards
-        self._l1_mask = l1._mask
+        # L1's dict of entries and its clock, fixed for its life: one attribute read each.
+        self._l1_entries = l1._entries
         self._l1_clock = l1._clock
 
     def l2_key(self, key: str) -> str:
@@ -160,12 +159,17 @@ class TieredCache(Generic[V]):
         ``stats()`` (the Cache pane's hit rate); anything else counts nowhere, so the
         caller's async read that follows (``get``, ``get_or_load``) counts that lookup
         once. The L1 entry check (``LocalCache.hit_nowait``) is inlined: this is the
-        app's hot read.
+        app's hot read. One dict lookup (no ``hash()`` call to pick a shard), the clock
+        read through a local (``self._l1_clock()`` is a look-up CPython 3.11 does not
+        specialise) and the read bit set in place (second-chance eviction, see
+        ``LocalCache``: no reordering).
         """
-        shard = self._l1_shards[hash(key) & self._l1_mask]
-        entry = shard.get(key)
-        if entry is not None and entry[1] > self._l1_clock() and not entry[3]:
-            shard.move_to_end(key)
+        entry = self._l1_entries.get(key)
+        if entry is None:
+            return None
+        clock = self._l1_clock
+        if entry[1] > clock() and not entry[3]:
+            entry[4] = True
             try:
                 self._peek_hits[tag][0] += 1
             except KeyError:
