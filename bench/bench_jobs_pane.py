@@ -153,7 +153,7 @@ class BenchApp(ResyncApp):
     state's hand-over to the dashboard is timed."""
 
     # Textual reads a relative CSS_PATH beside the subclass's module: the app's own file.
-    CSS_PATH = str(Path(app_module.__file__).parent / ResyncApp.CSS_PATH)  # type: ignore[operator]
+    CSS_PATH = str(Path(app_module.__file__).parent / ResyncApp.CSS_PATH)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
