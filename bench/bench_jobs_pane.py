@@ -27,7 +27,8 @@ Phases (each a fresh poll; the other feeds poll at their own intervals, as in th
   ``key_shown_before_refresh_ended`` counts the rounds where that frame came before
   the refresh's poll returned (the key did not wait for the re-read).
 During each phase a 1 ms ticker on the loop records how late it woke (the stall a key
-press arriving then would wait): p99 and max per phase.
+press arriving then would wait): p99 and max per phase, and the longest garbage
+collection in it (``_gc_pause_max_ms``).
 
 Painted (as ``bench_table_vs_fastdatatable``): the pilot's wait for the screen's pending
 messages, then the screen's update (``screen._on_timer_update()``: layout and the
@@ -35,6 +36,9 @@ compositor's render of every dirty widget, what the 60 Hz timer does), repeated 
 the check holds (the table's first data line shows the view's top row; the cursor on
 another job); the check itself is not timed. A headless app only skips turning the
 update into terminal bytes.
+
+The imports' objects are frozen out of the collector's reach first (``gc.freeze()``, as
+``resync-tui demo`` does once its UI is imported; the plain ``resync-tui`` does not).
 
 Figures, one per line, the last line one JSON object; ``load_1m`` beside them (2 cores
 shared with other work: only comparable at a similar load).
@@ -183,8 +187,20 @@ class BenchApp(ResyncApp):
 
 # ------------------------------------------------------------------------- measuring
 
+GC_PAUSES: list[float] = []
+"""Seconds of each garbage collection during the phase being measured."""
+
+
+def _gc_timer(phase: str, info: dict[str, int], started: list[float] = [0.0]) -> None:  # noqa: B006
+    if phase == "start":
+        started[0] = time.perf_counter()
+    else:
+        GC_PAUSES.append(time.perf_counter() - started[0])
+
+
 async def with_ticker(work: Callable[[], Awaitable[None]]) -> list[float]:
-    """Run ``work`` with a 1 ms ticker beside it on the loop: how late each tick woke."""
+    """Run ``work`` with a 1 ms ticker beside it on the loop: how late each tick woke
+    (and, in ``GC_PAUSES``, how long each garbage collection held the loop meanwhile)."""
     lags: list[float] = []
     done = False
 
@@ -197,10 +213,12 @@ async def with_ticker(work: Callable[[], Awaitable[None]]) -> list[float]:
     task = asyncio.create_task(ticker())
     await asyncio.sleep(0.02)
     lags.clear()
+    gc.callbacks.append(_gc_timer)
     try:
         await asyncio.wait_for(work(), DEADLINE)
     finally:
         done = True
+        gc.callbacks.remove(_gc_timer)
         await task
     return lags
 
@@ -250,9 +268,14 @@ def ms(seconds: float) -> float:
 
 
 def stalls(prefix: str, lags: list[float]) -> dict[str, float]:
+    """p99 and max of the ticker's lags, and the longest garbage collection (of the
+    stalls, the part no change to the feed or the widgets removes) since the last call."""
     ordered = sorted(lags) or [0.0]
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {f"{prefix}_stall_p99_ms": ms(p99), f"{prefix}_stall_max_ms": ms(ordered[-1])}
+    gc_max = max(GC_PAUSES, default=0.0)
+    GC_PAUSES.clear()
+    return {f"{prefix}_stall_p99_ms": ms(p99), f"{prefix}_stall_max_ms": ms(ordered[-1]),
+            f"{prefix}_gc_pause_max_ms": ms(gc_max)}
 
 
 def median_split(prefix: str, splits: list[dict[str, float]]) -> dict[str, float]:
@@ -375,6 +398,9 @@ def main() -> int:
                         help="plan seconds between two refreshes (about 1%% of 200k rows)")
     args = parser.parse_args()
     proc, url = start_simulator(args.jobs)
+    # As ``resync-tui demo`` does once the UI is imported (cli.py): the objects of the
+    # imports live as long as the process, out of the collector's reach.
+    gc.freeze()
     try:
         with EmbeddedRedis() as redis:
             figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick))
