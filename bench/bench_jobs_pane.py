@@ -40,6 +40,11 @@ update into terminal bytes.
 The imports' objects are frozen out of the collector's reach first (``gc.freeze()``, as
 ``resync-tui demo`` does once its UI is imported; the plain ``resync-tui`` does not).
 
+``--explain`` turns on asyncio's debug mode and prints, for each task that held the
+loop over 50 ms (the feeds' workers by name), its longest hold: where the stalls come
+from (debug mode slows everything: the other figures of such a run are not comparable;
+a garbage collection is charged to whatever callback it interrupted).
+
 Figures, one per line, the last line one JSON object; ``load_1m`` beside them (2 cores
 shared with other work: only comparable at a similar load).
 
@@ -60,7 +65,9 @@ import asyncio
 import dataclasses
 import gc
 import json
+import logging
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -174,6 +181,9 @@ class BenchApp(ResyncApp):
         return feed, interval
 
     async def _run_feed(self, runner: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None:  # --explain names the feeds by their worker's task
+            HOLDERS[task.get_name()] = f"feed:{runner.name}"
         await self.gate.wait()
         await super()._run_feed(runner)
 
@@ -186,6 +196,34 @@ class BenchApp(ResyncApp):
 
 
 # ------------------------------------------------------------------------- measuring
+
+HOLDERS: dict[str, str] = {}
+"""asyncio task name -> what it runs (each feed's worker), for ``--explain``."""
+
+
+class SlowCallbacks(logging.Handler):
+    """``--explain``: asyncio's debug mode logs every callback that held the loop longer
+    than ``slow_callback_duration``; the longest per task (feed workers by name)."""
+
+    _TASK = re.compile(r"name='([^']+)'")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.longest: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg != "Executing %s took %.3f seconds" or len(record.args or ()) != 2:
+            return
+        handle, seconds = record.args  # type: ignore[misc]
+        if not isinstance(seconds, float):
+            return
+        found = self._TASK.search(repr(handle))
+        name = found.group(1) if found else "callback"
+        if name not in HOLDERS:
+            coro = re.search(r"coro=<([\w.<>]+)", repr(handle))
+            name = coro.group(1) if coro else name
+        holder = HOLDERS.get(name, name)
+        self.longest[holder] = max(self.longest.get(holder, 0.0), seconds)
 
 GC_PAUSES: list[float] = []
 """Seconds of each garbage collection during the phase being measured."""
@@ -294,8 +332,14 @@ def make_settings(url: str, redis_url: str) -> Settings:
         redis=dataclasses.replace(base.redis, url=redis_url))
 
 
-async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float
-              ) -> dict[str, float]:
+async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float,
+              explain: bool = False) -> dict[str, float]:
+    slow = SlowCallbacks()
+    if explain:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.05
+        logging.getLogger("asyncio").addHandler(slow)
     settings = make_settings(url, redis_url)
     runtime = build_runtime(settings)
     app = BenchApp(runtime, settings)
@@ -378,6 +422,8 @@ async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float
         figures["key_shown_before_refresh_ended"] = float(sum(during))
         figures.update(stalls("key_phase", key_lags))
     await runtime.aclose()
+    for holder, seconds in sorted(slow.longest.items(), key=lambda item: -item[1]):
+        figures[f"explain_longest_hold_{holder}_ms"] = ms(seconds)
     figures["refresh_stall_target_met"] = float(figures["refresh_1pct_stall_p99_ms"] <= 16
                                                 and figures["refresh_1pct_stall_max_ms"] <= 50)
     figures["load_1m"] = round(os.getloadavg()[0], 2)
@@ -396,6 +442,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--tick", type=float, default=900.0,
                         help="plan seconds between two refreshes (about 1%% of 200k rows)")
+    parser.add_argument("--explain", action="store_true",
+                        help="name what held the loop over 50 ms (asyncio debug mode: "
+                             "slower, so the other figures are not comparable)")
     args = parser.parse_args()
     proc, url = start_simulator(args.jobs)
     # As ``resync-tui demo`` does once the UI is imported (cli.py): the objects of the
@@ -403,7 +452,8 @@ def main() -> int:
     gc.freeze()
     try:
         with EmbeddedRedis() as redis:
-            figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick))
+            figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick,
+                                      args.explain))
     finally:
         proc.terminate()
         try:
