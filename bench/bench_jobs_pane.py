@@ -55,6 +55,23 @@ load 2.0-2.8, run just before this rewrite): initial_load_200k_ms 1220, refresh_
 filter_ms 150 (max 330, narrowing 24.8), key_during_refresh_ms 125 (max 167), rss_mb
 278 (growth 92.6), stock DataTable 10k rows 3127 ms.
 
+Real path (this bench, 200k jobs, 2 rounds, two runs at load 2.3 / 2.9; 1,999.5 rows
+changed per refresh, 1.0%):
+* first read: total 4326 / 6580 ms = to first byte 62 / 94, response -> applied 4103 /
+  6334, -> dashboard 138 / 94, -> painted 24 / 57; loop stall p99 14.2 / 28.6 ms, max
+  140 / 103 ms (longest collection 80 / 82 ms); RSS 238 MB.
+* 1% refresh: total 4048 / 6693 ms = to first byte 2.9 / 4.9, response -> applied 3978
+  / 6524, -> dashboard 32 / 80, -> painted 35 / 84; stall p99 31 / 75 ms, max 267 / 552
+  ms (collection 72 / 263 ms): issue 13's p99 <= 16 / max <= 50 not met on this path.
+* key during a refresh: 46 / 31 ms (max 81 / 52), every time before the refresh ended;
+  the loop's stall meanwhile p99 75 / 41, max 389 / 220 ms.
+* ``--explain`` (load 2.7): the critical feed held the loop up to 411 ms (it scans the
+  whole job list), the jobs feed 87 ms, a plan page's decoding 111 ms, Textual's timers
+  147 ms; ``bench_loop_latency`` (the jobs feed alone) does not see the critical feed.
+The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
+here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
+share of it is in the stalls.
+
     .venv/bin/python bench/bench_jobs_pane.py [--jobs 200000] [--rounds 2] [--tick 900]
 """
 
