@@ -84,3 +84,29 @@ async def test_a_peek_hit_keeps_the_entry_recently_used(client: Redis,
         assert cache.peek("b", "job logs") is None
     finally:
         await cache.aclose()
+
+
+async def test_a_peek_never_serves_what_was_deleted_cleared_evicted_or_replaced(
+        client: Redis, clock: FakeClock) -> None:
+    """The peek reads L1's dict of entries directly: every way L1 forgets or replaces an
+    entry must show through it (a stale job detail would be shown as current)."""
+    cache = make(client, clock, max_entries=2, shards=1)
+    try:
+        cache.l1.set("job:1", "first")
+        assert cache.peek("job:1", "job details") == "first"
+        cache.l1.set("job:1", "second")
+        assert cache.peek("job:1", "job details") == "second"
+        await cache.delete("job:1")
+        assert cache.peek("job:1", "job details") is None
+        cache.l1.set("job:2", "two")
+        cache.l1.clear()
+        assert cache.peek("job:2", "job details") is None
+        for key in ("a", "b", "c"):  # c evicts a (unread)
+            cache.l1.set(key, key.upper())
+        assert [cache.peek(k, "job logs") for k in "abc"] == [None, "B", "C"]
+        assert len(cache.l1) == 2 and cache.l1.stats().evictions == 1
+        cache.l1.set("short", "S", 1)
+        clock.advance(2)
+        assert cache.peek("short", "job logs") is None
+    finally:
+        await cache.aclose()
