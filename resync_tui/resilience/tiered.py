@@ -183,7 +183,14 @@ class TieredCache(Generic[V]):
 
     async def get(self, key: str) -> V | None:
         """L1, else L2 (filling L1); None if neither has it. Never loads."""
-        value = self.l1.get_nowait(key, _MISS)
+        entry = self._l1_entries.get(key)  # L1's hit inlined, as in peek
+        if entry is not None:
+            clock = self._l1_clock
+            if entry[1] > clock() and not entry[3]:
+                entry[4] = True
+                self.l1._hits += 1
+                return entry[0]  # type: ignore[no-any-return]
+        value = self.l1.get_nowait(key, _MISS)  # not a hit: counted (and dropped if dead)
         if value is not _MISS:
             return value
         value, l2_left = await self._l2_get(key)
@@ -195,9 +202,14 @@ class TieredCache(Generic[V]):
     async def get_or_load(self, key: str, loader: Callable[[], Awaitable[V]], *,
                           ttl: float | None = None) -> V:
         """L1 hit, else one flight per key: L2 GET, else ``loader()`` written to L2."""
-        value = self.l1.hit_nowait(key, _MISS)  # a miss is counted once, by fetch
-        if value is not _MISS:
-            return value
+        entry = self._l1_entries.get(key)  # L1's hit inlined, as in peek
+        if entry is not None:
+            clock = self._l1_clock
+            if entry[1] > clock() and not entry[3]:
+                entry[4] = True
+                self.l1._hits += 1
+                return entry[0]  # type: ignore[no-any-return]
+        # Not a hit: fetch counts the miss (once) and loads.
         return (await self.fetch(key, loader, ttl=ttl)).value
 
     async def fetch(self, key: str, loader: Callable[[], Awaitable[V]], *,

@@ -110,3 +110,27 @@ async def test_a_peek_never_serves_what_was_deleted_cleared_evicted_or_replaced(
         assert cache.peek("short", "job logs") is None
     finally:
         await cache.aclose()
+
+
+async def test_the_awaited_reads_answer_an_l1_hit_once_counted_and_keep_it_recently_used(
+        client: Redis, clock: FakeClock) -> None:
+    """``get`` and ``get_or_load`` check L1 the way a peek does (inlined): the hit rate
+    counts each lookup once, Redis is not asked, and a hit saves the entry from eviction."""
+    cache = make(client, clock, max_entries=2, shards=1)
+
+    async def must_not_load() -> str:
+        raise AssertionError("an L1 hit must not load")
+
+    try:
+        cache.l1.set("a", "A")
+        cache.l1.set("b", "B")
+        assert await cache.get("a") == "A"
+        assert await cache.get_or_load("a", must_not_load) == "A"
+        assert await cache.get("absent") is None  # L1 miss, then an L2 miss
+        stats = cache.stats()
+        assert (stats.l1.hits, stats.l1.misses) == (2, 1)
+        assert (stats.l2.hits, stats.l2.misses) == (0, 1)
+        cache.l1.set("c", "C")  # full: b (never read) goes, a stays
+        assert cache.peek("a", "job logs") == "A" and cache.peek("b", "job logs") is None
+    finally:
+        await cache.aclose()
