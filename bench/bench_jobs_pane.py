@@ -65,8 +65,9 @@ changed per refresh, 1.0%):
   ms (collection 72 / 263 ms): issue 13's p99 <= 16 / max <= 50 not met on this path.
 * key during a refresh: 46 / 31 ms (max 81 / 52), every time before the refresh ended;
   the loop's stall meanwhile p99 75 / 41, max 389 / 220 ms.
-* ``--explain`` (load 2.7): the critical feed held the loop up to 411 ms (it scans the
-  whole job list), the jobs feed 87 ms, a plan page's decoding 111 ms, Textual's timers
+* ``--explain`` (load 2.7): the critical feed held the loop up to 411 ms (each time the
+  view changed, its poll lists all 200k rows in one go: ``feeds/critical.py``), the jobs
+  feed 87 ms, a plan page's decoding 111 ms, Textual's timers
   147 ms; ``bench_loop_latency`` (the jobs feed alone) does not see the critical feed.
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
