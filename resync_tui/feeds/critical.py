@@ -86,7 +86,10 @@ class CriticalFeed:
             await self._first_rows()
         if jobs.version != self._version:
             self._version = jobs.version
-            rows = list(jobs.all_rows())  # a snapshot: the view may change between slices
+            # A snapshot (the view may change between slices); a tuple, which the
+            # collector stops tracking once it has seen only untracked rows in it: a
+            # young collection meanwhile would rescan a 200k list each time.
+            rows = tuple(jobs.all_rows())
             self._seen = len(rows)
             watched: dict[str, JobRow] = {}
             for start in range(0, len(rows), _SLICE):

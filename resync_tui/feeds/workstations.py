@@ -170,8 +170,10 @@ async def count_jobs_by_workstation(view: JobsView) -> tuple[dict[str, list[int]
     counted = await asyncio.to_thread(listed_and_counted)
     if counted is not None:
         return counted
-    held = list(view.all_rows())  # a snapshot on the loop (``all_jobs`` here held it 50+ ms)
-    return await asyncio.to_thread(_count, held), len(held)
+    # A snapshot on the loop (``all_jobs`` here held it 50+ ms); a tuple, which the
+    # collector stops tracking once it has seen it (a 200k list it rescans each time).
+    snapshot = tuple(view.all_rows())
+    return await asyncio.to_thread(_count, snapshot), len(snapshot)
 
 
 def _unpack(loaded: Any) -> tuple[list[Any], tuple[UnreadableRecord, ...]]:
