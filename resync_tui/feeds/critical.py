@@ -9,16 +9,18 @@ the jobs feed's: until the jobs view has data there is nothing to order.
 Listing 200k rows is done only when the view has changed (its ``version``); in between,
 a poll re-measures the slack of the watched rows it kept, so the pane can poll every
 couple of seconds and its slack ticks on the engine's clock. Neither holds the event
-loop: the listing is a snapshot of the view's rows (immutable) filtered a slice at a
-time, the order is kept by ``CriticalIndex`` (only changed jobs re-placed, in a worker
-thread: rows are immutable), and the entries are built a slice at a time, a loop turn
-between slices (at 200k, done in one go, this poll held the loop 0.1-0.5 s).
+loop: the listing reads the view's rows a slice at a time (again if the view changed
+meanwhile; even a snapshot of 200k rows in one go held the loop 15-20 ms), the order
+is kept by ``CriticalIndex`` (only changed jobs re-placed, in a worker thread: rows are
+immutable), and the entries are built a slice at a time, a loop turn between slices
+(at 200k, done in one go, this poll held the loop 0.1-0.5 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +33,8 @@ __all__ = ["CriticalFeed", "CriticalState"]
 
 _SLICE = 2_000
 """Rows looked at (or entries built) per loop turn: well under a millisecond each."""
+_ATTEMPTS = 3
+"""Listings started again when the view changes under them, before taking a snapshot."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,24 +84,46 @@ class CriticalFeed:
                 return
             await asyncio.sleep(0.05)
 
+    async def _listing(self) -> tuple[int, int, dict[str, JobRow]]:
+        """The watched rows of the whole view (its version, how many rows it held), read
+        ``_SLICE`` rows a loop turn straight from the view; read again from the start if
+        the view changed meanwhile (its version moved), and after ``_ATTEMPTS`` such
+        reads from a snapshot taken in one turn (a tuple: the collector stops tracking
+        it once seen, where a 200k list is rescanned by each young collection)."""
+        jobs = self._jobs
+        for _ in range(_ATTEMPTS):
+            version = jobs.version
+            rows = jobs.all_rows()
+            watched: dict[str, JobRow] = {}
+            seen = 0
+            try:
+                while chunk := list(itertools.islice(rows, _SLICE)):
+                    seen += len(chunk)
+                    watched.update((row.job_id, row) for row in chunk if row.critical or (
+                        row.deadline is not None or row.critical_start is not None))
+                    await asyncio.sleep(0)  # model.critical.is_watched, inlined ^
+                    if jobs.version != version:
+                        break
+                else:
+                    return version, seen, watched
+            except RuntimeError:  # the view's dict changed size under the iteration
+                pass
+        version = jobs.version
+        snapshot = tuple(jobs.all_rows())
+        watched = {}
+        for start in range(0, len(snapshot), _SLICE):
+            watched.update((row.job_id, row) for row in snapshot[start : start + _SLICE]
+                           if row.critical or row.deadline is not None
+                           or row.critical_start is not None)
+            await asyncio.sleep(0)
+        return version, len(snapshot), watched
+
     async def poll(self) -> CriticalState:
         jobs = self._jobs
         if not self._seen:
             await self._first_rows()
         if jobs.version != self._version:
-            self._version = jobs.version
-            # A snapshot (the view may change between slices); a tuple, which the
-            # collector stops tracking once it has seen only untracked rows in it: a
-            # young collection meanwhile would rescan a 200k list each time.
-            rows = tuple(jobs.all_rows())
-            self._seen = len(rows)
-            watched: dict[str, JobRow] = {}
-            for start in range(0, len(rows), _SLICE):
-                watched.update((row.job_id, row) for row in rows[start : start + _SLICE]
-                               if row.critical or row.deadline is not None
-                               or row.critical_start is not None)  # critical.is_watched
-                await asyncio.sleep(0)
-            del rows
+            self._version, self._seen, watched = await self._listing()
             # A first listing places ~10k jobs (tens of ms): in a thread, off the loop.
             await asyncio.to_thread(self._index.sync, watched)
         now = self._now()

@@ -62,3 +62,39 @@ async def test_each_poll_is_the_whole_view_ordered_by_slack_on_the_engine_clock(
     assert new.missed and new.slack == -7 * M
     feed.refresh()
     await check()
+
+
+async def test_a_view_changed_while_it_is_listed_is_listed_again() -> None:
+    """The listing spans loop turns: a refresh applied meanwhile (a job added, one
+    removed, one ended late) is in the state, not a listing half before, half after."""
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    view.apply(_rows(9_000))  # several slices
+    feed = CriticalFeed(view, clock, first_wait=0.0)
+    polling = asyncio.ensure_future(feed.poll())
+    for _ in range(2):
+        await asyncio.sleep(0)  # the listing has read a slice or two
+    assert not polling.done()
+    first = view.get("J00000")
+    assert first is not None
+    view.apply_changes([JobRow(job_id="LATE", stream="S", job="LATE", status="HOLD",
+                               critical=True, deadline=FROZEN - M),
+                        msgspec.structs.replace(first, status="SUCC", ended=FROZEN)],
+                       removed_ids=["J00007"])
+    state = await asyncio.wait_for(polling, DEADLINE)
+    assert list(state.rows) == critical_view(view.all_rows(), clock())
+    assert state.rows[0].row.job_id != "J00007" and state.jobs_seen == view.total
+    assert any(e.row.job_id == "LATE" and e.missed for e in state.rows)
+
+    # A change of rows alone (no job added or removed): read again all the same.
+    view.apply_changes([JobRow(job_id="PLAIN", status="HOLD")])  # the view moved: listed
+    polling = asyncio.ensure_future(feed.poll())
+    for _ in range(2):
+        await asyncio.sleep(0)
+    assert not polling.done()
+    row = view.get("J00028")
+    assert row is not None
+    view.apply_changes([msgspec.structs.replace(row, status="SUCC", ended=FROZEN - 200 * M)])
+    state = await asyncio.wait_for(polling, DEADLINE)
+    assert list(state.rows) == critical_view(view.all_rows(), clock())
+    assert not any(e.row.job_id == "J00028" for e in state.rows)  # ended in time
