@@ -91,7 +91,9 @@ class CriticalFeed:
         reads from a snapshot taken in one turn (a tuple: the collector stops tracking
         it once seen, where a 200k list is rescanned by each young collection)."""
         jobs = self._jobs
-        for _ in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(0.05)  # a big apply runs in slices: let it end first
             version = jobs.version
             rows = jobs.all_rows()
             watched: dict[str, JobRow] = {}
