@@ -170,8 +170,10 @@ async def count_jobs_by_workstation(view: JobsView) -> tuple[dict[str, list[int]
     counted = await asyncio.to_thread(listed_and_counted)
     if counted is not None:
         return counted
-    held = all_jobs(view)
-    return await asyncio.to_thread(_count, held), len(held)
+    # A snapshot on the loop (``all_jobs`` here held it 50+ ms); a tuple, which the
+    # collector stops tracking once it has seen it (a 200k list it rescans each time).
+    snapshot = tuple(view.all_rows())
+    return await asyncio.to_thread(_count, snapshot), len(snapshot)
 
 
 def _unpack(loaded: Any) -> tuple[list[Any], tuple[UnreadableRecord, ...]]:
@@ -203,6 +205,8 @@ class WorkstationsFeed:
         self.interval = interval
         self._wall_clock = wall_clock
         self._drop_next = False
+        self._counted: tuple[int, tuple[dict[str, list[int]], int]] | None = None
+        """(jobs view version, its counts): a poll with the view unchanged counts nothing."""
 
     def refresh(self) -> None:
         """The next poll asks the engine, whatever the cache holds."""
@@ -252,7 +256,10 @@ class WorkstationsFeed:
     async def _state_counted(self, rows: list[Any], health: FeedHealth) -> WorkstationsState:
         if self._jobs is None:
             return self._state(rows, health)
-        counts, counted = await count_jobs_by_workstation(self._jobs)
+        version = self._jobs.version  # before counting: a change meanwhile counts again
+        if self._counted is None or self._counted[0] != version:
+            self._counted = (version, await count_jobs_by_workstation(self._jobs))
+        counts, counted = self._counted[1]
         return self._state(rows, health, counts, counted)
 
     @staticmethod

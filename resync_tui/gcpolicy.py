@@ -1,0 +1,37 @@
+"""When the cyclic garbage collector may pause the dashboard, and what it rescans.
+
+A full (generation 2) collection visits every tracked object and each item of every
+tracked container: in a dashboard holding a 200k-job plan that is ~50k objects (the
+UI's widgets, Textual's and Rich's caches) plus ~750k container items (the jobs view's
+sorted blocks of rows and of keys), 85-90 ms on the event loop, longer under load; the
+rows themselves (msgspec ``gc=False`` Structs) are not tracked.
+
+``freeze_long_lived`` moves what is alive now into the permanent generation
+(``gc.freeze``), which no collection scans again. ``resync-tui demo`` already does it once
+the UI is imported; the plain dashboard should too (at start, where ``cli.py`` starts
+it), and once more when the first read of the plan has been applied: what exists then
+(widgets, the view's blocks) lives as long as the process. Objects frozen are still
+freed by reference counting; only a cycle among them that dies later is kept, so this
+is done twice, not after every collection (a NOC screen runs for days).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+__all__ = ["freeze_long_lived"]
+
+log = logging.getLogger(__name__)
+
+
+def freeze_long_lived() -> int:
+    """Freeze every object alive now out of the collector's reach, after a young
+    collection (a few ms: the garbage of the moment is not kept); returns how many
+    objects are frozen in all. Idempotent enough to call at start and after the first
+    read."""
+    gc.collect(1)
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    log.debug("garbage collector: %d objects frozen", frozen)
+    return frozen
