@@ -86,11 +86,13 @@ class JobFactsIndex:
     by due instant). At 200k, ``_job_facts`` on each state held the loop ~20 ms.
     """
 
-    __slots__ = ("_due", "_due_of", "_view", "facts")
+    __slots__ = ("_due", "_due_of", "_touched", "_view", "facts")
 
     def __init__(self) -> None:
         self._view: JobsView | None = None
         self.facts: dict[str, JobFacts] = {}
+        self._touched: set[str] = set()
+        """Jobs written into the view outside a published state (``touch``)."""
         self._due: list[tuple[datetime, str]] = []
         self._due_of: dict[str, datetime] = {}
         """The due instant pushed for each critical job not late yet."""
@@ -98,6 +100,11 @@ class JobFactsIndex:
     def forget(self) -> None:
         """A state was not taken: the next one reads the whole view again."""
         self._view = None
+
+    def touch(self, job_ids: Iterable[str]) -> None:
+        """These jobs were written into the view without a state of their own (an action's
+        re-read): the next state re-checks them, though its change does not name them."""
+        self._touched.update(job_ids)
 
     def update(self, state: JobsState) -> dict[str, JobFacts]:
         """The facts after this state (a copy: the evaluator may keep it)."""
@@ -109,11 +116,14 @@ class JobFactsIndex:
             self._view = view
             self.facts = {}
             self._due, self._due_of = [], {}
+            self._touched.clear()
             for row in view.all_rows():
                 self._take(row.job_id, row, now)
             return dict(self.facts)
         ids = set(state.change.changed_ids)
         ids.update(self.facts)
+        ids.update(self._touched)
+        self._touched.clear()
         due, due_of = self._due, self._due_of
         while due and due[0][0] < now:
             at, job_id = heapq.heappop(due)
@@ -202,6 +212,11 @@ class AlertCenter:
         if "audit_spool" in kinds and isinstance(spool, int):
             return AlertInput(now, audit_spool=spool)
         return None
+
+    def jobs_written(self, job_ids: Iterable[str]) -> None:
+        """Jobs the app wrote into the view itself (an action's re-read, not a feed's
+        poll): the next jobs state evaluates them too."""
+        self._job_facts.touch(job_ids)
 
     def observe(self, name: str, state: Any) -> list[AlertEvent]:
         """Evaluate one published state; dispatch and keep what fired."""

@@ -671,6 +671,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         row = job_row_from_model(job)
         change = self.view.apply_changes([row])
         self.dashboard.jobs.update_jobs(self.view, change)
+        if self.alerts is not None:  # the rules read changes: tell them of this one
+            self.alerts.jobs_written(change.changed_ids)
         for screen in self.screen_stack:
             if isinstance(screen, JobDetailScreen) and screen.job.job_id == row.job_id:
                 screen.show_job(self.view.get(row.job_id) or row)

@@ -115,3 +115,19 @@ def test_failed_jobs_the_change_does_not_name_are_read_again() -> None:
     view.apply([])  # the engine switch (ui/app.py): no state published for it
     state = _state(view, view.apply_changes([JobRow("new", status="FAIL")]))
     assert set(index.update(state)) == {"new"} == set(_job_facts(state))
+
+
+def test_a_job_an_action_re_read_as_failed_fires_at_the_next_state() -> None:
+    """The app writes an action's re-read of a job into the view itself (``_show_job_row``)
+    and tells the alert rules; the next poll reads the same row again, so its change does
+    not name the job: the rules must still see it fail."""
+    rules = rules_from_settings([AlertSettings(name="any", on="job_failed")])
+    center = AlertCenter(rules)
+    view = JobsView(clock=lambda: FROZEN)
+    center.observe("jobs", _state(view, view.apply([JobRow(f"j{i}", status="EXEC")
+                                                     for i in range(20)])))
+    written = view.apply_changes([JobRow("j3", status="ABEND")])  # the action's re-read
+    center.jobs_written(written.changed_ids)
+    later = view.apply_changes([JobRow("j9", status="SUCC")])  # the next poll's change
+    events = center.observe("jobs", _state(view, later))
+    assert [e.subject for e in events] == ["j3"]
