@@ -23,10 +23,12 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       each setter returns True if the view changed.
 - ``job_row_from_model(job) -> JobRow``: mapping from the HWA model ``JobInPlan``.
 
-Why it is fast: each row keeps a precomputed lowercase haystack and a cached sort key (one
-string) in a small mutable entry; the order is a blocked sorted list of those entries, so a
-text filter is one comprehension of ``in`` tests and a refresh touching 1% of rows moves
-only those entries (C-level bisection on key strings), never re-sorting 200k.
+Why it is fast: each row keeps a cached sort key (one string) in a small mutable entry,
+and a lowercase haystack while a text filter is active (built for every row at its first
+keystroke, dropped when it is cleared: ~94 B a job that nothing else reads). The order is
+a blocked sorted list of those entries, so a text filter is one comprehension of ``in``
+tests and a refresh touching 1% of rows moves only those entries (C-level bisection on
+key strings), never re-sorting 200k.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class _Entry(msgspec.Struct, gc=False, eq=False):
 
     row: JobRow
     hay: str
+    """Lowercase haystack (``model/query.py``) while the view has a text query, else ""
+    (a real one is never empty: it holds separators)."""
     rank: int
     key: str
     late: datetime | None
@@ -294,6 +298,8 @@ class JobsView:
         self._descending = False
         self._needle = ""
         self._query = Query("")
+        self._hays = False
+        """Whether every entry holds its haystack (only while a text query is set)."""
         self._base: tuple[object, list[_Entry]] | None = None
         """The rows passing every filter but the query's last term, and what they were
         computed for: typing changes only the last term, so only it scans again."""
@@ -540,6 +546,7 @@ class JobsView:
         query = parse_query(needle)
         self._needle = needle
         self._query = query
+        self._keep_hays(bool(query))
         if _narrows(old, query):
             self._visible = _SortedEntries(self._apply_terms(list(self._visible),
                                                              query.terms[-1:]))
@@ -613,7 +620,7 @@ class JobsView:
             return False
         if self._attention_only and entry.rank > RANK_LATE_HOLD:
             return False
-        return self._query.matches(entry.row, entry.hay)
+        return self._query.matches(entry.row, entry.hay or None)
 
     def _key(self, row: JobRow, rank: int) -> str:
         # \x00 separates the parts, so "AB" sorts after "A" as with tuples.
@@ -626,13 +633,27 @@ class JobsView:
     def _new_entry(self, row: JobRow, now: datetime) -> _Entry:
         late = late_at(row, self._policy)
         rank = rank_at(row, late, now)
-        return _Entry(row, _haystack(row), rank, self._key(row, rank), late)
+        return _Entry(row, _haystack(row) if self._hays else "", rank,
+                      self._key(row, rank), late)
+
+    def _keep_hays(self, wanted: bool) -> None:
+        """Build every haystack when a text query starts, drop them all when it ends: a
+        200k plan spends ~19 MB on them, and only a text query reads them."""
+        if wanted == self._hays:
+            return
+        self._hays = wanted
+        if wanted:
+            for entry in self._entries.values():
+                entry.hay = _haystack(entry.row)
+        else:
+            for entry in self._entries.values():
+                entry.hay = ""
 
     def _update_entry(self, entry: _Entry, row: JobRow, now: datetime) -> None:
         """Store a new version of a row; a moved sort key waits in ``_pending_keys``."""
         old = entry.row
         entry.row = row
-        if (
+        if self._hays and (
             old.stream != row.stream
             or old.job != row.job
             or old.workstation != row.workstation

@@ -294,3 +294,33 @@ def test_large_plan_stays_ordered_through_many_small_updates() -> None:
     assert view.rows_in(1990, 2010) == fresh.rows_in(1990, 2010)
     last = view.row_at(len(view) - 1)
     assert view.position_of(last.job_id) == len(view) - 1
+
+
+def test_text_filter_sees_names_that_changed_while_no_filter_was_set() -> None:
+    """Haystacks exist only while a text filter is set: a job renamed, added or moved
+    to another workstation in between must be found by the next filter as typed."""
+    view = _view([_row("1", stream="PAYROLL"), _row("2", stream="BILLING")])
+    view.set_filter("payroll")
+    assert _ids(view) == ["1"]
+    view.set_filter("")
+    view.apply_changes([_row("1", stream="LEDGER"), _row("3", stream="PAYROLL_EU"),
+                        _row("2", stream="BILLING", workstation="PAYROLL_WS")], now=NOW)
+    view.set_filter("payroll")
+    assert sorted(_ids(view)) == ["2", "3"]
+    view.set_filter("ws=payroll_ws")
+    assert _ids(view) == ["2"]
+
+
+def test_rows_changed_while_a_text_filter_is_set_are_matched_on_their_new_names() -> None:
+    view = _view([_row("1", stream="PAYROLL"), _row("2", stream="BILLING")])
+    view.set_filter("payroll")
+    view.apply_changes([_row("1", stream="LEDGER"), _row("2", stream="PAYROLL_US"),
+                        _row("4", job="PAYROLL_CHECK")], now=NOW)
+    assert sorted(_ids(view)) == ["2", "4"]
+    view.set_filter("payroll_")
+    assert sorted(_ids(view)) == ["2", "4"]
+    view.set_filter("")
+    assert len(view) == 3
+    view.set_status_filter({"SUCC"})
+    view.set_filter("ledger")
+    assert _ids(view) == ["1"]
