@@ -517,9 +517,13 @@ class JobsView:
                 if entry.row.status != row.status:
                     self._count(entry.row.status, -1)
                     self._count(row.status, 1)
+                late = entry.late
                 self._update_entry(entry, row, now)
                 updated.append(entry)
-                self._push_late(entry, now)
+                if entry.late != late:
+                    # Only a new instant: the heap already holds this one (a row that
+                    # changes every poll would otherwise add an item each time).
+                    self._push_late(entry, now)
         removed: list[_Entry] = []
         for job_id in removed_ids:
             gone = entries.pop(job_id, None)

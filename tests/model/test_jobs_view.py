@@ -324,3 +324,19 @@ def test_rows_changed_while_a_text_filter_is_set_are_matched_on_their_new_names(
     view.set_status_filter({"SUCC"})
     view.set_filter("ledger")
     assert _ids(view) == ["1"]
+
+
+def test_rows_changing_every_poll_do_not_grow_the_late_watch() -> None:
+    """A HOLD job waiting for its scheduled time changes on every poll (its run id, its
+    estimate) while its late instant stays: the view must not remember that instant
+    once more each time (a NOC screen polls for days), and still ranks it late."""
+    scheduled = NOW + timedelta(hours=2)
+    view = _view([_row(f"h{i}", "HOLD", scheduled=scheduled) for i in range(50)])
+    watched = len(view._late_heap)
+    for poll in range(200):
+        view.apply_changes([_row(f"h{i}", "HOLD", scheduled=scheduled, run_id=f"r{poll}")
+                            for i in range(50)], now=NOW)
+    assert len(view._late_heap) == watched
+    view.refresh_clock(now=scheduled + timedelta(minutes=1))
+    assert view.set_attention_filter(True)
+    assert len(view) == 50
