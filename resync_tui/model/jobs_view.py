@@ -100,6 +100,9 @@ def _column_key(row: JobRow, column: SortColumn) -> str:
 class _Entry(msgspec.Struct, gc=False, eq=False):
     """Mutable holder of one row and what is derived from it (key, haystack, rank).
 
+    Four fields, 48 bytes: the instant a row becomes late is not kept (it is cheap to
+    derive from the row, and a fifth field would make each entry a 64-byte block).
+
     ``gc=False``: 200k of these hold only strings, ints, datetimes and an untracked
     JobRow, so they can never form a cycle; keeping them out of the cycle collector
     spares the event loop an ~80 ms full collection after a big plan is loaded.
@@ -111,8 +114,6 @@ class _Entry(msgspec.Struct, gc=False, eq=False):
     (a real one is never empty: it holds separators)."""
     rank: int
     key: str
-    late: datetime | None
-    """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
 
 
 _haystack = haystack  # \x00 between fields: a search never matches across two of them
@@ -452,15 +453,16 @@ class JobsView:
                 continue  # a duplicate id in one answer: the first one wins
             entry = old.get(job_id)
             if entry is None:
-                entry = self._new_entry(row, now)
+                entry, late = self._new_entry(row, now)
                 added.append(entry)
             elif entry.row is not row and entry.row != row:
-                self._update_entry(entry, row, now)
+                _, late = self._update_entry(entry, row, now)
                 changed.append(entry)
+            else:
+                late = late_at(entry.row, self._policy)
             new[job_id] = entry
             status = row.status
             counts[status] = counts.get(status, 0) + 1
-            late = entry.late
             if late is not None:
                 if late >= now:
                     late_heap.append((late, job_id))
@@ -509,21 +511,21 @@ class JobsView:
         for row in changed:
             entry = entries.get(row.job_id)
             if entry is None:
-                entry = entries[row.job_id] = self._new_entry(row, now)
+                entry, late = self._new_entry(row, now)
+                entries[row.job_id] = entry
                 self._count(row.status, 1)
                 added.append(entry)
-                self._push_late(entry, now)
+                self._push_late(late, row.job_id, now)
             elif entry.row is not row and entry.row != row:
                 if entry.row.status != row.status:
                     self._count(entry.row.status, -1)
                     self._count(row.status, 1)
-                late = entry.late
-                self._update_entry(entry, row, now)
+                before, late = self._update_entry(entry, row, now)
                 updated.append(entry)
-                if entry.late != late:
+                if late != before:
                     # Only a new instant: the heap already holds this one (a row that
                     # changes every poll would otherwise add an item each time).
-                    self._push_late(entry, now)
+                    self._push_late(late, row.job_id, now)
         removed: list[_Entry] = []
         for job_id in removed_ids:
             gone = entries.pop(job_id, None)
@@ -634,11 +636,12 @@ class JobsView:
             return base
         return f"{_column_key(row, column)}\x00{base}"
 
-    def _new_entry(self, row: JobRow, now: datetime) -> _Entry:
+    def _new_entry(self, row: JobRow, now: datetime) -> tuple[_Entry, datetime | None]:
+        """The entry of a new row, and the instant it becomes late (for the late watch)."""
         late = late_at(row, self._policy)
         rank = rank_at(row, late, now)
         return _Entry(row, _haystack(row) if self._hays else "", rank,
-                      self._key(row, rank), late)
+                      self._key(row, rank)), late
 
     def _keep_hays(self, wanted: bool) -> None:
         """Build every haystack when a text query starts, drop them all when it ends: a
@@ -653,8 +656,10 @@ class JobsView:
             for entry in self._entries.values():
                 entry.hay = ""
 
-    def _update_entry(self, entry: _Entry, row: JobRow, now: datetime) -> None:
-        """Store a new version of a row; a moved sort key waits in ``_pending_keys``."""
+    def _update_entry(self, entry: _Entry, row: JobRow, now: datetime
+                      ) -> tuple[datetime | None, datetime | None]:
+        """Store a new version of a row; a moved sort key waits in ``_pending_keys``.
+        Returns when the old and the new version become late."""
         old = entry.row
         entry.row = row
         if self._hays and (
@@ -664,9 +669,11 @@ class JobsView:
             or old.folder != row.folder
         ):
             entry.hay = _haystack(row)
-        entry.late = late_at(row, self._policy)
-        entry.rank = rank_at(row, entry.late, now)
+        policy = self._policy
+        late = late_at(row, policy)
+        entry.rank = rank_at(row, late, now)
         self._set_key(entry, self._key(row, entry.rank))
+        return late_at(old, policy), late
 
     def _set_key(self, entry: _Entry, key: str) -> None:
         if key != entry.key:
@@ -676,7 +683,7 @@ class JobsView:
 
     def _rerank(self, entry: _Entry, now: datetime) -> None:
         """Recompute a rank against the clock."""
-        rank = rank_at(entry.row, entry.late, now)
+        rank = rank_at(entry.row, late_at(entry.row, self._policy), now)
         if rank != entry.rank:
             entry.rank = rank
             self._set_key(entry, self._key(entry.row, rank))
@@ -688,9 +695,9 @@ class JobsView:
         else:
             self._counts.pop(status, None)
 
-    def _push_late(self, entry: _Entry, now: datetime) -> None:
-        if entry.late is not None and entry.late >= now:
-            heapq.heappush(self._late_heap, (entry.late, entry.row.job_id))
+    def _push_late(self, late: datetime | None, job_id: str, now: datetime) -> None:
+        if late is not None and late >= now:
+            heapq.heappush(self._late_heap, (late, job_id))
 
     def _rerank_late(self, now: datetime) -> None:
         """Re-rank rows whose late instant has passed."""
