@@ -340,3 +340,28 @@ def test_rows_changing_every_poll_do_not_grow_the_late_watch() -> None:
     view.refresh_clock(now=scheduled + timedelta(minutes=1))
     assert view.set_attention_filter(True)
     assert len(view) == 50
+
+
+def test_rows_added_at_once_or_one_by_one_give_the_same_view() -> None:
+    """A first read adds every row in a few big calls, a re-read a few rows at a time:
+    order, counts and the jobs that turn late later must not depend on which."""
+    rng = random.Random(7)
+    rows = [_row(f"j{i:03d}", rng.choice(STATUSES), stream=f"S{rng.randrange(9)}",
+                 scheduled=NOW + timedelta(minutes=rng.randrange(-30, 90)),
+                 started=NOW - timedelta(minutes=rng.randrange(0, 300)),
+                 estimated_duration=float(rng.randrange(60, 3600)))
+            for i in range(300)]
+    bulk = JobsView(clock=lambda: NOW)
+    bulk.apply_changes(rows, now=NOW)
+    single = JobsView(clock=lambda: NOW)
+    for row in rows:
+        single.apply_changes([row], now=NOW)
+    assert _ids(bulk) == _ids(single)
+    assert dict(bulk.counts) == dict(single.counts)
+    later = NOW + timedelta(hours=2)
+    bulk.refresh_clock(later)
+    single.refresh_clock(later)
+    assert _ids(bulk) == _ids(single)
+    bulk.set_attention_filter(True)
+    single.set_attention_filter(True)
+    assert _ids(bulk) == _ids(single) and len(bulk) > 0
