@@ -110,7 +110,7 @@ class HwaSettings:
     call_deadline: float = _spec(60.0, minimum=1, maximum=3600)
     max_connections: int = _spec(8, minimum=1, maximum=256)
     poll_interval: float = _spec(10.0, minimum=0.5, maximum=3600)
-    page_size: int = _spec(10000, minimum=1, maximum=100000)
+    page_size: int = _spec(2000, minimum=1, maximum=100000)
     parallel_pages: int = _spec(4, minimum=1, maximum=32)
     plan_id: str = _spec("current")
     # Resolved at load time from password_env / password_file / token_*; never from TOML.

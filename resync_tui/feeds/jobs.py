@@ -121,9 +121,10 @@ async def _trim_heap() -> None:
     """Give the memory a plan read used back to the system, in a thread (ctypes lets go
     of the GIL: the loop keeps running).
 
-    A read decodes ~25 MB per page in flight; once freed, glibc keeps most of it (holes
-    between the rows that stay, and a raised mmap threshold keeps page bodies on the
-    heap), so the process would stay ~60 MB above what it holds after each re-read.
+    A read holds a few pages in flight (bodies, one decoded page) and the ids it has
+    seen; once freed, glibc keeps much of it (holes between the rows that stay, and a
+    raised mmap threshold keeps page bodies on the heap), so the process would stay tens
+    of MB above what it holds after each re-read.
     """
     trim = _malloc_trim()
     if trim is not None:

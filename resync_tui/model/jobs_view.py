@@ -23,10 +23,12 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       each setter returns True if the view changed.
 - ``job_row_from_model(job) -> JobRow``: mapping from the HWA model ``JobInPlan``.
 
-Why it is fast: each row keeps a precomputed lowercase haystack and a cached sort key (one
-string) in a small mutable entry; the order is a blocked sorted list of those entries, so a
-text filter is one comprehension of ``in`` tests and a refresh touching 1% of rows moves
-only those entries (C-level bisection on key strings), never re-sorting 200k.
+Why it is fast: each row keeps a cached sort key (one string) in a small mutable entry,
+and a lowercase haystack while a text filter is active (built for every row at its first
+keystroke, dropped when it is cleared: ~94 B a job that nothing else reads). The order is
+a blocked sorted list of those entries, so a text filter is one comprehension of ``in``
+tests and a refresh touching 1% of rows moves only those entries (C-level bisection on
+key strings), never re-sorting 200k.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import heapq
 import operator
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -98,6 +101,9 @@ def _column_key(row: JobRow, column: SortColumn) -> str:
 class _Entry(msgspec.Struct, gc=False, eq=False):
     """Mutable holder of one row and what is derived from it (key, haystack, rank).
 
+    Four fields, 48 bytes: the instant a row becomes late is not kept (it is cheap to
+    derive from the row, and a fifth field would make each entry a 64-byte block).
+
     ``gc=False``: 200k of these hold only strings, ints, datetimes and an untracked
     JobRow, so they can never form a cycle; keeping them out of the cycle collector
     spares the event loop an ~80 ms full collection after a big plan is loaded.
@@ -105,10 +111,10 @@ class _Entry(msgspec.Struct, gc=False, eq=False):
 
     row: JobRow
     hay: str
+    """Lowercase haystack (``model/query.py``) while the view has a text query, else ""
+    (a real one is never empty: it holds separators)."""
     rank: int
     key: str
-    late: datetime | None
-    """Instant the row becomes late (see ``AttentionPolicy``), if the clock can do that."""
 
 
 _haystack = haystack  # \x00 between fields: a search never matches across two of them
@@ -294,6 +300,8 @@ class JobsView:
         self._descending = False
         self._needle = ""
         self._query = Query("")
+        self._hays = False
+        """Whether every entry holds its haystack (only while a text query is set)."""
         self._base: tuple[object, list[_Entry]] | None = None
         """The rows passing every filter but the query's last term, and what they were
         computed for: typing changes only the last term, so only it scans again."""
@@ -446,15 +454,16 @@ class JobsView:
                 continue  # a duplicate id in one answer: the first one wins
             entry = old.get(job_id)
             if entry is None:
-                entry = self._new_entry(row, now)
+                entry, late = self._new_entry(row, now)
                 added.append(entry)
             elif entry.row is not row and entry.row != row:
-                self._update_entry(entry, row, now)
+                _, late = self._update_entry(entry, row, now)
                 changed.append(entry)
+            else:
+                late = late_at(entry.row, self._policy)
             new[job_id] = entry
             status = row.status
             counts[status] = counts.get(status, 0) + 1
-            late = entry.late
             if late is not None:
                 if late >= now:
                     late_heap.append((late, job_id))
@@ -500,20 +509,37 @@ class JobsView:
         entries = self._entries
         added: list[_Entry] = []
         updated: list[_Entry] = []
+        new_entry = self._new_entry
+        watch: list[tuple[datetime, str]] = []
         for row in changed:
             entry = entries.get(row.job_id)
             if entry is None:
-                entry = entries[row.job_id] = self._new_entry(row, now)
-                self._count(row.status, 1)
+                entry, late = new_entry(row, now)
+                entries[row.job_id] = entry
                 added.append(entry)
-                self._push_late(entry, now)
+                if late is not None and late >= now:
+                    watch.append((late, row.job_id))
             elif entry.row is not row and entry.row != row:
                 if entry.row.status != row.status:
                     self._count(entry.row.status, -1)
                     self._count(row.status, 1)
-                self._update_entry(entry, row, now)
+                before, late = self._update_entry(entry, row, now)
                 updated.append(entry)
-                self._push_late(entry, now)
+                if late != before:
+                    # Only a new instant: the heap already holds this one (a row that
+                    # changes every poll would otherwise add an item each time).
+                    self._push_late(late, row.job_id, now)
+        if added:
+            # New rows counted and watched in one pass each (a first read adds 200k).
+            for status, count in Counter(e.row.status for e in added).items():
+                self._count(status, count)
+            heap = self._late_heap
+            if len(watch) > len(heap):
+                heap += watch
+                heapq.heapify(heap)
+            else:
+                for item in watch:
+                    heapq.heappush(heap, item)
         removed: list[_Entry] = []
         for job_id in removed_ids:
             gone = entries.pop(job_id, None)
@@ -540,6 +566,7 @@ class JobsView:
         query = parse_query(needle)
         self._needle = needle
         self._query = query
+        self._keep_hays(bool(query))
         if _narrows(old, query):
             self._visible = _SortedEntries(self._apply_terms(list(self._visible),
                                                              query.terms[-1:]))
@@ -613,7 +640,7 @@ class JobsView:
             return False
         if self._attention_only and entry.rank > RANK_LATE_HOLD:
             return False
-        return self._query.matches(entry.row, entry.hay)
+        return self._query.matches(entry.row, entry.hay or None)
 
     def _key(self, row: JobRow, rank: int) -> str:
         # \x00 separates the parts, so "AB" sorts after "A" as with tuples.
@@ -623,25 +650,44 @@ class JobsView:
             return base
         return f"{_column_key(row, column)}\x00{base}"
 
-    def _new_entry(self, row: JobRow, now: datetime) -> _Entry:
+    def _new_entry(self, row: JobRow, now: datetime) -> tuple[_Entry, datetime | None]:
+        """The entry of a new row, and the instant it becomes late (for the late watch)."""
         late = late_at(row, self._policy)
         rank = rank_at(row, late, now)
-        return _Entry(row, _haystack(row), rank, self._key(row, rank), late)
+        return _Entry(row, _haystack(row) if self._hays else "", rank,
+                      self._key(row, rank)), late
 
-    def _update_entry(self, entry: _Entry, row: JobRow, now: datetime) -> None:
-        """Store a new version of a row; a moved sort key waits in ``_pending_keys``."""
+    def _keep_hays(self, wanted: bool) -> None:
+        """Build every haystack when a text query starts, drop them all when it ends: a
+        200k plan spends ~19 MB on them, and only a text query reads them."""
+        if wanted == self._hays:
+            return
+        self._hays = wanted
+        if wanted:
+            for entry in self._entries.values():
+                entry.hay = _haystack(entry.row)
+        else:
+            for entry in self._entries.values():
+                entry.hay = ""
+
+    def _update_entry(self, entry: _Entry, row: JobRow, now: datetime
+                      ) -> tuple[datetime | None, datetime | None]:
+        """Store a new version of a row; a moved sort key waits in ``_pending_keys``.
+        Returns when the old and the new version become late."""
         old = entry.row
         entry.row = row
-        if (
+        if self._hays and (
             old.stream != row.stream
             or old.job != row.job
             or old.workstation != row.workstation
             or old.folder != row.folder
         ):
             entry.hay = _haystack(row)
-        entry.late = late_at(row, self._policy)
-        entry.rank = rank_at(row, entry.late, now)
+        policy = self._policy
+        late = late_at(row, policy)
+        entry.rank = rank_at(row, late, now)
         self._set_key(entry, self._key(row, entry.rank))
+        return late_at(old, policy), late
 
     def _set_key(self, entry: _Entry, key: str) -> None:
         if key != entry.key:
@@ -651,7 +697,7 @@ class JobsView:
 
     def _rerank(self, entry: _Entry, now: datetime) -> None:
         """Recompute a rank against the clock."""
-        rank = rank_at(entry.row, entry.late, now)
+        rank = rank_at(entry.row, late_at(entry.row, self._policy), now)
         if rank != entry.rank:
             entry.rank = rank
             self._set_key(entry, self._key(entry.row, rank))
@@ -663,9 +709,9 @@ class JobsView:
         else:
             self._counts.pop(status, None)
 
-    def _push_late(self, entry: _Entry, now: datetime) -> None:
-        if entry.late is not None and entry.late >= now:
-            heapq.heappush(self._late_heap, (entry.late, entry.row.job_id))
+    def _push_late(self, late: datetime | None, job_id: str, now: datetime) -> None:
+        if late is not None and late >= now:
+            heapq.heappush(self._late_heap, (late, job_id))
 
     def _rerank_late(self, now: datetime) -> None:
         """Re-rank rows whose late instant has passed."""

@@ -294,3 +294,74 @@ def test_large_plan_stays_ordered_through_many_small_updates() -> None:
     assert view.rows_in(1990, 2010) == fresh.rows_in(1990, 2010)
     last = view.row_at(len(view) - 1)
     assert view.position_of(last.job_id) == len(view) - 1
+
+
+def test_text_filter_sees_names_that_changed_while_no_filter_was_set() -> None:
+    """Haystacks exist only while a text filter is set: a job renamed, added or moved
+    to another workstation in between must be found by the next filter as typed."""
+    view = _view([_row("1", stream="PAYROLL"), _row("2", stream="BILLING")])
+    view.set_filter("payroll")
+    assert _ids(view) == ["1"]
+    view.set_filter("")
+    view.apply_changes([_row("1", stream="LEDGER"), _row("3", stream="PAYROLL_EU"),
+                        _row("2", stream="BILLING", workstation="PAYROLL_WS")], now=NOW)
+    view.set_filter("payroll")
+    assert sorted(_ids(view)) == ["2", "3"]
+    view.set_filter("ws=payroll_ws")
+    assert _ids(view) == ["2"]
+
+
+def test_rows_changed_while_a_text_filter_is_set_are_matched_on_their_new_names() -> None:
+    view = _view([_row("1", stream="PAYROLL"), _row("2", stream="BILLING")])
+    view.set_filter("payroll")
+    view.apply_changes([_row("1", stream="LEDGER"), _row("2", stream="PAYROLL_US"),
+                        _row("4", job="PAYROLL_CHECK")], now=NOW)
+    assert sorted(_ids(view)) == ["2", "4"]
+    view.set_filter("payroll_")
+    assert sorted(_ids(view)) == ["2", "4"]
+    view.set_filter("")
+    assert len(view) == 3
+    view.set_status_filter({"SUCC"})
+    view.set_filter("ledger")
+    assert _ids(view) == ["1"]
+
+
+def test_rows_changing_every_poll_do_not_grow_the_late_watch() -> None:
+    """A HOLD job waiting for its scheduled time changes on every poll (its run id, its
+    estimate) while its late instant stays: the view must not remember that instant
+    once more each time (a NOC screen polls for days), and still ranks it late."""
+    scheduled = NOW + timedelta(hours=2)
+    view = _view([_row(f"h{i}", "HOLD", scheduled=scheduled) for i in range(50)])
+    watched = len(view._late_heap)
+    for poll in range(200):
+        view.apply_changes([_row(f"h{i}", "HOLD", scheduled=scheduled, run_id=f"r{poll}")
+                            for i in range(50)], now=NOW)
+    assert len(view._late_heap) == watched
+    view.refresh_clock(now=scheduled + timedelta(minutes=1))
+    assert view.set_attention_filter(True)
+    assert len(view) == 50
+
+
+def test_rows_added_at_once_or_one_by_one_give_the_same_view() -> None:
+    """A first read adds every row in a few big calls, a re-read a few rows at a time:
+    order, counts and the jobs that turn late later must not depend on which."""
+    rng = random.Random(7)
+    rows = [_row(f"j{i:03d}", rng.choice(STATUSES), stream=f"S{rng.randrange(9)}",
+                 scheduled=NOW + timedelta(minutes=rng.randrange(-30, 90)),
+                 started=NOW - timedelta(minutes=rng.randrange(0, 300)),
+                 estimated_duration=float(rng.randrange(60, 3600)))
+            for i in range(300)]
+    bulk = JobsView(clock=lambda: NOW)
+    bulk.apply_changes(rows, now=NOW)
+    single = JobsView(clock=lambda: NOW)
+    for row in rows:
+        single.apply_changes([row], now=NOW)
+    assert _ids(bulk) == _ids(single)
+    assert dict(bulk.counts) == dict(single.counts)
+    later = NOW + timedelta(hours=2)
+    bulk.refresh_clock(later)
+    single.refresh_clock(later)
+    assert _ids(bulk) == _ids(single)
+    bulk.set_attention_filter(True)
+    single.set_attention_filter(True)
+    assert _ids(bulk) == _ids(single) and len(bulk) > 0
