@@ -13,13 +13,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from redis.asyncio import Redis
 
 from resync_tui.feeds.status import Clock, local_now
 from resync_tui.hwa.client import HwaClient
@@ -30,12 +29,15 @@ from resync_tui.resilience.cache import LocalCache
 from resync_tui.resilience.metrics import ResilienceMetrics
 from resync_tui.resilience.redis_pool import (
     RedisClientConfig,
-    make_redis_client,
+    lazy_redis_client,
     parse_sentinel_url,
 )
 from resync_tui.resilience.retry import RetryPolicy
 from resync_tui.resilience.tiered import TieredCache
 from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = [
     "EngineRuntimes",
@@ -190,7 +192,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     master, db = "", 0
     if rs.url.startswith(f"{SENTINEL_SCHEME}://"):
         sentinels, master, db = parse_sentinel_url(rs.url)
-    redis = make_redis_client(RedisClientConfig(
+    # Built (redis-py imported) on first use, after the first frame: the first read of
+    # the plan needs no Redis, and importing redis-py takes a tenth of a second or more.
+    redis = lazy_redis_client(RedisClientConfig(
         url=rs.url,
         sentinels=sentinels,
         sentinel_master=master,
