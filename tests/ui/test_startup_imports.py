@@ -55,3 +55,10 @@ def test_the_dashboard_is_built_without_redis_py() -> None:
         "build_runtimes(base.replace(redis=dataclasses.replace(\n"
         "    base.redis, url='redis://127.0.0.1:6379/0')))")
     assert not {m for m in loaded if m == "redis" or m.startswith("redis.")}
+
+
+def test_the_dashboard_reads_no_package_metadata_before_its_first_frame() -> None:
+    """importlib.metadata (zipfile, email, … 25 ms) answers ``--version`` and goes into a
+    recording's header: the dashboard without ``--record`` never needs it."""
+    loaded = _imported_after("import resync_tui.cli, resync_tui.ui.app")
+    assert "importlib.metadata" not in loaded
