@@ -32,6 +32,7 @@ __all__ = [
     "LazyRedis",
     "RedisClientConfig",
     "RedisEvent",
+    "build_now",
     "describe_redis_error",
     "lazy_redis_client",
     "make_redis_client",
@@ -346,6 +347,13 @@ class LazyRedis:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+
+def build_now(client: object) -> None:
+    """Build a :class:`LazyRedis` now, outside any command's timeout (the import would
+    count against it); nothing for any other client."""
+    if isinstance(client, LazyRedis):
+        client.client()
 
 
 def lazy_redis_client(config: RedisClientConfig) -> aioredis.Redis:

@@ -52,6 +52,7 @@ from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
+from resync_tui.resilience.redis_pool import build_now
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.ui.desktop_notify import desktop_notification
@@ -285,6 +286,10 @@ class ResyncApp(WorkstationHandlers, App[int]):
         if jobs is not None and jobs.results == 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(jobs.wait_results(1), self.first_read_head_start)
+        for runtime in self.engines.runtimes.values():
+            # Now, between commands: built inside a command's timeout, the import would
+            # count against it (a Redis pane saying "timeout" for a healthy server).
+            build_now(runtime.redis)
 
     async def _after_first_read(self, work: Callable[[], Awaitable[Any]]) -> None:
         await self._first_read_head_start()
@@ -1009,7 +1014,7 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                   record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code.
     ``record``: append what the feeds publish to this file (``--record``)."""
-    engines = build_runtimes(settings)
+    engines = build_runtimes(settings, lazy_redis=True)  # built after the first frame
     runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
     recorder = None
     if record is not None:

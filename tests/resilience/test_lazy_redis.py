@@ -44,7 +44,8 @@ async def test_the_runtime_reaches_redis_through_its_cache_and_client(redis_url:
     """Built before any loop and without a Redis command: the cache's L2 and the client
     work on first use, and closing the runtime closes what was built."""
     base = Settings()
-    runtime = build_runtime(base.replace(redis=dataclasses.replace(base.redis, url=redis_url)))
+    runtime = build_runtime(base.replace(redis=dataclasses.replace(base.redis, url=redis_url)),
+                            lazy_redis=True)
     lazy = runtime.redis
     assert isinstance(lazy, LazyRedis) and not lazy.built
     try:

@@ -53,7 +53,7 @@ def test_the_dashboard_is_built_without_redis_py() -> None:
         "from resync_tui.settings import Settings\n"
         "base = Settings()\n"
         "build_runtimes(base.replace(redis=dataclasses.replace(\n"
-        "    base.redis, url='redis://127.0.0.1:6379/0')))")
+        "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)")
     assert not {m for m in loaded if m == "redis" or m.startswith("redis.")}
 
 
