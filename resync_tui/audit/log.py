@@ -19,10 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
-
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any, Final
 
 from resync_tui.audit.record import (
     JobRef,
@@ -35,6 +32,9 @@ from resync_tui.audit.record import (
 )
 from resync_tui.audit.spool import Spool, SpoolError
 from resync_tui.audit.stream import AuditStream
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +258,8 @@ class AuditLog:
                 break
             for start in range(0, len(unsent), _BATCH):
                 batch = unsent[start:start + _BATCH]
+                from redis.exceptions import RedisError  # the stream's: imported by now
+
                 try:
                     sent_now += await self.stream.add(batch)
                 except (RedisError, OSError) as exc:
@@ -325,6 +327,8 @@ class AuditLog:
         newest: tuple[Record, ...] = ()
         problem: BaseException | None = None
         if self.stream is not None:
+            from redis.exceptions import RedisError  # not before a Redis is read
+
             try:
                 async with asyncio.timeout(redis_timeout):
                     length = await self.stream.length()

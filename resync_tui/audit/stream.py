@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Final
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING, Any, Final
 
 from resync_tui.audit.record import Record, canonical
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 _ADD_ONCE: Final = """
 if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import redis.asyncio as aioredis
+from typing import TYPE_CHECKING
 
 from resync_tui.audit.record import GENESIS, Record, canonical, record_hash
 from resync_tui.audit.spool import Spool
 from resync_tui.audit.stream import AuditStream
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 
 @dataclass

@@ -37,9 +37,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Final, Literal
 
 from resync_tui.audit import AuditLog, JobRef, Justification, Outcome, SpoolError
 from resync_tui.audit import default_spool_dir as _default_spool_dir
@@ -63,6 +61,9 @@ from resync_tui.hwa.models import JobInPlan
 from resync_tui.resilience.breaker import CircuitOpenError
 from resync_tui.resilience.retry import AttemptTimeout, DeadlineExceeded
 from resync_tui.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ["ACTIONS", "DANGEROUS_ACTIONS", "STREAM_ACTIONS", "UNKNOWN_ADVICE", "WS_ACTIONS",
            "WS_VALUE_RANGE", "ActionRequest", "ActionResult", "ActionService", "BulkRun",

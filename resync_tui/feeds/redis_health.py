@@ -16,9 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final
-
-from redis.asyncio import Redis, SSLConnection
+from typing import TYPE_CHECKING, Any, Final
 
 from resync_tui.feeds.status import Clock, FailureKind, FeedHealth, HealthTracker
 from resync_tui.model.overall import hms
@@ -26,6 +24,9 @@ from resync_tui.redis_server import supervisor_events
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.redis_pool import RedisEvent, describe_redis_error
 from resync_tui.sanitize import safe_text
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ["RESTART_SHOWN_FOR", "RedisEvent", "RedisFeed", "RedisHealth"]
 
@@ -66,10 +67,14 @@ class RedisHealth:
 
 
 def _describer(redis: Redis) -> Callable[[BaseException, datetime], tuple[FailureKind, str]]:
-    kind = getattr(redis.connection_pool, "connection_class", None)
-    tls = isinstance(kind, type) and issubclass(kind, SSLConnection)
+    """Looks at the client on a failure only: a client built on first use stays unbuilt
+    (redis-py not imported) until the feed's first poll."""
 
     def describe(exc: BaseException, since: datetime) -> tuple[FailureKind, str]:
+        from redis.asyncio import SSLConnection
+
+        kind = getattr(redis.connection_pool, "connection_class", None)
+        tls = isinstance(kind, type) and issubclass(kind, SSLConnection)
         plain = describe_redis_error(exc, tls=tls)
         return "down", safe_text(f"redis down since {hms(since)}: {plain}", 160)
 
@@ -77,11 +82,14 @@ def _describer(redis: Redis) -> Callable[[BaseException, datetime], tuple[Failur
 
 
 def _socket_events(redis: Redis) -> Callable[[], Sequence[RedisEvent]]:
-    """The supervisor's restart log when ``redis`` is the embedded server (by its socket)."""
-    path = redis.connection_pool.connection_kwargs.get("path")
-    if not isinstance(path, str):
-        return tuple
-    return lambda: supervisor_events(path)
+    """The supervisor's restart log when ``redis`` is the embedded server (by its socket),
+    the socket looked up on the first call (at the first poll, not when built)."""
+
+    def events() -> Sequence[RedisEvent]:
+        path = redis.connection_pool.connection_kwargs.get("path")
+        return supervisor_events(path) if isinstance(path, str) else ()
+
+    return events
 
 
 def _int(info: dict[str, Any], key: str) -> int | None:

@@ -13,13 +13,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from redis.asyncio import Redis
 
 from resync_tui.feeds.status import Clock, local_now
 from resync_tui.hwa.client import HwaClient
@@ -30,12 +29,16 @@ from resync_tui.resilience.cache import LocalCache
 from resync_tui.resilience.metrics import ResilienceMetrics
 from resync_tui.resilience.redis_pool import (
     RedisClientConfig,
+    lazy_redis_client,
     make_redis_client,
     parse_sentinel_url,
 )
 from resync_tui.resilience.retry import RetryPolicy
 from resync_tui.resilience.tiered import TieredCache
 from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = [
     "EngineRuntimes",
@@ -147,8 +150,11 @@ def engine_clock(client: HwaClient) -> Clock:
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
-                  metrics: ResilienceMetrics | None = None) -> Runtime:
-    """Build the runtime from settings (no connection is opened here)."""
+                  metrics: ResilienceMetrics | None = None, lazy_redis: bool = False) -> Runtime:
+    """Build the runtime from settings (no connection is opened here). ``lazy_redis``:
+    the Redis client is a :class:`~resync_tui.resilience.redis_pool.LazyRedis`, built
+    (redis-py imported) on first use; whoever asks for it builds it (``.client()``)
+    before the first command, else the import counts against that command's timeout."""
     hwa = settings.hwa
     metrics = metrics if metrics is not None else ResilienceMetrics()
     registry = BreakerRegistry()
@@ -190,7 +196,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     master, db = "", 0
     if rs.url.startswith(f"{SENTINEL_SCHEME}://"):
         sentinels, master, db = parse_sentinel_url(rs.url)
-    redis = make_redis_client(RedisClientConfig(
+    # The dashboard's is built (redis-py imported) after its first frame: the first read
+    # of the plan needs no Redis, and importing redis-py takes a tenth of a second or more.
+    redis = (lazy_redis_client if lazy_redis else make_redis_client)(RedisClientConfig(
         url=rs.url,
         sentinels=sentinels,
         sentinel_master=master,
@@ -292,11 +300,13 @@ class EngineRuntimes:
             await runtime.aclose()
 
 
-def build_runtimes(settings: Settings, *, clock: Clock | None = None) -> EngineRuntimes:
+def build_runtimes(settings: Settings, *, clock: Clock | None = None,
+                   lazy_redis: bool = False) -> EngineRuntimes:
     """A runtime for every [engines.NAME] (no connection opened), or the one of [hwa]."""
     if not settings.engines:
-        return EngineRuntimes.single(build_runtime(settings, clock=clock))
-    runtimes = {name: build_runtime(settings.for_engine(name), clock=clock)
+        return EngineRuntimes.single(build_runtime(settings, clock=clock, lazy_redis=lazy_redis))
+    runtimes = {name: build_runtime(settings.for_engine(name), clock=clock,
+                                    lazy_redis=lazy_redis)
                 for name in settings.engines}
     combined = CollectorRegistry()
     combined.register(_EngineLabelled(

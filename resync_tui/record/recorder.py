@@ -34,7 +34,6 @@ from typing import IO, Any, Final
 import msgspec
 import zstandard
 
-from resync_tui import __version__
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth
@@ -155,6 +154,8 @@ class Recorder:
         self._last_small: dict[str, bytes] = {}
         self._jobs_view: object | None = None
         self._file: IO[bytes] | None = None
+        from resync_tui import __version__  # importlib.metadata: only when recording
+
         self._meta = {"format": FORMAT, "resync_tui": __version__, **(meta or {})}
         self._queue: queue.SimpleQueue[list[Entry] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None

@@ -6,35 +6,35 @@ every wait is explicit and short; the ``redis`` circuit breaker does the rest.
 A command cancelled mid-read makes redis-py disconnect that connection (it does
 so for any BaseException), so the pool never hands out a connection that is out
 of step with the server.
+
+redis-py is imported on first use, never by importing this module: it takes a tenth
+of a second or more, which the settings (they parse sentinel URLs here), ``check``
+and the dashboard's first frame need not pay. :func:`lazy_redis_client` gives a
+client that imports and builds the real one when it is first used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import (
-    AuthenticationError,
-    AuthorizationError,
-    NoPermissionError,
-    ReadOnlyError,
-    ResponseError,
-)
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
 
 __all__ = [
+    "LazyRedis",
     "RedisClientConfig",
     "RedisEvent",
+    "build_now",
     "describe_redis_error",
+    "lazy_redis_client",
     "make_redis_client",
     "redact_url",
 ]
@@ -118,6 +118,9 @@ def describe_redis_error(exc: BaseException, *, tls: bool = False) -> str:
     in the log; this goes on screen. ``tls``: the client speaks TLS (a plain
     server never answers a TLS hello, so that shows as a timeout).
     """
+    from redis.exceptions import AuthenticationError, NoPermissionError, ReadOnlyError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     raw = str(exc)
     text = raw.upper()
     if isinstance(exc, RedisTimeoutError | asyncio.TimeoutError | TimeoutError) \
@@ -210,31 +213,40 @@ _REFUSALS: Final = ("NOAUTH", "HELLO MUST BE CALLED", "AUTHENTICATION REQUIRED",
 
 def _server_refused(exc: BaseException) -> bool:
     """The server answered "no" (login, ACL, database): sending again cannot help."""
+    from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
+
     if isinstance(exc, AuthenticationError | AuthorizationError | ResponseError):
         return True
     text = str(exc).upper()
     return any(word in text for word in _REFUSALS)
 
 
-class _RetryUnlessRefused(Retry):
-    """redis-py's Retry, minus refusals.
+@functools.cache
+def _retry_unless_refused() -> type[Retry]:
+    """The class, made on first use (it subclasses redis-py's: imported then)."""
+    from redis.asyncio.retry import Retry
 
-    Besides being pointless, retrying a failed handshake (no password, wrong
-    password, NOPERM, bad db index) with health checks on makes redis-py 8 recurse
-    until the command's deadline: the operator would read "timeout" instead of
-    "Redis requires a password".
-    """
+    class _RetryUnlessRefused(Retry):
+        """redis-py's Retry, minus refusals.
 
-    async def call_with_retry(
-            self, do: Callable[[], Awaitable[T]], fail: Callable[..., Any],
-            is_retryable: Callable[[Exception], bool] | None = None,
-            with_failure_count: bool = False) -> T:
-        def retryable(exc: Exception) -> bool:
-            if _server_refused(exc):
-                return False
-            return is_retryable(exc) if is_retryable is not None else True
+        Besides being pointless, retrying a failed handshake (no password, wrong
+        password, NOPERM, bad db index) with health checks on makes redis-py 8 recurse
+        until the command's deadline: the operator would read "timeout" instead of
+        "Redis requires a password".
+        """
 
-        return await super().call_with_retry(do, fail, retryable, with_failure_count)
+        async def call_with_retry(
+                self, do: Callable[[], Awaitable[T]], fail: Callable[..., Any],
+                is_retryable: Callable[[Exception], bool] | None = None,
+                with_failure_count: bool = False) -> T:
+            def retryable(exc: Exception) -> bool:
+                if _server_refused(exc):
+                    return False
+                return is_retryable(exc) if is_retryable is not None else True
+
+            return await super().call_with_retry(do, fail, retryable, with_failure_count)
+
+    return _RetryUnlessRefused
 
 
 def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
@@ -244,7 +256,12 @@ def make_redis_client(config: RedisClientConfig) -> aioredis.Redis:
     error: that is what makes the first command after a Redis restart succeed
     instead of failing on a dead pooled socket.
     """
-    retry = _RetryUnlessRefused(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
+    import redis.asyncio as aioredis
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    retry = _retry_unless_refused()(ExponentialWithJitterBackoff(cap=config.retry_backoff_cap,
                                                base=config.retry_backoff_base),
                   config.retries, supported_errors=(RedisConnectionError, RedisTimeoutError))
     extra: dict[str, Any] = {}
@@ -278,7 +295,10 @@ def _sentinel_client(config: RedisClientConfig, retry: Retry,
     server it reached says READONLY (a primary demoted by a failover): the commands
     after a failover go to the new primary.
     """
+    import redis.asyncio as aioredis
     from redis.asyncio.sentinel import Sentinel
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
         list(config.sentinels), socket_timeout=config.socket_timeout,
@@ -291,3 +311,52 @@ def _sentinel_client(config: RedisClientConfig, retry: Retry,
         health_check_interval=config.health_check_interval,
         retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError])
     return client
+
+
+class LazyRedis:
+    """A Redis client built (redis-py imported, the pool made) on its first use.
+
+    Every attribute but ``aclose`` is the real client's, which the first lookup
+    builds; no connection is opened before a command, as with the client itself.
+    ``aclose`` of a client never used has nothing to close and builds nothing.
+    """
+
+    __slots__ = ("_client", "_config")
+
+    def __init__(self, config: RedisClientConfig) -> None:
+        self._config = config
+        self._client: aioredis.Redis | None = None
+
+    @property
+    def built(self) -> bool:
+        """Whether the real client exists (something used it)."""
+        return self._client is not None
+
+    def client(self) -> aioredis.Redis:
+        """The real client, built now if not yet."""
+        if self._client is None:
+            self._client = make_redis_client(self._config)
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client(), name)
+
+    def __repr__(self) -> str:
+        return f"LazyRedis({self._config!r}, built={self.built})"
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def build_now(client: object) -> None:
+    """Build a :class:`LazyRedis` now, outside any command's timeout (the import would
+    count against it); nothing for any other client."""
+    if isinstance(client, LazyRedis):
+        client.client()
+
+
+def lazy_redis_client(config: RedisClientConfig) -> aioredis.Redis:
+    """:func:`make_redis_client`, deferred to the client's first use (:class:`LazyRedis`):
+    for callers that build a client long before, or without ever, sending a command."""
+    return cast("aioredis.Redis", LazyRedis(config))

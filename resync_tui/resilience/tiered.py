@@ -39,13 +39,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Generic, TypeVar
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.cache import CacheStats, LocalCache, Lookup
 from resync_tui.resilience.codec import Codec, CodecError, CodecVersionError, MsgpackCodec
+
+if TYPE_CHECKING:  # redis-py is the caller's: a lazy client stays unbuilt until used
+    from redis.asyncio import Redis
 
 __all__ = ["TieredCache", "TieredCacheStats"]
 

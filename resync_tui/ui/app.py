@@ -15,11 +15,11 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeGuard, TypeVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -47,15 +47,14 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import EngineRuntimes, Runtime, build_runtimes
-from resync_tui.feeds.shared import SHARED_FEEDS, Share, SharedJobsFeed, SharedStateFeed
 from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
+from resync_tui.resilience.redis_pool import build_now
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
-from resync_tui.share.lease import Role
 from resync_tui.ui.desktop_notify import desktop_notification
 from resync_tui.ui.keymap import effective_keys
 from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
@@ -78,6 +77,12 @@ from resync_tui.ui.widgets.streams_pane import StreamSelected
 from resync_tui.ui.workstation_actions import WorkstationHandlers
 
 if TYPE_CHECKING:  # screens opened on a key: imported then, not before the first frame
+    from resync_tui.feeds.shared import (  # [share] only: it imports redis-py
+        Share,
+        SharedJobsFeed,
+        SharedStateFeed,
+    )
+    from resync_tui.share.lease import Role
     from resync_tui.ui.screens.bulk_action import BulkChoice, BulkProgressScreen
 
 __all__ = ["JOB_INTERVALS", "ResyncApp", "describe_action_result", "run_dashboard"]
@@ -97,6 +102,14 @@ AUDIT_DRAIN_INTERVAL: Final = 5.0
 
 FEED_NAMES: Final = tuple(entry.id for entry in REGISTRY)
 """Every feed the app runs, from the pane registry (``resync_tui/ui/panes.py``)."""
+
+
+def _is_shared(feed: object) -> TypeGuard[SharedJobsFeed | SharedStateFeed[Any]]:
+    """A feed of the shared feed (there is one only with [share]; its module, which
+    imports redis-py, is imported then, not before the first frame)."""
+    from resync_tui.feeds.shared import SharedJobsFeed, SharedStateFeed
+
+    return isinstance(feed, SharedJobsFeed | SharedStateFeed)
 
 
 def _health(state: Any) -> FeedHealth | None:
@@ -232,9 +245,14 @@ class ResyncApp(WorkstationHandlers, App[int]):
         context = FeedContext(self.runtime, self.settings, self.view, self.clock,
                               jobs_health=self._jobs_health)
         share = self._start_share()
+        shared: tuple[str, ...] = ()
+        if share is not None:
+            from resync_tui.feeds.shared import SHARED_FEEDS
+
+            shared = SHARED_FEEDS
         for entry in REGISTRY:  # one feed per entry, each in its own worker
             feed, interval = self._feed_for(entry, context)
-            if share is not None and entry.id in SHARED_FEEDS:
+            if share is not None and entry.id in shared:
                 # The runner reads the leader's changes often; the engine is polled at
                 # the entry's interval, and only by the leader.
                 feed = share.wrap(feed, interval)
@@ -256,11 +274,26 @@ class ResyncApp(WorkstationHandlers, App[int]):
         most ``first_read_head_start`` seconds later): their answers, decoding and panes
         would otherwise take the loop (and the engine) from the first read of the plan,
         which is what the operator waits for. Their panes say "connecting…" meanwhile."""
+        if runner is not self.runners.get("jobs"):
+            await self._first_read_head_start()
+        await runner.run()
+
+    async def _first_read_head_start(self) -> None:
+        """Until the jobs feed's first result (at most ``first_read_head_start`` seconds).
+        Whatever uses Redis waits for it: the Redis client is built, and redis-py
+        imported, on its first use, which then comes after the first frame with data."""
         jobs = self.runners.get("jobs")
-        if jobs is not None and runner is not jobs and jobs.results == 0:
+        if jobs is not None and jobs.results == 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(jobs.wait_results(1), self.first_read_head_start)
-        await runner.run()
+        for runtime in self.engines.runtimes.values():
+            # Now, between commands: built inside a command's timeout, the import would
+            # count against it (a Redis pane saying "timeout" for a healthy server).
+            build_now(runtime.redis)
+
+    async def _after_first_read(self, work: Callable[[], Awaitable[Any]]) -> None:
+        await self._first_read_head_start()
+        await work()
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
@@ -293,6 +326,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             _log.warning("share: disabled, the embedded Redis is private to this process; "
                          "set [redis] url to a Redis every dashboard reaches")
             return None
+        from resync_tui.feeds.shared import Share
+
         self.share = Share(self.runtime)
         header = self.dashboard.header
         header.share = self.share.describe()
@@ -327,7 +362,11 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
         def sends_webhooks() -> bool:
             # With the shared feed only the leader posts: one NOC, one message per event.
-            return self.share is None or self.share.election.role is not Role.FOLLOWER
+            if self.share is None:
+                return True
+            from resync_tui.share.lease import Role
+
+            return self.share.election.role is not Role.FOLLOWER
 
         self.alerts = AlertCenter(rules, sender=sender, ring=self._ring,
                                   notify=self._desktop_notify, sends_webhooks=sends_webhooks)
@@ -465,7 +504,7 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def set_job_interval(self, seconds: float) -> None:
         for name in ("jobs", "engine"):
             runner = self.runners[name]
-            if isinstance(runner.feed, SharedJobsFeed | SharedStateFeed):
+            if self.share is not None and _is_shared(runner.feed):
                 runner.feed.engine_interval = seconds
             else:
                 runner.interval = seconds
@@ -897,14 +936,14 @@ class ResyncApp(WorkstationHandlers, App[int]):
         closed, on quit."""
         self._audit_wake = asyncio.Event()
         if self.audit_log.stream is not None:
-            self.run_worker(self.audit_log.run(self.audit_drain_interval,
-                                               wake=self._audit_wake),
-                            name="audit:drain", group="feeds", exit_on_error=False)
+            self.run_worker(self._after_first_read(partial(
+                self.audit_log.run, self.audit_drain_interval, wake=self._audit_wake)),
+                name="audit:drain", group="feeds", exit_on_error=False)
         feed = AuditFeed(self.audit_log, self.runtime.clock, timeout=self._audit_timeout())
         self.audit_runner: FeedRunner[AuditState] = FeedRunner(
             feed, self.settings.redis.poll_interval, self._show_audit, self._feeds_running)
-        self.run_worker(self.audit_runner.run(), name="feed:audit", group="feeds",
-                        exit_on_error=False)
+        self.run_worker(self._after_first_read(self.audit_runner.run), name="feed:audit",
+                        group="feeds", exit_on_error=False)
 
     def _audit_timeout(self) -> float:
         return max(self.settings.redis.socket_timeout, 0.1) * 2
@@ -977,7 +1016,7 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                   record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code.
     ``record``: append what the feeds publish to this file (``--record``)."""
-    engines = build_runtimes(settings)
+    engines = build_runtimes(settings, lazy_redis=True)  # built after the first frame
     runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
     recorder = None
     if record is not None:

@@ -63,3 +63,27 @@ async def test_a_hung_first_read_holds_the_other_panes_only_for_the_head_start(
         assert app.runners["jobs"].results == 0  # still reading: the others did not wait
         assert "jobs" not in shown
         assert "CONNECTING" in screen_text(app)  # and nothing looks healthy meanwhile
+
+
+async def test_a_redis_client_built_on_first_use_is_built_before_the_panes_read_redis(
+        sim: Simulator, redis_url: str) -> None:
+    """The dashboard's Redis client is built after the first read (redis-py imported
+    then), but before any pane sends a command: built inside a command's timeout, the
+    import would count against it. The Redis pane is healthy, never down, on a healthy
+    server."""
+    from resync_tui.feeds.runtime import build_runtime
+    from resync_tui.resilience.redis_pool import LazyRedis
+    from tests.ui.dashboard_support import frozen_clock, make_settings
+
+    settings = make_settings(sim.base_url, redis_url)
+    runtime = build_runtime(settings, clock=frozen_clock, lazy_redis=True)
+    lazy = runtime.redis
+    assert isinstance(lazy, LazyRedis) and not lazy.built
+    app = ResyncApp(runtime, settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        await pilot.pause()
+        assert lazy.built
+        redis_state = app.runners["redis"].last
+        assert redis_state is not None and redis_state.health.ok
+        assert "200 of 200 jobs" in screen_text(app)

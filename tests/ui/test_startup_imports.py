@@ -40,3 +40,25 @@ def test_the_demo_launches_its_engine_before_the_heavy_imports() -> None:
     heavy = {"aiohttp", "textual", "redis", "resync_tui.hwa.simulator.server",
              "resync_tui.hwa.simulator.plan"}
     assert loaded.isdisjoint(heavy), sorted(loaded & heavy)
+
+
+def test_the_dashboard_is_built_without_redis_py() -> None:
+    """redis-py takes a tenth of a second and more to import: the dashboard's modules, its
+    settings and its runtime (the Redis client is built on first use, after the first
+    frame with data) do without it."""
+    loaded = _imported_after(
+        "import resync_tui.cli, resync_tui.ui.app\n"
+        "from resync_tui.feeds.runtime import build_runtimes\n"
+        "import dataclasses\n"
+        "from resync_tui.settings import Settings\n"
+        "base = Settings()\n"
+        "build_runtimes(base.replace(redis=dataclasses.replace(\n"
+        "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)")
+    assert not {m for m in loaded if m == "redis" or m.startswith("redis.")}
+
+
+def test_the_dashboard_reads_no_package_metadata_before_its_first_frame() -> None:
+    """importlib.metadata (zipfile, email, … 25 ms) answers ``--version`` and goes into a
+    recording's header: the dashboard without ``--record`` never needs it."""
+    loaded = _imported_after("import resync_tui.cli, resync_tui.ui.app")
+    assert "importlib.metadata" not in loaded
