@@ -532,6 +532,21 @@ def _replay_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_dashboard() -> Callable[..., int]:
+    """``run_dashboard``, imported with the collector off and then frozen out of its reach
+    (as ``demo`` does): the UI's imports build objects that live as long as the process,
+    which every full collection would otherwise rescan on the event loop."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from resync_tui.ui.app import run_dashboard
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+    return run_dashboard
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"resync-tui: {message}", file=sys.stderr)
     return code
@@ -929,7 +944,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return take_snapshot(ready, args.out, args.size, timeout=args.timeout,
                                      wall=wall or args.snap_wall)
 
-        from resync_tui.ui.app import run_dashboard
+        run_dashboard = _import_dashboard()
 
         with _embedded_redis(settings) as ready:
             return run_dashboard(ready, wall=wall, metrics_port=metrics_port,

@@ -45,9 +45,11 @@ from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.deps import DepsDetailLoader
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
+from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import EngineRuntimes, Runtime, build_runtimes
 from resync_tui.feeds.status import Feed, FeedHealth
+from resync_tui.gcpolicy import freeze_long_lived
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
@@ -185,6 +187,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self._private_redis = private_redis
         self.alerts: AlertCenter | None = None
         """The ``[[alerts]]`` rules at work; None when there are none."""
+        self._settled = False
+        """Whether what the first read built was frozen out of the collector's reach."""
         self.share: Share | None = None
         """This process's part in the shared feed; None when not shared."""
         self._share_stop = asyncio.Event()
@@ -343,6 +347,13 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def _publish(self, name: str, state: Any) -> None:
         """A feed's new state: drawn, then given to the alert rules (the same data)."""
         self.dashboard.show(name, state)
+        if name == "jobs" and not self._settled and isinstance(state, JobsState) \
+                and state.view.total:
+            # What the first read built (the view's blocks, the panes' rows) lives as long
+            # as the process: out of the collector's reach, full collections stop
+            # rescanning ~750k container items on the loop (``resync_tui.gcpolicy``).
+            self._settled = True
+            freeze_long_lived()
         if self.alerts is not None:
             try:
                 self.alerts.observe(name, state)
