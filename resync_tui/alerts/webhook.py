@@ -25,6 +25,7 @@ from resync_tui.alerts.rules import AlertEvent
 from resync_tui.logging_setup import register_secret
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.retry import RetryPolicy, call_resilient
+from resync_tui.resilience.tasks import raise_if_cancelling
 
 __all__ = ["WEBHOOK_FORMATS", "WebhookError", "WebhookSender", "webhook_body"]
 
@@ -123,6 +124,7 @@ class WebhookSender:
 
     async def _run(self) -> None:
         while True:
+            raise_if_cancelling()  # the send below may have swallowed it
             event = await self._queue.get()
             try:
                 await self.send(event)

@@ -32,6 +32,7 @@ from resync_tui.audit.record import (
 )
 from resync_tui.audit.spool import Spool, SpoolError
 from resync_tui.audit.stream import AuditStream
+from resync_tui.resilience.tasks import raise_if_cancelling
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -297,6 +298,7 @@ class AuditLog:
         soon as Redis is back, dead writers' intents get their unknown outcome.
         ``wake``: setting it drains at once (a caller that sees Redis answer again)."""
         while True:
+            raise_if_cancelling()  # a Redis call below may have swallowed it
             try:
                 await self.drain()
             except SpoolError as exc:
@@ -304,8 +306,9 @@ class AuditLog:
             if wake is None:
                 await asyncio.sleep(interval)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), interval)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see feeds/runner.py
+                async with asyncio.timeout(interval):
+                    await wake.wait()
             wake.clear()
 
     async def health(self, *, recent: int = 0,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from resync_tui.feeds.status import Feed
+from resync_tui.resilience.tasks import raise_if_cancelling
 
 __all__ = ["FeedRunner"]
 
@@ -43,7 +44,9 @@ class FeedRunner(Generic[S]):
         while True:
             await self._feeds_running.wait()
             await self.poll_once()
+            raise_if_cancelling()
             await self._sleep()
+            raise_if_cancelling()
 
     async def poll_once(self) -> None:
         """One poll and publish; waits for a poll already running instead of overlapping."""
@@ -76,7 +79,10 @@ class FeedRunner(Generic[S]):
                 break
             self._kick.clear()
             try:
-                await asyncio.wait_for(self._kick.wait(), left)
+                # Not ``wait_for``: on Python 3.11 it drops a cancellation that lands in
+                # the turn the kick completes its wait, and the runner would poll on.
+                async with asyncio.timeout(left):
+                    await self._kick.wait()
             except TimeoutError:
                 break
         self._refresh = False

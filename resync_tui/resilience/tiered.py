@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.cache import CacheStats, LocalCache, Lookup
 from resync_tui.resilience.codec import Codec, CodecError, CodecVersionError, MsgpackCodec
+from resync_tui.resilience.tasks import raise_if_cancelling
 
 if TYPE_CHECKING:  # redis-py is the caller's: a lazy client stays unbuilt until used
     from redis.asyncio import Redis
@@ -404,6 +405,7 @@ class TieredCache(Generic[V]):
         """The writer task: send the queued writes one at a time, oldest first."""
         try:
             while True:
+                raise_if_cancelling()  # a Redis call below may have swallowed it
                 if not self._writes:
                     self._idle.set()
                     self._wake.clear()

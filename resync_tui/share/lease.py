@@ -36,6 +36,7 @@ from typing import Any, Final
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from resync_tui.resilience.tasks import raise_if_cancelling
 from resync_tui.share.keys import ShareKeys
 
 __all__ = ["DRIFT", "Election", "Holder", "Lease", "Role", "owner_name"]
@@ -284,12 +285,14 @@ class Election:
         """Rounds until ``stop`` is set; then the lease is released if held."""
         try:
             while not stop.is_set():
+                raise_if_cancelling()  # a Redis call below may have swallowed it
                 before = self.role, self.leader
                 await self.step()
                 if on_change is not None and (self.role, self.leader) != before:
                     on_change(self.role)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.delay())
+                with contextlib.suppress(TimeoutError):  # not wait_for: see feeds/runner.py
+                    async with asyncio.timeout(self.delay()):
+                        await stop.wait()
         finally:
             if self.lease.token is not None:
                 try:

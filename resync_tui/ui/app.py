@@ -55,6 +55,7 @@ from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
 from resync_tui.resilience.redis_pool import build_now
+from resync_tui.resilience.tasks import raise_if_cancelling
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
 from resync_tui.ui.desktop_notify import desktop_notification
@@ -288,8 +289,12 @@ class ResyncApp(WorkstationHandlers, App[int]):
         imported, on its first use, which then comes after the first frame with data."""
         jobs = self.runners.get("jobs")
         if jobs is not None and jobs.results == 0:
+            # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 the latter drops a
+            # cancellation landing as the first result arrives, and the feed it guards
+            # would then start on an app that is quitting (it never finished quitting).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(jobs.wait_results(1), self.first_read_head_start)
+                async with asyncio.timeout(self.first_read_head_start):
+                    await jobs.wait_results(1)
         for runtime in self.engines.runtimes.values():
             # Now, between commands: built inside a command's timeout, the import would
             # count against it (a Redis pane saying "timeout" for a healthy server).
@@ -297,6 +302,7 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     async def _after_first_read(self, work: Callable[[], Awaitable[Any]]) -> None:
         await self._first_read_head_start()
+        raise_if_cancelling()  # quitting meanwhile: do not start
         await work()
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
