@@ -43,8 +43,8 @@ from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Election, Lease, Role
 
-__all__ = ["SHARED_FEEDS", "Share", "SharedJobsFeed", "SharedStateFeed", "health_from_meta",
-           "health_meta"]
+__all__ = ["SHARED_FEEDS", "SHARED_ROW_FIELDS", "Share", "SharedJobsFeed", "SharedStateFeed",
+           "health_from_meta", "health_meta"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,11 @@ count of 200k jobs costs ~0.2 s of CPU, and counted on every delta it was nearly
 that an idle follower spent (0.1 core each: 50 screens starved a 2-core host)."""
 
 _TIME_FIELDS = ("started", "ended", "scheduled", "critical_start", "deadline")
+SHARED_ROW_FIELDS: tuple[str, ...] = (
+    "stream", "job", "workstation", "folder", "status", "common_status", "substatus",
+    "duration", "estimated_duration", *_TIME_FIELDS)
+"""``JobRow`` fields whose values repeat across a plan: a follower's decoded snapshot holds
+each distinct value once (as the dashboard's own read does), ~90 MB less at 200k jobs."""
 
 
 def _utc_offset(rows: Any) -> float:
@@ -76,10 +81,17 @@ def _in_zone(rows: list[JobRow], offset: float) -> list[JobRow]:
     if not offset:
         return rows
     zone = timezone(timedelta(seconds=offset))
+    converted: dict[datetime, datetime] = {}  # each distinct time once: shared stays shared
     out = []
     for row in rows:
-        changes = {name: value.astimezone(zone) for name in _TIME_FIELDS
-                   if (value := getattr(row, name)) is not None}
+        changes = {}
+        for name in _TIME_FIELDS:
+            value = getattr(row, name)
+            if value is not None:
+                there = converted.get(value)
+                if there is None:
+                    there = converted[value] = value.astimezone(zone)
+                changes[name] = there
         out.append(msgspec.structs.replace(row, **changes) if changes else row)
     return out
 
@@ -432,7 +444,7 @@ class Share:
         if isinstance(feed, JobsFeed):
             return SharedJobsFeed(feed, self.election, publisher,
                                   Follower(self.redis, self.keys, "jobs", JobRow,
-                                           block=self.block),
+                                           block=self.block, shared_fields=SHARED_ROW_FIELDS),
                                   engine_interval=engine_interval, **clocks)
         state_types: dict[str, type[Any]] = {"engine": EngineState,
                                              "workstations": WorkstationsState}

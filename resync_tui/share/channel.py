@@ -195,8 +195,15 @@ class Follower(Generic[T]):
     """
 
     def __init__(self, redis: aioredis.Redis, keys: ShareKeys, feed: str, row_type: type[T], *,
-                 block: float = 0.4, batch: int = 100) -> None:
+                 block: float = 0.4, batch: int = 100,
+                 shared_fields: Sequence[str] = ()) -> None:
+        """``shared_fields``: fields of a msgspec ``row_type`` whose values repeat between
+        rows (names, statuses, times): a snapshot's rows hold one object per distinct value
+        instead of their own copies (msgpack decodes every string anew)."""
         self.redis = redis
+        fields: tuple[str, ...] = getattr(row_type, "__struct_fields__", ())
+        self._row_type = row_type
+        self._shared_at = tuple(fields.index(name) for name in shared_fields if name in fields)
         self.keys = keys
         self.feed = feed
         self._rows_decoder = msgspec.msgpack.Decoder(list[row_type])  # type: ignore[valid-type]
@@ -211,9 +218,29 @@ class Follower(Generic[T]):
     def _decode(self, chunks: list[bytes]) -> list[T]:
         decompressor = zstandard.ZstdDecompressor()
         rows: list[T] = []
+        tables: list[tuple[int, dict[object, object]]] = [(i, {}) for i in self._shared_at]
         for chunk in chunks:
-            rows.extend(self._rows_decoder.decode(decompressor.decompress(chunk)))
+            decoded = self._rows_decoder.decode(decompressor.decompress(chunk))
+            rows.extend(self._share(decoded, tables) if tables else decoded)
         return rows
+
+    def _share(self, rows: list[T], tables: list[tuple[int, dict[object, object]]]
+               ) -> list[T]:
+        """The rows rebuilt with each shared field's equal values as one object. One table
+        per field: the decoder gives a field values of its declared type only, and msgpack
+        times all come back in UTC, so equal values are interchangeable."""
+        make = self._row_type
+        astuple = msgspec.structs.astuple
+        out: list[T] = []
+        append = out.append
+        for row in rows:
+            values = list(astuple(row))  # type: ignore[arg-type]
+            for i, table in tables:
+                value = values[i]
+                if value is not None:
+                    values[i] = table.setdefault(value, value)
+            append(make(*values))
+        return out
 
     async def load(self) -> Snapshot[T]:
         """The current snapshot; afterwards :meth:`deltas` reads from its marker."""
