@@ -39,7 +39,7 @@ from resync_tui.feeds.streams import StreamsFeed, StreamsState
 from resync_tui.feeds.workstations import WorkstationsState
 from resync_tui.hwa.models import JobStreamInPlan, JobStreamRead
 from resync_tui.model.job_row import JobRow
-from resync_tui.share.channel import Delta, Follower, Publisher, SnapshotMissing
+from resync_tui.share.channel import BaseMoved, Delta, Follower, Publisher, SnapshotMissing
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Election, Lease, Role
 
@@ -158,6 +158,8 @@ class _SharedFeed(Generic[S]):
         role = await self.election.ensure_started()
         if role is Role.FOLLOWER:
             return await self._follow()
+        if role is Role.LEADER and self._published_token != self.publisher.lease.token:
+            await self._take_over()
         self._loaded = False
         if self._last is not None and (
                 time.monotonic() - self._last_engine_poll < self.engine_interval):
@@ -177,6 +179,9 @@ class _SharedFeed(Generic[S]):
         if self._engine_clock is not None:
             meta["engine_now"] = self._engine_clock()
         return meta
+
+    async def _take_over(self) -> None:
+        """Just became leader, before its first publication (nothing to do by default)."""
 
     async def _publish(self, state: S) -> None:
         raise NotImplementedError
@@ -199,6 +204,26 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
                          clock_sink=clock_sink)
         self.view = inner.view
         self.publish_errors = 0
+        self._base: bytes | None = None
+        """The stream entry this view is at, when it became leader holding the plan as a
+        follower: its first publication is a delta against it, not a snapshot."""
+
+    async def _take_over(self) -> None:
+        """A follower that becomes leader holds the plan as of the stream's last entry,
+        once it has read what the former leader published up to its end (nothing more
+        can come: the former leader is fenced off). Its first engine read is then
+        published as a delta against that entry, which every follower holds too: no
+        follower reloads 200k rows, and no snapshot is encoded before the first news."""
+        self._base = None
+        if not self._loaded:
+            return
+        try:
+            while (deltas := await self.follower.deltas(wait=False)):
+                self._apply(deltas)
+        except (RedisError, OSError, TimeoutError):
+            return
+        if deltas is not None:
+            self._base = self.follower.last_id
 
     async def _publish(self, state: JobsState) -> None:
         pub = self.publisher
@@ -208,20 +233,32 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
         self._engine_meta(meta)
         try:
             token = pub.lease.token
+            base, self._base = self._base, None
+            if token != self._published_token and base is not None and not pub.snapshot_due:
+                try:
+                    if await pub.delta(*self._changes(state), meta, base=base):
+                        self._published_token = token
+                    return
+                except BaseMoved:
+                    log.info("shared feed: the stream moved under the new leader; snapshot")
             if token != self._published_token or pub.snapshot_due:
                 rows = list(self.view.all_rows())
                 if await pub.snapshot(rows, meta):
                     self._published_token = token
             else:
-                change = state.change
-                get = self.view.get
-                changed = [row for job_id in (*change.added, *change.changed)
-                           if (row := get(job_id)) is not None]
-                await pub.delta(changed, list(change.removed), meta)
+                await pub.delta(*self._changes(state), meta)
         except (RedisError, OSError, TimeoutError) as exc:
             # The election notices Redis is gone and makes this process poll alone.
             self.publish_errors += 1
             log.info("shared feed: publishing failed (%s)", type(exc).__name__)
+
+    def _changes(self, state: JobsState) -> tuple[list[JobRow], list[str]]:
+        """The rows one poll added or changed, and the ids it removed."""
+        change = state.change
+        get = self.view.get
+        changed = [row for job_id in (*change.added, *change.changed)
+                   if (row := get(job_id)) is not None]
+        return changed, list(change.removed)
 
     async def _follow(self) -> JobsState:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from resync_tui.model.job_row import JobRow
-from resync_tui.share.channel import Follower, Publisher, SnapshotMissing
+from resync_tui.share.channel import BaseMoved, Follower, Publisher, SnapshotMissing
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Lease
 
@@ -158,3 +159,42 @@ async def test_a_loaded_snapshot_holds_each_repeated_value_once(r: aioredis.Redi
     assert first.run_id != other.run_id  # fields not listed keep their own values
     plain = (await follower(r).load()).rows
     assert plain[0].stream is not plain[2_100].stream  # what it was without
+
+
+async def test_a_follower_started_after_the_chunk_ttl_still_loads_the_plan(
+        r: aioredis.Redis) -> None:
+    """A leader publishes deltas for a long while before a snapshot is due (500 polls:
+    over 80 minutes at the default 10 s) and a new leader may take over with a delta:
+    the snapshot's chunks must live as long as deltas keep coming, or a dashboard
+    started after ``chunk_ttl`` (15 minutes) said "no data from the leader" for the
+    rest of the hour."""
+    pub = await leader(r, chunk_rows=1_000)
+    pub.chunk_ttl_ms = 3_000
+    plan = rows(2_500)
+    assert await pub.snapshot(plan, {})
+    for i in range(8):  # 4 s of deltas, one every 0.5 s: past the chunks' 3 s
+        await asyncio.sleep(0.5)
+        assert await pub.delta([JobRow(f"id{i:06d}", status="ABEND")], [], {})
+    late = follower(r)
+    snap = await late.load()
+    assert len(snap.rows) == 2_500
+    got = await late.deltas()
+    assert got is not None and len(got) == 8
+
+
+async def test_a_delta_against_a_base_that_is_not_the_last_entry_is_refused(
+        r: aioredis.Redis) -> None:
+    pub = await leader(r)
+    assert await pub.snapshot(rows(10), {})
+    base = (await r.hgetall(KEYS.snapshot("jobs")))[b"last"]
+    assert await pub.delta(rows(1, "EXEC"), [], {}, base=base)  # the base is the last: taken
+    with pytest.raises(BaseMoved):
+        await pub.delta(rows(1, "ABEND"), [], {}, base=base)
+    held = follower(r)
+    await held.load()
+    got = await held.deltas()
+    assert got is not None and [d.changed[0].status for d in got] == ["EXEC"]
+    # A fenced-off leader's delta is refused as before, base or not.
+    await r.incr(KEYS.fence)
+    assert not await pub.delta(rows(1, "SUCC"), [], {},
+                               base=(await r.hgetall(KEYS.snapshot("jobs")))[b"last"])
