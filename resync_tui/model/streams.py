@@ -296,6 +296,11 @@ class StreamsView:
     def row_at(self, index: int) -> StreamRow:
         return self._visible[index]
 
+    def all_rows(self) -> list[StreamRow]:
+        """Every stream, filter ignored, in the engine's order (a shared feed's leader
+        publishes them as counted)."""
+        return list(self._rows)
+
     def rows_in(self, start: int, stop: int) -> list[StreamRow]:
         return self._visible[max(start, 0):max(stop, 0)]
 

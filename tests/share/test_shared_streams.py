@@ -1,5 +1,7 @@
-"""A follower's Streams pane: counted from its own jobs view, at a cadence its plan's size
-allows (a count of 200k jobs per delta was nearly all an idle follower spent).
+"""A follower's Streams pane: the leader's counted streams, shown as they are; behind a
+leader that publishes none (an older version), counted from its own jobs view at a
+cadence its plan's size allows (a count of 200k jobs per delta was nearly all an idle
+follower spent).
 
 Real simulator over HTTP, real redis-server; one leader and one follower in-process.
 """
@@ -20,6 +22,7 @@ from resync_tui.hwa.models import JobStreamInPlan
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.streams import StreamRow
 from resync_tui.share.channel import Follower, Publisher
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Election, Lease, Role
@@ -48,7 +51,7 @@ class Screen:
     """One process's shared jobs and streams feeds over one jobs view."""
 
     def __init__(self, rt: Runtime, r: aioredis.Redis, keys: ShareKeys, name: str,
-                 streams_interval: float) -> None:
+                 streams_interval: float, *, rows: bool = False) -> None:
         lease = Lease(r, keys, ttl=30, owner=f"{name}:1:x")
         self.election = Election(lease)
         self.view = JobsView(clock=frozen_clock)
@@ -59,7 +62,9 @@ class Screen:
         self.streams = SharedStreamsFeed(
             StreamsFeed(rt, self.view, 3600), self.election, Publisher(lease, "streams"),
             Follower(r, keys, "streams", JobStreamInPlan, block=0.05),
-            engine_interval=streams_interval)
+            engine_interval=streams_interval,
+            rows=(Publisher(lease, "streamrows"),
+                  Follower(r, keys, "streamrows", StreamRow, block=0.05)) if rows else None)
 
 
 def per_stream(state: StreamsState) -> dict[str, int]:
@@ -94,6 +99,29 @@ async def setup(sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis,
     await follower.jobs.poll()
     assert follower.view.get(gone.job_id) is None
     return leader, follower
+
+
+async def test_a_follower_shows_the_leaders_counted_streams_without_counting_them(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader = Screen(runtimes[0], r, keys, "lead", streams_interval=0.0, rows=True)
+    follower = Screen(runtimes[1], r, keys, "f", streams_interval=3600.0, rows=True)
+    assert await leader.election.step() is Role.LEADER
+    assert await follower.election.step() is Role.FOLLOWER
+    await leader.jobs.poll()
+    counted = await leader.streams.poll()
+    assert counted.jobs_counted == 200
+    # The follower has not even read the jobs yet: the counts are the leader's.
+    shown = await follower.streams.poll()
+    assert follower.view.total == 0
+    assert shown.health.ok and shown.jobs_counted == 200
+    assert shown.view.all_rows() == counted.view.all_rows()
+    assert await follower.streams.poll() is shown  # nothing new: the same state
+    sim.plan.delete_job(next(iter(leader.view.all_rows())).job_id)
+    await leader.jobs.poll()
+    again = await leader.streams.poll()
+    assert (await follower.streams.poll()).view.all_rows() == again.view.all_rows()
+    assert again.jobs_counted == 199
 
 
 async def test_a_small_plans_stream_counts_follow_the_jobs_at_once(
