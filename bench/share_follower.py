@@ -39,6 +39,7 @@ import contextlib
 import cProfile
 import dataclasses
 import json
+import logging
 import os
 import signal
 import sys
@@ -124,8 +125,8 @@ async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) ->
         follower = jobs_feed.follower
         real_deltas = follower.deltas
 
-        async def timed_deltas() -> Any:
-            got = await real_deltas()
+        async def timed_deltas(*, wait: bool = True) -> Any:
+            got = await real_deltas(wait=wait)
             now = time.time()
             for delta in got or ():
                 published = delta.meta.get("published")
@@ -201,6 +202,8 @@ def main() -> None:
     parser.add_argument("--tracemalloc", type=int, default=0,
                         help="report this many biggest allocation sites held at ready")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
     if args.tracemalloc:
         tracemalloc.start()
     asyncio.run(run(args.alone, args.sample, args.profile, args.tracemalloc))

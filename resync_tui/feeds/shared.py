@@ -239,6 +239,8 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
                 try:
                     if await pub.delta(*self._changes(state), meta, base=base):
                         self._published_token = token
+                        log.info("shared feed: leading; first read published as a delta "
+                                 "(%d changes)", len(state.change.changed_ids))
                     return
                 except BaseMoved:
                     log.info("shared feed: the stream moved under the new leader; snapshot")
