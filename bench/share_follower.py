@@ -24,7 +24,8 @@ Talks to the bench in JSON lines on stdout:
   plan from the engine itself and when it sent each HTTP request to the engine, its
   role, RSS and peak RSS (``VmHWM``), and its CPU seconds (``cpu_ready_s`` to the
   first plan, ``cpu_idle_s`` from then to the report, ``deltas_applied``); then it
-  exits 0 (a leader gives its lease up as the app does when it quits).
+  exits 0 (a leader gives its lease up as the app does when it quits);
+  ``snapshot_loads``: when it loaded the jobs snapshot (the first time, and each reload).
 
 ``--profile FILE`` writes a cProfile of the process from its first plan shown to the
 report (``python -m pstats FILE``: where an idle follower spends its CPU);
@@ -121,6 +122,7 @@ async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) ->
 
     inner.poll = counted_poll  # type: ignore[method-assign]
     lags: list[list[float]] = []  # [applied at, seconds since its publication]
+    loads: list[float] = []  # when it loaded the jobs snapshot (the first, and reloads)
     if isinstance(jobs_feed, SharedJobsFeed):
         follower = jobs_feed.follower
         real_deltas = follower.deltas
@@ -135,6 +137,13 @@ async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) ->
             return got
 
         follower.deltas = timed_deltas  # type: ignore[method-assign]
+        real_load = follower.load
+
+        async def counted_load() -> Any:
+            loads.append(round(time.time(), 3))
+            return await real_load()
+
+        follower.load = counted_load  # type: ignore[method-assign]
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -176,6 +185,7 @@ async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) ->
     cpu_idle = time.process_time() - cpu_ready if ready else 0.0
     streams = runners["streams"].last
     say("report", cpu_ready_s=cpu_ready, cpu_idle_s=cpu_idle, deltas_applied=len(lags),
+        snapshot_loads=loads,
         ages=ages, lags=lags, engine_polls=len(poll_times), poll_times=poll_times,
         request_times=request_times, jobs=view.total,
         role=share.election.role.value if share is not None else "alone",
