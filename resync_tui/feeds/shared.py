@@ -97,6 +97,18 @@ def _in_zone(rows: list[JobRow], offset: float) -> list[JobRow]:
     return out
 
 
+def _reusing(old: JobRow, new: JobRow) -> JobRow:
+    """``new`` holding ``old``'s objects where the values are equal: a delta's rows come
+    decoded with their own copies of every name and time, and over a day every job that
+    runs would otherwise undo what the snapshot decode shared."""
+    same = {name: there for name in SHARED_ROW_FIELDS
+            if (there := getattr(old, name)) is not None
+            and (value := getattr(new, name)) is not there and value == there
+            and type(value) is type(there)
+            and getattr(value, "tzinfo", None) is getattr(there, "tzinfo", None)}
+    return msgspec.structs.replace(new, **same) if same else new
+
+
 def _learn_clock(meta: dict[str, Any], sink: Callable[[float], None] | None) -> None:
     """A follower's engine clock: the engine time the leader published, taken as now
     (off by the publication's lag, well under a second)."""
@@ -286,9 +298,11 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
     def _apply(self, deltas: list[Delta[JobRow]]) -> JobsState:
         changed: dict[str, JobRow] = {}
         removed: set[str] = set()
+        get = self.view.get
         for delta in deltas:
             for row in _in_zone(delta.changed, float(delta.meta.get("utcoffset", 0.0))):
-                changed[row.job_id] = row
+                old = get(row.job_id)
+                changed[row.job_id] = _reusing(old, row) if old is not None else row
                 removed.discard(row.job_id)
             for job_id in delta.removed:
                 changed.pop(job_id, None)

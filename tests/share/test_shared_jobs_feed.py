@@ -286,3 +286,31 @@ async def test_a_follower_judges_ages_on_the_engines_clock_it_never_asked(
         await leader_rt.aclose()
         await follower_rt.aclose()
         engine.stop()
+
+
+async def test_a_delta_keeps_the_values_a_follower_already_holds(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """A delta's rows come with their own copies of every name and time; applied, a row
+    keeps the objects the follower held where the values did not change (over a day,
+    every job that runs would otherwise undo the snapshot's sharing)."""
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, follower = shared(runtimes[0], r, keys, "lead"), shared(runtimes[1], r, keys, "f")
+    await leader.election.step()
+    await follower.election.step()
+    await leader.poll()
+    await follower.poll()
+    before = jobs(follower)
+    sim.tick(3 * 3600)
+    state = await leader.poll()
+    seen = await follower.poll()
+    assert jobs(follower) == jobs(leader)
+    moved = [before[job_id] for job_id in seen.change.changed if job_id in before]
+    assert moved
+    for old in moved:
+        now = follower.view.get(old.job_id)
+        assert now is not None and now != old
+        assert now.stream is old.stream and now.workstation is old.workstation
+        assert now.job is old.job and now.folder is old.folder
+        if now.scheduled == old.scheduled and now.scheduled is not None:
+            assert now.scheduled is old.scheduled
+    assert state.change
