@@ -256,10 +256,16 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
                     return
                 except BaseMoved:
                     log.info("shared feed: the stream moved under the new leader; snapshot")
-            if token != self._published_token or pub.snapshot_due:
+            if token != self._published_token:
                 rows = list(self.view.all_rows())
                 if await pub.snapshot(rows, meta):
                     self._published_token = token
+            elif pub.snapshot_due:
+                # Due before the trim reaches the current snapshot: this poll as a delta
+                # first, then the snapshot of the state it leaves, which followers that
+                # applied it hold already (they go on; only new ones load it).
+                if await pub.delta(*self._changes(state), meta):
+                    await pub.snapshot(list(self.view.all_rows()), meta, same_as_last=True)
             else:
                 await pub.delta(*self._changes(state), meta)
         except (RedisError, OSError, TimeoutError) as exc:

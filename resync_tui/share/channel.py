@@ -50,14 +50,17 @@ _THREAD_ROWS: Final = 5_000
 """Snapshots bigger than this are encoded/decoded in a worker thread (the loop keeps drawing)."""
 
 #: KEYS: fence, snapshot hash, delta stream, the new chunks...
-#: ARGV: token, version, chunk count, meta, maxlen, rows, chunk ttl ms
+#: ARGV: token, version, chunk count, meta, maxlen, rows, chunk ttl ms, same as (entry id
+#: whose state these rows are, or ''): the marker's ``prev`` when that entry is the last.
 _COMMIT: Final = """
 if tonumber(redis.call('GET', KEYS[1]) or '0') ~= tonumber(ARGV[1]) then return false end
 for i = 4, #KEYS do
   if redis.call('PEXPIRE', KEYS[i], ARGV[7]) == 0 then return redis.error_reply('chunk lost') end
 end
+local same = ''
+if ARGV[8] ~= '' and redis.call('HGET', KEYS[2], 'last') == ARGV[8] then same = ARGV[8] end
 local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*',
-  'kind', 'snap', 'version', ARGV[2], 'fence', ARGV[1], 'prev', '')
+  'kind', 'snap', 'version', ARGV[2], 'fence', ARGV[1], 'prev', same)
 local old = redis.call('HMGET', KEYS[2], 'version', 'chunks')
 redis.call('HSET', KEYS[2], 'version', ARGV[2], 'chunks', ARGV[3], 'fence', ARGV[1],
   'meta', ARGV[4], 'id', id, 'last', id, 'rows', ARGV[6], 'deltas', 0)
@@ -127,6 +130,8 @@ class Publisher(Generic[T]):
         self.bytes_published = 0
         self.deltas_since_snapshot = 0
         self._chunks_kept = time.monotonic()
+        self.last_id: bytes | None = None
+        """The stream entry of this publisher's last delta."""
 
     @property
     def snapshot_due(self) -> bool:
@@ -140,8 +145,13 @@ class Publisher(Generic[T]):
         return [compressor.compress(encode(list(rows[i:i + self.chunk_rows])))
                 for i in range(0, max(len(rows), 1), self.chunk_rows)]
 
-    async def snapshot(self, rows: Sequence[T], meta: Mapping[str, Any]) -> bool:
-        """Publish every row as the new base; deltas follow it."""
+    async def snapshot(self, rows: Sequence[T], meta: Mapping[str, Any], *,
+                       same_as_last: bool = False) -> bool:
+        """Publish every row as the new base; deltas follow it.
+
+        ``same_as_last``: the rows are what this publisher's last delta left (it was
+        published first, for this same poll), so a follower that applied that delta holds
+        them already and goes on past the marker without loading 200k rows again."""
         token = self.lease.token
         if token is None:
             return False
@@ -160,7 +170,8 @@ class Publisher(Generic[T]):
             keys=[self.keys.fence, self.keys.snapshot(self.feed), self.keys.deltas(self.feed),
                   *names],
             args=[token, version, len(chunks), self._encoder.encode(dict(meta)),
-                  self.max_deltas, len(rows), self.chunk_ttl_ms])
+                  self.max_deltas, len(rows), self.chunk_ttl_ms,
+                  (self.last_id or b"") if same_as_last else b""])
         if result is None:
             self.lease.token = None
             await redis.delete(*names)
@@ -200,6 +211,7 @@ class Publisher(Generic[T]):
         if result == 0:
             raise BaseMoved(f"{self.feed}: the stream moved past {_text(base)}")
         self.bytes_published += len(payload)
+        self.last_id = result[0] if isinstance(result[0], bytes) else str(result[0]).encode()
         # Counted in Redis: a new leader carries on its predecessor's count, so it still
         # publishes a snapshot before the trim reaches the current one.
         self.deltas_since_snapshot = int(result[1])
@@ -317,6 +329,12 @@ class Follower(Generic[T]):
         out: list[Delta[T]] = []
         for _, entries in answer or ():
             for entry_id, fields in entries:
+                if fields.get(b"kind") == b"snap" and fields.get(b"prev") == self.last_id:
+                    # A snapshot of what this follower holds (its last delta's state):
+                    # go on from its marker, no reload.
+                    self.last_id = entry_id
+                    self.version = int(fields.get(b"version", b"0"))
+                    continue
                 if fields.get(b"kind") != b"delta" or fields.get(b"prev") != self.last_id:
                     self.last_id = None
                     return None

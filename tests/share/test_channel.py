@@ -198,3 +198,42 @@ async def test_a_delta_against_a_base_that_is_not_the_last_entry_is_refused(
     await r.incr(KEYS.fence)
     assert not await pub.delta(rows(1, "SUCC"), [], {},
                                base=(await r.hgetall(KEYS.snapshot("jobs")))[b"last"])
+
+
+async def test_a_due_snapshot_of_what_followers_hold_does_not_make_them_reload(
+        r: aioredis.Redis) -> None:
+    """Every max_deltas/2 polls the leader publishes a snapshot (before the trim reaches
+    the current one): each follower reloaded the whole plan then, 50 screens at once.
+    Published after the poll's delta, as the state that delta leaves, followers that
+    applied it go on past its marker; a new follower loads it."""
+    pub = await leader(r, max_deltas=10)
+    plan = {row.job_id: row for row in rows(30)}
+    assert await pub.snapshot(list(plan.values()), {"v": 1})
+    f = follower(r)
+    await f.load()
+    held = dict(plan)
+    for i in range(5):
+        change = [JobRow(f"id{i:06d}", status="ABEND")]
+        apply(plan, change, [])
+        assert await pub.delta(change, [], {})
+    assert pub.snapshot_due
+    last = [JobRow("id000029", status="EXEC")]
+    apply(plan, last, [])
+    assert await pub.delta(last, [], {})
+    assert await pub.snapshot(list(plan.values()), {"v": 2}, same_as_last=True)
+    after = [JobRow("id000028", status="FAIL")]
+    apply(plan, after, [])
+    assert await pub.delta(after, [], {})
+    got = await f.deltas()
+    assert got is not None  # no reload asked
+    for delta in got:
+        apply(held, delta.changed, delta.removed)
+    assert held == plan and f.version == 2
+    late = follower(r)
+    snap = await late.load()
+    assert snap.meta == {"v": 2}
+    new = await late.deltas()
+    assert new is not None and [d.changed for d in new] == [after]
+    # A snapshot that is not the state of the stream's last entry still makes them reload.
+    assert await pub.snapshot(rows(3), {"v": 3})
+    assert await f.deltas() is None
