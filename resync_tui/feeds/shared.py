@@ -286,7 +286,9 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
             if not self._loaded:
                 snap = await self.follower.load()
                 rows = _in_zone(snap.rows, float(snap.meta.get("utcoffset", 0.0)))
-                changed, removed = self.view.diff(rows)
+                # Into an empty view every row is new: no diff (200k look-ups and a set
+                # of every id, for nothing).
+                changed, removed = self.view.diff(rows) if self.view.total else (rows, [])
                 self._loaded = True
                 return self._state(self.view.apply_changes(changed, removed), snap.meta)
             deltas = await self.follower.deltas()
