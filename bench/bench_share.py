@@ -70,6 +70,23 @@ Settings: 5k: ``hwa.poll_interval`` = ``--interval`` (2 s), ``share.lease_ttl`` 
 takes seconds) and ``--big-ttl`` (10 s); the rest (``share.follow_interval`` 0.5 s,
 ``redis.socket_timeout`` 0.5 s, ``ui.workstations_interval`` 15 s, ...) as shipped.
 
+Last figures, 200k jobs, K = 1 / 10 / 50, one run on 2026-12-01 17:20-17:28 UTC (load 2.5 at
+the start, 3.2 / 6.5 / 14.9 at each failover, 18 in the K = 50 window), against the run
+before (K = 1 / 10 / 19, and K = 50 at load 43-51):
+
+* follower CPU through the window 0.9 / 1.2 / 1.4 % each (0.70 cores for 50); an idle
+  follower measured 9.3 % before (a 200k stream count on every delta);
+* follower RSS 233 / 235 / 237 MB (11.6 GB for 50; was ~360 MB, 17.8 GB);
+* engine requests vs one dashboard alone 0.89 / 0.98 / 0.74 (was 1.08, 0.80, 0.50 starved);
+  followers' engine requests 0;
+* follower age p99 over the leader's 0.31 / 0.05 / 0.19 s (was <= 0.31 s);
+* failover: lease 10.0 / 7.7 / 6.2 s, first fresh publication 18.0 / 19.5 / 14.3 s (target
+  15; was 21-57 s, and none within 90 s at K = 50), always a delta: 0 followers reloaded
+  the plan. What is over 15 s is the new leader's 200k read, 8.0 / 11.8 / 8.1 s, with the
+  unshared baseline dashboard reading the same simulator at the same time;
+* first 200k plan from Redis 2.04 s, 216 MB peak, against 4.91 s, 221 MB from the engine
+  (was 5.97 s, 315 MB against 6.90 s, 506 MB).
+
 Usage: ``.venv/bin/python bench/bench_share.py [--sizes 5000,200000] [--ks 1,10,50]
 [--seconds 20] [--big-seconds 30] [--quick]`` (``--quick``: 5k, K = 1 and 10, 10 s).
 A script, not a test: pytest does not collect ``bench/``.
