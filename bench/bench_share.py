@@ -47,26 +47,45 @@ follower shows the plan:
   process's first full plan from the poller's snapshot in Redis, against reading it
   from the engine; each in its own process (best of 2), peak RSS from ``VmHWM``.
 
-Memory, and the choice made: a follower holding the 200k plan, with its streams pane
-counted from it, measured 350-720 MB RSS on the project machine (2026-12-01; the
-largest after a follower took over and read the plan from the engine itself), so 50 of
-them need 17-35 GB: they do not fit beside seven other engineers on a 24 GiB machine.
-The bench does not make followers cheaper to fit (a follower that does not decode and
-hold the plan in its own ``JobsView`` is not a follower, and forking one that did would
-share what each screen holds alone); it measures the largest K that fits instead and
-says so: before each K it projects K times the largest follower RSS seen at that size
-(or ``--follower-mb``), cuts K to fit ``--budget-gb`` (default 10 GB) and reports
-``k50_fits: 0`` and ``k50_measured_k``; while starting it also stops if the machine's
-``MemAvailable`` falls under ``--keep-free-gb``. The engine-request figure at K = 50
-and 200k is therefore not measured; what it would be follows from
-``k{K}_follower_engine_requests`` = 0 at every K measured (a follower sends the engine
-nothing, so K changes only Redis load). The followers start in batches of ``--batch``
-(5), each batch showing the plan before the next starts, so decode peaks do not add up.
+Memory, and the choice made: a follower holding the 200k plan measured 350-720 MB RSS
+on the project machine before 2026-12-01's changes (its decoded snapshot held its own
+copy of every name, status and time: ~90 MB more than the values it needs); it now
+holds each distinct value once and measures ~240 MB, so 50 of them need ~12 GB: they
+fit the default ``--budget-gb`` (13 GB) on the 24 GiB machine. Before each K the bench
+projects K times the largest follower RSS seen at that size (or ``--follower-mb``); a K
+that would not fit is cut to the largest that does, and said (``k{K}_fits: 0``,
+``k{K}_measured_k``); while starting it also stops if the machine's ``MemAvailable``
+falls under ``--keep-free-gb`` (3). The followers start in batches of ``--batch`` (5),
+each batch showing the plan before the next starts, so decode peaks do not add up.
+
+CPU: ``k{K}_follower_cpu_pct`` is a follower's CPU through the window (``/proc/PID/stat``;
+it only follows: deltas applied, the leader's counted streams shown),
+``k{K}_followers_cpu_cores`` all of them together, ``k{K}_leader_cpu_pct`` the leader's.
+Failover: ``k{K}_failover_read_s`` is the new leader's first read, from taking the lease
+to publishing it; ``k{K}_failover_as_delta`` 1 when that publication was a delta (the
+followers keep their plan: ``k{K}_failover_reloads`` counts those that loaded it again).
 
 Settings: 5k: ``hwa.poll_interval`` = ``--interval`` (2 s), ``share.lease_ttl`` =
 ``--ttl`` (3 s); 200k (``--big-from`` jobs and more): ``--big-interval`` (5 s; a 200k read
 takes seconds) and ``--big-ttl`` (10 s); the rest (``share.follow_interval`` 0.5 s,
 ``redis.socket_timeout`` 0.5 s, ``ui.workstations_interval`` 15 s, ...) as shipped.
+
+Last figures, 200k jobs, K = 1 / 10 / 50, one run on 2026-12-01 17:20-17:28 UTC (load 2.5 at
+the start, 3.2 / 6.5 / 14.9 at each failover, 18 in the K = 50 window), against the run
+before (K = 1 / 10 / 19, and K = 50 at load 43-51):
+
+* follower CPU through the window 0.9 / 1.2 / 1.4 % each (0.70 cores for 50); an idle
+  follower measured 9.3 % before (a 200k stream count on every delta);
+* follower RSS 233 / 235 / 237 MB (11.6 GB for 50; was ~360 MB, 17.8 GB);
+* engine requests vs one dashboard alone 0.89 / 0.98 / 0.74 (was 1.08, 0.80, 0.50 starved);
+  followers' engine requests 0;
+* follower age p99 over the leader's 0.31 / 0.05 / 0.19 s (was <= 0.31 s);
+* failover: lease 10.0 / 7.7 / 6.2 s, first fresh publication 18.0 / 19.5 / 14.3 s (target
+  15; was 21-57 s, and none within 90 s at K = 50), always a delta: 0 followers reloaded
+  the plan. What is over 15 s is the new leader's 200k read, 8.0 / 11.8 / 8.1 s, with the
+  unshared baseline dashboard reading the same simulator at the same time;
+* first 200k plan from Redis 2.04 s, 216 MB peak, against 4.91 s, 221 MB from the engine
+  (was 5.97 s, 315 MB against 6.90 s, 506 MB).
 
 Usage: ``.venv/bin/python bench/bench_share.py [--sizes 5000,200000] [--ks 1,10,50]
 [--seconds 20] [--big-seconds 30] [--quick]`` (``--quick``: 5k, K = 1 and 10, 10 s).
@@ -127,6 +146,15 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU (user + system) a process has used, from ``/proc/PID/stat``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pss_mb(pid: int) -> float:
@@ -380,10 +408,19 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
         t0 = time.time()
         req0 = engine_requests(size.url)
         cmds0, bytes0 = redis_totals(r)
+        mates_pids = [d.proc.pid for d in followers if d.proc.pid != leader_pid]
+        cpu0 = {pid: cpu_seconds(pid) for pid in (*mates_pids, leader_pid)}
         time.sleep(seconds)
+        cpu1 = {pid: cpu_seconds(pid) for pid in cpu0}
         cmds1, bytes1 = redis_totals(r)
         total = engine_requests(size.url) - req0
         t1 = time.time()
+        # What following costs: each follower's CPU in the window (it only applies deltas).
+        spent = [(cpu1[pid] - cpu0[pid]) / (t1 - t0) for pid in mates_pids]
+        out[f"{p}follower_cpu_pct"] = 100 * sum(spent) / max(len(spent), 1)
+        out[f"{p}followers_cpu_cores"] = sum(spent)
+        out[f"{p}leader_cpu_pct"] = 100 * (cpu1[leader_pid] - cpu0[leader_pid]) / (t1 - t0)
+        out[f"{p}window_load_1min"] = os.getloadavg()[0]
         timeline_all = publications(r, size.keys)
         # Memory of the followers holding the plan, before the failover (a follower that
         # becomes leader reads the plan from the engine: that peak is a leader's).
@@ -416,10 +453,14 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
                          if e["fence"] == new_token and (e["last_success"] or 0) > killed_at]
                 if fresh or snapshot_read_after(r, size.keys, new_token, killed_at):
                     fresh_s = time.monotonic() - killed
+                    out[f"{p}failover_as_delta"] = int(bool(fresh))
                     break
             time.sleep(0.02)
         out[f"{p}failover_lease_s"] = lease_s
         out[f"{p}failover_fresh_s"] = fresh_s  # nan: none within the deadline below
+        # The new leader's first read, from taking the lease to publishing it.
+        out[f"{p}failover_read_s"] = fresh_s - lease_s
+        out[f"{p}failover_load_1min"] = os.getloadavg()[0]
         out[f"{p}failover_deadline_s"] = 4 * target + 30
 
         alive = [d for d in (alone, *followers) if d.proc.pid != leader_pid]
@@ -498,6 +539,10 @@ def sweep_k(size: Size, r: redis.Redis, k: int, seconds: float, *, batch: int,
     out[f"{p}ready_max_s"] = max((float(rd["after_spawn_s"]) for rd in readies),
                                  default=float("nan"))
     out[f"{p}followers_streams_ok"] = sum(1 for rep in reports if rep["streams_ok"])
+    # Followers that loaded the whole plan again after the kill (a new leader's first
+    # publication as a snapshot makes every one of them reload it; as a delta, none).
+    out[f"{p}failover_reloads"] = sum(1 for rep in mates for at in rep["snapshot_loads"]
+                                      if at > killed_at and rep["role"] == "follower")
     return out, biggest
 
 
@@ -583,8 +628,8 @@ def main() -> None:
     parser.add_argument("--big-interval", type=float, default=5.0)
     parser.add_argument("--big-ttl", type=float, default=10.0)
     parser.add_argument("--batch", type=int, default=5)
-    parser.add_argument("--budget-gb", type=float, default=10.0)
-    parser.add_argument("--keep-free-gb", type=float, default=6.0)
+    parser.add_argument("--budget-gb", type=float, default=13.0)
+    parser.add_argument("--keep-free-gb", type=float, default=3.0)
     parser.add_argument("--follower-mb", type=float, default=0.0,
                         help="one follower's RSS at this size, if known (else from K=1 first)")
     parser.add_argument("--no-first-plan", action="store_true")

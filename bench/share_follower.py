@@ -22,8 +22,14 @@ Talks to the bench in JSON lines on stdout:
   following), when it applied each delta and how long after its
   publication, when it read the
   plan from the engine itself and when it sent each HTTP request to the engine, its
-  role, RSS and peak RSS (``VmHWM``); then it exits 0 (a leader gives its lease up as
-  the app does when it quits).
+  role, RSS and peak RSS (``VmHWM``), and its CPU seconds (``cpu_ready_s`` to the
+  first plan, ``cpu_idle_s`` from then to the report, ``deltas_applied``); then it
+  exits 0 (a leader gives its lease up as the app does when it quits);
+  ``snapshot_loads``: when it loaded the jobs snapshot (the first time, and each reload).
+
+``--profile FILE`` writes a cProfile of the process from its first plan shown to the
+report (``python -m pstats FILE``: where an idle follower spends its CPU);
+``--tracemalloc N`` reports the N biggest allocation sites held at ready.
 """
 
 from __future__ import annotations
@@ -31,13 +37,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import dataclasses
 import json
+import logging
 import os
 import signal
 import sys
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +78,7 @@ def say(event: str, **fields: Any) -> None:
     sys.stdout.flush()
 
 
-async def run(alone: bool, sample: float) -> None:
+async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) -> None:
     settings = load_settings()
     if alone:
         settings = settings.replace(share=dataclasses.replace(settings.share, enabled=False))
@@ -113,12 +122,13 @@ async def run(alone: bool, sample: float) -> None:
 
     inner.poll = counted_poll  # type: ignore[method-assign]
     lags: list[list[float]] = []  # [applied at, seconds since its publication]
+    loads: list[float] = []  # when it loaded the jobs snapshot (the first, and reloads)
     if isinstance(jobs_feed, SharedJobsFeed):
         follower = jobs_feed.follower
         real_deltas = follower.deltas
 
-        async def timed_deltas() -> Any:
-            got = await real_deltas()
+        async def timed_deltas(*, wait: bool = True) -> Any:
+            got = await real_deltas(wait=wait)
             now = time.time()
             for delta in got or ():
                 published = delta.meta.get("published")
@@ -127,6 +137,13 @@ async def run(alone: bool, sample: float) -> None:
             return got
 
         follower.deltas = timed_deltas  # type: ignore[method-assign]
+        real_load = follower.load
+
+        async def counted_load() -> Any:
+            loads.append(round(time.time(), 3))
+            return await real_load()
+
+        follower.load = counted_load  # type: ignore[method-assign]
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -139,6 +156,8 @@ async def run(alone: bool, sample: float) -> None:
 
     ages: list[list[float]] = []
     ready = False
+    profiler = cProfile.Profile() if profile else None
+    cpu_ready = 0.0
     while not stop.is_set():
         state = runners["jobs"].last
         last = state.health.last_success if isinstance(state, JobsState) else None
@@ -147,12 +166,27 @@ async def run(alone: bool, sample: float) -> None:
             ages.append([round(now, 3), round(now - last.timestamp(), 3)])
             if not ready:
                 ready = True
-                say("ready", seconds=now - STARTED, jobs=view.total, **memory_mb())
+                cpu_ready = time.process_time()
+                top: list[str] = []
+                if traces:
+                    snap = tracemalloc.take_snapshot()
+                    top = [str(stat) for stat in snap.statistics("lineno")[:traces]]
+                    tracemalloc.stop()
+                say("ready", seconds=now - STARTED, jobs=view.total, cpu_s=cpu_ready,
+                    traces=top, **memory_mb())
+                if profiler is not None:
+                    profiler.enable()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), sample)
 
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    cpu_idle = time.process_time() - cpu_ready if ready else 0.0
     streams = runners["streams"].last
-    say("report", ages=ages, lags=lags, engine_polls=len(poll_times), poll_times=poll_times,
+    say("report", cpu_ready_s=cpu_ready, cpu_idle_s=cpu_idle, deltas_applied=len(lags),
+        snapshot_loads=loads,
+        ages=ages, lags=lags, engine_polls=len(poll_times), poll_times=poll_times,
         request_times=request_times, jobs=view.total,
         role=share.election.role.value if share is not None else "alone",
         streams_ok=isinstance(streams, StreamsState) and streams.health.ok,
@@ -174,8 +208,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alone", action="store_true", help="no sharing: poll the engine")
     parser.add_argument("--sample", type=float, default=0.1, help="seconds between age samples")
+    parser.add_argument("--profile", default="", help="cProfile from ready to report, here")
+    parser.add_argument("--tracemalloc", type=int, default=0,
+                        help="report this many biggest allocation sites held at ready")
     args = parser.parse_args()
-    asyncio.run(run(args.alone, args.sample))
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(message)s")
+    if args.tracemalloc:
+        tracemalloc.start()
+    asyncio.run(run(args.alone, args.sample, args.profile, args.tracemalloc))
     sys.stdout.flush()
     os._exit(0)  # the report is out: no interpreter teardown (threads, sockets) to wait for
 

@@ -22,6 +22,7 @@ from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.streams import (
     PreparedStreams,
+    StreamRow,
     StreamsView,
     all_jobs,
     build_stream_rows,
@@ -94,6 +95,17 @@ class StreamsFeed:
     @property
     def jobs_total(self) -> int:
         return self._jobs.total
+
+    async def show_rows(self, rows: list[StreamRow], health: FeedHealth,
+                        jobs_counted: int) -> StreamsState:
+        """Streams another process counted (the shared feed's leader, from a jobs view
+        that holds what this one does): shown as they are, no count of our own."""
+        if len(rows) > _THREAD_THRESHOLD:
+            self.view.adopt(await asyncio.to_thread(self.view.prepare, rows))
+        else:
+            self.view.set_rows(rows)
+        self._last = StreamsState(self.view, health, jobs_counted, (), self.interval)
+        return self._last
 
     async def show_read(self, read: JobStreamRead, health: FeedHealth) -> StreamsState:
         """A stream list read by another process (the shared feed's leader), counted from

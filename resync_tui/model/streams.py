@@ -115,19 +115,13 @@ def stream_info_from_model(stream: JobStreamInPlan) -> StreamInfo:
 
 
 def all_jobs(view: JobsView) -> list[JobRow]:
-    """Every job the view holds, whatever its filter (on the event loop: the view's thread).
+    """Every job the view holds, whatever its filter (on the event loop: the view's thread;
+    a worker thread may try, and gets ``RuntimeError`` if the view changed meanwhile).
 
-    ``JobsView`` has no "all rows" accessor yet: ``diff(())`` is its documented read-only
-    way to list every id it holds (all of them are "no longer present" in an empty read).
+    One C-level copy of the view's rows (``JobsView.all_rows``): listing 200k jobs through
+    ``diff(())`` and a look-up per id took 0.1 s of CPU, paid at every stream count.
     """
-    _, ids = view.diff(())
-    get = view.get
-    rows: list[JobRow] = []
-    for job_id in ids:
-        row = get(job_id)
-        if row is not None:
-            rows.append(row)
-    return rows
+    return list(view.all_rows())
 
 
 def stream_rank(status: str) -> int:
@@ -301,6 +295,11 @@ class StreamsView:
 
     def row_at(self, index: int) -> StreamRow:
         return self._visible[index]
+
+    def all_rows(self) -> list[StreamRow]:
+        """Every stream, filter ignored, in the engine's order (a shared feed's leader
+        publishes them as counted)."""
+        return list(self._rows)
 
     def rows_in(self, start: int, stop: int) -> list[StreamRow]:
         return self._visible[max(start, 0):max(stop, 0)]

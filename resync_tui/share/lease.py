@@ -181,6 +181,17 @@ class Lease:
         """Who holds the lease now (any owner)."""
         return Holder.parse(await self.redis.get(self.keys.lease))
 
+    async def holder_for(self) -> tuple[Holder | None, float | None]:
+        """Who holds the lease, and for how many more seconds unless renewed (None: no
+        expiry known)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(self.keys.lease)
+            pipe.pttl(self.keys.lease)
+            value, pttl = await pipe.execute()
+        holder = Holder.parse(value)
+        left = int(pttl) / 1000 if holder is not None and int(pttl) >= 0 else None
+        return holder, left
+
     async def fenced_xadd(self, stream: str, fields: dict[str, bytes | str | int],
                           *, max_len: int) -> bytes | None:
         """XADD to ``stream`` only if our token is still the current one.
@@ -217,6 +228,8 @@ class Election:
         self._max_backoff = max_backoff
         self.rounds = 0
         """Rounds done: a feed's first poll waits for the first one (knowing its role)."""
+        self._expires_in: float | None = None
+        """A follower's view of the lease: seconds left when it last looked."""
         self._lock = asyncio.Lock()
 
     def describe(self) -> str:
@@ -257,7 +270,7 @@ class Election:
                 self.leader = Holder(self.lease.owner, self.lease.token or 0)
                 self._set(Role.LEADER)
             else:
-                self.leader = await self.lease.holder()
+                self.leader, self._expires_in = await self.lease.holder_for()
                 self._set(Role.FOLLOWER if self.leader is not None else Role.ALONE)
             self._failures = 0
             self.error = ""
@@ -276,6 +289,11 @@ class Election:
         (full jitter, so N dashboards spread their reconnects)."""
         base = self.lease.ttl / 3
         if not self._failures:
+            if self.role is Role.FOLLOWER and self._expires_in is not None:
+                # Try again right when the lease runs out (a dead leader's lease is taken
+                # within ttl of its last renewal, not up to ttl/3 later); a live leader
+                # renews it before that, and the next try looks again.
+                return max(0.01, min(base, self._expires_in + 0.02))
             return base
         cap = min(self._max_backoff, base * 2 ** min(self._failures, 10))
         return max(base / 2, self._rng.uniform(0, cap))

@@ -190,3 +190,18 @@ async def test_a_leader_killed_with_sigkill_is_replaced_within_its_ttl(
         if proc.returncode is None:
             proc.kill()
             await asyncio.wait_for(proc.wait(), 5)
+
+
+async def test_a_follower_tries_again_right_when_the_leaders_lease_runs_out(
+        r: aioredis.Redis) -> None:
+    """A follower waited ttl/3 between tries whatever the lease said: a dead leader's
+    lease was taken up to ttl/3 after it expired (ttl 10 s: a takeover at 13 s, past a
+    failover target of ttl + one poll). It now looks again when the lease runs out."""
+    leader, follower = election(r, "a", ttl=30.0), election(r, "b", ttl=30.0)
+    assert await leader.step() is Role.LEADER
+    await r.pexpire(KEYS.lease, 2_000)  # the leader's last renewal, 28 s ago
+    assert await follower.step() is Role.FOLLOWER
+    assert 1.0 < follower.delay() <= 2.1 < 30.0 / 3
+    await r.pexpire(KEYS.lease, 30_000)  # renewed: the usual pace again
+    await follower.step()
+    assert follower.delay() == 10.0

@@ -105,28 +105,80 @@ async def test_a_leader_that_cannot_reach_the_engine_makes_followers_say_so(
     assert jobs(follower) == jobs(leader)
 
 
-async def test_a_follower_that_becomes_leader_polls_and_publishes_a_fresh_snapshot(
+async def test_a_follower_that_becomes_leader_polls_and_publishes_its_read_as_a_delta(
         sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """At takeover the new leader holds the plan as a follower: its first engine read is
+    published as a delta against what every follower holds, which they apply without
+    loading the snapshot again (200k rows each, at once, on every screen)."""
     keys = ShareKeys.for_engine(sim.base_url)
-    old, new, late = (shared(rt, r, keys, n) for rt, n in zip(runtimes, "abc", strict=True))
+    old, new, other = (shared(rt, r, keys, n) for rt, n in zip(runtimes, "abc", strict=True))
     await old.election.step()
     await new.election.step()
+    await other.election.step()
     await old.poll()
     await new.poll()
+    await other.poll()
+    sim.tick(1800)
+    await old.poll()  # a last delta of the old leader, which the new one has not read yet
+    version = await r.hget(keys.snapshot("jobs"), "version")
     await r.delete(keys.lease)  # the leader died; its lease expired
     assert await new.election.step() is Role.LEADER
     sim.tick(3 * 3600)
     calls = engine_calls(sim)
     state = await new.poll()
     assert state.full_read and engine_calls(sim) > calls
-    assert new.publisher.deltas_since_snapshot == 0  # a new leader starts with a snapshot
+    assert 0 < len(state.change.changed_ids) < state.view.total
+    assert await r.hget(keys.snapshot("jobs"), "version") == version  # no new snapshot
+    assert new.publisher.deltas_since_snapshot == 2  # the old leader's count, carried on
+    seen = await other.poll()
+    assert other.follower.version == int(version or 0)  # no reload
+    assert state.change.changed_ids <= seen.change.changed_ids
+    assert jobs(other) == jobs(new)
+    assert seen.health.last_success == state.health.last_success
+    # A dashboard started now loads the old snapshot and both deltas: the same jobs.
+    late = shared(runtimes[0], r, keys, "d")
     assert await late.election.step() is Role.FOLLOWER
-    await late.poll()
+    await late.poll()  # the snapshot...
+    await late.poll()  # ...then the deltas after it
     assert jobs(late) == jobs(new)
     # The old leader, back, is fenced off and follows.
     assert await old.election.step() is Role.FOLLOWER
     await old.poll()
+    await old.poll()
     assert jobs(old) == jobs(new)
+
+
+async def test_a_new_leader_whose_base_is_not_the_streams_end_publishes_a_snapshot(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """A delta computed against an entry that is no longer the stream's last would be
+    applied by followers to a base it was not made from: Redis refuses it, and the new
+    leader publishes a full snapshot instead, which followers reload."""
+    keys = ShareKeys.for_engine(sim.base_url)
+    old, new, other = (shared(rt, r, keys, n) for rt, n in zip(runtimes, "abc", strict=True))
+    for feed in (old, new, other):
+        await feed.election.step()
+        await feed.poll()
+    marker = (await r.hgetall(keys.snapshot("jobs")))[b"id"]
+    sim.tick(1800)
+    await old.poll()  # a delta after the snapshot's marker
+    await new.poll()
+    await other.poll()
+    await r.delete(keys.lease)
+    assert await new.election.step() is Role.LEADER
+
+    async def stale() -> None:  # as if it held the plan as of the marker, not the end
+        new._base = marker
+
+    new._take_over = stale  # type: ignore[method-assign]
+    version = await r.hget(keys.snapshot("jobs"), "version")
+    sim.tick(3 * 3600)
+    state = await new.poll()
+    assert state.full_read
+    assert await r.hget(keys.snapshot("jobs"), "version") != version
+    assert new.publisher.deltas_since_snapshot == 0
+    await other.poll()
+    await other.poll()
+    assert jobs(other) == jobs(new)
 
 
 async def test_redis_down_means_each_dashboard_polls_the_engine_itself(
@@ -234,3 +286,31 @@ async def test_a_follower_judges_ages_on_the_engines_clock_it_never_asked(
         await leader_rt.aclose()
         await follower_rt.aclose()
         engine.stop()
+
+
+async def test_a_delta_keeps_the_values_a_follower_already_holds(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """A delta's rows come with their own copies of every name and time; applied, a row
+    keeps the objects the follower held where the values did not change (over a day,
+    every job that runs would otherwise undo the snapshot's sharing)."""
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader, follower = shared(runtimes[0], r, keys, "lead"), shared(runtimes[1], r, keys, "f")
+    await leader.election.step()
+    await follower.election.step()
+    await leader.poll()
+    await follower.poll()
+    before = jobs(follower)
+    sim.tick(3 * 3600)
+    state = await leader.poll()
+    seen = await follower.poll()
+    assert jobs(follower) == jobs(leader)
+    moved = [before[job_id] for job_id in seen.change.changed if job_id in before]
+    assert moved
+    for old in moved:
+        now = follower.view.get(old.job_id)
+        assert now is not None and now != old
+        assert now.stream is old.stream and now.workstation is old.workstation
+        assert now.job is old.job and now.folder is old.folder
+        if now.scheduled == old.scheduled and now.scheduled is not None:
+            assert now.scheduled is old.scheduled
+    assert state.change

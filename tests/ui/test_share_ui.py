@@ -55,7 +55,8 @@ async def poller(sim: Simulator, redis_url: str) -> AsyncIterator[Share]:
     rt = build_runtime(settings, clock=frozen_clock)
     share = Share(rt, owner="noc-poller:4242:abcd")
     assert await share.election.step() is Role.LEADER
-    for name, feed in (("jobs", JobsFeed(rt, JobsView(clock=frozen_clock))),):
+    view = JobsView(clock=frozen_clock)  # as the poller's: its streams count its jobs
+    for name, feed in (("jobs", JobsFeed(rt, view)),):
         wrapped = share.wrap(feed, 0.0)
         assert wrapped.name == name
         await wrapped.poll()
@@ -63,7 +64,7 @@ async def poller(sim: Simulator, redis_url: str) -> AsyncIterator[Share]:
     from resync_tui.feeds.streams import StreamsFeed
     from resync_tui.feeds.workstations import WorkstationsFeed
     for feed in (EngineFeed(rt), WorkstationsFeed(rt, 60.0),
-                 StreamsFeed(rt, JobsView(clock=frozen_clock), 60.0)):
+                 StreamsFeed(rt, view, 60.0)):
         await share.wrap(feed, 0.0).poll()
     yield share
     await share.lease.release()
