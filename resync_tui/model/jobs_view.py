@@ -782,14 +782,32 @@ class JobsView:
         updated: list[_Entry] = []
         new_entry = self._new_entry
         watch: list[tuple[datetime, str]] = []
+        added_statuses: list[str] = []
+        """Statuses as added (counted after the loop); a later version's move is counted
+        like any change's."""
+        fresh: set[str] = set()
+        """Ids added by this call: a job given twice (a read saw it on two pages) must
+        replace its new entry, not move it (it was counted twice and put in the order
+        twice: a ghost row)."""
         for row in changed:
             entry = entries.get(row.job_id)
             if entry is None:
                 entry, late = new_entry(row, now)
                 entries[row.job_id] = entry
                 added.append(entry)
+                added_statuses.append(row.status)
+                fresh.add(row.job_id)
                 if late is not None and late >= now:
                     watch.append((late, row.job_id))
+            elif row.job_id in fresh:
+                if entry.row != row:
+                    self._count(entry.row.status, -1)
+                    self._count(row.status, 1)
+                    again, late = new_entry(row, now)
+                    entry.row, entry.hay, entry.rank, entry.key = (
+                        again.row, again.hay, again.rank, again.key)
+                    if late is not None and late >= now:
+                        watch.append((late, row.job_id))
             elif entry.row is not row and entry.row != row:
                 if entry.row.status != row.status:
                     self._count(entry.row.status, -1)
@@ -802,7 +820,7 @@ class JobsView:
                     self._push_late(late, row.job_id, now)
         if added:
             # New rows counted and watched in one pass each (a first read adds 200k).
-            for status, count in Counter(e.row.status for e in added).items():
+            for status, count in Counter(added_statuses).items():
                 self._count(status, count)
             heap = self._late_heap
             if len(watch) > len(heap):
