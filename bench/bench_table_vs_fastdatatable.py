@@ -69,6 +69,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual_fastdatatable import ArrowBackend, DataTable
 
+from resync_tui.feeds.jobs import load_plan
 from resync_tui.hwa.client import HwaClient
 from resync_tui.model.job_row import JobRow, job_row_from_model
 from resync_tui.model.jobs_view import JobsView
@@ -218,6 +219,25 @@ async def feed_update(app: OursApp, rows: list[JobRow],
         parts.setdefault("update_jobs", []).append(time.perf_counter() - applied)
 
 
+async def feed_first_read(app: OursApp, rows: list[JobRow],
+                          parts: dict[str, list[float]]) -> None:
+    """The feed's path for the first read of a plan (an empty view: ``load_plan``, the
+    call ``JobsFeed.poll`` makes), then the dashboard's call (show_jobs).
+
+    ``parts``: ``load_plan`` (rows handed over to the view installed: the build runs in
+    a worker thread), ``load_plan_loop_cpu`` (CPU the loop's thread used meanwhile:
+    ``adopt`` and whatever else the app ran), ``update_jobs``.
+    """
+    view = app.view
+    begin, cpu = time.perf_counter(), time.thread_time()
+    change = await load_plan(view, rows)
+    loaded, loop_cpu = time.perf_counter(), time.thread_time() - cpu
+    app.query_one(JobsPane).update_jobs(view, change)
+    parts.setdefault("load_plan", []).append(loaded - begin)
+    parts.setdefault("load_plan_loop_cpu", []).append(loop_cpu)
+    parts.setdefault("update_jobs", []).append(time.perf_counter() - loaded)
+
+
 async def ours_first_paint(rows: list[JobRow], parts: dict[str, list[float]]) -> float:
     app = OursApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -225,11 +245,14 @@ async def ours_first_paint(rows: list[JobRow], parts: dict[str, list[float]]) ->
         table = app.query_one(JobsTable)
         gc.collect()
         started = time.perf_counter()
-        await feed_update(app, rows, parts)
+        await feed_first_read(app, rows, parts)
         handed = time.perf_counter()
         done = await painted(pilot, first_line_shows(
             app, table, prefix(app.view.row_at(0).stream)))
         parts.setdefault("paint", []).append(done - handed)
+        # The loop's share: all but the build's wait in the thread.
+        parts.setdefault("on_loop", []).append(
+            parts["load_plan_loop_cpu"][-1] + parts["update_jobs"][-1] + done - handed)
         return done - started
 
 
@@ -303,6 +326,8 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
         statistics.median(theirs_first) + figures["theirs_arrow_build_ms"] / 1000)
     figures["first_paint_ratio_theirs_over_ours"] = round(
         figures["theirs_first_paint_ms"] / figures["ours_first_paint_ms"], 2)
+    figures["first_paint_on_loop_ratio_theirs_over_ours"] = round(
+        figures["theirs_first_paint_ms"] / figures["ours_first_paint_on_loop_ms"], 2)
 
     # The same 2,000 changes a round for both: snapshots of the rows after each round.
     rnd = random.Random(7)
@@ -355,6 +380,8 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
     figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
     figures["first_paint_3x_met"] = float(figures["first_paint_ratio_theirs_over_ours"]
                                           >= TARGET_RATIO)
+    figures["first_paint_on_loop_3x_met"] = float(
+        figures["first_paint_on_loop_ratio_theirs_over_ours"] >= TARGET_RATIO)
     figures["refresh_3x_met"] = float(figures["refresh_ratio_theirs_over_ours"] >= TARGET_RATIO)
     return figures
 

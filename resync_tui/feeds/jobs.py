@@ -45,7 +45,7 @@ from resync_tui.hwa.models import JobInPlan, PlanRead, UnreadableRecord
 from resync_tui.model.job_row import JobRow, RowMapper
 from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
-__all__ = ["JobsFeed", "JobsState"]
+__all__ = ["JobsFeed", "JobsState", "load_plan"]
 
 _TRIM_AFTER_JOBS = 20_000
 """After reading a plan this big, free heap pages go back to the system (``_trim_heap``)."""
@@ -85,7 +85,7 @@ def _signature(counts: Any) -> Hashable:
     return counts  # type: ignore[no-any-return]
 
 
-async def _load(view: JobsView, rows: list[JobRow]) -> ChangeSet:
+async def load_plan(view: JobsView, rows: list[JobRow]) -> ChangeSet:
     """The first read of a plan into an empty view, built off the loop (``BulkLoad``):
     applied in slices on the loop, 200k rows held it ~0.8 s in all. If the view was
     written while the thread built (``adopt`` refuses), the rows are applied the
@@ -269,7 +269,7 @@ class JobsFeed:
                 await _trim_heap()  # a read that failed part-way used memory too
             return self._state(ChangeSet(), self._tracker.failure(exc), full_read=False)
         if not self.view.total and not removed and len(changed) > _APPLY_SLICE:
-            change = await _load(self.view, changed)
+            change = await load_plan(self.view, changed)
         else:
             change = await _apply_sliced(self.view, changed, removed)
         del changed
