@@ -14,6 +14,10 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       on the event loop; cost follows the number of changes (~20 ms for 2,000 of 200k).
     - ``refresh_clock(now=None) -> ChangeSet``: re-rank jobs that became late (long-running
       EXEC, HOLD past its scheduled time) without new data.
+    - ``bulk_load(rows, now=None) -> BulkLoad`` (an empty view only), then
+      ``load.build()`` in a worker thread, then ``adopt(load) -> ChangeSet | None`` on the
+      loop: the first read of a plan built off the loop and installed in O(1) (None: the
+      view was written meanwhile, use ``apply_changes``). ``feeds/jobs.py:load_plan``.
     - ``counts`` (status -> count, kept incrementally), ``version`` (bumped on each change).
     - the current view: ``len(view)``, ``view.row_at(i)``, ``view.rows_in(start, stop)``,
       ``view.position_of(job_id)``, ``view.get(job_id)``, ``view.total``.
