@@ -129,6 +129,16 @@ def test_sort_filter_and_writes_made_during_the_build_are_honoured() -> None:
     assert view.adopt(load) is not None
     _same(view, reference)
 
+    filtered = JobsView(clock=lambda: NOW)  # the same sort: only the filter is new
+    filtered.set_sort("started", True)
+    load = filtered.bulk_load(rows)
+    filtered.set_filter("cpu_a")
+    filtered.set_status_filter({"SUCC", "ABEND"})
+    load.build()
+    assert filtered.adopt(load) is not None
+    assert 0 < len(filtered) < filtered.total
+    _same(filtered, reference)
+
     written = JobsView(clock=lambda: NOW)
     load = written.bulk_load(rows)
     extra = JobRow(job_id="extra", stream="ZZ", status="FAIL")
