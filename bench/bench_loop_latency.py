@@ -29,6 +29,15 @@ the lags, not this).
 Targets (issue 13): during a refresh p99 ≤ 16 ms (a frame at 60 Hz) and max ≤ 50 ms
 (``refresh_target_met``); issue 4's max ≤ 40 ms for both reads stays (``target_met``).
 
+The first_read phase (added with the bulk load, ``--rounds 2``), old path (every row
+applied on the loop, 200 a turn) then new (``load_plan``), run back to back: at load
+2.5 / 1.6 (old) p99 9.2 / 9.6 ms, max 57.6 / 47.6 ms (2 stalls over 40 ms each run,
+the loop's own CPU up to 58.6 / 48.3 ms between two ticks, a collection of 19-22 ms);
+at load 1.9 / 1.6 (new) p99 8.6 / 8.6 ms, max 41.5 / 29.4 ms (loop CPU max 16.8 / 15.5
+ms, longest collection ~1 ms). A pause every 16k rows built instead of every 1,000
+gave p99 15.2 ms (load 3.3): the worker kept the GIL for its 5 ms switch interval.
+The refresh phase is unchanged (p99 10.6-11.9, max 17-25 ms).
+
     .venv/bin/python bench/bench_loop_latency.py [--jobs 200000] [--rounds 3]
 """
 

@@ -50,8 +50,12 @@ with its Arrow build); 1% refresh ours 158-176 ms (37-55 ms on the loop), theirs
 Now (the bulk load, ``--rounds 2``): at load 14-18, first paint ours 823 ms in all, of
 it ``load_plan`` 719 ms (1.3 ms of loop CPU), ``update_jobs`` 84 ms, paint 13 ms: 98 ms
 on the loop, theirs 138 ms (600 ms with the Arrow build): 1.4x on the loop, 0.17x in
-all; 1% refresh ours 328 ms (84 ms on the loop), theirs 657 ms. At load ~2: see the
-closing note of issue 13's branch ``bulk``. Still not 3x: the build in the thread
+all; 1% refresh ours 328 ms (84 ms on the loop), theirs 657 ms. At load 1.2-1.4
+(``--rounds 3``): first paint ours 708 ms in all (the old path in the same run,
+``ours_first_paint_before_bulk_load_ms``: 758 ms, nearly all on the loop), of it
+``load_plan`` 568 ms (1.2 ms of loop CPU), ``update_jobs`` 112 ms, paint 8 ms: 122 ms
+on the loop; theirs 138 ms (368 ms with the Arrow build): 1.13x on the loop, 0.19x in
+all; 1% refresh ours 174 ms (54 ms on the loop), theirs 165 ms. Still not 3x: the build in the thread
 costs ~3 us a job (rank, late instant, key, entry) plus the sort, and on the loop
 ``update_jobs`` spends most of its 84 ms on the table's first look at 200k new jobs
 (``model/new_since.py``'s baseline walks every row).
