@@ -55,10 +55,10 @@ all; 1% refresh ours 328 ms (84 ms on the loop), theirs 657 ms. At load 1.2-1.4
 ``ours_first_paint_before_bulk_load_ms``: 758 ms, nearly all on the loop), of it
 ``load_plan`` 568 ms (1.2 ms of loop CPU), ``update_jobs`` 112 ms, paint 8 ms: 122 ms
 on the loop; theirs 138 ms (368 ms with the Arrow build): 1.13x on the loop, 0.19x in
-all; 1% refresh ours 174 ms (54 ms on the loop), theirs 165 ms. Still not 3x: the build in the thread
-costs ~3 us a job (rank, late instant, key, entry) plus the sort, and on the loop
-``update_jobs`` spends most of its 84 ms on the table's first look at 200k new jobs
-(``model/new_since.py``'s baseline walks every row).
+all; 1% refresh ours 174 ms (54 ms on the loop), theirs 165 ms. Still not 3x: the
+build in the thread costs ~2-3 us a job (rank, late instant, key, entry) plus the sort,
+and on the loop ``update_jobs`` spends most of its 84-112 ms (~64% in a profile) on the
+table's first look at 200k new jobs (``model/new_since.py``'s baseline walks every row).
 
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
