@@ -18,6 +18,14 @@ every 20 ms by a thread. Figures:
 A bare interpreter with the same imports is ``baseline_rss_mb``. The app's own figures
 (Textual, the other panes, a real pty) are ``bench_app_rss.py``'s.
 
+With the first read built in a worker thread (``load_plan``, branch ``bulk``; ``--polls
+4``, load 1.2-1.9): first_read_rss 169.9 -> 169.6 MB (the same), first_read_peak
+173.5-190.6 -> 188.5-193.7 MB, steady 182.4 / 182.6 -> 190.4-192.2 MB (+8-10 MB).
+The difference is glibc's per-thread malloc arena: the same build run on the loop
+thread gives steady 182.0 MB, and ``MALLOC_ARENA_MAX=1`` in the environment gives
+first_read_peak 169.6, steady 182.5 MB with the threaded build. Copying the view's
+dict or its sorted blocks on the loop at install does not help (190.4 / 192.1 MB).
+
     .venv/bin/python bench/bench_view_memory.py [--jobs 200000] [--polls 8] [--trace]
 """
 

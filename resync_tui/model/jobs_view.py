@@ -14,6 +14,10 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       on the event loop; cost follows the number of changes (~20 ms for 2,000 of 200k).
     - ``refresh_clock(now=None) -> ChangeSet``: re-rank jobs that became late (long-running
       EXEC, HOLD past its scheduled time) without new data.
+    - ``bulk_load(rows, now=None) -> BulkLoad`` (an empty view only), then
+      ``load.build()`` in a worker thread, then ``adopt(load) -> ChangeSet | None`` on the
+      loop: the first read of a plan built off the loop and installed in O(1) (None: the
+      view was written meanwhile, use ``apply_changes``). ``feeds/jobs.py:load_plan``.
     - ``counts`` (status -> count, kept incrementally), ``version`` (bumped on each change).
     - the current view: ``len(view)``, ``view.row_at(i)``, ``view.rows_in(start, stop)``,
       ``view.position_of(job_id)``, ``view.get(job_id)``, ``view.total``.
@@ -35,13 +39,14 @@ from __future__ import annotations
 
 import heapq
 import operator
+import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, chain
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 import msgspec
 
@@ -59,6 +64,7 @@ from resync_tui.model.status import FAILED_STATUSES, KNOWN_STATUSES, group
 __all__ = [
     "SORT_COLUMNS",
     "AttentionPolicy",
+    "BulkLoad",
     "ChangeSet",
     "JobRow",
     "JobsView",
@@ -96,6 +102,22 @@ def _column_key(row: JobRow, column: SortColumn) -> str:
         return f"0{max(row.duration, 0.0):020.3f}"
     value = aware(row.started if column == "started" else row.ended)
     return "1" if value is None else "0" + value.astimezone(UTC).isoformat()
+
+
+_RANKS: Final = 100
+_RANK_PREFIX: Final = tuple(f"{rank:02d}\x00" for rank in range(_RANKS))
+"""The key's rank part, formatted once: a first read keys 200k rows."""
+
+
+def _sort_key(row: JobRow, rank: int, column: SortColumn | None) -> str:
+    """The entry's cached sort key: the column's key (if sorted by one), then the rank,
+    stream, job and job id. ``\x00`` separates the parts, so "AB" sorts after "A" as with
+    tuples; the job id at the end makes every key unique."""
+    prefix = _RANK_PREFIX[rank] if 0 <= rank < _RANKS else f"{rank:02d}\x00"
+    base = f"{prefix}{row.stream}\x00{row.job}\x00{row.job_id}"
+    if column is None:
+        return base
+    return f"{_column_key(row, column)}\x00{base}"
 
 
 class _Entry(msgspec.Struct, gc=False, eq=False):
@@ -169,6 +191,19 @@ class _SortedEntries:
                 self._keys.append(keys)
                 self._maxes.append(keys[-1])
             self._len = len(ordered)
+
+    @classmethod
+    def from_blocks(cls, blocks: list[list[_Entry]]) -> _SortedEntries:
+        """Adopt blocks already sorted by key, in order, none empty or over ``2 * _LOAD``
+        (``_sorted_blocks``): one small C call a block, never one over the whole plan."""
+        made = cls()
+        for block in blocks:
+            keys = list(map(_ENTRY_KEY, block))
+            made._blocks.append(block)
+            made._keys.append(keys)
+            made._maxes.append(keys[-1])
+            made._len += len(block)
+        return made
 
     def __len__(self) -> int:
         return self._len
@@ -270,6 +305,208 @@ class _SortedEntries:
         self._starts = None
 
 
+_T = TypeVar("_T")
+
+_BULK_CHUNK: Final = 2000
+"""Items a worker thread sorts or copies in one C call during a bulk load: a C call
+holds the GIL throughout (the loop cannot run), and 2,000 items take well under 1 ms."""
+_SAMPLE_EVERY: Final = 20
+"""One key in this many is a sample from which ``_sorted_blocks`` picks its splitters."""
+
+
+_PAUSE_EVERY: Final = 2
+"""Steps of ``_BULK_CHUNK`` items between two ``_pause`` calls in a loop of them."""
+_ROWS_PER_PAUSE: Final = 1000
+"""Rows the build turns into entries between two pauses (~2-3 ms of Python)."""
+
+
+def _pause(step: int = _PAUSE_EVERY - 1) -> None:
+    """Let go of the GIL for a moment (``time.sleep(0)`` releases it) every
+    ``_PAUSE_EVERY`` steps: the event loop, if waiting for it, runs at once instead of
+    after the 5 ms switch interval. Not at every step: on a busy machine each sleep(0)
+    also yields the CPU to other processes (~0.4 ms at a load of 5)."""
+    if step % _PAUSE_EVERY == _PAUSE_EVERY - 1:
+        time.sleep(0)
+
+
+def _sorted_blocks(items: list[_T], key: Callable[[_T], object] | None,
+                   load: int = 1000) -> list[list[_T]]:
+    """``sorted(items, key=key)`` cut in blocks of about ``load`` (none empty, none over
+    ``2 * load``), for a worker thread, without a C call over more than a few thousand
+    items: one ``list.sort`` of 200k entries holds the GIL for 150-300 ms, stalling the
+    event loop as long.
+
+    A sample sort: chunks of ``_BULK_CHUNK`` are sorted, splitters picked from a sample
+    of their keys, every sorted chunk cut at the splitters by bisection (C-level, a few
+    calls a chunk), and each bucket (the pieces of every chunk between two splitters,
+    about ``load`` items) sorted on its own: timsort merges its already sorted runs.
+    """
+    size = len(items)
+    if size <= 2 * load:
+        return [sorted(items, key=key)] if items else []  # type: ignore[type-var, arg-type]
+    chunks: list[list[_T]] = []
+    chunk_keys: list[list[object]] = []
+    sample: list[object] = []
+    for step, start in enumerate(range(0, size, _BULK_CHUNK)):
+        chunk = items[start : start + _BULK_CHUNK]
+        chunk.sort(key=key)  # type: ignore[arg-type]
+        keys: list[object] = list(map(key, chunk)) if key is not None else list(chunk)
+        chunks.append(chunk)
+        chunk_keys.append(keys)
+        sample += keys[_SAMPLE_EVERY // 2 :: _SAMPLE_EVERY]
+        _pause(step)
+    sample.sort()
+    per_bucket = max(load // _SAMPLE_EVERY, 1)
+    splitters = sample[per_bucket::per_bucket]
+    buckets: list[list[_T]] = [[] for _ in range(len(splitters) + 1)]
+    for step, (chunk, keys) in enumerate(zip(chunks, chunk_keys, strict=True)):
+        start = 0
+        for bucket, splitter in zip(buckets, splitters, strict=False):
+            stop = bisect_left(keys, splitter)  # type: ignore[call-overload]
+            bucket += chunk[start:stop]
+            start = stop
+        buckets[-1] += chunk[start:]
+        _pause(step)
+    del chunks, chunk_keys
+    blocks: list[list[_T]] = []
+    for step, bucket in enumerate(buckets):
+        if not bucket:
+            continue
+        bucket.sort(key=key)  # type: ignore[arg-type]
+        if len(bucket) > 2 * load:
+            blocks += [bucket[at : at + load] for at in range(0, len(bucket), load)]
+        else:
+            blocks.append(bucket)
+        _pause(step)
+    return blocks
+
+
+_ROW_STATUS: Final = operator.attrgetter("status")
+
+
+class BulkLoad:
+    """A whole plan put into an empty view with the work off the event loop.
+
+    ``JobsView.bulk_load`` snapshots on the loop what the build reads (the policy, the
+    sort column, the filters, the clock); ``build`` runs in a worker thread: it is pure
+    (rows are immutable, it writes only to this object) and cuts its work so that no
+    C call holds the GIL for long; ``JobsView.adopt`` installs the result on the loop in
+    O(1). A sort or filter changed meanwhile is redone on the loop (what the setter
+    would have cost); a view written meanwhile is not touched (``adopt`` returns None:
+    apply the rows the incremental way).
+    """
+
+    __slots__ = ("_cancelled", "_column", "_filter", "_hays", "_policy", "_query",
+                 "_writes", "base", "counts", "done", "entries", "id_set", "ids", "late_heap",
+                 "now", "order", "rows", "visible")
+
+    def __init__(self, view: JobsView, rows: Sequence[JobRow], now: datetime) -> None:
+        self.rows = rows
+        self.now = now
+        self._policy = view._policy
+        self._column = view._sort_column
+        self._hays = view._hays
+        self._query = view._query
+        self._filter = view._filter_state()
+        self._writes = view._writes
+        self._cancelled = False
+        self.done = False
+        self.entries: dict[str, _Entry] = {}
+        self.counts: dict[str, int] = {}
+        self.late_heap: list[tuple[datetime, str]] = []
+        self.order = _SortedEntries()
+        self.visible: _SortedEntries | None = None
+        self.base: tuple[object, list[_Entry]] | None = None
+        self.ids: tuple[str, ...] = ()
+        self.id_set: frozenset[str] = frozenset()
+
+    def cancel(self) -> None:
+        """Stop a running ``build`` at its next pause (the poll that wanted it is gone)."""
+        self._cancelled = True
+
+    def _stopped(self) -> bool:
+        return self._cancelled
+
+    def build(self) -> None:
+        """Entries, counts, late watch and order for ``rows`` (a worker thread may run
+        it). A job id given twice keeps its last row, as ``apply_changes`` does."""
+        policy, now, column = self._policy, self.now, self._column
+        hays = self._hays
+        entries = self.entries
+        tally: Counter[str] = Counter()
+        watch: list[tuple[datetime, str]] = []
+        prefixes = _RANK_PREFIX
+        calm: dict[str, int] = {}
+        """Rank per status of rows that cannot turn late (``rank_at`` without a late
+        instant reads only the status): one dict look-up instead of a call."""
+        rows = self.rows
+        for start in range(0, len(rows), _ROWS_PER_PAUSE):
+            if self._stopped():
+                return
+            part = rows[start : start + _ROWS_PER_PAUSE]
+            tally.update(map(_ROW_STATUS, part))  # C-level, 1,000 at a time
+            for row in part:
+                job_id = row.job_id
+                late = late_at(row, policy)
+                if late is None:
+                    rank = calm.get(row.status, -1)
+                    if rank < 0:
+                        rank = calm[row.status] = rank_at(row, None, now)
+                else:
+                    rank = rank_at(row, late, now)
+                    if late >= now:
+                        watch.append((late, job_id))
+                key = (f"{prefixes[rank]}{row.stream}\x00{row.job}\x00{job_id}"
+                       if column is None and 0 <= rank < _RANKS
+                       else _sort_key(row, rank, column))
+                old = entries.get(job_id)
+                if old is not None:  # given twice: the last row wins, counted once
+                    tally[old.row.status] -= 1
+                entries[job_id] = _Entry(row, _haystack(row) if hays else "", rank, key)
+            _pause()
+        self.counts = {status: count for status, count in tally.items() if count}
+        if self._stopped():
+            return
+        # A sorted list is a heap: the late watch is sorted the same cut-up way.
+        self.late_heap = list(chain.from_iterable(_sorted_blocks(watch, None)))
+        del watch
+        _pause()
+        order_list = list(entries.values())
+        self.order = _SortedEntries.from_blocks(
+            _sorted_blocks(order_list, _ENTRY_KEY, _SortedEntries._LOAD))
+        del order_list
+        if self._stopped():
+            return
+        query, statuses, negate, attention = self._query, *self._filter[1:]
+        if query or statuses is not None or attention:
+            key_of_base = _base_key(query, statuses, negate, attention)
+            kept = _narrow(list(self.order), statuses, negate, attention, query.terms[:-1])
+            self.base = (key_of_base, kept)
+            self.visible = _SortedEntries(JobsView._apply_terms(kept, query.terms[-1:]))
+        self.ids = tuple(entries)
+        _pause()
+        self.id_set = frozenset(self.ids)  # one C call: ~5 ms at 200k on an idle machine
+        self.done = True
+
+
+def _base_key(query: Query, statuses: frozenset[str] | None, negate: bool,
+              attention: bool) -> tuple[object, ...]:
+    """What a filtered view's cached prefix (``JobsView._base``) was computed for."""
+    return (tuple(t.text for t in query.terms[:-1]), statuses, negate, attention)
+
+
+def _narrow(kept: list[_Entry], statuses: frozenset[str] | None, negate: bool,
+            attention: bool, terms: Iterable[Term]) -> list[_Entry]:
+    """Entries passing the status and attention filters and ``terms`` (in order)."""
+    if attention:
+        kept = [e for e in kept if e.rank <= RANK_LATE_HOLD]
+    if statuses is not None and negate:
+        kept = [e for e in kept if e.row.status not in statuses]
+    elif statuses is not None:
+        kept = [e for e in kept if e.row.status in statuses]
+    return JobsView._apply_terms(kept, terms)
+
+
 class JobsView:
     """All jobs of the plan plus the ordered, filtered index the table shows.
 
@@ -311,6 +548,9 @@ class JobsView:
         self._group_filter: str | None = None
         self._attention_only = False
         self._version = 0
+        self._writes = 0
+        """Bumped by every change of data (not of sort or filter): a bulk load built
+        from a snapshot of the view installs only if nothing wrote in between."""
         if rows:
             self.apply(rows)
 
@@ -498,6 +738,51 @@ class JobsView:
         """
         return PlanDiff(self)
 
+    def bulk_load(self, rows: Sequence[JobRow], now: datetime | None = None) -> BulkLoad:
+        """The first read of a plan (an empty view), to be built off the loop: call on the
+        loop, run ``load.build()`` in a worker thread, then ``adopt(load)`` on the loop.
+        What the build reads of the view is taken now. Raises ValueError if the view
+        holds jobs (a re-read is a diff: ``plan_diff`` and ``apply_changes``)."""
+        if self._entries:
+            raise ValueError("bulk_load needs an empty view")
+        return BulkLoad(self, rows, aware(now or self._clock()))
+
+    def adopt(self, load: BulkLoad) -> ChangeSet | None:
+        """Install a built ``load`` (on the loop): O(1) when nothing changed since
+        ``bulk_load``. A new sort column re-keys and sorts on the loop, a new filter
+        filters on the loop (the costs of ``set_sort``/``set_filter``). Returns None,
+        leaving the view as it is, if the view was written meanwhile (or the build did
+        not finish): then apply the rows with ``apply_changes``, which merges them."""
+        if not load.done or load._writes != self._writes or self._entries:
+            return None
+        self._entries = load.entries
+        self._counts = load.counts
+        self._late_heap = load.late_heap
+        self._pending_keys = {}
+        if self._hays != load._hays:  # a text query started or ended meanwhile
+            wanted, self._hays = self._hays, load._hays
+            self._keep_hays(wanted)
+        if load._column != self._sort_column:
+            for entry in self._entries.values():
+                entry.key = self._key(entry.row, entry.rank)
+            self._rebuild()
+        else:
+            self._order = load.order
+            if load._filter == self._filter_state() and load._hays == self._hays:
+                self._base = load.base
+                self._visible = load.visible if load.visible is not None else self._order
+            else:
+                self._base = None
+                self._refilter()
+        ids, id_set = load.ids, load.id_set
+        load.entries, load.rows = {}, ()  # the load holds no second reference to the plan
+        if not ids:
+            return ChangeSet(version=self._version)
+        self._version += 1
+        self._writes += 1
+        return ChangeSet(added=ids, order_changed=True, version=self._version,
+                         changed_ids=id_set)
+
     def apply_changes(
         self,
         changed: Iterable[JobRow],
@@ -511,14 +796,32 @@ class JobsView:
         updated: list[_Entry] = []
         new_entry = self._new_entry
         watch: list[tuple[datetime, str]] = []
+        added_statuses: list[str] = []
+        """Statuses as added (counted after the loop); a later version's move is counted
+        like any change's."""
+        fresh: set[str] = set()
+        """Ids added by this call: a job given twice (a read saw it on two pages) must
+        replace its new entry, not move it (it was counted twice and put in the order
+        twice: a ghost row)."""
         for row in changed:
             entry = entries.get(row.job_id)
             if entry is None:
                 entry, late = new_entry(row, now)
                 entries[row.job_id] = entry
                 added.append(entry)
+                added_statuses.append(row.status)
+                fresh.add(row.job_id)
                 if late is not None and late >= now:
                     watch.append((late, row.job_id))
+            elif row.job_id in fresh:
+                if entry.row != row:
+                    self._count(entry.row.status, -1)
+                    self._count(row.status, 1)
+                    again, late = new_entry(row, now)
+                    entry.row, entry.hay, entry.rank, entry.key = (
+                        again.row, again.hay, again.rank, again.key)
+                    if late is not None and late >= now:
+                        watch.append((late, row.job_id))
             elif entry.row is not row and entry.row != row:
                 if entry.row.status != row.status:
                     self._count(entry.row.status, -1)
@@ -531,7 +834,7 @@ class JobsView:
                     self._push_late(late, row.job_id, now)
         if added:
             # New rows counted and watched in one pass each (a first read adds 200k).
-            for status, count in Counter(e.row.status for e in added).items():
+            for status, count in Counter(added_statuses).items():
                 self._count(status, count)
             heap = self._late_heap
             if len(watch) > len(heap):
@@ -643,19 +946,16 @@ class JobsView:
         return self._query.matches(entry.row, entry.hay or None)
 
     def _key(self, row: JobRow, rank: int) -> str:
-        # \x00 separates the parts, so "AB" sorts after "A" as with tuples.
-        column = self._sort_column
-        base = f"{rank:02d}\x00{row.stream}\x00{row.job}\x00{row.job_id}"
-        if column is None:
-            return base
-        return f"{_column_key(row, column)}\x00{base}"
+        return _sort_key(row, rank, self._sort_column)
 
     def _new_entry(self, row: JobRow, now: datetime) -> tuple[_Entry, datetime | None]:
         """The entry of a new row, and the instant it becomes late (for the late watch)."""
         late = late_at(row, self._policy)
         rank = rank_at(row, late, now)
-        return _Entry(row, _haystack(row) if self._hays else "", rank,
-                      self._key(row, rank)), late
+        column = self._sort_column
+        key = (f"{_RANK_PREFIX[rank]}{row.stream}\x00{row.job}\x00{row.job_id}"
+               if column is None and 0 <= rank < _RANKS else _sort_key(row, rank, column))
+        return _Entry(row, _haystack(row) if self._hays else "", rank, key), late
 
     def _keep_hays(self, wanted: bool) -> None:
         """Build every haystack when a text query starts, drop them all when it ends: a
@@ -776,6 +1076,7 @@ class JobsView:
         order_changed = bool(added or removed or moved)
         if added or changed or removed or order_changed:
             self._version += 1
+            self._writes += 1
         added_ids = tuple(e.row.job_id for e in added)
         changed_ids = tuple(e.row.job_id for e in changed)
         removed_ids = tuple(e.row.job_id for e in removed)
@@ -794,21 +1095,18 @@ class JobsView:
             self._visible = self._order
             return
         terms = self._query.terms
-        head = tuple(t.text for t in terms[:-1])
-        key = (head, statuses, self._status_negate, self._attention_only)
+        key = _base_key(self._query, statuses, self._status_negate, self._attention_only)
         if self._base is not None and self._base[0] == key:
             kept = self._base[1]
         else:
-            kept = list(self._order)
-            if self._attention_only:
-                kept = [e for e in kept if e.rank <= RANK_LATE_HOLD]
-            if statuses is not None and self._status_negate:
-                kept = [e for e in kept if e.row.status not in statuses]
-            elif statuses is not None:
-                kept = [e for e in kept if e.row.status in statuses]
-            kept = self._apply_terms(kept, terms[:-1])
+            kept = _narrow(list(self._order), statuses, self._status_negate,
+                           self._attention_only, terms[:-1])
             self._base = (key, kept)
         self._visible = _SortedEntries(self._apply_terms(kept, terms[-1:]))
+
+    def _filter_state(self) -> tuple[str, frozenset[str] | None, bool, bool]:
+        """Everything the filtered view depends on, comparable (the query is its text)."""
+        return (self._needle, self._status_filter, self._status_negate, self._attention_only)
 
     @staticmethod
     def _apply_terms(kept: list[_Entry], terms: Iterable[Term]) -> list[_Entry]:

@@ -365,3 +365,15 @@ def test_rows_added_at_once_or_one_by_one_give_the_same_view() -> None:
     bulk.set_attention_filter(True)
     single.set_attention_filter(True)
     assert _ids(bulk) == _ids(single) and len(bulk) > 0
+
+
+def test_a_job_given_twice_in_one_update_is_counted_and_shown_once() -> None:
+    """A read that saw a job on two pages (the plan moved under it) hands both versions
+    over in one call: the status counts (the header's, the tabs') counted the second
+    version twice and the first one minus once, and the table showed the job twice."""
+    view = _view([_row(f"{i:03d}") for i in range(100)])  # a small change of a big view
+    view.apply_changes([_row("a", "EXEC"), _row("b", "HOLD"), _row("a", "ABEND")], now=NOW)
+    assert view.total == 102 and view.get("a") == _row("a", "ABEND")
+    assert dict(view.counts) == {"ABEND": 1, "HOLD": 1, "SUCC": 100}
+    assert len(view) == 102 and sorted(_ids(view)) == sorted({*_ids(view)})
+    assert _ids(view)[:2] == ["a", "b"]
