@@ -45,7 +45,7 @@ from resync_tui.hwa.models import JobInPlan, PlanRead, UnreadableRecord
 from resync_tui.model.job_row import JobRow, RowMapper
 from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
-__all__ = ["JobsFeed", "JobsState", "load_plan"]
+__all__ = ["JobsFeed", "JobsState", "apply_sliced", "load_plan"]
 
 _TRIM_AFTER_JOBS = 20_000
 """After reading a plan this big, free heap pages go back to the system (``_trim_heap``)."""
@@ -97,11 +97,11 @@ async def load_plan(view: JobsView, rows: list[JobRow]) -> ChangeSet:
         load.cancel()  # a cancelled poll: the thread stops at its next pause
     change = view.adopt(load)
     if change is None:
-        return await _apply_sliced(view, rows, [])
+        return await apply_sliced(view, rows, [])
     return change
 
 
-async def _apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
+async def apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
                         ) -> ChangeSet:
     """``view.apply_changes`` a slice at a time with a loop turn between, one ChangeSet for
     the whole: applied at once, 200k rows held the loop for over a second."""
@@ -271,7 +271,7 @@ class JobsFeed:
         if not self.view.total and not removed and len(changed) > _APPLY_SLICE:
             change = await load_plan(self.view, changed)
         else:
-            change = await _apply_sliced(self.view, changed, removed)
+            change = await apply_sliced(self.view, changed, removed)
         del changed
         if read.received > _TRIM_AFTER_JOBS:
             await _trim_heap()

@@ -6,7 +6,8 @@ the jobs the leader's does, and the engine must see only the leader's requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
 
 import pytest
 import redis.asyncio as aioredis
@@ -16,7 +17,7 @@ from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.feeds.shared import Share, SharedJobsFeed
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.job_row import JobRow
-from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.jobs_view import BulkLoad, ChangeSet, JobsView
 from resync_tui.share.channel import Follower, Publisher
 from resync_tui.share.keys import ShareKeys
 from resync_tui.share.lease import Election, Lease, Role
@@ -314,3 +315,43 @@ async def test_a_delta_keeps_the_values_a_follower_already_holds(
         if now.scheduled == old.scheduled and now.scheduled is not None:
             assert now.scheduled is old.scheduled
     assert state.change
+
+
+class _CountingView(JobsView):
+    """Counts the rows written on the loop, and the installs of a bulk load."""
+
+    def __init__(self) -> None:
+        super().__init__(clock=frozen_clock)
+        self.rows_written = 0
+        self.adopted = 0
+
+    def apply_changes(self, changed: Iterable[JobRow], removed_ids: Iterable[str] = (),
+                      now: datetime | None = None) -> ChangeSet:
+        changed = list(changed)
+        self.rows_written += len(changed)
+        return super().apply_changes(changed, removed_ids, now)
+
+    def adopt(self, load: BulkLoad) -> ChangeSet | None:
+        self.adopted += 1
+        return super().adopt(load)
+
+
+async def test_a_followers_first_snapshot_is_built_off_the_loop(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """A follower's first plan from Redis went into its view in one call on the loop
+    (200k rows: about a second without a key press or a frame); it is built in a worker
+    thread and installed at once, as the jobs feed's own first read is."""
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader = shared(runtimes[0], r, keys, "host0")
+    lease = Lease(r, keys, ttl=30, owner="host1:1:x")
+    view = _CountingView()
+    follower = SharedJobsFeed(JobsFeed(runtimes[1], view), Election(lease),
+                              Publisher(lease, "jobs"),
+                              Follower(r, keys, "jobs", JobRow, block=0.05),
+                              engine_interval=0.0)
+    assert await leader.election.step() is Role.LEADER
+    assert await follower.election.step() is Role.FOLLOWER
+    await leader.poll()
+    got = await follower.poll()
+    assert got.health.ok and jobs(follower) == jobs(leader)
+    assert view.adopted == 1 and view.rows_written == 0
