@@ -87,3 +87,55 @@ def test_the_baseline_waits_for_a_plan() -> None:
     assert not tracker.update(view, None)
     tracker.update(view, view.apply_changes([JobRow("a", status="ABEND")]))
     assert not tracker.new
+
+
+def _until_baseline_in(view: JobsView, tracker: NewSince, want: str) -> None:
+    """Updates without news until ``want`` is marked (the thread's baseline is in)."""
+    import time
+
+    deadline = time.monotonic() + 10.0
+    while want not in tracker.new and time.monotonic() < deadline:
+        time.sleep(0.01)
+        tracker.update(view, view.refresh_clock())
+
+
+def test_a_big_plans_baseline_from_a_thread_still_marks_what_fails_meanwhile() -> None:
+    """A plan of ``thread_from`` jobs or more gets its baseline in a thread (the first
+    frame does not wait for 200k rows); a job failing before it is in is still new, one
+    failing at the start is not, even if its row changes meanwhile."""
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    tracker = NewSince(thread_from=10)
+    rows = [JobRow(f"j{i:02d}", status="SUCC") for i in range(40)]
+    rows[1] = JobRow("j01", status="ABEND")
+    rows[2] = JobRow("j02", status="EXEC", critical=True, deadline=FROZEN + timedelta(minutes=5))
+    assert not tracker.update(view, view.apply_changes(rows))
+    tracker.update(view, view.apply_changes([JobRow("j03", status="FAIL"),
+                                             JobRow("j01", status="FAIL")]))
+    _until_baseline_in(view, tracker, "j03")
+    assert tracker.new == {"j03"}
+    clock.advance(600)  # j02's deadline passes with no new data: new, from the due heap
+    tracker.update(view, view.refresh_clock())
+    assert tracker.new == {"j03", "j02"}
+
+
+def test_a_baseline_from_a_thread_equals_one_taken_on_the_loop() -> None:
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    threaded, inline = NewSince(thread_from=10), NewSince(thread_from=10**9)
+    rows = [JobRow(f"j{i:03d}", status=("ABEND", "SUCC", "EXEC", "HOLD")[i % 4],
+                   critical=i % 3 == 0, deadline=FROZEN + timedelta(minutes=i - 50))
+            for i in range(200)]
+    change = view.apply_changes(rows)
+    threaded.update(view, change)
+    inline.update(view, change)
+    change = view.apply_changes([JobRow("j001", status="FAIL", critical=True,
+                                        deadline=FROZEN + timedelta(minutes=-49))])
+    threaded.update(view, change)
+    inline.update(view, change)
+    _until_baseline_in(view, threaded, "j001")
+    for minutes in (10, 60, 200):
+        clock.advance(minutes * 60)
+        threaded.update(view, view.refresh_clock())
+        inline.update(view, view.refresh_clock())
+        assert threaded.new == inline.new and threaded.new
