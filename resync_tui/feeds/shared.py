@@ -257,7 +257,7 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
                 except BaseMoved:
                     log.info("shared feed: the stream moved under the new leader; snapshot")
             if token != self._published_token:
-                rows = list(self.view.all_rows())
+                rows = self.view.rows_snapshot()
                 if await pub.snapshot(rows, meta):
                     self._published_token = token
             elif pub.snapshot_due:
@@ -265,7 +265,7 @@ class SharedJobsFeed(_SharedFeed[JobsState]):
                 # first, then the snapshot of the state it leaves, which followers that
                 # applied it hold already (they go on; only new ones load it).
                 if await pub.delta(*self._changes(state), meta):
-                    await pub.snapshot(list(self.view.all_rows()), meta, same_as_last=True)
+                    await pub.snapshot(self.view.rows_snapshot(), meta, same_as_last=True)
             else:
                 await pub.delta(*self._changes(state), meta)
         except (RedisError, OSError, TimeoutError) as exc:

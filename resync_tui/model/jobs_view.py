@@ -143,6 +143,7 @@ _haystack = haystack  # \x00 between fields: a search never matches across two o
 
 
 _ENTRY_KEY = operator.attrgetter("key")
+_ENTRY_ROW = operator.attrgetter("row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -635,6 +636,12 @@ class JobsView:
         """Every row of the plan, filters ignored, in no particular order (copy it before
         awaiting: the view may change in between)."""
         return (entry.row for entry in self._entries.values())
+
+    def rows_snapshot(self) -> list[JobRow]:
+        """Every row of the plan as a list, in no particular order: one C-level pass (a
+        generator over 200k entries costs ~15 ms on the loop, this ~5 ms). The rows are
+        immutable, so a worker thread may read the list while the view moves on."""
+        return list(map(_ENTRY_ROW, self._entries.values()))
 
     def get(self, job_id: str) -> JobRow | None:
         entry = self._entries.get(job_id)

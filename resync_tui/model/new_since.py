@@ -48,6 +48,7 @@ class _View(Protocol):
     def total(self) -> int: ...
     def get(self, job_id: str) -> JobRow | None: ...
     def all_rows(self) -> Iterable[JobRow]: ...
+    def rows_snapshot(self) -> list[JobRow]: ...
     def now(self) -> datetime: ...
 
 
@@ -188,7 +189,7 @@ class NewSince:
             if not view.total:
                 return False
             now = aware(view.now())
-            rows = list(view.all_rows())
+            rows = view.rows_snapshot()
             if len(rows) < self._thread_from:
                 self._adopt(view, *_baseline_of(rows, now))
                 return False

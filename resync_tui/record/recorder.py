@@ -258,7 +258,7 @@ class Recorder:
         health = msgspec.json.encode(dataclasses.replace(state.health, polls=0))
         if view is not self._jobs_view:
             self._jobs_view = view
-            rows = list(view.all_rows())
+            rows = view.rows_snapshot()
             return Entry("jobs", "jobs", wall, engine, rows=rows, full=True, state=health,
                          offset=_offset(rows))
         change = state.change
