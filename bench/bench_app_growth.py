@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PKG = str(ROOT / "resync_tui")
 SIZE = (120, 40)
 DEADLINE = 600.0
+"""Longest one jobs poll may take (tracemalloc makes the app several times slower)."""
 
 
 def start_simulator(jobs: int, scale: float) -> tuple[subprocess.Popen[str], str]:
@@ -126,10 +127,12 @@ async def sim_stats(admin: httpx.AsyncClient) -> dict[str, float]:
 
 
 async def wait_polls(app: GrowthApp, n: int) -> None:
-    async with asyncio.timeout(DEADLINE):
-        while app.jobs_polls < n:
-            app.polled.clear()
+    """Until the jobs feed published ``n`` states (each within ``DEADLINE``)."""
+    while app.jobs_polls < n:
+        app.polled.clear()
+        async with asyncio.timeout(DEADLINE):
             await app.polled.wait()
+        print(f"jobs poll {app.jobs_polls}", file=sys.stderr, flush=True)
 
 
 async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
