@@ -23,8 +23,11 @@
 * Expired entries are also dropped without being read: every ``max(16, shard
   size // 2)`` writes to a shard, the shard is swept if any of its entries can
   have expired (at most two entry checks per write, amortised; none while every
-  entry is live), so memory follows what is live, not what was ever set.
-  ``purge_expired()`` sweeps every shard at once, for a periodic timer.
+  entry is live). A write at least ``sweep_interval`` seconds after the last such
+  pass also sweeps every shard where something can have expired: a cache written a
+  few times a minute (a time-bucketed key never read again) would otherwise keep every
+  value it was ever given, up to ``max_entries``. So memory follows what is live, not
+  what was ever set. ``purge_expired()`` sweeps every shard at once, for a timer.
 * With ``stale_ttl > 0`` an expired entry is kept that much longer; ``fetch`` /
   ``get_or_load`` then return it at once (``Lookup.stale``) and refresh it in the
   background (single-flight too). A failed refresh never replaces the stale value:
@@ -138,11 +141,14 @@ class LocalCache(Generic[V]):
         stale_ttl: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         name: str = "l1",
+        sweep_interval: float = 30.0,
     ) -> None:
         if max_entries < 1 or shards < 1:
             raise ValueError("max_entries and shards must be >= 1")
         if default_ttl <= 0 or stale_ttl < 0 or (negative_ttl is not None and negative_ttl <= 0):
             raise ValueError("default_ttl and negative_ttl must be > 0, stale_ttl >= 0")
+        if sweep_interval < 0:
+            raise ValueError("sweep_interval must be >= 0")
         n = 1 << (min(shards, max_entries) - 1).bit_length()  # power of two: mask, not modulo
         self.name = name
         self.max_entries = max_entries
@@ -161,6 +167,9 @@ class LocalCache(Generic[V]):
         self._writes_to_sweep = [self._sweep_every] * n
         # A lower bound of the shard's keep_until: no sweep while nothing can be dead.
         self._earliest_end = [math.inf] * n
+        # Seconds between two sweeps of every shard driven by the clock, not by counts.
+        self.sweep_interval = sweep_interval
+        self._next_full_sweep = -math.inf  # set at the first write
         self._inflight: dict[str, asyncio.Task[V]] = {}
         self._background: set[asyncio.Task[V]] = set()
         # Every load still running, including ones superseded by set/delete/clear
@@ -372,10 +381,17 @@ class LocalCache(Generic[V]):
     def _store(self, key: str, entry: _Entry) -> None:
         index = hash(key) & self._mask
         shard = self._shards[index]
+        now = self._clock()
+        if now >= self._next_full_sweep:
+            # Few writes per shard: the counts below would not come round for hours.
+            self._next_full_sweep = now + self.sweep_interval
+            ends = self._earliest_end
+            for i in range(len(ends)):
+                if now >= ends[i]:
+                    self._sweep(i, now)
         left = self._writes_to_sweep[index] - 1
         if left <= 0:
             left = self._sweep_every
-            now = self._clock()
             if now >= self._earliest_end[index]:
                 self._sweep(index, now)
         self._writes_to_sweep[index] = left

@@ -113,6 +113,12 @@ def changed_regions(old: Content, new: Content) -> list[Region]:
     return regions
 
 
+def _hidden(widget: Widget) -> bool:
+    """Whether the widget or a container of it is ``display: none`` (never painted)."""
+    return any(not node.display for node in widget.ancestors_with_self
+               if isinstance(node, Widget))
+
+
 class _FeedState(Protocol):
     @property
     def health(self) -> FeedHealth: ...
@@ -211,6 +217,12 @@ class Pane(Widget):
         self.redraws += 1
         if lines_changed or not self.is_mounted:
             self.refresh(layout=lines_changed)
+            return
+        if _hidden(self):
+            # Textual keeps a widget's repaint regions until it paints it: a pane hidden
+            # behind another tab would keep one per changed figure per poll. A whole
+            # refresh replaces them (nothing is sent while hidden; shown, it is redrawn).
+            self.refresh()
             return
         regions = changed_regions(old, content)
         self.repainted_cells += sum(region.area for region in regions)

@@ -1,0 +1,227 @@
+"""What grows in the whole dashboard, poll after poll, and who holds it.
+
+The real app (``ResyncApp`` with every registry feed, as ``bench_jobs_pane`` builds it,
+headless through ``run_test``) against the simulator in a subprocess (``--jobs``, the
+plan moving at ``--time-scale``) over an embedded redis-server, every feed polling at
+its settings' interval with the HWA poll interval set to ``--interval`` seconds.
+
+tracemalloc (25 frames) starts after jobs poll ``--first - 1``; snapshots are taken after
+poll ``--first`` and after poll ``--polls`` (a full collection before each). Figures:
+
+* ``growth_kb_per_poll_<owner>``: Python memory kept between the two snapshots per jobs
+  poll, by owner (the innermost ``resync_tui`` module on the allocation's traceback,
+  else the innermost third-party package);
+* ``site<N>_kb_per_poll``/``site<N>``: the top allocation sites by growth (traceback
+  compare, innermost project frame named);
+* ``objects_grown_<type>``: ``gc.get_objects()`` census difference (tracked objects only);
+* ``sim_*``: the simulated plan's size at each end (does the plan itself grow?);
+* ``rss_*_mb`` and ``load_1m``.
+
+    .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import dataclasses
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from bench_plan_fetch import PASSWORD, USER
+
+from resync_tui.feeds.runtime import build_runtime
+from resync_tui.redis_server import EmbeddedRedis
+from resync_tui.settings import Secret, Settings
+from resync_tui.ui import app as app_module
+from resync_tui.ui.app import ResyncApp
+
+ROOT = Path(__file__).resolve().parent.parent
+PKG = str(ROOT / "resync_tui")
+SIZE = (120, 40)
+DEADLINE = 600.0
+"""Longest one jobs poll may take (tracemalloc makes the app several times slower)."""
+
+
+def start_simulator(jobs: int, scale: float) -> tuple[subprocess.Popen[str], str]:
+    code = ("import sys\nfrom resync_tui.hwa.simulator import serve_forever\n"
+            f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, {scale}, {USER!r}, "
+            f"{PASSWORD!r}))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            bufsize=1)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        raise SystemExit(f"simulator did not start: {line!r}")
+    return proc, line.removeprefix("listening on ")
+
+
+class GrowthApp(ResyncApp):
+    """The dashboard, counting the jobs feed's published states."""
+
+    CSS_PATH = str(Path(app_module.__file__).parent / ResyncApp.CSS_PATH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.jobs_polls = 0
+        self.polled = asyncio.Event()
+
+    def _publish(self, name: str, state: Any) -> None:
+        super()._publish(name, state)
+        if name == "jobs":
+            self.jobs_polls += 1
+            self.polled.set()
+
+
+def owner_of(tb: tracemalloc.Traceback) -> str:
+    """The innermost project module on the traceback, else the innermost package."""
+    frames = list(tb)  # oldest first
+    for frame in reversed(frames):
+        if frame.filename.startswith(PKG):
+            rel = os.path.relpath(frame.filename, PKG)
+            return "resync_tui/" + rel.removesuffix(".py")
+    frame = frames[-1]
+    parts = Path(frame.filename).parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1]
+    return Path(frame.filename).stem
+
+
+def where(tb: tracemalloc.Traceback) -> str:
+    """Innermost project frame, and the innermost frame if it is elsewhere."""
+    frames = list(tb)
+    inner = frames[-1]
+    inner_s = f"{Path(inner.filename).name}:{inner.lineno}"
+    for frame in reversed(frames):
+        if frame.filename.startswith(PKG):
+            mine = f"{os.path.relpath(frame.filename, ROOT)}:{frame.lineno}"
+            return mine if frame is inner else f"{mine} -> {inner_s}"
+    return inner_s
+
+
+def census() -> collections.Counter[str]:
+    return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+
+
+async def sim_stats(admin: httpx.AsyncClient) -> dict[str, float]:
+    try:
+        response = await admin.get("/_sim/state")
+        data = response.json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    out = {k: v for k, v in data.items() if isinstance(v, (int, float))}
+    out.update({f"count_{k}": v for k, v in (data.get("counts") or {}).items()
+                if isinstance(v, (int, float))})
+    return out
+
+
+async def wait_polls(app: GrowthApp, n: int) -> None:
+    """Until the jobs feed published ``n`` states (each within ``DEADLINE``)."""
+    while app.jobs_polls < n:
+        app.polled.clear()
+        async with asyncio.timeout(DEADLINE):
+            await app.polled.wait()
+        print(f"jobs poll {app.jobs_polls}", file=sys.stderr, flush=True)
+
+
+async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    base = Settings()
+    settings = base.replace(
+        hwa=dataclasses.replace(base.hwa, url=url, user=USER, password=Secret(PASSWORD),
+                                poll_interval=args.interval, read_timeout=60.0),
+        redis=dataclasses.replace(base.redis, url=redis_url))
+    runtime = build_runtime(settings)
+    app = GrowthApp(runtime, settings)
+    process = psutil.Process()
+    figures: dict[str, Any] = {"jobs": args.jobs, "polls": args.polls,
+                               "interval_s": args.interval, "time_scale": args.time_scale}
+    async with httpx.AsyncClient(base_url=url, timeout=30.0, trust_env=False) as admin, \
+            app.run_test(size=SIZE) as pilot:
+        await wait_polls(app, args.first - 1)
+        tracemalloc.start(25)
+        await wait_polls(app, args.first)
+        await pilot.pause()
+        gc.collect()
+        first_census = census()
+        first = tracemalloc.take_snapshot()
+        figures["rss_first_mb"] = round(process.memory_info().rss / 2**20, 1)
+        for k, v in (await sim_stats(admin)).items():
+            figures[f"sim_first_{k}"] = v
+        started = time.monotonic()
+        await wait_polls(app, args.polls)
+        await pilot.pause()
+        gc.collect()
+        last = tracemalloc.take_snapshot()
+        last_census = census()
+        figures["rss_last_mb"] = round(process.memory_info().rss / 2**20, 1)
+        figures["seconds_between"] = round(time.monotonic() - started, 1)
+        for k, v in (await sim_stats(admin)).items():
+            figures[f"sim_last_{k}"] = v
+        tracemalloc.stop()
+    await runtime.aclose()
+    polls = max(args.polls - args.first, 1)
+    filters = [tracemalloc.Filter(False, tracemalloc.__file__),
+               tracemalloc.Filter(False, "<frozen importlib._bootstrap*")]
+    first, last = first.filter_traces(filters), last.filter_traces(filters)
+    diff = last.compare_to(first, "traceback")
+    figures["traced_growth_kb_per_poll"] = round(sum(d.size_diff for d in diff) / 1024 / polls, 1)
+    owners: collections.Counter[str] = collections.Counter()
+    for stat in diff:
+        owners[owner_of(stat.traceback)] += stat.size_diff
+    for owner, size in owners.most_common():
+        if abs(size) / 1024 / polls >= 0.5:
+            figures[f"growth_kb_per_poll_{owner}"] = round(size / 1024 / polls, 1)
+    for n, stat in enumerate(sorted(diff, key=lambda d: d.size_diff, reverse=True)[:30]):
+        figures[f"site{n:02d}_kb_per_poll"] = round(stat.size_diff / 1024 / polls, 2)
+        figures[f"site{n:02d}_count_diff"] = stat.count_diff
+        figures[f"site{n:02d}"] = where(stat.traceback)
+    grown = last_census.copy()
+    grown.subtract(first_census)
+    for name, count in sorted(grown.items(), key=lambda kv: -kv[1])[:15]:
+        if count > 0:
+            figures[f"objects_grown_{name}"] = count
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=50_000)
+    parser.add_argument("--time-scale", type=float, default=60.0)
+    parser.add_argument("--interval", type=float, default=5.0,
+                        help="hwa.poll_interval: the jobs feed's (and engine's) interval")
+    parser.add_argument("--first", type=int, default=3, help="jobs poll of the first snapshot")
+    parser.add_argument("--polls", type=int, default=40, help="jobs poll of the last snapshot")
+    args = parser.parse_args()
+    args.first = max(args.first, 2)
+    args.polls = max(args.polls, args.first + 1)
+    proc, url = start_simulator(args.jobs, args.time_scale)
+    try:
+        with EmbeddedRedis() as redis:
+            figures = asyncio.run(run(args, url, redis.url))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
