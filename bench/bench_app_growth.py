@@ -17,6 +17,21 @@ poll ``--first`` and after poll ``--polls`` (a full collection before each). Fig
 * ``sim_*``: the simulated plan's size at each end (does the plan itself grow?);
 * ``rss_*_mb`` and ``load_1m``.
 
+RSS under tracemalloc includes tracemalloc's own traces: compare the traced figures.
+
+Measured (``--jobs 50000 --first 3 --polls 10 --interval 5``, 7 jobs polls = 525 s
+between the snapshots, two runs side by side, load 3.1-3.3), before -> after this
+branch's fixes: traced growth 298 -> 281 KB per jobs poll (~2.1 MB -> ~2.0 MB in 525 s),
+of which the header 121 -> 104 KB (Rich's ``cached_cell_len`` LRU and Textual's Content
+strings: a new header line each second, bounded at 4096 strings, so it plateaus after
+~68 minutes), Textual 50 -> 80 (compositor/Strip FIFO caches, bounded; noisy),
+``feeds/workstations`` 57 -> 37 (time-bucketed L1 key: before, kept up to
+``l1_max_entries`` = 10k reads; after, the last ~21 reads of the 315 s stale window,
+flat once that window is full), ``ui/widgets/_pane`` 26 -> 9 (hidden panes' repaint
+regions), ``hwa/client`` 18 -> 24 (the decode of the poll in flight). The jobs view and
+``model/job_row`` grew < 0.5 KB per poll. The plan does not grow: 50,000 jobs and 3,980
+streams at both ends (HOLD 18,076 -> 12,368, SUCC 30,232 -> 35,806: jobs running).
+
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
 """
 
