@@ -5,6 +5,7 @@ short head start when the engine is slow to answer, never waiting for it for goo
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.jobs_view import ChangeSet, JobsView
 from resync_tui.ui.app import ResyncApp
+from resync_tui.ui.widgets.jobs_pane import JobsPane
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
 
 __all__ = ["sim"]
@@ -87,3 +90,29 @@ async def test_a_redis_client_built_on_first_use_is_built_before_the_panes_read_
         redis_state = app.runners["redis"].last
         assert redis_state is not None and redis_state.health.ok
         assert "200 of 200 jobs" in screen_text(app)
+
+
+async def test_the_first_plan_is_out_of_the_collectors_reach_before_it_is_drawn(
+        sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first read's containers (the view's sorted blocks of every job) are frozen before the
+    job list first draws them: drawn first, the dashboard's first update paid for the
+    full collection they made due (at 200k jobs, 65 ms of its 130 ms without a frame)."""
+    frozen_when_drawn: list[bool] = []
+    update_jobs = JobsPane.update_jobs
+
+    def drawing(pane: JobsPane, view: JobsView, change: ChangeSet | None = None) -> None:
+        if view.total and not frozen_when_drawn:
+            scanned = {id(obj) for obj in gc.get_objects()}  # the frozen are not listed
+            frozen_when_drawn.append(id(view._order._blocks) not in scanned)
+        update_jobs(pane, view, change)
+
+    monkeypatch.setattr(JobsPane, "update_jobs", drawing)
+    app = make_app(sim.base_url, redis_url)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            await pilot.pause()
+            assert "200 of 200 jobs" in screen_text(app)
+    finally:
+        gc.unfreeze()
+    assert frozen_when_drawn == [True]
