@@ -89,6 +89,16 @@ code run alternately (plain runs, 2 rounds each; load 2.1-2.9):
   more often (3 per phase, 24-35 ms: the young survivors of each re-read); 1% refresh
   stall p99 23.7, max 59 ms (load 2.4).
 Issue 13's p99 <= 16 / max <= 50 ms is still not met on this path.
+Later (README, load 0.7): 1% refresh stall p99 15.4, max 28.5 ms (met); the first read's
+stall max 136 ms, all of it the first dashboard update (``applied_to_dashboard`` 131 ms).
+The app then froze the first plan after drawing it, with a young collection first: the
+update paid for a collection of the new plan's containers, and the freeze for another.
+Now it freezes before it draws, without that collection, and the job table repaints its
+first rows whole instead of diffing each against the blank it replaces. Old and new code
+run one after the other (2 rounds each, load 2.9 / 3.9, two helpers' benches running):
+first read ``applied_to_dashboard`` 319 -> 46 ms, stall max 321 -> 62 ms (longest
+collection 157 -> 18 ms), p99 32 -> 32 ms; 1% refresh stall p99 74 -> 28, max 135 -> 63
+ms; a key during a refresh 26 -> 20 ms.
 
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's

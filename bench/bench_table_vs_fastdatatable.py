@@ -59,6 +59,22 @@ all; 1% refresh ours 174 ms (54 ms on the loop), theirs 165 ms. Still not 3x: th
 build in the thread costs ~2-3 us a job (rank, late instant, key, entry) plus the sort,
 and on the loop ``update_jobs`` spends most of its 84-112 ms (~64% in a profile) on the
 table's first look at 200k new jobs (``model/new_since.py``'s baseline walks every row).
+Then (README, load 1.2; the baseline taken in a thread): first paint 630 ms in all, 87
+ms on the loop, theirs 90 ms (322 ms with the Arrow build); 1% refresh 149 ms, 41 ms on
+the loop, theirs 201 ms. A profile of the 87 ms: a full collection of the new plan's
+containers ran inside ``update_jobs`` (~65 ms: this bench did not freeze the plan as the
+app does, and the app froze it only after drawing), and the table diffed each of its
+first rows against the blank line it replaced before painting it again (~20 ms). Now
+the bench freezes as the app does (``freeze_long_lived(collect=False)``, before the
+first ``update_jobs``; ``ours_first_paint_freeze_ms``) and the table repaints its first
+rows whole. At load 2.0 (``--rounds 3``, two other benches running): first paint ours
+670 ms in all (602 ms the build in the thread), 69 ms on the loop (freeze 10 ms, since
+made O(1); ``update_jobs`` 20 ms, paint 37 ms), theirs 96 ms (305 ms with the Arrow
+build): 1.39x on the loop, 0.14x in all; 1% refresh ours 227 ms (132 ms the diff in the
+thread), 58 ms on the loop, theirs 154 ms: 2.64x on the loop, 0.68x in all. Not 3x, and
+no change to the table makes it so: in all, ours is the plan's model (the attention rank,
+late instant and sort key of 200k jobs, ~2.7 us a job in Python, and the diff's look-up of
+each job), which an Arrow table, built beforehand and never sorted, does not have.
 
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
