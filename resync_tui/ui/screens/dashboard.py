@@ -126,19 +126,27 @@ class DashboardScreen(Screen[None]):
         self._engine: EngineState | None = None
         self._jobs_state: JobsState | None = None
         self._ws_state: WorkstationsState | None = None
+        self._tabs: dict[str, Tab] = {pane: Tab(label, id=f"tab-{pane}")
+                                      for pane, label in PANES}
+        """Each pane's tab, held: its mark is set on every feed result, and a query by id
+        walks every widget of the screen."""
 
     def compose(self) -> ComposeResult:
+        self._initial_classes(*self.app.size)
         yield self.header
-        tabs = Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
+        tabs = Tabs(*self._tabs.values(), id="pane-tabs")
         tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
         yield tabs
-        yield self.wall_state
-        yield self.figures
+        if self.wall:  # else never shown: not mounted at all (a fifth of the screen's
+            # widgets, each styled and laid out on the way to the first frame)
+            yield self.wall_state
+            yield self.figures
         with Horizontal(id="panes"):
             for e in PANE_ENTRIES:
                 if not e.side:
                     yield self.panes[e.id]
-            yield self.failures
+            if self.wall:
+                yield self.failures
             with Vertical(id="side"):
                 for e in PANE_ENTRIES:
                     if e.side:
@@ -167,6 +175,21 @@ class DashboardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)
+
+    def _initial_classes(self, width: int, height: int) -> None:
+        """The layout's classes for the terminal's size, set before the widgets are
+        mounted: each class set on the screen later restyles every widget in it (~15 ms
+        each at start, on the way to the first frame). ``on_mount`` lays out as before
+        and finds them set."""
+        min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
+        wide = width >= min_width and height >= min_height
+        self.set_reactive(DashboardScreen.wide, wide)
+        self.set_class(wide, "-wide", update=False)
+        self.set_class(not wide, "-tabs", update=False)
+        self.set_class(self.wall, "-wall", update=False)
+        self.set_class(self.wall and width < WIDE_MIN_SIZE[0], "-narrow", update=False)
+        self.figures.set_class(self.wall and height >= WALL_TALL_MIN_HEIGHT, "-tall",
+                               update=False)
 
     def _layout_for(self, width: int, height: int) -> None:
         min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
@@ -419,9 +442,9 @@ class DashboardScreen(Screen[None]):
         marks = self.tab_marks()
         for pane, label in PANES:
             text = f"{label} {marks[pane]}" if marks[pane] else label
-            for tab in self.query(f"#tab-{pane}").results(Tab):
-                if tab.label_text != text:
-                    tab.label = text
+            tab = self._tabs[pane]
+            if tab.label_text != text:
+                tab.label = text
 
     def pane_widget(self, pane: str) -> Widget:
         return self.query_one(f"#{pane}")
