@@ -130,13 +130,15 @@ class DashboardScreen(Screen[None]):
                                       for pane, label in PANES}
         """Each pane's tab, held: its mark is set on every feed result, and a query by id
         walks every widget of the screen."""
+        self.pane_tabs: Tabs | None = None
+        """The tab bar, once mounted: only when the panes do not fit the grid (a terminal
+        wide enough from the start never mounts its dozen widgets)."""
 
     def compose(self) -> ComposeResult:
         self._initial_classes(*self.app.size)
         yield self.header
-        tabs = Tabs(*self._tabs.values(), id="pane-tabs")
-        tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
-        yield tabs
+        if self._tabs_shown():
+            yield self._tab_bar()
         if self.wall:  # else never shown: not mounted at all (a fifth of the screen's
             # widgets, each styled and laid out on the way to the first frame)
             yield self.wall_state
@@ -176,6 +178,16 @@ class DashboardScreen(Screen[None]):
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)
 
+    def _tabs_shown(self) -> bool:
+        return not self.wide and not self.wall  # a wall hides them: nobody picks a tab
+
+    def _tab_bar(self) -> Tabs:
+        """The tab bar (built when first shown), on the pane shown now."""
+        tabs = self.pane_tabs = Tabs(*self._tabs.values(), id="pane-tabs",
+                                     active=f"tab-{self.active_pane}")
+        tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
+        return tabs
+
     def _initial_classes(self, width: int, height: int) -> None:
         """The layout's classes for the terminal's size, set before the widgets are
         mounted: each class set on the screen later restyles every widget in it (~15 ms
@@ -203,9 +215,12 @@ class DashboardScreen(Screen[None]):
         self._apply_layout()
 
     def watch_active_pane(self) -> None:
-        tabs = self.query_one("#pane-tabs", Tabs)
+        tabs = self.pane_tabs
         tab_id = f"tab-{self.active_pane}"
-        if tabs.active != tab_id:
+        if tabs is not None and not tabs.is_mounted:
+            # Mounting: it activates this tab then (Textual is pinned exactly).
+            tabs._first_active = tab_id
+        elif tabs is not None and tabs.active != tab_id:
             tabs.active = tab_id
         self._apply_layout()
 
@@ -213,7 +228,11 @@ class DashboardScreen(Screen[None]):
         wide = self.wide
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-tabs")
-        self.query_one("#pane-tabs").display = not wide and not self.wall
+        tabs_shown = self._tabs_shown()
+        if tabs_shown and self.pane_tabs is None:
+            self.mount(self._tab_bar(), after=self.header)
+        if self.pane_tabs is not None:
+            self.pane_tabs.display = tabs_shown
         active = self.active_pane
         if self.wall:
             self._apply_wall_layout(wide, active)
