@@ -383,6 +383,7 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
     launched before anything else (logging, the UI's imports), so they come up meanwhile
     instead of one after the other. ``--record FILE`` (here or before ``demo``) records
     what it shows, as for the dashboard."""
+    from resync_tui.feeds.runtime import FirstRead
     from resync_tui.record.format import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
@@ -407,21 +408,38 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
                 except OSError as exc:
                     return _fail(f"{settings.source}: key 'logging.file': cannot write "
                                  f"{settings.logging.file!r} ({exc.strerror})")
-                from resync_tui.ui.app import run_dashboard
+                # The plan's first read starts now, on the loop the app will run on, and
+                # the UI is imported in a thread meanwhile (the engine answers, the rows
+                # are built while Textual and the panes load).
+                first_read = FirstRead(ready)
+                try:
+                    run_dashboard = first_read.run(first_read.while_running(_dashboard))
+                except BaseException:
+                    first_read.close()
+                    raise
             finally:
                 gc.freeze()
                 if collecting:
                     gc.enable()
-            redis_ready()
-            return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
-                                 private_redis=not persistent, record=record,
-                                 record_max_bytes=args.record_max_mb * 1024 * 1024)
+            with first_read:
+                redis_ready()
+                return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
+                                     private_redis=not persistent, record=record,
+                                     record_max_bytes=args.record_max_mb * 1024 * 1024,
+                                     first_read=first_read)
     except EmbeddedRedisError as exc:
         return _fail(f"embedded Redis: {exc}", 1)
     except RecordingError as exc:  # --record: the file could not be created
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+
+
+def _dashboard() -> Callable[..., int]:
+    """``run_dashboard`` (importing it imports Textual's widgets and every pane)."""
+    from resync_tui.ui.app import run_dashboard
+
+    return run_dashboard
 
 
 def _setup_logging(settings: Settings) -> None:

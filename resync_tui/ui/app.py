@@ -45,7 +45,7 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runner import FeedRunner
-from resync_tui.feeds.runtime import EngineRuntimes, Runtime, build_runtimes
+from resync_tui.feeds.runtime import EngineRuntimes, FirstRead, Runtime, build_runtimes
 from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.gcpolicy import freeze_long_lived
 from resync_tui.hwa.models import JobInPlan
@@ -147,12 +147,14 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
                  private_redis: bool = False, recorder: Recorder | None = None,
-                 engines: EngineRuntimes | None = None) -> None:
+                 engines: EngineRuntimes | None = None,
+                 first_read: FirstRead | None = None) -> None:
         """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
         records stay in the spool (that Redis, and what it holds, goes when we exit).
         ``recorder``: an open recording every published state is appended to.
         ``engines``: every engine's runtime (``runtime`` is the one shown first); the app
-        closes them all. None: ``runtime`` is the only engine."""
+        closes them all. None: ``runtime`` is the only engine. ``first_read``: the jobs
+        feed's first poll, started before the UI was imported (``runtime``'s only)."""
         super().__init__()
         self.recorder = recorder
         self.runtime = runtime
@@ -164,7 +166,11 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self._watchdog = watchdog
         self._feeds_running = asyncio.Event()
         self._feeds_running.set()
-        self.view = JobsView(clock=self.clock)
+        if first_read is not None and (first_read.runtime is not runtime
+                                       or len(self.engines) > 1):
+            first_read = None  # another engine's, or a view on another clock: not used
+        self._first_read = first_read
+        self.view = first_read.view if first_read is not None else JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=lambda: self.runtime.clock_offset())
         self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
@@ -311,6 +317,10 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
+        first = self._first_read
+        if entry.id == "jobs" and first is not None and first.runtime is context.runtime:
+            self._first_read = None  # once: another engine's feeds are its own
+            return first.feed(), entry.interval(self.settings)
         return entry.feed(context), entry.interval(self.settings)
 
     def _publisher_for(self, name: str) -> Callable[[Any], None]:
@@ -1053,12 +1063,18 @@ async def _quietly(worker: Worker[Any]) -> None:
 
 def run_dashboard(settings: Settings, *, wall: bool = False,
                   metrics_port: int | None = None, private_redis: bool = False,
-                  record: Path | None = None, record_max_bytes: int | None = None) -> int:
+                  record: Path | None = None, record_max_bytes: int | None = None,
+                  first_read: FirstRead | None = None) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code.
     ``record``: append what the feeds publish to this file (``--record``), at most
-    ``record_max_bytes`` (None: the recorder's default)."""
-    engines = build_runtimes(settings, lazy_redis=True)  # built after the first frame
-    runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
+    ``record_max_bytes`` (None: the recorder's default). ``first_read``: the jobs feed's
+    first poll, started already (:class:`FirstRead`, built from these settings); the app
+    runs on its event loop and takes its runtimes over."""
+    if first_read is not None:
+        engines, runtime = first_read.engines, first_read.runtime
+    else:
+        engines = build_runtimes(settings, lazy_redis=True)  # Redis after the first frame
+        runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
     recorder = None
     if record is not None:
         from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
@@ -1075,8 +1091,9 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                                                settings.metrics.host)
     try:
         app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
-                        private_redis=private_redis, recorder=recorder, engines=engines)
-        result = app.run()
+                        private_redis=private_redis, recorder=recorder, engines=engines,
+                        first_read=first_read)
+        result = app.run(loop=None if first_read is None else first_read.loop)
     finally:
         if server is not None:
             server.shutdown()
