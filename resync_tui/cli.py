@@ -15,8 +15,9 @@ import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import (
@@ -119,6 +120,65 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+_VALUED_OPTIONS: Final = frozenset({"--config", "--metrics-port", "--record", "--engine",
+                                    "--record-max-mb"})
+"""The options before the command that take a value (``build_parser``'s)."""
+
+
+def _demo_engine_options(parser: argparse.ArgumentParser) -> None:
+    """What shapes the demo's simulated plan (also read on their own, first:
+    :func:`_early_demo_simulator`)."""
+    parser.add_argument("--jobs", type=_positive_int, default=5000, help="jobs in the plan")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the simulated plan")
+    parser.add_argument("--time-scale", type=_non_negative_float, default=30.0,
+                        help="simulated seconds per real second (default 30)")
+    parser.add_argument("--no-faults", action="store_true",
+                        help="no injected faults (by default a mild dose keeps breakers "
+                             "moving)")
+
+
+def _early_demo_simulator(argv: Sequence[str] | None,
+                          ) -> tuple[SimulatorProcess, tuple[object, ...]] | None:
+    """For ``demo``: its engine, started before the full command line is built (the
+    check plugin's and the other commands' modules, asyncio: ~50 ms), so its process
+    builds the plan that much sooner; with what it was started for. A guess from the
+    words alone: ``main`` keeps it only when the real parse agrees."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if {"-h", "--help", "--version"} & set(words):
+        return None  # nothing is run
+    index = 0
+    while index < len(words) and words[index].startswith("-"):
+        index += 2 if words[index] in _VALUED_OPTIONS else 1
+    if index >= len(words) or words[index] != "demo":
+        return None
+    guess = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    _demo_engine_options(guess)
+    try:
+        known, _ = guess.parse_known_args(words[index + 1:])
+    except (argparse.ArgumentError, SystemExit):
+        return None  # the real parse says what is wrong
+    shape = (known.jobs, known.seed, known.time_scale, known.no_faults)
+    return _demo_simulator(jobs=known.jobs, seed=known.seed, time_scale=known.time_scale,
+                           faults=not known.no_faults), shape
+
+
+def _demo_engine(args: argparse.Namespace,
+                 early: tuple[SimulatorProcess, tuple[object, ...]] | None,
+                 ) -> SimulatorProcess | None:
+    """The demo's engine: the one started early when it is the one asked for."""
+    shape = (args.jobs, args.seed, args.time_scale, args.no_faults) \
+        if args.command == "demo" else None
+    if early is not None:
+        sim, guessed = early
+        if guessed == shape:
+            return sim
+        sim.stop()
+    if shape is None:
+        return None
+    return _demo_simulator(jobs=args.jobs, seed=args.seed, time_scale=args.time_scale,
+                           faults=not args.no_faults)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="resync-tui",
@@ -152,12 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="dashboard against a built-in simulator and Redis")
-    demo.add_argument("--jobs", type=_positive_int, default=5000, help="jobs in the plan")
-    demo.add_argument("--seed", type=int, default=42, help="seed of the simulated plan")
-    demo.add_argument("--time-scale", type=_non_negative_float, default=30.0,
-                      help="simulated seconds per real second (default 30)")
-    demo.add_argument("--no-faults", action="store_true",
-                      help="no injected faults (by default a mild dose keeps breakers moving)")
+    _demo_engine_options(demo)
     demo.add_argument("--wall", action="store_true", dest="sub_wall", help=argparse.SUPPRESS)
     demo.add_argument("--metrics-port", type=_port, dest="sub_metrics_port",
                       help=argparse.SUPPRESS)
@@ -383,6 +438,7 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
     launched before anything else (logging, the UI's imports), so they come up meanwhile
     instead of one after the other. ``--record FILE`` (here or before ``demo``) records
     what it shows, as for the dashboard."""
+    from resync_tui.feeds.runtime import FirstRead
     from resync_tui.record.format import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
@@ -403,19 +459,30 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
             gc.disable()
             try:
                 try:
-                    _setup_logging(settings)
+                    _setup_logging(settings, devtools=False)  # Textual's own: with the UI
                 except OSError as exc:
                     return _fail(f"{settings.source}: key 'logging.file': cannot write "
                                  f"{settings.logging.file!r} ({exc.strerror})")
-                from resync_tui.ui.app import run_dashboard
+                # The plan's first read starts now, on the loop the app will run on, and
+                # the UI is imported in a thread meanwhile (the engine answers, the rows
+                # are built while Textual and the panes load).
+                first_read = FirstRead(ready)
+                try:
+                    run_dashboard = first_read.run(first_read.while_running(
+                        partial(_dashboard, devtools_log=True)))
+                except BaseException:
+                    first_read.close()
+                    raise
             finally:
                 gc.freeze()
                 if collecting:
                     gc.enable()
-            redis_ready()
-            return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
-                                 private_redis=not persistent, record=record,
-                                 record_max_bytes=args.record_max_mb * 1024 * 1024)
+            with first_read:
+                redis_ready()
+                return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
+                                     private_redis=not persistent, record=record,
+                                     record_max_bytes=args.record_max_mb * 1024 * 1024,
+                                     first_read=first_read)
     except EmbeddedRedisError as exc:
         return _fail(f"embedded Redis: {exc}", 1)
     except RecordingError as exc:  # --record: the file could not be created
@@ -424,7 +491,20 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
         return 130
 
 
-def _setup_logging(settings: Settings) -> None:
+def _dashboard(*, devtools_log: bool = False) -> Callable[..., int]:
+    """``run_dashboard`` (importing it imports Textual's widgets and every pane);
+    ``devtools_log``: then logging to Textual's devtools console too."""
+    from resync_tui.ui.app import run_dashboard
+
+    if devtools_log:
+        from resync_tui.logging_setup import add_devtools_handler
+
+        add_devtools_handler()
+    return run_dashboard
+
+
+def _setup_logging(settings: Settings, *, devtools: bool = True) -> None:
+    """``devtools``: also to Textual's devtools console (that imports Textual)."""
     from resync_tui.logging_setup import configure_logging, register_secret
 
     engines = [settings.hwa, *settings.engines.values()]
@@ -433,7 +513,8 @@ def _setup_logging(settings: Settings) -> None:
         if secret:
             register_secret(secret.reveal())
     configure_logging(settings.logging.file, settings.logging.level,
-                      settings.logging.max_bytes, settings.logging.backups)
+                      settings.logging.max_bytes, settings.logging.backups,
+                      devtools=devtools)
 
 
 def _poller_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -841,10 +922,13 @@ async def _act_on_workstation(settings: Settings, service: ActionService,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    early = _early_demo_simulator(argv)  # the demo's engine first: it builds the plan meanwhile
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a monitoring plugin's bad usage is UNKNOWN (3), not 2
+        if early is not None:
+            early[0].stop()  # the guess saw a demo the real parse refuses
         from resync_tui.check import is_check_argv, usage_unknown
 
         if exc.code not in (0, None) and is_check_argv(sys.argv[1:] if argv is None else argv):
@@ -872,8 +956,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               or getattr(args, "replay_config", None) or args.config)
     # The demo's engine first: its process builds the plan while this one reads the
     # settings and imports the UI.
-    sim = (_demo_simulator(jobs=args.jobs, seed=args.seed, time_scale=args.time_scale,
-                           faults=not args.no_faults) if command == "demo" else None)
+    sim = _demo_engine(args, early)
     try:
         settings = load_settings(config)
     except SettingsError as exc:  # every problem, one line each
@@ -884,6 +967,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.main_engine is not None:
         if args.main_engine not in settings.engines:
+            if sim is not None:
+                sim.stop()
             known = ", ".join(settings.engines) or "none: only the single engine of [hwa]"
             return _fail(f"--engine: no engine {safe_text(args.main_engine, 40)!r}; "
                          f"allowed: {known}")

@@ -63,6 +63,16 @@ def configure_stderr_logging(level: str = "INFO", secrets: Iterable[str] = ()) -
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+def add_devtools_handler() -> None:
+    """Also to Textual's devtools console, secrets redacted (it imports Textual: the demo
+    adds it once the UI is imported, see ``configure_logging(devtools=False)``)."""
+    from textual.logging import TextualHandler
+
+    textual_handler = TextualHandler(stderr=False, stdout=False)
+    textual_handler.addFilter(RedactingFilter())
+    logging.getLogger().addHandler(textual_handler)
+
+
 def configure_logging(file: str, level: str = "INFO", max_bytes: int = 5_000_000,
                       backups: int = 3, devtools: bool = True) -> Path:
     """Send all logging to ``file`` (rotated) and to Textual's devtools console.
@@ -84,11 +94,7 @@ def configure_logging(file: str, level: str = "INFO", max_bytes: int = 5_000_000
     file_handler.addFilter(redacting)
     root.addHandler(file_handler)
     if devtools:
-        from textual.logging import TextualHandler
-
-        textual_handler = TextualHandler(stderr=False, stdout=False)
-        textual_handler.addFilter(redacting)
-        root.addHandler(textual_handler)
+        add_devtools_handler()
     root.setLevel(level)
     logging.captureWarnings(True)
     # Chatty libraries: keep their debug output out of an INFO log.

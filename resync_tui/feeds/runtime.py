@@ -7,13 +7,14 @@ runtime can be built before the event loop that will use it exists.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
@@ -40,8 +41,13 @@ from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from resync_tui.feeds.jobs import JobsFeed, JobsState
+    from resync_tui.feeds.status import Feed
+    from resync_tui.model.jobs_view import JobsView
+
 __all__ = [
     "EngineRuntimes",
+    "FirstRead",
     "Runtime",
     "breaker_config",
     "build_runtime",
@@ -53,6 +59,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 _ANSWERED = (CredentialsRejected, NotFound, BadRequest)
+
+T = TypeVar("T")
 
 
 def counts_as_failure(exc: BaseException) -> bool:
@@ -312,3 +320,84 @@ def build_runtimes(settings: Settings, *, clock: Clock | None = None,
     combined.register(_EngineLabelled(
         {name: rt.metrics.registry for name, rt in runtimes.items()}))
     return EngineRuntimes(runtimes, combined)
+
+
+class FirstRead:
+    """The jobs feed's first poll, started before the UI is imported (``resync-tui demo``).
+
+    The first frame with data waited for the UI's imports (Textual, the panes: a few
+    tenths of a second of one core) and then for the whole first read of the plan. Here
+    the read starts on the event loop the app will run on, while :meth:`while_running`
+    imports the UI in a thread: the engine answers, and the rows are built, meanwhile.
+    The app takes it over (``ResyncApp(first_read=...)``): its jobs runner's first result
+    is this poll's, its job view this one's. Nothing else is read before the app runs.
+    Use it as a context manager: on exit the loop is closed (the runtimes too, when no
+    app took them over).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from resync_tui.feeds.jobs import JobsFeed
+        from resync_tui.model.jobs_view import JobsView
+
+        self.engines = build_runtimes(settings, lazy_redis=True)  # Redis after the frame
+        self.runtime = self.engines.get(self.engines.names[0] if not settings.engine
+                                        else settings.engine)
+        self.view: JobsView = JobsView(clock=self.runtime.clock)
+        self.jobs: JobsFeed = JobsFeed(self.runtime, self.view)
+        self.runner = asyncio.Runner()
+        self.taken = False
+        """An app runs on these runtimes (it closes them)."""
+        self._first: asyncio.Task[JobsState] | None = None
+
+    def __enter__(self) -> FirstRead:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def while_running(self, work: Callable[[], T]) -> T:
+        """Start the read, and run ``work`` (the imports) in a thread meanwhile."""
+        if self._first is None:
+            self._first = asyncio.get_running_loop().create_task(
+                self.jobs.poll(), name="jobs:first-read")
+        return await asyncio.to_thread(work)
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """Run ``main`` on the read's event loop."""
+        return self.runner.run(main)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The read's event loop: the app runs on it (``app.run(loop=...)``)."""
+        return self.runner.get_loop()
+
+    def feed(self) -> Feed[JobsState]:
+        """The jobs feed for the app's runner: its first poll is the one started here."""
+        self.taken = True
+        return _StartedFeed(self.jobs, self._first)
+
+    def close(self) -> None:
+        if not self.taken:
+            self.runner.run(self.engines.aclose())
+        self.runner.close()  # cancels what is left (a read nobody took over)
+
+
+class _StartedFeed:
+    """A feed whose first poll was started already: it returns that one's result."""
+
+    def __init__(self, feed: JobsFeed, first: asyncio.Task[JobsState] | None) -> None:
+        self.name = feed.name
+        self.inner = feed
+        self._first = first
+
+    async def poll(self) -> JobsState:
+        first, self._first = self._first, None
+        if first is not None:
+            return await first
+        return await self.inner.poll()
+
+    def refresh(self) -> None:
+        self.inner.refresh()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

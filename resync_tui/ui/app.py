@@ -30,7 +30,6 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker
 
-from resync_tui.alerts import AlertEvaluator, AlertEvent, WebhookSender, rules_from_settings
 from resync_tui.feeds.actions import (
     UNKNOWN_ADVICE,
     ActionRequest,
@@ -39,7 +38,6 @@ from resync_tui.feeds.actions import (
     BulkRun,
     build_audit_log,
 )
-from resync_tui.feeds.alerts import AlertCenter
 from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.deps import DepsDetailLoader
@@ -47,13 +45,12 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runner import FeedRunner
-from resync_tui.feeds.runtime import EngineRuntimes, Runtime, build_runtimes
+from resync_tui.feeds.runtime import EngineRuntimes, FirstRead, Runtime, build_runtimes
 from resync_tui.feeds.status import Feed, FeedHealth
 from resync_tui.gcpolicy import freeze_long_lived
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
-from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
 from resync_tui.resilience.redis_pool import build_now
 from resync_tui.resilience.tasks import raise_if_cancelling
 from resync_tui.sanitize import safe_text
@@ -71,7 +68,6 @@ from resync_tui.ui.screens.confirm_action import (
     action_label,
 )
 from resync_tui.ui.screens.dashboard import DashboardScreen
-from resync_tui.ui.screens.engines import EnginesScreen, EngineSwitcher
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
 from resync_tui.ui.widgets.jobs_pane import JobsPane
@@ -80,11 +76,14 @@ from resync_tui.ui.widgets.streams_pane import StreamSelected
 from resync_tui.ui.workstation_actions import WorkstationHandlers
 
 if TYPE_CHECKING:  # screens opened on a key: imported then, not before the first frame
+    from resync_tui.alerts import AlertEvent  # [[alerts]] only (rules, webhooks)
+    from resync_tui.feeds.alerts import AlertCenter
     from resync_tui.feeds.shared import (  # [share] only: it imports redis-py
         Share,
         SharedJobsFeed,
         SharedStateFeed,
     )
+    from resync_tui.record.recorder import Recorder  # --record only (zstandard)
     from resync_tui.share.lease import Role
     from resync_tui.ui.screens.bulk_action import BulkChoice, BulkProgressScreen
 
@@ -148,12 +147,14 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def __init__(self, runtime: Runtime, settings: Settings, *, wall: bool = False,
                  clock: Callable[[], datetime] | None = None, watchdog: bool = False,
                  private_redis: bool = False, recorder: Recorder | None = None,
-                 engines: EngineRuntimes | None = None) -> None:
+                 engines: EngineRuntimes | None = None,
+                 first_read: FirstRead | None = None) -> None:
         """``private_redis``: ``redis.url`` is this process's embedded Redis, so audit
         records stay in the spool (that Redis, and what it holds, goes when we exit).
         ``recorder``: an open recording every published state is appended to.
         ``engines``: every engine's runtime (``runtime`` is the one shown first); the app
-        closes them all. None: ``runtime`` is the only engine."""
+        closes them all. None: ``runtime`` is the only engine. ``first_read``: the jobs
+        feed's first poll, started before the UI was imported (``runtime``'s only)."""
         super().__init__()
         self.recorder = recorder
         self.runtime = runtime
@@ -165,7 +166,11 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self._watchdog = watchdog
         self._feeds_running = asyncio.Event()
         self._feeds_running.set()
-        self.view = JobsView(clock=self.clock)
+        if first_read is not None and (first_read.runtime is not runtime
+                                       or len(self.engines) > 1):
+            first_read = None  # another engine's, or a view on another clock: not used
+        self._first_read = first_read
+        self.view = first_read.view if first_read is not None else JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=lambda: self.runtime.clock_offset())
         self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
@@ -190,6 +195,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         """The ``[[alerts]]`` rules at work; None when there are none."""
         self._settled = False
         """Whether what the first read built was frozen out of the collector's reach."""
+        self._first_shown = asyncio.Event()
+        """Set once the jobs feed's first state has been drawn (or could not be)."""
         self.share: Share | None = None
         """This process's part in the shared feed; None when not shared."""
         self._share_stop = asyncio.Event()
@@ -288,13 +295,16 @@ class ResyncApp(WorkstationHandlers, App[int]):
         Whatever uses Redis waits for it: the Redis client is built, and redis-py
         imported, on its first use, which then comes after the first frame with data."""
         jobs = self.runners.get("jobs")
-        if jobs is not None and jobs.results == 0:
+        if jobs is not None and (jobs.results == 0 or not self._first_shown.is_set()):
             # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 the latter drops a
             # cancellation landing as the first result arrives, and the feed it guards
             # would then start on an app that is quitting (it never finished quitting).
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.first_read_head_start):
                     await jobs.wait_results(1)
+                    # And until the screen has drawn it: what comes next (redis-py's
+                    # import, the other feeds' answers) would hold that frame back.
+                    await self._first_shown.wait()
         for runtime in self.engines.runtimes.values():
             # Now, between commands: built inside a command's timeout, the import would
             # count against it (a Redis pane saying "timeout" for a healthy server).
@@ -307,6 +317,10 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     def _feed_for(self, entry: PaneEntry, context: FeedContext) -> tuple[Feed[Any], float]:
         """A registry entry's feed and its interval (the replay app gives recorded ones)."""
+        first = self._first_read
+        if entry.id == "jobs" and first is not None and first.runtime is context.runtime:
+            self._first_read = None  # once: another engine's feeds are its own
+            return first.feed(), entry.interval(self.settings)
         return entry.feed(context), entry.interval(self.settings)
 
     def _publisher_for(self, name: str) -> Callable[[Any], None]:
@@ -358,10 +372,14 @@ class ResyncApp(WorkstationHandlers, App[int]):
             # process: out of the collector's reach, full collections stop rescanning
             # ~750k container items on the loop (``resync_tui.gcpolicy``). Before it is
             # drawn, or the dashboard's first update pays for that full collection (at
-            # 200k, 65 ms of its 130), and without the young collection (35 ms more).
+            # 200k, 65 ms of its 130), and without the young collection (35 ms more):
+            # O(1), so it does not delay the first frame either.
             self._settled = True
             freeze_long_lived(collect=False)
         self.dashboard.show(name, state)
+        if name == "jobs" and not self._first_shown.is_set():
+            # Once the screen has drawn it, the feeds held back for it start.
+            self.dashboard.call_after_refresh(self._first_shown.set)
         if self.alerts is not None:
             try:
                 self.alerts.observe(name, state)
@@ -372,6 +390,9 @@ class ResyncApp(WorkstationHandlers, App[int]):
         """The ``[[alerts]]`` rules, if any: bell, desktop notification, webhook."""
         if not self.settings.alerts:
             return
+        from resync_tui.alerts import WebhookSender, rules_from_settings
+        from resync_tui.feeds.alerts import AlertCenter
+
         rules = rules_from_settings(self.settings.alerts)
         sender = None
         if any(rule.webhook for rule in rules):
@@ -859,6 +880,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
                             exit_on_error=False)
 
     def _show_engines(self, state: EnginesState) -> None:
+        from resync_tui.ui.screens.engines import EnginesScreen  # O: not before the first frame
+
         self.engines_state = state
         for screen in self.screen_stack:
             if isinstance(screen, EnginesScreen):
@@ -866,6 +889,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
 
     def action_engines_overview(self) -> None:
         """Every engine on one screen; Enter switches to the one under the cursor."""
+        from resync_tui.ui.screens.engines import EnginesScreen
+
         if isinstance(self.screen, EnginesScreen):
             return
         self.push_screen(EnginesScreen(self.engines_state), self._engine_picked)
@@ -882,6 +907,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             self.say(f"one engine only ({safe_text(self.engine, 40)}): add "
                      "[engines.NAME] tables to the settings file to switch", timeout=4)
             return
+        from resync_tui.ui.screens.engines import EngineSwitcher
+
         if not isinstance(self.screen, EngineSwitcher):
             self.push_screen(EngineSwitcher(self.engines.names, lambda: self.engines_state,
                                             self.engine), self._engine_picked)
@@ -938,6 +965,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             self.actions = ActionService(self.runtime, self.audit_log)
         if self.alerts is not None:  # the new engine's first states are a baseline: its
             # failures of before the switch are not news (what fired stays listed)
+            from resync_tui.alerts import AlertEvaluator
+
             self.alerts.evaluator = AlertEvaluator(self.alerts.evaluator.rules)
         self._start_engine_feeds()
         self.engines_runner.kick(refresh=False)
@@ -1032,14 +1061,25 @@ async def _quietly(worker: Worker[Any]) -> None:
 
 def run_dashboard(settings: Settings, *, wall: bool = False,
                   metrics_port: int | None = None, private_redis: bool = False,
-                  record: Path | None = None, record_max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+                  record: Path | None = None, record_max_bytes: int | None = None,
+                  first_read: FirstRead | None = None) -> int:
     """Run the dashboard in this terminal until the operator quits; the exit code.
-    ``record``: append what the feeds publish to this file (``--record``)."""
-    engines = build_runtimes(settings, lazy_redis=True)  # built after the first frame
-    runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
+    ``record``: append what the feeds publish to this file (``--record``), at most
+    ``record_max_bytes`` (None: the recorder's default). ``first_read``: the jobs feed's
+    first poll, started already (:class:`FirstRead`, built from these settings); the app
+    runs on its event loop and takes its runtimes over."""
+    if first_read is not None:
+        engines, runtime = first_read.engines, first_read.runtime
+    else:
+        engines = build_runtimes(settings, lazy_redis=True)  # Redis after the first frame
+        runtime = engines.get(engines.names[0] if not settings.engine else settings.engine)
     recorder = None
     if record is not None:
-        recorder = Recorder.for_runtime(runtime, record, max_bytes=record_max_bytes)
+        from resync_tui.record.recorder import DEFAULT_MAX_BYTES, Recorder
+
+        recorder = Recorder.for_runtime(
+            runtime, record,
+            max_bytes=DEFAULT_MAX_BYTES if record_max_bytes is None else record_max_bytes)
         recorder.open()  # RecordingError: the command line says it before taking the screen
     server = None
     if metrics_port:
@@ -1049,8 +1089,9 @@ def run_dashboard(settings: Settings, *, wall: bool = False,
                                                settings.metrics.host)
     try:
         app = ResyncApp(runtime, settings, wall=wall, watchdog=True,
-                        private_redis=private_redis, recorder=recorder, engines=engines)
-        result = app.run()
+                        private_redis=private_redis, recorder=recorder, engines=engines,
+                        first_read=first_read)
+        result = app.run(loop=None if first_read is None else first_read.loop)
     finally:
         if server is not None:
             server.shutdown()

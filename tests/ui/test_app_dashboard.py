@@ -30,7 +30,7 @@ async def test_every_pane_shows_data_in_the_wide_grid(sim: Simulator, redis_url:
         assert "● UP" in text
         assert "L1 memory" in text and "L2 Redis" in text
         assert "ABEND" in text
-        assert not app.query_one("#pane-tabs", Tabs).display
+        assert not any(tabs.display for tabs in app.query("#pane-tabs").results(Tabs))
 
 
 def sim_url(sim: Simulator) -> str:
@@ -52,6 +52,29 @@ async def test_small_terminal_shows_one_pane_behind_tabs_and_regrids_on_resize(
         await pilot.pause()
         assert d.wide
         assert all(p.display for p in (d.jobs, d.breakers, d.cache, d.redis, d.workstations))
+
+
+async def test_a_grid_shrunk_to_tabs_shows_them_on_the_pane_picked_with_their_marks(
+        sim: Simulator, redis_url: str) -> None:
+    """A terminal wide enough for the grid mounts no tab bar; shrunk, the tabs appear
+    on the pane last picked, each with its mark, and the keys still pick tabs."""
+    app = make_app(sim_url(sim), redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        d = app.dashboard
+        await pilot.press("4")  # in the grid: the Redis pane is the active one
+        marks = d.tab_marks()
+        assert marks["jobs"]  # the demo plan has failures: the Jobs tab carries a mark
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        tabs = app.query_one("#pane-tabs", Tabs)
+        assert tabs.display and tabs.active == "tab-redis"
+        assert d.redis.display and not d.jobs.display
+        text = screen_text(app)
+        assert f"Jobs {marks['jobs']}" in text and "● UP" in text
+        await pilot.press("2")
+        await pilot.pause()
+        assert tabs.active == "tab-breakers" and d.breakers.display and not d.redis.display
 
 
 async def test_refresh_key_polls_at_once_and_shows_plan_changes(

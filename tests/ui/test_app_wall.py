@@ -90,7 +90,7 @@ async def test_the_four_figures_are_the_models_counts_at_both_sizes(
         else:
             assert rgb(app, "late") == theme_rgb(app, "error")
         assert not app.dashboard.query(Footer)  # no key hints: nobody types at a wall
-        assert not app.dashboard.query_one("#pane-tabs").display
+        assert not any(tabs.display for tabs in app.dashboard.query("#pane-tabs"))
 
 
 def rgb(app: ResyncApp, key: str) -> tuple[int, int, int]:

@@ -116,3 +116,50 @@ async def test_the_first_plan_is_out_of_the_collectors_reach_before_it_is_drawn(
     finally:
         gc.unfreeze()
     assert frozen_when_drawn == [True]
+
+
+def _plan_reads(simulator: Simulator) -> int:
+    """Reads of the whole plan so far (each starts with the grouped count)."""
+    requests = simulator.stats()["requests"]
+    return sum(n for key, n in requests.items() if key.endswith("/plan/job/count"))
+
+
+def test_a_first_read_started_before_the_ui_is_the_one_the_jobs_pane_shows(
+        sim: Simulator, redis_url: str) -> None:
+    """``demo`` starts the plan's first read before it imports the UI (``FirstRead``), on
+    the loop the app then runs on: the app shows that read's jobs (the plan is read once,
+    not again) and the other panes start after it, as always."""
+    from resync_tui.feeds.runtime import FirstRead
+    from tests.ui.dashboard_support import make_settings
+
+    settings = make_settings(sim.base_url, redis_url)
+    with FirstRead(settings) as first:
+        assert first.run(first.while_running(lambda: "imported")) == "imported"
+        app = ResyncApp(first.runtime, settings, engines=first.engines, first_read=first)
+        shown = _recording(app)
+
+        async def look() -> str:
+            async with app.run_test(size=(160, 48)) as pilot:
+                await ready(app)
+                await pilot.pause()
+                return screen_text(app)
+
+        text = first.run(look())
+    assert "200 of 200 jobs" in text
+    assert app.view is first.view and shown[0] == "jobs"
+    assert _plan_reads(sim) == 1
+
+
+def test_a_first_read_no_app_took_over_is_stopped_and_its_runtime_closed(
+        sim: Simulator, redis_url: str) -> None:
+    """The UI failed to start (an import error, a bad --record file): the read started
+    for it is cancelled and its HWA client closed when the demo leaves, not left behind."""
+    from resync_tui.feeds.runtime import FirstRead
+    from tests.ui.dashboard_support import make_settings
+
+    with FirstRead(make_settings(sim.base_url, redis_url)) as first:
+        first.run(first.while_running(lambda: None))
+        loop = first.loop
+        read = next(t for t in asyncio.all_tasks(loop) if t.get_name() == "jobs:first-read")
+    assert read.cancelled() or read.done()
+    assert first.runtime._closed and loop.is_closed()

@@ -65,7 +65,8 @@ def test_wall_flag_reaches_the_wall_layout(
         argv: list[str], wall: bool) -> None:
     built: list[ResyncApp] = []
 
-    def run(self: ResyncApp) -> int:  # the terminal belongs to pytest: record, do not run
+    # The terminal belongs to pytest: record, do not run (the demo passes its loop).
+    def run(self: ResyncApp, **_: object) -> int:
         built.append(self)
         return 0
 
@@ -88,7 +89,8 @@ def test_demo_aims_the_dashboard_at_its_simulator_and_leaves_nothing_behind(
 
     seen: list[tuple[int, bool]] = []
 
-    def run(self: ResyncApp) -> int:  # the terminal belongs to pytest: look, do not run
+    # The terminal belongs to pytest: look, do not run (the demo passes its loop).
+    def run(self: ResyncApp, **_: object) -> int:
         hwa = self.settings.hwa
         with httpx.Client(base_url=hwa.url + "/twsd/api/v2", timeout=30.0,
                           auth=(hwa.user, hwa.password.reveal())) as client:
@@ -116,7 +118,7 @@ def test_demo_record_writes_what_the_demo_shows_to_the_file(
 
     built: list[ResyncApp] = []
 
-    def run(self: ResyncApp) -> int:
+    def run(self: ResyncApp, **_: object) -> int:
         built.append(self)
         return 0
 
@@ -134,7 +136,7 @@ def test_demo_record_to_a_file_it_cannot_create_says_so_in_one_line(
         tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch,
         keep_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
     started: list[ResyncApp] = []
-    monkeypatch.setattr(ResyncApp, "run", lambda self: started.append(self) or 0)
+    monkeypatch.setattr(ResyncApp, "run", lambda self, **_: started.append(self) or 0)
     cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
     (tmp_path / "file").write_text("x")
     code = cli.main(["--config", str(cfg), "demo", "--jobs", "5", "--record",
@@ -202,3 +204,22 @@ def test_the_maximum_itself_is_allowed(tmp_path: Path, toml: str, env: dict[str,
     cfg = tmp_path / "s.toml"
     cfg.write_text(toml, encoding="utf-8")
     assert read(load_settings(cfg, env=env)) == maximum
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--jobs", "12", "--no-such-option"],  # the real parse refuses the line
+    ["--engine", "nowhere", "demo", "--jobs", "12"],  # no such engine in the settings
+], ids=["bad-option", "unknown-engine"])
+def test_a_demo_refused_leaves_no_simulator_behind(
+        tmp_path: Path, redis_url: str, argv: list[str]) -> None:
+    """The demo's engine is started before the command line is fully parsed (its plan is
+    built meanwhile): a line refused after that stops it, rather than leaving it to
+    notice its parent is gone."""
+    cfg = _config(tmp_path, f"http://127.0.0.1:{_closed_port()}", redis_url)
+    before = _children()
+    try:
+        code = cli.main(["--config", str(cfg), *argv])
+    except SystemExit as exc:
+        code = exc.code
+    assert code == 2
+    assert _children() <= before

@@ -62,3 +62,21 @@ def test_the_dashboard_reads_no_package_metadata_before_its_first_frame() -> Non
     recording's header: the dashboard without ``--record`` never needs it."""
     loaded = _imported_after("import resync_tui.cli, resync_tui.ui.app")
     assert "importlib.metadata" not in loaded
+
+
+def test_the_demo_starts_its_first_read_before_textual_is_imported() -> None:
+    """``demo`` reads the plan while the UI is imported (``FirstRead``): building it, and
+    the file logging set up before it, import neither Textual nor redis-py."""
+    loaded = _imported_after(
+        "import resync_tui.cli as cli\n"
+        "from resync_tui.feeds.runtime import FirstRead\n"
+        "import dataclasses, tempfile\n"
+        "from resync_tui.settings import Settings\n"
+        "base = Settings()\n"
+        "settings = base.replace(redis=dataclasses.replace(\n"
+        "    base.redis, url='redis://127.0.0.1:6379/0'), logging=dataclasses.replace(\n"
+        "    base.logging, file=tempfile.mkdtemp() + '/app.log'))\n"
+        "cli._setup_logging(settings, devtools=False)\n"
+        "with FirstRead(settings) as first:\n"
+        "    pass")
+    assert not {m for m in loaded if m.split(".")[0] in ("textual", "redis")}

@@ -126,19 +126,29 @@ class DashboardScreen(Screen[None]):
         self._engine: EngineState | None = None
         self._jobs_state: JobsState | None = None
         self._ws_state: WorkstationsState | None = None
+        self._tabs: dict[str, Tab] = {pane: Tab(label, id=f"tab-{pane}")
+                                      for pane, label in PANES}
+        """Each pane's tab, held: its mark is set on every feed result, and a query by id
+        walks every widget of the screen."""
+        self.pane_tabs: Tabs | None = None
+        """The tab bar, once mounted: only when the panes do not fit the grid (a terminal
+        wide enough from the start never mounts its dozen widgets)."""
 
     def compose(self) -> ComposeResult:
+        self._initial_classes(*self.app.size)
         yield self.header
-        tabs = Tabs(*(Tab(label, id=f"tab-{pane}") for pane, label in PANES), id="pane-tabs")
-        tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
-        yield tabs
-        yield self.wall_state
-        yield self.figures
+        if self._tabs_shown():
+            yield self._tab_bar()
+        if self.wall:  # else never shown: not mounted at all (a fifth of the screen's
+            # widgets, each styled and laid out on the way to the first frame)
+            yield self.wall_state
+            yield self.figures
         with Horizontal(id="panes"):
             for e in PANE_ENTRIES:
                 if not e.side:
                     yield self.panes[e.id]
-            yield self.failures
+            if self.wall:
+                yield self.failures
             with Vertical(id="side"):
                 for e in PANE_ENTRIES:
                     if e.side:
@@ -168,6 +178,31 @@ class DashboardScreen(Screen[None]):
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)
 
+    def _tabs_shown(self) -> bool:
+        return not self.wide and not self.wall  # a wall hides them: nobody picks a tab
+
+    def _tab_bar(self) -> Tabs:
+        """The tab bar (built when first shown), on the pane shown now."""
+        tabs = self.pane_tabs = Tabs(*self._tabs.values(), id="pane-tabs",
+                                     active=f"tab-{self.active_pane}")
+        tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
+        return tabs
+
+    def _initial_classes(self, width: int, height: int) -> None:
+        """The layout's classes for the terminal's size, set before the widgets are
+        mounted: each class set on the screen later restyles every widget in it (~15 ms
+        each at start, on the way to the first frame). ``on_mount`` lays out as before
+        and finds them set."""
+        min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
+        wide = width >= min_width and height >= min_height
+        self.set_reactive(DashboardScreen.wide, wide)
+        self.set_class(wide, "-wide", update=False)
+        self.set_class(not wide, "-tabs", update=False)
+        self.set_class(self.wall, "-wall", update=False)
+        self.set_class(self.wall and width < WIDE_MIN_SIZE[0], "-narrow", update=False)
+        self.figures.set_class(self.wall and height >= WALL_TALL_MIN_HEIGHT, "-tall",
+                               update=False)
+
     def _layout_for(self, width: int, height: int) -> None:
         min_width, min_height = WALL_WIDE_MIN_SIZE if self.wall else WIDE_MIN_SIZE
         self.wide = width >= min_width and height >= min_height
@@ -180,9 +215,12 @@ class DashboardScreen(Screen[None]):
         self._apply_layout()
 
     def watch_active_pane(self) -> None:
-        tabs = self.query_one("#pane-tabs", Tabs)
+        tabs = self.pane_tabs
         tab_id = f"tab-{self.active_pane}"
-        if tabs.active != tab_id:
+        if tabs is not None and not tabs.is_mounted:
+            # Mounting: it activates this tab then (Textual is pinned exactly).
+            tabs._first_active = tab_id
+        elif tabs is not None and tabs.active != tab_id:
             tabs.active = tab_id
         self._apply_layout()
 
@@ -190,7 +228,11 @@ class DashboardScreen(Screen[None]):
         wide = self.wide
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-tabs")
-        self.query_one("#pane-tabs").display = not wide and not self.wall
+        tabs_shown = self._tabs_shown()
+        if tabs_shown and self.pane_tabs is None:
+            self.mount(self._tab_bar(), after=self.header)
+        if self.pane_tabs is not None:
+            self.pane_tabs.display = tabs_shown
         active = self.active_pane
         if self.wall:
             self._apply_wall_layout(wide, active)
@@ -419,9 +461,9 @@ class DashboardScreen(Screen[None]):
         marks = self.tab_marks()
         for pane, label in PANES:
             text = f"{label} {marks[pane]}" if marks[pane] else label
-            for tab in self.query(f"#tab-{pane}").results(Tab):
-                if tab.label_text != text:
-                    tab.label = text
+            tab = self._tabs[pane]
+            if tab.label_text != text:
+                tab.label = text
 
     def pane_widget(self, pane: str) -> Widget:
         return self.query_one(f"#{pane}")
