@@ -40,12 +40,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import ctypes
 import dataclasses
 import gc
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -55,6 +57,8 @@ import httpx
 import psutil
 from bench_plan_fetch import PASSWORD, USER
 
+from resync_tui import allocator
+from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.settings import Secret, Settings
@@ -125,6 +129,55 @@ def where(tb: tracemalloc.Traceback) -> str:
     return inner_s
 
 
+class _Mallinfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (2.33+): every field a ``size_t``."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def mallinfo2() -> dict[str, float]:
+    """The C heap in MB, summed over glibc's arenas: ``arena`` (from the system, not
+    mmapped), ``hblkhd`` (mmapped chunks), ``uordblks`` (in use), ``fordblks`` (free
+    chunks kept, RSS only where not trimmed), ``keepcost`` (trimmable top); {} elsewhere."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    fn.restype = _Mallinfo2
+    info = fn()
+    return {name: round(getattr(info, name) / 2**20, 2)
+            for name in ("arena", "hblkhd", "uordblks", "fordblks", "keepcost")}
+
+
+def pymalloc_stats() -> dict[str, float]:
+    """pymalloc's arenas (``sys._debugmallocstats``, written to C stderr: a temp file
+    stands in for fd 2 meanwhile), and ``sys.getallocatedblocks()``."""
+    out: dict[str, float] = {"blocks": sys.getallocatedblocks()}
+    with tempfile.TemporaryFile() as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read().decode("ascii", "replace")
+    for line in text.splitlines():
+        if line.startswith("# arenas allocated current"):
+            out["arenas"] = int(line.rsplit("=", 1)[1].replace(",", ""))
+        elif line.startswith("# arenas highwater mark"):
+            out["arenas_highwater"] = int(line.rsplit("=", 1)[1].replace(",", ""))
+        elif line.startswith("Total") and "arenas_mb" not in out:  # the arenas' total
+            out["arenas_mb"] = round(int(line.rsplit("=", 1)[1].replace(",", "")) / 2**20, 2)
+        elif line.startswith("# bytes in allocated blocks"):
+            out["used_mb"] = round(int(line.rsplit("=", 1)[1].replace(",", "")) / 2**20, 2)
+    return out
+
+
 def census() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -150,12 +203,93 @@ async def wait_polls(app: GrowthApp, n: int) -> None:
         print(f"jobs poll {app.jobs_polls}", file=sys.stderr, flush=True)
 
 
-async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+def settings_for(args: argparse.Namespace, url: str, redis_url: str) -> Settings:
     base = Settings()
-    settings = base.replace(
+    return base.replace(
         hwa=dataclasses.replace(base.hwa, url=url, user=USER, password=Secret(PASSWORD),
                                 poll_interval=args.interval, read_timeout=60.0),
         redis=dataclasses.replace(base.redis, url=redis_url))
+
+
+def memory_sample() -> dict[str, float]:
+    """RSS, the C heap (``c_*``), pymalloc (``py_*``) and the tracked objects, now."""
+    out: dict[str, float] = {"rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
+    out.update({f"c_{k}": v for k, v in mallinfo2().items()})
+    out.update({f"py_{k}": v for k, v in pymalloc_stats().items()})
+    out["objects"] = len(gc.get_objects())
+    return out
+
+
+def write_csv(path: Path, series: list[dict[str, float]]) -> None:
+    keys = list(series[0])
+    lines = [",".join(keys), *(",".join(f"{row.get(k, '')}" for k in keys) for row in series)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+TRIMS: list[float] = []
+"""Wall ms of each trim the jobs feed made (``--no-trace``)."""
+
+
+def instrument_trim(enabled: bool) -> None:
+    """Time the jobs feed's trim after a read, or (``--no-app-trim``) make it do nothing."""
+    original = jobs_feed._trim_heap
+
+    async def timed() -> None:
+        if not enabled:
+            return
+        started = time.perf_counter()
+        await original()
+        TRIMS.append((time.perf_counter() - started) * 1e3)
+
+    jobs_feed._trim_heap = timed  # type: ignore[assignment]
+
+
+async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    """``--no-trace``: a memory sample after every jobs poll, nothing traced."""
+    settings = settings_for(args, url, redis_url)
+    runtime = build_runtime(settings)
+    app = GrowthApp(runtime, settings)
+    figures: dict[str, Any] = {"jobs": args.jobs, "polls": args.polls,
+                               "interval_s": args.interval, "time_scale": args.time_scale,
+                               "policy": args.policy_applied}
+    series: list[dict[str, float]] = []
+    started = time.monotonic()
+    async with app.run_test(size=SIZE) as pilot:
+        while app.jobs_polls < args.polls:
+            await wait_polls(app, app.jobs_polls + 1)
+            await pilot.pause()
+            row = {"poll": float(app.jobs_polls), "t_s": round(time.monotonic() - started, 1),
+                   **memory_sample()}
+            series.append(row)
+            print(" ".join(f"{k}={v:g}" for k, v in row.items()), file=sys.stderr, flush=True)
+    await runtime.aclose()
+    if args.csv:
+        write_csv(Path(args.csv), series)
+    steady = [r for r in series if r["poll"] >= args.first]
+    quarter = max(len(steady) // 4, 1)
+    for key in ("rss_mb", "c_arena", "c_hblkhd", "c_uordblks", "c_fordblks", "py_arenas_mb",
+                "py_used_mb", "objects"):
+        values = [r[key] for r in steady if key in r]
+        if not values:
+            continue
+        figures[f"{key}_first"] = values[0]
+        figures[f"{key}_last"] = values[-1]
+        figures[f"{key}_max"] = max(values)
+        figures[f"{key}_growth"] = round(
+            sum(values[-quarter:]) / quarter - sum(values[:quarter]) / quarter, 2)
+    figures["rss_steady_mean_mb"] = round(sum(r["rss_mb"] for r in steady) / len(steady), 1)
+    figures["minutes_steady"] = round((steady[-1]["t_s"] - steady[0]["t_s"]) / 60, 1)
+    if TRIMS:
+        figures["trims"] = len(TRIMS)
+        figures["trim_ms_mean"] = round(sum(TRIMS) / len(TRIMS), 1)
+        figures["trim_ms_max"] = round(max(TRIMS), 1)
+    figures["cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]), 1)
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    settings = settings_for(args, url, redis_url)
     runtime = build_runtime(settings)
     app = GrowthApp(runtime, settings)
     process = psutil.Process()
@@ -218,13 +352,34 @@ def main() -> int:
                         help="hwa.poll_interval: the jobs feed's (and engine's) interval")
     parser.add_argument("--first", type=int, default=3, help="jobs poll of the first snapshot")
     parser.add_argument("--polls", type=int, default=40, help="jobs poll of the last snapshot")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="no tracemalloc: RSS, mallinfo2 and pymalloc after every jobs poll")
+    parser.add_argument("--csv", help="--no-trace: write the per-poll samples here")
+    parser.add_argument("--no-policy", action="store_true",
+                        help="leave glibc malloc's defaults (the app applies "
+                             "allocator.DASHBOARD_POLICY at start)")
+    parser.add_argument("--mallopt", action="append", default=[], metavar="NAME=BYTES",
+                        help="instead of the app's policy: mmap_threshold, trim_threshold, "
+                             "top_pad or arena_max (repeatable; with --no-policy: only these)")
+    parser.add_argument("--no-app-trim", action="store_true",
+                        help="the jobs feed does not malloc_trim after a big read")
     args = parser.parse_args()
     args.first = max(args.first, 2)
     args.polls = max(args.polls, args.first + 1)
+    # As the app does at start (cli.py), before any thread or big allocation.
+    chosen = {} if (args.no_policy or args.mallopt) else dataclasses.asdict(
+        allocator.DASHBOARD_POLICY)
+    for item in args.mallopt:
+        name, _, value = item.partition("=")
+        chosen[name] = int(value)
+    args.policy_applied = " ".join(
+        f"{k}={chosen[k]}:{'ok' if ok else 'refused'}"
+        for k, ok in allocator.apply_policy(allocator.MallocPolicy(**chosen)).items()) or "none"
+    instrument_trim(not args.no_app_trim)
     proc, url = start_simulator(args.jobs, args.time_scale)
     try:
         with EmbeddedRedis() as redis:
-            figures = asyncio.run(run(args, url, redis.url))
+            figures = asyncio.run((run_untraced if args.no_trace else run)(args, url, redis.url))
     finally:
         proc.terminate()
         try:
