@@ -19,7 +19,6 @@ policy's value for that setting.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import functools
 import logging
@@ -123,6 +122,8 @@ def trim() -> bool:
 
 async def trim_off_loop() -> bool:
     """``trim`` in a worker thread (ctypes lets go of the GIL: the loop keeps running)."""
+    import asyncio  # here: the policy is applied before the UI's imports, asyncio among them
+
     if glibc() is None:
         return False
     return await asyncio.to_thread(trim)
