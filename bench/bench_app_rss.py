@@ -68,7 +68,11 @@ def bare_app_mb(env: dict[str, str]) -> float:
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=200_000)
-    parser.add_argument("--seconds", type=float, default=180.0)
+    parser.add_argument("--seconds", "--duration", type=float, default=180.0,
+                        help="how long the steady state is sampled after the first read")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the app (e.g. MALLOC_ARENA_MAX=1)")
+    parser.add_argument("--csv", help="write the steady samples (one RSS a second) here")
     args = parser.parse_args()
     figures: dict[str, float] = {"jobs": args.jobs}
     sim = Simulator(jobs=args.jobs, seed=1, user="demo", password="demo", time_scale=60.0)
@@ -80,6 +84,7 @@ def main() -> dict[str, float]:
                    "RESYNC_HWA__PASSWORD": "demo", "RESYNC_HWA__POLL_INTERVAL": "30",
                    "RESYNC_REDIS__URL": redis.url,
                    "RESYNC_LOGGING__FILE": str(Path(home) / "resync.log")}
+            env.update(item.partition("=")[::2] for item in args.env)
             figures["bare_app_mb"] = bare_app_mb(env)
             app = PtyProcess([sys.executable, "-m", "resync_tui"], (120, 40), env)
             try:
@@ -89,14 +94,20 @@ def main() -> dict[str, float]:
                 figures["first_read_s"] = float(len(first))
                 figures["first_read_peak_mb"] = max(first)
                 steady, _ = sample(app, args.seconds)
+                times = psutil.Process(app.proc.pid).cpu_times()
+                figures["app_cpu_s"] = times.user + times.system
             finally:
                 app.close()
     finally:
         sim.stop()
+    if args.csv:
+        Path(args.csv).write_text("".join(f"{v:.1f}\n" for v in steady), encoding="utf-8")
     minute = min(60, max(len(steady) // 3, 1))
     figures["steady_mean_mb"] = statistics.fmean(steady)
     figures["steady_peak_mb"] = max(steady)
-    figures["growth_mb"] = statistics.fmean(steady[-minute:]) - statistics.fmean(steady[:minute])
+    figures["first_minute_mean_mb"] = statistics.fmean(steady[:minute])
+    figures["last_minute_mean_mb"] = statistics.fmean(steady[-minute:])
+    figures["growth_mb"] = figures["last_minute_mean_mb"] - figures["first_minute_mean_mb"]
     figures["ratio_steady"] = figures["steady_peak_mb"] / figures["bare_app_mb"]
     figures["load_1m"] = os.getloadavg()[0]
     return figures
