@@ -94,12 +94,14 @@ class GrowthApp(ResyncApp):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs_polls = 0
+        self.full_reads = 0
         self.polled = asyncio.Event()
 
     def _publish(self, name: str, state: Any) -> None:
         super()._publish(name, state)
         if name == "jobs":
             self.jobs_polls += 1
+            self.full_reads += bool(getattr(state, "full_read", False))
             self.polled.set()
 
 
@@ -211,9 +213,35 @@ def settings_for(args: argparse.Namespace, url: str, redis_url: str) -> Settings
         redis=dataclasses.replace(base.redis, url=redis_url))
 
 
+def resident_by_mapping() -> dict[str, float]:
+    """Resident MB by kind of mapping (``/proc/self/smaps``): ``rss_heap`` (glibc's main
+    arena), ``rss_anon`` (anonymous: pymalloc's 1 MiB arenas, which the kernel merges
+    when adjacent, glibc's thread arenas, mmapped chunks, stacks), ``rss_file`` (code)."""
+    out = dict.fromkeys(("rss_heap", "rss_anon", "rss_file"), 0.0)
+    kind = "rss_anon"
+    try:
+        with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:
+            for line in smaps:
+                head = line.split(None, 5)
+                if "-" in head[0] and not head[0].endswith(":"):
+                    name = head[5].strip() if len(head) > 5 else ""
+                    if name == "[heap]":
+                        kind = "rss_heap"
+                    elif name.startswith("/"):
+                        kind = "rss_file"
+                    else:
+                        kind = "rss_anon"
+                elif head[0] == "Rss:":
+                    out[kind] += int(head[1]) / 1024
+    except OSError:
+        return {}
+    return {k: round(v, 1) for k, v in out.items()}
+
+
 def memory_sample() -> dict[str, float]:
-    """RSS, the C heap (``c_*``), pymalloc (``py_*``) and the tracked objects, now."""
+    """RSS by mapping, the C heap (``c_*``), pymalloc (``py_*``), the tracked objects."""
     out: dict[str, float] = {"rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
+    out.update(resident_by_mapping())
     out.update({f"c_{k}": v for k, v in mallinfo2().items()})
     out.update({f"py_{k}": v for k, v in pymalloc_stats().items()})
     out["objects"] = len(gc.get_objects())
@@ -258,7 +286,8 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
         while app.jobs_polls < args.polls:
             await wait_polls(app, app.jobs_polls + 1)
             await pilot.pause()
-            row = {"poll": float(app.jobs_polls), "t_s": round(time.monotonic() - started, 1),
+            row = {"poll": float(app.jobs_polls), "full": float(app.full_reads),
+                   "t_s": round(time.monotonic() - started, 1), "trims": float(len(TRIMS)),
                    **memory_sample()}
             series.append(row)
             print(" ".join(f"{k}={v:g}" for k, v in row.items()), file=sys.stderr, flush=True)
@@ -267,7 +296,8 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
         write_csv(Path(args.csv), series)
     steady = [r for r in series if r["poll"] >= args.first]
     quarter = max(len(steady) // 4, 1)
-    for key in ("rss_mb", "c_arena", "c_hblkhd", "c_uordblks", "c_fordblks", "py_arenas_mb",
+    for key in ("rss_mb", "rss_heap", "rss_anon", "rss_file", "c_arena", "c_hblkhd",
+                "c_uordblks", "c_fordblks", "py_arenas_mb",
                 "py_used_mb", "objects"):
         values = [r[key] for r in steady if key in r]
         if not values:
@@ -278,6 +308,7 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
         figures[f"{key}_growth"] = round(
             sum(values[-quarter:]) / quarter - sum(values[:quarter]) / quarter, 2)
     figures["rss_steady_mean_mb"] = round(sum(r["rss_mb"] for r in steady) / len(steady), 1)
+    figures["full_reads"] = steady[-1]["full"] - steady[0]["full"]
     figures["minutes_steady"] = round((steady[-1]["t_s"] - steady[0]["t_s"]) / 60, 1)
     if TRIMS:
         figures["trims"] = len(TRIMS)

@@ -63,7 +63,7 @@ class MallocPolicy:
 
 
 DASHBOARD_POLICY: Final = MallocPolicy(mmap_threshold=256 * 1024, trim_threshold=1024 * 1024,
-                                      arena_max=2)
+                                      arena_max=1)
 """What the dashboard applies at start (measured in ``bench/bench_app_growth.py``)."""
 
 
