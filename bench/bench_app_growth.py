@@ -45,6 +45,7 @@ import dataclasses
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,7 @@ def memory_sample() -> dict[str, float]:
     out.update({f"c_{k}": v for k, v in mallinfo2().items()})
     out.update({f"py_{k}": v for k, v in pymalloc_stats().items()})
     out["objects"] = len(gc.get_objects())
+    out["minflt"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt  # page faults so far
     return out
 
 
@@ -315,6 +317,8 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
         figures["trim_ms_mean"] = round(sum(TRIMS) / len(TRIMS), 1)
         figures["trim_ms_max"] = round(max(TRIMS), 1)
     figures["cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]), 1)
+    figures["minor_faults_per_full_read"] = round(
+        (steady[-1]["minflt"] - steady[0]["minflt"]) / max(figures["full_reads"], 1))
     figures["load_1m"] = round(os.getloadavg()[0], 2)
     return figures
 
