@@ -64,6 +64,18 @@ def test_after_the_policy_a_freed_buffer_over_the_threshold_is_given_back() -> N
                                        "applied": {"mmap_threshold": True}, "policy": True}
 
 
+def test_the_dashboard_applies_the_policy_where_it_starts() -> None:
+    """``cli._import_dashboard`` (the dashboard's start, before the UI's imports) leaves
+    the process with the fixed threshold: a buffer past it is mmapped."""
+    probe = _THRESHOLD_PROBE.replace(
+        'out["applied"] = apply_policy(MallocPolicy(mmap_threshold=256 * 1024))',
+        'from resync_tui.cli import _import_dashboard\n_import_dashboard()\n'
+        'out["applied"] = "by cli"')
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert json.loads(done.stdout) == {"default": False, "applied": "by cli", "policy": True}
+
+
 def test_the_dashboards_policy_is_accepted_by_this_glibc() -> None:
     assert apply_policy() == {"mmap_threshold": True, "trim_threshold": True,
                               "arena_max": True}
