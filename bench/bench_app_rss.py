@@ -11,8 +11,23 @@ every 30 s as configured by its settings. Its RSS is sampled every second with p
   ``ratio_steady``: steady peak / bare.
 
 Targets of issue 13: peak ≤ 300 MB, steady ≤ 250 MB, flat; ``load_1m`` is the load
-average when the run ended. Usage:
-``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--seconds 180]``.
+average when the run ended; ``app_cpu_s`` the app's CPU seconds in all. ``--env`` sets
+a variable for the app (``MALLOC_ARENA_MAX=1``...), ``--csv`` keeps the steady samples.
+
+Measured at 200k, 900 s (``--duration 900``), the same machine, load 1.6-4.9 (other runs
+beside), the one after the other:
+
+* before ``resync_tui.allocator`` (glibc's defaults): first-read peak 216.6 MB, steady
+  mean 272.8, steady peak 313.5, growth +29.8 MB (the 30-min run before: 216 / 272 /
+  311, +29);
+* with the policy the dashboard applies at start (mmap threshold 256 KiB and trim
+  threshold 1 MiB fixed, one arena): first-read peak 209.3, steady mean 247.5, steady
+  peak 273.1, growth +16.8, app CPU 165 s. Per minute the mean is 232 (the first read
+  done, no re-read yet), 242, 243, 246, then 249.7-250.3 for minutes 4-13: a plateau
+  after the first re-reads (each full read lifts it ~22 MB for its few seconds, the
+  peaks), not a leak; ``growth_mb`` measures that first step.
+
+Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 
 from __future__ import annotations
