@@ -7,6 +7,8 @@ every 30 s as configured by its settings. Its RSS is sampled every second with p
 * ``first_read_peak_mb``: the peak until the job table shows the whole plan;
 * ``steady_mean_mb`` / ``steady_peak_mb``: after that, over ``--seconds``;
 * ``growth_mb``: the last minute's mean minus the first minute's (a leak shows here);
+* ``growth_after_5min_mb``: the last minute's mean minus the sixth's (runs of 7 minutes
+  or more): what the steady state adds once the first re-reads have filled the heaps;
 * ``bare_app_mb``: a bare Textual app (one Static) in the same pty, the baseline; and
   ``ratio_steady``: steady peak / bare.
 
@@ -123,6 +125,9 @@ def main() -> dict[str, float]:
     figures["first_minute_mean_mb"] = statistics.fmean(steady[:minute])
     figures["last_minute_mean_mb"] = statistics.fmean(steady[-minute:])
     figures["growth_mb"] = figures["last_minute_mean_mb"] - figures["first_minute_mean_mb"]
+    if len(steady) >= 420:  # the first re-reads done: a leak still shows, the first step not
+        figures["growth_after_5min_mb"] = (figures["last_minute_mean_mb"]
+                                           - statistics.fmean(steady[300:360]))
     figures["ratio_steady"] = figures["steady_peak_mb"] / figures["bare_app_mb"]
     figures["load_1m"] = os.getloadavg()[0]
     return figures
