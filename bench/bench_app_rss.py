@@ -25,9 +25,14 @@ beside), the one after the other:
 * with the policy the dashboard applies at start (mmap threshold 256 KiB and trim
   threshold 1 MiB fixed, one arena): first-read peak 209.3, steady mean 247.5, steady
   peak 273.1, growth +16.8, app CPU 165 s. Per minute the mean is 232 (the first read
-  done, no re-read yet), 242, 243, 246, then 249.7-250.3 for minutes 4-13: a plateau
-  after the first re-reads (each full read lifts it ~22 MB for its few seconds, the
-  peaks), not a leak; ``growth_mb`` measures that first step.
+  done, no re-read yet), 242, 243, 246, then 249.7-250.3 for minutes 4-13 (last minute
+  minus the sixth: -0.9): a plateau after the first re-reads (each full read lifts it
+  ~22 MB for its few seconds, the peaks), not a leak; ``growth_mb`` measures that step.
+* the old code once more, beside the 30-minute run of the new one (per-second samples
+  kept): first-read peak 214.4, steady mean 265.0, peak 305.4, growth +25.9, app CPU
+  165 s; per minute 241.5, 257.6, 261.0, 265.4, 267.6, then 267-270.5 (last minute minus
+  the sixth: -3.1). The old growth was the same step, higher (the heap's free chunks
+  faulted back after each trim), then flat too.
 
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
