@@ -59,7 +59,18 @@ every 60 s):
   3-7 free, 10-13 MB mmapped at a sample (given back when freed). CPU 193 s vs 185.
 * ``DASHBOARD_POLICY`` (1 arena), 45 polls, 9 min: mean 250.6, max 254.2, growth +2.5
   (C heap 23 MB, 3.8 free; pymalloc 207 -> 209); trims 2.2 ms mean, 16.6 max. The same
-  without the trim (``--no-app-trim``): mean 253.2, max 255.4, growth +3.8.
+  without the trim (``--no-app-trim``): mean 253.2, max 255.4, growth +3.8. Again later
+  (load 1.3): mean 246.8, max 251.2, trims 6.1 ms mean, 40.7 max, 66.5k page faults per
+  full read, CPU 166 s.
+* one setting at a time, 45 polls side by side: the mmap threshold alone (256 KiB) mean
+  250.5, max 254.1, growth +4.2, trims 3.8 ms, 76k page faults per full read, CPU 168 s;
+  one arena alone (the threshold dynamic) mean 252.7, max 258.1, growth +5.8 (its heap
+  grows 30 -> 39 MB resident, 10-35 MB free chunks), trims 9.6 ms, 11k faults per read,
+  CPU 163 s. The threshold does most; its price is ~55-65k more page faults per full
+  read (the page bodies, ~250 MB a read, mmapped and zero-filled each time): CPU within
+  the runs' noise (+2-3 %). At 1 MiB instead of 256 KiB: mean 244.5, max 247.4, the same
+  faults (66.7k; the bodies are over 1 MiB anyway), CPU 164 s: no difference beyond the
+  noise between runs (pymalloc's arenas differ by ~5 MB from run to run).
 
 What is left is pymalloc's: ~45 MB of its 205-209 MB arenas are free blocks between live
 ones after the first re-read (161 -> 201 MB at the first poll that changed many rows);
