@@ -118,7 +118,9 @@ def apply_policy(policy: MallocPolicy = DASHBOARD_POLICY) -> dict[str, bool]:
 
 def trim() -> bool:
     """``malloc_trim(0)``: free pages of every arena go back to the system; True if any
-    did. Blocks while it walks the heap (ms for a few hundred MB): call it off the loop."""
+    did. Blocks while it walks the heap, holding the arena's lock (a malloc on the loop
+    waits for it meanwhile): call it off the loop, after big reads only. With the policy
+    the heap is small and a trim takes a few ms (tens of ms with glibc's defaults)."""
     libc = glibc()
     if libc is None:
         return False
