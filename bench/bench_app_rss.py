@@ -34,6 +34,15 @@ beside), the one after the other:
   the sixth: -3.1). The old growth was the same step, higher (the heap's free chunks
   faulted back after each trim), then flat too.
 
+The new code for 30 minutes (``--duration 1800``, load 1.5-2.3, the old code's run
+beside it for the first half): first-read peak 213.0 MB, steady mean 243.3, steady peak
+268.0, growth +14.0 (``growth_after_5min_mb`` +2.9), app CPU 334 s. Per minute: 231.0,
+240.0, then 241.5-243.6 up to minute 10, 244.0-245.5 from minute 11 to 29 (the last 15
+minutes within 244.0-245.5). Against the old code's 30 minutes (216 / 272 / 311, +29):
+the peak and steady targets are met; the step into the steady state remains (~+14 MB
+in the first two minutes: pymalloc's arenas after the first re-reads, see
+``bench_app_growth``), after it the RSS is flat to ~0.1 MB a minute.
+
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 
