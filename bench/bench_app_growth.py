@@ -32,7 +32,54 @@ regions), ``hwa/client`` 18 -> 24 (the decode of the poll in flight). The jobs v
 ``model/job_row`` grew < 0.5 KB per poll. The plan does not grow: 50,000 jobs and 3,980
 streams at both ends (HOLD 18,076 -> 12,368, SUCC 30,232 -> 35,806: jobs running).
 
+``--no-trace`` (no tracemalloc): after every jobs poll, RSS (and by mapping: glibc's main
+heap, anonymous, files), glibc's ``mallinfo2()`` (``c_arena`` from the system, ``c_hblkhd``
+mmapped chunks, ``c_uordblks`` in use, ``c_fordblks`` free chunks kept), pymalloc's
+arenas (``py_arenas_mb``, ``sys._debugmallocstats``) and live blocks (``py_used_mb``),
+the tracked objects and page faults; figures are each series' first/last/max and
+``_growth`` (the last quarter's mean minus the first's, from poll ``--first``). The app's
+malloc policy (``resync_tui.allocator.DASHBOARD_POLICY``, as ``cli.py`` applies it) is
+applied first; ``--no-policy`` keeps glibc's defaults, ``--mallopt NAME=BYTES`` applies
+only the settings named, ``--no-app-trim`` stops the jobs feed's ``malloc_trim``.
+
+Measured (``--no-trace --jobs 200000 --interval 10 --first 3``, two runs side by side,
+load 1.3-4.9; a full read every poll for the first ~5 min while the plan moves, then
+every 60 s):
+
+* glibc defaults (the app before ``allocator``), 60 polls, 12.6 min: RSS mean 268.4 MB,
+  max 276.6, growth +8.2, a saw-tooth 258 -> 276: each trim after a full read drops it
+  to ~259 and within ~10 s the app's allocations fault the trimmed pages back. The C heap
+  holds 63-65 MB from the system, 29-31 in use, 32-36 MB in free chunks (fragmented: the
+  multi-MB page bodies and tables come from the heap once glibc raised its mmap threshold
+  after the first freed one); pymalloc 201 -> 205 MB of arenas for 163-166 MB live. Live
+  objects do not grow (``py_used_mb`` growth -0.2, tracked objects flat). Trims 21 ms mean,
+  173 ms max (in a thread, but holding the arena's lock).
+* policy with 2 arenas (mmap 256 KiB, trim 1 MiB fixed), 60 polls: mean 253.1, max 257.2,
+  growth +5.3 (pymalloc 200 -> 209 in one step at poll 13, then flat); the C heap 22-25 MB,
+  3-7 free, 10-13 MB mmapped at a sample (given back when freed). CPU 193 s vs 185.
+* ``DASHBOARD_POLICY`` (1 arena), 45 polls, 9 min: mean 250.6, max 254.2, growth +2.5
+  (C heap 23 MB, 3.8 free; pymalloc 207 -> 209); trims 2.2 ms mean, 16.6 max. The same
+  without the trim (``--no-app-trim``): mean 253.2, max 255.4, growth +3.8. Again later
+  (load 1.3): mean 246.8, max 251.2, trims 6.1 ms mean, 40.7 max, 66.5k page faults per
+  full read, CPU 166 s.
+* one setting at a time, 45 polls side by side: the mmap threshold alone (256 KiB) mean
+  250.5, max 254.1, growth +4.2, trims 3.8 ms, 76k page faults per full read, CPU 168 s;
+  one arena alone (the threshold dynamic) mean 252.7, max 258.1, growth +5.8 (its heap
+  grows 30 -> 39 MB resident, 10-35 MB free chunks), trims 9.6 ms, 11k faults per read,
+  CPU 163 s. The threshold does most; its price is ~55-65k more page faults per full
+  read (the page bodies, ~250 MB a read, mmapped and zero-filled each time): CPU within
+  the runs' noise (+2-3 %). At 1 MiB instead of 256 KiB: mean 244.5, max 247.4, the same
+  faults (66.7k; the bodies are over 1 MiB anyway), CPU 164 s: no difference beyond the
+  noise between runs (pymalloc's arenas differ by ~5 MB from run to run).
+
+What is left is pymalloc's: ~45 MB of its 205-209 MB arenas are free blocks between live
+ones after the first re-read (161 -> 201 MB at the first poll that changed many rows);
+pymalloc frees an arena only when it is empty and never returns pages inside one, and no
+mallopt reaches it.
+
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+    .venv/bin/python bench/bench_app_growth.py --no-trace --jobs 200000 --interval 10 \
+        --polls 60 [--no-policy | --mallopt mmap_threshold=262144 ...] [--csv FILE]
 """
 
 from __future__ import annotations
@@ -40,12 +87,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import ctypes
 import dataclasses
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -55,6 +105,8 @@ import httpx
 import psutil
 from bench_plan_fetch import PASSWORD, USER
 
+from resync_tui import allocator
+from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.settings import Secret, Settings
@@ -90,12 +142,14 @@ class GrowthApp(ResyncApp):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.jobs_polls = 0
+        self.full_reads = 0
         self.polled = asyncio.Event()
 
     def _publish(self, name: str, state: Any) -> None:
         super()._publish(name, state)
         if name == "jobs":
             self.jobs_polls += 1
+            self.full_reads += bool(getattr(state, "full_read", False))
             self.polled.set()
 
 
@@ -125,6 +179,55 @@ def where(tb: tracemalloc.Traceback) -> str:
     return inner_s
 
 
+class _Mallinfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (2.33+): every field a ``size_t``."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def mallinfo2() -> dict[str, float]:
+    """The C heap in MB, summed over glibc's arenas: ``arena`` (from the system, not
+    mmapped), ``hblkhd`` (mmapped chunks), ``uordblks`` (in use), ``fordblks`` (free
+    chunks kept, RSS only where not trimmed), ``keepcost`` (trimmable top); {} elsewhere."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    fn.restype = _Mallinfo2
+    info = fn()
+    return {name: round(getattr(info, name) / 2**20, 2)
+            for name in ("arena", "hblkhd", "uordblks", "fordblks", "keepcost")}
+
+
+def pymalloc_stats() -> dict[str, float]:
+    """pymalloc's arenas (``sys._debugmallocstats``, written to C stderr: a temp file
+    stands in for fd 2 meanwhile), and ``sys.getallocatedblocks()``."""
+    out: dict[str, float] = {"blocks": sys.getallocatedblocks()}
+    with tempfile.TemporaryFile() as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        text = tmp.read().decode("ascii", "replace")
+    for line in text.splitlines():
+        if line.startswith("# arenas allocated current"):
+            out["arenas"] = int(line.rsplit("=", 1)[1].replace(",", ""))
+        elif line.startswith("# arenas highwater mark"):
+            out["arenas_highwater"] = int(line.rsplit("=", 1)[1].replace(",", ""))
+        elif line.startswith("Total") and "arenas_mb" not in out:  # the arenas' total
+            out["arenas_mb"] = round(int(line.rsplit("=", 1)[1].replace(",", "")) / 2**20, 2)
+        elif line.startswith("# bytes in allocated blocks"):
+            out["used_mb"] = round(int(line.rsplit("=", 1)[1].replace(",", "")) / 2**20, 2)
+    return out
+
+
 def census() -> collections.Counter[str]:
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
@@ -150,12 +253,125 @@ async def wait_polls(app: GrowthApp, n: int) -> None:
         print(f"jobs poll {app.jobs_polls}", file=sys.stderr, flush=True)
 
 
-async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+def settings_for(args: argparse.Namespace, url: str, redis_url: str) -> Settings:
     base = Settings()
-    settings = base.replace(
+    return base.replace(
         hwa=dataclasses.replace(base.hwa, url=url, user=USER, password=Secret(PASSWORD),
                                 poll_interval=args.interval, read_timeout=60.0),
         redis=dataclasses.replace(base.redis, url=redis_url))
+
+
+def resident_by_mapping() -> dict[str, float]:
+    """Resident MB by kind of mapping (``/proc/self/smaps``): ``rss_heap`` (glibc's main
+    arena), ``rss_anon`` (anonymous: pymalloc's 1 MiB arenas, which the kernel merges
+    when adjacent, glibc's thread arenas, mmapped chunks, stacks), ``rss_file`` (code)."""
+    out = dict.fromkeys(("rss_heap", "rss_anon", "rss_file"), 0.0)
+    kind = "rss_anon"
+    try:
+        with open("/proc/self/smaps", encoding="ascii", errors="replace") as smaps:
+            for line in smaps:
+                head = line.split(None, 5)
+                if "-" in head[0] and not head[0].endswith(":"):
+                    name = head[5].strip() if len(head) > 5 else ""
+                    if name == "[heap]":
+                        kind = "rss_heap"
+                    elif name.startswith("/"):
+                        kind = "rss_file"
+                    else:
+                        kind = "rss_anon"
+                elif head[0] == "Rss:":
+                    out[kind] += int(head[1]) / 1024
+    except OSError:
+        return {}
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def memory_sample() -> dict[str, float]:
+    """RSS by mapping, the C heap (``c_*``), pymalloc (``py_*``), the tracked objects."""
+    out: dict[str, float] = {"rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
+    out.update(resident_by_mapping())
+    out.update({f"c_{k}": v for k, v in mallinfo2().items()})
+    out.update({f"py_{k}": v for k, v in pymalloc_stats().items()})
+    out["objects"] = len(gc.get_objects())
+    out["minflt"] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt  # page faults so far
+    return out
+
+
+def write_csv(path: Path, series: list[dict[str, float]]) -> None:
+    keys = list(series[0])
+    lines = [",".join(keys), *(",".join(f"{row.get(k, '')}" for k in keys) for row in series)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+TRIMS: list[float] = []
+"""Wall ms of each trim the jobs feed made (``--no-trace``)."""
+
+
+def instrument_trim(enabled: bool) -> None:
+    """Time the jobs feed's trim after a read, or (``--no-app-trim``) make it do nothing."""
+    original = jobs_feed._trim_heap
+
+    async def timed() -> None:
+        if not enabled:
+            return
+        started = time.perf_counter()
+        await original()
+        TRIMS.append((time.perf_counter() - started) * 1e3)
+
+    jobs_feed._trim_heap = timed  # type: ignore[assignment]
+
+
+async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    """``--no-trace``: a memory sample after every jobs poll, nothing traced."""
+    settings = settings_for(args, url, redis_url)
+    runtime = build_runtime(settings)
+    app = GrowthApp(runtime, settings)
+    figures: dict[str, Any] = {"jobs": args.jobs, "polls": args.polls,
+                               "interval_s": args.interval, "time_scale": args.time_scale,
+                               "policy": args.policy_applied}
+    series: list[dict[str, float]] = []
+    started = time.monotonic()
+    async with app.run_test(size=SIZE) as pilot:
+        while app.jobs_polls < args.polls:
+            await wait_polls(app, app.jobs_polls + 1)
+            await pilot.pause()
+            row = {"poll": float(app.jobs_polls), "full": float(app.full_reads),
+                   "t_s": round(time.monotonic() - started, 1), "trims": float(len(TRIMS)),
+                   **memory_sample()}
+            series.append(row)
+            print(" ".join(f"{k}={v:g}" for k, v in row.items()), file=sys.stderr, flush=True)
+    await runtime.aclose()
+    if args.csv:
+        write_csv(Path(args.csv), series)
+    steady = [r for r in series if r["poll"] >= args.first]
+    quarter = max(len(steady) // 4, 1)
+    for key in ("rss_mb", "rss_heap", "rss_anon", "rss_file", "c_arena", "c_hblkhd",
+                "c_uordblks", "c_fordblks", "py_arenas_mb",
+                "py_used_mb", "objects"):
+        values = [r[key] for r in steady if key in r]
+        if not values:
+            continue
+        figures[f"{key}_first"] = values[0]
+        figures[f"{key}_last"] = values[-1]
+        figures[f"{key}_max"] = max(values)
+        figures[f"{key}_growth"] = round(
+            sum(values[-quarter:]) / quarter - sum(values[:quarter]) / quarter, 2)
+    figures["rss_steady_mean_mb"] = round(sum(r["rss_mb"] for r in steady) / len(steady), 1)
+    figures["full_reads"] = steady[-1]["full"] - steady[0]["full"]
+    figures["minutes_steady"] = round((steady[-1]["t_s"] - steady[0]["t_s"]) / 60, 1)
+    if TRIMS:
+        figures["trims"] = len(TRIMS)
+        figures["trim_ms_mean"] = round(sum(TRIMS) / len(TRIMS), 1)
+        figures["trim_ms_max"] = round(max(TRIMS), 1)
+    figures["cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]), 1)
+    figures["minor_faults_per_full_read"] = round(
+        (steady[-1]["minflt"] - steady[0]["minflt"]) / max(figures["full_reads"], 1))
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    settings = settings_for(args, url, redis_url)
     runtime = build_runtime(settings)
     app = GrowthApp(runtime, settings)
     process = psutil.Process()
@@ -218,13 +434,34 @@ def main() -> int:
                         help="hwa.poll_interval: the jobs feed's (and engine's) interval")
     parser.add_argument("--first", type=int, default=3, help="jobs poll of the first snapshot")
     parser.add_argument("--polls", type=int, default=40, help="jobs poll of the last snapshot")
+    parser.add_argument("--no-trace", action="store_true",
+                        help="no tracemalloc: RSS, mallinfo2 and pymalloc after every jobs poll")
+    parser.add_argument("--csv", help="--no-trace: write the per-poll samples here")
+    parser.add_argument("--no-policy", action="store_true",
+                        help="leave glibc malloc's defaults (the app applies "
+                             "allocator.DASHBOARD_POLICY at start)")
+    parser.add_argument("--mallopt", action="append", default=[], metavar="NAME=BYTES",
+                        help="instead of the app's policy: mmap_threshold, trim_threshold, "
+                             "top_pad or arena_max (repeatable; with --no-policy: only these)")
+    parser.add_argument("--no-app-trim", action="store_true",
+                        help="the jobs feed does not malloc_trim after a big read")
     args = parser.parse_args()
     args.first = max(args.first, 2)
     args.polls = max(args.polls, args.first + 1)
+    # As the app does at start (cli.py), before any thread or big allocation.
+    chosen = {} if (args.no_policy or args.mallopt) else dataclasses.asdict(
+        allocator.DASHBOARD_POLICY)
+    for item in args.mallopt:
+        name, _, value = item.partition("=")
+        chosen[name] = int(value)
+    args.policy_applied = " ".join(
+        f"{k}={chosen[k]}:{'ok' if ok else 'refused'}"
+        for k, ok in allocator.apply_policy(allocator.MallocPolicy(**chosen)).items()) or "none"
+    instrument_trim(not args.no_app_trim)
     proc, url = start_simulator(args.jobs, args.time_scale)
     try:
         with EmbeddedRedis() as redis:
-            figures = asyncio.run(run(args, url, redis.url))
+            figures = asyncio.run((run_untraced if args.no_trace else run)(args, url, redis.url))
     finally:
         proc.terminate()
         try:

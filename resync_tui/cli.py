@@ -438,10 +438,12 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
     launched before anything else (logging, the UI's imports), so they come up meanwhile
     instead of one after the other. ``--record FILE`` (here or before ``demo``) records
     what it shows, as for the dashboard."""
+    from resync_tui.allocator import apply_policy
     from resync_tui.feeds.runtime import FirstRead
     from resync_tui.record.format import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
+    apply_policy()  # glibc malloc for a long-running dashboard, before its threads
     record: Path | None = args.sub_record or args.record
     wall = bool(args.wall or args.sub_wall)
     metrics_port = args.sub_metrics_port or args.metrics_port
@@ -617,6 +619,9 @@ def _import_dashboard() -> Callable[..., int]:
     """``run_dashboard``, imported with the collector off and then frozen out of its reach
     (as ``demo`` does): the UI's imports build objects that live as long as the process,
     which every full collection would otherwise rescan on the event loop."""
+    from resync_tui.allocator import apply_policy
+
+    apply_policy()  # glibc malloc for a long-running dashboard, before its threads
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -26,16 +26,15 @@ Records the engine sent but that could not be decoded are published in
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import dataclasses
 import functools
 import itertools
-import sys
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from resync_tui.allocator import trim_off_loop
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
@@ -124,31 +123,15 @@ async def apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
                      changed_ids=frozenset((*added, *updated, *gone)))
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (looked up once, among the symbols the process already
-    has), or None elsewhere (musl, macOS: nothing to do)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    return trim
-
-
 async def _trim_heap() -> None:
-    """Give the memory a plan read used back to the system, in a thread (ctypes lets go
-    of the GIL: the loop keeps running).
+    """Give the memory a plan read used back to the system (``allocator.trim_off_loop``:
+    in a thread, the loop keeps running).
 
     A read holds a few pages in flight (bodies, one decoded page) and the ids it has
-    seen; once freed, glibc keeps much of it (holes between the rows that stay, and a
-    raised mmap threshold keeps page bodies on the heap), so the process would stay tens
-    of MB above what it holds after each re-read.
+    seen; once freed, glibc keeps much of it (holes between the rows that stay), so the
+    process would stay tens of MB above what it holds after each re-read.
     """
-    trim = _malloc_trim()
-    if trim is not None:
-        await asyncio.to_thread(trim, 0)
+    await trim_off_loop()
 
 
 class _PlanReader:
