@@ -99,6 +99,11 @@ run one after the other (2 rounds each, load 2.9 / 3.9, two helpers' benches run
 first read ``applied_to_dashboard`` 319 -> 46 ms, stall max 321 -> 62 ms (longest
 collection 157 -> 18 ms), p99 32 -> 32 ms; 1% refresh stall p99 74 -> 28, max 135 -> 63
 ms; a key during a refresh 26 -> 20 ms.
+Quiet (load 0.3, the old code just before): first read ``applied_to_dashboard`` 127 ->
+19 ms, stall max 130 -> 47 ms (longest collection 41 -> 12 ms), p99 13.0 -> 12.7 ms; 1%
+refresh stall p99 15.5 -> 14.7, max 33.4 -> 45.9 ms (another new run at load 0.65: 21.0
+/ 50.8 ms; single runs of two rounds: the max moves with the load); key phase p99 19.0
+-> 15.4, max 59 -> 43 ms.
 
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's

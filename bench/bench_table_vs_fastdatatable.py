@@ -75,6 +75,11 @@ thread), 58 ms on the loop, theirs 154 ms: 2.64x on the loop, 0.68x in all. Not 
 no change to the table makes it so: in all, ours is the plan's model (the attention rank,
 late instant and sort key of 200k jobs, ~2.7 us a job in Python, and the diff's look-up of
 each job), which an Arrow table, built beforehand and never sorted, does not have.
+Quiet (load 0.3-0.4, old code run just after in the same window, ``--rounds 3``): first
+paint old 663 ms in all, 109 ms on the loop (``update_jobs`` 89 ms) vs theirs 114 ms;
+new 678 ms in all, 63 ms on the loop (``update_jobs`` 24 ms, paint 37 ms) vs theirs 92
+ms: 1.04x -> 1.46x on the loop; 1% refresh old 208 / 73 ms on the loop vs 159 ms, new
+226 / 73 ms vs 228 ms (theirs moves 159-228 ms between runs: 2.2x -> 3.1x on the loop).
 
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
