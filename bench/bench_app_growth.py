@@ -90,10 +90,8 @@ import collections
 import ctypes
 import dataclasses
 import gc
-import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,7 +101,7 @@ from typing import Any
 
 import httpx
 import psutil
-from bench_plan_fetch import PASSWORD, USER
+from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simulator
 
 from resync_tui import allocator
 from resync_tui.feeds import jobs as jobs_feed
@@ -118,20 +116,6 @@ PKG = str(ROOT / "resync_tui")
 SIZE = (120, 40)
 DEADLINE = 600.0
 """Longest one jobs poll may take (tracemalloc makes the app several times slower)."""
-
-
-def start_simulator(jobs: int, scale: float) -> tuple[subprocess.Popen[str], str]:
-    code = ("import sys\nfrom resync_tui.hwa.simulator import serve_forever\n"
-            f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, {scale}, {USER!r}, "
-            f"{PASSWORD!r}))\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            bufsize=1)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 class GrowthApp(ResyncApp):
@@ -463,15 +447,8 @@ def main() -> int:
         with EmbeddedRedis() as redis:
             figures = asyncio.run((run_untraced if args.no_trace else run)(args, url, redis.url))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    print(json.dumps(figures))
+        stop_simulator(proc)
+    report(figures)
     return 0
 
 

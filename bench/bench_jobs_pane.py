@@ -119,12 +119,10 @@ import argparse
 import asyncio
 import dataclasses
 import gc
-import json
 import logging
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -133,7 +131,7 @@ from typing import Any
 
 import httpx
 import psutil  # type: ignore[import-untyped]
-from bench_plan_fetch import PASSWORD, USER, start_simulator
+from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simulator
 from textual import events
 from textual.pilot import Pilot
 
@@ -574,15 +572,8 @@ def main() -> int:
             figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick,
                                       args.explain, args.gc_census, settle))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    print(json.dumps(figures))
+        stop_simulator(proc)
+    report(figures)
     return 0
 
 

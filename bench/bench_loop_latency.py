@@ -47,15 +47,13 @@ import argparse
 import asyncio
 import dataclasses
 import gc
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from bench_plan_fetch import PASSWORD, USER, start_simulator
+from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simulator
 
 from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runtime import build_runtime
@@ -252,15 +250,8 @@ def main() -> int:
     try:
         figures = asyncio.run(run(url, args.jobs, args.rounds))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    print(json.dumps(figures))
+        stop_simulator(proc)
+    report(figures)
     return 0
 
 

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 import httpx
 import msgspec
@@ -36,11 +37,14 @@ class _Count(msgspec.Struct):
     count: int
 
 
-def start_simulator(jobs: int) -> tuple[subprocess.Popen[str], str]:
+def start_simulator(jobs: int, time_scale: float = 0.0) -> tuple[subprocess.Popen[str], str]:
+    """``resync-tui sim``'s server in a subprocess (seed 1; ``time_scale`` 0: a frozen
+    plan), as the benches share it: (process, base URL)."""
     code = (
         "import sys\n"
         "from resync_tui.hwa.simulator import serve_forever\n"
-        f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, 0.0, {USER!r}, {PASSWORD!r}))\n"
+        f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, {time_scale}, {USER!r}, "
+        f"{PASSWORD!r}))\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, bufsize=1
@@ -51,6 +55,23 @@ def start_simulator(jobs: int) -> tuple[subprocess.Popen[str], str]:
         proc.kill()
         raise SystemExit(f"simulator did not start: {line!r}")
     return proc, line.removeprefix("listening on ")
+
+
+def stop_simulator(proc: subprocess.Popen[str]) -> None:
+    """End a simulator started by ``start_simulator``: terminated, killed if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def report(figures: Mapping[str, object]) -> None:
+    """The benches' output: one figure per line, then one JSON object of them all."""
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    print(json.dumps(figures))
 
 
 async def raw_fetch(url: str, page_size: int, parallel: int) -> tuple[int, int]:
@@ -140,12 +161,7 @@ def main() -> int:
             fetched = int(count)  # type: ignore[call-overload]
         peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_simulator(proc)
 
     if fetched != args.jobs:
         raise SystemExit(f"fetch_plan returned {fetched} jobs, expected {args.jobs}")
@@ -170,9 +186,7 @@ def main() -> int:
         "target_time_met": fetch_s <= 3.0,
         "target_rss_met": peak_rss <= 500.0,
     }
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    print(json.dumps(figures))
+    report(figures)
     return 0
 
 

@@ -35,34 +35,18 @@ import argparse
 import asyncio
 import dataclasses
 import gc
-import json
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import tracemalloc
 
 import psutil
-from bench_plan_fetch import PASSWORD, USER
+from bench_plan_fetch import PASSWORD, USER, report, start_simulator
 
 from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.settings import Secret, Settings
-
-
-def start_moving_simulator(jobs: int) -> tuple[subprocess.Popen[str], str]:
-    code = ("import sys\nfrom resync_tui.hwa.simulator import serve_forever\n"
-            f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, 60.0, {USER!r}, {PASSWORD!r}))\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            bufsize=1)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
 
 
 def rss_mb() -> float:
@@ -88,7 +72,7 @@ class Peak:
 async def run(jobs: int, polls: int, trace: bool) -> dict[str, float]:
     figures: dict[str, float] = {"jobs": jobs, "polls": polls,
                                  "baseline_rss_mb": round(rss_mb(), 1)}
-    proc, url = start_moving_simulator(jobs)
+    proc, url = start_simulator(jobs, 60.0)  # the plan moving: re-reads bring changes
     base = Settings()
     settings = base.replace(hwa=dataclasses.replace(
         base.hwa, url=url, user=USER, password=Secret(PASSWORD), read_timeout=60.0),
@@ -152,9 +136,7 @@ def main() -> None:
     parser.add_argument("--trace", action="store_true")
     args = parser.parse_args()
     figures = asyncio.run(run(args.jobs, max(args.polls, 1), args.trace))
-    for name, value in figures.items():
-        print(f"{name}: {value}")
-    print(json.dumps(figures))
+    report(figures)
 
 
 if __name__ == "__main__":
