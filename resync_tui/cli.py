@@ -525,11 +525,13 @@ def _poller_command(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import dataclasses
 
+    from resync_tui.allocator import apply_policy
     from resync_tui.poller import PollerError, run_poller
 
     failed = _headless_logging(settings)
     if failed is not None:
         return failed
+    apply_policy()  # it reads the whole plan every poll for days, as the dashboard does
     settings = settings.replace(share=dataclasses.replace(settings.share, enabled=True))
     port = args.poller_metrics_port or settings.metrics.port or None
     try:

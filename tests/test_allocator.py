@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -74,6 +75,24 @@ def test_the_dashboard_applies_the_policy_where_it_starts() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120, check=True)
     assert json.loads(done.stdout) == {"default": False, "applied": "by cli", "policy": True}
+
+
+def test_the_poller_applies_the_policy_where_it_starts() -> None:
+    """``resync-tui poller`` reads the whole plan every poll for days, as the dashboard
+    does: its start leaves the process with the fixed threshold too (its loop stubbed)."""
+    probe = _THRESHOLD_PROBE.replace(
+        'out["applied"] = apply_policy(MallocPolicy(mmap_threshold=256 * 1024))',
+        'import argparse\nimport resync_tui.poller\n'
+        'async def _idle(settings, metrics_port=None): return 0\n'
+        'resync_tui.poller.run_poller = _idle\n'
+        'from resync_tui.cli import _poller_command\n'
+        'from resync_tui.settings import Settings\n'
+        '_poller_command(Settings(), argparse.Namespace(poller_metrics_port=None))\n'
+        'out["applied"] = "by poller"')
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True, env={**os.environ, "RESYNC_CONFIG": ""})
+    assert json.loads(done.stdout) == {"default": False, "applied": "by poller",
+                                       "policy": True}
 
 
 def test_the_dashboards_policy_is_accepted_by_this_glibc() -> None:
