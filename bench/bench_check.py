@@ -27,35 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_plan_fetch import PASSWORD, USER, start_simulator, stop_simulator
+
 from resync_tui.hwa.client import HwaClient
-
-USER = PASSWORD = "demo"
-
-
-def start_simulator(jobs: int) -> tuple[subprocess.Popen[str], str]:
-    code = (
-        "import sys\n"
-        "from resync_tui.hwa.simulator import serve_forever\n"
-        f"sys.exit(serve_forever('127.0.0.1', 0, {jobs}, 1, 0.0, {USER!r}, {PASSWORD!r}))\n"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, bufsize=1
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def run_timed(argv: list[str],
@@ -120,7 +94,7 @@ def main() -> int:
                 if count != jobs:
                     raise SystemExit(f"fetch_plan read {count} jobs, expected {jobs}")
             finally:
-                stop(proc)
+                stop_simulator(proc)
             check_s = checks[jobs] = statistics.median(times)
             read_s = statistics.median(reads)
             figures[f"check_{jobs}_s"] = round(check_s, 3)
