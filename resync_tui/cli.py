@@ -440,7 +440,7 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
     what it shows, as for the dashboard."""
     from resync_tui.allocator import apply_policy
     from resync_tui.feeds.runtime import FirstRead
-    from resync_tui.record.format import RecordingError
+    from resync_tui.record.errors import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
     apply_policy()  # glibc malloc for a long-running dashboard, before its threads
@@ -1018,7 +1018,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if metrics_port is None and settings.metrics.port:
         metrics_port = settings.metrics.port
 
-    from resync_tui.record.format import RecordingError
+    from resync_tui.record.errors import RecordingError
     from resync_tui.redis_server import EmbeddedRedisError
 
     record: Path | None = getattr(args, "sub_record", None) or args.record

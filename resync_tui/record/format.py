@@ -38,6 +38,7 @@ from resync_tui.feeds.workstations import WorkstationsState
 from resync_tui.hwa.models import UnreadableRecord
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.streams import StreamRow
+from resync_tui.record.errors import RecordingError
 
 __all__ = [
     "FORMAT",
@@ -59,11 +60,6 @@ FORMAT: Final = 1
 
 _FRAME_HEAD: Final = struct.Struct(">II")
 _TIME_FIELDS: Final = ("started", "ended", "scheduled")
-
-
-class RecordingError(Exception):
-    """The file cannot be replayed (newer format, not a recording, corrupt); the message
-    says why in words an operator can act on."""
 
 
 class StreamsRecord(msgspec.Struct, frozen=True):

@@ -80,3 +80,14 @@ def test_the_demo_starts_its_first_read_before_textual_is_imported() -> None:
         "with FirstRead(settings) as first:\n"
         "    pass")
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "redis")}
+
+
+def test_the_demo_without_a_recording_does_not_load_the_recording_format() -> None:
+    """``demo`` catches a recording's error; the format behind it (every state's record
+    type) is loaded only when ``--record`` asks for it."""
+    loaded = _imported_after(
+        "import resync_tui.cli, resync_tui.ui.app\n"
+        "from resync_tui.feeds.runtime import FirstRead\n"
+        "from resync_tui.record.errors import RecordingError\n"
+        "from resync_tui.redis_server import EmbeddedRedisError")
+    assert "resync_tui.record.format" not in loaded
