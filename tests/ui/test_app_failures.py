@@ -261,3 +261,26 @@ async def test_unreadable_records_are_counted_and_the_good_ones_shown(
         await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
         await pilot.pause()
         assert "unreadable" not in screen_text(app)
+
+
+async def test_a_long_reason_in_a_narrow_pane_is_cut_with_an_ellipsis_never_mid_sentence(
+        sim: Simulator, redis_url: str) -> None:
+    """At 120x40 the Workstations pane is ~46 columns: the credentials-rejected reason
+    wraps to five lines in its three-line stale strip. It read "…/twsd/api/v2: not", the
+    last word a wrong message; the cut now ends in "…"."""
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app)
+        sim.set_credentials(password="changed-on-the-engine")
+        await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
+        await pilot.pause()
+        pane = app.dashboard.workstations
+        strip = pane.query_one("#ws-stale")
+        rows = [line.rstrip() for line in screen_text(app).splitlines()]
+        top = strip.region.y
+        shown = [row[strip.region.x:strip.region.right].strip()
+                 for row in rows[top:top + strip.region.height]]
+        assert strip.region.height == 3
+        assert shown[0].startswith("⚠ STALE, data from")
+        assert shown[-1].endswith("…"), shown
+        assert "not calling it" not in " ".join(shown)  # the rest is cut, and says so

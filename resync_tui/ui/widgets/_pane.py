@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from typing import ClassVar, Final, Protocol
 
 from rich.cells import cell_len
+from textual.app import RenderResult
 from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
+from textual.widgets import Static
 
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.model.overall import hms
 
-__all__ = ["Pane", "changed_regions", "changed_span", "spark", "stale_line"]
+__all__ = ["CappedText", "Pane", "changed_regions", "changed_span", "spark", "stale_line"]
 
 _BARS: Final = "▁▂▃▄▅▆▇█"
 
@@ -56,6 +58,37 @@ def stale_line(health: FeedHealth, width: int = 0, *,
         Content.assemble((head, "$warning bold"), first),
         *(Content(line) for line in rest[1:]),
     ])
+
+
+class CappedText(Static):
+    """Text wrapped to the widget's width and held to ``max_lines``, the cut shown.
+
+    A pane's stale line sits in a few rows: a long reason ("credentials rejected ...
+    for user demo at <url>: not calling it again until r is pressed") wrapped past them
+    was cut by the pane's height mid-sentence, and the last word read as the message
+    ("...: not"). Here the last line kept ends in "…": the operator sees that there is
+    more (the log has the whole reason).
+    """
+
+    def __init__(self, content: Content | str = "", *, max_lines: int = 3,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(content, id=id, classes=classes, markup=False)
+        self.max_lines = max_lines
+
+    def render(self) -> RenderResult:
+        visual = self.visual
+        width = self.content_region.width or self.size.width
+        if not isinstance(visual, Content) or width <= 1:
+            return visual
+        lines = visual.wrap(width)
+        if len(lines) <= self.max_lines:
+            return visual
+        kept = lines[: self.max_lines]
+        last = kept[-1].rstrip()
+        if last.cell_length > width - 1:
+            last = last.truncate(width - 1)
+        kept[-1] = last + "…"
+        return Content("\n").join(kept)
 
 
 _Cell = tuple[str, tuple[object, ...]]

@@ -27,6 +27,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
@@ -39,6 +40,7 @@ from resync_tui.model.overall import hms
 from resync_tui.model.status import severity_of, symbol_of
 from resync_tui.model.streams import StreamRow, StreamSortColumn, StreamsView
 from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._pane import CappedText
 from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
@@ -407,7 +409,7 @@ class StreamsPane(FilterPane):
                     id="streams-filter-input")
         yield Static("", id="streams-filter-line", markup=False)
         yield self.table
-        yield Static("", id="streams-stale", markup=False)
+        yield CappedText(id="streams-stale")
 
     def on_mount(self) -> None:
         self.border_title = "Job streams"
@@ -448,7 +450,7 @@ class StreamsPane(FilterPane):
         self._update_stale()
 
     def _update_stale(self) -> None:
-        marker = next(self.query("#streams-stale").results(Static), None)
+        marker = next(self.query("#streams-stale").results(CappedText), None)
         if marker is None:
             return
         state = self.state
@@ -463,7 +465,7 @@ class StreamsPane(FilterPane):
         head = f"⚠ STALE, data from {hms(last)}" if last is not None else "⚠ NO DATA"
         text = f"{head} — {safe_text(reason, 200)}"
         if text != self._stale_line:
-            marker.update(Text(text, end=""))
+            marker.update(Content(text))
             self._stale_line = text
         marker.add_class("-stale")
 

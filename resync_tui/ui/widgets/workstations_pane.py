@@ -46,6 +46,7 @@ from resync_tui.feeds.status import FeedHealth
 from resync_tui.feeds.workstations import WorkstationRow, WorkstationsState
 from resync_tui.model.overall import hms
 from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._pane import CappedText
 from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
@@ -426,8 +427,8 @@ class WorkstationsPane(FilterPane):
         self._summary_text = Content("waiting for the engine…")
 
     def compose(self) -> ComposeResult:
-        yield Static(self._stale_text or Content(""), id="ws-stale", markup=False,
-                     classes="-stale" if self._stale_text is not None else "")
+        yield CappedText(self._stale_text or Content(""), id="ws-stale",
+                         classes="-stale" if self._stale_text is not None else "")
         yield Static(self._summary_text, id="ws-summary", markup=False)
         yield Input(placeholder="filter name / type / host / states", id="ws-filter-input")
         yield self.table
@@ -487,7 +488,7 @@ class WorkstationsPane(FilterPane):
         # compose() starts from these texts: only a change is drawn.
         if stale_text != self._stale_text:
             self._stale_text = stale_text
-            for marker in self.query("#ws-stale").results(Static):
+            for marker in self.query("#ws-stale").results(CappedText):
                 marker.set_class(stale_text is not None, "-stale")
                 marker.update(stale_text or Content(""))
         if summary_text != self._summary_text:
