@@ -14,6 +14,7 @@ ON_A_KEY = (
     "resync_tui.ui.screens.bulk_action",  # A with marks
     "resync_tui.ui.screens.audit",  # L
     "resync_tui.ui.screens.alerts",  # !
+    "resync_tui.ui.screens.export",  # E (its radio buttons, tempfile, csv)
     "markdown_it",
     "pygments",
 )

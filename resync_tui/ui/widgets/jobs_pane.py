@@ -38,13 +38,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
@@ -53,10 +54,13 @@ from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import ChangeSet, JobsView, SortColumn
 from resync_tui.model.status import ALL_GROUPS
 from resync_tui.ui.screens.confirm_action import ActionsRequested, BulkActionsRequested
-from resync_tui.ui.screens.export import ExportRequest, ExportScreen, write_export
 from resync_tui.ui.text import safe_text
+from resync_tui.ui.widgets._pane import CappedText
 from resync_tui.ui.widgets.jobs_table import JobsTable
 from resync_tui.ui.widgets.status_counts import StatusCounts
+
+if TYPE_CHECKING:
+    from resync_tui.ui.screens.export import ExportRequest
 
 __all__ = ["STATUS_PRESETS", "JobsPane"]
 
@@ -177,7 +181,7 @@ class JobsPane(Vertical):
         yield Static("", id="jobs-filter-line", markup=False)
         yield self.table
         yield Static("", id="jobs-unreadable", markup=False)
-        yield Static("", id="jobs-stale", markup=False)
+        yield CappedText(id="jobs-stale")
 
     def on_mount(self) -> None:
         self.update_jobs(self._view)
@@ -234,7 +238,7 @@ class JobsPane(Vertical):
         self._update_stale()
 
     def _update_stale(self) -> None:
-        markers = self.query("#jobs-stale").results(Static)
+        markers = self.query("#jobs-stale").results(CappedText)
         marker = next(markers, None)
         if marker is None:  # not composed yet: on_mount calls again
             return
@@ -247,7 +251,7 @@ class JobsPane(Vertical):
         label = "⚠ STALE" if self.has_data else "⚠ NO DATA"
         text = f"{label}{when if self.has_data else ''} — {safe_text(reason, 200)}"
         if text != self._stale_line:  # the same words again repaint nothing
-            marker.update(Text(text, end=""))
+            marker.update(Content(text))
             self._stale_line = text
         marker.add_class("-stale")
 
@@ -352,7 +356,10 @@ class JobsPane(Vertical):
 
     def action_export(self) -> None:
         """Every row of the view as it stands (filter and sort), taken now; the modal
-        asks where and how, a worker thread writes."""
+        asks where and how, a worker thread writes. (The modal is imported on the key:
+        the first frame does not need it.)"""
+        from resync_tui.ui.screens.export import ExportScreen
+
         rows = self._view.rows_in(0, len(self._view))
         screen = ExportScreen(len(rows), self._filter_line or "all jobs",
                               now=self._view.now().astimezone())
@@ -364,6 +371,8 @@ class JobsPane(Vertical):
                             name="export", exit_on_error=False)
 
     async def _export(self, rows: list[JobRow], request: ExportRequest) -> None:
+        from resync_tui.ui.screens.export import write_export
+
         app = self.app
         try:
             path = await asyncio.to_thread(write_export, rows, request)
