@@ -267,6 +267,33 @@ async def test_update_repaints_only_visible_lines_that_changed() -> None:
         assert "9s" in _line(table, 2)
 
 
+async def test_many_jobs_turning_new_at_once_mark_and_repaint_only_the_visible_ones() -> None:
+    """A refresh in which 60 jobs fail (new since you last looked): the ones on screen get
+    their ``●``, the ones off screen cost no repaint."""
+    app = _TableHost()
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(_CountingTable)
+        app.jobs.set_sort("job")  # an order the failures do not move
+        table.refresh_data()
+        table.move_cursor(0)
+        first = app.jobs.row_at(3)
+        table.refresh_data(app.jobs.apply_changes([msgspec.structs.replace(first,
+                                                                           status="FAIL")]))
+        assert table.new_jobs == {first.job_id}  # the gutter is there now
+        await pilot.pause()
+        table.repainted_lines.clear()
+        failing = [app.jobs.row_at(i) for i in (5, 6, *range(140, 198))]
+        table.refresh_data(app.jobs.apply_changes(
+            [msgspec.structs.replace(row, status="ABEND") for row in failing]))
+        assert len(table.new_jobs) == 61
+        assert set(table.repainted_lines) == {6, 7}
+        await pilot.pause()
+        marked = [y for y in range(1, table.page_height + 1)
+                  if _line(table, y).startswith("●")]
+        assert marked == [4, 6, 7]
+
+
 async def test_running_jobs_show_elapsed_time_ticking_on_the_view_clock() -> None:
     now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
     app = _TableHost(clock=lambda: now[0])

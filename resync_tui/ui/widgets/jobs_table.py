@@ -513,11 +513,15 @@ class JobsTable(ScrollView, can_focus=True):
         if job_ids is None:
             self.refresh()
             return
+        # The visible rows are looked up in the ids, not each id in the view: a refresh
+        # marking 2,000 jobs new cost 2,000 look-ups (~70 ms on the loop) for 40 lines.
+        wanted = job_ids if isinstance(job_ids, Set) else set(job_ids)
+        if not wanted:
+            return
         top = round(self.scroll_y)
-        for job_id in job_ids:
-            position = self._view.position_of(job_id)
-            if position is not None and top <= position < top + self.page_height:
-                self.refresh_line(position + 1)
+        for offset, row in enumerate(self._view.rows_in(top, top + self.page_height)):
+            if row.job_id in wanted:
+                self.refresh_line(top + offset + 1)
 
     def _prune_marks(self, change: ChangeSet | None) -> None:
         """A marked job that left the plan is unmarked (filtered out, it stays marked)."""
