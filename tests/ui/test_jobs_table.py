@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from resync_tui.model.jobs_view import JobRow, JobsView
+from resync_tui.ui.widgets._pane import changed_span
 from resync_tui.ui.widgets.jobs_pane import JobsPane
-from resync_tui.ui.widgets.jobs_table import JobsTable
+from resync_tui.ui.widgets.jobs_table import JobsTable, _changed_cells, _strip_cells
 from resync_tui.ui.widgets.status_counts import StatusCounts
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -400,3 +405,32 @@ async def test_table_messages_carry_their_table_so_id_selectors_match() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.selected == [app.query_one(JobsTable).cursor_job_id]
+
+
+def test_the_cells_a_repaint_writes_are_the_cells_that_differ() -> None:
+    """A line repainted writes one span: from its first cell that differs (a character or
+    a style) to its last; the quick comparison of whole runs finds what comparing cell by
+    cell finds, also with wide or odd characters and lines of other lengths."""
+    rnd = random.Random(5)
+    styles = [None, Style(bold=True), Style(color="red"), Style(color="red", bold=True)]
+    alphabet = ["a", "b", " ", "✖", "…", "界", "\u200b", "é"]  # the table's, then odd ones
+
+    def strip() -> Strip:
+        segments = [Segment("".join(rnd.choice(alphabet[: 5 if plain else 8])
+                                    for _ in range(rnd.randrange(0, 6))),
+                            rnd.choice(styles))
+                    for _ in range(rnd.randrange(1, 6))]
+        return Strip(segments)
+
+    for case in range(3000):
+        plain = case % 3 != 0
+        before = strip()
+        after = before if case % 7 == 0 else strip()
+        if case % 5 == 0:  # a line that changed in one place only
+            cells = list(before)
+            if cells:
+                at = rnd.randrange(len(cells))
+                cells[at] = Segment(cells[at].text, rnd.choice(styles))
+            after = Strip(cells)
+        expected = changed_span(_strip_cells(before), _strip_cells(after))
+        assert _changed_cells(before, after) == expected, (list(before), list(after))

@@ -68,6 +68,7 @@ from resync_tui.model.jobs_view import (
 from resync_tui.model.new_since import NewSince
 from resync_tui.model.status import (
     FAILED_STATUSES,
+    KNOWN_STATUSES,
     RUNNING_STATUSES,
     group,
     severity_of,
@@ -110,6 +111,91 @@ def _strip_cells(strip: Strip) -> list[tuple[str, Style | None]]:
             cells.append((char, style))
             cells.extend(("", style) for _ in range(cell_len(char) - 1))
     return cells
+
+
+_Runs = list[tuple[int, Style | None]]
+_ONE_CELL: Final = frozenset(
+    ch for ch in (*map(chr, range(0x20, 0x7F)), ELLIPSIS, LATE_SYMBOL, MARK_SYMBOL, NEW_SYMBOL,
+                  *(symbol_of(status) for status in (*KNOWN_STATUSES, "")))
+    if cell_len(ch) == 1)
+"""Characters one cell wide that rows are made of: printable ASCII and the table's symbols."""
+_one_cell_only = _ONE_CELL.issuperset
+
+
+def _style_runs(strip: Strip) -> tuple[str, _Runs] | None:
+    """The strip's text and its style runs (cell where each run ends, its style), when
+    each character is one cell (``_ONE_CELL``: every row but an exotic name); None
+    otherwise."""
+    parts: list[str] = []
+    runs: _Runs = []
+    end = 0
+    for segment in strip:
+        text = segment.text
+        if not text:
+            continue
+        if not _one_cell_only(text):
+            return None
+        parts.append(text)
+        end += len(text)
+        runs.append((end, segment.style))
+    return "".join(parts), runs
+
+
+def _common_prefix(a: str, b: str, limit: int) -> int:
+    """Length of the common prefix of ``a`` and ``b`` (at most ``limit``): a bisection of
+    C-level slice comparisons, not a Python loop over each character."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _same_style_for(a: _Runs, b: _Runs, limit: int) -> int:
+    """Cells from the start (at most ``limit``) over which both runs give equal styles."""
+    i = j = x = 0
+    while x < limit:
+        end_a, style_a = a[i]
+        end_b, style_b = b[j]
+        if style_a != style_b:
+            return x
+        x = min(end_a, end_b)
+        i += end_a == x
+        j += end_b == x
+    return limit
+
+
+def _reversed_runs(runs: _Runs, length: int) -> _Runs:
+    """The same runs read from the right end."""
+    out: _Runs = []
+    for k in range(len(runs) - 1, -1, -1):
+        start = runs[k - 1][0] if k else 0
+        out.append((length - start, runs[k][1]))
+    return out
+
+
+def _changed_cells(before: Strip, after: Strip) -> tuple[int, int] | None:
+    """``changed_span`` of the two strips' cells, in a few C calls a line for rows of
+    one-cell characters (~140 us a line cell by cell: 5 ms when 40 lines move)."""
+    old, new = _style_runs(before), _style_runs(after)
+    if old is None or new is None:
+        return changed_span(_strip_cells(before), _strip_cells(after))
+    (text_a, runs_a), (text_b, runs_b) = old, new
+    length_a, length_b = len(text_a), len(text_b)
+    common = min(length_a, length_b)
+    first = _common_prefix(text_a, text_b, common)
+    first = _same_style_for(runs_a, runs_b, first)
+    if length_a != length_b:
+        return first, max(length_a, length_b)
+    if first == common:
+        return None
+    tail = _common_prefix(text_a[::-1], text_b[::-1], common - first)
+    tail = _same_style_for(_reversed_runs(runs_a, length_a), _reversed_runs(runs_b, length_b),
+                           tail)
+    return first, common - tail
 
 
 def status_label(row: JobRow, late: bool = False) -> str:
@@ -728,7 +814,7 @@ class JobsTable(ScrollView, can_focus=True):
         if new.cell_length != painted.cell_length:
             super().refresh_line(y)
             return
-        span = changed_span(_strip_cells(painted), _strip_cells(new))
+        span = _changed_cells(painted, new)
         if span is not None:
             self.refresh(Region(span[0], line, span[1] - span[0], 1))
 
