@@ -43,7 +43,8 @@ symbol plus its name, never colour alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Iterator, Set
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final
@@ -496,6 +497,9 @@ class JobsTable(ScrollView, can_focus=True):
         self._painted: dict[int, Strip] = {}
         """The strip last drawn on each line of the viewport (what the terminal shows)."""
         self._painting = False
+        self._pass_style: Style | None = None
+        self._pass_width: int | None = None
+        """The base style and content width while one pass draws many lines (``_pass``)."""
 
     # -- public API --------------------------------------------------------------------
 
@@ -605,9 +609,10 @@ class JobsTable(ScrollView, can_focus=True):
         if not wanted:
             return
         top = round(self.scroll_y)
-        for offset, row in enumerate(self._view.rows_in(top, top + self.page_height)):
-            if row.job_id in wanted:
-                self.refresh_line(top + offset + 1)
+        with self._pass():
+            for offset, row in enumerate(self._view.rows_in(top, top + self.page_height)):
+                if row.job_id in wanted:
+                    self.refresh_line(top + offset + 1)
 
     def _prune_marks(self, change: ChangeSet | None) -> None:
         """A marked job that left the plan is unmarked (filtered out, it stays marked)."""
@@ -807,7 +812,7 @@ class JobsTable(ScrollView, can_focus=True):
         the terminal shows, or all of it when that is not known."""
         line = y - self.scroll_offset.y
         painted = self._painted.get(line)
-        if painted is None or self._layout_width != self.scrollable_content_region.width:
+        if painted is None or self._layout_width != self._content_width():
             super().refresh_line(y)
             return
         new = self._line(line)
@@ -822,7 +827,8 @@ class JobsTable(ScrollView, can_focus=True):
         """What the compositor draws: the lines rendered now are what the terminal gets."""
         self._painting = True
         try:
-            return super().render_lines(crop)
+            with self._pass():
+                return super().render_lines(crop)
         finally:
             self._painting = False
 
@@ -832,9 +838,32 @@ class JobsTable(ScrollView, can_focus=True):
             self._painted[y] = strip
         return strip
 
+    @contextmanager
+    def _pass(self) -> Iterator[None]:
+        """One pass over many lines (a paint, a repaint of the changed ones): the widget's
+        base style and width are read once, not per line (each read of ``rich_style``
+        walks the DOM: ~30 us, a third of what rendering a row costs)."""
+        if self._pass_style is not None:  # already in one
+            yield
+            return
+        self._pass_style = self.rich_style
+        self._pass_width = self.scrollable_content_region.width
+        try:
+            yield
+        finally:
+            self._pass_style = self._pass_width = None
+
+    def _base_style(self) -> Style:
+        style = self._pass_style
+        return style if style is not None else self.rich_style
+
+    def _content_width(self) -> int:
+        width = self._pass_width
+        return width if width is not None else self.scrollable_content_region.width
+
     def _line(self, y: int) -> Strip:
         """Line ``y`` of the viewport as it should look now."""
-        width = self.scrollable_content_region.width
+        width = self._content_width()
         if width != self._layout_width:
             self._relayout(width)
         if y == 0:
@@ -842,7 +871,7 @@ class JobsTable(ScrollView, can_focus=True):
         index = round(self.scroll_y) + y - 1
         view = self._view
         if index >= len(view):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         return self._render_row(view.row_at(index), index == self._cursor, width)
 
     def _relayout(self, width: int) -> None:
@@ -854,7 +883,7 @@ class JobsTable(ScrollView, can_focus=True):
     def _render_header(self, width: int) -> Strip:
         if self._header_strip is not None:
             return self._header_strip
-        style = self.rich_style + self.get_component_rich_style("jobs-table--header")
+        style = self._base_style() + self.get_component_rich_style("jobs-table--header")
         view = self._view
         parts: list[str] = []
         for column in self._columns:
@@ -883,7 +912,7 @@ class JobsTable(ScrollView, can_focus=True):
             and cached[4] == gutter
         ):
             return cached[5]
-        base = self.rich_style
+        base = self._base_style()
         if is_cursor:
             base = base + self.get_component_rich_style("jobs-table--cursor")
         segments: list[Segment] = []
@@ -928,12 +957,13 @@ class JobsTable(ScrollView, can_focus=True):
         top, _cursor, rows = self._shown
         if top < 0:
             return
-        for offset, row in enumerate(rows):
-            if not _running(row):
-                continue
-            cached = self._line_cache.get(row.job_id)
-            if cached is None or cached[3] != self._elapsed(row):
-                self.refresh_line(top + offset + 1)
+        with self._pass():
+            for offset, row in enumerate(rows):
+                if not _running(row):
+                    continue
+                cached = self._line_cache.get(row.job_id)
+                if cached is None or cached[3] != self._elapsed(row):
+                    self.refresh_line(top + offset + 1)
 
     def _cell(self, row: JobRow, name: SortColumn, late: bool, base: Style) -> tuple[str, Style]:
         if name == "status":
@@ -993,10 +1023,11 @@ class JobsTable(ScrollView, can_focus=True):
             self.refresh()
             return
         refresh_line = self.refresh_line
-        for offset in range(max(len(rows), len(shown_rows))):
-            old = shown_rows[offset] if offset < len(shown_rows) else None
-            new = rows[offset] if offset < len(rows) else None
-            index = top + offset
-            cursor_moved = (index == shown_cursor) != (index == self._cursor)
-            if old is not new or cursor_moved:
-                refresh_line(top + offset + 1)
+        with self._pass():
+            for offset in range(max(len(rows), len(shown_rows))):
+                old = shown_rows[offset] if offset < len(shown_rows) else None
+                new = rows[offset] if offset < len(rows) else None
+                index = top + offset
+                cursor_moved = (index == shown_cursor) != (index == self._cursor)
+                if old is not new or cursor_moved:
+                    refresh_line(top + offset + 1)
