@@ -7,8 +7,9 @@ order's "critical late", on the view's clock, the engine's). Long-running EXEC a
 past its time move up the attention order but are not marked: they are slow, not broken.
 
 The first plan seen is the baseline (as for the alert rules): what already failed then
-is not new. A new job stops being new when the operator looked at it (the table says
-when: :meth:`NewSince.looked`), when all are cleared, or when it leaves the attention
+is not new; so is the first plan after the view was emptied (an engine switch). A new
+job stops being new when the operator looked at it (the table says when:
+:meth:`NewSince.looked`), when all are cleared, or when it leaves the attention
 state (recovered, rerun) or the plan.
 
 Cost follows the change, not the plan: each update looks only at the rows its
@@ -182,7 +183,13 @@ class NewSince:
 
     def update(self, view: _View, change: ChangeSet | None) -> bool:
         """Take the rows ``change`` names (None: a filter or sort moved, or another view
-        object came: compared whole then); True if the new set changed."""
+        object came: compared whole then); True if the new set changed.
+
+        A view emptied (an engine switch clears it before the other engine's plan is
+        read) starts over: the next plan is a baseline, as for the alert rules, not 200k
+        jobs compared on the loop with every failure of the other engine marked new."""
+        if not view.total and (self._view is not None or self._pending is not None):
+            return self._start_over()
         if self._view is None:
             return self._take_baseline(view, change)
         if view is not self._view:
@@ -253,6 +260,18 @@ class NewSince:
             return self.update(view, None)
         moved = self._compare(view, pending.changed) if pending.changed else False
         return moved | self.tick(view)
+
+    def _start_over(self) -> bool:
+        """No plan, no baseline (a thread's still running is dropped); True if any job
+        was new."""
+        had = bool(self._new)
+        self._pending = None
+        self._view = None
+        self._attention = set()
+        self._new.clear()
+        self._due = []
+        self._due_of = {}
+        return had
 
     def _adopt(self, view: object, attention: set[str], due: list[_Due]) -> None:
         self._view = view

@@ -208,3 +208,32 @@ def test_a_deadline_passed_before_the_first_look_is_baseline_one_after_is_new() 
     clock.advance(5 * 60)
     assert tracker.update(view, view.refresh_clock())
     assert tracker.new == {"later"}
+
+
+def test_after_the_view_is_emptied_the_next_plan_is_a_baseline_again() -> None:
+    """An engine switch empties the view, then the other engine's plan is read: its
+    failures were there before the operator looked at it (as for the alert rules, a
+    baseline), so they are not new; a job failing after it was read is."""
+    clock = SteppedClock()
+    view, change = _bulk_loaded([JobRow("a1", status="SUCC"), JobRow("a2", status="SUCC")],
+                                clock)
+    tracker = NewSince()
+    tracker.update(view, change)
+    tracker.update(view, view.apply_changes([JobRow("a1", status="ABEND")]))
+    assert tracker.new == {"a1"}
+    assert tracker.update(view, view.apply([]))  # the switch: the view emptied
+    assert not tracker.new
+    for other in (_mixed_plan(300), [JobRow("b1", status="ABEND"), JobRow("b2")]):
+        load = view.bulk_load(other) if len(other) > 2 else None
+        if load is not None:  # the other engine's big plan: a bulk load
+            load.build()
+            change = view.adopt(load)
+            assert change is not None
+        else:  # a small one: applied
+            change = view.apply_changes(other)
+        assert not tracker.update(view, change)
+        assert not tracker.new
+        tracker.update(view, view.apply_changes([JobRow("j201" if load else "b2",
+                                                        status="FAIL")]))
+        assert tracker.new == {"j201" if load else "b2"}
+        tracker.update(view, view.apply([]))

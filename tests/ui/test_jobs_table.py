@@ -434,3 +434,27 @@ def test_the_cells_a_repaint_writes_are_the_cells_that_differ() -> None:
             after = Strip(cells)
         expected = changed_span(_strip_cells(before), _strip_cells(after))
         assert _changed_cells(before, after) == expected, (list(before), list(after))
+
+
+async def test_another_engines_failures_are_not_new_after_a_switch() -> None:
+    """The app empties the view on an engine switch, then reads the other engine's plan:
+    its failures were there before the operator saw it, so no ``●`` and no "N new"."""
+    app = _Host(_rows())
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(JobsPane)
+        view = app.jobs
+        pane.update_jobs(view, view.apply_changes([msgspec.structs.replace(
+            view.row_at(5), status="FAIL")]))
+        assert pane.new_count == 1
+        pane.update_jobs(view, view.apply([]))  # the switch
+        other = [msgspec.structs.replace(row, job_id=f"other-{row.job_id}",
+                                         status="ABEND" if i % 4 == 0 else row.status)
+                 for i, row in enumerate(_rows())]
+        load = view.bulk_load(other)
+        load.build()
+        pane.update_jobs(view, view.adopt(load))
+        await pilot.pause()
+        line = str(app.query_one("#jobs-filter-line", Static).render())
+        assert pane.new_count == 0 and "new" not in line, line
+        assert not any(_line(_table(app), y).startswith("●") for y in range(1, 10))
