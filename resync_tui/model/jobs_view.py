@@ -18,6 +18,9 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       ``load.build()`` in a worker thread, then ``adopt(load) -> ChangeSet | None`` on the
       loop: the first read of a plan built off the loop and installed in O(1) (None: the
       view was written meanwhile, use ``apply_changes``). ``feeds/jobs.py:load_plan``.
+      The build also takes the "new since you last looked" baseline of the plan
+      (``model/new_since.py``), which ``bulk_baseline() -> Baseline | None`` gives until
+      the next write: the job table's first update then walks no row on the loop.
     - ``counts`` (status -> count, kept incrementally), ``version`` (bumped on each change).
     - the current view: ``len(view)``, ``view.row_at(i)``, ``view.rows_in(start, stop)``,
       ``view.position_of(job_id)``, ``view.get(job_id)``, ``view.total``.
