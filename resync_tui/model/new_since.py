@@ -111,6 +111,7 @@ class BaselineBuilder:
             r.critical or r.deadline is not None or r.critical_start is not None)]
 
     def result(self) -> Baseline:
+        """The baseline of every row added (call once: it consumes the builder)."""
         now = self._now
         attention = self._attention
         due: list[_Due] = []
