@@ -80,6 +80,42 @@ paint old 663 ms in all, 109 ms on the loop (``update_jobs`` 89 ms) vs theirs 11
 new 678 ms in all, 63 ms on the loop (``update_jobs`` 24 ms, paint 37 ms) vs theirs 92
 ms: 1.04x -> 1.46x on the loop; 1% refresh old 208 / 73 ms on the loop vs 159 ms, new
 226 / 73 ms vs 228 ms (theirs moves 159-228 ms between runs: 2.2x -> 3.1x on the loop).
+Then, profiled (cProfile of the loop's part): of ``update_jobs``' 24 ms, ~16 were the
+new-since baseline (``rows_snapshot`` of 200k rows, ~10 ms, and starting its thread),
+and that thread then walked the 200k rows during the paint, competing for the GIL (half
+of the 37 ms "paint" was waiting for it; the rows themselves render in ~25 us each). Now
+the baseline is built by the bulk load's thread (``JobsView.bulk_baseline``), one drawing
+pass reads the widget's style once (not per line: ~30 us a read), and a line's changed
+cells are found from its style runs (~140 -> ~20 us a line). In the refresh, 2,000 jobs
+turning new cost a look-up each to find the ~40 visible ones (~25-50 ms): now the visible
+rows are looked up in them. Two fixes to this bench, in both the old and the new runs
+below: the ready check reads a row past the table's gutter (a new job at the top shows
+``●`` first, and the check waited, 0.5-1 s, until a look cleared it), and the refresh's
+plan is loaded as the app loads it (``load_plan``; before, the baseline's thread was still
+walking it during the first round). New figures: ``python_floor_ms`` (its parts: an index
+by id, one key a job, one sort) is the least per-job Python any row model of these rows
+must run before a first paint, and ``python_floor_diff_ms`` the least a refresh must (a
+look-up and a compare a row): 3x "in all" needs the whole first paint within
+``first_paint_in_all_3x_budget_ms``. Old (the branch point) and new, this bench, the same
+window, ``--rounds 3``, load 1.1-2.0: first paint on the loop old 60 / 57 ms
+(``update_jobs`` 29 / 23, paint 38 / 37) vs theirs 141 / 115 ms (2.35x / 2.02x); new 22.7
+/ 21.0 ms (``update_jobs`` 1.3 / 1.8, paint 20 / 19) vs theirs 152 / 106 ms (6.7x /
+5.0x). In all: old 848 / 839 ms, new 718 / 694 ms (the build in the thread 704 / 674 ms)
+vs theirs 152 / 106 ms (386 / 438 ms with its Arrow build): 0.21x / 0.15x. The floor:
+200 / 163 ms (index 105 / 71, keys 62 / 61, sort 33 / 29), more than theirs whole (0.76x /
+0.65x): 3x in all (a first paint within 51 / 35 ms) is out of reach of any pure-Python row
+model, by 4-5x before a row is ranked or painted. 1% refresh on the loop: old 57 / 92 ms
+(``apply_changes`` 21 / 33, ``update_jobs`` 29 / 48, paint 7 / 11) vs theirs 217 / 246 ms
+(3.8x / 2.7x); new 47 / 34 ms (``apply_changes`` 30 / 21, ``update_jobs`` 7.4 / 4.6, paint
+9.5 / 6.9) vs theirs 196 / 273 ms (4.2x / 8.0x). In all: new 223 / 160 ms (the diff in the
+thread 176 / 126 ms) vs 196 / 273 ms; the floor's diff 113 / 73 ms, so 3x in all (65 / 91
+ms) is out of reach too. What holds the loop in a refresh now is ``apply_changes`` (2,000
+re-keyed entries moved in the sorted blocks: bisections over key strings spread through a
+200k-row heap, cache misses at ~2 us each), which this change does not touch.
+At load 3.4-4.6 (two pairs, same window): first paint on the loop old 81 / 82 ms vs theirs
+155 / 127 (1.9x / 1.5x), new 26 / 24 ms vs 131 / 149 (5.1x / 6.3x); refresh on the loop
+old 54 / 73 ms vs 197 / 238 (3.6x / 3.3x), new 53 / 86 ms vs 447 / 305 (8.4x / 3.6x; of
+the 86 ms, ``apply_changes`` 51).
 
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
