@@ -82,10 +82,11 @@ ms: 1.04x -> 1.46x on the loop; 1% refresh old 208 / 73 ms on the loop vs 159 ms
 226 / 73 ms vs 228 ms (theirs moves 159-228 ms between runs: 2.2x -> 3.1x on the loop).
 Then, profiled (cProfile of the loop's part): of ``update_jobs``' 24 ms, ~16 were the
 new-since baseline (``rows_snapshot`` of 200k rows, ~10 ms, and starting its thread),
-and that thread then walked the 200k rows during the paint, competing for the GIL (half
-of the 37 ms "paint" was waiting for it; the rows themselves render in ~25 us each). Now
-the baseline is built by the bulk load's thread (``JobsView.bulk_baseline``), one drawing
-pass reads the widget's style once (not per line: ~30 us a read), and a line's changed
+and that thread then walked the 200k rows during the paint, competing for the GIL (most
+of the 37 ms "paint" was waiting for it: without that thread it took 11-15 ms; a row
+renders in ~25 us). Now the baseline is built by the bulk load's thread
+(``JobsView.bulk_baseline``), one drawing pass reads the widget's style once (not per
+line: ~30 us a read), and a line's changed
 cells are found from its style runs (~140 -> ~20 us a line). In the refresh, 2,000 jobs
 turning new cost a look-up each to find the ~40 visible ones (~25-50 ms): now the visible
 rows are looked up in them. Two fixes to this bench, in both the old and the new runs
