@@ -18,6 +18,9 @@ Public API (stable; the app and ``resync_tui.ui.widgets.jobs_table`` use it):
       ``load.build()`` in a worker thread, then ``adopt(load) -> ChangeSet | None`` on the
       loop: the first read of a plan built off the loop and installed in O(1) (None: the
       view was written meanwhile, use ``apply_changes``). ``feeds/jobs.py:load_plan``.
+      The build also takes the "new since you last looked" baseline of the plan
+      (``model/new_since.py``), which ``bulk_baseline() -> Baseline | None`` gives until
+      the next write: the job table's first update then walks no row on the loop.
     - ``counts`` (status -> count, kept incrementally), ``version`` (bumped on each change).
     - the current view: ``len(view)``, ``view.row_at(i)``, ``view.rows_in(start, stop)``,
       ``view.position_of(job_id)``, ``view.get(job_id)``, ``view.total``.
@@ -45,7 +48,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import accumulate, chain
+from itertools import accumulate, chain, islice
 from typing import Final, Literal, TypeVar
 
 import msgspec
@@ -58,6 +61,7 @@ from resync_tui.model.attention import (
     rank_at,
 )
 from resync_tui.model.job_row import JobRow, aware, job_row_from_model
+from resync_tui.model.new_since import Baseline, BaselineBuilder
 from resync_tui.model.query import Query, Term, haystack, parse_query
 from resync_tui.model.status import FAILED_STATUSES, KNOWN_STATUSES, group
 
@@ -398,8 +402,8 @@ class BulkLoad:
     """
 
     __slots__ = ("_cancelled", "_column", "_filter", "_hays", "_policy", "_query",
-                 "_writes", "base", "counts", "done", "entries", "id_set", "ids", "late_heap",
-                 "now", "order", "rows", "visible")
+                 "_writes", "base", "baseline", "counts", "done", "entries", "id_set", "ids",
+                 "late_heap", "now", "order", "rows", "visible")
 
     def __init__(self, view: JobsView, rows: Sequence[JobRow], now: datetime) -> None:
         self.rows = rows
@@ -420,6 +424,9 @@ class BulkLoad:
         self.base: tuple[object, list[_Entry]] | None = None
         self.ids: tuple[str, ...] = ()
         self.id_set: frozenset[str] = frozenset()
+        self.baseline: Baseline | None = None
+        """What needs a look in the plan at ``now`` (``model/new_since.py``): built here,
+        off the loop, so the job table's first update does not walk 200k rows."""
 
     def cancel(self) -> None:
         """Stop a running ``build`` at its next pause (the poll that wanted it is gone)."""
@@ -432,6 +439,8 @@ class BulkLoad:
         """Entries, counts, late watch and order for ``rows`` (a worker thread may run
         it). A job id given twice keeps its last row, as ``apply_changes`` does."""
         policy, now, column = self._policy, self.now, self._column
+        baseline = BaselineBuilder(now)
+        given_twice = False
         hays = self._hays
         entries = self.entries
         tally: Counter[str] = Counter()
@@ -463,11 +472,21 @@ class BulkLoad:
                 old = entries.get(job_id)
                 if old is not None:  # given twice: the last row wins, counted once
                     tally[old.row.status] -= 1
+                    given_twice = True
                 entries[job_id] = _Entry(row, _haystack(row) if hays else "", rank, key)
+            if not given_twice:
+                baseline.add(part)
             _pause()
         self.counts = {status: count for status, count in tally.items() if count}
         if self._stopped():
             return
+        if given_twice:  # rare: the baseline is taken from the rows that won
+            baseline = BaselineBuilder(now)
+            winners = iter(entries.values())
+            while part := list(map(_ENTRY_ROW, islice(winners, _ROWS_PER_PAUSE))):
+                baseline.add(part)
+                _pause()
+        self.baseline = baseline.result()
         # A sorted list is a heap: the late watch is sorted the same cut-up way.
         self.late_heap = list(chain.from_iterable(_sorted_blocks(watch, None)))
         del watch
@@ -552,6 +571,8 @@ class JobsView:
         self._writes = 0
         """Bumped by every change of data (not of sort or filter): a bulk load built
         from a snapshot of the view installs only if nothing wrote in between."""
+        self._bulk_baseline: tuple[int, Baseline] | None = None
+        """(``_writes`` once installed, the baseline) of the last bulk load."""
         if rows:
             self.apply(rows)
 
@@ -642,6 +663,17 @@ class JobsView:
         generator over 200k entries costs ~15 ms on the loop, this ~5 ms). The rows are
         immutable, so a worker thread may read the list while the view moves on."""
         return list(map(_ENTRY_ROW, self._entries.values()))
+
+    def bulk_baseline(self) -> Baseline | None:
+        """What needed a look in the plan as the last bulk load installed it (built in its
+        worker thread, on the load's clock), while no write came since; else None."""
+        held = self._bulk_baseline
+        if held is None:
+            return None
+        if held[0] != self._writes:
+            self._bulk_baseline = None  # outdated for good: let it go
+            return None
+        return held[1]
 
     def get(self, job_id: str) -> JobRow | None:
         entry = self._entries.get(job_id)
@@ -787,6 +819,8 @@ class JobsView:
             return ChangeSet(version=self._version)
         self._version += 1
         self._writes += 1
+        if load.baseline is not None:
+            self._bulk_baseline = (self._writes, load.baseline)
         return ChangeSet(added=ids, order_changed=True, version=self._version,
                          changed_ids=id_set)
 

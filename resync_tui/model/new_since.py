@@ -7,8 +7,9 @@ order's "critical late", on the view's clock, the engine's). Long-running EXEC a
 past its time move up the attention order but are not marked: they are slow, not broken.
 
 The first plan seen is the baseline (as for the alert rules): what already failed then
-is not new. A new job stops being new when the operator looked at it (the table says
-when: :meth:`NewSince.looked`), when all are cleared, or when it leaves the attention
+is not new; so is the first plan after the view was emptied (an engine switch). A new
+job stops being new when the operator looked at it (the table says when:
+:meth:`NewSince.looked`), when all are cleared, or when it leaves the attention
 state (recovered, rerun) or the plan.
 
 Cost follows the change, not the plan: each update looks only at the rows its
@@ -16,10 +17,14 @@ Cost follows the change, not the plan: each update looks only at the rows its
 times, checked at each update (each poll: when the attention order moves the job up
 too) or by :meth:`NewSince.tick`. Pure: no Textual, no I/O.
 
-The baseline of a big plan (``thread_from`` jobs and more) is taken in a thread from a
-snapshot of its rows, so the first frame with data does not wait for it (200k rows held
-the loop 70-110 ms in the job table's first update); the changes that arrive meanwhile
-are compared once it is in, so a job failing right after the start is still new.
+The baseline of a plan that came through a bulk load (the first read of a big plan,
+``JobsView.bulk_load``) is computed by the load's worker thread (``BaselineBuilder``) and
+read from the view (``JobsView.bulk_baseline``): nothing per job runs on the loop, and no
+thread of this module competes with the first paint for the GIL. The baseline of any
+other big plan (``thread_from`` jobs and more) is taken in a thread from a snapshot of its
+rows, so the first frame with data does not wait for it (200k rows held the loop 70-110
+ms in the job table's first update); the changes that arrive meanwhile are compared once
+it is in, so a job failing right after the start is still new.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ import heapq
 import threading
 from collections.abc import Iterable, Sequence, Set
 from datetime import datetime
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
 from resync_tui.model.critical import due_at
 from resync_tui.model.job_row import JobRow, aware
-from resync_tui.model.jobs_view import ChangeSet
 from resync_tui.model.status import group
 
-__all__ = ["NEEDS_LOOK_STATUSES", "NewSince", "needs_look"]
+if TYPE_CHECKING:  # jobs_view imports this module (its bulk load builds a Baseline)
+    from resync_tui.model.jobs_view import ChangeSet
+
+__all__ = ["NEEDS_LOOK_STATUSES", "Baseline", "BaselineBuilder", "NewSince", "baseline_of",
+           "needs_look"]
 
 NEEDS_LOOK_STATUSES: Final = group("failed").statuses | group("stuck").statuses
 """Statuses that always need a look, whatever the clock says."""
@@ -49,6 +57,7 @@ class _View(Protocol):
     def get(self, job_id: str) -> JobRow | None: ...
     def all_rows(self) -> Iterable[JobRow]: ...
     def rows_snapshot(self) -> list[JobRow]: ...
+    def bulk_baseline(self) -> Baseline | None: ...
     def now(self) -> datetime: ...
 
 
@@ -71,27 +80,60 @@ def needs_look(row: JobRow, now: datetime, due: datetime | None = None) -> bool:
 _Due = tuple[datetime, str]
 
 
-def _baseline_of(rows: Sequence[JobRow], now: datetime
-                 ) -> tuple[set[str], list[_Due]]:
-    """What needs a look in ``rows`` at ``now``, and the due instants still to come (a
-    heap); pure, so a thread may compute it from a snapshot."""
-    needs = NEEDS_LOOK_STATUSES
-    # Comprehensions, no call per row: 200k rows are read once.
-    attention = {r.job_id for r in rows if r.status in needs}
-    timed = [r for r in rows if r.status not in needs and (
-        r.critical or r.deadline is not None or r.critical_start is not None)]
-    due: list[_Due] = []
-    for row in timed:
-        at = due_at(row)
-        if at is None:
-            continue
-        at = aware(at)
-        if now > at:
-            attention.add(row.job_id)
-        else:
-            due.append((at, row.job_id))
-    heapq.heapify(due)
-    return attention, due
+class Baseline(NamedTuple):
+    """What needs a look in a plan at one instant, and the due instants still to come.
+
+    Shared read-only (a view keeps the one its bulk load built): ``NewSince`` copies both
+    before it changes them."""
+
+    attention: frozenset[str]
+    due: tuple[_Due, ...]
+    """A heap (sorted): the earliest due instant first."""
+
+
+class BaselineBuilder:
+    """``baseline_of`` fed a slice of rows at a time, so a worker thread can pause between
+    slices (``JobsView``'s bulk load builds one beside its entries). Pure."""
+
+    __slots__ = ("_attention", "_now", "_timed")
+
+    def __init__(self, now: datetime) -> None:
+        self._now = aware(now)
+        self._attention: set[str] = set()
+        self._timed: list[JobRow] = []
+
+    def add(self, rows: Sequence[JobRow]) -> None:
+        """Rows of the plan (each job once over all calls)."""
+        needs = NEEDS_LOOK_STATUSES
+        # Comprehensions, no call per row: 200k rows are read once.
+        self._attention.update([r.job_id for r in rows if r.status in needs])
+        self._timed += [r for r in rows if r.status not in needs and (
+            r.critical or r.deadline is not None or r.critical_start is not None)]
+
+    def result(self) -> Baseline:
+        """The baseline of every row added (call once: it consumes the builder)."""
+        now = self._now
+        attention = self._attention
+        due: list[_Due] = []
+        for row in self._timed:
+            at = due_at(row)
+            if at is None:
+                continue
+            at = aware(at)
+            if now > at:
+                attention.add(row.job_id)
+            else:
+                due.append((at, row.job_id))
+        due.sort()  # a sorted list is a heap
+        return Baseline(frozenset(attention), tuple(due))
+
+
+def baseline_of(rows: Sequence[JobRow], now: datetime) -> Baseline:
+    """What needs a look in ``rows`` (each job once) at ``now``; pure, so a thread may
+    compute it from a snapshot."""
+    builder = BaselineBuilder(now)
+    builder.add(rows)
+    return builder.result()
 
 
 class _PendingBaseline:
@@ -110,7 +152,8 @@ class _PendingBaseline:
 
     def _run(self, rows: list[JobRow], now: datetime) -> None:
         try:
-            self.attention, self.due = _baseline_of(rows, now)
+            baseline = baseline_of(rows, now)
+            self.attention, self.due = set(baseline.attention), list(baseline.due)
         finally:
             self.done.set()
 
@@ -141,7 +184,13 @@ class NewSince:
 
     def update(self, view: _View, change: ChangeSet | None) -> bool:
         """Take the rows ``change`` names (None: a filter or sort moved, or another view
-        object came: compared whole then); True if the new set changed."""
+        object came: compared whole then); True if the new set changed.
+
+        A view emptied (an engine switch clears it before the other engine's plan is
+        read) starts over: the next plan is a baseline, as for the alert rules, not 200k
+        jobs compared on the loop with every failure of the other engine marked new."""
+        if not view.total and (self._view is not None or self._pending is not None):
+            return self._start_over()
         if self._view is None:
             return self._take_baseline(view, change)
         if view is not self._view:
@@ -182,16 +231,23 @@ class NewSince:
     # -- internals ---------------------------------------------------------------------
 
     def _take_baseline(self, view: _View, change: ChangeSet | None) -> bool:
-        """What needs a look at start is known already: not new. A big plan's baseline
-        comes from a thread; until it is in, changes are only noted."""
+        """What needs a look at start is known already: not new. A bulk-loaded plan's
+        baseline was built with it (off the loop); another big plan's comes from a
+        thread; until it is in, changes are only noted."""
         pending = self._pending
         if pending is None:
             if not view.total:
                 return False
+            built = view.bulk_baseline()
+            if built is not None:  # the plan as its load installed it: nothing since
+                self._adopt(view, set(built.attention), list(built.due))
+                self._absorb_due(aware(view.now()))
+                return False
             now = aware(view.now())
             rows = view.rows_snapshot()
             if len(rows) < self._thread_from:
-                self._adopt(view, *_baseline_of(rows, now))
+                baseline = baseline_of(rows, now)
+                self._adopt(view, set(baseline.attention), list(baseline.due))
                 return False
             self._pending = _PendingBaseline(view, rows, now)
             return False
@@ -206,11 +262,33 @@ class NewSince:
         moved = self._compare(view, pending.changed) if pending.changed else False
         return moved | self.tick(view)
 
+    def _start_over(self) -> bool:
+        """No plan, no baseline (a thread's still running is dropped); True if any job
+        was new."""
+        had = bool(self._new)
+        self._pending = None
+        self._view = None
+        self._attention = set()
+        self._new.clear()
+        self._due = []
+        self._due_of = {}
+        return had
+
     def _adopt(self, view: object, attention: set[str], due: list[_Due]) -> None:
         self._view = view
         self._attention = attention
         self._due = due
         self._due_of = {job_id: at for at, job_id in due}
+
+    def _absorb_due(self, now: datetime) -> None:
+        """Deadlines passed between the baseline's instant and ``now`` (no write since, so
+        those jobs still wait): part of the baseline, as a walk at ``now`` would find."""
+        due = self._due
+        while due and due[0][0] < now:
+            at, job_id = heapq.heappop(due)
+            if self._due_of.get(job_id) == at:
+                del self._due_of[job_id]
+                self._attention.add(job_id)
 
     def _watch(self, row: JobRow, now: datetime, due: datetime | None) -> None:
         if due is None or aware(due) < now or self._due_of.get(row.job_id) == aware(due):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from resync_tui.model.jobs_view import JobRow, JobsView
+from resync_tui.ui.widgets._pane import changed_span
 from resync_tui.ui.widgets.jobs_pane import JobsPane
-from resync_tui.ui.widgets.jobs_table import JobsTable
+from resync_tui.ui.widgets.jobs_table import JobsTable, _changed_cells, _strip_cells
 from resync_tui.ui.widgets.status_counts import StatusCounts
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -267,6 +272,33 @@ async def test_update_repaints_only_visible_lines_that_changed() -> None:
         assert "9s" in _line(table, 2)
 
 
+async def test_many_jobs_turning_new_at_once_mark_and_repaint_only_the_visible_ones() -> None:
+    """A refresh in which 60 jobs fail (new since you last looked): the ones on screen get
+    their ``●``, the ones off screen cost no repaint."""
+    app = _TableHost()
+    async with app.run_test(size=(80, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(_CountingTable)
+        app.jobs.set_sort("job")  # an order the failures do not move
+        table.refresh_data()
+        table.move_cursor(0)
+        first = app.jobs.row_at(3)
+        table.refresh_data(app.jobs.apply_changes([msgspec.structs.replace(first,
+                                                                           status="FAIL")]))
+        assert table.new_jobs == {first.job_id}  # the gutter is there now
+        await pilot.pause()
+        table.repainted_lines.clear()
+        failing = [app.jobs.row_at(i) for i in (5, 6, *range(140, 198))]
+        table.refresh_data(app.jobs.apply_changes(
+            [msgspec.structs.replace(row, status="ABEND") for row in failing]))
+        assert len(table.new_jobs) == 61
+        assert set(table.repainted_lines) == {6, 7}
+        await pilot.pause()
+        marked = [y for y in range(1, table.page_height + 1)
+                  if _line(table, y).startswith("●")]
+        assert marked == [4, 6, 7]
+
+
 async def test_running_jobs_show_elapsed_time_ticking_on_the_view_clock() -> None:
     now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
     app = _TableHost(clock=lambda: now[0])
@@ -373,3 +405,56 @@ async def test_table_messages_carry_their_table_so_id_selectors_match() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.selected == [app.query_one(JobsTable).cursor_job_id]
+
+
+def test_the_cells_a_repaint_writes_are_the_cells_that_differ() -> None:
+    """A line repainted writes one span: from its first cell that differs (a character or
+    a style) to its last; the quick comparison of whole runs finds what comparing cell by
+    cell finds, also with wide or odd characters and lines of other lengths."""
+    rnd = random.Random(5)
+    styles = [None, Style(bold=True), Style(color="red"), Style(color="red", bold=True)]
+    alphabet = ["a", "b", " ", "✖", "…", "界", "\u200b", "é"]  # the table's, then odd ones
+
+    def strip() -> Strip:
+        segments = [Segment("".join(rnd.choice(alphabet[: 5 if plain else 8])
+                                    for _ in range(rnd.randrange(0, 6))),
+                            rnd.choice(styles))
+                    for _ in range(rnd.randrange(1, 6))]
+        return Strip(segments)
+
+    for case in range(3000):
+        plain = case % 3 != 0
+        before = strip()
+        after = before if case % 7 == 0 else strip()
+        if case % 5 == 0:  # a line that changed in one place only
+            cells = list(before)
+            if cells:
+                at = rnd.randrange(len(cells))
+                cells[at] = Segment(cells[at].text, rnd.choice(styles))
+            after = Strip(cells)
+        expected = changed_span(_strip_cells(before), _strip_cells(after))
+        assert _changed_cells(before, after) == expected, (list(before), list(after))
+
+
+async def test_another_engines_failures_are_not_new_after_a_switch() -> None:
+    """The app empties the view on an engine switch, then reads the other engine's plan:
+    its failures were there before the operator saw it, so no ``●`` and no "N new"."""
+    app = _Host(_rows())
+    async with app.run_test(size=(100, 12)) as pilot:
+        await pilot.pause()
+        pane = app.query_one(JobsPane)
+        view = app.jobs
+        pane.update_jobs(view, view.apply_changes([msgspec.structs.replace(
+            view.row_at(5), status="FAIL")]))
+        assert pane.new_count == 1
+        pane.update_jobs(view, view.apply([]))  # the switch
+        other = [msgspec.structs.replace(row, job_id=f"other-{row.job_id}",
+                                         status="ABEND" if i % 4 == 0 else row.status)
+                 for i, row in enumerate(_rows())]
+        load = view.bulk_load(other)
+        load.build()
+        pane.update_jobs(view, view.adopt(load))
+        await pilot.pause()
+        line = str(app.query_one("#jobs-filter-line", Static).render())
+        assert pane.new_count == 0 and "new" not in line, line
+        assert not any(_line(_table(app), y).startswith("●") for y in range(1, 10))
