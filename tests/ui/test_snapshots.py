@@ -97,22 +97,6 @@ async def _dashboard(pilot: Pilot[Any]) -> None:
     await asyncio.wait_for(app.audit_runner.wait_results(1), DEADLINE)
     _pin_redis(app)
     await pilot.pause()
-    await asyncio.wait_for(_redis_pane_grown(pilot), DEADLINE)
-
-
-async def _redis_pane_grown(pilot: Pilot[Any]) -> None:
-    """Until the screen shows the pinned reading whole, where the Redis pane is shown.
-
-    Under load the pin's new lines (memory, ops, audit) could still wait for a layout
-    when a test opened a modal screen next: the dashboard behind it kept the pane at
-    its old height, two lines, and the snapshot differed."""
-    while True:
-        app = pilot.app
-        assert isinstance(app, ResyncApp)
-        text = screen_text(app)
-        if "PING" not in text or "frag 1.5" in text:
-            return
-        await pilot.pause(0.02)
 
 
 async def _job_detail(pilot: Pilot[Any]) -> None:
