@@ -6,11 +6,15 @@ import asyncio
 import contextlib
 
 from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
 
 from resync_tui.feeds.breakers import BreakersFeed
 from resync_tui.feeds.status import local_now
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.resilience.breaker import BreakerConfig, BreakerRegistry
+from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text, sim
@@ -91,3 +95,41 @@ async def test_a_closed_breaker_that_fails_every_call_is_not_drawn_healthy() -> 
         assert "CLOSED" in text and "100.0% failed" in text
         assert "● hwa_api" not in text  # the healthy marker
         assert "⚠ hwa_api" in text and "failing, opens at 10 calls" in text
+
+
+class _Lines(Pane):
+    """A pane that shows ``count`` numbered lines."""
+
+    PANE_TITLE = "Lines"
+    count = 2
+
+    def build(self) -> Content:
+        return Content("\n").join(Content(f"line {n}") for n in range(1, self.count + 1))
+
+
+class _OnePane(App[None]):
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield _Lines(id="lines")
+            yield Static("below", id="below")
+
+
+async def test_a_pane_that_grows_is_laid_out_at_its_new_height_even_if_a_layout_measured_it_stale(
+        ) -> None:
+    """Under load a side pane kept its old height after it grew (the Redis pane showed 2
+    of its 6 lines, the rest cut off without a sign, for as long as nothing else laid the
+    column out). Here the layout that follows the growth is made to measure the old
+    height, as it did then: the pane checks itself after that frame and lays out again."""
+    app = _OnePane()
+    async with app.run_test(size=(40, 20)) as pilot:
+        pane = app.query_one(_Lines)
+        await pilot.pause()
+        assert pane.size.height == 2
+        pane.count = 6
+        pane.show()
+        # The measurement the next layout takes is the stale one (what was lost under load).
+        pane._content_height_cache = (pane.size.width, 2)
+        for _ in range(5):
+            await pilot.pause()
+        assert pane.size.height == 6
+        assert "line 6" in screen_text(app)  # type: ignore[arg-type]

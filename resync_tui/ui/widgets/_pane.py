@@ -250,6 +250,8 @@ class Pane(Widget):
         self.redraws += 1
         if lines_changed or not self.is_mounted:
             self.refresh(layout=lines_changed)
+            if lines_changed and self.is_mounted:
+                self.call_after_refresh(self._check_height, 3)
             return
         if _hidden(self):
             # Textual keeps a widget's repaint regions until it paints it: a pane hidden
@@ -264,6 +266,21 @@ class Pane(Widget):
 
     def render(self) -> Content:
         return self._content
+
+    def _check_height(self, tries: int) -> None:
+        """After the frame that should have grown or shrunk the pane: if its height is
+        not its line count, ask for the layout again. Under load a pane could stay at its
+        old height, its new last lines cut off with nothing to say so (the Redis pane at
+        2 of its 6 lines, until something else laid the column out again)."""
+        if self.styles.height is None or not self.styles.height.is_auto:
+            return
+        if self.styles.max_height is not None or self.styles.min_height is not None:
+            return  # a height the content does not set alone
+        wanted = self._content.plain.count("\n") + 1
+        if self.size.height and self.size.height != wanted and tries > 0:
+            self.clear_cached_dimensions()
+            self.refresh(layout=True)
+            self.call_after_refresh(self._check_height, tries - 1)
 
     def on_resize(self) -> None:
         self.show()
