@@ -16,9 +16,10 @@ from resync_tui.hwa.errors import (
     MalformedResponse,
     NotFound,
 )
-from resync_tui.hwa.models import JobInPlan
+from resync_tui.hwa.models import JobInPlan, PlanJob
 from resync_tui.hwa.simulator import Job, Simulator
 from resync_tui.hwa.simulator.faults import Faults
+from resync_tui.model.job_row import job_row_from_model
 from tests.hwa.conftest import SIM_PASSWORD, SIM_USER
 
 SECRET = "s3cr3t-Pa55word!"
@@ -416,6 +417,33 @@ async def test_every_error_is_an_hwa_error_with_an_endpoint_template(
         "GET /plan/job/{job_id}/predecessors",
         "GET /plan/job",
     ]
+
+
+@pytest.mark.parametrize("page_size", [7, 10_000])
+async def test_read_plan_gives_the_rows_of_the_full_models_hostile_and_bad_records_too(
+    page_size: int,
+) -> None:
+    """The lite records of ``read_plan`` (only what a row needs) map to the same rows as
+    the full ``JobInPlan``s, with the same records unreadable, for names full of escapes
+    and markup and for records of the wrong type, decoded whole (small pages) or in
+    slices (10,000 jobs asked: a body over 1 MiB)."""
+    sim = Simulator(jobs=1500, seed=4, user=SIM_USER, password=SIM_PASSWORD, time_scale=0.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        sim.set_faults(Faults(hostile=0.3, bad_records=2))
+        lite: list[PlanJob] = []
+        async with make_client(sim, page_size=page_size, parallel_pages=2) as hwa:
+            full = await hwa.fetch_plan()
+            read = await hwa.read_plan(lite.extend, canonical=str)
+    finally:
+        sim.stop()
+    assert read.jobs == [] and read.received == len(lite) == len(full.jobs)
+    assert all(type(job) is PlanJob for job in lite)
+    assert [job_row_from_model(job) for job in lite] == [
+        job_row_from_model(job) for job in full.jobs]
+    assert any("\x1b[2J" in (job.name or "") for job in lite)
+    assert read.unreadable == full.unreadable and len(read.unreadable) >= 2
+    assert read.complete == full.complete
 
 
 @pytest.mark.parametrize("page_size", [7, 50, 10_000])
