@@ -30,7 +30,7 @@ import dataclasses
 import functools
 import itertools
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +40,8 @@ from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import NotFound
-from resync_tui.hwa.models import JobInPlan, PlanRead, UnreadableRecord
-from resync_tui.model.job_row import JobRow, RowMapper
+from resync_tui.hwa.models import PlanJob, PlanRead, UnreadableRecord
+from resync_tui.model.job_row import JobRow, RowMapper, job_row_from_model
 from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
 __all__ = ["JobsFeed", "JobsState", "apply_sliced", "load_plan"]
@@ -146,13 +146,22 @@ class _PlanReader:
         self.diff: PlanDiff | None = None
 
     async def __call__(self) -> PlanRead:
-        diff = self.diff = self._view.plan_diff()
-        to_row = RowMapper()  # equal times shared between the rows of this read
+        view = self._view
+        to_row: Callable[[PlanJob], JobRow]
+        if view.total:
+            # A re-read: most rows equal the view's and are dropped at once; only those
+            # kept share values (the view's, then each other's), so the read holds no
+            # table of its 200k times.
+            diff = self.diff = view.plan_diff(RowMapper())
+            to_row = job_row_from_model
+        else:
+            diff = self.diff = view.plan_diff()
+            to_row = RowMapper()  # every row is kept: equal times shared as they come
 
-        def take(jobs: Sequence[JobInPlan]) -> None:
+        def take(jobs: Sequence[PlanJob]) -> None:
             diff.add(map(to_row, jobs))
 
-        return await self._client.fetch_plan(sink=take)
+        return await self._client.read_plan(take, canonical=diff.canonical_id)
 
 
 class JobsFeed:
