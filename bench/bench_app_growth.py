@@ -106,6 +106,7 @@ from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simul
 from resync_tui import allocator
 from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.feeds.runtime import build_runtime
+from resync_tui.model.jobs_view import JobsView, PlanDiff
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.settings import Secret, Settings
 from resync_tui.ui import app as app_module
@@ -410,6 +411,92 @@ async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, A
     return figures
 
 
+class _ProbedView(JobsView):
+    """The feed's view, sampling pymalloc every ``PROBE_EVERY`` slices a read hands over."""
+
+    PROBE_EVERY = 50
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slices = 0
+        self.peak: dict[str, float] = {}
+
+    def plan_diff(self, mapper: Any = None) -> PlanDiff:
+        return _ProbedDiff(self) if mapper is None else _ProbedDiff(self, mapper)
+
+
+class _ProbedDiff(PlanDiff):
+    __slots__ = ()
+
+    def add(self, rows: Any) -> None:
+        super().add(rows)
+        view = self._view
+        assert isinstance(view, _ProbedView)
+        view.slices += 1
+        if view.slices % view.PROBE_EVERY == 0:
+            stats = pymalloc_stats()
+            for key in ("arenas_mb", "used_mb"):
+                view.peak[key] = max(view.peak.get(key, 0.0), stats.get(key, 0.0))
+
+
+async def run_reread(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    """``--reread``: the jobs feed alone (``JobsFeed.poll``, a full read forced each
+    time, as the app's minute re-read), no UI: pymalloc after each poll and at its
+    highest while the read runs (sampled every 50 slices of 200 jobs)."""
+    settings = settings_for(args, url, redis_url)
+    runtime = build_runtime(settings)
+    view = _ProbedView()
+    feed = jobs_feed.JobsFeed(runtime, view)
+    figures: dict[str, Any] = {"jobs": args.jobs, "polls": args.polls,
+                               "interval_s": args.interval, "mode": "reread"}
+    series: list[dict[str, float]] = []
+    try:
+        for poll in range(1, args.polls + 1):
+            view.peak = {}
+            feed.force_full_read()
+            started = time.monotonic()
+            async with asyncio.timeout(DEADLINE):
+                state = await feed.poll()
+            if not state.health.ok:
+                raise SystemExit(f"poll {poll} failed: {state.health.reason}")
+            took = time.monotonic() - started
+            gc.collect()
+            stats = pymalloc_stats()
+            row = {"poll": float(poll), "read_s": round(took, 2),
+                   "changed": float(len(state.change.changed_ids)),
+                   "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+                   "py_arenas_mb": stats.get("arenas_mb", 0.0),
+                   "py_used_mb": stats.get("used_mb", 0.0),
+                   "py_arenas_mid_read_mb": view.peak.get("arenas_mb", 0.0),
+                   "py_used_mid_read_mb": view.peak.get("used_mb", 0.0)}
+            series.append(row)
+            print(" ".join(f"{k}={v:g}" for k, v in row.items()), file=sys.stderr, flush=True)
+            await asyncio.sleep(max(args.interval - took, 0.0))
+    finally:
+        await runtime.aclose()
+    if args.csv:
+        write_csv(Path(args.csv), series)
+    loaded, rereads = series[0], series[1:]
+    figures["after_first_read_py_arenas_mb"] = loaded["py_arenas_mb"]
+    figures["after_first_read_py_used_mb"] = loaded["py_used_mb"]
+    figures["after_first_read_rss_mb"] = loaded["rss_mb"]
+    if rereads:
+        last = rereads[-1]
+        figures["reread_py_used_mid_read_max_mb"] = max(r["py_used_mid_read_mb"]
+                                                        for r in rereads)
+        figures["reread_transient_mb"] = round(
+            figures["reread_py_used_mid_read_max_mb"] - loaded["py_used_mb"], 2)
+        figures["last_py_arenas_mb"] = last["py_arenas_mb"]
+        figures["last_py_used_mb"] = last["py_used_mb"]
+        figures["arenas_step_mb"] = round(last["py_arenas_mb"] - loaded["py_arenas_mb"], 2)
+        figures["last_rss_mb"] = last["rss_mb"]
+        figures["rss_step_mb"] = round(last["rss_mb"] - loaded["rss_mb"], 1)
+        figures["reread_s_mean"] = round(sum(r["read_s"] for r in rereads) / len(rereads), 2)
+    figures["cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]), 1)
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=50_000)
@@ -429,6 +516,9 @@ def main() -> int:
                              "top_pad or arena_max (repeatable; with --no-policy: only these)")
     parser.add_argument("--no-app-trim", action="store_true",
                         help="the jobs feed does not malloc_trim after a big read")
+    parser.add_argument("--reread", action="store_true",
+                        help="the jobs feed alone, a full read every --interval seconds, no "
+                             "UI: pymalloc after each read and at its highest within it")
     args = parser.parse_args()
     args.first = max(args.first, 2)
     args.polls = max(args.polls, args.first + 1)
@@ -445,7 +535,8 @@ def main() -> int:
     proc, url = start_simulator(args.jobs, args.time_scale)
     try:
         with EmbeddedRedis() as redis:
-            figures = asyncio.run((run_untraced if args.no_trace else run)(args, url, redis.url))
+            runner = run_reread if args.reread else run_untraced if args.no_trace else run
+            figures = asyncio.run(runner(args, url, redis.url))
     finally:
         stop_simulator(proc)
     report(figures)
