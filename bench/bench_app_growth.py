@@ -77,7 +77,33 @@ ones after the first re-read (161 -> 201 MB at the first poll that changed many 
 pymalloc frees an arena only when it is empty and never returns pages inside one, and no
 mallopt reaches it.
 
+``--reread``: the jobs feed alone (``JobsFeed.poll`` with a full read forced every
+``--interval`` s, no UI), pymalloc after each read (``py_arenas_mb``, ``py_used_mb``) and
+at its highest within the read (``py_*_mid_read_mb``, sampled every 50 slices of 200 jobs);
+``reread_transient_mb`` is live memory at a re-read's highest minus after the first read,
+``arenas_step_mb`` the arenas the re-reads added for good. Measured (``--reread --jobs
+200000 --polls 10 --interval 10``, old then new one after the other, load 2.5-7.5 from
+other sessions), the code before -> after the ``read_plan`` branch:
+
+* what a re-read held at its highest: +20.4 MB of live objects -> +0.6 MB. The cause:
+  the client's record of the ids it had seen (to drop a job seen twice) kept the
+  decoded id strings, ~16 MB for 200k (one 72-96 B string each), and the row mapper
+  kept every distinct time and duration it decoded (~4 MB), both until the read ended,
+  allocated between the page transients; the decoded models themselves (a few pages
+  at a time) were small beside them. One change at a time on the same path (a scratch
+  run, 122.3 MB live after the first read, live at a re-read's highest): before 143.1,
+  the lite decode alone 142.9, with the view's ids 127.1, mapped without the table 123.1;
+* pymalloc's arenas: 132 -> 154 MB at the first re-read, for good (each re-read then
+  reused that slack: the step of ``bench_app_rss``), against 131 -> 132 now; RSS after
+  the re-reads 191.9 MB (+12.3 over the first read) -> 171.2 (-8.1, the trim);
+* a re-read 4.65 s -> 3.37 s mean (each job decoded as a ``PlanJob``, 13 of its 19
+  fields, no ``JobInPlan``), the process's CPU for 10 reads 43.2 s -> 30.4 s.
+
+Live memory (``py_used_mb``) grows by the same ~0.1 MB over the 10 reads in both: the
+plan's rows filling as jobs run, not a leak.
+
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+    .venv/bin/python bench/bench_app_growth.py --reread --jobs 200000 --polls 10 --interval 10
     .venv/bin/python bench/bench_app_growth.py --no-trace --jobs 200000 --interval 10 \
         --polls 60 [--no-policy | --mallopt mmap_threshold=262144 ...] [--csv FILE]
 """
