@@ -43,6 +43,24 @@ the peak and steady targets are met; the step into the steady state remains (~+1
 in the first two minutes: pymalloc's arenas after the first re-reads, see
 ``bench_app_growth``), after it the RSS is flat to ~0.1 MB a minute.
 
+The re-read path (``HwaClient.read_plan``: each job decoded as a ``PlanJob``, the ids
+the read has seen kept as the view's own strings, a re-read mapped without a table of
+its values; see ``bench_app_growth --reread``), 900 s, the code at the branch point in a
+worktree and venv of its own first, then the new, one after the other (load 3.0 -> 8.8
+during the old run, 3.7 -> 4.1 during the new: other sessions' work), old -> new:
+first-read peak 209.3 -> 207.1 MB, steady mean 237.5 -> 227.7, steady peak 261.9 ->
+252.4, growth +11.3 -> +7.9, ``growth_after_5min_mb`` -0.1 -> +4.8, app CPU 187.0 ->
+165.5 s (first read 10 -> 8 s). Per minute, old: 227.8, 233.9, 233.0, 237.8, 239.0, then
+238.5-239.7 (the step: ~+11 MB over the first re-reads, pymalloc's arenas left behind
+by ~20 MB of ids and times each re-read held to its end); new: 223.6, 227.2, then
+226.4-227.9 up to minute 11, 229.9, 229.7, 230.4, 231.5. The step is ~+3.6 MB now, the
+steady state ~10 MB lower. The late rise is not the feed's (its re-reads alone hold
++0.6 MB and add 1 MB of arenas, ``bench_app_growth --reread``); the likeliest owner
+(not measured here) is what ``bench_app_growth``'s traced mode found growing outside the
+feed (the header's strings in Rich's and Textual's bounded caches, ~100 KB a 5-s poll
+at 50k, plateauing after ~68 minutes), which the old code's ~20 MB of free arena space
+absorbed unseen.
+
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 
