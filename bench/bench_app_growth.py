@@ -77,7 +77,33 @@ ones after the first re-read (161 -> 201 MB at the first poll that changed many 
 pymalloc frees an arena only when it is empty and never returns pages inside one, and no
 mallopt reaches it.
 
+``--reread``: the jobs feed alone (``JobsFeed.poll`` with a full read forced every
+``--interval`` s, no UI), pymalloc after each read (``py_arenas_mb``, ``py_used_mb``) and
+at its highest within the read (``py_*_mid_read_mb``, sampled every 50 slices of 200 jobs);
+``reread_transient_mb`` is live memory at a re-read's highest minus after the first read,
+``arenas_step_mb`` the arenas the re-reads added for good. Measured (``--reread --jobs
+200000 --polls 10 --interval 10``, old then new one after the other, load 2.5-7.5 from
+other sessions), the code before -> after the ``read_plan`` branch:
+
+* what a re-read held at its highest: +20.4 MB of live objects -> +0.6 MB. The cause:
+  the client's record of the ids it had seen (to drop a job seen twice) kept the
+  decoded id strings, ~16 MB for 200k (one 72-96 B string each), and the row mapper
+  kept every distinct time and duration it decoded (~4 MB), both until the read ended,
+  allocated between the page transients; the decoded models themselves (a few pages
+  at a time) were small beside them. One change at a time on the same path (a scratch
+  run, 122.3 MB live after the first read, live at a re-read's highest): before 143.1,
+  the lite decode alone 142.9, with the view's ids 127.1, mapped without the table 123.1;
+* pymalloc's arenas: 132 -> 154 MB at the first re-read, for good (each re-read then
+  reused that slack: the step of ``bench_app_rss``), against 131 -> 132 now; RSS after
+  the re-reads 191.9 MB (+12.3 over the first read) -> 171.2 (-8.1, the trim);
+* a re-read 4.65 s -> 3.37 s mean (each job decoded as a ``PlanJob``, 13 of its 19
+  fields, no ``JobInPlan``), the process's CPU for 10 reads 43.2 s -> 30.4 s.
+
+Live memory (``py_used_mb``) grows by the same ~0.1 MB over the 10 reads in both: the
+plan's rows filling as jobs run, not a leak.
+
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+    .venv/bin/python bench/bench_app_growth.py --reread --jobs 200000 --polls 10 --interval 10
     .venv/bin/python bench/bench_app_growth.py --no-trace --jobs 200000 --interval 10 \
         --polls 60 [--no-policy | --mallopt mmap_threshold=262144 ...] [--csv FILE]
 """
@@ -106,6 +132,7 @@ from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simul
 from resync_tui import allocator
 from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.feeds.runtime import build_runtime
+from resync_tui.model.jobs_view import JobsView, PlanDiff
 from resync_tui.redis_server import EmbeddedRedis
 from resync_tui.settings import Secret, Settings
 from resync_tui.ui import app as app_module
@@ -410,6 +437,92 @@ async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, A
     return figures
 
 
+class _ProbedView(JobsView):
+    """The feed's view, sampling pymalloc every ``PROBE_EVERY`` slices a read hands over."""
+
+    PROBE_EVERY = 50
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slices = 0
+        self.peak: dict[str, float] = {}
+
+    def plan_diff(self, mapper: Any = None) -> PlanDiff:
+        return _ProbedDiff(self) if mapper is None else _ProbedDiff(self, mapper)
+
+
+class _ProbedDiff(PlanDiff):
+    __slots__ = ()
+
+    def add(self, rows: Any) -> None:
+        super().add(rows)
+        view = self._view
+        assert isinstance(view, _ProbedView)
+        view.slices += 1
+        if view.slices % view.PROBE_EVERY == 0:
+            stats = pymalloc_stats()
+            for key in ("arenas_mb", "used_mb"):
+                view.peak[key] = max(view.peak.get(key, 0.0), stats.get(key, 0.0))
+
+
+async def run_reread(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
+    """``--reread``: the jobs feed alone (``JobsFeed.poll``, a full read forced each
+    time, as the app's minute re-read), no UI: pymalloc after each poll and at its
+    highest while the read runs (sampled every 50 slices of 200 jobs)."""
+    settings = settings_for(args, url, redis_url)
+    runtime = build_runtime(settings)
+    view = _ProbedView()
+    feed = jobs_feed.JobsFeed(runtime, view)
+    figures: dict[str, Any] = {"jobs": args.jobs, "polls": args.polls,
+                               "interval_s": args.interval, "mode": "reread"}
+    series: list[dict[str, float]] = []
+    try:
+        for poll in range(1, args.polls + 1):
+            view.peak = {}
+            feed.force_full_read()
+            started = time.monotonic()
+            async with asyncio.timeout(DEADLINE):
+                state = await feed.poll()
+            if not state.health.ok:
+                raise SystemExit(f"poll {poll} failed: {state.health.reason}")
+            took = time.monotonic() - started
+            gc.collect()
+            stats = pymalloc_stats()
+            row = {"poll": float(poll), "read_s": round(took, 2),
+                   "changed": float(len(state.change.changed_ids)),
+                   "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+                   "py_arenas_mb": stats.get("arenas_mb", 0.0),
+                   "py_used_mb": stats.get("used_mb", 0.0),
+                   "py_arenas_mid_read_mb": view.peak.get("arenas_mb", 0.0),
+                   "py_used_mid_read_mb": view.peak.get("used_mb", 0.0)}
+            series.append(row)
+            print(" ".join(f"{k}={v:g}" for k, v in row.items()), file=sys.stderr, flush=True)
+            await asyncio.sleep(max(args.interval - took, 0.0))
+    finally:
+        await runtime.aclose()
+    if args.csv:
+        write_csv(Path(args.csv), series)
+    loaded, rereads = series[0], series[1:]
+    figures["after_first_read_py_arenas_mb"] = loaded["py_arenas_mb"]
+    figures["after_first_read_py_used_mb"] = loaded["py_used_mb"]
+    figures["after_first_read_rss_mb"] = loaded["rss_mb"]
+    if rereads:
+        last = rereads[-1]
+        figures["reread_py_used_mid_read_max_mb"] = max(r["py_used_mid_read_mb"]
+                                                        for r in rereads)
+        figures["reread_transient_mb"] = round(
+            figures["reread_py_used_mid_read_max_mb"] - loaded["py_used_mb"], 2)
+        figures["last_py_arenas_mb"] = last["py_arenas_mb"]
+        figures["last_py_used_mb"] = last["py_used_mb"]
+        figures["arenas_step_mb"] = round(last["py_arenas_mb"] - loaded["py_arenas_mb"], 2)
+        figures["last_rss_mb"] = last["rss_mb"]
+        figures["rss_step_mb"] = round(last["rss_mb"] - loaded["rss_mb"], 1)
+        figures["reread_s_mean"] = round(sum(r["read_s"] for r in rereads) / len(rereads), 2)
+    figures["cpu_s"] = round(sum(psutil.Process().cpu_times()[:2]), 1)
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=50_000)
@@ -429,6 +542,9 @@ def main() -> int:
                              "top_pad or arena_max (repeatable; with --no-policy: only these)")
     parser.add_argument("--no-app-trim", action="store_true",
                         help="the jobs feed does not malloc_trim after a big read")
+    parser.add_argument("--reread", action="store_true",
+                        help="the jobs feed alone, a full read every --interval seconds, no "
+                             "UI: pymalloc after each read and at its highest within it")
     args = parser.parse_args()
     args.first = max(args.first, 2)
     args.polls = max(args.polls, args.first + 1)
@@ -445,7 +561,8 @@ def main() -> int:
     proc, url = start_simulator(args.jobs, args.time_scale)
     try:
         with EmbeddedRedis() as redis:
-            figures = asyncio.run((run_untraced if args.no_trace else run)(args, url, redis.url))
+            runner = run_reread if args.reread else run_untraced if args.no_trace else run
+            figures = asyncio.run(runner(args, url, redis.url))
     finally:
         stop_simulator(proc)
     report(figures)

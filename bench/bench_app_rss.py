@@ -43,6 +43,32 @@ the peak and steady targets are met; the step into the steady state remains (~+1
 in the first two minutes: pymalloc's arenas after the first re-reads, see
 ``bench_app_growth``), after it the RSS is flat to ~0.1 MB a minute.
 
+The re-read path (``HwaClient.read_plan``: each job decoded as a ``PlanJob``, the ids
+the read has seen kept as the view's own strings, a re-read mapped without a table of
+its values; see ``bench_app_growth --reread``), 900 s, the code at the branch point in a
+worktree and venv of its own first, then the new, one after the other (load 3.0 -> 8.8
+during the old run, 3.7 -> 4.1 during the new: other sessions' work), old -> new:
+first-read peak 209.3 -> 207.1 MB, steady mean 237.5 -> 227.7, steady peak 261.9 ->
+252.4, growth +11.3 -> +7.9, ``growth_after_5min_mb`` -0.1 -> +4.8, app CPU 187.0 ->
+165.5 s (first read 10 -> 8 s). Per minute, old: 227.8, 233.9, 233.0, 237.8, 239.0, then
+238.5-239.7 (the step: ~+11 MB over the first re-reads, pymalloc's arenas left behind
+by ~20 MB of ids and times each re-read held to its end); new: 223.6, 227.2, then
+226.4-227.9 up to minute 11, 229.9, 229.7, 230.4, 231.5. The step is ~+3.6 MB now, the
+steady state ~10 MB lower. The late rise is not the feed's (its re-reads alone hold
++0.6 MB and add 1 MB of arenas, ``bench_app_growth --reread``); the likeliest owner
+(not measured here) is what ``bench_app_growth``'s traced mode found growing outside the
+feed (the header's strings in Rich's and Textual's bounded caches, ~100 KB a 5-s poll
+at 50k, plateauing after ~68 minutes), which the old code's ~20 MB of free arena space
+absorbed unseen.
+
+The new code for 30 minutes (``--duration 1800``, load 2.4 -> 0.1, nothing else of
+mine running): first-read peak 209.2 MB, steady mean 228.7, steady peak 252.8 (the
+re-reads' few seconds: page bodies in flight), growth +6.2 (``growth_after_5min_mb``
++4.2), app CPU 281 s (334 s in the 30-minute run of the code before, above). Per
+minute: 224.6, then 225.6-227.3 to minute 8, 228.3-229.9 from minute 9 to 22,
+229.1-230.8 from 23 to 30: ~0.2 MB a minute, against the old code's 30 minutes of
+243.3 mean (+14.0, the step in the first two minutes) and the issue's 249.9 (+22.5).
+
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 

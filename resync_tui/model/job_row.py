@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 import msgspec
 
-from resync_tui.hwa.models import JobInPlan
+from resync_tui.hwa.models import JobInPlan, PlanJob
 
 __all__ = ["JobRow", "RowMapper", "aware", "job_row_from_model"]
 
@@ -98,16 +98,57 @@ class RowMapper:
             return value
         return shared
 
-    def __call__(self, job: JobInPlan) -> JobRow:
+    def __call__(self, job: JobInPlan | PlanJob) -> JobRow:
         return _map(job, self._share)
+
+    def settle(self, row: JobRow, old: JobRow | None = None) -> JobRow:
+        """``row`` holding ``old``'s objects for its equal ids and times, and this
+        mapper's for the others (a row of a re-read kept by the diff, ``PlanDiff``).
+
+        Why: a re-read maps every job to compare it, and the rows equal to the view's
+        are dropped at once; a table of every value seen (``__call__``) would hold the
+        read's 200k times until it ends. So a re-read maps without sharing and only the
+        few thousand rows kept are settled: their unchanged values are the view's own
+        objects, their new ones shared among themselves.
+        """
+        share = self._share
+        values: dict[str, object] = {}
+        for name in _SHARED_FIELDS:
+            value = getattr(row, name)
+            if value is None:
+                continue
+            if old is not None:
+                prior = getattr(old, name)
+                if prior is value:
+                    continue
+                if _same_value(prior, value):
+                    values[name] = prior
+                    continue
+            shared = share(value)
+            if shared is not value:
+                values[name] = shared
+        return msgspec.structs.replace(row, **values) if values else row
+
+
+_SHARED_FIELDS: Final = ("job_id", "run_id", "started", "ended", "duration",
+                         "estimated_duration", "scheduled", "critical_start", "deadline")
+"""The fields of a row whose values ``RowMapper.settle`` shares (names are interned)."""
+
+
+def _same_value(prior: object, value: object) -> bool:
+    """Equal, of one type and (times) in the same ``tzinfo`` object, as ``_share`` asks."""
+    if type(prior) is not type(value) or prior != value:
+        return False
+    return not isinstance(value, datetime) or value.tzinfo is prior.tzinfo  # type: ignore[attr-defined]
 
 
 def _same(value: _V) -> _V:
     return value
 
 
-def job_row_from_model(job: JobInPlan) -> JobRow:
-    """Map a ``resync_tui.hwa.models.JobInPlan`` (spec ``JobInPlanV2``) to a ``JobRow``.
+def job_row_from_model(job: JobInPlan | PlanJob) -> JobRow:
+    """Map a ``resync_tui.hwa.models.JobInPlan`` (spec ``JobInPlanV2``), or the ``PlanJob``
+    of the same record (``HwaClient.read_plan``: the same row), to a ``JobRow``.
 
     Status, substatus, return code and times come from the last run (the model's
     ``last_run``: last in the rerun chain); absent fields give empty values.
@@ -115,7 +156,7 @@ def job_row_from_model(job: JobInPlan) -> JobRow:
     return _map(job, _same)
 
 
-def _map(job: JobInPlan, share: Callable[[Any], Any]) -> JobRow:
+def _map(job: JobInPlan | PlanJob, share: Callable[[Any], Any]) -> JobRow:
     """The mapping itself; the last run is looked up once (the model's properties would
     search the rerun chain once per field, 9 µs a job)."""
     last = job.last_run

@@ -60,7 +60,7 @@ from resync_tui.model.attention import (
     late_at,
     rank_at,
 )
-from resync_tui.model.job_row import JobRow, aware, job_row_from_model
+from resync_tui.model.job_row import JobRow, RowMapper, aware, job_row_from_model
 from resync_tui.model.new_since import Baseline, BaselineBuilder
 from resync_tui.model.query import Query, Term, haystack, parse_query
 from resync_tui.model.status import FAILED_STATUSES, KNOWN_STATUSES, group
@@ -769,13 +769,15 @@ class JobsView:
         plan.add(rows)
         return plan.result()
 
-    def plan_diff(self) -> PlanDiff:
+    def plan_diff(self, mapper: RowMapper | None = None) -> PlanDiff:
         """A ``diff`` fed a slice at a time while the plan is read (``PlanDiff.add``).
 
         Rows equal to the view's are dropped as they come, so a re-read of a 200k plan
-        holds only what changed, never a second copy of the plan.
+        holds only what changed, never a second copy of the plan. With ``mapper``, the
+        rows kept are settled through it (``RowMapper.settle``): give one when the rows
+        were mapped without sharing values (``job_row_from_model``).
         """
-        return PlanDiff(self)
+        return PlanDiff(self, mapper)
 
     def bulk_load(self, rows: Sequence[JobRow], now: datetime | None = None) -> BulkLoad:
         """The first read of a plan (an empty view), to be built off the loop: call on the
@@ -1178,20 +1180,31 @@ class PlanDiff:
     the first ``add`` and ``result``. Only new or changed rows are kept.
     """
 
-    __slots__ = ("_added", "_changed", "_seen", "_view")
+    __slots__ = ("_added", "_changed", "_mapper", "_seen", "_view")
 
-    def __init__(self, view: JobsView) -> None:
+    def __init__(self, view: JobsView, mapper: RowMapper | None = None) -> None:
         self._view = view
+        self._mapper = mapper
+        """Given (a re-read mapped without sharing): each row kept is settled through it
+        (``RowMapper.settle``), sharing the view's equal values."""
         self._changed: list[JobRow] = []
         self._seen: set[str] = set()
         """Ids of the plan read; a known id is stored as the view's own string object, so
         the set holds no string of the new read that the view will not keep."""
         self._added = 0
 
+    def canonical_id(self, job_id: str) -> str:
+        """The view's own string equal to ``job_id`` if it holds that job, else ``job_id``
+        (``HwaClient.read_plan(canonical=...)``: the read's record of the ids it saw then
+        holds no second copy of the plan's ids)."""
+        entry = self._view._entries.get(job_id)
+        return job_id if entry is None else entry.row.job_id
+
     def add(self, rows: Iterable[JobRow]) -> None:
         entries = self._view._entries
         changed = self._changed
         seen = self._seen
+        mapper = self._mapper
         for row in rows:
             job_id = row.job_id
             entry = entries.get(job_id)
@@ -1199,12 +1212,12 @@ class PlanDiff:
                 if job_id not in seen:
                     self._added += 1
                     seen.add(job_id)
-                changed.append(row)
+                changed.append(row if mapper is None else mapper.settle(row))
                 continue
             old = entry.row
             seen.add(old.job_id)
             if old is not row and old != row:
-                changed.append(row)
+                changed.append(row if mapper is None else mapper.settle(row, old))
 
     def result(self) -> tuple[list[JobRow], list[str]]:
         """(new or changed rows, ids of the view the plan no longer has)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -16,11 +18,13 @@ from resync_tui.hwa.errors import (
     MalformedResponse,
     NotFound,
 )
-from resync_tui.hwa.models import JobInPlan
+from resync_tui.hwa.models import JobInPlan, PlanJob
 from resync_tui.hwa.simulator import Job, Simulator
 from resync_tui.hwa.simulator.faults import Faults
+from resync_tui.model.job_row import job_row_from_model
 from tests.hwa.conftest import SIM_PASSWORD, SIM_USER
 
+SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "hwa" / "openapi-v2.json"
 SECRET = "s3cr3t-Pa55word!"
 TOKEN = "tok.en-value-Zz9"
 
@@ -418,6 +422,33 @@ async def test_every_error_is_an_hwa_error_with_an_endpoint_template(
     ]
 
 
+@pytest.mark.parametrize("page_size", [7, 10_000])
+async def test_read_plan_gives_the_rows_of_the_full_models_hostile_and_bad_records_too(
+    page_size: int,
+) -> None:
+    """The lite records of ``read_plan`` (only what a row needs) map to the same rows as
+    the full ``JobInPlan``s, with the same records unreadable, for names full of escapes
+    and markup and for records of the wrong type, decoded whole (small pages) or in
+    slices (10,000 jobs asked: a body over 1 MiB)."""
+    sim = Simulator(jobs=1500, seed=4, user=SIM_USER, password=SIM_PASSWORD, time_scale=0.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        sim.set_faults(Faults(hostile=0.3, bad_records=2))
+        lite: list[PlanJob] = []
+        async with make_client(sim, page_size=page_size, parallel_pages=2) as hwa:
+            full = await hwa.fetch_plan()
+            read = await hwa.read_plan(lite.extend, canonical=str)
+    finally:
+        sim.stop()
+    assert read.jobs == [] and read.received == len(lite) == len(full.jobs)
+    assert all(type(job) is PlanJob for job in lite)
+    assert [job_row_from_model(job) for job in lite] == [
+        job_row_from_model(job) for job in full.jobs]
+    assert any("\x1b[2J" in (job.name or "") for job in lite)
+    assert read.unreadable == full.unreadable and len(read.unreadable) >= 2
+    assert read.complete == full.complete
+
+
 @pytest.mark.parametrize("page_size", [7, 50, 10_000])
 async def test_fetch_plan_hands_each_job_once_to_a_sink_and_keeps_none(
     simulator: Simulator, page_size: int
@@ -431,3 +462,45 @@ async def test_fetch_plan_hands_each_job_once_to_a_sink_and_keeps_none(
     assert [job_id for part in taken for job_id in part] == [job.id for job in
                                                              simulator.plan.jobs]
     assert all(len(part) <= min(page_size, 500) for part in taken)
+
+
+def _struct_of(info: object) -> type | None:
+    """The Struct a field holds (directly, optional or as a tuple's items), else None."""
+    if isinstance(info, msgspec.inspect.StructType):
+        return info.cls
+    for inner in getattr(info, "types", ()):  # Optional: a UnionType
+        found = _struct_of(inner)
+        if found is not None:
+            return found
+    item = getattr(info, "item_type", None)
+    return _struct_of(item) if item is not None else None
+
+
+def test_the_lite_plan_job_is_job_in_plan_v2_field_for_field() -> None:
+    """Every field ``PlanJob`` declares, nested ones too, is one the spec's
+    ``JobInPlanV2`` has, under the same wire name and of the type the full model gives it
+    (so a record is read or refused by the same rules)."""
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))["components"]["schemas"]
+
+    def check(lite: type, full: type, schema_name: str) -> int:
+        schema = spec[schema_name]
+        props = schema["properties"]
+        lite_info = msgspec.inspect.type_info(lite)
+        full_fields = {f.name: f for f in msgspec.inspect.type_info(full).fields}
+        checked = 0
+        for field in lite_info.fields:
+            assert field.encode_name in props, (schema_name, field.encode_name)
+            twin = full_fields[field.name]
+            assert twin.encode_name == field.encode_name
+            inner_lite, inner_full = _struct_of(field.type), _struct_of(twin.type)
+            if inner_lite is None:
+                assert field.type == twin.type, (schema_name, field.name)
+                checked += 1
+                continue
+            assert inner_full is not None
+            prop = props[field.encode_name]
+            ref = prop.get("$ref") or prop["items"]["$ref"]
+            checked += check(inner_lite, inner_full, ref.rsplit("/", 1)[1])
+        return checked
+
+    assert check(PlanJob, JobInPlan, "JobInPlanV2") >= 20

@@ -52,3 +52,28 @@ def test_a_diff_fed_in_slices_equals_the_whole_diff() -> None:
     unchanged = view.plan_diff()
     unchanged.add(rows)
     assert unchanged.result() == ([], [])
+
+
+def test_a_re_read_mapped_without_sharing_keeps_the_views_values_in_its_changed_rows() -> None:
+    """A re-read maps each job on its own (no table of the read's 200k values) and the
+    diff settles the rows it keeps: a changed row holds the view's own id and times where
+    they are equal, and new times equal between changed rows are one object. Without it,
+    every row replaced by a re-read would hold its own copies of times the first read
+    shared (a plan where every job runs once a day would creep back to one per job)."""
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    first = RowMapper()
+    rows = [first(_job(str(i), "2026-11-25T10:00:00Z")) for i in range(4)]
+    view = JobsView(rows, clock=lambda: now)
+    again = [job_row_from_model(_job(str(i), "2026-11-25T10:00:00Z",
+                                     "2026-11-25T10:05:00Z" if i in (1, 2) else None))
+             for i in range(4)]
+    assert again[1].scheduled is not rows[1].scheduled
+    diff = view.plan_diff(RowMapper())
+    diff.add(again)
+    changed, removed = diff.result()
+    assert changed == [again[1], again[2]] and removed == []
+    one, two = changed
+    assert one.job_id is rows[1].job_id and two.job_id is rows[2].job_id
+    assert one.scheduled is rows[0].scheduled and two.scheduled is rows[0].scheduled
+    assert one.started is two.started and one.started is not None
+    assert one.run_id == "r1" and one.status == "EXEC"
