@@ -245,10 +245,11 @@ class CheckOptions:
     redis: bool = False
 
 
-def add_check_parser(sub: Any) -> argparse.ArgumentParser:
-    """Register ``check`` on the CLI's sub-parsers (``sub`` is argparse's subparsers action)."""
+def add_check_parser(sub: Any, help_text: str) -> argparse.ArgumentParser:
+    """Register ``check`` on the CLI's sub-parsers (``sub`` is argparse's subparsers action;
+    ``help_text``: its line in ``--help``, the CLI's, which lists it without this module)."""
     parser: argparse.ArgumentParser = sub.add_parser(
-        "check", help="monitoring plugin (Nagios/Icinga/Checkmk): one status line, exit 0-3",
+        "check", help=help_text,
         description="A monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; first "
                     "line 'RESYNC <STATE> - <summary> | <perfdata>', details after. Reads job "
                     "counts by status and the workstations' link state (never the plan). "

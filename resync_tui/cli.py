@@ -179,7 +179,10 @@ def _demo_engine(args: argparse.Namespace,
                            faults=not args.no_faults)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line. ``command``: the subcommand the words name (``command_word``):
+    only its options are built, the others are listed by name and help (building all of
+    them, with the check plugin's and ``jobs``' modules, costs every start ~8 ms)."""
     parser = argparse.ArgumentParser(
         prog="resync-tui",
         description="Terminal operations console for HCL Workload Automation (formerly IBM "
@@ -210,8 +213,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop recording (and say so in the log) once the file "
                              "reaches N MB (default %(default)s)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add) in _SUBCOMMANDS.items():
+        if command is None or command == name:
+            add(sub, help_text)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
 
-    demo = sub.add_parser("demo", help="dashboard against a built-in simulator and Redis")
+
+def command_word(argv: Sequence[str] | None) -> str | None:
+    """The subcommand the words name (the first word after the options before it), or
+    None when there is none or ``--help`` is asked for the whole command line."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    index = 0
+    while index < len(words) and words[index].startswith("-"):
+        if words[index] in ("-h", "--help"):
+            return None
+        index += 2 if words[index] in _VALUED_OPTIONS else 1
+    return words[index] if index < len(words) and words[index] in _SUBCOMMANDS else None
+
+
+def _demo_parser(sub: Any, help_text: str) -> None:
+    demo = sub.add_parser("demo", help=help_text)
     _demo_engine_options(demo)
     demo.add_argument("--wall", action="store_true", dest="sub_wall", help=argparse.SUPPRESS)
     demo.add_argument("--metrics-port", type=_port, dest="sub_metrics_port",
@@ -219,8 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--record", type=Path, dest="sub_record", metavar="FILE",
                       help="record what the dashboard shows to FILE")
 
-    replay = sub.add_parser("replay", help="the dashboard as it was, from a recording "
-                                           "(no engine, no Redis)")
+
+def _replay_parser(sub: Any, help_text: str) -> None:
+    replay = sub.add_parser("replay", help=help_text)
     replay.add_argument("file", type=Path, metavar="FILE", help="a file made with --record")
     replay.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                         help="recorded seconds per second (default 1)")
@@ -230,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="settings for the look (theme, keys); [hwa] and [redis] "
                              "are never contacted")
 
-    sim = sub.add_parser("sim", help="run the HWA API simulator alone, in the foreground")
+
+def _sim_parser(sub: Any, help_text: str) -> None:
+    sim = sub.add_parser("sim", help=help_text)
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     sim.add_argument("--jobs", type=_positive_int, default=5000)
@@ -241,7 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
                      help="the engine's clock runs this many seconds ahead (negative: behind)")
 
-    snap = sub.add_parser("snapshot", help="render the dashboard headless to an SVG and exit")
+
+def _snapshot_parser(sub: Any, help_text: str) -> None:
+    snap = sub.add_parser("snapshot", help=help_text)
     snap.add_argument("--out", type=Path, required=True, metavar="FILE.svg")
     snap.add_argument("--size", type=_size, default=(160, 48), metavar="WxH")
     source = snap.add_mutually_exclusive_group()
@@ -259,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--at", dest="snap_at", metavar="TIME",
                       help="with --replay: HH:MM[:SS] on the recording's day, or an ISO time")
 
-    config = sub.add_parser("config", help="check or show the settings, print their schema")
+
+def _config_parser(sub: Any, help_text: str) -> None:
+    config = sub.add_parser("config", help=help_text)
     actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
     check = actions.add_parser(
         "check", help="list every problem of the settings, one per line; exit 2 if any")
@@ -270,9 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="settings file (default: the same lookup as the dashboard)")
     actions.add_parser("schema", help="print the JSON Schema of settings.toml, for editors")
 
-    audit = sub.add_parser(
-        "audit", help="list the audit trail of operator actions (after draining the spool), "
-                      "or verify it")
+
+def _audit_parser(sub: Any, help_text: str) -> None:
+    audit = sub.add_parser("audit", help=help_text)
     audit.add_argument("--verify", action="store_true",
                        help="check every writer's chain (gaps, duplicates, edits): one line "
                             "per problem, exit 0 only when every chain is whole")
@@ -283,8 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep printing new records until interrupted")
     audit.add_argument("--config", type=Path, dest="audit_config", metavar="PATH")
 
+
+def _poller_parser(sub: Any, help_text: str) -> None:
     poller = sub.add_parser(
-        "poller", help="headless leader of the shared feed: poll the engine for a whole NOC",
+        "poller", help=help_text,
         description="Poll the engine and publish through Redis for every dashboard with "
                     "[share] enabled (one poll for the whole NOC). Stands by while another "
                     "process leads. Logs to stderr, or to logging.file when set. "
@@ -294,8 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     poller.add_argument("--metrics-port", type=_port, dest="poller_metrics_port", metavar="N",
                         help="serve Prometheus /metrics on this port (loopback)")
 
+
+def _serve_parser(sub: Any, help_text: str) -> None:
     serve = sub.add_parser(
-        "serve", help="the dashboard in a browser (textual-serve); sessions share one poll",
+        "serve", help=help_text,
         description="Serve the dashboard to web browsers through textual-serve. Every "
                     "browser session follows the shared feed this server leads (one poll "
                     "of the engine for all). textual-serve has no authentication: it "
@@ -311,8 +345,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--public", action="store_true",
                        help="allow a non-loopback --host (no authentication!)")
 
+
+def _act_parser(sub: Any, help_text: str) -> None:
     act = sub.add_parser(
-        "act", help="one operator action on one job, audited (needs [actions] enabled = true)",
+        "act", help=help_text,
         description="Exit codes: 0 done, 1 refused by the engine (or not sent), 2 usage or "
                     "actions disabled, 3 outcome unknown (check the job before trying again).")
     act.add_argument("job_id", metavar="JOB_ID",
@@ -337,14 +373,40 @@ def build_parser() -> argparse.ArgumentParser:
                           "the terminal; no terminal: refused)")
     act.add_argument("--config", type=Path, dest="act_config", metavar="PATH")
 
+
+def _check_parser(sub: Any, help_text: str) -> None:
     from resync_tui.check import add_check_parser
 
-    add_check_parser(sub)
+    add_check_parser(sub, help_text)
 
+
+def _jobs_parser(sub: Any, help_text: str) -> None:
     from resync_tui.jobs_command import add_jobs_parser
 
-    add_jobs_parser(sub)
-    return parser
+    add_jobs_parser(sub, help_text)
+
+
+_SUBCOMMANDS: Final[dict[str, tuple[str, Callable[[Any, str], None]]]] = {
+    "demo": ("dashboard against a built-in simulator and Redis", _demo_parser),
+    "replay": ("the dashboard as it was, from a recording (no engine, no Redis)",
+               _replay_parser),
+    "sim": ("run the HWA API simulator alone, in the foreground", _sim_parser),
+    "snapshot": ("render the dashboard headless to an SVG and exit", _snapshot_parser),
+    "config": ("check or show the settings, print their schema", _config_parser),
+    "audit": ("list the audit trail of operator actions (after draining the spool), "
+              "or verify it", _audit_parser),
+    "poller": ("headless leader of the shared feed: poll the engine for a whole NOC",
+               _poller_parser),
+    "serve": ("the dashboard in a browser (textual-serve); sessions share one poll",
+              _serve_parser),
+    "act": ("one operator action on one job, audited (needs [actions] enabled = true)",
+            _act_parser),
+    "check": ("monitoring plugin (Nagios/Icinga/Checkmk): one status line, exit 0-3",
+              _check_parser),
+    "jobs": ("print the plan's jobs, filtered and sorted as the table does", _jobs_parser),
+}
+"""Every subcommand, in the order ``--help`` lists them: its one-line help and what adds
+its options (only the named command's are built: see ``build_parser``)."""
 
 
 @contextlib.contextmanager
@@ -930,7 +992,7 @@ async def _act_on_workstation(settings: Settings, service: ActionService,
 
 def main(argv: Sequence[str] | None = None) -> int:
     early = _early_demo_simulator(argv)  # the demo's engine first: it builds the plan meanwhile
-    parser = build_parser()
+    parser = build_parser(command_word(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a monitoring plugin's bad usage is UNKNOWN (3), not 2

@@ -36,10 +36,11 @@ _log = logging.getLogger(__name__)
 _NO_REDIS = "unix:///nonexistent/resync-tui-jobs-no-redis"
 
 
-def add_jobs_parser(sub: Any) -> None:
-    """Register ``jobs`` on the CLI's sub-parsers (``cli.build_parser`` calls it)."""
+def add_jobs_parser(sub: Any, help_text: str) -> None:
+    """Register ``jobs`` on the CLI's sub-parsers (``cli.build_parser`` calls it, with its
+    line in ``--help``)."""
     jobs = sub.add_parser(
-        "jobs", help="print the plan's jobs, filtered and sorted as the table does",
+        "jobs", help=help_text,
         description="Exit codes: 0 rows printed, 1 engine unreachable or credentials "
                     "rejected, 2 bad query or sort.")
     jobs.add_argument("--query", default="", metavar="Q",

@@ -78,3 +78,35 @@ def test_bad_size_is_rejected_by_the_parser() -> None:
     result = run_cli("snapshot", "--out", "x.svg", "--size", "huge")
     assert result.returncode == 2
     assert "expected WIDTHxHEIGHT" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--jobs", "10", "--seed", "3", "--time-scale", "2", "--no-faults"],
+    ["--config", "s.toml", "--metrics-port", "9100", "demo", "--record", "x.rec"],
+    ["--engine", "b", "check", "--warn-failed", "3", "--json"],
+    ["jobs", "--query", "status=ABEND", "--csv"],
+    ["config", "show", "--config", "s.toml"],
+    ["--config", "s.toml", "act", "J1", "hold", "--justification", "why", "--yes"],
+    ["--record-max-mb", "5", "sim", "--port", "0"],
+])
+def test_the_command_named_parses_as_with_every_command_built(argv: list[str]) -> None:
+    """``main`` builds only the named command's options (``command_word``): what it
+    parses is what the whole command line would."""
+    from resync_tui.cli import command_word
+
+    assert command_word(argv) == next(w for w in argv if w in (
+        "demo", "check", "jobs", "config", "act", "sim"))
+    assert vars(build_parser(command_word(argv)).parse_args(argv)) == \
+        vars(build_parser().parse_args(argv))
+
+
+def test_the_top_level_help_is_the_same_however_the_line_was_built() -> None:
+    """``--help`` lists every command with its line, also when a command was named."""
+    from resync_tui.cli import command_word
+
+    assert command_word(["--help", "demo"]) is None
+    full = build_parser().format_help()
+    for name in ("demo", "check", "jobs", "act", None):
+        assert build_parser(name).format_help() == full
+    for line in ("monitoring plugin (Nagios/Icinga/Checkmk)", "print the plan's jobs"):
+        assert line in full

@@ -92,3 +92,15 @@ def test_the_demo_without_a_recording_does_not_load_the_recording_format() -> No
         "from resync_tui.record.errors import RecordingError\n"
         "from resync_tui.redis_server import EmbeddedRedisError")
     assert "resync_tui.record.format" not in loaded
+
+
+def test_the_demo_command_line_leaves_the_other_commands_options_unbuilt() -> None:
+    """Parsing ``demo`` builds only its own options: the check plugin's and ``jobs``'
+    modules (and their options) stay out of the dashboard's start."""
+    loaded = _imported_after(
+        "import resync_tui.cli as cli\n"
+        "argv = ['--config', 's.toml', 'demo', '--jobs', '10', '--no-faults']\n"
+        "args = cli.build_parser(cli.command_word(argv)).parse_args(argv)\n"
+        "assert (args.command, args.jobs, args.no_faults) == ('demo', 10, True), args")
+    assert loaded.isdisjoint({"resync_tui.check", "resync_tui.jobs_command"}), \
+        sorted(loaded & {"resync_tui.check", "resync_tui.jobs_command"})
