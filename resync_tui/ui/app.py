@@ -378,7 +378,9 @@ class ResyncApp(WorkstationHandlers, App[int]):
             freeze_long_lived(collect=False)
         self.dashboard.show(name, state)
         if name == "jobs" and not self._first_shown.is_set():
-            # Once the screen has drawn it, the feeds held back for it start.
+            # Once the screen has drawn it, the panes it hides are mounted and the feeds
+            # held back for it start.
+            self.dashboard.call_after_refresh(self.dashboard.mount_deferred)
             self.dashboard.call_after_refresh(self._first_shown.set)
         if self.alerts is not None:
             try:

@@ -27,6 +27,7 @@ from resync_tui.feeds.breakers import BreakersState
 from resync_tui.feeds.critical import CriticalState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
+from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.overall import (
@@ -126,6 +127,9 @@ class DashboardScreen(Screen[None]):
         self._engine: EngineState | None = None
         self._jobs_state: JobsState | None = None
         self._ws_state: WorkstationsState | None = None
+        self._breakers_state: BreakersState | None = None
+        """The breakers feed's last state (its pane may be held back from the first
+        frame: ``mount_deferred``); the overall judgement reads it."""
         self._tabs: dict[str, Tab] = {pane: Tab(label, id=f"tab-{pane}")
                                       for pane, label in PANES}
         """Each pane's tab, held: its mark is set on every feed result, and a query by id
@@ -133,6 +137,9 @@ class DashboardScreen(Screen[None]):
         self.pane_tabs: Tabs | None = None
         """The tab bar, once mounted: only when the panes do not fit the grid (a terminal
         wide enough from the start never mounts its dozen widgets)."""
+        self._deferred: dict[str, Widget] = {}
+        """Panes the first layout hides, not mounted yet (``compose``): they are mounted
+        after the first frame with data, or when first shown, whichever comes first."""
 
     def compose(self) -> ComposeResult:
         self._initial_classes(*self.app.size)
@@ -143,15 +150,19 @@ class DashboardScreen(Screen[None]):
             # widgets, each styled and laid out on the way to the first frame)
             yield self.wall_state
             yield self.figures
+        # The panes hidden at first (a main pane but jobs, the side panes in tabs) are
+        # mounted later: each is a dozen styled widgets on the way to the first frame.
+        shown = self._shown_panes(self.wide, self.active_pane)
+        self._deferred = {e.id: self.panes[e.id] for e in PANE_ENTRIES if e.id not in shown}
         with Horizontal(id="panes"):
             for e in PANE_ENTRIES:
-                if not e.side:
+                if not e.side and e.id in shown:
                     yield self.panes[e.id]
             if self.wall:
                 yield self.failures
             with Vertical(id="side"):
                 for e in PANE_ENTRIES:
-                    if e.side:
+                    if e.side and e.id in shown:
                         yield self.panes[e.id]
         if not self.wall:  # a wall takes no input: key hints would only take room
             yield Footer()
@@ -224,6 +235,49 @@ class DashboardScreen(Screen[None]):
             tabs.active = tab_id
         self._apply_layout()
 
+    def _shown_panes(self, wide: bool, active: str) -> set[str]:
+        """The panes the layout shows for this size and pane (``_apply_layout``'s rule)."""
+        if self.wall:
+            sides = [e.id for e in PANE_ENTRIES if e.side]
+            first = active if active in sides else sides[0]
+            return {e.id for e in PANE_ENTRIES if e.side and (wide or e.id == first)}
+        mains = [e.id for e in PANE_ENTRIES if not e.side]
+        main = active if active in mains else ("jobs" if wide else "")
+        return {e.id for e in PANE_ENTRIES
+                if (e.id == main if not e.side else wide or e.id == active)}
+
+    def mount_deferred(self, only: set[str] | None = None) -> None:
+        """Mount the panes held back from the first frame (``only``: those of them), each
+        in its place, then give each the last state its feed published meanwhile."""
+        names = [name for name in self._deferred if only is None or name in only]
+        if not names or not self.is_attached:
+            return
+        by_id = {e.id: e for e in PANE_ENTRIES}
+        for name in names:
+            widget = self._deferred.pop(name)
+            e = by_id[name]
+            siblings = [x.id for x in PANE_ENTRIES if x.side == e.side]
+            later = [self.panes[x] for x in siblings[siblings.index(name) + 1:]
+                     if x not in self._deferred and self.panes[x].parent is not None]
+            parent = self.query_one("#side" if e.side else "#panes")
+            if later:
+                parent.mount(widget, before=later[0])
+            elif e.side:
+                parent.mount(widget)
+            else:
+                parent.mount(widget, before=self.failures if self.wall else "#side")
+        self.call_after_refresh(self._replay_states, names)
+
+    def _replay_states(self, names: list[str]) -> None:
+        """What the feeds said of panes that were not mounted yet."""
+        for name in names:
+            if name in self.states:
+                self.show(name, self.states[name])
+
+    def _mounted(self, pane: str) -> bool:
+        """Not held back (``mount_deferred``): its state can be set."""
+        return pane not in self._deferred
+
     def _apply_layout(self) -> None:
         wide = self.wide
         self.set_class(wide, "-wide")
@@ -241,22 +295,28 @@ class DashboardScreen(Screen[None]):
         # every side pane, in tabs alone; a side pane's key only matters in tabs.
         mains = [e.id for e in PANE_ENTRIES if not e.side]
         main = active if active in mains else ("jobs" if wide else "")
+        shown = self._shown_panes(wide, active)
+        mounting = bool(shown & self._deferred.keys())
+        self.mount_deferred(shown)
         for e in PANE_ENTRIES:
-            self.panes[e.id].display = e.id == main if not e.side else wide or e.id == active
+            self.panes[e.id].display = e.id in shown
         self.query_one("#side").display = wide or not main
         # In tabs a side pane with a table of its own (workstations) takes the keys.
         table = getattr(self.panes.get(main or active), "table", None)
         if (table is not None and not self.wall and self.is_attached
                 and not (wide and isinstance(self.focused, Input) and main == "jobs")):
-            table.focus()
+            if mounting:  # once it is in the screen
+                self.call_after_refresh(table.focus)
+            else:
+                table.focus()
 
     def _apply_wall_layout(self, wide: bool, active: str) -> None:
         """Wall: the newest failures take the main panes' place (nobody scrolls a table
         on a wall); the side panes all at once when they fit, else the active one."""
-        sides = [e.id for e in PANE_ENTRIES if e.side]
-        shown = active if active in sides else sides[0]
+        shown = self._shown_panes(wide, active)
+        self.mount_deferred(shown)
         for e in PANE_ENTRIES:
-            self.panes[e.id].display = e.side and (wide or e.id == shown)
+            self.panes[e.id].display = e.id in shown
         self.query_one("#side").display = True
 
     def action_show_pane(self, pane: str) -> None:
@@ -292,7 +352,7 @@ class DashboardScreen(Screen[None]):
             handler(state)
             return
         pane = self.panes.get(name)
-        if pane is not None:
+        if pane is not None and self._mounted(name):
             setattr(pane, "state", state)  # noqa: B010 (every registered pane renders a state)
         self.update_overall()
 
@@ -300,9 +360,10 @@ class DashboardScreen(Screen[None]):
         """The critical view is made from the job list (its feed carries the jobs feed's
         health): it ages with the job data, instead of looking healthy on old data."""
         pane = self.panes["critical"]
-        setattr(pane, "state", state)  # noqa: B010 (a registered pane renders a state)
-        if isinstance(pane, Pane):
-            pane.set_aged(self.header.overall.label == "STALE")
+        if self._mounted("critical"):
+            setattr(pane, "state", state)  # noqa: B010 (a registered pane renders a state)
+            if isinstance(pane, Pane):
+                pane.set_aged(self.header.overall.label == "STALE")
         self.update_overall()
 
     def clear_for_engine(self, engine: EngineState) -> None:
@@ -312,10 +373,11 @@ class DashboardScreen(Screen[None]):
         self.states.clear()
         self._jobs_state = None
         self._ws_state = None
+        self._breakers_state = None
         self._workstations_down = None
         self._wall_tracker = WallTracker() if self.wall else None
         for name, pane in self.panes.items():
-            if name != "jobs":
+            if name != "jobs" and self._mounted(name):
                 setattr(pane, "state", None)  # noqa: B010 (every registered pane has one)
         self.header.last_refresh = None
         self.jobs.set_stale(f"loading {engine.name}", None, has_data=False)
@@ -350,11 +412,14 @@ class DashboardScreen(Screen[None]):
 
     def _age_side_panes(self, now: datetime) -> None:
         """Side panes whose feed polls the network are stale once their data is old."""
-        aging: tuple[tuple[Any, float], ...] = (
-            (self.workstations, self.workstations_interval),
-            (self.redis, self.redis_interval),
-            (self.panes["streams"], self.streams_interval))
-        for pane, interval in aging:
+        aging: tuple[tuple[str, float], ...] = (
+            ("workstations", self.workstations_interval),
+            ("redis", self.redis_interval),
+            ("streams", self.streams_interval))
+        for name, interval in aging:
+            if not self._mounted(name):
+                continue
+            pane: Any = self.panes[name]
             state = pane.state
             last = state.health.last_success if state is not None else None
             aged = (last is not None and interval > 0
@@ -375,12 +440,15 @@ class DashboardScreen(Screen[None]):
         self.jobs.set_class(reason is not None, "-stale")
 
     def show_breakers(self, state: BreakersState) -> None:
-        self.breakers.state = state
+        self._breakers_state = state
+        if self._mounted("breakers"):
+            self.breakers.state = state
         self.update_overall()
 
     def show_workstations(self, state: WorkstationsState) -> None:
         self._ws_state = state
-        self.workstations.state = state
+        if self._mounted("workstations"):
+            self.workstations.state = state
         if state.health.has_data:
             self._workstations_down = self.figures.workstations_down = len(state.problems)
         self.update_overall()
@@ -420,8 +488,8 @@ class DashboardScreen(Screen[None]):
             self._engine.health if self._engine else None,
             self._jobs_state.health if self._jobs_state else None,
             self._ws_state.health if self._ws_state else None,
-            self.breakers.state,
-            self.redis.state,
+            self._breakers_state,
+            redis if isinstance(redis := self.states.get("redis"), RedisHealth) else None,
             now=now,
             interval=header.interval,
             paused=header.paused,
