@@ -40,7 +40,6 @@ from resync_tui.feeds.actions import (
 )
 from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
-from resync_tui.feeds.deps import DepsDetailLoader
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
 from resync_tui.feeds.jobs import JobsState
@@ -78,6 +77,7 @@ from resync_tui.ui.workstation_actions import WorkstationHandlers
 if TYPE_CHECKING:  # screens opened on a key: imported then, not before the first frame
     from resync_tui.alerts import AlertEvent  # [[alerts]] only (rules, webhooks)
     from resync_tui.feeds.alerts import AlertCenter
+    from resync_tui.feeds.deps import DepsDetailLoader  # the job detail (Enter) only
     from resync_tui.feeds.shared import (  # [share] only: it imports redis-py
         Share,
         SharedJobsFeed,
@@ -173,8 +173,7 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self.view = first_read.view if first_read is not None else JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
                                          clock_offset=lambda: self.runtime.clock_offset())
-        self.loader = DepsDetailLoader(runtime, jobs=self.view.get,
-                                       unlinked=self._workstation_problems)
+        self._loader: DepsDetailLoader | None = None
         self.audit_log = build_audit_log(settings, None if private_redis else runtime.redis)
         """The one audit log: the action service writes it, the drain worker empties its
         spool into Redis, the audit health and screen read it."""
@@ -209,6 +208,18 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self._themes = self._theme_pair(settings.ui.theme, settings.ui.alternate_theme)
 
     # -- set-up ------------------------------------------------------------------------
+
+    @property
+    def loader(self) -> DepsDetailLoader:
+        """What the job detail reads (the job, its runs, log and dependency chain) from
+        the shown engine: built on first use (its modules load when Enter is pressed,
+        not before the first frame)."""
+        if self._loader is None:
+            from resync_tui.feeds.deps import DepsDetailLoader
+
+            self._loader = DepsDetailLoader(self.runtime, jobs=self.view.get,
+                                            unlinked=self._workstation_problems)
+        return self._loader
 
     def _theme_pair(self, configured: str, alternate: str = "") -> tuple[str, str]:
         """The two themes ``t`` switches between: ``ui.theme`` and ``ui.alternate_theme``,
@@ -961,8 +972,7 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self.dashboard.jobs.update_jobs(self.view, self.view.apply([]))
         self.dashboard.clear_for_engine(EngineState(
             name=safe_text(name, 64), plan_id=safe_text(self.settings.hwa.plan_id, 64)))
-        self.loader = DepsDetailLoader(self.runtime, jobs=self.view.get,
-                                       unlinked=self._workstation_problems)
+        self._loader = None  # the next detail reads the new engine
         if self.actions is not None:
             self.actions = ActionService(self.runtime, self.audit_log)
         if self.alerts is not None:  # the new engine's first states are a baseline: its
