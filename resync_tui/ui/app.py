@@ -54,18 +54,16 @@ from resync_tui.resilience.redis_pool import build_now
 from resync_tui.resilience.tasks import raise_if_cancelling
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import Settings
-from resync_tui.ui.desktop_notify import desktop_notification
-from resync_tui.ui.keymap import effective_keys
-from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
-from resync_tui.ui.screens.confirm_action import (
+from resync_tui.ui.action_requests import (
     ActionsRequested,
     BulkActionsRequested,
-    ConfirmActionScreen,
-    StreamActionScreen,
     StreamActionsRequested,
     StreamRef,
     action_label,
 )
+from resync_tui.ui.desktop_notify import desktop_notification
+from resync_tui.ui.keymap import effective_keys
+from resync_tui.ui.panes import REGISTRY, FeedContext, PaneEntry
 from resync_tui.ui.screens.dashboard import DashboardScreen
 from resync_tui.ui.themes import to_theme
 from resync_tui.ui.watchdog import stdin_alive
@@ -726,6 +724,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         row = self.view.get(message.job_id)
         if self.actions is None or row is None:
             return
+        from resync_tui.ui.screens.confirm_action import ConfirmActionScreen
+
         self.push_screen(ConfirmActionScreen(row, engine=self._engine_label(),
                                              require=self.settings.actions.require),
                          self._confirmed)
@@ -806,6 +806,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             return
         stream = StreamRef(job.job_stream_id, job.job_stream_name or row.stream,
                            job.job_stream_workstation or "")
+        from resync_tui.ui.screens.confirm_action import StreamActionScreen
+
         self.push_screen(StreamActionScreen(row, stream, engine=self._engine_label(),
                                             require=self.settings.actions.require),
                          self._confirmed)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, cast
 from textual.widgets import Input
 
 from resync_tui.feeds.actions import ActionRequest
-from resync_tui.ui.screens.confirm_action import WorkstationActionScreen, action_label
+from resync_tui.ui.action_requests import action_label
 from resync_tui.ui.widgets.workstations_pane import (
     WorkstationActionsRequested,
     WorkstationSelected,
@@ -55,6 +55,8 @@ class WorkstationHandlers:
         app = self._ws_app()
         if app.actions is None:
             return
+        from resync_tui.ui.screens.confirm_action import WorkstationActionScreen
+
         app.push_screen(WorkstationActionScreen(message.row, engine=app._engine_label(),
                                                 require=app.settings.actions.require),
                         self._ws_confirmed)

@@ -15,6 +15,7 @@ ON_A_KEY = (
     "resync_tui.ui.screens.audit",  # L
     "resync_tui.ui.screens.alerts",  # !
     "resync_tui.ui.screens.export",  # E (its radio buttons, tempfile, csv)
+    "resync_tui.ui.screens.confirm_action",  # a (the action menus, their option lists)
     "resync_tui.feeds.deps",  # Enter: the detail's loader (dependency chains, root causes)
     "resync_tui.model.rootcause",
     "markdown_it",

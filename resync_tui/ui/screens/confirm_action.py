@@ -23,7 +23,6 @@ judge, and its refusal is shown as it gave it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar, Final
 
 from rich.text import Text
@@ -31,7 +30,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -47,7 +45,17 @@ from resync_tui.feeds.actions import (
 )
 from resync_tui.feeds.workstations import WorkstationRow
 from resync_tui.model.job_row import JobRow
-from resync_tui.model.status import group_of
+from resync_tui.ui.action_requests import (
+    ACTION_LABELS,
+    STREAM_ACTION_LABELS,
+    WORKSTATION_ACTION_LABELS,
+    ActionsRequested,
+    BulkActionsRequested,
+    StreamActionsRequested,
+    StreamRef,
+    action_label,
+    why_not_allowed,
+)
 from resync_tui.ui.text import safe_text
 
 __all__ = [
@@ -66,96 +74,7 @@ __all__ = [
     "why_not_allowed",
 ]
 
-ACTION_LABELS: Final = {
-    "rerun": "rerun", "hold": "hold", "release": "release", "cancel": "cancel",
-    "kill": "kill", "confirm-succ": "confirm SUCC", "confirm-abend": "confirm ABEND",
-    "release-all-dependencies": "release all dependencies",
-    "update-priority": "update priority…",
-}
-"""What the menu calls each action of ``feeds.actions.ACTIONS``, in menu order."""
-STREAM_ACTION_LABELS: Final = {
-    "hold": "hold job stream", "release": "release job stream", "cancel": "cancel job stream",
-}
-"""What the menu calls each action of ``feeds.actions.STREAM_ACTIONS``."""
-WORKSTATION_ACTION_LABELS: Final = {
-    "link": "link workstation", "unlink": "unlink workstation",
-    "start": "start workstation", "stop": "stop workstation",
-    "update-fence": "set fence…", "update-limit": "set limit…",
-}
-"""What the menu calls each action of ``feeds.actions.WS_ACTIONS``."""
 _WS_DANGER: Final = "its jobs stop being launched"
-
-
-def action_label(request: ActionRequest) -> str:
-    """How the operator reads ``request``'s action ("hold job stream", "confirm SUCC")."""
-    labels = {"jobstream": STREAM_ACTION_LABELS,
-              "workstation": WORKSTATION_ACTION_LABELS}.get(request.target, ACTION_LABELS)
-    return labels.get(request.action, request.action).rstrip("…")
-
-_FINISHED: Final = frozenset({"failed", "done", "cancelled"})
-
-
-HELD_SUBSTATUS: Final = "HOLD_PRIORITY_ZERO"
-"""The spec's substatus of a job an operator held (its priority set to 0)."""
-
-
-def why_not_allowed(action: str, status: str, substatus: str = "") -> str | None:
-    """Why ``action`` is not offered for a job in ``status`` (None: it is offered).
-
-    A job waiting in HOLD for its time or its predecessors can still be held; one the
-    operator held already (``substatus`` HOLD_PRIORITY_ZERO) cannot."""
-    grp = group_of(status).name
-    if action == "rerun" and grp not in _FINISHED:
-        return "only finished or failed jobs"
-    if action == "hold" and (substatus == HELD_SUBSTATUS or grp != "waiting"):
-        return "only waiting jobs not held yet"
-    if action == "release" and status != "HOLD":
-        return "only held jobs"
-    if action == "kill" and status not in ("EXEC", "STUCK"):
-        return "only running jobs"
-    if action == "cancel" and (grp in _FINISHED or status == "EXEC"):
-        return "finished, or running (kill it)"
-    if action in ("confirm-succ", "confirm-abend") and grp in ("done", "cancelled"):
-        return "the job has ended"
-    if action == "release-all-dependencies" and grp != "waiting":
-        return "only waiting jobs"
-    if action == "update-priority" and grp in _FINISHED:
-        return "the job has finished"
-    return None
-
-
-class ActionsRequested(Message):
-    """The operator asked for the action menu on ``job_id`` (the app opens it)."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__()
-        self.job_id = job_id
-
-
-class BulkActionsRequested(Message):
-    """The operator asked for the action menu on the marked jobs (the app opens it)."""
-
-    def __init__(self, job_ids: tuple[str, ...]) -> None:
-        super().__init__()
-        self.job_ids = job_ids
-
-
-class StreamActionsRequested(Message):
-    """The operator asked for the job stream menu of ``job_id``'s stream (from the job
-    detail; the app reads the job to learn its stream's id, then opens it)."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__()
-        self.job_id = job_id
-
-
-@dataclass(frozen=True)
-class StreamRef:
-    """A job stream as the engine names it (its id is what the action paths take)."""
-
-    id: str
-    name: str = ""
-    workstation: str = ""
 
 
 def action_option(action: str, label: str, reason: str | None, *, dangerous: bool,

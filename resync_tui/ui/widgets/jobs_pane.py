@@ -53,7 +53,7 @@ from textual.widgets import Input, Static
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import ChangeSet, JobsView, SortColumn
 from resync_tui.model.status import ALL_GROUPS
-from resync_tui.ui.screens.confirm_action import ActionsRequested, BulkActionsRequested
+from resync_tui.ui.action_requests import ActionsRequested, BulkActionsRequested
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets._pane import CappedText
 from resync_tui.ui.widgets.jobs_table import JobsTable
