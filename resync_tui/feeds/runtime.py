@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
-
 from resync_tui.feeds.status import Clock, local_now
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import BadRequest, CredentialsRejected, NotFound, is_transient
@@ -39,6 +35,8 @@ from resync_tui.resilience.tiered import TieredCache
 from resync_tui.settings import SENTINEL_SCHEME, BreakerSettings, Settings
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.metrics_core import Metric
     from redis.asyncio import Redis
 
     from resync_tui.feeds.jobs import JobsFeed, JobsState
@@ -256,17 +254,19 @@ def cache_namespace(settings: Settings) -> str:
     return f"{namespace}:{settings.engine}" if settings.engine else namespace
 
 
-class _EngineLabelled(Collector):
+class _EngineLabelled:
     """Every engine's metrics under their own names, each sample with an ``engine``
-    label: one /metrics for all engines, the names unchanged."""
+    label: one /metrics for all engines, the names unchanged (a prometheus collector)."""
 
-    def __init__(self, registries: Mapping[str, CollectorRegistry]) -> None:
-        self._registries = registries
+    def __init__(self, metrics: Mapping[str, ResilienceMetrics]) -> None:
+        self._metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.metrics_core import Metric
+
         merged: dict[str, Metric] = {}
-        for engine, registry in self._registries.items():
-            for metric in registry.collect():
+        for engine, metrics in self._metrics.items():
+            for metric in metrics.registry.collect():
                 out = merged.get(metric.name)
                 if out is None:
                     out = merged[metric.name] = Metric(
@@ -284,8 +284,27 @@ class EngineRuntimes:
     one runtime, named by its host. ``aclose()`` closes them all."""
 
     runtimes: dict[str, Runtime]
-    metrics_registry: CollectorRegistry
-    """What /metrics serves: every engine's metrics (labelled ``engine`` when several)."""
+    _combined: CollectorRegistry | None = field(default=None, repr=False)
+
+    @property
+    def metrics_registry(self) -> CollectorRegistry:
+        """What /metrics serves: every engine's metrics (labelled ``engine`` when several;
+        built on first use, as each engine's: ``resilience.metrics``)."""
+        if len(self.runtimes) == 1:
+            return next(iter(self.runtimes.values())).metrics.registry
+        if self._combined is None:
+            from prometheus_client import CollectorRegistry
+
+            combined = CollectorRegistry()
+            combined.register(_EngineLabelled(
+                {name: rt.metrics for name, rt in self.runtimes.items()}))
+            self._combined = combined
+        return self._combined
+
+    def materialize_metrics(self) -> None:
+        """Every engine's metrics built now (the app, once its first frame is drawn)."""
+        for runtime in self.runtimes.values():
+            runtime.metrics.materialize()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -301,7 +320,7 @@ class EngineRuntimes:
     @classmethod
     def single(cls, runtime: Runtime) -> EngineRuntimes:
         """An already built runtime as the only engine (tests, the single-engine form)."""
-        return cls({runtime.engine_name: runtime}, runtime.metrics.registry)
+        return cls({runtime.engine_name: runtime})
 
     async def aclose(self) -> None:
         for runtime in self.runtimes.values():
@@ -316,10 +335,7 @@ def build_runtimes(settings: Settings, *, clock: Clock | None = None,
     runtimes = {name: build_runtime(settings.for_engine(name), clock=clock,
                                     lazy_redis=lazy_redis)
                 for name in settings.engines}
-    combined = CollectorRegistry()
-    combined.register(_EngineLabelled(
-        {name: rt.metrics.registry for name, rt in runtimes.items()}))
-    return EngineRuntimes(runtimes, combined)
+    return EngineRuntimes(runtimes)
 
 
 class FirstRead:

@@ -5,33 +5,46 @@ so each test reads its own). Breaker and cache figures are read from their
 snapshots at scrape time by custom collectors: the hot paths pay nothing.
 Names: prefix ``resync_``, base units, ``_total`` counters, bounded labels
 (an endpoint *template*, never a job id). Rates are ratios in [0, 1].
+
+prometheus_client (with the HTTP server and exposition modules its package loads: a
+dashboard's start pays ~8 ms for them) is imported when the metrics are first needed:
+``registry`` read (a scrape, a test), :meth:`ResilienceMetrics.materialize` (the app
+calls it after its first frame) or the ``_PENDING_MAX``-th event recorded before
+either. Until then the events are kept and then counted in order: nothing is lost.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
-from wsgiref.simple_server import WSGIServer
-
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from resync_tui.resilience.breaker import BreakerRegistry, BreakerState, CircuitBreaker
 from resync_tui.resilience.cache import CacheStats, LocalCache
 from resync_tui.resilience.retry import attempt_timed_out
 from resync_tui.resilience.tiered import TieredCache
 
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.metrics_core import Metric
+
 __all__ = ["ResilienceMetrics", "start_metrics_server"]
+
+_PENDING_MAX: Final = 512
+"""Events recorded before the registry exists; one more builds it (a process that never
+reads its metrics still keeps only this many)."""
 
 _REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 StatsSource = Callable[[], Iterable[CacheStats]]
 
 
-class _BreakerCollector(Collector):
+class _BreakerCollector:
+    """The breakers' figures, read from their snapshots at each scrape (a prometheus
+    collector: what ``CollectorRegistry.register`` takes has a ``collect``)."""
+
     def __init__(self) -> None:
         self.breakers: dict[str, CircuitBreaker] = {}
         self.registries: list[BreakerRegistry] = []
@@ -47,6 +60,8 @@ class _BreakerCollector(Collector):
                 yield breaker
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         state = GaugeMetricFamily("resync_circuitbreaker_state",
                                   "1 for the breaker's current state, 0 for the others",
                                   labels=["name", "state"])
@@ -77,11 +92,15 @@ class _BreakerCollector(Collector):
         yield from (state, calls, rejected, failure_rate, slow_rate, window)
 
 
-class _CacheCollector(Collector):
+class _CacheCollector:
+    """The caches' figures, read from their stats at each scrape."""
+
     def __init__(self) -> None:
         self.sources: list[StatsSource] = []
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         fams = {
             "hits": CounterMetricFamily("resync_cache_hits", "Cache hits", labels=["level"]),
             "misses": CounterMetricFamily("resync_cache_misses", "Cache misses",
@@ -136,13 +155,15 @@ class AuditCounters(Protocol):
     write_failures: int
 
 
-class _AuditCollector(Collector):
+class _AuditCollector:
     """The audit logs' spool depth and write failures, read at each scrape."""
 
     def __init__(self) -> None:
         self.logs: list[AuditCounters] = []
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         spooled = GaugeMetricFamily("resync_audit_spool_records",
                                     "Audit records in the local spool, not yet in Redis")
         failures = CounterMetricFamily("resync_audit_write_failures",
@@ -155,21 +176,13 @@ class _AuditCollector(Collector):
 
 
 class ResilienceMetrics:
-    """The app's metrics. ``registry`` is the one to scrape or to read in tests."""
+    """The app's metrics. ``registry`` is the one to scrape or to read in tests (given:
+    built on it now; else a new one, built on first need: see the module's doc)."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry if registry is not None else CollectorRegistry()
-        self.retries = Counter("resync_retries", "Retries after a transient failure",
-                               ["operation"], registry=self.registry)
-        self.request_duration = Histogram("resync_request_duration_seconds",
-                                          "HWA request duration by endpoint template",
-                                          ["endpoint"], buckets=_REQUEST_BUCKETS,
-                                          registry=self.registry)
-        self.requests = Counter("resync_requests", "HWA requests by endpoint template and outcome",
-                                ["endpoint", "outcome"], registry=self.registry)
-        self.actions = Counter("resync_actions", "Operator actions by action and outcome "
-                               "(done, refused, unknown, not_sent)", ["action", "outcome"],
-                               registry=self.registry)
+        self._registry: CollectorRegistry | None = None
+        self._pending: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        """Events recorded before the registry was built (method, arguments)."""
         # Labelled children bound once per label set: a label look-up parses and
         # validates its labels, too much for every HWA request.
         self._retry_children: dict[str, Any] = {}
@@ -178,9 +191,53 @@ class ResilienceMetrics:
         self._breakers = _BreakerCollector()
         self._caches = _CacheCollector()
         self._audit = _AuditCollector()
-        self.registry.register(self._breakers)
-        self.registry.register(self._caches)
-        self.registry.register(self._audit)
+        if registry is not None:
+            self._build(registry)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        self.materialize()
+        assert self._registry is not None
+        return self._registry
+
+    def materialize(self) -> None:
+        """Build the registry and its metrics now (once), counting what was recorded."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry
+
+            self._build(CollectorRegistry())
+
+    def _build(self, registry: CollectorRegistry) -> None:
+        from prometheus_client import Counter, Histogram
+
+        self.retries = Counter("resync_retries", "Retries after a transient failure",
+                               ["operation"], registry=registry)
+        self.request_duration = Histogram("resync_request_duration_seconds",
+                                          "HWA request duration by endpoint template",
+                                          ["endpoint"], buckets=_REQUEST_BUCKETS,
+                                          registry=registry)
+        self.requests = Counter("resync_requests", "HWA requests by endpoint template and outcome",
+                                ["endpoint", "outcome"], registry=registry)
+        self.actions = Counter("resync_actions", "Operator actions by action and outcome "
+                               "(done, refused, unknown, not_sent)", ["action", "outcome"],
+                               registry=registry)
+        registry.register(self._breakers)
+        registry.register(self._caches)
+        registry.register(self._audit)
+        self._registry = registry
+        pending, self._pending = self._pending, []
+        for record, args in pending:
+            record(*args)
+
+    def _defer(self, record: Callable[..., None], *args: Any) -> bool:
+        """Keep an event for the registry to come (True), or build it at the limit."""
+        if self._registry is not None:
+            return False
+        if len(self._pending) >= _PENDING_MAX:
+            self.materialize()
+            return False
+        self._pending.append((record, args))
+        return True
 
     def track_breaker(self, breaker: CircuitBreaker) -> None:
         self._breakers.breakers[breaker.name] = breaker
@@ -204,6 +261,8 @@ class ResilienceMetrics:
 
     def count_action(self, action: str, outcome: str) -> None:
         """One operator action attempt (``resync_actions_total{action,outcome}``)."""
+        if self._defer(self.count_action, action, outcome):
+            return
         self.actions.labels(action=action, outcome=outcome).inc()
 
     def track_audit(self, log: AuditCounters) -> None:
@@ -212,6 +271,8 @@ class ResilienceMetrics:
 
     def count_retry(self, operation: str) -> None:
         child = self._retry_children.get(operation)
+        if child is None and self._defer(self.count_retry, operation):
+            return
         if child is None:
             child = self._retry_children[operation] = self.retries.labels(operation=operation)
         child.inc()
@@ -224,6 +285,9 @@ class ResilienceMetrics:
         """
         if outcome == "cancelled" and attempt_timed_out():
             outcome = "timeout"
+        if self._registry is None and self._defer(self.observe_request, endpoint, seconds,
+                                                  outcome):
+            return
         duration = self._duration_children.get(endpoint)
         if duration is None:
             duration = self._duration_children[endpoint] = self.request_duration.labels(
@@ -241,4 +305,6 @@ def start_metrics_server(port: int, registry: CollectorRegistry, addr: str = "12
                          ) -> tuple[WSGIServer, threading.Thread]:
     """Serve ``/metrics`` for ``--metrics-port`` (loopback by default); returns (server,
     thread): ``server.shutdown()`` stops it."""
+    from prometheus_client import start_http_server
+
     return start_http_server(port, addr=addr, registry=registry)

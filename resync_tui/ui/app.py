@@ -318,6 +318,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
             # Now, between commands: built inside a command's timeout, the import would
             # count against it (a Redis pane saying "timeout" for a healthy server).
             build_now(runtime.redis)
+        # And the metrics' registry (prometheus_client's import), not before the frame.
+        self.engines.materialize_metrics()
 
     async def _after_first_read(self, work: Callable[[], Awaitable[Any]]) -> None:
         await self._first_read_head_start()

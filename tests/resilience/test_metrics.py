@@ -112,3 +112,43 @@ class Flaky:
         if self.calls == 1:
             raise Boom()
         return 1
+
+
+def _requests(registry: CollectorRegistry, endpoint: str, outcome: str) -> float | None:
+    return registry.get_sample_value("resync_requests_total",
+                                     {"endpoint": endpoint, "outcome": outcome})
+
+
+def test_what_is_recorded_before_the_registry_is_built_is_all_counted() -> None:
+    """The registry (prometheus_client's import) is built on first need: the requests,
+    retries and actions of the first read, before it, are counted then, none lost."""
+    metrics = ResilienceMetrics()
+    for seconds in (0.01, 0.02, 0.3):
+        metrics.observe_request("GET /plan/job", seconds, "ok")
+    metrics.observe_request("GET /plan/job", 0.5, "http_503")
+    metrics.count_retry("plan")
+    metrics.count_action("hold", "done")
+    registry = metrics.registry
+    assert _requests(registry, "GET /plan/job", "ok") == 3
+    assert _requests(registry, "GET /plan/job", "http_503") == 1
+    assert registry.get_sample_value("resync_request_duration_seconds_count",
+                                     {"endpoint": "GET /plan/job"}) == 4
+    assert registry.get_sample_value("resync_request_duration_seconds_sum",
+                                     {"endpoint": "GET /plan/job"}) == pytest.approx(0.83)
+    assert registry.get_sample_value("resync_retries_total", {"operation": "plan"}) == 1
+    assert registry.get_sample_value("resync_actions_total",
+                                     {"action": "hold", "outcome": "done"}) == 1
+    metrics.observe_request("GET /plan/job", 0.01, "ok")  # and after it, as before
+    assert _requests(metrics.registry, "GET /plan/job", "ok") == 4
+
+
+def test_a_process_that_never_reads_its_metrics_keeps_a_bounded_backlog() -> None:
+    """No scrape, no first frame: past the backlog's limit the registry is built, and
+    every request is still counted."""
+    from resync_tui.resilience.metrics import _PENDING_MAX
+
+    metrics = ResilienceMetrics()
+    for _ in range(3 * _PENDING_MAX):
+        metrics.observe_request("GET /plan/job", 0.01, "ok")
+        assert len(metrics._pending) <= _PENDING_MAX
+    assert _requests(metrics.registry, "GET /plan/job", "ok") == 3 * _PENDING_MAX

@@ -107,3 +107,19 @@ def test_the_demo_command_line_leaves_the_other_commands_options_unbuilt() -> No
         "assert (args.command, args.jobs, args.no_faults) == ('demo', 10, True), args")
     assert loaded.isdisjoint({"resync_tui.check", "resync_tui.jobs_command"}), \
         sorted(loaded & {"resync_tui.check", "resync_tui.jobs_command"})
+
+
+def test_the_dashboard_is_built_without_prometheus_client() -> None:
+    """prometheus_client's package loads its HTTP server and exposition modules (~8 ms):
+    the runtime records the first read's requests and builds the registry later (the
+    app, after its first frame; a scrape; a test)."""
+    loaded = _imported_after(
+        "import resync_tui.cli, resync_tui.ui.app\n"
+        "from resync_tui.feeds.runtime import build_runtimes\n"
+        "import dataclasses\n"
+        "from resync_tui.settings import Settings\n"
+        "base = Settings()\n"
+        "engines = build_runtimes(base.replace(redis=dataclasses.replace(\n"
+        "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)\n"
+        "engines.get(engines.names[0]).metrics.observe_request('GET /plan/job', 0.1, 'ok')")
+    assert "prometheus_client" not in loaded
