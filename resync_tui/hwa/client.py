@@ -178,8 +178,9 @@ _DECODE_SLICE_JOBS: Final = 200
 """Jobs per slice, ~1 ms of decoding each. At 500 a full 200k refresh stalled the loop
 p99 21 ms (bench_loop_latency, quiet machine); at 200, p99 10-11 ms, max 21-23 ms."""
 
-_RELEASE_IDS: Final = 20_000
-"""Ids of a plan read freed per loop turn once the read is done."""
+_RELEASE_IDS: Final = 5_000
+"""Ids of a plan read freed per loop turn once the read is done (20,000 a turn held the
+loop 4-8 ms at 200k jobs: a Python-level pop each)."""
 
 _SINK_SLICE_JOBS: Final = 200
 """Jobs per call of ``fetch_plan``'s sink (mapping and diffing them takes ~5 µs a job,

@@ -1227,6 +1227,20 @@ class PlanDiff:
             return self._changed, []  # every job of the view was seen again: none removed
         return self._changed, [job_id for job_id in entries if job_id not in seen]
 
+    def release(self, count: int) -> bool:
+        """Let go of up to ``count`` of the ids seen (after ``result``); True once none is
+        left. A caller on the event loop lets it go a slice a turn: the set of a 200k
+        plan's ids, dropped at once, held the loop 6-10 ms (a decref per id, all over the
+        heap)."""
+        seen = self._seen
+        if len(seen) <= count:
+            seen.clear()
+            return True
+        pop = seen.pop
+        for _ in range(count):
+            pop()
+        return False
+
 
 def parse_sort(text: str) -> tuple[SortColumn | None, bool]:
     """A sort as settings and ``resync-tui jobs --sort`` write it: a column of
