@@ -110,7 +110,7 @@ here the whole refresh, from the HTTP answer to the frame, is seconds, the loop'
 share of it is in the stalls.
 
     .venv/bin/python bench/bench_jobs_pane.py [--jobs 200000] [--rounds 2] [--tick 900]
-        [--explain] [--gc-census] [--settle]
+        [--explain] [--holds] [--gc-census] [--settle]
 """
 
 from __future__ import annotations
@@ -278,6 +278,68 @@ class SlowCallbacks(logging.Handler):
         holder = HOLDERS.get(name, name)
         self.longest[holder] = max(self.longest.get(holder, 0.0), seconds)
 
+class LoopHolds:
+    """``--holds``: the CPU time (``time.thread_time``) the loop's callbacks took, per loop
+    iteration (the ticker waits for a whole iteration) and the longest single callback per
+    holder (feed workers by name, other tasks by their coroutine). Unlike the stalls, these
+    do not count the time the OS gave the CPU to other processes: on the 2 shared cores
+    they compare code, old against new, at any load. Costs two clock reads a callback."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.iterations: list[float] = []
+        self.longest: dict[str, float] = {}
+        self._spent = 0.0
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        holds = self
+        run = asyncio.events.Handle._run
+        run_once = loop._run_once  # type: ignore[attr-defined]
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            if not holds.active:
+                return run(handle)
+            started = time.thread_time()
+            try:
+                return run(handle)
+            finally:
+                spent = time.thread_time() - started
+                holds._spent += spent
+                name = _holder(handle)
+                if spent > holds.longest.get(name, 0.0):
+                    holds.longest[name] = spent
+
+        def timed_run_once() -> None:
+            holds._spent = 0.0
+            run_once()
+            if holds.active and holds._spent:
+                holds.iterations.append(holds._spent)
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+        loop._run_once = timed_run_once  # type: ignore[attr-defined]
+
+    def figures(self, prefix: str) -> dict[str, float]:
+        """The phase's per-iteration CPU p99 and max, then starts the next phase afresh."""
+        ordered = sorted(self.iterations) or [0.0]
+        self.iterations = []
+        return {f"{prefix}_loop_cpu_p99_ms": ms(ordered[int(len(ordered) * 0.99)]),
+                f"{prefix}_loop_cpu_max_ms": ms(ordered[-1])}
+
+
+def _holder(handle: asyncio.Handle) -> str:
+    task = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+    if isinstance(task, asyncio.Task):
+        name = task.get_name()
+        if name in HOLDERS:
+            return HOLDERS[name]
+        coro = task.get_coro()
+        return name if not name.startswith("Task-") else getattr(coro, "__qualname__", name)
+    return getattr(handle._callback, "__qualname__", "callback")  # type: ignore[attr-defined]
+
+
+HOLDS = LoopHolds()
+
+
 GC_PAUSES: list[float] = []
 """Seconds of each garbage collection during the phase being measured."""
 GC_BY_GEN: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -343,9 +405,11 @@ async def with_ticker(work: Callable[[], Awaitable[None]]) -> list[float]:
     await asyncio.sleep(0.02)
     lags.clear()
     gc.callbacks.append(_gc_timer)
+    HOLDS.active = True
     try:
         await asyncio.wait_for(work(), DEADLINE)
     finally:
+        HOLDS.active = False
         done = True
         gc.callbacks.remove(_gc_timer)
         await task
@@ -411,6 +475,8 @@ def stalls(prefix: str, lags: list[float]) -> dict[str, float]:
                    1, []), default=0.0))}
     for pauses in GC_BY_GEN.values():
         pauses.clear()
+    if HOLDS.longest:  # --holds
+        figures.update(HOLDS.figures(prefix))
     return figures
 
 
@@ -432,8 +498,11 @@ def make_settings(url: str, redis_url: str) -> Settings:
 
 async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float,
               explain: bool = False, census: bool = False,
-              settle: Callable[[], object] | None = None) -> dict[str, float]:
+              settle: Callable[[], object] | None = None,
+              holds: bool = False) -> dict[str, float]:
     slow = SlowCallbacks()
+    if holds:
+        HOLDS.install(asyncio.get_running_loop())
     if explain:
         loop = asyncio.get_running_loop()
         loop.set_debug(True)
@@ -531,6 +600,8 @@ async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float,
     await runtime.aclose()
     for holder, seconds in sorted(slow.longest.items(), key=lambda item: -item[1]):
         figures[f"explain_longest_hold_{holder}_ms"] = ms(seconds)
+    for holder, seconds in sorted(HOLDS.longest.items(), key=lambda item: -item[1])[:8]:
+        figures[f"holds_longest_cpu_{holder}_ms"] = ms(seconds)
     figures["refresh_stall_target_met"] = float(figures["refresh_1pct_stall_p99_ms"] <= 16
                                                 and figures["refresh_1pct_stall_max_ms"] <= 50)
     figures["load_1m"] = round(os.getloadavg()[0], 2)
@@ -555,6 +626,9 @@ def main() -> int:
     parser.add_argument("--settle", action="store_true",
                         help="after the first read, call the app's gc policy "
                              "(resync_tui.gcpolicy.freeze_long_lived) as the app would")
+    parser.add_argument("--holds", action="store_true",
+                        help="the CPU the loop's callbacks took per iteration (p99, max) "
+                             "and the longest per holder: comparable at any load")
     parser.add_argument("--explain", action="store_true",
                         help="name what held the loop over 50 ms (asyncio debug mode: "
                              "slower, so the other figures are not comparable)")
@@ -570,7 +644,8 @@ def main() -> int:
                 from resync_tui.gcpolicy import freeze_long_lived
                 settle = freeze_long_lived
             figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick,
-                                      args.explain, args.gc_census, settle))
+                                      args.explain, args.gc_census, settle,
+                                      args.holds))
     finally:
         stop_simulator(proc)
     report(figures)
