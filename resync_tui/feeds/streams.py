@@ -20,7 +20,7 @@ from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
-from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.jobs_view import JobsView, paced
 from resync_tui.model.streams import (
     PreparedStreams,
     StreamRow,
@@ -133,7 +133,7 @@ async def count_streams(view: StreamsView, read: JobStreamRead, jobs: JobsView,
         listed = len(held)
         infos = [stream_info_from_model(stream) for stream in read.streams]
         prepared = await asyncio.to_thread(
-            lambda: view.prepare(build_stream_rows(infos, held, now)))
+            lambda: view.prepare(build_stream_rows(infos, paced(held), now)))
     await _adopt(view, prepared)
     return listed
 
@@ -163,6 +163,7 @@ def _list_and_count(read: JobStreamRead, view: StreamsView, jobs: JobsView,
         except RuntimeError:
             continue
         infos = [stream_info_from_model(stream) for stream in read.streams]
-        return len(held), view.prepare(build_stream_rows(infos, held, now))
+        # Paced: a count of 200k jobs keeps the GIL from the loop otherwise (``paced``).
+        return len(held), view.prepare(build_stream_rows(infos, paced(held), now))
     return 0, None
 
