@@ -45,6 +45,12 @@ loop over 50 ms (the feeds' workers by name), its longest hold: where the stalls
 from (debug mode slows everything: the other figures of such a run are not comparable;
 a garbage collection is charged to whatever callback it interrupted).
 
+``--holds`` adds, per phase, the CPU time (``time.thread_time``) the loop's callbacks took
+in each loop iteration (``*_loop_cpu_p99_ms``, ``*_loop_cpu_max_ms``) and, for the run,
+the longest single callback per holder (``holds_longest_cpu_*``): what the code holds the
+loop for, without the time the OS gave the 2 shared cores to other processes, so old and
+new code compare at any load (the stalls add that time, and a wait for the GIL).
+
 Figures, one per line, the last line one JSON object; ``load_1m`` beside them (2 cores
 shared with other work: only comparable at a similar load).
 
@@ -104,6 +110,46 @@ Quiet (load 0.3, the old code just before): first read ``applied_to_dashboard`` 
 refresh stall p99 15.5 -> 14.7, max 33.4 -> 45.9 ms (another new run at load 0.65: 21.0
 / 50.8 ms; single runs of two rounds: the max moves with the load); key phase p99 19.0
 -> 15.4, max 59 -> 43 ms.
+
+Branch ``stall`` (what still held the loop, found with per-callback CPU times and the
+point each task resumed and suspended at, cProfile of the long steps, the collector's
+callbacks): (1) the Critical tab's mark counted the past-due jobs over the feed's ~10k
+rows on every header redraw, i.e. after every pane's poll and the freshness timer, 20-40
+ms each (``--explain`` charged it to the feed that published: the "Redis feed" 81 ms);
+now counted once per state. (2) Young collections during a re-read visited two sets of
+the plan's 200k ids (the client's and the diff's), 15-20 ms each: gen-1 pauses of 20-43
+ms; the ids are dict keys now (a dict of strings is never tracked). (3) The streams
+feed's new count freed the last one's rows all at once as the view adopted the new ones
+(15-30 ms, the "Streams feed" hold); now 2,000 a loop turn. (4) The diff's ids were
+dropped in one go (6-10 ms), the client's 20,000 a turn (4-8 ms): 5,000 a turn now. (5)
+The streams and workstations counts in worker threads never let go of the GIL, so the
+loop waited a whole 5 ms switch interval after each of its system calls: they pause
+every 1,000 rows (a 200k stream count beside a loop doing I/O: its lag max 17-41 -> 9-20
+ms).
+Old (``main``) and new run alternately in the same window, 2 rounds each:
+* load 1.5-2.3 (4 pairs, 3 plain + 1 ``--holds``): 1% refresh stall p99 16.6 / 19.1 /
+  19.4 / 19.8 -> 11.8 / 10.4 / 13.0 / 14.1 ms, max 36.3 / 60.6 / 47.4 / 48.1 -> 27.1 /
+  19.4 / 23.6 / 21.5 ms (issue 13's p99 <= 16 and max <= 50 met in every new run, in no
+  old one); key during a refresh, the loop meanwhile: p99 30.7 / 22.1 / 25.8 / 28.8 ->
+  16.5 / 15.3 / 16.7 / 15.0 ms (at the target, not under it), max 84.8 / 44.2 / 74.8 /
+  77.6 -> 24.1 / 20.8 / 32.7 / 31.6 ms; longest collection in the refresh 21.2 / 2.5 /
+  39.7 -> 2.4 / 1.6 / 2.5 ms, in the key phase 31.4 / 22.4 / 24.9 -> 10.2 / 5.7 / 8.8 ms;
+  the key itself shown in 6.5-11.1 ms (old 8.6-10.0: the same within noise).
+* ``--holds`` (load 2.1-4.6, 5 pairs; the first two before the last change, the paced
+  threads): loop CPU per iteration in the 1% refresh p99 5.5-9.1 -> 4.3-7.3 ms, max
+  33-37 -> 14-25 ms; in the key phase max 28-52 -> 15 ms; longest callback: critical feed
+  31-38 -> 10-15 ms, streams feed 22-38 -> 9-16, the cache, breakers and Redis feeds and
+  the freshness timer 14-18 -> under 13; left on top: the jobs feed 21-32 ms (its
+  largest in the first read), Textual's paint 14-21 ms (a layout when a tab's label or
+  the filter line changes), a stream page decoded whole (~7 ms a page).
+* plain at load 2.8-4.5 (8 pairs, 5 before the last change): the stalls grow with the
+  load, new below old in the refresh in every pair (p99 18-89 -> 13-45, max 39-221 ->
+  20-102 ms) and in the key phase in 6 of 8 (p99 22-89 -> 22-41, max 56-211 -> 36-171).
+* ``--explain`` (load 2.8-3.6, 3 pairs): old held the loop over 50 ms in the cache (178),
+  critical (61-160), breakers (102), streams (96), jobs (52-105) and Redis (51) feeds and
+  in Textual's timers and message pumps (71-110); new: no feed in two runs of three (the
+  third: the jobs feed 60 ms, in the first read: that run's refresh and key phases
+  stalled 34 ms at most), a Textual message pump once (122 ms).
 
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
