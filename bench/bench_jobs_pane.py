@@ -144,7 +144,7 @@ Old (``main``) and new run alternately in the same window, 2 rounds each:
   29-37 -> 14-25 ms (24 once: the bench's own check of the painted frame); in the key
   phase max 28-52 -> 13-15 ms; longest callback: critical feed 31-38 -> 9-15 ms, streams
   feed 22-38 -> 9-16, the cache, breakers, workstations and Redis feeds and the freshness
-  timer 14-18 -> under 13; left on top: the jobs feed 21-32 ms (its largest in the first
+  timer 13-18 -> under 13; left on top: the jobs feed 21-32 ms (its largest in the first
   read), Textual's paint 14-21 ms (a layout when a tab's label or the filter line
   changes), a stream page decoded whole (~7 ms a page).
 * plain at load 2.8-4.5 (8 pairs, 5 before the last change): the stalls grow with the
