@@ -45,6 +45,12 @@ loop over 50 ms (the feeds' workers by name), its longest hold: where the stalls
 from (debug mode slows everything: the other figures of such a run are not comparable;
 a garbage collection is charged to whatever callback it interrupted).
 
+``--holds`` adds, per phase, the CPU time (``time.thread_time``) the loop's callbacks took
+in each loop iteration (``*_loop_cpu_p99_ms``, ``*_loop_cpu_max_ms``) and, for the run,
+the longest single callback per holder (``holds_longest_cpu_*``): what the code holds the
+loop for, without the time the OS gave the 2 shared cores to other processes, so old and
+new code compare at any load (the stalls add that time, and a wait for the GIL).
+
 Figures, one per line, the last line one JSON object; ``load_1m`` beside them (2 cores
 shared with other work: only comparable at a similar load).
 
@@ -105,12 +111,57 @@ refresh stall p99 15.5 -> 14.7, max 33.4 -> 45.9 ms (another new run at load 0.6
 / 50.8 ms; single runs of two rounds: the max moves with the load); key phase p99 19.0
 -> 15.4, max 59 -> 43 ms.
 
+Branch ``stall`` (what still held the loop, found with per-callback CPU times and the
+point each task resumed and suspended at, cProfile of the long steps, the collector's
+callbacks): (1) the Critical tab's mark counted the past-due jobs over the feed's ~10k
+rows on every header redraw, i.e. after every pane's poll and the freshness timer, 20-40
+ms each (``--explain`` charged it to the feed that published: the "Redis feed" 81 ms);
+now counted once per state. (2) Young collections during a re-read visited two sets of
+the plan's 200k ids (the client's and the diff's), 15-20 ms each: gen-1 pauses of 20-43
+ms; the ids are dict keys now (a dict of strings is never tracked). (3) The streams
+feed's new count freed the last one's rows all at once as the view adopted the new ones
+(15-30 ms, the "Streams feed" hold); now 2,000 a loop turn. (4) The diff's ids were
+dropped in one go (6-10 ms), the client's 20,000 a turn (4-8 ms): 5,000 a turn now. (5)
+The streams and workstations counts in worker threads never let go of the GIL, so the
+loop waited a whole 5 ms switch interval after each of its system calls: they pause
+every 1,000 rows (a 200k stream count beside a loop doing I/O: its lag max 17-41 -> 9-20
+ms).
+Old (``main``) and new run alternately in the same window, 2 rounds each:
+* load 1.5-2.3 (4 pairs, 3 plain + 1 ``--holds``): 1% refresh stall p99 16.6 / 19.1 /
+  19.4 / 19.8 -> 11.8 / 10.4 / 13.0 / 14.1 ms, max 36.3 / 60.6 / 47.4 / 48.1 -> 27.1 /
+  19.4 / 23.6 / 21.5 ms (issue 13's p99 <= 16 and max <= 50 met in every new run, in no
+  old one); key during a refresh, the loop meanwhile: p99 30.7 / 22.1 / 25.8 / 28.8 ->
+  16.5 / 15.3 / 16.7 / 15.0 ms (at the target, not under it), max 84.8 / 44.2 / 74.8 /
+  77.6 -> 24.1 / 20.8 / 32.7 / 31.6 ms; longest collection in the refresh 21.2 / 2.5 /
+  39.7 -> 2.4 / 1.6 / 2.5 ms, in the key phase 31.4 / 22.4 / 24.9 -> 10.2 / 5.7 / 8.8 ms;
+  the key itself shown in 6.5-11.1 ms (old 8.6-10.0: the same within noise).
+* quiet (load 0.6-1.2, 2 plain pairs): 1% refresh stall p99 11.8 / 17.9 -> 10.6 / 9.9
+  ms, max 28.8 / 40.8 -> 22.3 / 20.8 ms (the old code meets the target too when no young
+  collection lands on the re-read's id sets: 1.8 ms in its first run, 31.4 in its
+  second); key phase p99 11.8 / 20.0 -> 9.5 / 12.2, max 21.2 / 48.8 -> 17.1 / 22.0 ms.
+* ``--holds`` (load 1.1-4.6, 6 pairs; the first two before the last change, the paced
+  threads): loop CPU per iteration in the 1% refresh p99 4.5-9.1 -> 3.9-7.3 ms, max
+  29-37 -> 14-25 ms (24 once: the bench's own check of the painted frame); in the key
+  phase max 28-52 -> 13-15 ms; longest callback: critical feed 31-38 -> 9-15 ms, streams
+  feed 22-38 -> 9-16, the cache, breakers, workstations and Redis feeds and the freshness
+  timer 13-18 -> under 13; left on top: the jobs feed 21-32 ms (its largest in the first
+  read), Textual's paint 14-21 ms (a layout when a tab's label or the filter line
+  changes), a stream page decoded whole (~7 ms a page).
+* plain at load 2.8-4.5 (8 pairs, 5 before the last change): the stalls grow with the
+  load, new below old in the refresh in every pair (p99 18-89 -> 13-45, max 39-221 ->
+  20-102 ms) and in the key phase in 6 of 8 (p99 22-89 -> 22-41, max 56-211 -> 36-171).
+* ``--explain`` (load 2.8-3.6, 3 pairs): old held the loop over 50 ms in the cache (178),
+  critical (61-160), breakers (102), streams (96), jobs (52-105) and Redis (51) feeds and
+  in Textual's timers and message pumps (71-110); new: no feed in two runs of three (the
+  third: the jobs feed 60 ms, in the first read: that run's refresh and key phases
+  stalled 34 ms at most), a Textual message pump once (122 ms).
+
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
 share of it is in the stalls.
 
     .venv/bin/python bench/bench_jobs_pane.py [--jobs 200000] [--rounds 2] [--tick 900]
-        [--explain] [--gc-census] [--settle]
+        [--explain] [--holds] [--gc-census] [--settle]
 """
 
 from __future__ import annotations
@@ -278,6 +329,68 @@ class SlowCallbacks(logging.Handler):
         holder = HOLDERS.get(name, name)
         self.longest[holder] = max(self.longest.get(holder, 0.0), seconds)
 
+class LoopHolds:
+    """``--holds``: the CPU time (``time.thread_time``) the loop's callbacks took, per loop
+    iteration (the ticker waits for a whole iteration) and the longest single callback per
+    holder (feed workers by name, other tasks by their coroutine). Unlike the stalls, these
+    do not count the time the OS gave the CPU to other processes: on the 2 shared cores
+    they compare code, old against new, at any load. Costs two clock reads a callback."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.iterations: list[float] = []
+        self.longest: dict[str, float] = {}
+        self._spent = 0.0
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        holds = self
+        run = asyncio.events.Handle._run
+        run_once = loop._run_once  # type: ignore[attr-defined]
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            if not holds.active:
+                return run(handle)
+            started = time.thread_time()
+            try:
+                return run(handle)
+            finally:
+                spent = time.thread_time() - started
+                holds._spent += spent
+                name = _holder(handle)
+                if spent > holds.longest.get(name, 0.0):
+                    holds.longest[name] = spent
+
+        def timed_run_once() -> None:
+            holds._spent = 0.0
+            run_once()
+            if holds.active and holds._spent:
+                holds.iterations.append(holds._spent)
+
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+        loop._run_once = timed_run_once  # type: ignore[attr-defined]
+
+    def figures(self, prefix: str) -> dict[str, float]:
+        """The phase's per-iteration CPU p99 and max, then starts the next phase afresh."""
+        ordered = sorted(self.iterations) or [0.0]
+        self.iterations = []
+        return {f"{prefix}_loop_cpu_p99_ms": ms(ordered[int(len(ordered) * 0.99)]),
+                f"{prefix}_loop_cpu_max_ms": ms(ordered[-1])}
+
+
+def _holder(handle: asyncio.Handle) -> str:
+    task = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+    if isinstance(task, asyncio.Task):
+        name = task.get_name()
+        if name in HOLDERS:
+            return HOLDERS[name]
+        coro = task.get_coro()
+        return name if not name.startswith("Task-") else getattr(coro, "__qualname__", name)
+    return getattr(handle._callback, "__qualname__", "callback")  # type: ignore[attr-defined]
+
+
+HOLDS = LoopHolds()
+
+
 GC_PAUSES: list[float] = []
 """Seconds of each garbage collection during the phase being measured."""
 GC_BY_GEN: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -343,9 +456,11 @@ async def with_ticker(work: Callable[[], Awaitable[None]]) -> list[float]:
     await asyncio.sleep(0.02)
     lags.clear()
     gc.callbacks.append(_gc_timer)
+    HOLDS.active = True
     try:
         await asyncio.wait_for(work(), DEADLINE)
     finally:
+        HOLDS.active = False
         done = True
         gc.callbacks.remove(_gc_timer)
         await task
@@ -411,6 +526,8 @@ def stalls(prefix: str, lags: list[float]) -> dict[str, float]:
                    1, []), default=0.0))}
     for pauses in GC_BY_GEN.values():
         pauses.clear()
+    if HOLDS.longest:  # --holds
+        figures.update(HOLDS.figures(prefix))
     return figures
 
 
@@ -432,8 +549,11 @@ def make_settings(url: str, redis_url: str) -> Settings:
 
 async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float,
               explain: bool = False, census: bool = False,
-              settle: Callable[[], object] | None = None) -> dict[str, float]:
+              settle: Callable[[], object] | None = None,
+              holds: bool = False) -> dict[str, float]:
     slow = SlowCallbacks()
+    if holds:
+        HOLDS.install(asyncio.get_running_loop())
     if explain:
         loop = asyncio.get_running_loop()
         loop.set_debug(True)
@@ -531,6 +651,8 @@ async def run(url: str, redis_url: str, jobs: int, rounds: int, tick: float,
     await runtime.aclose()
     for holder, seconds in sorted(slow.longest.items(), key=lambda item: -item[1]):
         figures[f"explain_longest_hold_{holder}_ms"] = ms(seconds)
+    for holder, seconds in sorted(HOLDS.longest.items(), key=lambda item: -item[1])[:8]:
+        figures[f"holds_longest_cpu_{holder}_ms"] = ms(seconds)
     figures["refresh_stall_target_met"] = float(figures["refresh_1pct_stall_p99_ms"] <= 16
                                                 and figures["refresh_1pct_stall_max_ms"] <= 50)
     figures["load_1m"] = round(os.getloadavg()[0], 2)
@@ -555,6 +677,9 @@ def main() -> int:
     parser.add_argument("--settle", action="store_true",
                         help="after the first read, call the app's gc policy "
                              "(resync_tui.gcpolicy.freeze_long_lived) as the app would")
+    parser.add_argument("--holds", action="store_true",
+                        help="the CPU the loop's callbacks took per iteration (p99, max) "
+                             "and the longest per holder: comparable at any load")
     parser.add_argument("--explain", action="store_true",
                         help="name what held the loop over 50 ms (asyncio debug mode: "
                              "slower, so the other figures are not comparable)")
@@ -570,7 +695,8 @@ def main() -> int:
                 from resync_tui.gcpolicy import freeze_long_lived
                 settle = freeze_long_lived
             figures = asyncio.run(run(url, redis.url, args.jobs, args.rounds, args.tick,
-                                      args.explain, args.gc_census, settle))
+                                      args.explain, args.gc_census, settle,
+                                      args.holds))
     finally:
         stop_simulator(proc)
     report(figures)

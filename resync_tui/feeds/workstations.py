@@ -28,7 +28,7 @@ from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.models import UnreadableRecord
-from resync_tui.model.jobs_view import JobsView
+from resync_tui.model.jobs_view import JobsView, paced
 from resync_tui.model.status import ALL_GROUPS, GroupName, group_of
 from resync_tui.model.streams import all_jobs
 from resync_tui.sanitize import safe_text
@@ -164,7 +164,7 @@ async def count_jobs_by_workstation(view: JobsView) -> tuple[dict[str, list[int]
                 held = all_jobs(view)
             except RuntimeError:  # the view changed size under the listing
                 continue
-            return _count(held), len(held)
+            return _count(paced(held)), len(held)  # the loop gets the GIL between slices
         return None
 
     counted = await asyncio.to_thread(listed_and_counted)
@@ -173,7 +173,7 @@ async def count_jobs_by_workstation(view: JobsView) -> tuple[dict[str, list[int]
     # A snapshot on the loop (``all_jobs`` here held it 50+ ms); a tuple, which the
     # collector stops tracking once it has seen it (a 200k list it rescans each time).
     snapshot = tuple(view.all_rows())
-    return await asyncio.to_thread(_count, snapshot), len(snapshot)
+    return await asyncio.to_thread(lambda: _count(paced(snapshot))), len(snapshot)
 
 
 def _unpack(loaded: Any) -> tuple[list[Any], tuple[UnreadableRecord, ...]]:

@@ -5,11 +5,12 @@ changes and removals, and as the engine's clock alone moves (no new data)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import msgspec
 
-from resync_tui.feeds.critical import CriticalFeed
+from resync_tui.feeds.critical import CriticalFeed, CriticalState
 from resync_tui.model.critical import critical_view
 from resync_tui.model.jobs_view import JobRow, JobsView
 from tests.ui.dashboard_support import FROZEN, SteppedClock
@@ -98,3 +99,27 @@ async def test_a_view_changed_while_it_is_listed_is_listed_again() -> None:
     state = await asyncio.wait_for(polling, DEADLINE)
     assert list(state.rows) == critical_view(view.all_rows(), clock())
     assert not any(e.row.job_id == "J00028" for e in state.rows)  # ended in time
+
+
+async def test_the_past_due_count_is_every_missed_job_as_the_clock_moves() -> None:
+    """The count the Critical tab and pane show (``✖N``, "N past due"), made once per
+    state: the jobs past due, those that ended or started late included, and no more
+    as the engine's clock alone makes more of them late; a state made from other rows
+    counts those."""
+    clock = SteppedClock()
+    view = JobsView(clock=clock)
+    view.apply(_rows(3_000))
+    view.apply_changes([  # ended after its deadline / started after its critical start
+        JobRow(job_id="ENDED", status="SUCC", deadline=FROZEN - 90 * M, ended=FROZEN - M),
+        JobRow(job_id="STARTED", status="EXEC", critical=True,
+               critical_start=FROZEN - 3 * M, started=FROZEN - M)])
+    feed = CriticalFeed(view, clock, first_wait=0.0)
+    for _ in range(3):
+        state = await asyncio.wait_for(feed.poll(), DEADLINE)
+        late = [e for e in state.rows if e.missed]
+        assert 0 < state.missed == len(late) < len(state.rows)
+        assert any(e.done for e in late) and any(not e.done for e in late)
+        clock.advance(40 * 60)
+    fewer = dataclasses.replace(state, rows=state.rows[len(late) - 2:])
+    assert fewer.missed == 2
+    assert CriticalState().missed == 0

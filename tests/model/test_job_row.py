@@ -77,3 +77,26 @@ def test_a_re_read_mapped_without_sharing_keeps_the_views_values_in_its_changed_
     assert one.scheduled is rows[0].scheduled and two.scheduled is rows[0].scheduled
     assert one.started is two.started and one.started is not None
     assert one.run_id == "r1" and one.status == "EXEC"
+
+
+def test_a_diffs_ids_are_let_go_in_slices_and_its_result_stays_whole() -> None:
+    """The jobs feed lets go of a re-read's ids a slice a loop turn (``release``): the
+    rows to apply and the ids to remove it got from ``result`` are not touched, and the
+    ids go, however many slices it takes."""
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(50)]
+    view = JobsView(rows, clock=lambda: now)
+    new = [*rows[3:], JobRow(job_id="9", stream="S", job="J9", status="ABEND"),
+           JobRow(job_id="new", stream="S", job="N", status="HOLD")]
+    diff = view.plan_diff()
+    diff.add(new)
+    expected = view.diff(new)
+    changed, removed = diff.result()
+    assert (changed, removed) == expected
+    slices = 1
+    while not diff.release(7):
+        slices += 1
+    assert slices == 7  # 48 distinct ids seen, at most 7 a call
+    assert (changed, removed) == expected
+    assert [row.job_id for row in changed] == ["9", "new"] and removed == ["0", "1", "2"]
+    assert diff.release(7)  # nothing left: says so at once

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from resync_tui.hwa.models import JobInPlan
-from resync_tui.model.jobs_view import JobRow, JobsView, job_row_from_model
+from resync_tui.model.jobs_view import JobRow, JobsView, job_row_from_model, paced
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 STATUSES = ["SUCC", "SUCC", "HOLD", "EXEC", "READY", "ABEND", "FAIL", "INTRO", "CANCL", "NEWSTAT"]
@@ -377,3 +377,12 @@ def test_a_job_given_twice_in_one_update_is_counted_and_shown_once() -> None:
     assert dict(view.counts) == {"ABEND": 1, "HOLD": 1, "SUCC": 100}
     assert len(view) == 102 and sorted(_ids(view)) == sorted({*_ids(view)})
     assert _ids(view)[:2] == ["a", "b"]
+
+
+def test_paced_gives_every_row_once_in_order() -> None:
+    """What a worker thread counts through ``paced`` is what it would count without it:
+    every item once, in order, whatever the slice (the pauses only let the loop run)."""
+    items = list(range(2_345))
+    assert list(paced(items, every=1000)) == items
+    assert list(paced(items, every=7)) == items
+    assert list(paced([], every=10)) == []
