@@ -115,7 +115,9 @@ import asyncio
 import collections
 import ctypes
 import dataclasses
+import functools
 import gc
+import itertools
 import os
 import resource
 import sys
@@ -265,11 +267,22 @@ async def wait_polls(app: GrowthApp, n: int) -> None:
 
 
 def settings_for(args: argparse.Namespace, url: str, redis_url: str) -> Settings:
+    """The bench's settings; ``--side-speedup X`` divides the side panes' intervals (breakers,
+    cache, Redis, workstations and streams) by X, down to each setting's minimum, so a
+    short run holds as many of their polls as a longer one (the header's clock and the
+    freshness tick stay at 1 s: those grow by the second)."""
     base = Settings()
+    speed = max(getattr(args, "side_speedup", 1.0), 1.0)
+    ui = dataclasses.replace(
+        base.ui, breakers_interval=max(base.ui.breakers_interval / speed, 0.2),
+        cache_interval=max(base.ui.cache_interval / speed, 0.2),
+        workstations_interval=max(base.ui.workstations_interval / speed, 0.5))
     return base.replace(
         hwa=dataclasses.replace(base.hwa, url=url, user=USER, password=Secret(PASSWORD),
                                 poll_interval=args.interval, read_timeout=60.0),
-        redis=dataclasses.replace(base.redis, url=redis_url))
+        redis=dataclasses.replace(base.redis, url=redis_url,
+                                  poll_interval=max(base.redis.poll_interval / speed, 0.2)),
+        ui=ui)
 
 
 def resident_by_mapping() -> dict[str, float]:
@@ -381,6 +394,141 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
     return figures
 
 
+def traced(snapshot: tracemalloc.Snapshot) -> dict[tracemalloc.Traceback, int]:
+    """Bytes held per allocation traceback (tracemalloc's own and importlib's left out)."""
+    filters = [tracemalloc.Filter(False, tracemalloc.__file__),
+               tracemalloc.Filter(False, "<frozen importlib._bootstrap*")]
+    return {stat.traceback: stat.size
+            for stat in snapshot.filter_traces(filters).statistics("traceback")}
+
+
+def _lru_wrappers() -> dict[str, Any]:
+    """Every ``functools.lru_cache`` of Rich, Textual and ours, found by walking the
+    modules and their classes (``gc.get_objects`` cannot: the app freezes what was alive
+    after the first read, ``resync_tui.gcpolicy``)."""
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    for name, module in list(sorted(sys.modules.items())):
+        if module is None or not name.startswith(("rich", "textual", "resync_tui")):
+            continue
+        for attr, value in list(vars(module).items()):
+            values = [(attr, value)]
+            if isinstance(value, type) and value.__module__ == name:
+                values = [(f"{attr}.{k}", getattr(v, "__func__", v))
+                          for k, v in vars(value).items()]
+            for label, item in values:
+                if isinstance(item, functools._lru_cache_wrapper) and id(item) not in seen:
+                    seen.add(id(item))  # one cache, imported by several modules
+                    found[f"lru:{name}.{label}"] = item
+    return found
+
+
+def cache_sizes(app: GrowthApp) -> dict[str, tuple[int, int | None]]:
+    """Entries (and the bound) of every ``functools.lru_cache`` and of the Textual
+    ``LRUCache`` / ``FIFOCache`` held by a widget or the app (instances of one size
+    summed): a bounded cache still filling shows as entries below its bound."""
+    from textual.cache import FIFOCache, LRUCache
+
+    out: dict[str, tuple[int, int | None]] = {}
+    for name, wrapper in _lru_wrappers().items():
+        info = wrapper.cache_info()
+        if info.currsize:
+            out[name] = (info.currsize, info.maxsize)
+    owners: list[Any] = [app, *app.screen_stack]
+    for screen in app.screen_stack:
+        owners.extend(screen.walk_children(with_self=False))
+    seen: set[int] = set()
+    for owner in owners:
+        for slot in ("__dict__",):
+            for value in getattr(owner, slot, {}).values():
+                if isinstance(value, (LRUCache, FIFOCache)) and id(value) not in seen:
+                    seen.add(id(value))
+                    key = f"textual:{type(value).__name__}({value._maxsize})"
+                    n, bound = out.get(key, (0, 0))
+                    out[key] = (n + len(value), (bound or 0) + value._maxsize)
+    return out
+
+
+def by_owner(sizes: dict[tracemalloc.Traceback, int]) -> collections.Counter[str]:
+    owners: collections.Counter[str] = collections.Counter()
+    for tb, size in sizes.items():
+        owners[owner_of(tb)] += size
+    return owners
+
+
+def by_site(sizes: dict[tracemalloc.Traceback, int]) -> collections.Counter[str]:
+    sites: collections.Counter[str] = collections.Counter()
+    for tb, size in sizes.items():
+        sites[where(tb)] += size
+    return sites
+
+
+async def checkpoints(app: GrowthApp, args: argparse.Namespace) -> dict[str, Any]:
+    """``--every K``: a snapshot every K jobs polls from ``--first`` to ``--polls``; per
+    window, the growth by owner and by site (innermost project frame) in KB per poll and
+    per minute, so a bounded cache (growth falling to ~0) shows apart from a leak
+    (steady growth). Only the owners' and sites' totals are kept between snapshots."""
+    figures: dict[str, Any] = {}
+    gc.collect()
+    sizes = traced(tracemalloc.take_snapshot())
+    marks = [(app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
+              sum(sizes.values()), len(gc.get_objects()))]
+    caches = [cache_sizes(app)]
+    del sizes
+    while app.jobs_polls < args.polls:
+        await wait_polls(app, min(app.jobs_polls + args.every, args.polls))
+        gc.collect()
+        sizes = traced(tracemalloc.take_snapshot())
+        marks.append((app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
+                      sum(sizes.values()), len(gc.get_objects())))
+        caches.append(cache_sizes(app))
+        del sizes
+        poll, at, _, _, total, objects = marks[-1]
+        prev = marks[-2]
+        print(f"checkpoint poll {poll}: traced {total / 2**20:.1f} MB "
+              f"(+{(total - prev[4]) / 1024:.0f} KB in {poll - prev[0]} polls, "
+              f"{at - prev[1]:.0f} s), objects {objects}", file=sys.stderr, flush=True)
+        window = marks[-1][3].copy()
+        window.subtract(prev[3])
+        for site, size in window.most_common(6):
+            print(f"  {size / 1024:+8.1f} KB  {site}", file=sys.stderr, flush=True)
+    first_owners, last_owners = marks[0][2], marks[-1][2]
+    grown = last_owners.copy()
+    grown.subtract(first_owners)
+    first_sites, last_sites = marks[0][3], marks[-1][3]
+    site_grown = last_sites.copy()
+    site_grown.subtract(first_sites)
+    top_owners = [o for o, v in grown.most_common(12) if v > 0]
+    top_sites = [s for s, v in site_grown.most_common(20) if v > 0]
+    for n, (a, b) in enumerate(itertools.pairwise(marks)):
+        polls, minutes = max(b[0] - a[0], 1), max((b[1] - a[1]) / 60, 1e-6)
+        tag = f"w{n:02d}_polls{a[0]}-{b[0]}"
+        figures[f"{tag}_minutes"] = round((b[1] - a[1]) / 60, 2)
+        figures[f"{tag}_traced_kb_per_poll"] = round((b[4] - a[4]) / 1024 / polls, 1)
+        figures[f"{tag}_traced_kb_per_min"] = round((b[4] - a[4]) / 1024 / minutes, 1)
+        figures[f"{tag}_objects_per_poll"] = round((b[5] - a[5]) / polls, 1)
+        for owner in top_owners:
+            figures[f"{tag}_owner_{owner}_kb_per_poll"] = round(
+                (b[2][owner] - a[2][owner]) / 1024 / polls, 1)
+    for k, site in enumerate(top_sites):
+        figures[f"top{k:02d}_site"] = site
+        figures[f"top{k:02d}_held_first_kb"] = round(first_sites[site] / 1024, 1)
+        figures[f"top{k:02d}_held_kb_by_checkpoint"] = " ".join(
+            f"{m[3][site] / 1024:.0f}" for m in marks)
+    for owner in top_owners:
+        figures[f"owner_{owner}_held_kb_by_checkpoint"] = " ".join(
+            f"{m[2][owner] / 1024:.0f}" for m in marks)
+    for name in sorted(set(caches[0]) | set(caches[-1])):
+        first_n, last_n = caches[0].get(name, (0, 0))[0], caches[-1].get(name, (0, 0))[0]
+        if last_n != first_n:
+            bound = caches[-1].get(name, (0, None))[1]
+            figures[f"cache_{name}_entries_by_checkpoint"] = " ".join(
+                str(c.get(name, (0, 0))[0]) for c in caches) + f" (bound {bound})"
+    figures["checkpoint_polls"] = " ".join(str(m[0]) for m in marks)
+    figures["checkpoint_minutes"] = " ".join(f"{(m[1] - marks[0][1]) / 60:.1f}" for m in marks)
+    return figures
+
+
 async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
     settings = settings_for(args, url, redis_url)
     runtime = build_runtime(settings)
@@ -391,9 +539,18 @@ async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, A
     async with httpx.AsyncClient(base_url=url, timeout=30.0, trust_env=False) as admin, \
             app.run_test(size=SIZE) as pilot:
         await wait_polls(app, args.first - 1)
-        tracemalloc.start(25)
+        tracemalloc.start(args.frames)
         await wait_polls(app, args.first)
         await pilot.pause()
+        if args.every:
+            figures.update(await checkpoints(app, args))
+            figures["rss_last_mb"] = round(process.memory_info().rss / 2**20, 1)
+            for k, v in (await sim_stats(admin)).items():
+                figures[f"sim_last_{k}"] = v
+            tracemalloc.stop()
+            await runtime.aclose()
+            figures["load_1m"] = round(os.getloadavg()[0], 2)
+            return figures
         gc.collect()
         first_census = census()
         first = tracemalloc.take_snapshot()
@@ -531,6 +688,12 @@ def main() -> int:
                         help="hwa.poll_interval: the jobs feed's (and engine's) interval")
     parser.add_argument("--first", type=int, default=3, help="jobs poll of the first snapshot")
     parser.add_argument("--polls", type=int, default=40, help="jobs poll of the last snapshot")
+    parser.add_argument("--frames", type=int, default=25,
+                        help="tracemalloc's traceback depth (fewer: faster, coarser owners)")
+    parser.add_argument("--every", type=int, default=0,
+                        help="traced: a snapshot every N jobs polls, growth per window")
+    parser.add_argument("--side-speedup", type=float, default=1.0,
+                        help="divide the side panes' poll intervals by this")
     parser.add_argument("--no-trace", action="store_true",
                         help="no tracemalloc: RSS, mallinfo2 and pymalloc after every jobs poll")
     parser.add_argument("--csv", help="--no-trace: write the per-poll samples here")
