@@ -32,6 +32,49 @@ regions), ``hwa/client`` 18 -> 24 (the decode of the poll in flight). The jobs v
 ``model/job_row`` grew < 0.5 KB per poll. The plan does not grow: 50,000 jobs and 3,980
 streams at both ends (HOLD 18,076 -> 12,368, SUCC 30,232 -> 35,806: jobs running).
 
+``--every K`` (traced): a snapshot every K jobs polls from ``--first`` to ``--polls``; per
+window the traced growth by owner (``wNN_polls<a>-<b>_owner_*_kb_per_poll``), per site the
+KB held at each checkpoint (``topNN_held_kb_by_checkpoint``: a bounded cache levels off, a
+leak keeps climbing), the entries of every ``functools.lru_cache`` and of the Textual
+``LRUCache``/``FIFOCache`` the widgets hold against their bound (``cache_*``), and the
+tracked objects by type. ``--side-speedup X`` divides the side panes' intervals by X (the
+header's clock and the freshness tick stay at 1 s: what they feed grows by the second, not
+by the poll); this bench's own records are left out of the traces.
+
+Measured (``--jobs 2000 --first 5 --polls 65 --every 10 --interval 5 --side-speedup 2``:
+60 jobs polls after the 5th, 26-29 min under tracemalloc, i.e. a 30-s dashboard's 30
+minutes of polls; load 1.9-3.6 with other sessions' work), the code before -> after the
+tab-mark fix, traced growth per jobs poll by window of 10 polls: before 126, 101, (252:
+1.9 MB of this bench's own interned paths), 37, 37, 30 KB; after 141, 107, -4, 13, 2,
+48. Traced total after: 4.4 MB at poll 35 (21.5 min), 4.6 at 45 and 55, 5.1 at 65 (the
+last window's +0.4 MB is Textual's strip caches at that instant: its owner swings
+1.0-1.5 MB from checkpoint to checkpoint). By owner and site:
+
+* the header: 53 KB -> 622, 887, 1,065, then 1,075, 1,065, 1,057 KB: its per-second line
+  (clock, data age) enters Rich's ``cached_cell_len`` (``lru_cache(4096)``, which Textual's
+  ``Content.cell_length`` uses for every text, no length limit), 839 -> 3,076 -> 4,096
+  entries at minute 14 and full from then on: bounded, its ceiling ~1.1 MB here (a 4096
+  fill of 110-char strings: 1.06 MB, 160-char: 1.26 MB, measured alone), reached in
+  ~15-20 minutes whatever the plan's size;
+* Textual's geometry caches: ``Region.overlaps`` and ``Region.translate`` full (1,024 of
+  1,024) by minute 7, ``Region.intersection`` still filling (473 -> 1,219 of 4,096;
+  ~0.3 KB an entry, so <= ~0.9 MB to come): the ``<string>:1`` site (Region's
+  ``__new__``), 121 -> 271 KB, and the Region objects (1,654 -> 3,923) are these;
+  compositor and Strip ``FIFOCache`` s swing with what is drawn, no trend;
+* the plan's rows as the 60x plan runs through its day (``model/job_row`` and
+  ``model/jobs_view`` sort keys, ``hwa/client`` decode: 0 -> 224, 233, 115 KB, flat from
+  poll 35 on): bounded by the plan (it stops moving once its jobs ran), not by time;
+* ours per poll after poll 35: workstations, panes, jobs table, redis pool, feeds each
+  within +-2 KB a poll with no trend (workstations 224-253 KB, panes 123-144, jobs table
+  333-346);
+* the one leak found, fixed here: in a terminal wide enough for the grid the tab bar is
+  never mounted, but each tab's mark was still set on every change and a Textual ``Tab``
+  posts itself a ``Relabelled`` per label it is given, which a tab never mounted never
+  reads: before, ``dashboard.py`` (the label) -> ``message.py`` 2 -> 51, 97, 145, 190,
+  215, 234 KB and ``_tabs.py`` 1 -> 138 KB, still rising at the end (~6 KB a 5-s poll
+  here, more with a busier plan); after, not in the top sites
+  (``tests/ui/test_tab_marks_memory.py``).
+
 ``--no-trace`` (no tracemalloc): after every jobs poll, RSS (and by mapping: glibc's main
 heap, anonymous, files), glibc's ``mallinfo2()`` (``c_arena`` from the system, ``c_hblkhd``
 mmapped chunks, ``c_uordblks`` in use, ``c_fordblks`` free chunks kept), pymalloc's
@@ -103,6 +146,8 @@ Live memory (``py_used_mb``) grows by the same ~0.1 MB over the 10 reads in both
 plan's rows filling as jobs run, not a leak.
 
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+    .venv/bin/python bench/bench_app_growth.py --jobs 2000 --first 5 --polls 65 --every 10 \
+        --interval 5 --side-speedup 2
     .venv/bin/python bench/bench_app_growth.py --reread --jobs 200000 --polls 10 --interval 10
     .venv/bin/python bench/bench_app_growth.py --no-trace --jobs 200000 --interval 10 \
         --polls 60 [--no-policy | --mallopt mmap_threshold=262144 ...] [--csv FILE]
@@ -174,17 +219,17 @@ def owner_of(tb: tracemalloc.Traceback) -> str:
             rel = os.path.relpath(frame.filename, PKG)
             return "resync_tui/" + rel.removesuffix(".py")
     frame = frames[-1]
-    parts = Path(frame.filename).parts
+    parts = frame.filename.split(os.sep)  # not pathlib: it interns every part it parses
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1]
-    return Path(frame.filename).stem
+    return os.path.splitext(parts[-1])[0]
 
 
 def where(tb: tracemalloc.Traceback) -> str:
     """Innermost project frame, and the innermost frame if it is elsewhere."""
     frames = list(tb)
     inner = frames[-1]
-    inner_s = f"{Path(inner.filename).name}:{inner.lineno}"
+    inner_s = f"{os.path.basename(inner.filename)}:{inner.lineno}"
     for frame in reversed(frames):
         if frame.filename.startswith(PKG):
             mine = f"{os.path.relpath(frame.filename, ROOT)}:{frame.lineno}"
@@ -397,7 +442,8 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
 def traced(snapshot: tracemalloc.Snapshot) -> dict[tracemalloc.Traceback, int]:
     """Bytes held per allocation traceback (tracemalloc's own and importlib's left out)."""
     filters = [tracemalloc.Filter(False, tracemalloc.__file__),
-               tracemalloc.Filter(False, "<frozen importlib._bootstrap*")]
+               tracemalloc.Filter(False, "<frozen importlib._bootstrap*"),
+               tracemalloc.Filter(False, __file__)]  # this bench's own records
     return {stat.traceback: stat.size
             for stat in snapshot.filter_traces(filters).statistics("traceback")}
 
@@ -474,6 +520,7 @@ async def checkpoints(app: GrowthApp, args: argparse.Namespace) -> dict[str, Any
     marks = [(app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
               sum(sizes.values()), len(gc.get_objects()))]
     caches = [cache_sizes(app)]
+    censuses = [census()]
     del sizes
     while app.jobs_polls < args.polls:
         await wait_polls(app, min(app.jobs_polls + args.every, args.polls))
@@ -482,6 +529,7 @@ async def checkpoints(app: GrowthApp, args: argparse.Namespace) -> dict[str, Any
         marks.append((app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
                       sum(sizes.values()), len(gc.get_objects())))
         caches.append(cache_sizes(app))
+        censuses.append(census())
         del sizes
         poll, at, _, _, total, objects = marks[-1]
         prev = marks[-2]
@@ -524,6 +572,12 @@ async def checkpoints(app: GrowthApp, args: argparse.Namespace) -> dict[str, Any
             bound = caches[-1].get(name, (0, None))[1]
             figures[f"cache_{name}_entries_by_checkpoint"] = " ".join(
                 str(c.get(name, (0, 0))[0]) for c in caches) + f" (bound {bound})"
+    grown_types = censuses[-1].copy()
+    grown_types.subtract(censuses[0])
+    for name, count in grown_types.most_common(12):
+        if count > 0:
+            figures[f"objects_{name}_by_checkpoint"] = " ".join(
+                str(c[name]) for c in censuses)
     figures["checkpoint_polls"] = " ".join(str(m[0]) for m in marks)
     figures["checkpoint_minutes"] = " ".join(f"{(m[1] - marks[0][1]) / 60:.1f}" for m in marks)
     return figures
