@@ -32,6 +32,49 @@ regions), ``hwa/client`` 18 -> 24 (the decode of the poll in flight). The jobs v
 ``model/job_row`` grew < 0.5 KB per poll. The plan does not grow: 50,000 jobs and 3,980
 streams at both ends (HOLD 18,076 -> 12,368, SUCC 30,232 -> 35,806: jobs running).
 
+``--every K`` (traced): a snapshot every K jobs polls from ``--first`` to ``--polls``; per
+window the traced growth by owner (``wNN_polls<a>-<b>_owner_*_kb_per_poll``), per site the
+KB held at each checkpoint (``topNN_held_kb_by_checkpoint``: a bounded cache levels off, a
+leak keeps climbing), the entries of every ``functools.lru_cache`` and of the Textual
+``LRUCache``/``FIFOCache`` the widgets hold against their bound (``cache_*``), and the
+tracked objects by type. ``--side-speedup X`` divides the side panes' intervals by X (the
+header's clock and the freshness tick stay at 1 s: what they feed grows by the second, not
+by the poll); this bench's own records are left out of the traces.
+
+Measured (``--jobs 2000 --first 5 --polls 65 --every 10 --interval 5 --side-speedup 2``:
+60 jobs polls after the 5th, 26-29 min under tracemalloc, i.e. a 30-s dashboard's 30
+minutes of polls; load 1.9-3.6 with other sessions' work), the code before -> after the
+tab-mark fix, traced growth per jobs poll by window of 10 polls: before 126, 101, (252:
+1.9 MB of this bench's own interned paths), 37, 37, 30 KB; after 141, 107, -4, 13, 2,
+48. Traced total after: 4.4 MB at poll 35 (21.5 min), 4.6 at 45 and 55, 5.1 at 65 (the
+last window's +0.4 MB is Textual's strip caches at that instant: its owner swings
+1.0-1.5 MB from checkpoint to checkpoint). By owner and site:
+
+* the header: 53 KB -> 622, 887, 1,065, then 1,075, 1,065, 1,057 KB: its per-second line
+  (clock, data age) enters Rich's ``cached_cell_len`` (``lru_cache(4096)``, which Textual's
+  ``Content.cell_length`` uses for every text, no length limit), 839 -> 3,076 -> 4,096
+  entries at minute 14 and full from then on: bounded, its ceiling ~1.1 MB here (a 4096
+  fill of 110-char strings: 1.06 MB, 160-char: 1.26 MB, measured alone), reached in
+  ~15-20 minutes whatever the plan's size;
+* Textual's geometry caches: ``Region.overlaps`` and ``Region.translate`` full (1,024 of
+  1,024) by minute 7, ``Region.intersection`` still filling (473 -> 1,219 of 4,096;
+  ~0.3 KB an entry, so <= ~0.9 MB to come): the ``<string>:1`` site (Region's
+  ``__new__``), 121 -> 271 KB, and the Region objects (1,654 -> 3,923) are these;
+  compositor and Strip ``FIFOCache`` s swing with what is drawn, no trend;
+* the plan's rows as the 60x plan runs through its day (``model/job_row`` and
+  ``model/jobs_view`` sort keys, ``hwa/client`` decode: 0 -> 224, 233, 115 KB, flat from
+  poll 35 on): bounded by the plan (it stops moving once its jobs ran), not by time;
+* ours per poll after poll 35: workstations, panes, jobs table, redis pool, feeds each
+  within +-2 KB a poll with no trend (workstations 224-253 KB, panes 123-144, jobs table
+  333-346);
+* the one leak found, fixed here: in a terminal wide enough for the grid the tab bar is
+  never mounted, but each tab's mark was still set on every change and a Textual ``Tab``
+  posts itself a ``Relabelled`` per label it is given, which a tab never mounted never
+  reads: before, ``dashboard.py`` (the label) -> ``message.py`` 2 -> 51, 97, 145, 190,
+  215, 234 KB and ``_tabs.py`` 1 -> 138 KB, still rising at the end (~6 KB a 5-s poll
+  here, more with a busier plan); after, not in the top sites
+  (``tests/ui/test_tab_marks_memory.py``).
+
 ``--no-trace`` (no tracemalloc): after every jobs poll, RSS (and by mapping: glibc's main
 heap, anonymous, files), glibc's ``mallinfo2()`` (``c_arena`` from the system, ``c_hblkhd``
 mmapped chunks, ``c_uordblks`` in use, ``c_fordblks`` free chunks kept), pymalloc's
@@ -103,6 +146,8 @@ Live memory (``py_used_mb``) grows by the same ~0.1 MB over the 10 reads in both
 plan's rows filling as jobs run, not a leak.
 
     .venv/bin/python bench/bench_app_growth.py [--jobs 50000] [--polls 40] [--interval 5]
+    .venv/bin/python bench/bench_app_growth.py --jobs 2000 --first 5 --polls 65 --every 10 \
+        --interval 5 --side-speedup 2
     .venv/bin/python bench/bench_app_growth.py --reread --jobs 200000 --polls 10 --interval 10
     .venv/bin/python bench/bench_app_growth.py --no-trace --jobs 200000 --interval 10 \
         --polls 60 [--no-policy | --mallopt mmap_threshold=262144 ...] [--csv FILE]
@@ -115,7 +160,9 @@ import asyncio
 import collections
 import ctypes
 import dataclasses
+import functools
 import gc
+import itertools
 import os
 import resource
 import sys
@@ -172,17 +219,17 @@ def owner_of(tb: tracemalloc.Traceback) -> str:
             rel = os.path.relpath(frame.filename, PKG)
             return "resync_tui/" + rel.removesuffix(".py")
     frame = frames[-1]
-    parts = Path(frame.filename).parts
+    parts = frame.filename.split(os.sep)  # not pathlib: it interns every part it parses
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1]
-    return Path(frame.filename).stem
+    return os.path.splitext(parts[-1])[0]
 
 
 def where(tb: tracemalloc.Traceback) -> str:
     """Innermost project frame, and the innermost frame if it is elsewhere."""
     frames = list(tb)
     inner = frames[-1]
-    inner_s = f"{Path(inner.filename).name}:{inner.lineno}"
+    inner_s = f"{os.path.basename(inner.filename)}:{inner.lineno}"
     for frame in reversed(frames):
         if frame.filename.startswith(PKG):
             mine = f"{os.path.relpath(frame.filename, ROOT)}:{frame.lineno}"
@@ -265,11 +312,22 @@ async def wait_polls(app: GrowthApp, n: int) -> None:
 
 
 def settings_for(args: argparse.Namespace, url: str, redis_url: str) -> Settings:
+    """The bench's settings; ``--side-speedup X`` divides the side panes' intervals (breakers,
+    cache, Redis, workstations and streams) by X, down to each setting's minimum, so a
+    short run holds as many of their polls as a longer one (the header's clock and the
+    freshness tick stay at 1 s: those grow by the second)."""
     base = Settings()
+    speed = max(getattr(args, "side_speedup", 1.0), 1.0)
+    ui = dataclasses.replace(
+        base.ui, breakers_interval=max(base.ui.breakers_interval / speed, 0.2),
+        cache_interval=max(base.ui.cache_interval / speed, 0.2),
+        workstations_interval=max(base.ui.workstations_interval / speed, 0.5))
     return base.replace(
         hwa=dataclasses.replace(base.hwa, url=url, user=USER, password=Secret(PASSWORD),
                                 poll_interval=args.interval, read_timeout=60.0),
-        redis=dataclasses.replace(base.redis, url=redis_url))
+        redis=dataclasses.replace(base.redis, url=redis_url,
+                                  poll_interval=max(base.redis.poll_interval / speed, 0.2)),
+        ui=ui)
 
 
 def resident_by_mapping() -> dict[str, float]:
@@ -381,6 +439,150 @@ async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> di
     return figures
 
 
+def traced(snapshot: tracemalloc.Snapshot) -> dict[tracemalloc.Traceback, int]:
+    """Bytes held per allocation traceback (tracemalloc's own and importlib's left out)."""
+    filters = [tracemalloc.Filter(False, tracemalloc.__file__),
+               tracemalloc.Filter(False, "<frozen importlib._bootstrap*"),
+               tracemalloc.Filter(False, __file__)]  # this bench's own records
+    return {stat.traceback: stat.size
+            for stat in snapshot.filter_traces(filters).statistics("traceback")}
+
+
+def _lru_wrappers() -> dict[str, Any]:
+    """Every ``functools.lru_cache`` of Rich, Textual and ours, found by walking the
+    modules and their classes (``gc.get_objects`` cannot: the app freezes what was alive
+    after the first read, ``resync_tui.gcpolicy``)."""
+    found: dict[str, Any] = {}
+    seen: set[int] = set()
+    for name, module in list(sorted(sys.modules.items())):
+        if module is None or not name.startswith(("rich", "textual", "resync_tui")):
+            continue
+        for attr, value in list(vars(module).items()):
+            values = [(attr, value)]
+            if isinstance(value, type) and value.__module__ == name:
+                values = [(f"{attr}.{k}", getattr(v, "__func__", v))
+                          for k, v in vars(value).items()]
+            for label, item in values:
+                if isinstance(item, functools._lru_cache_wrapper) and id(item) not in seen:
+                    seen.add(id(item))  # one cache, imported by several modules
+                    found[f"lru:{name}.{label}"] = item
+    return found
+
+
+def cache_sizes(app: GrowthApp) -> dict[str, tuple[int, int | None]]:
+    """Entries (and the bound) of every ``functools.lru_cache`` and of the Textual
+    ``LRUCache`` / ``FIFOCache`` held by a widget or the app (instances of one size
+    summed): a bounded cache still filling shows as entries below its bound."""
+    from textual.cache import FIFOCache, LRUCache
+
+    out: dict[str, tuple[int, int | None]] = {}
+    for name, wrapper in _lru_wrappers().items():
+        info = wrapper.cache_info()
+        if info.currsize:
+            out[name] = (info.currsize, info.maxsize)
+    owners: list[Any] = [app, *app.screen_stack]
+    for screen in app.screen_stack:
+        owners.extend(screen.walk_children(with_self=False))
+    seen: set[int] = set()
+    for owner in owners:
+        for slot in ("__dict__",):
+            for value in getattr(owner, slot, {}).values():
+                if isinstance(value, (LRUCache, FIFOCache)) and id(value) not in seen:
+                    seen.add(id(value))
+                    key = f"textual:{type(value).__name__}({value._maxsize})"
+                    n, bound = out.get(key, (0, 0))
+                    out[key] = (n + len(value), (bound or 0) + value._maxsize)
+    return out
+
+
+def by_owner(sizes: dict[tracemalloc.Traceback, int]) -> collections.Counter[str]:
+    owners: collections.Counter[str] = collections.Counter()
+    for tb, size in sizes.items():
+        owners[owner_of(tb)] += size
+    return owners
+
+
+def by_site(sizes: dict[tracemalloc.Traceback, int]) -> collections.Counter[str]:
+    sites: collections.Counter[str] = collections.Counter()
+    for tb, size in sizes.items():
+        sites[where(tb)] += size
+    return sites
+
+
+async def checkpoints(app: GrowthApp, args: argparse.Namespace) -> dict[str, Any]:
+    """``--every K``: a snapshot every K jobs polls from ``--first`` to ``--polls``; per
+    window, the growth by owner and by site (innermost project frame) in KB per poll and
+    per minute, so a bounded cache (growth falling to ~0) shows apart from a leak
+    (steady growth). Only the owners' and sites' totals are kept between snapshots."""
+    figures: dict[str, Any] = {}
+    gc.collect()
+    sizes = traced(tracemalloc.take_snapshot())
+    marks = [(app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
+              sum(sizes.values()), len(gc.get_objects()))]
+    caches = [cache_sizes(app)]
+    censuses = [census()]
+    del sizes
+    while app.jobs_polls < args.polls:
+        await wait_polls(app, min(app.jobs_polls + args.every, args.polls))
+        gc.collect()
+        sizes = traced(tracemalloc.take_snapshot())
+        marks.append((app.jobs_polls, time.monotonic(), by_owner(sizes), by_site(sizes),
+                      sum(sizes.values()), len(gc.get_objects())))
+        caches.append(cache_sizes(app))
+        censuses.append(census())
+        del sizes
+        poll, at, _, _, total, objects = marks[-1]
+        prev = marks[-2]
+        print(f"checkpoint poll {poll}: traced {total / 2**20:.1f} MB "
+              f"(+{(total - prev[4]) / 1024:.0f} KB in {poll - prev[0]} polls, "
+              f"{at - prev[1]:.0f} s), objects {objects}", file=sys.stderr, flush=True)
+        window = marks[-1][3].copy()
+        window.subtract(prev[3])
+        for site, size in window.most_common(6):
+            print(f"  {size / 1024:+8.1f} KB  {site}", file=sys.stderr, flush=True)
+    first_owners, last_owners = marks[0][2], marks[-1][2]
+    grown = last_owners.copy()
+    grown.subtract(first_owners)
+    first_sites, last_sites = marks[0][3], marks[-1][3]
+    site_grown = last_sites.copy()
+    site_grown.subtract(first_sites)
+    top_owners = [o for o, v in grown.most_common(12) if v > 0]
+    top_sites = [s for s, v in site_grown.most_common(20) if v > 0]
+    for n, (a, b) in enumerate(itertools.pairwise(marks)):
+        polls, minutes = max(b[0] - a[0], 1), max((b[1] - a[1]) / 60, 1e-6)
+        tag = f"w{n:02d}_polls{a[0]}-{b[0]}"
+        figures[f"{tag}_minutes"] = round((b[1] - a[1]) / 60, 2)
+        figures[f"{tag}_traced_kb_per_poll"] = round((b[4] - a[4]) / 1024 / polls, 1)
+        figures[f"{tag}_traced_kb_per_min"] = round((b[4] - a[4]) / 1024 / minutes, 1)
+        figures[f"{tag}_objects_per_poll"] = round((b[5] - a[5]) / polls, 1)
+        for owner in top_owners:
+            figures[f"{tag}_owner_{owner}_kb_per_poll"] = round(
+                (b[2][owner] - a[2][owner]) / 1024 / polls, 1)
+    for k, site in enumerate(top_sites):
+        figures[f"top{k:02d}_site"] = site
+        figures[f"top{k:02d}_held_first_kb"] = round(first_sites[site] / 1024, 1)
+        figures[f"top{k:02d}_held_kb_by_checkpoint"] = " ".join(
+            f"{m[3][site] / 1024:.0f}" for m in marks)
+    for owner in top_owners:
+        figures[f"owner_{owner}_held_kb_by_checkpoint"] = " ".join(
+            f"{m[2][owner] / 1024:.0f}" for m in marks)
+    for name in sorted(set(caches[0]) | set(caches[-1])):
+        first_n, last_n = caches[0].get(name, (0, 0))[0], caches[-1].get(name, (0, 0))[0]
+        if last_n != first_n:
+            bound = caches[-1].get(name, (0, None))[1]
+            figures[f"cache_{name}_entries_by_checkpoint"] = " ".join(
+                str(c.get(name, (0, 0))[0]) for c in caches) + f" (bound {bound})"
+    grown_types = censuses[-1].copy()
+    grown_types.subtract(censuses[0])
+    for name, count in grown_types.most_common(12):
+        if count > 0:
+            figures[f"objects_{name}_by_checkpoint"] = " ".join(
+                str(c[name]) for c in censuses)
+    figures["checkpoint_polls"] = " ".join(str(m[0]) for m in marks)
+    figures["checkpoint_minutes"] = " ".join(f"{(m[1] - marks[0][1]) / 60:.1f}" for m in marks)
+    return figures
+
+
 async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:
     settings = settings_for(args, url, redis_url)
     runtime = build_runtime(settings)
@@ -391,9 +593,18 @@ async def run(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, A
     async with httpx.AsyncClient(base_url=url, timeout=30.0, trust_env=False) as admin, \
             app.run_test(size=SIZE) as pilot:
         await wait_polls(app, args.first - 1)
-        tracemalloc.start(25)
+        tracemalloc.start(args.frames)
         await wait_polls(app, args.first)
         await pilot.pause()
+        if args.every:
+            figures.update(await checkpoints(app, args))
+            figures["rss_last_mb"] = round(process.memory_info().rss / 2**20, 1)
+            for k, v in (await sim_stats(admin)).items():
+                figures[f"sim_last_{k}"] = v
+            tracemalloc.stop()
+            await runtime.aclose()
+            figures["load_1m"] = round(os.getloadavg()[0], 2)
+            return figures
         gc.collect()
         first_census = census()
         first = tracemalloc.take_snapshot()
@@ -531,6 +742,12 @@ def main() -> int:
                         help="hwa.poll_interval: the jobs feed's (and engine's) interval")
     parser.add_argument("--first", type=int, default=3, help="jobs poll of the first snapshot")
     parser.add_argument("--polls", type=int, default=40, help="jobs poll of the last snapshot")
+    parser.add_argument("--frames", type=int, default=25,
+                        help="tracemalloc's traceback depth (fewer: faster, coarser owners)")
+    parser.add_argument("--every", type=int, default=0,
+                        help="traced: a snapshot every N jobs polls, growth per window")
+    parser.add_argument("--side-speedup", type=float, default=1.0,
+                        help="divide the side panes' poll intervals by this")
     parser.add_argument("--no-trace", action="store_true",
                         help="no tracemalloc: RSS, mallinfo2 and pymalloc after every jobs poll")
     parser.add_argument("--csv", help="--no-trace: write the per-poll samples here")

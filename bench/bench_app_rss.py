@@ -69,6 +69,24 @@ minute: 224.6, then 225.6-227.3 to minute 8, 228.3-229.9 from minute 9 to 22,
 229.1-230.8 from 23 to 30: ~0.2 MB a minute, against the old code's 30 minutes of
 243.3 mean (+14.0, the step in the first two minutes) and the issue's 249.9 (+22.5).
 
+After the tab-mark fix (``bench_app_growth --every``: the tabs of a grid never mounted
+kept a message per mark change), 900 s (``--duration 900``), once, load 0.3-1.6 (quiet;
+nothing else of mine running), against the 900-s run of the code before it above: first-
+read peak 219.2 MB (207.1 before; the first read took 5 s here against 8, more pages in
+flight: the peak is set before any of this change matters), steady mean 237.7 (227.7),
+steady peak 262.4 (252.4), growth +10.1 (+7.9), ``growth_after_5min_mb`` +4.2 (+4.8), app
+CPU 164.5 s (165.5). Per minute: 232.0, 234.4, 235.4, 235.7, 236.0, 238.0, 238.5, 239.3,
+238.2, 238.7, 238.9, 239.5, 239.3, 239.9, 242.2 (a re-read's peak, 262, in that minute);
+the floor between re-reads (each minute's lowest sample) 232, 233, 232, 233, 234, then
+236 for minutes 6-12, 237, 238. The ~10 MB between the two runs' levels is there from
+the first read on: run-to-run spread (pymalloc's arenas after the first re-reads, ~5 MB
+between runs of the same code in ``bench_app_growth``), not this change, which removes
+~1 KB a tab-mark change (a few a poll). What the floor still adds after minute 5 (~2 MB
+in 10 minutes) is, by ``bench_app_growth --every``, Rich's ``cached_cell_len`` filling to
+its 4,096 entries with the header's per-second lines (~1.1 MB, full after ~15-20
+minutes, then flat) and Textual's Region caches filling to theirs (<= ~1 MB more), both
+bounded, plus what pymalloc does not give back; nothing of ours still climbs there.
+
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 

@@ -193,7 +193,9 @@ class DashboardScreen(Screen[None]):
         return not self.wide and not self.wall  # a wall hides them: nobody picks a tab
 
     def _tab_bar(self) -> Tabs:
-        """The tab bar (built when first shown), on the pane shown now."""
+        """The tab bar (built when first shown), on the pane shown now, each tab with its
+        mark of the moment (``_mark_tabs`` leaves the tabs alone until then)."""
+        self._mark_tabs(force=True)
         tabs = self.pane_tabs = Tabs(*self._tabs.values(), id="pane-tabs",
                                      active=f"tab-{self.active_pane}")
         tabs.can_focus = False  # keys 1-5 and clicks pick a tab; the keyboard stays on jobs
@@ -523,8 +525,12 @@ class DashboardScreen(Screen[None]):
     def _new_jobs_changed(self) -> None:
         self._mark_tabs()
 
-    def _mark_tabs(self) -> None:
-        if not self.is_mounted:
+    def _mark_tabs(self, *, force: bool = False) -> None:
+        """Each tab's label with its mark, set when it changed, and only once the tab bar
+        exists (``force``: as it is built). A tab posts itself a message per new label;
+        never mounted (a terminal wide enough for the grid), it never reads them: ~1 KB
+        kept per mark change, for as long as the dashboard ran."""
+        if not self.is_mounted or (self.pane_tabs is None and not force):
             return
         marks = self.tab_marks()
         for pane, label in PANES:
