@@ -151,8 +151,15 @@ def test_a_torn_last_frame_is_ignored(recorded: Recorded, tmp_path: Path) -> Non
 
 def test_corruption_in_the_middle_says_where_it_stops(recorded: Recorded,
                                                       tmp_path: Path) -> None:
+    """A byte changed in a frame with frames after it (a bad last frame reads as a write
+    cut short by a crash, and is dropped: ``torn``). Which frame the file's middle byte
+    fell in depended on how the recording's frames came out."""
+    from resync_tui.record.format import _frames
+
     data = bytearray(recorded.path.read_bytes())
-    middle = len(data) // 2
+    frames = [offset for offset, _, _ in _frames(bytes(data), len(MAGIC) + 2)]
+    assert len(frames) >= 3, "the recording has a frame in the middle"
+    middle = frames[len(frames) // 2] + 12  # inside that frame's body (after its head)
     data[middle] ^= 0xFF
     bad = tmp_path / "bad.rec"
     bad.write_bytes(bytes(data))
