@@ -458,7 +458,10 @@ class SharedStreamsFeed(_SharedFeed[StreamsState]):
     async def _follow(self) -> StreamsState:
         if self._rows is not None:
             shown = await self._follow_rows(self._rows[1])
-            if shown is not None:
+            # Rows the leader could not count (its stream list came before its first job
+            # list) while this view holds jobs: counted here until its next list, not
+            # every stream shown with 0 jobs for a whole stream interval.
+            if shown is not None and (shown.jobs_counted or self.inner.jobs_total == 0):
                 return shown
         return await self._follow_and_count()
 

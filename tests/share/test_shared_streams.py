@@ -148,3 +148,25 @@ async def test_a_big_plans_stream_counts_wait_for_the_leaders_next_stream_list(
     await leader.streams.poll()  # the leader's next stream list
     counted = per_stream(await follower.streams.poll())
     assert counted == {name: n for name, n in held(follower.view).items() if name in counted}
+
+
+async def test_a_leader_whose_stream_list_came_before_its_jobs_leaves_no_follower_at_zero(
+        sim: Simulator, runtimes: list[Runtime], r: aioredis.Redis) -> None:
+    """The leader's first stream list came before its first job list (feeds poll at once):
+    it published rows without counts. A follower that holds the jobs counts them itself
+    until the leader's next list, instead of showing every stream with 0 jobs."""
+    keys = ShareKeys.for_engine(sim.base_url)
+    leader = Screen(runtimes[0], r, keys, "lead", streams_interval=0.0, rows=True)
+    follower = Screen(runtimes[1], r, keys, "f", streams_interval=3600.0, rows=True)
+    assert await leader.election.step() is Role.LEADER
+    assert await follower.election.step() is Role.FOLLOWER
+    uncounted = await leader.streams.poll()  # no jobs yet: nothing to count
+    assert uncounted.jobs_counted == 0 and len(uncounted.view)
+    await leader.jobs.poll()
+    await follower.jobs.poll()
+    assert follower.view.total == 200
+    shown = await follower.streams.poll()
+    assert shown.health.ok
+    assert shown.jobs_counted == 200
+    assert per_stream(shown) == {name: n for name, n in held(follower.view).items()
+                                 if name in per_stream(shown)}
