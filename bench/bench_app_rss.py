@@ -87,6 +87,14 @@ its 4,096 entries with the header's per-second lines (~1.1 MB, full after ~15-20
 minutes, then flat) and Textual's Region caches filling to theirs (<= ~1 MB more), both
 bounded, plus what pymalloc does not give back; nothing of ours still climbs there.
 
+Merged main at the end of that stop (the tab-mark fix, the loop-stall work: the re-read's
+ids as dict keys, freed 5,000 a turn), 30 minutes, load ~0.4: first-read peak 216.2 MB,
+steady mean 238.8, steady peak 265.1, growth +9.1 MB, +4.8 after minute 5. The last
+stop's code (a7301a9) in the same hour, 900 s, load 0.35: 213.7 / 237.5 / 261.6, +9.5,
++3.5 after minute 5: the same level, ~10 MB above that code's own runs of the day before
+(229.0 mean over 30 minutes); both first reads took 5 s here against 8 s then (more pages
+in flight). Not flat: ~0.3 MB a minute after minute 5.
+
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
 
