@@ -23,6 +23,17 @@ ON_A_KEY = (
 )
 
 
+_DASHBOARD_BUILT = (
+    "import resync_tui.cli, resync_tui.ui.app\n"
+    "from resync_tui.feeds.runtime import build_runtimes\n"
+    "import dataclasses\n"
+    "from resync_tui.settings import Settings\n"
+    "base = Settings()\n"
+    "engines = build_runtimes(base.replace(redis=dataclasses.replace(\n"
+    "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)")
+"""The dashboard's modules imported and its runtime built, as before its first frame."""
+
+
 def _imported_after(code: str) -> set[str]:
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -50,14 +61,7 @@ def test_the_dashboard_is_built_without_redis_py() -> None:
     """redis-py takes a tenth of a second and more to import: the dashboard's modules, its
     settings and its runtime (the Redis client is built on first use, after the first
     frame with data) do without it."""
-    loaded = _imported_after(
-        "import resync_tui.cli, resync_tui.ui.app\n"
-        "from resync_tui.feeds.runtime import build_runtimes\n"
-        "import dataclasses\n"
-        "from resync_tui.settings import Settings\n"
-        "base = Settings()\n"
-        "build_runtimes(base.replace(redis=dataclasses.replace(\n"
-        "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)")
+    loaded = _imported_after(_DASHBOARD_BUILT)
     assert not {m for m in loaded if m == "redis" or m.startswith("redis.")}
 
 
@@ -114,12 +118,6 @@ def test_the_dashboard_is_built_without_prometheus_client() -> None:
     the runtime records the first read's requests and builds the registry later (the
     app, after its first frame; a scrape; a test)."""
     loaded = _imported_after(
-        "import resync_tui.cli, resync_tui.ui.app\n"
-        "from resync_tui.feeds.runtime import build_runtimes\n"
-        "import dataclasses\n"
-        "from resync_tui.settings import Settings\n"
-        "base = Settings()\n"
-        "engines = build_runtimes(base.replace(redis=dataclasses.replace(\n"
-        "    base.redis, url='redis://127.0.0.1:6379/0')), lazy_redis=True)\n"
+        f"{_DASHBOARD_BUILT}\n"
         "engines.get(engines.names[0]).metrics.observe_request('GET /plan/job', 0.1, 'ok')")
     assert "prometheus_client" not in loaded
