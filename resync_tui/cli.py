@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from resync_tui.gcpolicy import hold_collections, release_collections
 from resync_tui.sanitize import safe_text
 from resync_tui.settings import (
     CONFIG_ENV,
@@ -991,8 +992,24 @@ async def _act_on_workstation(settings: Settings, service: ActionService,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    word = command_word(argv)
+    if word in _DASHBOARD_COMMANDS:
+        # Nothing to collect before the first frame, only what the process keeps: the
+        # app turns the collector back on once it has drawn (``resync_tui.gcpolicy``).
+        hold_collections()
+    try:
+        return _run(argv, word)
+    finally:
+        release_collections()  # an app that ended before drawing, or a refused command
+
+
+_DASHBOARD_COMMANDS: Final = (None, "demo")
+"""The command words that start the dashboard (none: ``resync-tui [options]``)."""
+
+
+def _run(argv: Sequence[str] | None, word: str | None) -> int:
     early = _early_demo_simulator(argv)  # the demo's engine first: it builds the plan meanwhile
-    parser = build_parser(command_word(argv))
+    parser = build_parser(word)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # a monitoring plugin's bad usage is UNKNOWN (3), not 2

@@ -20,9 +20,12 @@ from __future__ import annotations
 import gc
 import logging
 
-__all__ = ["freeze_long_lived"]
+__all__ = ["freeze_long_lived", "hold_collections", "release_collections"]
 
 log = logging.getLogger(__name__)
+
+_held = False
+"""``hold_collections`` turned the collector off and nothing has turned it back on yet."""
 
 
 def freeze_long_lived(*, collect: bool = True) -> None:
@@ -41,3 +44,29 @@ def freeze_long_lived(*, collect: bool = True) -> None:
     gc.freeze()
     if log.isEnabledFor(logging.DEBUG):
         log.debug("garbage collector: %d objects frozen", gc.get_freeze_count())
+
+
+def hold_collections() -> None:
+    """No collection from here to the dashboard's first frame (``release_collections``).
+
+    Until then the process only builds what it keeps: the imports' modules and classes,
+    the settings, the first read's rows, the mounted widgets. The collector would walk
+    them ~130 times to free almost nothing (~20 ms of the ~0.65 s of CPU a ``demo``
+    takes to its first frame). Does nothing if the collector is already off (someone
+    else owns that choice)."""
+    global _held
+    if gc.isenabled():
+        gc.disable()
+        _held = True
+
+
+def release_collections() -> None:
+    """The collector back on, what lives now frozen out of its reach first (so the
+    first collections do not rescan the start's objects); only undoes what
+    ``hold_collections`` did, and only once. Called after the first frame, and when the
+    command ends whatever happened (an app that stopped before drawing)."""
+    global _held
+    if _held:
+        _held = False
+        gc.freeze()
+        gc.enable()

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import gc
 import weakref
+from pathlib import Path
 
-from resync_tui.gcpolicy import freeze_long_lived
+from resync_tui.cli import main
+from resync_tui.gcpolicy import freeze_long_lived, hold_collections, release_collections
 
 
 class _Node:
@@ -49,4 +51,46 @@ def test_freezing_right_after_a_big_read_runs_no_collection() -> None:
         assert runs == [1]
     finally:
         gc.callbacks.remove(record)
+        gc.unfreeze()
+
+
+def test_the_collector_held_for_a_start_comes_back_once_and_frozen() -> None:
+    """``hold_collections`` at a dashboard's start, ``release_collections`` after its first
+    frame: what the start built is frozen out of reach, new garbage collected again."""
+    kept = [[i] for i in range(100)]
+    try:
+        hold_collections()
+        assert not gc.isenabled()
+        release_collections()
+        assert gc.isenabled()
+        tracked = {id(obj) for obj in gc.get_objects()}
+        assert not any(id(obj) in tracked for obj in kept)
+        gc.disable()  # someone else's choice: a later release does not undo it
+        release_collections()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_a_collector_already_off_is_left_off() -> None:
+    gc.disable()
+    try:
+        hold_collections()
+        release_collections()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_dashboard_refused_before_it_starts_leaves_the_collector_on(tmp_path: Path) -> None:
+    """``resync-tui`` holds the collector from its first line; a settings file it refuses
+    ends it before any frame, and the collector is on again."""
+    bad = tmp_path / "settings.toml"
+    bad.write_text("[hwa]\nurl = 42\n", encoding="utf-8")
+    try:
+        assert main(["--config", str(bad)]) == 2
+        assert gc.isenabled()
+    finally:
+        gc.enable()
         gc.unfreeze()

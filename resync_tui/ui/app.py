@@ -46,7 +46,7 @@ from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import EngineRuntimes, FirstRead, Runtime, build_runtimes
 from resync_tui.feeds.status import Feed, FeedHealth
-from resync_tui.gcpolicy import freeze_long_lived
+from resync_tui.gcpolicy import freeze_long_lived, release_collections
 from resync_tui.hwa.models import JobInPlan
 from resync_tui.model.job_row import job_row_from_model
 from resync_tui.model.jobs_view import JobsView
@@ -249,6 +249,9 @@ class ResyncApp(WorkstationHandlers, App[int]):
     def on_mount(self) -> None:
         ui = self.settings.ui
         d = self.dashboard
+        # The command line held the collector off for the start (``hold_collections``):
+        # back on once the first frame is drawn.
+        self.call_after_refresh(release_collections)
         self._start_alerts()
         self._start_engine_feeds()
         self._start_engines_watch()

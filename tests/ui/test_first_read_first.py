@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from resync_tui.gcpolicy import hold_collections, release_collections
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.model.jobs_view import ChangeSet, JobsView
 from resync_tui.ui.app import ResyncApp
@@ -165,3 +166,23 @@ def test_a_first_read_no_app_took_over_is_stopped_and_its_runtime_closed(
         read = next(t for t in asyncio.all_tasks(loop) if t.get_name() == "jobs:first-read")
     assert read.cancelled() or read.done()
     assert first.runtime._closed and loop.is_closed()
+
+
+async def test_a_dashboard_started_with_the_collector_held_turns_it_back_on_once_drawn(
+        sim: Simulator, redis_url: str) -> None:
+    """The command line holds the collector off for the start (nothing to collect but what
+    the process keeps); left off, every cycle the dashboard later drops would be kept for
+    as long as it runs (days on a NOC screen)."""
+    app = make_app(sim.base_url, redis_url)
+    hold_collections()
+    try:
+        assert not gc.isenabled()
+        async with app.run_test(size=(160, 48)) as pilot:
+            await ready(app)
+            await pilot.pause()
+            assert "200 of 200 jobs" in screen_text(app)
+            assert gc.isenabled()
+    finally:
+        release_collections()
+        gc.enable()
+        gc.unfreeze()
