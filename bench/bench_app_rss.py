@@ -9,6 +9,12 @@ every 30 s as configured by its settings. Its RSS is sampled every second with p
 * ``growth_mb``: the last minute's mean minus the first minute's (a leak shows here);
 * ``growth_after_5min_mb``: the last minute's mean minus the sixth's (runs of 7 minutes
   or more): what the steady state adds once the first re-reads have filled the heaps;
+* ``growth_last_30min_mb`` (runs of 31 minutes or more): the last minute's mean minus the
+  mean of the minute 30 minutes before it, and ``floor_growth_last_30min_mb`` the same for
+  each minute's lowest sample (between re-reads). At 60x the plan's day has run in the
+  first ~18 minutes, and until then its rows grow as its jobs run (start and end times:
+  +2.8 MB at 200k, ``bench_plan_day``): run 50 minutes (``--duration 3000``) to see 30
+  minutes of polling a plan whose data no longer grows;
 * ``bare_app_mb``: a bare Textual app (one Static) in the same pty, the baseline; and
   ``ratio_steady``: steady peak / bare.
 
@@ -194,6 +200,11 @@ def main() -> dict[str, float]:
     if len(steady) >= 420:  # the first re-reads done: a leak still shows, the first step not
         figures["growth_after_5min_mb"] = (figures["last_minute_mean_mb"]
                                            - statistics.fmean(steady[300:360]))
+    if len(steady) >= 31 * 60:  # 30 minutes after the plan's day has run (bench_plan_day)
+        then = len(steady) - 31 * 60
+        figures["growth_last_30min_mb"] = (figures["last_minute_mean_mb"]
+                                           - statistics.fmean(steady[then:then + 60]))
+        figures["floor_growth_last_30min_mb"] = min(steady[-60:]) - min(steady[then:then + 60])
     figures["ratio_steady"] = figures["steady_peak_mb"] / figures["bare_app_mb"]
     figures["load_1m"] = os.getloadavg()[0]
     return figures

@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-from collections.abc import Iterable
 
 from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator.process import SimulatorProcess
-from resync_tui.model.job_row import JobRow, RowMapper
-from resync_tui.model.jobs_view import JobsView, PlanDiff
+from tests.feeds.probed_view import ProbedView
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
 DEADLINE = 60.0
@@ -32,26 +30,6 @@ def _young_items() -> int:
         del young
 
 
-class _ProbedView(JobsView):
-    def __init__(self) -> None:
-        super().__init__(clock=frozen_clock)
-        self.young: list[int] = []
-
-    def plan_diff(self, mapper: RowMapper | None = None) -> PlanDiff:
-        return _ProbedDiff(self) if mapper is None else _ProbedDiff(self, mapper)
-
-
-class _ProbedDiff(PlanDiff):
-    __slots__ = ()
-
-    def add(self, rows: Iterable[JobRow]) -> None:
-        super().add(rows)
-        view = self._view
-        assert isinstance(view, _ProbedView)
-        if len(self._seen) >= JOBS * 9 // 10 and view.total:
-            view.young.append(_young_items())
-
-
 async def test_a_re_read_holds_its_ids_out_of_the_young_collections_sight(
         redis_url: str) -> None:
     with SimulatorProcess(jobs=JOBS, seed=2, user="demo", password="demo") as sim:
@@ -61,7 +39,7 @@ async def test_a_re_read_holds_its_ids_out_of_the_young_collections_sight(
             settings.hwa, page_size=100, parallel_pages=2, read_timeout=20.0,
             call_deadline=60.0))
         runtime = build_runtime(settings, clock=frozen_clock)
-        view = _ProbedView()
+        view = ProbedView(_young_items, JOBS)
         feed = JobsFeed(runtime, view)
         try:
             first = await asyncio.wait_for(feed.poll(), DEADLINE)
@@ -72,5 +50,5 @@ async def test_a_re_read_holds_its_ids_out_of_the_young_collections_sight(
         finally:
             await runtime.aclose()
     assert again.full_read and again.health.ok and again.view.total == JOBS
-    assert view.young
-    assert max(view.young) < JOBS, view.young  # before: two sets of ~JOBS ids each
+    assert view.samples
+    assert max(view.samples) < JOBS, view.samples  # before: two sets of ~JOBS ids each

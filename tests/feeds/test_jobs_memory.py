@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import gc
 import tracemalloc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,8 +19,7 @@ from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.hwa.simulator.process import SimulatorProcess
-from resync_tui.model.job_row import JobRow, RowMapper
-from resync_tui.model.jobs_view import JobsView, PlanDiff
+from tests.feeds.probed_view import ProbedView
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
 DEADLINE = 60.0
@@ -97,29 +96,6 @@ def _blocks() -> int:
     return sum(stat.count for stat in snapshot.statistics("filename"))
 
 
-class _ProbedView(JobsView):
-    """A real view whose plan diffs count the memory blocks the process holds as the last
-    tenth of a read is handed over (when a read has seen nearly every id)."""
-
-    def __init__(self) -> None:
-        super().__init__(clock=frozen_clock)
-        self.held: list[int] = []
-
-    def plan_diff(self, mapper: RowMapper | None = None) -> PlanDiff:
-        return _ProbedDiff(self) if mapper is None else _ProbedDiff(self, mapper)
-
-
-class _ProbedDiff(PlanDiff):
-    __slots__ = ()
-
-    def add(self, rows: Iterable[JobRow]) -> None:
-        super().add(rows)
-        view = self._view
-        assert isinstance(view, _ProbedView)
-        if len(self._seen) >= JOBS * 9 // 10 and view.total:
-            view.held.append(_blocks())
-
-
 async def test_a_re_read_holds_no_second_copy_of_the_plans_ids(redis_url: str) -> None:
     """A re-read remembers every id it saw until it ends (to see a job come twice); it
     kept the decoded strings, a second copy of the plan's ids, and its row mapper kept
@@ -135,7 +111,7 @@ async def test_a_re_read_holds_no_second_copy_of_the_plans_ids(redis_url: str) -
             settings.hwa, page_size=20, parallel_pages=1, read_timeout=20.0,
             call_deadline=60.0))
         runtime = build_runtime(settings, clock=frozen_clock)
-        view = _ProbedView()
+        view = ProbedView(_blocks, JOBS)
         feed = JobsFeed(runtime, view)
         tracemalloc.start()
         try:
@@ -148,6 +124,6 @@ async def test_a_re_read_holds_no_second_copy_of_the_plans_ids(redis_url: str) -
             tracemalloc.stop()
             await runtime.aclose()
     assert again.full_read and again.health.ok and not again.change
-    assert len(view.held) >= 2
-    held_at_most = max(view.held) - before
+    assert len(view.samples) >= 2
+    held_at_most = max(view.samples) - before
     assert held_at_most < JOBS // 2, held_at_most  # before: over 2 * JOBS
