@@ -13,17 +13,23 @@ reads the plan, and the view's rows are measured: each row and every object one 
 fields holds, counted once (shared strings such as statuses and stream names once for
 the whole view; ``None``, booleans and small ints are free). Figures:
 
-* ``rows_start_mb`` / ``rows_end_mb``: the rows' size at the first and the last step;
+* ``rows_start_mb`` / ``rows_end_mb``: the rows' size at the first and the last step
+  (measured only there: the measurement's own ints and set would be in the RSS after);
   ``rows_growth_mb`` the difference and ``rows_end_over_start`` the ratio;
 * ``ran_start`` / ``ran_end``: jobs with a start time at the first and the last step;
   ``bytes_per_job_run``: the growth per job that ran in between;
-* ``flat_after_plan_h``: the first plan hour read with the rows within 0.1% of the last;
-* ``rss_start_mb`` / ``rss_end_mb``: this process after each of those reads (the app's
-  allocator policy applied, a full collection first).
+* ``day_done_plan_h``: the first plan hour read at which no more jobs had run by the end;
+* ``rss_start_mb`` / ``rss_end_mb``: this process after those reads (the app's allocator
+  policy applied, a full collection first), and ``rss_growth_after_day_mb``: what the
+  ``reads_after_day`` re-reads of a plan whose data no longer grows added (a leak of the
+  feed's path would show here).
 
-Measured (load 0.6, 2 cores, seed 1): the rows are 60.9 MB at 06:10 and 63.7 MB from
-midnight on (+2.8 MB, 1.05x): 0.5 -> 1.8 MB of start times, as much of end times, 0.1 MB of
-durations; flat after plan hour 18. In ``bench_app_rss`` that is its first 18 minutes.
+Measured (load ~2, 2 cores, seed 1): the rows are 60.9 MB at 06:10 and 63.8 MB once
+the day has run (+2.9 MB, 1.05x; 36,105 then 150,176 jobs that ran, 26.8 B each); the
+last job of the day starts between plan hours 18 and 20, which ``bench_app_rss`` (60x)
+reaches in its first 18-20 minutes. The re-reads after it add nothing: RSS 165.9 MB
+after the first read, 166.7 MB after the last, +0.0 MB over the 3 re-reads of the
+finished day.
 
     .venv/bin/python bench/bench_plan_day.py [--jobs 200000] [--hours 26] [--step 2]
 """
@@ -50,13 +56,12 @@ from resync_tui.model.job_row import JobRow
 from resync_tui.settings import Secret, Settings
 
 
-def rows_bytes(rows: Iterable[JobRow]) -> tuple[int, int]:
-    """(bytes of the rows and of what their fields hold, each object once; jobs that ran)."""
+def rows_bytes(rows: Iterable[JobRow]) -> int:
+    """Bytes of the rows and of what their fields hold, each object counted once."""
     seen: set[int] = set()
-    total = ran = 0
+    total = 0
     for row in rows:
         total += sys.getsizeof(row)
-        ran += row.started is not None
         for name in row.__struct_fields__:
             value = getattr(row, name)
             if value is None or isinstance(value, bool) or (
@@ -65,7 +70,7 @@ def rows_bytes(rows: Iterable[JobRow]) -> tuple[int, int]:
             if id(value) not in seen:
                 seen.add(id(value))
                 total += sys.getsizeof(value)
-    return total, ran
+    return total
 
 
 def rss_mb() -> float:
@@ -81,7 +86,8 @@ async def run(jobs: int, hours: float, step: float) -> dict[str, float]:
         redis=dataclasses.replace(base.redis, url="redis://127.0.0.1:1/0"))  # never dialled
     runtime = build_runtime(settings)
     parts = urlsplit(url)
-    steps: list[tuple[float, float, int, float]] = []  # (plan hour, rows MB, ran, RSS MB)
+    steps: list[tuple[float, int, float]] = []  # (plan hour, jobs that ran, RSS MB)
+    sizes: list[float] = []  # the rows' MB at the first and the last step
     try:
         async with httpx.AsyncClient(base_url=f"{parts.scheme}://{parts.netloc}",
                                      timeout=60.0, trust_env=False) as admin:
@@ -97,26 +103,32 @@ async def run(jobs: int, hours: float, step: float) -> dict[str, float]:
                 if not state.health.ok or state.view.total != jobs:
                     raise SystemExit(f"plan +{offset:.1f} h: {state.view.total} jobs, "
                                      f"{state.health}")
-                rss = rss_mb()  # first: the measurement's own sets and ints would be in it
-                size, ran = rows_bytes(state.view.rows_snapshot())
-                steps.append((offset, size / 2**20, ran, rss))
-                print(f"plan +{offset:5.1f} h: rows {size / 2**20:6.1f} MB, {ran:,} ran, "
-                      f"RSS {steps[-1][3]:.1f} MB", file=sys.stderr, flush=True)
+                rows = state.view.rows_snapshot()
+                ran = sum(row.started is not None for row in rows)
+                steps.append((offset, ran, rss_mb()))
+                last = offset + step > hours + 1e-9
+                if not sizes or last:  # only twice: measuring allocates (ids, a set)
+                    sizes.append(rows_bytes(rows) / 2**20)
+                del rows
+                print(f"plan +{offset:5.1f} h: {ran:,} ran, RSS {steps[-1][2]:.1f} MB",
+                      file=sys.stderr, flush=True)
                 offset = round(offset + step, 6) if offset > 1 else step
     finally:
         await runtime.aclose()
         stop_simulator(proc)
-    first, last = steps[0], steps[-1]
-    flat = next(hour for hour, size, _, _ in steps if last[1] - size <= max(last[1] / 1000, 0.01))
-    grown = last[1] - first[1]
+    (_, ran_start, rss_start), (_, ran_end, rss_end) = steps[0], steps[-1]
+    done = next(i for i, (_, ran, _) in enumerate(steps) if ran == ran_end)
+    grown = sizes[-1] - sizes[0]
     return {
         "jobs": float(jobs),
-        "rows_start_mb": round(first[1], 2), "rows_end_mb": round(last[1], 2),
-        "rows_growth_mb": round(grown, 2), "rows_end_over_start": round(last[1] / first[1], 3),
-        "ran_start": float(first[2]), "ran_end": float(last[2]),
-        "bytes_per_job_run": round(grown * 2**20 / max(last[2] - first[2], 1), 1),
-        "flat_after_plan_h": round(flat, 1),
-        "rss_start_mb": round(first[3], 1), "rss_end_mb": round(last[3], 1),
+        "rows_start_mb": round(sizes[0], 2), "rows_end_mb": round(sizes[-1], 2),
+        "rows_growth_mb": round(grown, 2), "rows_end_over_start": round(sizes[-1] / sizes[0], 3),
+        "ran_start": float(ran_start), "ran_end": float(ran_end),
+        "bytes_per_job_run": round(grown * 2**20 / max(ran_end - ran_start, 1), 1),
+        "day_done_plan_h": round(steps[done][0], 1),
+        "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
+        "rss_growth_after_day_mb": round(rss_end - steps[done][2], 1),
+        "reads_after_day": float(len(steps) - 1 - done),
         "load_1m": round(os.getloadavg()[0], 2),
     }
 
