@@ -173,6 +173,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import psutil
 from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simulator
 
@@ -766,7 +767,7 @@ def main() -> int:
     args.first = max(args.first, 2)
     args.polls = max(args.polls, args.first + 1)
     # As the app does at start (cli.py), before any thread or big allocation.
-    chosen = {} if (args.no_policy or args.mallopt) else dataclasses.asdict(
+    chosen = {} if (args.no_policy or args.mallopt) else msgspec.structs.asdict(
         allocator.DASHBOARD_POLICY)
     for item in args.mallopt:
         name, _, value = item.partition("=")

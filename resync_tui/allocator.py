@@ -30,8 +30,9 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 __all__ = ["DASHBOARD_POLICY", "MallocPolicy", "apply_policy", "glibc", "trim",
            "trim_off_loop"]
@@ -53,8 +54,7 @@ _PARAMS: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MallocPolicy:
+class MallocPolicy(msgspec.Struct, frozen=True):
     """glibc mallopt settings; None leaves glibc's default (and its dynamic behaviour)."""
 
     mmap_threshold: int | None = None

@@ -920,6 +920,8 @@ def _confirm(settings: Settings, request: ActionRequest, job: JobInPlan | None,
 
 
 async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) -> int:
+    import msgspec
+
     from resync_tui.feeds.actions import ActionService, build_audit_log, job_ref
     from resync_tui.feeds.runtime import build_runtime
     from resync_tui.hwa.errors import HwaError
@@ -955,7 +957,7 @@ async def _act(settings: Settings, request: ActionRequest, *, assume_yes: bool) 
             if not _confirm(settings, request, job):
                 return _fail("not confirmed: nothing sent")
         if job is not None:  # the audit names the job as the operator was shown it
-            request = dataclasses.replace(request, job=job_ref(request.job_id, job))
+            request = msgspec.structs.replace(request, job=job_ref(request.job_id, job))
         result = await service.perform(request)
         print(_act_line(result), flush=True)
         return ACT_EXIT[result.result]
@@ -967,6 +969,8 @@ async def _act_on_workstation(settings: Settings, service: ActionService,
                               request: ActionRequest, *, assume_yes: bool) -> int:
     """``act --workstation``: the workstation read first (a GET, for the confirmation and
     the audit record's name; the engine still judges if that read fails), then sent once."""
+    import msgspec
+
     from resync_tui.audit import JobRef
     from resync_tui.feeds._calls import hwa_call
     from resync_tui.hwa.errors import HwaError
@@ -985,7 +989,7 @@ async def _act_on_workstation(settings: Settings, service: ActionService,
         return _fail("not confirmed: nothing sent")
     if workstation is not None:
         name = workstation.name or request.job_id
-        request = dataclasses.replace(request, job=JobRef(request.job_id, name, "", name))
+        request = msgspec.structs.replace(request, job=JobRef(request.job_id, name, "", name))
     result = await service.perform(request)
     print(_act_line(result), flush=True)
     return ACT_EXIT[result.result]

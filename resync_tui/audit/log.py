@@ -17,9 +17,10 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
 
 from resync_tui.audit.record import (
     JobRef,
@@ -45,8 +46,7 @@ JOB_FIELDS: Final = ("hwa_user", "engine", "job_id", "job_name", "job_stream", "
 _BATCH: Final = 200
 
 
-@dataclass(frozen=True)
-class DrainResult:
+class DrainResult(msgspec.Struct, frozen=True):
     sent: int = 0       # records new to the stream
     unsent: int = 0     # records left in the spool
     unknown: int = 0    # "outcome unknown" records written for dead writers' intents
@@ -54,8 +54,7 @@ class DrainResult:
     skipped: bool = False  # another drain held the spool
 
 
-@dataclass(frozen=True)
-class AuditHealth:
+class AuditHealth(msgspec.Struct, frozen=True):
     """The trail's health as one read sees it (the check the replaced system had, made
     true: its queue said "healthy" while records were being lost).
 

@@ -18,9 +18,10 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, NewType
+
+import msgspec
 
 RecordId = NewType("RecordId", str)
 Record = dict[str, Any]
@@ -76,8 +77,7 @@ def parse_time(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
 
 
-@dataclass(frozen=True)
-class Justification:
+class Justification(msgspec.Struct, frozen=True):
     """Why the operator acted (sent to the engine as the Justification-* headers too)."""
 
     category: str = ""
@@ -89,8 +89,7 @@ class Justification:
                 "ticket": self.ticket}
 
 
-@dataclass(frozen=True)
-class JobRef:
+class JobRef(msgspec.Struct, frozen=True):
     """What the action is aimed at, as the operator saw it."""
 
     job_id: str
@@ -99,8 +98,7 @@ class JobRef:
     workstation: str = ""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """done; refused by the engine (HTTP status and its message); or unknown (the
     request may or may not have been carried out: a timeout, a lost connection, a
     process killed before it heard back)."""
@@ -144,15 +142,14 @@ def _os_user() -> str:
         return str(os.getuid())
 
 
-@dataclass
-class Writer:
+class Writer(msgspec.Struct):
     """One writer's identity and chain state: every record it makes takes the next
     sequence number and the hash of the record before it."""
 
-    host: str = field(default_factory=socket.gethostname)
-    pid: int = field(default_factory=os.getpid)
-    start_ns: int = field(default_factory=_start_ns)
-    os_user: str = field(default_factory=_os_user)
+    host: str = msgspec.field(default_factory=socket.gethostname)
+    pid: int = msgspec.field(default_factory=os.getpid)
+    start_ns: int = msgspec.field(default_factory=_start_ns)
+    os_user: str = msgspec.field(default_factory=_os_user)
     seq: int = 0
     last_hash: str = GENESIS
 

@@ -9,9 +9,10 @@ streamed copies differ) are each one line of the report.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from resync_tui.audit.record import GENESIS, Record, canonical, record_hash
 from resync_tui.audit.spool import Spool
@@ -21,9 +22,8 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 
-@dataclass
-class Report:
-    problems: list[str] = field(default_factory=list)
+class Report(msgspec.Struct):
+    problems: list[str] = msgspec.field(default_factory=list)
     writers: int = 0
     records: int = 0
 

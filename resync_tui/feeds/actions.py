@@ -35,9 +35,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
+
+import msgspec
 
 from resync_tui.audit import AuditLog, JobRef, Justification, Outcome, SpoolError
 from resync_tui.audit import default_spool_dir as _default_spool_dir
@@ -98,13 +99,12 @@ Result = Literal["done", "refused", "unknown", "not_sent", "invalid", "disabled"
 Target = Literal["job", "jobstream", "workstation"]
 
 
-@dataclass(frozen=True)
-class ActionRequest:
+class ActionRequest(msgspec.Struct, frozen=True):
     """One action on one job, as the operator asked for it."""
 
     job_id: str
     action: str
-    justification: Justification = field(default_factory=Justification)
+    justification: Justification = msgspec.field(default_factory=Justification)
     priority: int | None = None
     #: What the operator saw (name, stream, workstation) for the audit record; None: the
     #: service reads the job first.
@@ -132,8 +132,7 @@ class ActionRequest:
         return {} if self.priority is None else {"priority": self.priority}
 
 
-@dataclass(frozen=True)
-class ActionResult:
+class ActionResult(msgspec.Struct, frozen=True):
     """What came of an :class:`ActionRequest`.
 
     ``result``: ``done``; ``refused`` by the engine (``status``, ``message``);

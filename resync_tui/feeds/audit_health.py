@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.audit import AuditHealth, AuditLog, SpoolError
 from resync_tui.audit.record import Record, parse_time
@@ -32,8 +34,7 @@ RECENT: Final = 500
 """Stream records the audit screen reads (intent + outcome: about 250 actions)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRow:
+class AuditRow(msgspec.Struct, frozen=True):
     """One action attempt: its intent, and its outcome once recorded. Strings are raw
     (from Redis or the spool): the screen passes each through ``safe_text``."""
 
@@ -60,8 +61,7 @@ class AuditRow:
     """Some of its records are still only in the local spool (not in Redis yet)."""
 
 
-@dataclass(frozen=True, slots=True)
-class AuditState:
+class AuditState(msgspec.Struct, frozen=True):
     """What the Redis pane, the header and the audit screen show of the trail."""
 
     spool_records: int = 0
@@ -76,7 +76,7 @@ class AuditState:
     """False: records stay in the spool (no shared Redis)."""
     rows: tuple[AuditRow, ...] = ()
     """Newest first (only when the feed reads records: the audit screen's)."""
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
     """The stream read: ok, or why not and since when (the spool depth is always fresh)."""
 
     @property

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from resync_tui.feeds.status import Clock, FeedHealth, HealthTracker
 from resync_tui.model.overall import hms
@@ -15,8 +16,7 @@ from resync_tui.resilience.breaker import BreakerRegistry, BreakerSnapshot
 __all__ = ["BreakerRow", "BreakersFeed", "BreakersState"]
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerRow:
+class BreakerRow(msgspec.Struct, frozen=True):
     """One breaker as the pane shows it (rounded, so equal rows mean no redraw)."""
 
     name: str
@@ -43,10 +43,9 @@ class BreakerRow:
                 and self.failure_rate >= self.threshold)
 
 
-@dataclass(frozen=True, slots=True)
-class BreakersState:
+class BreakersState(msgspec.Struct, frozen=True):
     rows: tuple[BreakerRow, ...] = ()
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
     @property
     def open_count(self) -> int:

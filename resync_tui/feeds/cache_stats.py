@@ -14,8 +14,9 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+import msgspec
 
 from resync_tui.feeds.status import Clock, FeedHealth, HealthTracker
 from resync_tui.resilience.cache import CacheStats
@@ -39,8 +40,7 @@ CACHED_KINDS: Final = ("job logs", "job details", "dependencies", "engine info")
 """What the feeds keep in the cache, in the pane's order (shown even before a lookup)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CacheKindRow:
+class CacheKindRow(msgspec.Struct, frozen=True):
     """Lookups of one kind of cached data since start, by where they were answered."""
 
     kind: str
@@ -130,8 +130,7 @@ async def cached_read(cache: TieredCache[Any], kind: str, key: str,
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class CacheLevelRow:
+class CacheLevelRow(msgspec.Struct, frozen=True):
     level: str
     hit_rate_now: float | None
     """Percent of lookups that hit during the last interval with lookups; None before any."""
@@ -148,12 +147,11 @@ class CacheLevelRow:
     """Lookups answered from this level since start (fresh or stale)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CacheState:
+class CacheState(msgspec.Struct, frozen=True):
     levels: tuple[CacheLevelRow, ...] = ()
     kinds: tuple[CacheKindRow, ...] = ()
     """Per kind of cached data; empty when the feed has no usage counters."""
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
 
 class CacheFeed:

@@ -19,12 +19,12 @@ immutable), and the entries are built a slice at a time, a loop turn between sli
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.model.critical import CriticalIndex, CriticalRow
@@ -38,22 +38,22 @@ _ATTEMPTS = 3
 """Listings started again when the view changes under them, before taking a snapshot."""
 
 
-@dataclass(frozen=True, slots=True)
-class CriticalState:
+class CriticalState(msgspec.Struct, frozen=True):
     rows: tuple[CriticalRow, ...] = ()
     """Watched jobs, past due first, then by slack."""
     now: datetime | None = None
     """The engine-clock instant the slack was measured at."""
     jobs_seen: int = 0
-    health: FeedHealth = field(default_factory=FeedHealth)
-    missed: int = field(init=False, default=0)
-    """Jobs past their deadline or critical start, counted once when the state is made:
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
+    missed: int = 0
+    """Jobs past their deadline or critical start, counted once when the state is made
+    (whatever is passed is recounted from ``rows``):
     the tab's mark reads it on every redraw of the header (any pane's poll, the
     freshness timer), and a pass over every row each time held the loop 20-30 ms at
     200k jobs."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "missed", missed_count(self.rows))
+        msgspec.structs.force_setattr(self, "missed", missed_count(self.rows))
 
 
 def missed_count(rows: tuple[CriticalRow, ...]) -> int:
@@ -148,5 +148,5 @@ class CriticalFeed:
         health = self._tracker.success()
         jobs_health = self._jobs_health()
         if jobs_health is not None:
-            health = dataclasses.replace(jobs_health, polls=health.polls)
+            health = msgspec.structs.replace(jobs_health, polls=health.polls)
         return CriticalState(tuple(ordered), now, self._seen, health)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.cache_stats import cached_lookup
@@ -26,13 +28,12 @@ __all__ = ["ENGINE_CACHE_KEY", "EngineFeed", "EngineState"]
 ENGINE_CACHE_KEY = "engine:info"
 
 
-@dataclass(frozen=True, slots=True)
-class EngineState:
+class EngineState(msgspec.Struct, frozen=True):
     name: str = ""
     version: str = ""
     timezone: str = ""
     plan_id: str = "current"
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
 
 class EngineFeed:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Literal
+
+import msgspec
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import EngineRuntimes, Runtime
@@ -41,8 +42,7 @@ _FAILED_STATES: Final[Mapping[str, EngineStateLabel]] = {
 """A failed read's kind (``FeedHealth.kind``) as the row says it; the rest: ERROR."""
 
 
-@dataclass(frozen=True, slots=True)
-class EngineSummary:
+class EngineSummary(msgspec.Struct, frozen=True):
     """One engine's row of the overview."""
 
     name: str
@@ -50,26 +50,25 @@ class EngineSummary:
     shown: bool
     """The engine whose plan the dashboard shows."""
     state: EngineStateLabel
-    groups: Mapping[GroupName, int] = field(default_factory=dict)
+    groups: Mapping[GroupName, int] = msgspec.field(default_factory=dict)
     """Jobs per status group at the last good read (empty before one)."""
     total: int = 0
     age: float | None = None
     """Seconds since the last good read, on that engine's clock (None: never read)."""
     reason: str = ""
     """Why it is not OK, in words (safe to display)."""
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
     @property
     def failed(self) -> int:
         return self.groups.get("failed", 0)
 
 
-@dataclass(frozen=True, slots=True)
-class EnginesState:
+class EnginesState(msgspec.Struct, frozen=True):
     """Every engine, in the settings' order."""
 
     engines: tuple[EngineSummary, ...] = ()
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
     def get(self, name: str) -> EngineSummary | None:
         return next((e for e in self.engines if e.name == name), None)

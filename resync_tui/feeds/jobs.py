@@ -32,13 +32,13 @@ Records the engine sent but that could not be decoded are published in
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import itertools
 import time
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from resync_tui.allocator import trim_off_loop
 from resync_tui.feeds._calls import hwa_call
@@ -66,13 +66,12 @@ _RELEASE_IDS = 5_000
 """Ids of a read's diff let go per loop turn once it is done (~1-2 ms)."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class JobsState:
+class JobsState(msgspec.Struct, frozen=True, eq=False):
     """``view`` is the feed's live view (mutated only on the event loop by the feed)."""
 
     view: JobsView
-    change: ChangeSet = field(default_factory=ChangeSet)
-    health: FeedHealth = field(default_factory=FeedHealth)
+    change: ChangeSet = msgspec.field(default_factory=ChangeSet)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
     full_read: bool = False
     """Whether this poll read the whole plan (False: counts unchanged, read skipped)."""
     unreadable: tuple[UnreadableRecord, ...] = ()
@@ -188,7 +187,7 @@ class JobsFeed:
         # (hwa.call_deadline), not more: a plan read hanging on a slow body must fail
         # and say so within a minute, not after three attempts of a minute each. A 200k
         # plan reads in a few seconds.
-        self._plan_retry = dataclasses.replace(
+        self._plan_retry = msgspec.structs.replace(
             runtime.retry,
             deadline_seconds=max(runtime.retry.deadline_seconds,
                                  runtime.settings.hwa.call_deadline))

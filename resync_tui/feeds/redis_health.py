@@ -14,9 +14,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.feeds.status import Clock, FailureKind, FeedHealth, HealthTracker
 from resync_tui.model.overall import hms
@@ -37,8 +39,7 @@ RESTART_SHOWN_FOR: Final = timedelta(minutes=10)
 _EVENTS_KEPT: Final = 10
 
 
-@dataclass(frozen=True, slots=True)
-class RedisHealth:
+class RedisHealth(msgspec.Struct, frozen=True):
     """Last good reading (``None`` fields: not known yet or not reported)."""
 
     up: bool = False
@@ -63,7 +64,7 @@ class RedisHealth:
     """Restarts seen while the dashboard ran, oldest first (the last ten)."""
     recent_restart: RedisEvent | None = None
     """The latest restart if it was less than RESTART_SHOWN_FOR ago (the pane says so)."""
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
 
 
 def _describer(redis: Redis) -> Callable[[BaseException, datetime], tuple[FailureKind, str]]:

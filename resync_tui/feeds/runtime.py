@@ -8,14 +8,14 @@ runtime can be built before the event loop that will use it exists.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
+
+import msgspec
 
 from resync_tui.feeds.status import Clock, local_now
 from resync_tui.hwa.client import HwaClient
@@ -80,12 +80,11 @@ def breaker_config(bs: BreakerSettings, *,
         success_threshold=bs.success_threshold,
     )
     if record is not None:
-        config = dataclasses.replace(config, record_exception=record)
+        config = msgspec.structs.replace(config, record_exception=record)
     return config
 
 
-@dataclass(eq=False)
-class Runtime:
+class Runtime(msgspec.Struct, eq=False):
     """The shared, long-lived objects. ``aclose()`` is idempotent."""
 
     settings: Settings
@@ -101,7 +100,7 @@ class Runtime:
     or a clock given by a test)."""
     engine_name: str = ""
     """What the header calls the engine: its [engines.NAME], else the URL's host."""
-    _closed: bool = field(default=False, repr=False)
+    _closed: bool = False
 
     @property
     def hwa_api(self) -> CircuitBreaker:
@@ -277,14 +276,13 @@ class _EngineLabelled:
         yield from merged.values()
 
 
-@dataclass(eq=False)
-class EngineRuntimes:
+class EngineRuntimes(msgspec.Struct, eq=False):
     """One :class:`Runtime` per engine, in the settings' order, each with its own client,
     breakers, cache namespace and metrics. With the single-engine form ([hwa]) it holds
     one runtime, named by its host. ``aclose()`` closes them all."""
 
     runtimes: dict[str, Runtime]
-    _combined: CollectorRegistry | None = field(default=None, repr=False)
+    _combined: CollectorRegistry | None = None
 
     @property
     def metrics_registry(self) -> CollectorRegistry:

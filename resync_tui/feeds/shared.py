@@ -21,7 +21,6 @@ the previous state object itself, which the runner does not publish again.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -350,7 +349,7 @@ class SharedStateFeed(_SharedFeed[S]):
                  follower: Follower[S], *, engine_interval: float, empty: S,
                  engine_clock: Callable[[], datetime] | None = None,
                  clock_sink: Callable[[float], None] | None = None) -> None:
-        """``empty``: the state (a dataclass with ``health``) shown before any data."""
+        """``empty``: the state (a Struct with ``health``) shown before any data."""
         super().__init__(inner, election, publisher, follower,
                          engine_interval=engine_interval, engine_clock=engine_clock,
                          clock_sink=clock_sink)
@@ -385,14 +384,14 @@ class SharedStateFeed(_SharedFeed[S]):
         health = getattr(state, "health", None)
         if isinstance(health, FeedHealth):
             self._polls += 1
-            state = dataclasses.replace(  # type: ignore[type-var]
-                state, health=dataclasses.replace(health, polls=self._polls))
+            state = msgspec.structs.replace(  # type: ignore[type-var]
+                state, health=msgspec.structs.replace(health, polls=self._polls))
         self._last = state
         return state
 
     def _waiting(self) -> S:
         self._polls += 1
-        return dataclasses.replace(self._empty, health=FeedHealth(  # type: ignore[type-var]
+        return msgspec.structs.replace(self._empty, health=FeedHealth(  # type: ignore[type-var]
             ok=False, kind="down", reason="waiting for the leader's first data",
             polls=self._polls))
 

@@ -10,9 +10,11 @@ pick the overall state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final, Literal, Protocol, TypeVar
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.hwa.errors import (
     BadRequest,
@@ -55,8 +57,7 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-@dataclass(frozen=True, slots=True)
-class FeedHealth:
+class FeedHealth(msgspec.Struct, frozen=True):
     """Freshness of one feed. ``ok`` False means the data shown is the last good one."""
 
     ok: bool = True

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
@@ -39,13 +40,12 @@ _RELEASE_SLICE = 2_000
 """Replaced stream rows freed per loop turn (each frees its info, strings and counts)."""
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class StreamsState:
+class StreamsState(msgspec.Struct, frozen=True, eq=False):
     """``view`` is the feed's live view (rows replaced only on the event loop by the feed;
     the pane sets its sort and filter)."""
 
     view: StreamsView
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
     jobs_counted: int = 0
     """Jobs of the jobs view the counts were made from."""
     unreadable: tuple[UnreadableRecord, ...] = ()

@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
@@ -44,8 +46,7 @@ _COUNT_ATTEMPTS = 3
 _GROUP_INDEX: dict[GroupName, int] = {name: i for i, name in enumerate(ALL_GROUPS)}
 
 
-@dataclass(frozen=True, slots=True)
-class WorkstationRow:
+class WorkstationRow(msgspec.Struct, frozen=True):
     """One workstation as the pane shows it (strings already through ``safe_text``)."""
 
     name: str
@@ -79,11 +80,10 @@ class WorkstationRow:
         return sum(self.jobs)
 
 
-@dataclass(frozen=True, slots=True)
-class WorkstationsState:
+class WorkstationsState(msgspec.Struct, frozen=True):
     total: int = 0
     problems: tuple[WorkstationRow, ...] = ()
-    health: FeedHealth = field(default_factory=FeedHealth)
+    health: FeedHealth = msgspec.field(default_factory=FeedHealth)
     unreadable: tuple[UnreadableRecord, ...] = ()
     """Workstation records of the last read that could not be decoded (raw text: sanitize)."""
     rows: tuple[WorkstationRow, ...] = ()

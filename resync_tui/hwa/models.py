@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -687,8 +686,7 @@ PlanSignature = tuple[int, tuple[tuple[str, int], ...]]
 """Total job count and sorted (status, count) pairs: equal signatures suggest an unchanged plan."""
 
 
-@dataclass(frozen=True, slots=True)
-class UnreadableRecord:
+class UnreadableRecord(msgspec.Struct, frozen=True):
     """One record of a page that could not be decoded; the rest of its page was kept.
 
     ``job_id`` is the record's ``id`` when it had a readable one (for a workstation,
@@ -700,8 +698,7 @@ class UnreadableRecord:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class PlanRead:
+class PlanRead(msgspec.Struct, frozen=True):
     """What one whole read of the plan (``HwaClient.fetch_plan``) saw.
 
     ``complete`` is False when the read saw evidence that the plan moved under it
@@ -718,19 +715,17 @@ class PlanRead:
 
     def __post_init__(self) -> None:
         if self.received < 0:
-            object.__setattr__(self, "received", len(self.jobs))
+            msgspec.structs.force_setattr(self, "received", len(self.jobs))
 
 
-@dataclass(frozen=True, slots=True)
-class WorkstationRead:
+class WorkstationRead(msgspec.Struct, frozen=True):
     """Every workstation read by ``HwaClient.workstations``, and the records that were not."""
 
     workstations: list[Workstation]
     unreadable: tuple[UnreadableRecord, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class JobStreamRead:
+class JobStreamRead(msgspec.Struct, frozen=True):
     """Every job stream read by ``HwaClient.job_streams``, and the records that were not."""
 
     streams: list[JobStreamInPlan]

@@ -9,9 +9,10 @@ caller passes (the engine's, in the app).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
+
+import msgspec
 
 from resync_tui.model.critical import due_at
 from resync_tui.model.job_row import JobRow, aware
@@ -66,8 +67,7 @@ _RUNNING: Final = RUNNING_STATUSES
 _HELD: Final = frozenset({"HOLD"})
 
 
-@dataclass(frozen=True, slots=True)
-class AttentionPolicy:
+class AttentionPolicy(msgspec.Struct, frozen=True):
     """When a running or held job counts as late (and moves up the attention order)."""
 
     long_running_factor: float = 1.5

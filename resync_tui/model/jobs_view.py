@@ -46,10 +46,9 @@ import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, chain, islice
-from typing import Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
@@ -151,8 +150,7 @@ _ENTRY_KEY = operator.attrgetter("key")
 _ENTRY_ROW = operator.attrgetter("row")
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeSet:
+class ChangeSet(msgspec.Struct, frozen=True):
     """What one update did; empty when nothing changed."""
 
     added: tuple[str, ...] = ()
@@ -162,11 +160,22 @@ class ChangeSet:
     """True when positions in the current view may have moved (rows added, removed,
     re-ranked or re-filtered)."""
     version: int = 0
-    changed_ids: frozenset[str] = field(default=frozenset(), repr=False)
+    changed_ids: frozenset[str] = frozenset()
     """All ids touched (added, changed or removed), for cheap membership tests."""
 
     def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed or self.order_changed)
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Every field but ``changed_ids``: the ids of the three tuples again, up to 200k
+        of them, which a debug log of a ChangeSet must not dump."""
+        return [(name, getattr(self, name)) for name in self.__struct_fields__
+                if name != "changed_ids"]
+
+    def __repr__(self) -> str:
+        """The generated repr, without ``changed_ids`` (see ``__rich_repr__``)."""
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__qualname__}({shown})"
 
 
 class _SortedEntries:

@@ -14,9 +14,10 @@ yet, but its data is getting old all the same.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal, Protocol
+
+import msgspec
 
 from resync_tui.model.status import count_by_group
 
@@ -85,8 +86,7 @@ def stale_after(interval: float) -> float:
     return max(STALE_AFTER_POLLS * interval, interval + _STALE_FLOOR_SECONDS)
 
 
-@dataclass(frozen=True, slots=True)
-class Overall:
+class Overall(msgspec.Struct, frozen=True):
     label: OverallLabel
     reason: str = ""
     """Every cause, named; no figure that ticks (the header redraws only on a change)."""
@@ -150,8 +150,7 @@ def _join(*parts: str) -> str:
 BatchLabel = Literal["FAILURES", "ATTENTION", "BATCH OK", "NO DATA"]
 
 
-@dataclass(frozen=True, slots=True)
-class BatchState:
+class BatchState(msgspec.Struct, frozen=True):
     """How the batch is doing, from the last job list (a NOC reads this first)."""
 
     label: BatchLabel

@@ -26,8 +26,9 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 from resync_tui.model.job_row import JobRow
 from resync_tui.model.status import ALL_GROUPS, KNOWN_STATUSES, statuses_in
@@ -56,8 +57,7 @@ def haystack(row: JobRow) -> str:
     return f"{row.stream}{_SEP}{row.job}{_SEP}{row.workstation}{_SEP}{row.folder}".lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(msgspec.Struct, frozen=True):
     """One compiled word or term. Exactly one of ``word``, ``statuses``, ``on_hay``,
     ``on_row`` is set, so the view can filter with the cheapest comprehension for each."""
 
@@ -87,8 +87,7 @@ class Term:
         return self.on_row(row)
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(msgspec.Struct, frozen=True):
     """A parsed query: its terms (empty when there is an error) and the error, if any."""
 
     text: str

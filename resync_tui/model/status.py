@@ -10,8 +10,9 @@ is shown as such, never hidden.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final, Literal
+
+import msgspec
 
 __all__ = [
     "ALL_GROUPS",
@@ -35,8 +36,7 @@ Severity = Literal["failed", "warning", "running", "waiting", "success", "muted"
 """What a status looks like: widgets map it to their own component class (theme colour)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StatusGroup:
+class StatusGroup(msgspec.Struct, frozen=True):
     """A group of internal statuses an operator treats alike."""
 
     name: GroupName

@@ -20,7 +20,6 @@ Public API:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
 
@@ -223,8 +222,7 @@ def _haystack(row: StreamRow) -> str:
     return f"{info.name}\x00{info.folder}\x00{info.workstation}\x00{row.worst_job}".lower()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class PreparedStreams:
+class PreparedStreams(msgspec.Struct, frozen=True, eq=False):
     """A new stream read, indexed and sorted off the loop (``StreamsView.prepare``)."""
 
     rows: list[StreamRow]

@@ -12,8 +12,9 @@ Lateness is judged on the clock the caller passes (the engine's, in the app).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import msgspec
 
 from resync_tui.model.attention import AttentionPolicy, late_at
 from resync_tui.model.job_row import JobRow, aware
@@ -24,8 +25,7 @@ __all__ = ["WallCounts", "WallFailure", "WallTracker", "wall_counts"]
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class WallCounts:
+class WallCounts(msgspec.Struct, frozen=True):
     """The four large figures of the wall; ``None``: not known yet (no data read)."""
 
     failed: int | None = None
@@ -47,8 +47,7 @@ def wall_counts(counts: Mapping[str, int] | None, late_critical: int | None,
     return WallCounts(groups["failed"], groups["stuck"], late_critical, workstations_down)
 
 
-@dataclass(frozen=True, slots=True)
-class WallFailure:
+class WallFailure(msgspec.Struct, frozen=True):
     """One line of the newest failures (strings from the API: untrusted, sanitize)."""
 
     job_id: str

@@ -18,7 +18,6 @@ readable: it ends on a whole frame).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import queue
@@ -240,12 +239,12 @@ class Recorder:
         if isinstance(state, StreamsState):
             # The pane's sort and filter live on the view: record every row it holds.
             rows = list(state.view._rows)
-            record = StreamsRecord(rows, dataclasses.replace(state.health, polls=0),
+            record = StreamsRecord(rows, msgspec.structs.replace(state.health, polls=0),
                                    state.jobs_counted, state.unreadable, state.interval)
         health = getattr(record, "health", None)
-        if isinstance(health, FeedHealth) and dataclasses.is_dataclass(record):
+        if isinstance(health, FeedHealth) and isinstance(record, msgspec.Struct):
             # ``polls`` moves on every poll: not a change the screen shows.
-            record = dataclasses.replace(record, health=dataclasses.replace(  # type: ignore[type-var]
+            record = msgspec.structs.replace(record, health=msgspec.structs.replace(
                 health, polls=0))
         data = msgspec.json.encode(record)
         if self._last_small.get(name) == data:
@@ -255,7 +254,7 @@ class Recorder:
 
     def _jobs_entry(self, state: JobsState, wall: float, engine: float) -> Entry:
         view = state.view
-        health = msgspec.json.encode(dataclasses.replace(state.health, polls=0))
+        health = msgspec.json.encode(msgspec.structs.replace(state.health, polls=0))
         if view is not self._jobs_view:
             self._jobs_view = view
             rows = view.rows_snapshot()

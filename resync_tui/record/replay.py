@@ -10,7 +10,6 @@ state object, which the runner does not publish again.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -174,10 +173,11 @@ class ReplayStateFeed:
         if isinstance(state, StreamsRecord):
             assert self.view is not None
             self.view.set_rows(state.rows)
-            state = StreamsState(self.view, dataclasses.replace(state.health, polls=self._polls),
+            state = StreamsState(self.view, msgspec.structs.replace(state.health,
+                                                                    polls=self._polls),
                                  state.jobs_counted, state.unreadable, state.interval)
         elif isinstance(getattr(state, "health", None), FeedHealth):
-            state = dataclasses.replace(state, health=dataclasses.replace(
+            state = msgspec.structs.replace(state, health=msgspec.structs.replace(
                 state.health, polls=self._polls))
         self._last = state
         return state
@@ -240,8 +240,8 @@ class ReplayJobsFeed:
         change = self.view.apply_changes(changed, removed)
         self._at = index
         self._polls += 1
-        health = dataclasses.replace(_health_decoder.decode(entries[index].state),
-                                     polls=self._polls)
+        health = msgspec.structs.replace(_health_decoder.decode(entries[index].state),
+                                         polls=self._polls)
         self._last = JobsState(self.view, change, health, full_read=True)
         return self._last
 

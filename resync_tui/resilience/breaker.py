@@ -54,9 +54,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, TypeVarTuple, cast
+
+import msgspec
 
 __all__ = [
     "BreakerConfig",
@@ -126,8 +127,7 @@ _LEFT: Final = -2
 _POOL_MAX: Final = 64
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerConfig:
+class BreakerConfig(msgspec.Struct, frozen=True):
     """Plain data: how a breaker decides. Rates are percentages (0-100)."""
 
     failure_rate_threshold: float = 50.0
@@ -161,8 +161,7 @@ class BreakerConfig:
         return max(1, math.ceil(self.window_seconds / self.bucket_seconds - 1e-9))
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerTransition:
+class BreakerTransition(msgspec.Struct, frozen=True):
     """One state change; ``at`` is wall-clock (epoch seconds) for display."""
 
     name: str
@@ -171,8 +170,7 @@ class BreakerTransition:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerSnapshot:
+class BreakerSnapshot(msgspec.Struct, frozen=True):
     """What the breaker pane and the metrics read. Rates are percentages."""
 
     name: str
@@ -190,7 +188,7 @@ class BreakerSnapshot:
     failed_calls_total: int = 0
     cancelled_calls_total: int = 0
     half_open_calls_in_flight: int = 0
-    config: BreakerConfig = field(default_factory=BreakerConfig)
+    config: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
 
 
 class CircuitOpenError(Exception):

@@ -47,8 +47,9 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeVar, overload
+
+import msgspec
 
 __all__ = ["CacheStats", "LocalCache", "Lookup"]
 
@@ -60,8 +61,7 @@ D = TypeVar("D")
 Loader = Callable[[], Awaitable[V]]
 
 
-@dataclass(frozen=True, slots=True)
-class CacheStats:
+class CacheStats(msgspec.Struct, frozen=True):
     """A point-in-time copy of one cache level's counters (the cache pane reads it).
 
     ``size`` is None where it is not known cheaply (Redis). L2 only: ``errors``
@@ -95,8 +95,7 @@ class CacheStats:
         return self.hits / lookups if lookups else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup(Generic[V]):
+class Lookup(msgspec.Struct, Generic[V], frozen=True):
     """A value and whether it is past its TTL (served while a refresh runs)."""
 
     value: V

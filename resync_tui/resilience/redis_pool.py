@@ -19,10 +19,11 @@ import asyncio
 import functools
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -94,8 +95,7 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-@dataclass(frozen=True, slots=True)
-class RedisEvent:
+class RedisEvent(msgspec.Struct, frozen=True):
     """Something that happened to a Redis server (a restart): when, and why if known."""
 
     at: datetime
@@ -167,17 +167,20 @@ def describe_redis_error(exc: BaseException, *, tls: bool = False) -> str:
     return sentences[-1] if len(sentences) > 1 else detail
 
 
-@dataclass(frozen=True, slots=True)
-class RedisClientConfig:
+_SECRET_FIELDS: Final = frozenset({"url", "password"})
+"""RedisClientConfig's fields its repr leaves out."""
+
+
+class RedisClientConfig(msgspec.Struct, frozen=True):
     """Connection settings; seconds everywhere. The URL's password never shows in repr.
 
     ``username``/``password`` are for ACL or ``requirepass`` servers; ``ca_file`` is the
     CA bundle that signs a ``rediss://`` server's certificate (empty: system trust).
     """
 
-    url: str = field(default="redis://127.0.0.1:6379/0", repr=False)
+    url: str = "redis://127.0.0.1:6379/0"
     username: str = ""
-    password: str = field(default="", repr=False)
+    password: str = ""
     ca_file: str = ""
     max_connections: int = 16
     socket_timeout: float = 0.25
@@ -196,6 +199,16 @@ class RedisClientConfig:
     @property
     def safe_url(self) -> str:
         return redact_url(self.url)
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Every field but ``url`` and ``password`` (either may hold the password)."""
+        return [(name, getattr(self, name)) for name in self.__struct_fields__
+                if name not in _SECRET_FIELDS]
+
+    def __repr__(self) -> str:
+        """The generated repr without the secret fields (see ``__rich_repr__``)."""
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__qualname__}({shown})"
 
     def __post_init__(self) -> None:
         if self.max_connections < 1:

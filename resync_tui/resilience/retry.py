@@ -24,9 +24,9 @@ import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+import msgspec
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -96,8 +96,7 @@ class RetryCounter(Protocol):
     def count_retry(self, operation: str) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """How often and how long to retry. Seconds everywhere.
 
     ``min_attempt_seconds``: an attempt is started only with at least this much

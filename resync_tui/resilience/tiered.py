@@ -37,9 +37,11 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import msgspec
+from msgspec.structs import replace
 
 from resync_tui.resilience.breaker import CircuitBreaker, CircuitOpenError
 from resync_tui.resilience.cache import CacheStats, LocalCache, Lookup
@@ -77,8 +79,7 @@ class _Write:
         self.waiters.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class TieredCacheStats:
+class TieredCacheStats(msgspec.Struct, frozen=True):
     """Per-level snapshot. In ``l2``: hits/misses are Redis GETs, ``loads`` and
     ``load_failures`` are calls of the origin loader after an L2 miss, ``errors``
     Redis failures, ``rejected`` commands skipped while the breaker was open,

@@ -5,9 +5,9 @@ post and route them without loading the menus before the first frame."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import msgspec
 from textual.message import Message
 
 from resync_tui.model.status import group_of
@@ -110,8 +110,7 @@ class StreamActionsRequested(Message):
         self.job_id = job_id
 
 
-@dataclass(frozen=True)
-class StreamRef:
+class StreamRef(msgspec.Struct, frozen=True):
     """A job stream as the engine names it (its id is what the action paths take)."""
 
     id: str

@@ -17,9 +17,9 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+import msgspec
 from textual.binding import Binding, BindingsMap
 from textual.keys import (
     KEY_TO_UNICODE_NAME,
@@ -48,8 +48,7 @@ _LABELS: Final = {
 _COMMAND_PALETTE: Final = "command palette"
 
 
-@dataclass(frozen=True)
-class BindingInfo:
+class BindingInfo(msgspec.Struct, frozen=True):
     """One binding as the code declares it (before any keymap)."""
 
     id: str | None

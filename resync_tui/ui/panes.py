@@ -9,10 +9,10 @@ this table, the dashboard its layout, tabs, keys and tab marks; neither names a 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import msgspec
 from textual.widget import Widget
 
 from resync_tui.feeds.breakers import BreakersFeed
@@ -39,8 +39,7 @@ from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 __all__ = ["PANES", "REGISTRY", "FeedContext", "PaneEntry", "entry"]
 
 
-@dataclass(frozen=True, slots=True)
-class FeedContext:
+class FeedContext(msgspec.Struct, frozen=True):
     """What a feed or a pane may be built from."""
 
     runtime: Runtime
@@ -55,8 +54,7 @@ def _no_mark(state: Any, stale: bool) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
-class PaneEntry:
+class PaneEntry(msgspec.Struct, frozen=True):
     """One feed, and where its state is shown."""
 
     id: str

@@ -5,7 +5,6 @@ changes and removals, and as the engine's clock alone moves (no new data)."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import timedelta
 
 import msgspec
@@ -120,6 +119,6 @@ async def test_the_past_due_count_is_every_missed_job_as_the_clock_moves() -> No
         assert 0 < state.missed == len(late) < len(state.rows)
         assert any(e.done for e in late) and any(not e.done for e in late)
         clock.advance(40 * 60)
-    fewer = dataclasses.replace(state, rows=state.rows[len(late) - 2:])
+    fewer = msgspec.structs.replace(state, rows=state.rows[len(late) - 2:])
     assert fewer.missed == 2
     assert CriticalState().missed == 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 import redis
 
@@ -55,9 +55,9 @@ def counts_of(rows: frozenset[JobRow]) -> dict[str, int]:
 def without_polls(state: Any) -> Any:
     """A state with its poll counter zeroed (a replay counts its own polls)."""
     health = getattr(state, "health", None)
-    if health is None or not dataclasses.is_dataclass(state):
+    if health is None or not isinstance(state, msgspec.Struct):
         return state
-    return dataclasses.replace(state, health=dataclasses.replace(health, polls=0))  # type: ignore[type-var]
+    return msgspec.structs.replace(state, health=msgspec.structs.replace(health, polls=0))
 
 
 async def record_minute(sim: Simulator, redis_url: str, path: Path, *,

@@ -5,9 +5,9 @@ keyspace hit rate."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 
+import msgspec
 import pytest
 import redis
 
@@ -44,12 +44,12 @@ async def test_a_failed_sample_puts_the_stale_line_on_the_pane(
         await pilot.pause()
         widget: Any = app.dashboard.pane_widget(pane)
         assert "STALE" not in pane_text(app, pane) and widget.border_subtitle == ""
-        widget.state = dataclasses.replace(widget.state, health=FAILED)  # last data kept
+        widget.state = msgspec.structs.replace(widget.state, health=FAILED)  # last data kept
         await pilot.pause()
         text = " ".join(pane_text(app, pane).split())  # the reason is wrapped, never cut
         assert text.startswith("⚠ STALE, data from 06:30:00 — sampling failed since 06:31:00")
         assert widget.border_subtitle == "STALE" and widget.has_class("-stale")
-        widget.state = dataclasses.replace(widget.state, health=FeedHealth(
+        widget.state = msgspec.structs.replace(widget.state, health=FeedHealth(
             last_success=FROZEN, polls=3))
         await pilot.pause()
         assert "STALE" not in pane_text(app, pane) and widget.border_subtitle == ""

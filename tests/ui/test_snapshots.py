@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from rich.text import Text
 from textual.containers import Vertical
@@ -83,7 +84,7 @@ def _pin_redis(app: ResyncApp, *, audit: bool = True) -> None:
         _pin_audit(app)
     state = app.dashboard.redis.state
     assert state is not None and state.up
-    app.dashboard.redis.state = dataclasses.replace(
+    app.dashboard.redis.state = msgspec.structs.replace(
         state, ping_ms=0.3, uptime_seconds=3725, clients=3, blocked_clients=0,
         used_memory=1_234_567, fragmentation=1.5, ops_per_sec=4, keyspace_hit_rate=75.0,
         evicted_keys=0)
@@ -277,7 +278,7 @@ async def _audit_trail(spool: Path, pilot: Pilot[Any]) -> None:
         "parameters": {"priority": 101}, "justification": Justification(
             "incident", "payroll must finish first", "INC-4712").as_dict(),
         "outcome": None, "latency": None}, clock_seconds=start + 1200), id="spooled-1")
-    screen.show_state(dataclasses.replace(
+    screen.show_state(msgspec.structs.replace(
         read, spool_records=1, stream_length=7,
         rows=(*rows_of((), [spooled]), *read.rows)))
     screen.table.move_cursor(row=0)
@@ -355,10 +356,10 @@ def _pin_breakers(app: ResyncApp) -> None:
     """Transition times come from this machine's clock: pinned to the frozen one."""
     state = app.dashboard.breakers.state
     assert state is not None
-    rows = tuple(dataclasses.replace(row, last_transition=row.last_transition.rsplit(" ", 1)[0]
-                                     + " 06:30:00") if row.last_transition else row
+    rows = tuple(msgspec.structs.replace(row, last_transition=row.last_transition.rsplit(" ", 1)[0]
+                                         + " 06:30:00") if row.last_transition else row
                  for row in state.rows)
-    app.dashboard.breakers.state = dataclasses.replace(state, rows=rows)
+    app.dashboard.breakers.state = msgspec.structs.replace(state, rows=rows)
 
 
 async def _cursor_moved(pilot: Pilot[Any]) -> None:
@@ -569,8 +570,8 @@ async def _engines_overview(pilot: Pilot[Any]) -> None:
     screen = app.screen
     assert isinstance(screen, EnginesScreen) and screen.state is not None
     # The simulators' ports are chosen per run: pinned like the Redis figures.
-    screen.show(dataclasses.replace(screen.state, engines=tuple(
-        dataclasses.replace(e, url=f"https://{e.name}.example:31116")
+    screen.show(msgspec.structs.replace(screen.state, engines=tuple(
+        msgspec.structs.replace(e, url=f"https://{e.name}.example:31116")
         for e in screen.state.engines)))
     await pilot.pause()
 

@@ -15,9 +15,9 @@ table has its own, richer machinery (marks, line caches per row, 200k rows).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from textual import events
 from textual.containers import Vertical
@@ -35,8 +35,7 @@ SEP = " "
 """Between two columns."""
 
 
-@dataclass(frozen=True, slots=True)
-class Column(Generic[S]):
+class Column(msgspec.Struct, Generic[S], frozen=True):
     """One column: its name (the cell to draw), header title and minimum width."""
 
     name: str

@@ -45,10 +45,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final
 
+import msgspec
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -249,8 +249,7 @@ def short_substatus(status: str, substatus: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _ColumnSpec:
+class _ColumnSpec(msgspec.Struct, frozen=True):
     name: SortColumn
     title: str
     min_width: int
@@ -291,8 +290,7 @@ _SORT_CYCLE: Final[tuple[SortColumn | None, ...]] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Column:
+class _Column(msgspec.Struct, frozen=True):
     spec: _ColumnSpec
     x: int
     width: int

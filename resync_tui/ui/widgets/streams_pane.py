@@ -74,7 +74,7 @@ class StreamSelected(Message):
         self.stream_name = stream_name
 
 
-_Col = Column  # (not Column[...]: calling a subscripted frozen dataclass fails)
+_Col = Column  # short; the tuple's annotation gives the sort type
 
 _COLUMNS: Final[tuple[Column[StreamSortColumn], ...]] = (
     _Col("stream", "Stream", 18, 0, "stream"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -12,8 +12,7 @@ from textual.widget import Widget
 __all__ = ["ReplayTimeline", "TimelinePosition"]
 
 
-@dataclass(frozen=True, slots=True)
-class TimelinePosition:
+class TimelinePosition(msgspec.Struct, frozen=True):
     """What the timeline shows (times as the recorded dashboard showed them)."""
 
     start: datetime

@@ -82,7 +82,7 @@ class WorkstationActionsRequested(Message):
         self.row = row
 
 
-_Col = Column  # (not Column[...]: calling a subscripted frozen dataclass fails)
+_Col = Column  # short; the tuple's annotation gives the sort type
 
 _COLUMNS: Final[tuple[Column[WsSortColumn], ...]] = (
     _Col("name", "  Workstation", 16, 0, "name"),
