@@ -115,7 +115,7 @@ class EngineWatch:
             state = "CONNECTING"
         elif not health.ok:
             state = _FAILED_STATES.get(health.kind, "ERROR")
-        elif age is not None and age > stale_after(interval):
+        elif age is not None and age > stale_after(interval * rt.clock_rate()):
             state, reason = "STALE", f"counts {age:.0f} s old"
         else:
             state = "OK"

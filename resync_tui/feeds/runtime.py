@@ -98,6 +98,9 @@ class Runtime(msgspec.Struct, eq=False):
     clock_offset: Callable[[], float | None] = lambda: None
     """Engine clock minus this machine's in seconds, as the header shows it (None: unknown,
     or a clock given by a test)."""
+    clock_rate: Callable[[], float] = lambda: 1.0
+    """Engine seconds per second of this machine (``HwaClient.clock_rate``): what a poll
+    interval is worth on the engine's clock, by which data ages are judged."""
     engine_name: str = ""
     """What the header calls the engine: its [engines.NAME], else the URL's host."""
     _closed: bool = False
@@ -241,6 +244,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
         settings=settings, client=client, breakers=registry, retry=retry, redis=redis,
         cache=cache, metrics=metrics, clock=clock or engine_clock(client),
         clock_offset=(lambda: None) if clock is not None else (lambda: client.clock_offset),
+        clock_rate=(lambda: 1.0) if clock is not None else (lambda: client.clock_rate),
         engine_name=settings.engine or urlsplit(hwa.url).hostname or hwa.url,
     )
 

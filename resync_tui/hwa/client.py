@@ -161,6 +161,10 @@ _REASON_MAX: Final = 120
 _CLOCK_SAMPLES: Final = 9
 """Date-header samples whose median is the engine clock offset."""
 
+_FAST_CLOCK: Final = 2.0
+"""An engine clock running this many times faster than this machine's, or more, is a
+simulated one (``resync-tui demo``'s runs at 30x); slower rates are taken as 1."""
+
 _T = TypeVar("_T")
 _Headers = Mapping[str, str] | Mapping[bytes, bytes]
 _Body = bytes | bytearray
@@ -340,6 +344,8 @@ class HwaClient:
         self._probe_armed = False
         self._probing = False
         self._clock_samples: collections.deque[float] = collections.deque(maxlen=_CLOCK_SAMPLES)
+        self._clock_pairs: collections.deque[tuple[float, float]] = collections.deque(
+            maxlen=_CLOCK_SAMPLES)
         ssl_verify = _ssl_context(verify)
         limits = httpx.Limits(
             max_connections=max_connections,
@@ -418,16 +424,46 @@ class HwaClient:
         samples = self._clock_samples
         return statistics.median(samples) if samples else None
 
+    @property
+    def clock_rate(self) -> float:
+        """Engine seconds per second of this machine: 1.0 for a real engine; a simulator's
+        time scale (``demo``: 30) when its ``Date`` headers show it.
+
+        Why: a pane's data is judged old on the engine's clock against its poll interval,
+        which is in this machine's seconds. At 30x every answer moves the engine clock
+        on by 30 s a second, and data read 2 s ago is a minute old there: every pane
+        said STALE, "no new answer yet", while each answered on time. Taken from the
+        first and last of the recent samples, only when the engine clearly runs faster
+        (the headers' 1 s resolution allowed for): a real engine's clock is never
+        estimated off 1."""
+        pairs = self._clock_pairs
+        if len(pairs) < 2:
+            return 1.0
+        (local0, engine0), (local1, engine1) = pairs[0], pairs[-1]
+        span = local1 - local0
+        if span < 1.0 or (engine1 - engine0 - 1.0) / span < _FAST_CLOCK:
+            return 1.0
+        return (engine1 - engine0) / span
+
     def add_clock_sample(self, engine_timestamp: float, local_timestamp: float | None = None
                          ) -> None:
         """One engine-minus-local sample learnt elsewhere (a shared feed's follower never
         calls the engine: the leader's publications carry the engine's time)."""
         local = time.time() if local_timestamp is None else local_timestamp
         self._clock_samples.append(engine_timestamp - local)
+        self._clock_pairs.append((local, engine_timestamp))
 
     def engine_now(self) -> datetime:
-        """The engine's current time (aware, UTC); this machine's until an answer came."""
+        """The engine's current time (aware, UTC); this machine's until an answer came.
+
+        An engine whose clock runs fast (``clock_rate``: a simulator's time scale) is
+        followed from its latest answer at its own rate: the median offset, right for
+        a real engine, lags such a clock by half its samples (minutes at 30x)."""
         now = datetime.now(UTC)
+        rate = self.clock_rate
+        if rate != 1.0:
+            local, engine = self._clock_pairs[-1]
+            return datetime.fromtimestamp(engine + rate * (now.timestamp() - local), UTC)
         offset = self.clock_offset
         return now if offset is None else now + timedelta(seconds=offset)
 
@@ -1294,7 +1330,10 @@ class HwaClient:
             return
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        self._clock_samples.append(when.timestamp() + 0.5 - (sent + received) / 2)
+        local = (sent + received) / 2
+        engine = when.timestamp() + 0.5
+        self._clock_samples.append(engine - local)
+        self._clock_pairs.append((local, engine))
 
     async def _send(
         self,

@@ -170,7 +170,8 @@ class ResyncApp(WorkstationHandlers, App[int]):
         self._first_read = first_read
         self.view = first_read.view if first_read is not None else JobsView(clock=self.clock)
         self.dashboard = DashboardScreen(self.clock, self.view, wall=wall,
-                                         clock_offset=lambda: self.runtime.clock_offset())
+                                         clock_offset=lambda: self.runtime.clock_offset(),
+                                         clock_rate=lambda: self.runtime.clock_rate())
         self._loader: DepsDetailLoader | None = None
         self.audit_log = build_audit_log(settings, None if private_redis else runtime.redis)
         """The one audit log: the action service writes it, the drain worker empties its

@@ -229,6 +229,42 @@ def test_a_living_simulator_starts_today_ahead_by_its_offset() -> None:
     assert email.utils.parsedate_to_datetime(date) == clock
 
 
+@pytest.mark.parametrize(("time_scale", "offset"), [(0.0, 0.0), (1.0, 3600.0)])
+async def test_a_real_time_engine_runs_at_1x_whatever_its_offset(time_scale: float,
+                                                                offset: float) -> None:
+    """A real engine's clock (1x, maybe ahead or behind) is never estimated off 1: the
+    Date headers' 1 s steps would otherwise read as a clock running fast or stopped."""
+    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD,
+                    time_scale=time_scale, clock_offset=offset)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        async with make_client(sim) as hwa:
+            assert hwa.clock_rate == 1.0  # no answer yet
+            for _ in range(6):
+                await hwa.engine_info()
+                await asyncio.sleep(0.3)
+            assert hwa.clock_rate == 1.0
+    finally:
+        sim.stop()
+
+
+async def test_a_simulated_engine_at_30x_is_measured_at_30x() -> None:
+    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=30.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        async with make_client(sim) as hwa:
+            for _ in range(9):
+                await hwa.engine_info()
+                await asyncio.sleep(0.3)
+            assert 20 <= hwa.clock_rate <= 40
+            # Followed at its own rate: the median of the offsets lagged it by half the
+            # samples (~45 s here, minutes at the demo's poll intervals). The simulator's
+            # clock moves in steps of half a second, 15 s here.
+            assert abs(hwa.engine_now().timestamp() - sim.plan.engine_time) < 25
+    finally:
+        sim.stop()
+
+
 def test_sim_takes_a_clock_offset_flag() -> None:
     args = build_parser().parse_args(["sim", "--clock-offset", "3600"])
     assert args.clock_offset == 3600.0

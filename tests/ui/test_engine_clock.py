@@ -76,3 +76,32 @@ def test_the_engine_clock_never_steps_back(redis_url: str) -> None:
     seen = [clock(), clock(), clock()]
     assert seen == sorted(seen)
     assert seen[1] == seen[0]
+
+
+async def test_on_a_30x_engine_a_pane_answering_on_time_is_not_called_stale(
+        redis_url: str) -> None:
+    """``resync-tui demo`` runs its engine at 30x: every answer moves the engine clock
+    30 s a second, and the Redis pane's data, read a second ago, was 30 s old on it,
+    past its 2-poll limit: it said STALE, "no new answer yet", while Redis answered every
+    second. A poll interval is worth ``clock_rate`` engine seconds."""
+    simulator = Simulator(jobs=50, seed=1, user="demo", password="demo", time_scale=30.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    try:
+        settings = make_settings(simulator.base_url, redis_url, interval=1.0)
+        runtime = build_runtime(settings)  # the engine's clock, as in production
+        app = ResyncApp(runtime, settings)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await asyncio.wait_for(app.wait_for_data(["engine", "jobs", "redis"]), DEADLINE)
+            aged: list[bool] = []
+            for _ in range(4):  # a second each: Redis and the engine both answer meanwhile
+                await asyncio.wait_for(app.poll_now("redis"), DEADLINE)
+                await asyncio.sleep(1.0)
+                await asyncio.wait_for(app.poll_now("engine"), DEADLINE)
+                app.dashboard.update_overall()
+                await pilot.pause()
+                aged.append(app.dashboard.panes["redis"].aged)
+            assert 20 <= runtime.clock_rate() <= 40
+            assert aged == [False] * 4, aged
+            assert "no new answer yet" not in screen_text(app)
+    finally:
+        simulator.stop()

@@ -96,11 +96,15 @@ class DashboardScreen(Screen[None]):
 
     def __init__(self, clock: Callable[[], datetime], view: JobsView, *,
                  wall: bool = False,
-                 clock_offset: Callable[[], float | None] = lambda: None) -> None:
+                 clock_offset: Callable[[], float | None] = lambda: None,
+                 clock_rate: Callable[[], float] = lambda: 1.0) -> None:
         super().__init__(id="dashboard")
         self.wall = wall
         self._clock = clock
         self._clock_offset = clock_offset
+        self._clock_rate = clock_rate
+        """Engine seconds per second here: poll intervals (this machine's seconds) are
+        turned into the engine's, on whose clock data ages are judged."""
         self.workstations_interval = 0.0
         """Seconds between workstation polls (set by the app): their data's age limit."""
         self.redis_interval = 0.0
@@ -418,7 +422,9 @@ class DashboardScreen(Screen[None]):
             ("workstations", self.workstations_interval),
             ("redis", self.redis_interval),
             ("streams", self.streams_interval))
+        rate = self._clock_rate()
         for name, interval in aging:
+            interval *= rate
             if not self._mounted(name):
                 continue
             pane: Any = self.panes[name]
@@ -493,7 +499,7 @@ class DashboardScreen(Screen[None]):
             self._breakers_state,
             redis if isinstance(redis := self.states.get("redis"), RedisHealth) else None,
             now=now,
-            interval=header.interval,
+            interval=header.interval * self._clock_rate(),
             paused=header.paused,
         )
         header.overall = overall
