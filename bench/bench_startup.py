@@ -83,6 +83,22 @@ Figures (median of 3 rounds, seconds):
   imports in their thread 0.21 -> 0.55 s (the first read, on the loop, is done by then),
   the app's start to the dashboard's update 40 ms, and that update to the frame written
   65-100 ms (the mount of the screen's widgets, their styles, the first render).
+- issue 13's fifth stop (2026-12-02): the value objects on the start path are msgspec
+  Structs (59 dataclasses, ~50 ms of ``dataclasses`` generating and exec'ing their
+  methods at import; the dashboard's imports with the collector off, median of 15
+  interleaved: 281 -> 247 ms of CPU), and the collector held off from the command
+  line's first line to the first frame (~130 young collections, ~20 ms, before it).
+  Marks in the dashboard's process, old (the stop's base) and new interleaved, 15 rounds
+  each, medians (load ~1, a 200k dashboard polling beside them): the UI imported at
+  487 -> 457 ms, the frame with data 716 -> 675 ms (CPU 702 -> 666 ms; the collector
+  alone: 693 ms). Now the first read, which waits for the simulator (ready at ~430 ms
+  there) and shares the interpreter with the mount, is what the frame waits for; the
+  first frame (before the data) comes at 0.56-0.59 s, 0.69-0.74 s before. This bench,
+  ``--rounds 11``, new and old alternating, load 0.0-0.4: new 0.711 / 0.302 s (2.36x;
+  each round's own ratio, median 2.30x) and 0.626 / 0.286 s (2.19x; 2.24x), old 0.750 /
+  0.332 s (2.26x; 2.25x) and 0.733 / 0.293 s (2.50x; 2.30x). Under 2.5x in each run,
+  the dashboard's imports 0.62 / 0.57 -> 0.52 / 0.47 s; the bare app's own start moves
+  0.29-0.33 s from run to run, as much as what this stop took off.
 """
 
 from __future__ import annotations
