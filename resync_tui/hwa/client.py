@@ -165,6 +165,14 @@ _FAST_CLOCK: Final = 2.0
 """An engine clock running this many times faster than this machine's, or more, is a
 simulated one (``resync-tui demo``'s runs at 30x); slower rates are taken as 1."""
 
+_RATE_SAMPLES: Final = 32
+"""(this machine's, engine's) time pairs ``clock_rate`` is judged on: several feeds'
+answers, over a few of their intervals."""
+
+_RATE_STRETCH: Final = 0.6
+"""Seconds of this machine between two samples compared for ``clock_rate``: longer than
+the simulator's clock step (half a second), so a fast clock always moves across one."""
+
 _T = TypeVar("_T")
 _Headers = Mapping[str, str] | Mapping[bytes, bytes]
 _Body = bytes | bytearray
@@ -345,7 +353,7 @@ class HwaClient:
         self._probing = False
         self._clock_samples: collections.deque[float] = collections.deque(maxlen=_CLOCK_SAMPLES)
         self._clock_pairs: collections.deque[tuple[float, float]] = collections.deque(
-            maxlen=_CLOCK_SAMPLES)
+            maxlen=_RATE_SAMPLES)
         ssl_verify = _ssl_context(verify)
         limits = httpx.Limits(
             max_connections=max_connections,
@@ -432,18 +440,29 @@ class HwaClient:
         Why: a pane's data is judged old on the engine's clock against its poll interval,
         which is in this machine's seconds. At 30x every answer moves the engine clock
         on by 30 s a second, and data read 2 s ago is a minute old there: every pane
-        said STALE, "no new answer yet", while each answered on time. Taken from the
-        first and last of the recent samples, only when the engine clearly runs faster
-        (the headers' 1 s resolution allowed for): a real engine's clock is never
-        estimated off 1."""
+        said STALE, "no new answer yet", while each answered on time.
+
+        Taken only when every stretch of 0.6 s or more between the recent samples
+        shows the engine at least twice as fast, the headers' 1 s steps allowed for, and
+        there are two such stretches: a real engine's clock is never estimated off 1,
+        and one step of it (an NTP correction) is one fast stretch among slow ones."""
         pairs = self._clock_pairs
-        if len(pairs) < 2:
+        if len(pairs) < 3:
             return 1.0
-        (local0, engine0), (local1, engine1) = pairs[0], pairs[-1]
-        span = local1 - local0
-        if span < 1.0 or (engine1 - engine0 - 1.0) / span < _FAST_CLOCK:
+        stretches = 0
+        (local0, engine0) = anchor = pairs[0]
+        for local, engine in itertools.islice(pairs, 1, None):
+            span = local - anchor[0]
+            if span < _RATE_STRETCH:
+                continue
+            if (engine - anchor[1] - 1.0) / span < _FAST_CLOCK:
+                return 1.0
+            stretches += 1
+            anchor = (local, engine)
+        local1, engine1 = pairs[-1]
+        if stretches < 2:
             return 1.0
-        return (engine1 - engine0) / span
+        return (engine1 - engine0) / (local1 - local0)
 
     def add_clock_sample(self, engine_timestamp: float, local_timestamp: float | None = None
                          ) -> None:

@@ -248,6 +248,25 @@ async def test_a_real_time_engine_runs_at_1x_whatever_its_offset(time_scale: flo
         sim.stop()
 
 
+async def test_a_real_engine_whose_clock_steps_an_hour_still_runs_at_1x() -> None:
+    """One step of a real engine's clock (an NTP correction) between two answers is not a
+    fast clock: taken for one, the engine's time was extrapolated at ~1,000x."""
+    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=1.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        async with make_client(sim) as hwa:
+            rates = []
+            for i in range(9):
+                if i == 4:
+                    sim.tick(3600)
+                await hwa.engine_info()
+                rates.append(hwa.clock_rate)
+                await asyncio.sleep(0.4)
+            assert rates == [1.0] * 9
+    finally:
+        sim.stop()
+
+
 async def test_a_simulated_engine_at_30x_is_measured_at_30x() -> None:
     sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=30.0)
     sim.start_in_thread("127.0.0.1", 0)

@@ -92,6 +92,12 @@ async def test_on_a_30x_engine_a_pane_answering_on_time_is_not_called_stale(
         app = ResyncApp(runtime, settings)
         async with app.run_test(size=(160, 48)) as pilot:
             await asyncio.wait_for(app.wait_for_data(["engine", "jobs", "redis"]), DEADLINE)
+            # The rate is known once two stretches of answers show it (~1.2 s): until
+            # then a pane can still be called stale.
+            async with asyncio.timeout(DEADLINE):
+                while runtime.clock_rate() == 1.0:
+                    await app.poll_now("engine")
+                    await asyncio.sleep(0.3)
             aged: list[bool] = []
             for _ in range(4):  # a second each: Redis and the engine both answer meanwhile
                 await asyncio.wait_for(app.poll_now("redis"), DEADLINE)
