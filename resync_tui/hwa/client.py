@@ -354,6 +354,7 @@ class HwaClient:
         self._clock_samples: collections.deque[float] = collections.deque(maxlen=_CLOCK_SAMPLES)
         self._clock_pairs: collections.deque[tuple[float, float]] = collections.deque(
             maxlen=_RATE_SAMPLES)
+        self._clock_rate = 1.0
         ssl_verify = _ssl_context(verify)
         limits = httpx.Limits(
             max_connections=max_connections,
@@ -446,6 +447,10 @@ class HwaClient:
         shows the engine at least twice as fast, the headers' 1 s steps allowed for, and
         there are two such stretches: a real engine's clock is never estimated off 1,
         and one step of it (an NTP correction) is one fast stretch among slow ones."""
+        return self._clock_rate
+
+    def _measure_rate(self) -> float:
+        """``clock_rate`` from the kept pairs (when one is added: the clock is read often)."""
         pairs = self._clock_pairs
         if len(pairs) < 3:
             return 1.0
@@ -471,6 +476,7 @@ class HwaClient:
         local = time.time() if local_timestamp is None else local_timestamp
         self._clock_samples.append(engine_timestamp - local)
         self._clock_pairs.append((local, engine_timestamp))
+        self._clock_rate = self._measure_rate()
 
     def engine_now(self) -> datetime:
         """The engine's current time (aware, UTC); this machine's until an answer came.
@@ -1353,6 +1359,7 @@ class HwaClient:
         engine = when.timestamp() + 0.5
         self._clock_samples.append(engine - local)
         self._clock_pairs.append((local, engine))
+        self._clock_rate = self._measure_rate()
 
     async def _send(
         self,
