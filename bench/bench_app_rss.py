@@ -106,7 +106,12 @@ first-read peak 217.6 MB, steady mean 238.8, steady peak 266.8, growth +8.8 MB, 
 minute 5; per minute 231.0, 233.5, ... 240.4 at minute 17, then 239.0-240.4 to minute 50:
 ``growth_last_30min_mb`` -0.6 MB. What "after minute 5" measured was mostly the plan's own
 data: at 60x the plan's day runs in the first 18-20 minutes, and its rows grow 2.9 MB as
-its jobs run (``bench_plan_day``); once it has, the RSS is flat. NEW_RUN
+its jobs run (``bench_plan_day``); once it has, the RSS is flat.
+Merged main at the end of that stop (value objects as msgspec Structs, the collector held
+to the first frame), 50 minutes, load ~0.1-2 (a CI run beside it for 5 minutes):
+first-read peak 217.4 MB, steady mean 238.4, steady peak 264.8, growth +8.3, +2.8 after
+minute 5, ``growth_last_30min_mb`` -0.4 (the floor's +0.8); per minute 238.7-240.3 from
+minute 17 to 50.
 
 Usage: ``.venv/bin/python bench/bench_app_rss.py [--jobs 200000] [--duration 180]``.
 """
