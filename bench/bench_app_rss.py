@@ -103,7 +103,7 @@ in flight). Not flat: ~0.3 MB a minute after minute 5.
 
 Fifty minutes (``--duration 3000``), the stop's base (b9469ec, this morning, load 0.1-1.3):
 first-read peak 217.6 MB, steady mean 238.8, steady peak 266.8, growth +8.8 MB, +3.5 after
-minute 5; per minute 231.0, 233.5, ... 240.4 at minute 17, then 239.0-240.4 to minute 50:
+minute 5; per minute 231.0, 233.5, ... 240.4 at minute 17, then 238.4-240.9 to minute 50:
 ``growth_last_30min_mb`` -0.6 MB. What "after minute 5" measured was mostly the plan's own
 data: at 60x the plan's day runs in the first 18-20 minutes, and its rows grow 2.9 MB as
 its jobs run (``bench_plan_day``); once it has, the RSS is flat.
