@@ -27,6 +27,7 @@ from datetime import datetime
 import msgspec
 
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.loop_turns import next_turn
 from resync_tui.model.critical import CriticalIndex, CriticalRow
 from resync_tui.model.jobs_view import JobRow, JobsView
 
@@ -114,7 +115,7 @@ class CriticalFeed:
                     seen += len(chunk)
                     watched.update((row.job_id, row) for row in chunk if row.critical or (
                         row.deadline is not None or row.critical_start is not None))
-                    await asyncio.sleep(0)  # model.critical.is_watched, inlined ^
+                    await next_turn()  # model.critical.is_watched, inlined ^
                     if jobs.version != version:
                         break
                 else:
@@ -128,7 +129,7 @@ class CriticalFeed:
             watched.update((row.job_id, row) for row in snapshot[start : start + _SLICE]
                            if row.critical or row.deadline is not None
                            or row.critical_start is not None)
-            await asyncio.sleep(0)
+            await next_turn()
         return version, len(snapshot), watched
 
     async def poll(self) -> CriticalState:
@@ -144,7 +145,7 @@ class CriticalFeed:
         for entry in self._index.ordered(now):
             ordered.append(entry)
             if len(ordered) % _SLICE == 0:
-                await asyncio.sleep(0)
+                await next_turn()
         health = self._tracker.success()
         jobs_health = self._jobs_health()
         if jobs_health is not None:

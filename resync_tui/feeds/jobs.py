@@ -47,6 +47,7 @@ from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import NotFound
 from resync_tui.hwa.models import PlanJob, PlanRead, UnreadableRecord
+from resync_tui.loop_turns import next_turn
 from resync_tui.model.job_row import JobRow, RowMapper, job_row_from_model
 from resync_tui.model.jobs_view import ChangeSet, JobsView, PlanDiff
 
@@ -61,9 +62,6 @@ read of a 200k plan is 200k changes, a re-read of a moving plan thousands."""
 
 _CONFIRM_MAX = 20
 """Missing jobs checked one by one after an incomplete read; more wait for the next read."""
-
-_RELEASE_IDS = 5_000
-"""Ids of a read's diff let go per loop turn once it is done (~1-2 ms)."""
 
 
 class JobsState(msgspec.Struct, frozen=True, eq=False):
@@ -118,10 +116,10 @@ async def apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
     parts: list[ChangeSet] = []
     for start in range(0, len(changed), _APPLY_SLICE):
         parts.append(view.apply_changes(changed[start : start + _APPLY_SLICE], (), now))
-        await asyncio.sleep(0)
+        await next_turn()
     for start in range(0, len(removed), _APPLY_SLICE):
         parts.append(view.apply_changes((), removed[start : start + _APPLY_SLICE], now))
-        await asyncio.sleep(0)
+        await next_turn()
     added = tuple(itertools.chain.from_iterable(part.added for part in parts))
     updated = tuple(itertools.chain.from_iterable(part.changed for part in parts))
     gone = tuple(itertools.chain.from_iterable(part.removed for part in parts))
@@ -262,10 +260,7 @@ class JobsFeed:
             assert diff is not None
             del reader
             changed, removed = diff.result()
-            while True:  # its ids a slice a turn: dropped whole, 6-10 ms at 200k
-                if diff.release(_RELEASE_IDS):
-                    break
-                await asyncio.sleep(0)
+            diff.release()
             del diff
             removed = await self._confirm_removals(removed, read)
         except asyncio.CancelledError:

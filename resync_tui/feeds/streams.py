@@ -21,6 +21,7 @@ from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
 from resync_tui.hwa.models import JobStreamRead, UnreadableRecord
+from resync_tui.loop_turns import next_turn
 from resync_tui.model.jobs_view import JobsView, paced
 from resync_tui.model.streams import (
     PreparedStreams,
@@ -148,7 +149,7 @@ async def _adopt(view: StreamsView, prepared: PreparedStreams) -> None:
     view.adopt(prepared)
     while retired:
         del retired[-_RELEASE_SLICE:]
-        await asyncio.sleep(0)
+        await next_turn()
 
 
 def _list_and_count(read: JobStreamRead, view: StreamsView, jobs: JobsView,

@@ -41,7 +41,15 @@ import os
 import ssl
 import statistics
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Collection,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar, cast, get_args
@@ -84,6 +92,7 @@ from resync_tui.hwa.models import (
     WorkstationPage,
     WorkstationRead,
 )
+from resync_tui.loop_turns import next_turn
 
 __all__ = [
     "API_PATH",
@@ -189,10 +198,6 @@ against the simulator (100 pages instead of 20)."""
 _DECODE_SLICE_JOBS: Final = 200
 """Jobs per slice, ~1 ms of decoding each. At 500 a full 200k refresh stalled the loop
 p99 21 ms (bench_loop_latency, quiet machine); at 200, p99 10-11 ms, max 21-23 ms."""
-
-_RELEASE_IDS: Final = 5_000
-"""Ids of a plan read freed per loop turn once the read is done (20,000 a turn held the
-loop 4-8 ms at 200k jobs: a Python-level pop each)."""
 
 _SINK_SLICE_JOBS: Final = 200
 """Jobs per call of ``fetch_plan``'s sink (mapping and diffing them takes ~5 µs a job,
@@ -632,7 +637,7 @@ class HwaClient:
                     async for read in reads:
                         if not await absorb(read):
                             return
-                        await asyncio.sleep(0)  # absorbed with loop turns between pages
+                        await next_turn()  # absorbed with loop turns between pages
                 offset = offsets[-1] + size
                 announced = None  # the plan grew past its announced count: keep reading
         finally:
@@ -680,7 +685,7 @@ class HwaClient:
                                             decoding, acc.item)  # fmt: skip
             offset += served
             pages += 1
-            await asyncio.sleep(0)
+            await next_turn()
         if pages > 1:
             acc.shifted()
 
@@ -1180,7 +1185,7 @@ class HwaClient:
             if served < self._page_size or len(found) + len(unreadable) == before:
                 return JobStreamRead(found, tuple(unreadable))
             offset += self._page_size
-            await asyncio.sleep(0)
+            await next_turn()
 
     async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
         """``GET /plan/jobstream/{jobstream_id}``; NotFound if it is not in the plan."""
@@ -1555,6 +1560,58 @@ class _PageRead:
         self.served = len(page.results or ()) + len(unreadable)
 
 
+_SEEN_PART: Final = 21_000
+"""Ids a part of ``_SeenIds`` takes: under two thirds of a 32,768-slot table, so a part's
+last rehash moves ~11,000 ids (~1 ms) and never more."""
+
+
+class _SeenIds:
+    """The ids a plan read has seen, in dicts of at most ``_SEEN_PART`` ids each.
+
+    One dict grown to a 200k plan rehashed every id it held each time it grew, in one
+    call: at 87k and 175k ids that held the event loop 27-44 ms of a re-read. Here a
+    full part is left as it is and a new one started; a page's ids are checked against
+    each part in C (``isdisjoint``: ~10 parts at 200k, well under a millisecond a page).
+    Dicts of strings, not sets: a dict of strings is never tracked by the garbage
+    collector, a set always is (a young collection visited a 200k set's slots, 15-20 ms).
+    """
+
+    __slots__ = ("_full", "_open")
+
+    def __init__(self) -> None:
+        self._full: list[dict[str, None]] = []
+        self._open: dict[str, None] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._open or any(key in part for part in self._full)
+
+    def _room(self, count: int) -> dict[str, None]:
+        if self._open and len(self._open) + count > _SEEN_PART:
+            self._full.append(self._open)
+            self._open = {}
+        return self._open
+
+    def add(self, key: str) -> None:
+        self._room(1)[key] = None
+
+    def add_all_new(self, keys: Collection[str]) -> bool:
+        """Add ``keys`` and return True if none of them was seen; else add none, False."""
+        if not self._open.keys().isdisjoint(keys):
+            return False
+        if not all(part.keys().isdisjoint(keys) for part in self._full):
+            return False
+        self._room(len(keys)).update(dict.fromkeys(keys))
+        return True
+
+    def release(self) -> bool:
+        """Let go of one part (~1 ms of decrefs); True once none is left."""
+        if self._full:
+            self._full.pop().clear()
+            return False
+        self._open.clear()
+        return True
+
+
 class _PlanAccumulator:
     """The jobs of a plan read so far, each once, and whether the read can be trusted whole.
 
@@ -1573,9 +1630,7 @@ class _PlanAccumulator:
         self.canonical = canonical
         self.received = 0
         self.jobs: list[JobInPlan] = []
-        self.seen: dict[str, None] = {}
-        """Ids seen (keys): a dict of strings is never tracked by the garbage collector, a
-        set always is (a young collection visited its 200k slots, 15-20 ms on the loop)."""
+        self.seen = _SeenIds()
         self.unreadable: list[UnreadableRecord] = []
         self.unreadable_ids: set[str] = set()
         self.complete = True
@@ -1595,14 +1650,12 @@ class _PlanAccumulator:
         canonical = self.canonical
         fresh = ({job.id for job in results} if canonical is None
                  else {canonical(job.id) for job in results})
-        if len(fresh) == len(results) and seen.keys().isdisjoint(fresh):
-            seen.update(dict.fromkeys(fresh))  # the usual case: no job seen twice, C-level
-        else:
+        if len(fresh) != len(results) or not seen.add_all_new(fresh):
             self.complete = False  # a job seen twice: the plan shifted between pages
             kept: list[Any] = []
             for job in results:
                 if job.id not in seen:
-                    seen[job.id if canonical is None else canonical(job.id)] = None
+                    seen.add(job.id if canonical is None else canonical(job.id))
                     kept.append(job)
             results = kept
         del fresh
@@ -1619,7 +1672,7 @@ class _PlanAccumulator:
             queue = list(results)
             del results
             while queue:
-                await asyncio.sleep(0)
+                await next_turn()
                 part = queue[:_SINK_SLICE_JOBS]
                 del queue[:_SINK_SLICE_JOBS]
                 sink(part)
@@ -1634,15 +1687,10 @@ class _PlanAccumulator:
         return new
 
     async def release(self) -> None:
-        """Let go of the ids seen a slice at a time, loop turns between: 200k strings
+        """Let go of the ids seen a part at a time, loop turns between: 200k strings
         freed at once hold the loop ~10 ms."""
-        seen = self.seen
-        pop = seen.popitem
-        while len(seen) > _RELEASE_IDS:
-            for _ in range(_RELEASE_IDS):
-                pop()
-            await asyncio.sleep(0)
-        seen.clear()
+        while not self.seen.release():
+            await next_turn()
 
     def result(self) -> PlanRead:
         return PlanRead(self.jobs, tuple(self.unreadable), self.complete,
@@ -1697,7 +1745,7 @@ async def _decode_job_page_sliced(body: _Body, item: type[Any] = JobInPlan
     unreadable: list[UnreadableRecord] = []
     decode_list = _JOB_LISTS[item].decode
     for start in range(0, len(items), _DECODE_SLICE_JOBS):
-        await asyncio.sleep(0)
+        await next_turn()
         part = items[start : start + _DECODE_SLICE_JOBS]
         chunk = b"".join((b"[", b",".join(part), b"]"))
         try:

@@ -26,11 +26,14 @@ class ProbedView(JobsView):
 
 
 class _ProbedDiff(PlanDiff):
-    __slots__ = ()
+    __slots__ = ("_handed",)
 
     def add(self, rows: Iterable[JobRow]) -> None:
+        rows = list(rows)
         super().add(rows)
+        self._handed = getattr(self, "_handed", 0) + len(rows)
+        del rows  # not held while the probe counts
         view = self._view
         assert isinstance(view, ProbedView)
-        if len(self._seen) >= view.jobs * 9 // 10 and view.total:
+        if self._handed >= view.jobs * 9 // 10 and view.total:
             view.samples.append(view.probe())

@@ -79,24 +79,33 @@ def test_a_re_read_mapped_without_sharing_keeps_the_views_values_in_its_changed_
     assert one.run_id == "r1" and one.status == "EXEC"
 
 
-def test_a_diffs_ids_are_let_go_in_slices_and_its_result_stays_whole() -> None:
-    """The jobs feed lets go of a re-read's ids a slice a loop turn (``release``): the
-    rows to apply and the ids to remove it got from ``result`` are not touched, and the
-    ids go, however many slices it takes."""
+def test_a_diff_names_exactly_the_jobs_gone_and_its_result_outlives_release() -> None:
+    """A re-read's diff pops each job it sees from a copy of the view's index: what is left
+    is removed, in the view's order, however often a job comes (twice here), and the
+    rows to apply and ids to remove it gave are not touched when it lets go."""
     now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(50)]
     view = JobsView(rows, clock=lambda: now)
-    new = [*rows[3:], JobRow(job_id="9", stream="S", job="J9", status="ABEND"),
+    new = [*rows[3:20], rows[5], *rows[21:], JobRow(job_id="9", stream="S", job="J9",
+                                                     status="ABEND"),
            JobRow(job_id="new", stream="S", job="N", status="HOLD")]
     diff = view.plan_diff()
-    diff.add(new)
+    diff.add(new[:10])
+    diff.add(new[10:])
     expected = view.diff(new)
     changed, removed = diff.result()
     assert (changed, removed) == expected
-    slices = 1
-    while not diff.release(7):
-        slices += 1
-    assert slices == 7  # 48 distinct ids seen, at most 7 a call
-    assert (changed, removed) == expected
-    assert [row.job_id for row in changed] == ["9", "new"] and removed == ["0", "1", "2"]
-    assert diff.release(7)  # nothing left: says so at once
+    assert removed == ["0", "1", "2", "20"]
+    assert [row.job_id for row in changed] == ["9", "new"]
+    diff.release()
+    assert (changed, removed) == expected and len(view) == 50
+
+
+def test_a_first_reads_diff_removes_nothing_and_an_empty_read_removes_all() -> None:
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(5)]
+    first = JobsView(clock=lambda: now).plan_diff()
+    first.add(rows)
+    assert first.result() == (rows, [])
+    view = JobsView(rows, clock=lambda: now)
+    assert view.plan_diff().result() == ([], ["0", "1", "2", "3", "4"])
