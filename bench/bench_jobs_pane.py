@@ -156,6 +156,16 @@ Old (``main``) and new run alternately in the same window, 2 rounds each:
   third: the jobs feed 60 ms, in the first read: that run's refresh and key phases
   stalled 34 ms at most), a Textual message pump once (122 ms).
 
+Loop turns and no 200k rehash (2026-12-02, 4 runs alternating with ``a83e300``, load
+1.1-1.2, ``--rounds 3``): a stall the ticker saw spans two loop iterations, and one
+iteration ran a slice of every busy feed (jobs diff, critical, a page decode: 2-4 ms
+each); and the two dicts of a re-read's ids rehashed at 87k and 175k ids in one call,
+27-46 ms inside the app (cProfile of each callback over 8 ms). Old -> new: 1% refresh
+p99 9.9-14.7 -> 8.3-10.7 ms, max 19.0-29.3 -> 16.1-29.4; key phase p99 13.5-16.9 ->
+12.1-14.5, max 24.8-44.5 -> 24.1-42.1; first read p99 17.8-19.7 -> 13.1-17.8, max
+41.6-67.1 -> 31.9-41.7. Left on top: single callbacks of 8-15 ms (a 2,000-job page's
+JSON split in one msgspec call, ``show_jobs`` after a refresh) and young collections.
+
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
 share of it is in the stalls.
