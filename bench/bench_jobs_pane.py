@@ -165,6 +165,10 @@ p99 9.9-14.7 -> 8.3-10.7 ms, max 19.0-29.3 -> 16.1-29.4; key phase p99 13.5-16.9
 12.1-14.5, max 24.8-44.5 -> 24.1-42.1; first read p99 17.8-19.7 -> 13.1-17.8, max
 41.6-67.1 -> 31.9-41.7. Left on top: single callbacks of 8-15 ms (a 2,000-job page's
 JSON split in one msgspec call, ``show_jobs`` after a refresh) and young collections.
+Then with sniffio installed (httpcore's failed ``import sniffio``, several a request,
+each ~4 ``stat`` calls letting go of the GIL), 3 runs without / 6 with, load 0.7-1.1: key
+phase p99 11.1-11.9 -> 8.9-10.8 ms, max 22-35 -> 16-37; refresh p99 8.2-8.5 -> 7.2-10.3,
+max 13.5-17.8 -> 12.4-19.0 and once 53.3 (no collection over 2.3 ms in that run).
 
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
