@@ -517,31 +517,23 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
         with _demo_environment(settings, jobs=args.jobs, seed=args.seed,
                                time_scale=args.time_scale, faults=not args.no_faults,
                                persist=True, sim=sim) as (ready, persistent, redis_ready):
-            # The UI's imports build objects that live as long as the process: the
-            # collector would only rescan them, during the imports and during the first
-            # read of the plan. Not collected meanwhile, then frozen out of its reach.
-            collecting = gc.isenabled()
-            gc.disable()
+            # The collector stays off through the UI's imports and the first read
+            # (``main`` holds it until the first frame: ``gcpolicy.hold_collections``).
             try:
-                try:
-                    _setup_logging(settings, devtools=False)  # Textual's own: with the UI
-                except OSError as exc:
-                    return _fail(f"{settings.source}: key 'logging.file': cannot write "
-                                 f"{settings.logging.file!r} ({exc.strerror})")
-                # The plan's first read starts now, on the loop the app will run on, and
-                # the UI is imported in a thread meanwhile (the engine answers, the rows
-                # are built while Textual and the panes load).
-                first_read = FirstRead(ready)
-                try:
-                    run_dashboard = first_read.run(first_read.while_running(
-                        partial(_dashboard, devtools_log=True)))
-                except BaseException:
-                    first_read.close()
-                    raise
-            finally:
-                gc.freeze()
-                if collecting:
-                    gc.enable()
+                _setup_logging(settings, devtools=False)  # Textual's own: with the UI
+            except OSError as exc:
+                return _fail(f"{settings.source}: key 'logging.file': cannot write "
+                             f"{settings.logging.file!r} ({exc.strerror})")
+            # The plan's first read starts now, on the loop the app will run on, and
+            # the UI is imported in a thread meanwhile (the engine answers, the rows
+            # are built while Textual and the panes load).
+            first_read = FirstRead(ready)
+            try:
+                run_dashboard = first_read.run(first_read.while_running(
+                    partial(_dashboard, devtools_log=True)))
+            except BaseException:
+                first_read.close()
+                raise
             with first_read:
                 redis_ready()
                 return run_dashboard(ready, wall=wall, metrics_port=metrics_port,
