@@ -694,10 +694,17 @@ def main() -> int:
     parser.add_argument("--holds", action="store_true",
                         help="the CPU the loop's callbacks took per iteration (p99, max) "
                              "and the longest per holder: comparable at any load")
+    parser.add_argument("--no-policy", action="store_true",
+                        help="leave glibc malloc at its defaults (the dashboard applies "
+                             "resync_tui.allocator's policy at start: the real path)")
     parser.add_argument("--explain", action="store_true",
                         help="name what held the loop over 50 ms (asyncio debug mode: "
                              "slower, so the other figures are not comparable)")
     args = parser.parse_args()
+    if not args.no_policy:
+        # As ``resync-tui`` does at start, before any thread (cli.py): the app's malloc.
+        from resync_tui.allocator import apply_policy
+        apply_policy()
     proc, url = start_simulator(args.jobs)
     # As ``resync-tui demo`` does once the UI is imported (cli.py): the objects of the
     # imports live as long as the process, out of the collector's reach.
@@ -713,6 +720,7 @@ def main() -> int:
                                       args.holds))
     finally:
         stop_simulator(proc)
+    figures["malloc_policy_applied"] = 0.0 if args.no_policy else 1.0
     report(figures)
     return 0
 

@@ -46,6 +46,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from itertools import accumulate, chain, islice
 from typing import Any, Final, Literal, TypeVar
@@ -151,16 +152,18 @@ _ENTRY_ROW = operator.attrgetter("row")
 
 
 class ChangeSet(msgspec.Struct, frozen=True):
-    """What one update did; empty when nothing changed."""
+    """What one update did; empty when nothing changed. Read-only for whoever gets it: a
+    bulk load's ``added`` and ``changed_ids`` are a list and a set it built a part at a
+    time off the loop (a tuple or frozenset of 200k ids is one C call holding the GIL)."""
 
-    added: tuple[str, ...] = ()
+    added: Sequence[str] = ()
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     order_changed: bool = False
     """True when positions in the current view may have moved (rows added, removed,
     re-ranked or re-filtered)."""
     version: int = 0
-    changed_ids: frozenset[str] = frozenset()
+    changed_ids: AbstractSet[str] = frozenset()
     """All ids touched (added, changed or removed), for cheap membership tests."""
 
     def __bool__(self) -> bool:
@@ -409,6 +412,22 @@ def _sorted_blocks(items: list[_T], key: Callable[[_T], object] | None,
 
 
 _ROW_STATUS: Final = operator.attrgetter("status")
+_ROW_ID: Final = operator.attrgetter("job_id")
+
+
+def _hash_keeping_dict() -> dict[Any, Any]:
+    """An empty dict that keeps each key's hash beside it (CPython's "general" table).
+
+    A dict whose keys are all ``str`` keeps no hashes: each time it grows it reads every
+    key's hash again from the string itself. At 100k-200k job ids scattered over the
+    plan's heap that is a cache miss a key, 20-30 ms inside the app in one call that
+    holds the GIL (so the event loop too, from a worker thread). This table grows by
+    copying its entries and rebuilding a small index. A non-``str`` key put in and
+    taken out makes a dict so, and it stays so when it grows or is copied; 8 bytes more
+    a key. Elsewhere than CPython it is only an empty dict."""
+    table: dict[Any, Any] = {None: None}
+    del table[None]
+    return table
 
 
 class BulkLoad:
@@ -438,14 +457,14 @@ class BulkLoad:
         self._writes = view._writes
         self._cancelled = False
         self.done = False
-        self.entries: dict[str, _Entry] = {}
+        self.entries: dict[str, _Entry] = _hash_keeping_dict()
         self.counts: dict[str, int] = {}
         self.late_heap: list[tuple[datetime, str]] = []
         self.order = _SortedEntries()
         self.visible: _SortedEntries | None = None
         self.base: tuple[object, list[_Entry]] | None = None
-        self.ids: tuple[str, ...] = ()
-        self.id_set: frozenset[str] = frozenset()
+        self.ids: Sequence[str] = ()
+        self.id_set: AbstractSet[str] = frozenset()
         self.baseline: Baseline | None = None
         """What needs a look in the plan at ``now`` (``model/new_since.py``): built here,
         off the loop, so the job table's first update does not walk 200k rows."""
@@ -472,6 +491,15 @@ class BulkLoad:
         """Rank per status of rows that cannot turn late (``rank_at`` without a late
         instant reads only the status): one dict look-up instead of a call."""
         rows = self.rows
+        # What the load hands on (the ids, their set, the entries to sort) is built a part
+        # at a time: a single call making one of them from 200k ids or entries touches
+        # every object once, scattered over the plan's heap (~one cache miss each), and
+        # held the GIL, so the loop, 20-60 ms inside the app (``frozenset(ids)`` alone).
+        # The set of ids is the keys of a dict of its own (``_hash_keeping_dict``).
+        ids: list[str] = []
+        id_set: dict[str, None] = _hash_keeping_dict()  # a set would be costlier to grow
+        order_list: list[_Entry] = []
+        keep = order_list.append
         for start in range(0, len(rows), _ROWS_PER_PAUSE):
             if self._stopped():
                 return
@@ -495,25 +523,34 @@ class BulkLoad:
                 if old is not None:  # given twice: the last row wins, counted once
                     tally[old.row.status] -= 1
                     given_twice = True
-                entries[job_id] = _Entry(row, _haystack(row) if hays else "", rank, key)
+                entry = entries[job_id] = _Entry(row, _haystack(row) if hays else "", rank, key)
+                keep(entry)
             if not given_twice:
                 baseline.add(part)
+                part_ids = list(map(_ROW_ID, part))
+                ids += part_ids
+                id_set.update(dict.fromkeys(part_ids))
             _pause()
         self.counts = {status: count for status, count in tally.items() if count}
         if self._stopped():
             return
-        if given_twice:  # rare: the baseline is taken from the rows that won
+        if given_twice:  # rare: the baseline, ids and order are taken from the rows that won
             baseline = BaselineBuilder(now)
+            ids, id_set, order_list = [], _hash_keeping_dict(), []
             winners = iter(entries.values())
-            while part := list(map(_ENTRY_ROW, islice(winners, _ROWS_PER_PAUSE))):
+            while won := list(islice(winners, _ROWS_PER_PAUSE)):
+                part = list(map(_ENTRY_ROW, won))
                 baseline.add(part)
+                part_ids = list(map(_ROW_ID, part))
+                ids += part_ids
+                id_set.update(dict.fromkeys(part_ids))
+                order_list += won
                 _pause()
         self.baseline = baseline.result()
         # A sorted list is a heap: the late watch is sorted the same cut-up way.
         self.late_heap = list(chain.from_iterable(_sorted_blocks(watch, None)))
         del watch
         _pause()
-        order_list = list(entries.values())
         self.order = _SortedEntries.from_blocks(
             _sorted_blocks(order_list, _ENTRY_KEY, _SortedEntries._LOAD))
         del order_list
@@ -525,9 +562,8 @@ class BulkLoad:
             kept = _narrow(list(self.order), statuses, negate, attention, query.terms[:-1])
             self.base = (key_of_base, kept)
             self.visible = _SortedEntries(JobsView._apply_terms(kept, query.terms[-1:]))
-        self.ids = tuple(entries)
-        _pause()
-        self.id_set = frozenset(self.ids)  # one C call: ~5 ms at 200k on an idle machine
+        self.ids = ids
+        self.id_set = id_set.keys()
         self.done = True
 
 
@@ -568,7 +604,7 @@ class JobsView:
     ) -> None:
         self._policy = policy or AttentionPolicy()
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, _Entry] = _hash_keeping_dict()
         self._order = _SortedEntries()
         self._visible = self._order
         self._counts: dict[str, int] = {}
