@@ -415,21 +415,6 @@ _ROW_STATUS: Final = operator.attrgetter("status")
 _ROW_ID: Final = operator.attrgetter("job_id")
 
 
-def _hash_keeping_dict() -> dict[Any, Any]:
-    """An empty dict that keeps each key's hash beside it (CPython's "general" table).
-
-    A dict whose keys are all ``str`` keeps no hashes: each time it grows it reads every
-    key's hash again from the string itself. At 100k-200k job ids scattered over the
-    plan's heap that is a cache miss a key, 20-30 ms inside the app in one call that
-    holds the GIL (so the event loop too, from a worker thread). This table grows by
-    copying its entries and rebuilding a small index. A non-``str`` key put in and
-    taken out makes a dict so, and it stays so when it grows or is copied; 8 bytes more
-    a key. Elsewhere than CPython it is only an empty dict."""
-    table: dict[Any, Any] = {None: None}
-    del table[None]
-    return table
-
-
 class BulkLoad:
     """A whole plan put into an empty view with the work off the event loop.
 
@@ -457,7 +442,7 @@ class BulkLoad:
         self._writes = view._writes
         self._cancelled = False
         self.done = False
-        self.entries: dict[str, _Entry] = _hash_keeping_dict()
+        self.entries: dict[str, _Entry] = {}
         self.counts: dict[str, int] = {}
         self.late_heap: list[tuple[datetime, str]] = []
         self.order = _SortedEntries()
@@ -495,9 +480,8 @@ class BulkLoad:
         # at a time: a single call making one of them from 200k ids or entries touches
         # every object once, scattered over the plan's heap (~one cache miss each), and
         # held the GIL, so the loop, 20-60 ms inside the app (``frozenset(ids)`` alone).
-        # The set of ids is the keys of a dict of its own (``_hash_keeping_dict``).
         ids: list[str] = []
-        id_set: dict[str, None] = _hash_keeping_dict()  # a set would be costlier to grow
+        id_set: set[str] = set()
         order_list: list[_Entry] = []
         keep = order_list.append
         for start in range(0, len(rows), _ROWS_PER_PAUSE):
@@ -529,21 +513,21 @@ class BulkLoad:
                 baseline.add(part)
                 part_ids = list(map(_ROW_ID, part))
                 ids += part_ids
-                id_set.update(dict.fromkeys(part_ids))
+                id_set.update(part_ids)
             _pause()
         self.counts = {status: count for status, count in tally.items() if count}
         if self._stopped():
             return
         if given_twice:  # rare: the baseline, ids and order are taken from the rows that won
             baseline = BaselineBuilder(now)
-            ids, id_set, order_list = [], _hash_keeping_dict(), []
+            ids, id_set, order_list = [], set(), []
             winners = iter(entries.values())
             while won := list(islice(winners, _ROWS_PER_PAUSE)):
                 part = list(map(_ENTRY_ROW, won))
                 baseline.add(part)
                 part_ids = list(map(_ROW_ID, part))
                 ids += part_ids
-                id_set.update(dict.fromkeys(part_ids))
+                id_set.update(part_ids)
                 order_list += won
                 _pause()
         self.baseline = baseline.result()
@@ -563,7 +547,7 @@ class BulkLoad:
             self.base = (key_of_base, kept)
             self.visible = _SortedEntries(JobsView._apply_terms(kept, query.terms[-1:]))
         self.ids = ids
-        self.id_set = id_set.keys()
+        self.id_set = id_set
         self.done = True
 
 
@@ -604,7 +588,7 @@ class JobsView:
     ) -> None:
         self._policy = policy or AttentionPolicy()
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self._entries: dict[str, _Entry] = _hash_keeping_dict()
+        self._entries: dict[str, _Entry] = {}
         self._order = _SortedEntries()
         self._visible = self._order
         self._counts: dict[str, int] = {}
