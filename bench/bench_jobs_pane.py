@@ -170,6 +170,18 @@ each ~4 ``stat`` calls letting go of the GIL), 3 runs without / 6 with, load 0.7
 phase p99 11.1-11.9 -> 8.9-10.8 ms, max 22-35 -> 16-37; refresh p99 8.2-8.5 -> 7.2-10.3,
 max 13.5-17.8 -> 12.4-19.0 and once 53.3 (no collection over 2.3 ms in that run).
 
+With the app's malloc policy (2026-12-02; ``allocator.apply_policy()`` at start as the app
+calls it, ``--no-policy`` to compare; every figure above ran without it): buffers of 256
+KiB and more are fresh mappings, so each single C call that builds or grows a 200k
+container in the bulk-load thread (a ``frozenset`` of the ids 24-60 ms, the entries
+dict's growth at 87k and 175k 17-51 ms: page faults, ~14 us each on this VM) held the GIL
+that long. The bulk load now builds its ids, their set and the entries to sort 1,000 rows
+a part. ``fbf019b`` -> ``6931cc4``, ``--rounds 3``, load 0.5-1.0, two runs each: first read
+stall max 55.1 / 92.2 -> 35.4 / 42.8 ms, p99 14.4 / 16.1 -> 12.5 / 14.8; its last page ->
+applied 859 / 1048 -> 757 / 807 ms; 1% refresh p99 11.9 / 7.9 -> 9.3 / 9.3, max 19.6 /
+17.4 -> 33.0 / 33.1 (that path unchanged: noise); key phase p99 13.4 / 9.7 -> 10.9 / 10.4,
+max 45.3 / 27.3 -> 25.4 / 29.8, key shown 11.7 / 7.1 -> 6.6 / 6.5 ms; RSS 204-205 MB.
+
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
 share of it is in the stalls.
