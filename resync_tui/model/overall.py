@@ -51,6 +51,8 @@ class Health(Protocol):
     @property
     def reason(self) -> str: ...
     @property
+    def since(self) -> datetime | None: ...
+    @property
     def last_success(self) -> datetime | None: ...
     @property
     def has_data(self) -> bool: ...
@@ -115,18 +117,23 @@ def overall_status(
     while every feed still reports its last poll as good.
     """
     data_from = jobs.last_success if jobs is not None else None
-    hwa = [h for h in (engine, jobs, workstations) if h is not None]
+    named = (("engine info", engine), ("jobs", jobs), ("workstations", workstations))
+    hwa = [h for _, h in named if h is not None]
     for health in hwa:
         if not health.ok and health.kind == "credentials":
             return Overall("CREDENTIALS REJECTED", _join(health.reason, _from(data_from)),
                            data_from)
-    for probe in (engine, jobs, workstations):
-        if probe is not None and not probe.ok and probe.kind == "unreachable":
+    for name, probe in named:
+        if (probe is not None and not probe.ok and probe.kind == "unreachable"
+                and (name == "jobs" or not _answered_since(jobs, probe))):
             return Overall("ENGINE UNREACHABLE", _join(probe.reason, _from(data_from)),
                            data_from)
     if engine is None or jobs is None or (not jobs.has_data and jobs.ok):
         return Overall("CONNECTING", data_from=data_from)
-    reasons: list[str] = [h.reason for h in hwa if not h.ok]
+    # The job list names its endpoint in its reasons; the other reads say which they are
+    # (a workstation read timing out beside a fresh job list is not "the engine").
+    reasons: list[str] = [h.reason if name == "jobs" else f"{name}: {h.reason}"
+                          for name, h in named if h is not None and not h.ok]
     stale = (data_from is None or (
         now is not None and interval > 0
         and (now - data_from).total_seconds() > stale_after(interval)))
@@ -141,6 +148,14 @@ def overall_status(
     if reasons:
         return Overall("DEGRADED", _join(*reasons), data_from)
     return Overall("OK", data_from=data_from)
+
+
+def _answered_since(jobs: Health | None, probe: Health) -> bool:
+    """The engine answered a job list after ``probe`` began failing: it is reachable,
+    only that read of it is not (ENGINE UNREACHABLE would say the view is cut off)."""
+    if jobs is None or not jobs.ok or jobs.last_success is None or probe.since is None:
+        return False
+    return jobs.last_success > probe.since
 
 
 def _join(*parts: str) -> str:

@@ -4,13 +4,24 @@ says how the batch is doing and, apart, whether the data is fresh."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
+from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
 from resync_tui.model.status import FAILED_STATUSES
+from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.screens.dashboard import WallState
 from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
-from tests.ui.dashboard_support import DEADLINE, SteppedClock, make_app, ready, screen_text, sim
+from tests.ui.dashboard_support import (
+    DEADLINE,
+    SteppedClock,
+    make_app,
+    make_settings,
+    ready,
+    screen_text,
+    sim,
+)
 
 __all__ = ["sim"]
 
@@ -68,6 +79,38 @@ async def test_since_is_the_time_of_the_last_good_data_not_of_the_failure(
         text = screen_text(app)
         assert "data from 06:30:00" in text
         assert "data 10m 00s old" in text
+
+
+async def test_one_read_timing_out_beside_a_fresh_job_list_is_degraded_not_unreachable(
+        sim: Simulator, redis_url: str) -> None:
+    # Seen in tmux: the workstation list timed out while every job poll answered, and the
+    # header said ENGINE UNREACHABLE beside "data 0s old".
+    clock = SteppedClock()
+    settings = make_settings(sim.base_url, redis_url)
+    settings = settings.replace(hwa=dataclasses.replace(settings.hwa, read_timeout=0.3))
+    app = ResyncApp(build_runtime(settings, clock=clock), settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        sim.set_faults(Faults(latency=2.0, paths=["/plan/workstation"]))
+        await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
+        await pilot.pause()
+        # Nothing else has answered since: for all the dashboard knows, the engine is gone.
+        assert app.dashboard.header.overall.label == "ENGINE UNREACHABLE"
+        clock.advance(5)
+        await asyncio.wait_for(app.poll_now("engine", "jobs"), DEADLINE)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        overall = app.dashboard.header.overall
+        assert overall.label == "DEGRADED"
+        assert "workstations: engine not answering (timeout) since 06:30:00" in overall.reason
+        text = screen_text(app)
+        assert "UNREACHABLE" not in text.splitlines()[0]
+        assert "⚠ DEGRADED" in text and "data 0s old" in text
+        sim.set_faults(Faults())
+        await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        assert app.dashboard.header.overall.label == "OK"
 
 
 async def test_paused_long_enough_is_stale_and_says_paused(
