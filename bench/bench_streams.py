@@ -14,13 +14,24 @@ The real path, from the engine's answer to the first frame:
   sort_ms        ``s`` (next sort column) over 20,000 streams, then repaint.
 Baselines in the same run: stock ``DataTable`` loading the same 20,000 rows (add_rows
 + first paint), and the model step with no jobs held (what the 200k jobs cost).
-Run: .venv/bin/python bench/bench_streams.py [--streams N] [--jobs N]
+  gc_in_model_ms, gc_longest_in_model_ms: garbage collections during the model step
+                 (either thread holds the GIL through one): summed and longest, medians.
+The jobs view is frozen out of the collector's reach first, as the app freezes its plan.
+
+2026-12-02 (load 1.3, 7 rounds, alternating): the view's snapshot as a tuple instead of
+a list (the collector untracks a tuple of untracked rows the first time it sees it, where
+it walks a list's 200k items at every young collection it lives through) did not pay:
+collections summed 10.4 / 11.6 -> 11.3 / 11.5 ms, the longest 4.1 / 4.7 -> 6.4 / 6.7 ms
+(the first collection also walks the tuple to untrack it); not kept. Current code: model
+294 ms, loop stall median 12.2 / max 15.2 ms, collections 12.6 ms (longest 5.3).
+Run: .venv/bin/python bench/bench_streams.py [--streams N] [--jobs N] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import statistics
@@ -108,6 +119,32 @@ async def timed(action: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - started
 
 
+class Collections:
+    """Garbage collections while it is on (either thread): their summed and longest pause.
+    The model step's snapshot of the jobs view (200k rows) is walked by each young
+    collection it lives through while it is tracked: what it costs the loop."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.longest = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.total += pause
+        self.longest = max(self.longest, pause)
+
+    def __enter__(self) -> Collections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 async def loop_time_of(action: Callable[[], Awaitable[object]]) -> tuple[float, float]:
     """(wall time, longest event-loop stall during ``action``) via a 1 ms ticker's lag."""
     held = 0.0
@@ -131,7 +168,7 @@ async def loop_time_of(action: Callable[[], Awaitable[object]]) -> tuple[float, 
     return wall, held
 
 
-async def run(n_streams: int, n_jobs: int) -> dict[str, float]:
+async def run(n_streams: int, n_jobs: int, rounds: int = 3) -> dict[str, float]:
     pages = stream_pages(n_streams)
     decoder = msgspec.json.Decoder(JobStreamPage)
     started = time.perf_counter()
@@ -140,13 +177,21 @@ async def run(n_streams: int, n_jobs: int) -> dict[str, float]:
     read = JobStreamRead(streams)
     jobs_view = JobsView(job_rows(n_jobs, n_streams), clock=lambda: NOW)
     empty_view = JobsView(clock=lambda: NOW)
+    # The app freezes its first plan out of the collector's reach (``gcpolicy``): what a
+    # collection still walks during the step is what the step itself holds.
+    gc.collect()
+    gc.freeze()
 
-    models, loops, bare = [], [], []
-    for _ in range(3):
+    models, loops, bare, gc_total, gc_longest = [], [], [], [], []
+    for _ in range(rounds):
         view = StreamsView()
-        wall, held = await loop_time_of(lambda v=view: count_streams(v, read, jobs_view, NOW))
+        with Collections() as collections:
+            wall, held = await loop_time_of(
+                lambda v=view: count_streams(v, read, jobs_view, NOW))
         models.append(wall)
         loops.append(held)
+        gc_total.append(collections.total)
+        gc_longest.append(collections.longest)
         bare.append(await timed(lambda: count_streams(StreamsView(), read, empty_view, NOW)))
     view = StreamsView()
     counted = await count_streams(view, read, jobs_view, NOW)
@@ -156,6 +201,9 @@ async def run(n_streams: int, n_jobs: int) -> dict[str, float]:
         "streams": n_streams, "jobs": n_jobs, "decode_ms": ms(decode),
         "model_ms": ms(statistics.median(models)),
         "loop_stall_ms": ms(statistics.median(loops)),
+        "loop_stall_max_ms": ms(max(loops)),
+        "gc_in_model_ms": ms(statistics.median(gc_total)),
+        "gc_longest_in_model_ms": ms(statistics.median(gc_longest)),
         "model_no_jobs_ms": ms(statistics.median(bare)),
     }
 
@@ -173,11 +221,11 @@ async def run(n_streams: int, n_jobs: int) -> dict[str, float]:
         pane.table.focus()
 
         async def keystroke() -> None:
-            pane._apply_filter("stream_01")
+            pane.apply_filter("stream_01")
             await painted(app, pilot)
 
         figures["filter_ms"] = ms(await timed(keystroke))
-        pane._apply_filter("")
+        pane.apply_filter("")
 
         async def sort() -> None:
             await pilot.press("s")
@@ -209,9 +257,10 @@ async def run(n_streams: int, n_jobs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3, help="model steps timed (median)")
     parser.add_argument("--jobs", type=int, default=200_000)
     args = parser.parse_args()
-    figures = asyncio.run(run(args.streams, args.jobs))
+    figures = asyncio.run(run(args.streams, args.jobs, args.rounds))
     for name, value in figures.items():
         print(f"{name}: {value}")
     print(json.dumps(figures))
