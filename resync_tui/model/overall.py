@@ -110,11 +110,15 @@ def overall_status(
     now: datetime | None = None,
     interval: float = 0.0,
     paused: bool = False,
+    unreadable_jobs: int = 0,
+    unreadable_workstations: int = 0,
 ) -> Overall:
     """Whether the view can be trusted; the first cause wins the label, all are named.
 
     ``now`` and ``interval`` (the job poll interval) turn an old job list into STALE even
-    while every feed still reports its last poll as good.
+    while every feed still reports its last poll as good. Records the last read could not
+    decode (``unreadable_*``) are not an engine failure, but the view lacks them (a
+    failed job among them is missing from every count): DEGRADED, never OK.
     """
     data_from = jobs.last_success if jobs is not None else None
     named = (("engine info", engine), ("jobs", jobs), ("workstations", workstations))
@@ -142,6 +146,9 @@ def overall_status(
                     if row.state not in ("closed", "disabled", "metrics_only")]
     if redis is not None and not redis.up and redis.health.polls:
         reasons.append("redis down")
+    reasons += [f"{count:,} {what} record{'' if count == 1 else 's'} unreadable, not shown"
+                for count, what in ((unreadable_jobs, "job"),
+                                    (unreadable_workstations, "workstation")) if count]
     if stale:
         why = "refresh paused" if paused else "no new job list from the engine"
         return Overall("STALE", _join(f"{why}: {_from(data_from)}", *reasons), data_from)

@@ -251,16 +251,24 @@ async def test_unreadable_records_are_counted_and_the_good_ones_shown(
         sim.set_faults(Faults(bad_records=2))
         for _ in range(3):  # repeated polls: never an engine failure, never a breaker
             await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        await asyncio.wait_for(app.poll_now("workstations"), DEADLINE)
         await pilot.pause()
         text = screen_text(app)
         assert "⚠ 2 job records unreadable, not shown" in text
         assert app.view.total >= total - 2  # the good ones are all there
-        assert app.dashboard.header.overall.label == "OK"
+        # Not an engine failure (no breaker opens), but the view lacks two jobs, which
+        # may be failed ones: the header must not say OK (the wall's band neither).
+        overall = app.dashboard.header.overall
+        assert overall.label == "DEGRADED"
+        assert "2 job records unreadable, not shown" in overall.reason
+        assert "2 workstation records unreadable, not shown" in overall.reason
+        assert "✔ OK" not in text
         assert app.runtime.hwa_job_status.snapshot().state.value == "closed"
         sim.set_faults(Faults())
-        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        await asyncio.wait_for(app.poll_now("jobs", "workstations"), DEADLINE)
         await pilot.pause()
         assert "unreadable" not in screen_text(app)
+        assert app.dashboard.header.overall.label == "OK"
 
 
 async def test_a_long_reason_in_a_narrow_pane_is_cut_with_an_ellipsis_never_mid_sentence(

@@ -501,6 +501,8 @@ class DashboardScreen(Screen[None]):
             now=now,
             interval=header.interval * self._clock_rate(),
             paused=header.paused,
+            unreadable_jobs=len(self._jobs_state.unreadable) if self._jobs_state else 0,
+            unreadable_workstations=len(self._ws_state.unreadable) if self._ws_state else 0,
         )
         header.overall = overall
         self._show_jobs_freshness()

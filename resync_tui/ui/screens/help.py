@@ -99,8 +99,9 @@ drain errors); the header says `audit: 12 spooled` or `audit: drain failing`
 ## Reading the screen
 * The header's right end says whether the view can be trusted: **OK**, **STALE**
   (the job list is older than two poll intervals: a poll hangs, or refresh is
-  paused), **DEGRADED** (a breaker is not closed, Redis is down or a pane's last
-  refresh failed, e.g. `workstations: engine not answering`), **ENGINE UNREACHABLE**
+  paused), **DEGRADED** (a breaker is not closed, Redis is down, a pane's last
+  refresh failed, e.g. `workstations: engine not answering`, or records could not be
+  read: `2 job records unreadable, not shown`), **ENGINE UNREACHABLE**
   (no read got an answer since the failure began), or **CREDENTIALS REJECTED** (the user
   and URL are named; nothing calls the engine again until `r`, or one try every
   `hwa.auth_retry_seconds`). Every reason says when the data shown was read.
