@@ -29,6 +29,7 @@ import httpx
 import msgspec
 
 from resync_tui.hwa.client import API_PATH, HwaClient
+from resync_tui.model.job_row import JobRow, job_row_from_model
 
 USER = PASSWORD = "demo"
 
@@ -65,6 +66,23 @@ def stop_simulator(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+async def read_plan(jobs: int) -> list[JobRow]:
+    """The simulator's plan, read and mapped as the app does (untimed): the rows a bench
+    of the jobs view or table works on (the simulator's names, the heap the app has)."""
+    proc, url = start_simulator(jobs)
+    try:
+        async with HwaClient(url, user=USER, password=PASSWORD, read_timeout=60.0,
+                             trust_env=False) as hwa:
+            read = await asyncio.wait_for(hwa.fetch_plan(), timeout=300)
+        rows = [job_row_from_model(job) for job in read.jobs]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    if len(rows) != jobs:
+        raise SystemExit(f"fetch_plan returned {len(rows)} jobs, expected {jobs}")
+    return rows
 
 
 def report(figures: Mapping[str, object]) -> None:

@@ -3,7 +3,9 @@
 Types a query one character at a time into ``JobsView.set_filter`` (what the jobs pane
 calls on every ``Input.Changed``) and times each keystroke; the baseline is a plain
 substring filter typed the same way in the same run. The plan is the one
-``bench_jobs_pane.py`` builds. Figures one per line, then one JSON object.
+the simulator's (``resync-tui sim``'s, seed 1), read and mapped as the app does
+(``bench_plan_fetch.read_plan``); the queries use its names. Figures one per line, then
+one JSON object.
 
 ``first_keystroke_ms``: the slowest first keystroke after an empty filter (the view
 builds every row's haystack then, and drops them when the filter is emptied again);
@@ -13,19 +15,21 @@ it is among the keystrokes the percentiles count.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import statistics
 import time
 from datetime import UTC, datetime
 
-from bench_jobs_pane import make_rows  # type: ignore[import-not-found]
+from bench_plan_fetch import read_plan  # type: ignore[import-not-found]
 
 from resync_tui.model.jobs_view import JobsView
 
-TYPED_QUERY = "group=failed ws=WS0@ !job=@LOAD rc>0 dept1"
-TYPED_WORDS = "stream_0001 job_00"
-EVERY_TERM = "status=ABEND,FAIL ws=WS@ stream=STREAM_@ job=@_@ folder=/PROD/@ rc>=0 group=failed"
+TYPED_QUERY = "group=failed ws=AGT_@ !job=@LOAD rc>0 finance"
+TYPED_WORDS = "billing_0 send_"
+EVERY_TERM = ("status=ABEND,FAIL ws=AGT_@ stream=BILLING_@ job=@_@ folder=/SALES/@ rc>=0 "
+              "group=failed")
 
 
 def keystrokes(view: JobsView, text: str) -> list[float]:
@@ -50,7 +54,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
     view = JobsView(clock=lambda: datetime.now(UTC))
-    view.apply(make_rows(args.rows))
+    view.apply(asyncio.run(read_plan(args.rows)))
     gc.collect()
     gc.freeze()
     figures: dict[str, float] = {"rows": args.rows}

@@ -141,7 +141,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
-from bench_plan_fetch import PASSWORD, USER, start_simulator
+from bench_plan_fetch import read_plan
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
@@ -151,8 +151,7 @@ from textual_fastdatatable import ArrowBackend, DataTable
 
 from resync_tui.feeds.jobs import load_plan
 from resync_tui.gcpolicy import freeze_long_lived
-from resync_tui.hwa.client import HwaClient
-from resync_tui.model.job_row import JobRow, job_row_from_model
+from resync_tui.model.job_row import JobRow
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.ui.widgets.jobs_pane import JobsPane
 from resync_tui.ui.widgets.jobs_table import MARK_SYMBOL, NEW_SYMBOL, JobsTable
@@ -165,22 +164,6 @@ NEW_STATUSES = ("ABEND", "EXEC", "SUCC", "HOLD", "READY", "FAIL")
 
 
 # ----------------------------------------------------------------------------- rows
-
-async def read_plan(jobs: int) -> list[JobRow]:
-    """The simulator's plan, read and mapped as the app does (untimed)."""
-    proc, url = start_simulator(jobs)
-    try:
-        async with HwaClient(url, user=USER, password=PASSWORD, read_timeout=60.0,
-                             trust_env=False) as hwa:
-            read = await asyncio.wait_for(hwa.fetch_plan(), timeout=300)
-        rows = [job_row_from_model(job) for job in read.jobs]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    if len(rows) != jobs:
-        raise SystemExit(f"fetch_plan returned {len(rows)} jobs, expected {jobs}")
-    return rows
-
 
 def change_rows(rows: list[JobRow], count: int, rnd: random.Random) -> list[int]:
     """Give ``count`` jobs a new status (and return code) in place: their positions."""
