@@ -182,6 +182,23 @@ applied 859 / 1048 -> 757 / 807 ms; 1% refresh p99 11.9 / 7.9 -> 9.3 / 9.3, max 
 17.4 -> 33.0 / 33.1 (that path unchanged: noise); key phase p99 13.4 / 9.7 -> 10.9 / 10.4,
 max 45.3 / 27.3 -> 25.4 / 29.8, key shown 11.7 / 7.1 -> 6.6 / 6.5 ms; RSS 204-205 MB.
 
+The first read's young collections (2026-12-02, a ``gc.callbacks`` tracer naming the
+young containers of each collection over 8 ms): the bulk load allocates nothing the
+collector tracks (rows and entries are ``gc=False``), so its lists and set stay in
+generation 0 while they grow, and a collection the loop's painting started walked all
+three at 78k items each: 25-28 ms with the GIL. ``load_plan`` now runs the build under
+``gcpolicy.collections_paused()`` (no collection, then what lives frozen). ``af178b7``
+-> new, alternating, ``--rounds 3``, load 0.5-1.1: first read longest collection 3.0 /
+33.5 / 25.5 -> 4.1 / 4.4 / 3.2 ms; its stall max 28.9 / 35.9 / 28.5 -> 46.5 / 29.6 /
+29.9 ms (not lower: the entries dict's own growth, a single resize over ~10 MB of fresh
+pages, is left), p99 12.8 / 15.0 / 12.3 -> 14.9 / 14.7 / 11.1; last page -> applied
+780 / 900 / 890 -> 799 / 827 / 697 ms; 1% refresh p99 6.8 / 6.9 / 6.8 -> 6.3 / 6.9 /
+7.0, max 32.5 / 32.3 / 31.5 -> 25.2 / 24.1 / 21.8; key phase p99 12.5 / 8.6 / 8.9 ->
+8.3 / 8.2 / 6.7, max 25.5 / 18.4 / 15.6 -> 15.3 / 19.6 / 17.1 ms (those paths do not
+run the bulk load: noise); RSS 204.8-205.0 MB both. Seen in the key phase meanwhile:
+the streams feed's 200k-row snapshot list, walked by a young (13 ms) and a gen-1
+collection (8.6 ms) in its worker thread.
+
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
 share of it is in the stalls.

@@ -44,6 +44,7 @@ from resync_tui.allocator import trim_off_loop
 from resync_tui.feeds._calls import hwa_call
 from resync_tui.feeds.runtime import Runtime
 from resync_tui.feeds.status import FeedHealth, HealthTracker
+from resync_tui.gcpolicy import collections_paused
 from resync_tui.hwa.client import HwaClient
 from resync_tui.hwa.errors import NotFound
 from resync_tui.hwa.models import PlanJob, PlanRead, UnreadableRecord
@@ -97,7 +98,8 @@ async def load_plan(view: JobsView, rows: list[JobRow]) -> ChangeSet:
     incremental way, which merges them with what was written."""
     load = view.bulk_load(rows)
     try:
-        await asyncio.to_thread(load.build)
+        with collections_paused():  # no young collection walks what the build grows
+            await asyncio.to_thread(load.build)
     finally:
         load.cancel()  # a cancelled poll: the thread stops at its next pause
     change = view.adopt(load)
