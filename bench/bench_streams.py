@@ -24,6 +24,11 @@ it walks a list's 200k items at every young collection it lives through) did not
 collections summed 10.4 / 11.6 -> 11.3 / 11.5 ms, the longest 4.1 / 4.7 -> 6.4 / 6.7 ms
 (the first collection also walks the tuple to untrack it); not kept. Current code: model
 294 ms, loop stall median 12.2 / max 15.2 ms, collections 12.6 ms (longest 5.3).
+Then the count reads the jobs view itself a part at a time (``JobsView.rows_paced``: its
+index is a dict of untracked entries, which no collection walks) instead of a 200k-row
+snapshot list: ``5ecf4e5`` -> new, alternating, ``--rounds 7``, load 0.6-0.7:
+collections in the model step 12.2 / 15.9 -> 3.9 / 4.0 ms, the longest 4.5 / 6.2 -> 0.8 /
+0.8 ms; loop stall max 9.8 / 10.5 -> 7.8 / 6.0 ms; model 273 / 307 -> 261 / 266 ms.
 Run: .venv/bin/python bench/bench_streams.py [--streams N] [--jobs N] [--rounds N]
 """
 

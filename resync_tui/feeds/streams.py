@@ -158,13 +158,15 @@ def _list_and_count(read: JobStreamRead, view: StreamsView, jobs: JobsView,
     change on the loop meanwhile (a dict changing size under the listing raises): tried
     a few times, then None (the caller lists on the loop, where nothing moves under it).
     A change that lands between two rows read only shifts counts by a poll's worth."""
+    infos = [stream_info_from_model(stream) for stream in read.streams]
     for _ in range(_LIST_ATTEMPTS):
+        listed = jobs.total
         try:
-            held = all_jobs(jobs)
+            # Paced, from the view itself: a count of 200k jobs keeps the GIL from the
+            # loop otherwise, and a snapshot of them is walked by young collections.
+            rows = build_stream_rows(infos, jobs.rows_paced(), now)
         except RuntimeError:
             continue
-        infos = [stream_info_from_model(stream) for stream in read.streams]
-        # Paced: a count of 200k jobs keeps the GIL from the loop otherwise (``paced``).
-        return len(held), view.prepare(build_stream_rows(infos, paced(held), now))
+        return listed, view.prepare(rows)
     return 0, None
 

@@ -160,11 +160,13 @@ async def count_jobs_by_workstation(view: JobsView) -> tuple[dict[str, list[int]
 
     def listed_and_counted() -> tuple[dict[str, list[int]], int] | None:
         for _ in range(_COUNT_ATTEMPTS):
+            listed = view.total
             try:
-                held = all_jobs(view)
-            except RuntimeError:  # the view changed size under the listing
+                # From the view itself, paced: no 200k-row snapshot for young collections
+                # to walk, and the loop gets the GIL between slices.
+                return _count(view.rows_paced()), listed
+            except RuntimeError:  # the view changed size under the count
                 continue
-            return _count(paced(held)), len(held)  # the loop gets the GIL between slices
         return None
 
     counted = await asyncio.to_thread(listed_and_counted)

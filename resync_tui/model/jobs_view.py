@@ -700,6 +700,19 @@ class JobsView:
         awaiting: the view may change in between)."""
         return (entry.row for entry in self._entries.values())
 
+    def rows_paced(self) -> Iterator[JobRow]:
+        """Every row of the plan for a worker thread's count, read from the view's own
+        index a part at a time, letting go of the GIL between parts (as ``paced``). No
+        copy: a 200k-row snapshot list lives as long as the count, and young collections
+        walked it meanwhile (13 ms, then 9 ms in generation 1, every streams and
+        workstations poll); the index is a dict of untracked entries, which none walks.
+        Raises RuntimeError if the view changes size meanwhile (try again, or count a
+        ``rows_snapshot``); a row replaced meanwhile is read old or new."""
+        entries = iter(self._entries.values())
+        while part := list(islice(entries, _ROWS_PER_PAUSE)):
+            yield from map(_ENTRY_ROW, part)
+            time.sleep(0)
+
     def rows_snapshot(self) -> list[JobRow]:
         """Every row of the plan as a list, in no particular order: one C-level pass (a
         generator over 200k entries costs ~15 ms on the loop, this ~5 ms). The rows are
