@@ -199,6 +199,17 @@ run the bulk load: noise); RSS 204.8-205.0 MB both. Seen in the key phase meanwh
 the streams feed's 200k-row snapshot list, walked by a young (13 ms) and a gen-1
 collection (8.6 ms) in its worker thread.
 
+Then what still held the GIL in the first read (``faulthandler`` dumping every thread
+when the loop's ``select`` plus the GIL's return overran by 25 ms): the bulk load's set of
+the ids, growing (``id_set.update``, a rehash of ~130k ids into fresh pages, 30 ms), and
+the entries dict's own growth (43 ms once, left: the index is one dict). No set now: the
+load's ``changed_ids`` answer from the view's index (``_LoadedIds``). ``ba13ae9`` -> new,
+alternating, ``--rounds 3``, load 0.6-1.2: first read stall max 45.5 / 44.5 / 53.2 ->
+38.5 / 19.2 / 28.2 ms, p99 15.1 / 14.6 / 21.3 -> 12.1 / 9.8 / 11.0; last page -> applied
+1036 / 923 / 1176 -> 995 / 630 / 693 ms; RSS after the first read 203.8 / 205.0 / 204.8
+-> 196.7 / 197.0 / 196.9 MB (the set's 8 MB); 1% refresh and key phase unchanged (p99
+5.9-9.7 ms, max 17-34 ms in both).
+
 The old ``refresh_1pct_ms`` (85 ms) timed only the loop's share with the rows given;
 here the whole refresh, from the HTTP answer to the frame, is seconds, the loop's
 share of it is in the stalls.

@@ -153,8 +153,8 @@ _ENTRY_ROW = operator.attrgetter("row")
 
 class ChangeSet(msgspec.Struct, frozen=True):
     """What one update did; empty when nothing changed. Read-only for whoever gets it: a
-    bulk load's ``added`` and ``changed_ids`` are a list and a set it built a part at a
-    time off the loop (a tuple or frozenset of 200k ids is one C call holding the GIL)."""
+    bulk load's ``added`` is a list it built a part at a time off the loop (a tuple of 200k
+    ids is one C call holding the GIL), its ``changed_ids`` a ``_LoadedIds`` over it."""
 
     added: Sequence[str] = ()
     changed: tuple[str, ...] = ()
@@ -179,6 +179,37 @@ class ChangeSet(msgspec.Struct, frozen=True):
         """The generated repr, without ``changed_ids`` (see ``__rich_repr__``)."""
         shown = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
         return f"{type(self).__qualname__}({shown})"
+
+
+class _LoadedIds(AbstractSet[str]):
+    """The ids a bulk load added, i.e. the whole plan it installed: iterated from its list,
+    looked up in the view's index while nothing has written to the view since (the same
+    ids), else in a set made once. A set of them built in the load took 8 MB and, as it
+    grew, rehashed ~130k ids into fresh pages in one call (30 ms holding the GIL)."""
+
+    __slots__ = ("_ids", "_index", "_set", "_view", "_writes")
+
+    def __init__(self, ids: Sequence[str], view: JobsView) -> None:
+        self._ids = ids
+        self._view = view
+        self._index = view._entries
+        self._writes = view._writes
+        self._set: frozenset[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __contains__(self, job_id: object) -> bool:
+        held = self._set
+        if held is None:
+            view = self._view
+            if view._writes == self._writes and view._entries is self._index:
+                return job_id in self._index
+            held = self._set = frozenset(self._ids)  # the view moved on: once
+        return job_id in held
 
 
 class _SortedEntries:
@@ -428,7 +459,7 @@ class BulkLoad:
     """
 
     __slots__ = ("_cancelled", "_column", "_filter", "_hays", "_policy", "_query",
-                 "_writes", "base", "baseline", "counts", "done", "entries", "id_set", "ids",
+                 "_writes", "base", "baseline", "counts", "done", "entries", "ids",
                  "late_heap", "now", "order", "rows", "visible")
 
     def __init__(self, view: JobsView, rows: Sequence[JobRow], now: datetime) -> None:
@@ -449,7 +480,6 @@ class BulkLoad:
         self.visible: _SortedEntries | None = None
         self.base: tuple[object, list[_Entry]] | None = None
         self.ids: Sequence[str] = ()
-        self.id_set: AbstractSet[str] = frozenset()
         self.baseline: Baseline | None = None
         """What needs a look in the plan at ``now`` (``model/new_since.py``): built here,
         off the loop, so the job table's first update does not walk 200k rows."""
@@ -476,12 +506,13 @@ class BulkLoad:
         """Rank per status of rows that cannot turn late (``rank_at`` without a late
         instant reads only the status): one dict look-up instead of a call."""
         rows = self.rows
-        # What the load hands on (the ids, their set, the entries to sort) is built a part
-        # at a time: a single call making one of them from 200k ids or entries touches
-        # every object once, scattered over the plan's heap (~one cache miss each), and
-        # held the GIL, so the loop, 20-60 ms inside the app (``frozenset(ids)`` alone).
+        # What the load hands on (the ids, the entries to sort) is built a part at a time:
+        # a single call making one of them from 200k ids or entries touches every object
+        # once, scattered over the plan's heap (~one cache miss each), and held the GIL,
+        # so the loop, 20-60 ms inside the app (``frozenset(ids)`` alone). No set of the
+        # ids either: growing, it rehashed ~130k of them into fresh pages in one call
+        # (30 ms); the view's index answers for them (``_LoadedIds``).
         ids: list[str] = []
-        id_set: set[str] = set()
         order_list: list[_Entry] = []
         keep = order_list.append
         for start in range(0, len(rows), _ROWS_PER_PAUSE):
@@ -511,23 +542,19 @@ class BulkLoad:
                 keep(entry)
             if not given_twice:
                 baseline.add(part)
-                part_ids = list(map(_ROW_ID, part))
-                ids += part_ids
-                id_set.update(part_ids)
+                ids += map(_ROW_ID, part)
             _pause()
         self.counts = {status: count for status, count in tally.items() if count}
         if self._stopped():
             return
         if given_twice:  # rare: the baseline, ids and order are taken from the rows that won
             baseline = BaselineBuilder(now)
-            ids, id_set, order_list = [], set(), []
+            ids, order_list = [], []
             winners = iter(entries.values())
             while won := list(islice(winners, _ROWS_PER_PAUSE)):
                 part = list(map(_ENTRY_ROW, won))
                 baseline.add(part)
-                part_ids = list(map(_ROW_ID, part))
-                ids += part_ids
-                id_set.update(part_ids)
+                ids += map(_ROW_ID, part)
                 order_list += won
                 _pause()
         self.baseline = baseline.result()
@@ -547,7 +574,6 @@ class BulkLoad:
             self.base = (key_of_base, kept)
             self.visible = _SortedEntries(JobsView._apply_terms(kept, query.terms[-1:]))
         self.ids = ids
-        self.id_set = id_set
         self.done = True
 
 
@@ -870,7 +896,7 @@ class JobsView:
             else:
                 self._base = None
                 self._refilter()
-        ids, id_set = load.ids, load.id_set
+        ids = load.ids
         load.entries, load.rows = {}, ()  # the load holds no second reference to the plan
         if not ids:
             return ChangeSet(version=self._version)
@@ -879,7 +905,7 @@ class JobsView:
         if load.baseline is not None:
             self._bulk_baseline = (self._writes, load.baseline)
         return ChangeSet(added=ids, order_changed=True, version=self._version,
-                         changed_ids=id_set)
+                         changed_ids=_LoadedIds(ids, self))
 
     def apply_changes(
         self,

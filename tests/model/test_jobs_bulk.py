@@ -164,3 +164,24 @@ def test_a_cancelled_build_is_never_installed_and_a_full_view_is_never_bulk_load
     view.apply_changes(rows[:10], now=NOW)
     with pytest.raises(ValueError):
         view.bulk_load(rows)
+
+
+def test_the_ids_a_bulk_load_reports_stay_those_of_the_load_after_the_view_moves_on() -> None:
+    """A consumer may hold the load's ChangeSet while the next poll writes to the view:
+    its ``changed_ids`` must still be the plan as loaded (the view's index answers for
+    them only while nothing has written to it)."""
+    rows = _rows(3000, seed=3)
+    view = JobsView(clock=lambda: NOW)
+    load = view.bulk_load(rows)
+    load.build()
+    change = view.adopt(load)
+    assert change is not None
+    loaded = {row.job_id for row in rows}
+    assert len(change.changed_ids) == len(loaded)
+    assert set(change.changed_ids) == loaded
+    some = next(iter(loaded))
+    assert some in change.changed_ids and "nope" not in change.changed_ids
+    view.apply_changes([JobRow(job_id="later", status="HOLD")], (some,), now=NOW)
+    assert "later" not in change.changed_ids  # added after the load
+    assert some in change.changed_ids  # removed after it: it was loaded all the same
+    assert change.changed_ids == frozenset(loaded)
