@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from resync_tui.cli import main
@@ -15,6 +16,17 @@ from resync_tui.gcpolicy import (
     hold_collections,
     release_collections,
 )
+
+
+def _collections_seen() -> tuple[list[int], Callable[[str, dict[str, int]], None]]:
+    """A ``gc.callbacks`` entry and the generations of the collections it saw start."""
+    runs: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            runs.append(info["generation"])
+
+    return runs, record
 
 
 class _Node:
@@ -42,12 +54,7 @@ def test_freezing_right_after_a_big_read_runs_no_collection() -> None:
     """``collect=False`` (after the first read of a plan) freezes without visiting the
     young generations, which then hold the whole new plan's containers; the default
     collects them first, so the garbage of the moment is not kept."""
-    runs: list[int] = []
-
-    def record(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            runs.append(info["generation"])
-
+    runs, record = _collections_seen()
     gc.callbacks.append(record)
     try:
         freeze_long_lived(collect=False)
@@ -105,12 +112,7 @@ def test_no_collection_while_a_build_grows_its_containers_and_they_end_frozen() 
     """``collections_paused`` around a first read's build: a build that allocates nothing
     tracked never triggers a collection itself, so without it the loop's allocations
     started young collections that walked the build's 200k-item lists (25-28 ms)."""
-    runs: list[int] = []
-
-    def record(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            runs.append(info["generation"])
-
+    runs, record = _collections_seen()
     gc.callbacks.append(record)
     try:
         with collections_paused():
