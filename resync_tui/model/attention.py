@@ -9,7 +9,7 @@ caller passes (the engine's, in the app).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import msgspec
@@ -23,6 +23,7 @@ __all__ = [
     "RANK_LATE_HOLD",
     "AttentionPolicy",
     "attention_rank",
+    "late_and_rank",
     "late_at",
     "rank_at",
 ]
@@ -113,6 +114,30 @@ def rank_at(row: JobRow, late: datetime | None, now: datetime) -> int:
         if row.status in _HELD:
             return RANK_LATE_HOLD
     return status_rank
+
+
+def late_and_rank(row: JobRow, policy: AttentionPolicy, now: datetime
+                  ) -> tuple[datetime | None, int]:
+    """``(late_at(row, policy), rank_at(row, that, now))`` in one call: a first read ranks
+    200k rows, most of them without a deadline or critical start, for which it is a few
+    comparisons (three calls a row before: ~1 us of a build's ~4 us a row)."""
+    if row.critical or row.deadline is not None or row.critical_start is not None:
+        late = late_at(row, policy)
+        return late, rank_at(row, late, now)
+    status = row.status
+    if status in _RUNNING and row.started is not None:
+        limit = policy.long_running_after
+        if row.estimated_duration:
+            estimate = timedelta(seconds=row.estimated_duration * policy.long_running_factor)
+            limit = min(limit, estimate)
+        late = aware(row.started) + limit
+        return late, RANK_LATE_EXEC if now > late else _STATUS_RANK.get(status, RANK_UNKNOWN)
+    if status in _HELD and row.scheduled is not None:
+        late = row.scheduled
+        if late.tzinfo is None:
+            late = late.replace(tzinfo=UTC)
+        return late, RANK_LATE_HOLD if now > late else _STATUS_RANK.get(status, RANK_UNKNOWN)
+    return None, _STATUS_RANK.get(status, RANK_UNKNOWN)
 
 
 def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:

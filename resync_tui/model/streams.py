@@ -26,7 +26,8 @@ from typing import Final, Literal
 import msgspec
 
 from resync_tui.hwa.models import JobStreamInPlan
-from resync_tui.model.attention import AttentionPolicy, late_at, rank_at
+from resync_tui.model.attention import AttentionPolicy, late_and_rank, rank_at
+from resync_tui.model.critical import is_watched
 from resync_tui.model.job_row import JobRow, aware
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.status import ALL_GROUPS, RUNNING_STATUSES, GroupName, group_of
@@ -47,7 +48,8 @@ __all__ = [
 _GROUP_INDEX: Final[Mapping[GroupName, int]] = {name: i for i, name in enumerate(ALL_GROUPS)}
 _NO_JOB_RANK: Final = 99
 _TIMED: Final = RUNNING_STATUSES | {"HOLD"}
-"""Statuses the clock can make late (``attention.late_at``): their rank needs ``now``."""
+"""Statuses the clock can make late by themselves (``attention.late_at``; a deadline or
+critical start can make any job late): their rank needs ``now``."""
 
 
 class StreamInfo(msgspec.Struct, frozen=True, gc=False):
@@ -143,7 +145,8 @@ def build_stream_rows(
     now = aware(now)
     groups = len(ALL_GROUPS)
     # Per status, once: its group's slot and its rank while not late (200k jobs, ~20
-    # statuses); only running and held jobs can be late, so only they pay for the clock.
+    # statuses); only running and held jobs and those with a deadline or critical start
+    # can be late (``attention.late_at``), so only they pay for the clock.
     slot_of: dict[str, int] = {}
     static_rank: dict[str, int] = {}
     per_stream: dict[str, list[int]] = {}
@@ -161,8 +164,8 @@ def build_stream_rows(
             counts = per_stream[name] = [0] * groups
         counts[slot] += 1
         rank = static_rank[status]
-        if status in _TIMED:
-            rank = rank_at(row, late_at(row, policy), now)
+        if status in _TIMED or is_watched(row):  # the clock can make it late
+            rank = late_and_rank(row, policy, now)[1]
         best = worst_rank.get(name, _NO_JOB_RANK + 1)
         if rank < best or (rank == best and row.job < worst[name].job):
             worst_rank[name] = rank

@@ -74,6 +74,26 @@ def test_worst_job_follows_the_attention_order() -> None:
     assert rows["EMPTY"].worst_job == "" and rows["EMPTY"].jobs == 0
 
 
+def test_a_job_past_its_deadline_makes_its_stream_as_urgent_as_the_jobs_pane_says() -> None:
+    """A READY job past its deadline is "critical late" in the jobs pane's attention
+    order (above stuck and late jobs); its stream's worst job and place must say the
+    same, whatever its status (only running and held jobs were judged on the clock)."""
+    jobs = [
+        _job("1", "A", "READY", "MISSED", deadline=NOW - timedelta(minutes=10)),
+        _job("2", "A", "HOLD", "LATE_HOLD", scheduled=NOW - timedelta(hours=1)),
+        _job("3", "B", "STUCK", "B_STUCK"),
+        _job("4", "C", "READY", "ON_TIME", deadline=NOW + timedelta(hours=1)),
+    ]
+    view = JobsView(jobs, clock=lambda: NOW)
+    assert [view.row_at(i).job for i in range(2)] == ["MISSED", "B_STUCK"]
+    rows = build_stream_rows([_info("A"), _info("B"), _info("C")], jobs, NOW)
+    by_name = {r.name: r for r in rows}
+    assert by_name["A"].worst_job == "MISSED"
+    assert by_name["A"].worst_rank < by_name["B"].worst_rank < by_name["C"].worst_rank
+    streams = StreamsView(rows)
+    assert [streams.row_at(i).name for i in range(3)] == ["A", "B", "C"]
+
+
 def test_default_order_puts_streams_with_failed_jobs_first() -> None:
     jobs = [_job("1", "CALM", "SUCC"), _job("2", "BROKEN", "ABEND"),
             _job("3", "BUSY", "EXEC"), _job("4", "BROKEN", "SUCC")]
