@@ -109,3 +109,56 @@ def test_a_first_reads_diff_removes_nothing_and_an_empty_read_removes_all() -> N
     assert first.result() == (rows, [])
     view = JobsView(rows, clock=lambda: now)
     assert view.plan_diff().result() == ([], ["0", "1", "2", "3", "4"])
+
+
+def _reference_diff(held_rows: list[JobRow], new: list[JobRow]
+                    ) -> tuple[list[JobRow], list[str]]:
+    """What a diff must give, the slow and obvious way: every row the view has not or
+    holds otherwise (in the read's order), every job of the view the read lacks (in the
+    order the view first had them, ``held_rows``)."""
+    held = {row.job_id: row for row in held_rows}
+    read = {row.job_id for row in new}
+    changed = [row for row in new if held.get(row.job_id) != row]
+    return changed, [job_id for job_id in held if job_id not in read]
+
+
+def test_a_diff_is_exact_whether_the_read_keeps_the_views_order_or_leaves_it() -> None:
+    """A read in the view's order is diffed entry by entry; from its first row out of
+    that order (a job added or removed mid-plan, one given twice, a shuffled plan) by id.
+    Either way, fed in slices of any size, it names exactly the jobs new, changed and
+    gone."""
+    import random
+
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(300)]
+    view = JobsView(rows, clock=lambda: now)
+    late = JobRow(job_id="late", stream="A", job="L", status="HOLD")
+    view.apply_changes([late])  # added after the first read: last in the view's index
+    held = [*rows, late]
+
+    def changed(row: JobRow) -> JobRow:
+        return msgspec.structs.replace(row, status="ABEND", return_code=8)
+
+    extra = JobRow(job_id="extra", stream="S", job="X", status="HOLD")
+    cases = {
+        "same": held,
+        "some changed": [changed(r) if i % 37 == 0 else r for i, r in enumerate(held)],
+        "fresh objects": [msgspec.structs.replace(r) for r in held],
+        "tail gone": held[:250],
+        "head gone": held[40:],
+        "gone early": [*held[:10], *held[12:]],
+        "gone late": [*held[:280], *held[282:]],
+        "new at the end": [*held, extra],
+        "new mid-plan": [*held[:150], extra, *held[150:]],
+        "given twice": [*held[:100], held[50], *held[100:]],
+        "shuffled": random.Random(4).sample(held, len(held)),
+        "empty": [],
+    }
+    for name, new in cases.items():
+        expected = _reference_diff(held, new)
+        for size in (1, 7, 64, 1000):
+            diff = view.plan_diff()
+            for start in range(0, len(new), size):
+                diff.add(iter(new[start : start + size]))
+            assert diff.result() == expected, (name, size)
+        assert view.diff(new) == expected, name
