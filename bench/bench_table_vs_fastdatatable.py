@@ -118,6 +118,23 @@ At load 3.4-4.6 (two pairs, same window): first paint on the loop old 81 / 82 ms
 old 54 / 73 ms vs 197 / 238 (3.6x / 3.3x), new 53 / 86 ms vs 447 / 305 (8.4x / 3.6x; of
 the 86 ms, ``apply_changes`` 51).
 
+Then (2026-12-02, load 0.5-0.8, ``--rounds 3``): a re-read that comes in the view's order
+(an engine lists its plan the same way each read) is diffed entry by entry against the
+view's index, with no look-up by id and no record of the ids seen (``PlanDiff``); the
+first row out of that order switches the rest to the diff by id. And the bulk build ranks
+in one call a row (``attention.late_and_rank``). Refresh in all: 182 / 275 ms before (the
+diff in the thread 132 / 225 ms) -> 115 / 98 / 98 ms (the diff 55 / 46 / 54 ms), theirs
+296 / 253 / 273 ms: 1.61x / 1.17x -> 2.58x / 2.60x / 2.78x; on the loop 46-54 ms
+(``apply_changes`` 27-29). First paint in all 798 / 853 ms -> 705 / 692 / 609 ms, theirs
+159-202 ms (0.18-0.29x). Tried and not kept: the diff as C-level passes per part (ids
+with ``map``, look-ups with ``map(entries.get)``, ``map(operator.ne)``, ``compress``):
+slower, 203 vs 184 ms, because each pass touches every object again (memory-bound: the
+look-ups alone took 43 ms, the pops 41); per part of 1,000, 53-65 vs 31 ms entry by entry.
+``python_floor_diff_ms`` is now that entry-by-entry compare over two lists (8 ms: this
+bench hands the view's own objects back for the unchanged rows, so each compare is an
+identity test; the app's re-read maps fresh objects, compared field by field), and
+``python_diff_by_id_ms`` the look-up way (87-96 ms), the floor before.
+
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
 paint and 1% refresh each at least 3x faster than textual-fastdatatable.
@@ -409,16 +426,30 @@ def python_floor(rows: Sequence[JobRow]) -> dict[str, float]:
             "total": done - begin}
 
 
-def python_floor_diff(index: dict[str, JobRow], rows: Sequence[JobRow]) -> float:
+def python_floor_diff(previous: Sequence[JobRow], rows: Sequence[JobRow]) -> float:
     """The cheapest per-job Python of a refresh (seconds): each row of the new read
-    looked up by id and compared with the one held (as ``PlanDiff.add`` does)."""
+    compared with the one held in the same place (as ``PlanDiff`` does while the read
+    keeps the view's order), nothing else."""
+    begin = time.perf_counter()
+    changed = [row for row, old in zip(rows, previous, strict=True)
+               if old is not row and old != row]
+    elapsed = time.perf_counter() - begin
+    if len(changed) != round(len(rows) * CHANGED_FRACTION):
+        raise SystemExit(f"the floor's diff found {len(changed)} changes")
+    return elapsed
+
+
+def python_diff_by_id(index: dict[str, JobRow], rows: Sequence[JobRow]) -> float:
+    """A refresh's per-job Python when the read is out of the view's order (seconds):
+    each row looked up by id and compared with the one held (``PlanDiff``'s fallback;
+    before, its only way)."""
     begin = time.perf_counter()
     get = index.get
     changed = [row for row in rows
                if (old := get(row.job_id)) is None or (old is not row and old != row)]
     elapsed = time.perf_counter() - begin
     if len(changed) != round(len(rows) * CHANGED_FRACTION):
-        raise SystemExit(f"the floor's diff found {len(changed)} changes")
+        raise SystemExit(f"the by-id diff found {len(changed)} changes")
     return elapsed
 
 
@@ -481,6 +512,7 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
     ours: list[float] = []
     refresh_parts: dict[str, list[float]] = {}
     floor_diff: list[float] = []
+    by_id_diff: list[float] = []
     index = {row.job_id: row for row in base}
     app = OursApp()
     async with app.run_test(size=SIZE) as pilot:
@@ -490,9 +522,12 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
         await feed_first_read(app, list(base), {})
         await pilot.pause()
         table_widget = app.query_one(JobsTable)
+        previous = base
         for snapshot, positions in zip(rows_by_round, changes, strict=True):
             gc.collect()
-            floor_diff.append(python_floor_diff(index, snapshot))
+            floor_diff.append(python_floor_diff(previous, snapshot))
+            by_id_diff.append(python_diff_by_id(index, snapshot))
+            previous = snapshot
             index.update((snapshot[p].job_id, snapshot[p]) for p in positions)
             gc.collect()
             started = time.perf_counter()
@@ -522,6 +557,7 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
     figures["refresh_on_loop_ratio_theirs_over_ours"] = round(
         figures["theirs_refresh_1pct_ms"] / figures["ours_refresh_1pct_on_loop_ms"], 2)
     figures["python_floor_diff_ms"] = ms(statistics.median(floor_diff))
+    figures["python_diff_by_id_ms"] = ms(statistics.median(by_id_diff))
     figures["refresh_in_all_3x_budget_ms"] = round(figures["theirs_refresh_1pct_ms"]
                                                    / TARGET_RATIO, 2)
     figures["refresh_ratio_theirs_over_python_floor"] = round(

@@ -1293,6 +1293,11 @@ class PlanDiff:
         entry = self._view._entries.get(job_id)
         return job_id if entry is None else entry.row.job_id
 
+    @property
+    def in_order(self) -> bool:
+        """Whether every row so far came in the view's order (diffed without look-ups)."""
+        return self._unseen is None
+
     def add(self, rows: Iterable[JobRow]) -> None:
         if self._unseen is None:  # still in the index's order
             if self._cursor is None:

@@ -19,6 +19,8 @@ from resync_tui.feeds.jobs import JobsFeed
 from resync_tui.feeds.runtime import Runtime, build_runtime
 from resync_tui.hwa.simulator import Simulator
 from resync_tui.hwa.simulator.process import SimulatorProcess
+from resync_tui.model.job_row import RowMapper
+from resync_tui.model.jobs_view import JobsView, PlanDiff
 from tests.feeds.probed_view import ProbedView
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
@@ -127,3 +129,33 @@ async def test_a_re_read_holds_no_second_copy_of_the_plans_ids(redis_url: str) -
     assert len(view.samples) >= 2
     held_at_most = max(view.samples) - before
     assert held_at_most < JOBS // 2, held_at_most  # before: over 2 * JOBS
+
+
+async def test_a_re_read_of_the_engines_plan_is_diffed_in_the_views_order(
+        plan_sim: Simulator, redis_url: str) -> None:
+    """The engine lists its plan in the same order each read (pages read in parallel are
+    handed on in offset order), so a re-read is diffed entry by entry, no look-up by id,
+    and still finds every job that changed."""
+    diffs: list[PlanDiff] = []
+
+    class Watched(JobsView):
+        def plan_diff(self, mapper: RowMapper | None = None) -> PlanDiff:
+            diffs.append(super().plan_diff(mapper))
+            return diffs[-1]
+
+    runtime = _runtime(plan_sim, redis_url)
+    feed = JobsFeed(runtime, Watched(clock=frozen_clock))
+    try:
+        first = await asyncio.wait_for(feed.poll(), DEADLINE)
+        assert first.full_read and first.view.total == JOBS
+        victim = next(row for row in first.view.all_rows() if row.status != "ABEND")
+        plan_sim.plan.set_status(plan_sim.plan.job(victim.job_id), "ABEND")
+        feed.force_full_read()
+        again = await asyncio.wait_for(feed.poll(), DEADLINE)
+    finally:
+        await runtime.aclose()
+    assert again.full_read and again.view.total == JOBS
+    assert diffs[-1].in_order
+    held = again.view.get(victim.job_id)
+    assert held is not None and held.status == "ABEND"
+    assert victim.job_id in again.change.changed
