@@ -31,10 +31,10 @@ collections in the model step 12.2 / 15.9 -> 3.9 / 4.0 ms, the longest 4.5 / 6.2
 0.8 ms; loop stall max 9.8 / 10.5 -> 7.8 / 6.0 ms; model 273 / 307 -> 261 / 266 ms.
 Then a job with a deadline or critical start is ranked on the clock whatever its status
 (a READY job past its deadline made its stream's worst job and place disagree with the
-jobs pane), in one call a job (``attention.late_and_rank``): ``387a390`` -> new, two
+jobs pane), in one call a job (``attention.late_and_rank``): ``387a390`` -> new, three
 pairs alternating, ``--rounds 5``, load 0.5-0.8, a whole-app RSS run beside: model 505 /
-378 -> 388 / 287 ms; loop stall max 9.4 / 10.7 -> 16.4 / 7.8 ms (median 8.4 / 6.8 ->
-13.3 / 6.3); collections 7.2 / 6.8 -> 8.3 / 4.6 ms.
+378 / 262 -> 388 / 287 / 307 ms; loop stall max 9.4 / 10.7 / 8.1 -> 16.4 / 7.8 / 7.9 ms;
+collections 7.2 / 6.8 / 4.4 -> 8.3 / 4.6 / 6.0 ms: no change beyond the noise.
 Run: .venv/bin/python bench/bench_streams.py [--streams N] [--jobs N] [--rounds N]
 """
 
