@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
+import pytest
 
 from resync_tui.hwa.models import JobInPlan
+from resync_tui.model import jobs_view
 from resync_tui.model.job_row import RowMapper, job_row_from_model
 from resync_tui.model.jobs_view import JobRow, JobsView
 
@@ -122,12 +124,19 @@ def _reference_diff(held_rows: list[JobRow], new: list[JobRow]
     return changed, [job_id for job_id in held if job_id not in read]
 
 
-def test_a_diff_is_exact_whether_the_read_keeps_the_views_order_or_leaves_it() -> None:
+@pytest.mark.parametrize("at_once, per_add", [(40_000, 2_000), (10, 3)],
+                         ids=["unseen-copied-at-once", "unseen-caught-up-by-parts"])
+def test_a_diff_is_exact_whether_the_read_keeps_the_views_order_or_leaves_it(
+        monkeypatch: pytest.MonkeyPatch, at_once: int, per_add: int) -> None:
     """A read in the view's order is diffed entry by entry; from its first row out of
     that order (a job added or removed mid-plan, one given twice, a shuffled plan) by id.
     Either way, fed in slices of any size, it names exactly the jobs new, changed and
-    gone."""
+    gone (the jobs not seen yet copied at once, or the index copied and the jobs seen in
+    order dropped from it a part at each slice: a big plan's way)."""
     import random
+
+    monkeypatch.setattr(jobs_view, "_CATCH_UP_AT_ONCE", at_once)
+    monkeypatch.setattr(jobs_view, "_CATCH_UP_PER_ADD", per_add)
 
     now = datetime(2026, 11, 25, 12, tzinfo=UTC)
     rows = [JobRow(job_id=str(i), stream="S", job=f"J{i}", status="SUCC") for i in range(300)]
