@@ -9,7 +9,7 @@ caller passes (the engine's, in the app).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import msgspec
@@ -119,25 +119,15 @@ def rank_at(row: JobRow, late: datetime | None, now: datetime) -> int:
 def late_and_rank(row: JobRow, policy: AttentionPolicy, now: datetime
                   ) -> tuple[datetime | None, int]:
     """``(late_at(row, policy), rank_at(row, that, now))`` in one call: a first read ranks
-    200k rows, most of them without a deadline or critical start, for which it is a few
-    comparisons (three calls a row before: ~1 us of a build's ~4 us a row)."""
+    200k rows, most of them without a deadline or critical start, for which the due time
+    is not looked at and ``rank_at`` is not called (~0.5 us a row saved)."""
     if row.critical or row.deadline is not None or row.critical_start is not None:
         late = late_at(row, policy)
         return late, rank_at(row, late, now)
-    status = row.status
-    if status in _RUNNING and row.started is not None:
-        limit = policy.long_running_after
-        if row.estimated_duration:
-            estimate = timedelta(seconds=row.estimated_duration * policy.long_running_factor)
-            limit = min(limit, estimate)
-        late = aware(row.started) + limit
-        return late, RANK_LATE_EXEC if now > late else _STATUS_RANK.get(status, RANK_UNKNOWN)
-    if status in _HELD and row.scheduled is not None:
-        late = row.scheduled
-        if late.tzinfo is None:
-            late = late.replace(tzinfo=UTC)
-        return late, RANK_LATE_HOLD if now > late else _STATUS_RANK.get(status, RANK_UNKNOWN)
-    return None, _STATUS_RANK.get(status, RANK_UNKNOWN)
+    late = _own_late_at(row, policy)
+    if late is None or not now > late:
+        return late, _STATUS_RANK.get(row.status, RANK_UNKNOWN)
+    return late, RANK_LATE_EXEC if row.status in _RUNNING else RANK_LATE_HOLD
 
 
 def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:
