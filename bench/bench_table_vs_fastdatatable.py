@@ -123,12 +123,12 @@ Then (2026-12-02, load 0.5-0.8, ``--rounds 3``): a re-read that comes in the vie
 view's index, with no look-up by id and no record of the ids seen (``PlanDiff``); the
 first row out of that order switches the rest to the diff by id. And the bulk build ranks
 in one call a row (``attention.late_and_rank``; the build alone, timed alternately with the
-old one: 502-537 vs 478-597 ms, no change beyond the noise). Refresh in all: 182 / 275 ms before (the
-diff in the thread 132 / 225 ms) -> 115 / 98 / 98 ms (the diff 55 / 46 / 54 ms), theirs
+old one: 502-537 vs 478-597 ms, no change beyond the noise). Refresh in all: 182 / 275 ms
+before (the diff in the thread 132 / 225 ms) -> 115 / 98 / 98 ms (the diff 55 / 46 / 54 ms), theirs
 296 / 253 / 273 ms: 1.61x / 1.17x -> 2.58x / 2.60x / 2.78x; on the loop 46-54 ms
 (``apply_changes`` 27-29). First paint in all 798 / 853 ms -> 705 / 692 / 609 ms, theirs
-159-202 ms (0.18-0.29x): within the noise. Tried and not kept: the diff as C-level passes per part (ids
-with ``map``, look-ups with ``map(entries.get)``, ``map(operator.ne)``, ``compress``):
+159-202 ms (0.18-0.29x): within the noise. Tried and not kept: the diff as C-level passes
+per part (ids with ``map``, look-ups with ``map(entries.get)``, ``map(operator.ne)``, ``compress``):
 slower, 203 vs 184 ms, because each pass touches every object again (memory-bound: the
 look-ups alone took 43 ms, the pops 41); per part of 1,000, 53-65 vs 31 ms entry by entry.
 ``python_floor_diff_ms`` is now that entry-by-entry compare over two lists (8 ms: this
