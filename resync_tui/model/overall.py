@@ -94,6 +94,10 @@ class Overall(msgspec.Struct, frozen=True):
     """Every cause, named; no figure that ticks (the header redraws only on a change)."""
     data_from: datetime | None = None
     """When the job list shown was read (None: never)."""
+    data_old: bool = False
+    """The job list shown is older than :func:`stale_after`, whichever cause won the
+    label: ENGINE UNREACHABLE (another read failing) while the job poll hangs on a slow
+    body still shows old jobs, and every pane made from them must say so."""
 
 
 def _from(when: datetime | None) -> str:
@@ -121,26 +125,26 @@ def overall_status(
     failed job among them is missing from every count): DEGRADED, never OK.
     """
     data_from = jobs.last_success if jobs is not None else None
+    old = (data_from is not None and now is not None and interval > 0
+           and (now - data_from).total_seconds() > stale_after(interval))
     named = (("engine info", engine), ("jobs", jobs), ("workstations", workstations))
     hwa = [h for _, h in named if h is not None]
     for health in hwa:
         if not health.ok and health.kind == "credentials":
             return Overall("CREDENTIALS REJECTED", _join(health.reason, _from(data_from)),
-                           data_from)
+                           data_from, old)
     for name, probe in named:
         if (probe is not None and not probe.ok and probe.kind == "unreachable"
                 and (name == "jobs" or not _answered_since(jobs, probe))):
             return Overall("ENGINE UNREACHABLE", _join(probe.reason, _from(data_from)),
-                           data_from)
+                           data_from, old)
     if engine is None or jobs is None or (not jobs.has_data and jobs.ok):
-        return Overall("CONNECTING", data_from=data_from)
+        return Overall("CONNECTING", data_from=data_from, data_old=old)
     # The job list names its endpoint in its reasons; the other reads say which they are
     # (a workstation read timing out beside a fresh job list is not "the engine").
     reasons: list[str] = [h.reason if name == "jobs" else f"{name}: {h.reason}"
                           for name, h in named if h is not None and not h.ok]
-    stale = (data_from is None or (
-        now is not None and interval > 0
-        and (now - data_from).total_seconds() > stale_after(interval)))
+    stale = data_from is None or old
     if breakers is not None:
         reasons += [f"breaker {row.name} {row.state.replace('_', '-')}" for row in breakers.rows
                     if row.state not in ("closed", "disabled", "metrics_only")]
@@ -151,7 +155,8 @@ def overall_status(
                                     (unreadable_workstations, "workstation")) if count]
     if stale:
         why = "refresh paused" if paused else "no new job list from the engine"
-        return Overall("STALE", _join(f"{why}: {_from(data_from)}", *reasons), data_from)
+        return Overall("STALE", _join(f"{why}: {_from(data_from)}", *reasons), data_from,
+                       old)
     if reasons:
         return Overall("DEGRADED", _join(*reasons), data_from)
     return Overall("OK", data_from=data_from)

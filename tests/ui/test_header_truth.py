@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.overall import stale_after
@@ -61,6 +62,43 @@ async def test_data_older_than_a_few_intervals_is_stale_even_if_no_poll_failed(
         d.update_overall()
         await pilot.pause()
         assert d.header.overall.label == "OK"
+
+
+async def test_old_job_data_marks_the_jobs_and_critical_tabs_whatever_label_wins(
+        sim: Simulator, redis_url: str) -> None:
+    # Seen in tmux with slow bodies: the engine probe failed, so the header said ENGINE
+    # UNREACHABLE and "51s old", while the job poll still hung on its body and had not
+    # failed: the Jobs tab showed no ⚠ and the pane no stale line for a minute more.
+    clock = SteppedClock()
+    app = make_app(sim.base_url, redis_url, clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        await asyncio.wait_for(app.poll_now("critical"), DEADLINE)
+        d = app.dashboard
+        d.update_overall()
+        await pilot.pause()
+        assert not d.tab_marks()["jobs"].startswith("⚠")
+        assert not d.tab_marks()["critical"].startswith("⚠")
+        clock.advance(5)
+        sim.set_faults(Faults(outage="refused", paths=["/engine/info"]))
+        await asyncio.wait_for(app.poll_now("engine"), DEADLINE)
+        clock.advance(stale_after(app.runners["jobs"].interval))  # the job poll hangs
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "ENGINE UNREACHABLE"
+        jobs = d.states["jobs"]
+        assert isinstance(jobs, JobsState) and jobs.health.ok  # no job poll has failed
+        marks = d.tab_marks()
+        assert marks["jobs"].startswith("⚠"), marks
+        assert marks["critical"].startswith("⚠"), marks
+        assert "data from 06:30:00" in screen_text(app)  # the jobs pane's stale line
+        sim.set_faults(Faults())
+        await asyncio.wait_for(app.poll_now("engine", "jobs", "critical"), DEADLINE)
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "OK"
+        marks = d.tab_marks()
+        assert not marks["jobs"].startswith("⚠") and not marks["critical"].startswith("⚠")
 
 
 async def test_since_is_the_time_of_the_last_good_data_not_of_the_failure(

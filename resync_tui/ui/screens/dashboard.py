@@ -141,6 +141,8 @@ class DashboardScreen(Screen[None]):
         self.pane_tabs: Tabs | None = None
         """The tab bar, once mounted: only when the panes do not fit the grid (a terminal
         wide enough from the start never mounts its dozen widgets)."""
+        self._aged: dict[str, bool] = {}
+        """Per pane whose data ages (``_age_side_panes``): older than a few intervals."""
         self._deferred: dict[str, Widget] = {}
         """Panes the first layout hides, not mounted yet (``compose``): they are mounted
         after the first frame with data, or when first shown, whichever comes first."""
@@ -369,7 +371,7 @@ class DashboardScreen(Screen[None]):
         if self._mounted("critical"):
             setattr(pane, "state", state)  # noqa: B010 (a registered pane renders a state)
             if isinstance(pane, Pane):
-                pane.set_aged(self.header.overall.label == "STALE")
+                pane.set_aged(self._jobs_data_stale())
         self.update_overall()
 
     def clear_for_engine(self, engine: EngineState) -> None:
@@ -425,14 +427,26 @@ class DashboardScreen(Screen[None]):
         rate = self._clock_rate()
         for name, interval in aging:
             interval *= rate
-            if not self._mounted(name):
-                continue
-            pane: Any = self.panes[name]
-            state = pane.state
+            state: Any = self.states.get(name)
             last = state.health.last_success if state is not None else None
             aged = (last is not None and interval > 0
                     and (now - last).total_seconds() > stale_after(interval))
-            pane.set_aged(aged)
+            self._aged[name] = aged  # its tab says it, mounted or not
+            if self._mounted(name):
+                pane: Any = self.panes[name]
+                pane.set_aged(aged)
+        # Made from the job list: as old as it, whichever cause won the header's label
+        # (no critical state comes while the job poll hangs).
+        self._aged["critical"] = self._jobs_data_stale()
+        critical = self.panes.get("critical")
+        if isinstance(critical, Pane) and self._mounted("critical"):
+            critical.set_aged(self._aged["critical"])
+
+    def _jobs_data_stale(self) -> bool:
+        """The job list shown is old: STALE, or old behind another label (a read failing
+        while the job poll still hangs on a slow body says ENGINE UNREACHABLE)."""
+        overall = self.header.overall
+        return overall.label == "STALE" or overall.data_old
 
     def _show_jobs_freshness(self) -> None:
         """The jobs pane's stale marker: the last poll failed, or the data is old anyway."""
@@ -441,7 +455,7 @@ class DashboardScreen(Screen[None]):
             return
         health = state.health
         reason: str | None = None if health.ok else health.reason
-        if reason is None and self.header.overall.label == "STALE":
+        if reason is None and self._jobs_data_stale():
             reason = ("refresh paused" if self.header.paused
                       else "waiting for the engine: no new job list")
         self.jobs.set_stale(reason, health.last_success, has_data=health.has_data)
@@ -521,9 +535,8 @@ class DashboardScreen(Screen[None]):
             if state is None:
                 marks[e.id] = ""
                 continue
-            pane = self.panes[e.id]
-            stale = (self.header.overall.label == "STALE" if e.id == "jobs"
-                     else bool(getattr(pane, "aged", False)))
+            stale = (self._jobs_data_stale() if e.id == "jobs"
+                     else self._aged.get(e.id, False))
             marks[e.id] = e.mark(state, stale)
         if self.jobs.new_count:  # seen from any pane: failures the operator has not seen
             marks["jobs"] = f"{marks.get('jobs', '')} ●{self.jobs.new_count:,} new".lstrip()
