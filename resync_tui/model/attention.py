@@ -26,6 +26,8 @@ __all__ = [
     "late_and_rank",
     "late_at",
     "rank_at",
+    "rank_floor",
+    "status_rank",
 ]
 
 # Rank of each internal status in the attention order (lower comes first). The two
@@ -128,6 +130,26 @@ def late_and_rank(row: JobRow, policy: AttentionPolicy, now: datetime
     if late is None or not now > late:
         return late, _STATUS_RANK.get(row.status, RANK_UNKNOWN)
     return late, RANK_LATE_EXEC if row.status in _RUNNING else RANK_LATE_HOLD
+
+
+def status_rank(status: str) -> int:
+    """The rank a status has while the clock makes nothing late: the most a row of it ranks."""
+    return _STATUS_RANK.get(status, RANK_UNKNOWN)
+
+
+def rank_floor(status: str, *, dated: bool) -> int:
+    """The least rank (the nearest the top) a row of ``status`` can reach whatever the
+    clock: running ones may turn late EXEC, held ones late HOLD, and ``dated`` ones (a
+    deadline or a critical start) late against it. ``late_and_rank`` never goes below it,
+    so rows whose floor is past a rank need no look to find who ranks up to it."""
+    floor = _STATUS_RANK.get(status, RANK_UNKNOWN)
+    if status in _RUNNING:
+        floor = min(floor, RANK_LATE_EXEC)
+    elif status in _HELD:
+        floor = min(floor, RANK_LATE_HOLD)
+    if dated:
+        floor = min(floor, RANK_CRITICAL_LATE)
+    return floor
 
 
 def attention_rank(row: JobRow, now: datetime, policy: AttentionPolicy | None = None) -> int:

@@ -48,17 +48,20 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
-from itertools import accumulate, chain, islice, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
 from resync_tui.model.attention import (
+    RANK_CRITICAL_LATE,
     RANK_LATE_HOLD,
     AttentionPolicy,
     attention_rank,
     late_and_rank,
     late_at,
+    rank_floor,
+    status_rank,
 )
 from resync_tui.model.job_row import JobRow, RowMapper, aware, job_row_from_model
 from resync_tui.model.new_since import Baseline, BaselineBuilder
@@ -70,6 +73,7 @@ __all__ = [
     "AttentionPolicy",
     "BulkLoad",
     "ChangeSet",
+    "FirstReadTally",
     "JobRow",
     "JobsView",
     "PlanDiff",
@@ -570,6 +574,85 @@ class BulkLoad:
         self.done = True
 
 
+_PREVIEW_MAX_LOOKS: Final = 20_000
+"""A preview ranks at most this many candidate rows (a few ms); a plan whose top rows
+need more (thousands of jobs at the same urgent rank) gets no preview."""
+
+_TOP_RANK: Final = 1
+"""Statuses ranked at most this (failed, ABENP) rank so whatever the clock says: a
+``FirstReadTally`` keeps their rows as the read brings them."""
+_TOP_STATUSES: Final = frozenset(
+    status for status in KNOWN_STATUSES if rank_floor(status, dated=True) <= _TOP_RANK)
+
+
+class FirstReadTally:
+    """What a first read's preview needs, taken a slice at a time as the read brings its
+    rows (``PlanDiff`` of an empty view): the counts per status, and the rows whose rank
+    cannot be beaten (failed, ABENP). ~25 us a slice of 200 (C-level passes over rows
+    just decoded, still in the cache); then a plan with at least ``limit`` of those
+    needs no pass over its 200k rows for its preview (``most_urgent``)."""
+
+    __slots__ = ("counts", "rows", "urgent")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.urgent: list[JobRow] = []
+        self.rows = 0
+
+    def add(self, rows: list[JobRow]) -> None:
+        statuses = list(map(_ROW_STATUS, rows))
+        self.counts.update(statuses)
+        self.urgent += compress(rows, map(_TOP_STATUSES.__contains__, statuses))
+        self.rows += len(rows)
+
+
+def most_urgent(rows: Sequence[JobRow], limit: int, policy: AttentionPolicy,
+                now: datetime, tally: FirstReadTally | None = None
+                ) -> tuple[list[JobRow], dict[str, int]] | None:
+    """The ``limit`` rows that come first in the attention order of ``rows`` at ``now``
+    (in no particular order), and the plan's counts per status; None if finding them
+    would rank more than ``_PREVIEW_MAX_LOOKS`` rows.
+
+    Why it is cheap (~40 ms for 200k jobs, against ~0.6 s for the whole order): a row
+    ranks between ``rank_floor`` and its status's rank, so counting statuses (C-level)
+    gives a rank ``limit`` rows are sure to reach, and only rows whose floor is within it
+    are ranked and keyed; the others are never looked at one by one. With the ``tally``
+    the read took of these very rows, and at least ``limit`` rows it kept, the top is
+    among those (nothing ranks above them): a few ms, no pass over ``rows``.
+    """
+    if tally is not None and tally.rows == len(rows) and len(tally.urgent) >= limit:
+        return _ranked_top(tally.urgent, limit, policy, now), dict(tally.counts)
+    statuses = list(map(_ROW_STATUS, rows))  # C-level passes from here to the ranking
+    counts = dict(Counter(statuses))
+    reached, threshold = 0, None
+    for rank, count in sorted((status_rank(status), count) for status, count in counts.items()):
+        reached += count
+        if reached >= limit:
+            threshold = rank
+            break
+    if threshold is None:  # fewer rows than asked: all of them
+        return list(rows), counts
+    wanted = {status for status in counts if rank_floor(status, dated=False) <= threshold}
+    chosen = list(map(wanted.__contains__, statuses))
+    picked = list(compress(rows, chosen))
+    if threshold >= RANK_CRITICAL_LATE:  # a deadline or critical start may lift any row
+        picked += (row for row in compress(rows, map(operator.not_, chosen))
+                   if row.deadline is not None or row.critical_start is not None)
+    if len(picked) > _PREVIEW_MAX_LOOKS:
+        return None
+    return _ranked_top(picked, limit, policy, now), counts
+
+
+def _ranked_top(rows: list[JobRow], limit: int, policy: AttentionPolicy, now: datetime
+                ) -> list[JobRow]:
+    """The ``limit`` rows of ``rows`` first in the attention order (the view's key)."""
+    keyed = []
+    for row in rows:
+        _, rank = late_and_rank(row, policy, now)
+        keyed.append((_sort_key(row, rank, None), row))
+    return [row for _, row in heapq.nsmallest(limit, keyed, key=operator.itemgetter(0))]
+
+
 def _base_key(query: Query, statuses: frozenset[str] | None, negate: bool,
               attention: bool) -> tuple[object, ...]:
     """What a filtered view's cached prefix (``JobsView._base``) was computed for."""
@@ -634,6 +717,7 @@ class JobsView:
         from a snapshot of the view installs only if nothing wrote in between."""
         self._bulk_baseline: tuple[int, Baseline] | None = None
         """(``_writes`` once installed, the baseline) of the last bulk load."""
+        self._partial_of = 0
         if rows:
             self.apply(rows)
 
@@ -647,6 +731,12 @@ class JobsView:
     def total(self) -> int:
         """Number of jobs in the plan, ignoring filters."""
         return len(self._entries)
+
+    @property
+    def partial_of(self) -> int:
+        """0 for a view of the whole plan; for a ``preview``, the number of jobs in the
+        plan its few rows were taken from (``counts`` are that plan's)."""
+        return self._partial_of
 
     @property
     def version(self) -> int:
@@ -861,6 +951,29 @@ class JobsView:
         if self._entries:
             raise ValueError("bulk_load needs an empty view")
         return BulkLoad(self, rows, aware(now or self._clock()))
+
+    def preview(self, rows: Sequence[JobRow], limit: int, now: datetime | None = None,
+                tally: FirstReadTally | None = None) -> JobsView | None:
+        """A small view of the first ``limit`` rows this view would show once it held
+        ``rows`` (the top of the attention order), with the counts of all of them, and
+        ``partial_of`` = ``len(rows)``: drawn while a first read of a big plan is built
+        (``most_urgent``: ~30 ms of 200k jobs against ~0.6 s for the whole). Read-only
+        on this view, so a worker thread may run it; ``tally``: the one the read of
+        ``rows`` took (``PlanDiff.first_read_tally``). None when this view is sorted by a
+        column or filtered (its first rows are not the attention order's) or when the
+        top is too crowded to find cheaply."""
+        if self._sort_column is not None or self._filtering:
+            return None
+        now = aware(now or self._clock())
+        found = most_urgent(rows, limit, self._policy, now, tally)
+        if found is None:
+            return None
+        top, counts = found
+        view = JobsView(policy=self._policy, clock=self._clock)
+        view.apply_changes(top, (), now)
+        view._counts = counts
+        view._partial_of = len(rows)
+        return view
 
     def adopt(self, load: BulkLoad) -> ChangeSet | None:
         """Install a built ``load`` (on the loop): O(1) when nothing changed since
@@ -1277,11 +1390,13 @@ class PlanDiff:
     no ids at all.
     """
 
-    __slots__ = ("_catch_up", "_changed", "_cursor", "_in_order", "_mapper", "_unseen",
-                 "_view")
+    __slots__ = ("_catch_up", "_changed", "_cursor", "_in_order", "_mapper", "_tally",
+                 "_unseen", "_view")
 
     def __init__(self, view: JobsView, mapper: RowMapper | None = None) -> None:
         self._view = view
+        self._tally = FirstReadTally() if not view._entries else None
+        """A first read's tally for its preview (every row it brings is new)."""
         self._mapper = mapper
         """Given (a re-read mapped without sharing): each row kept is settled through it
         (``RowMapper.settle``), sharing the view's equal values."""
@@ -1309,7 +1424,15 @@ class PlanDiff:
         """Whether every row so far came in the view's order (diffed without look-ups)."""
         return self._unseen is None
 
+    @property
+    def first_read_tally(self) -> FirstReadTally | None:
+        """For a first read (an empty view), its ``FirstReadTally`` for ``preview``."""
+        return self._tally
+
     def add(self, rows: Iterable[JobRow]) -> None:
+        if self._tally is not None:
+            rows = rows if isinstance(rows, list) else list(rows)
+            self._tally.add(rows)
         if self._unseen is None:  # still in the index's order
             if self._cursor is None:
                 self._cursor = iter(self._view._entries.values())
@@ -1398,6 +1521,7 @@ class PlanDiff:
         self._unseen = None
         self._cursor = None
         self._catch_up = None
+        self._tally = None
 
 
 def parse_sort(text: str) -> tuple[SortColumn | None, bool]:

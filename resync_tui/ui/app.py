@@ -42,7 +42,7 @@ from resync_tui.feeds.audit_health import RECENT as AUDIT_RECENT
 from resync_tui.feeds.audit_health import AuditFeed, AuditState
 from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.engines import EnginesFeed, EnginesState
-from resync_tui.feeds.jobs import JobsState
+from resync_tui.feeds.jobs import JobsFeed, JobsState
 from resync_tui.feeds.runner import FeedRunner
 from resync_tui.feeds.runtime import EngineRuntimes, FirstRead, Runtime, build_runtimes
 from resync_tui.feeds.status import Feed, FeedHealth
@@ -277,6 +277,11 @@ class ResyncApp(WorkstationHandlers, App[int]):
             shared = SHARED_FEEDS
         for entry in REGISTRY:  # one feed per entry, each in its own worker
             feed, interval = self._feed_for(entry, context)
+            polled = getattr(feed, "inner", feed)  # the first read's feed wraps the feed
+            if isinstance(polled, JobsFeed):
+                # The top of a big first read, drawn while the rest is ranked: the jobs
+                # table only (never a state: counts, alerts and the wall wait for all).
+                polled.on_preview = d.show_jobs_preview
             if share is not None and entry.id in shared:
                 # The runner reads the leader's changes often; the engine is polled at
                 # the entry's interval, and only by the leader.

@@ -396,6 +396,12 @@ class DashboardScreen(Screen[None]):
         self.header.engine = state
         self.update_overall()
 
+    def show_jobs_preview(self, view: JobsView) -> None:
+        """The most urgent rows of a big first read (``JobsView.preview``), shown in the
+        jobs table until the whole plan comes with ``show_jobs``; nothing else reads it
+        (the header, counts' tab marks, alerts and the wall wait for the whole)."""
+        self.jobs.show_preview(view)
+
     def show_jobs(self, state: JobsState) -> None:
         self._jobs_state = state
         health = state.health

@@ -191,15 +191,36 @@ class JobsPane(Vertical):
 
     def update_jobs(self, view: JobsView, change: ChangeSet | None = None) -> None:
         """Show new data; cheap when the visible rows and the counts did not change."""
+        partial = self._view.partial_of
         if view is not self._view:
             self._adopt(view)
             change = None
         self.table.refresh_data(change)
-        if self.has_data:
+        if self.has_data or view.partial_of:
             self.counts.set_counts(view.counts)
         else:
             self.counts.set_unknown()
         self._update_filter_line()
+        if partial != view.partial_of:
+            self._update_stale()
+
+    def show_preview(self, view: JobsView) -> bool:
+        """Show a ``JobsView.preview`` (the most urgent rows of a big first read, and its
+        counts) until ``update_jobs`` brings the whole view. Refused (False) once a plan
+        is shown, or while a sort or filter is set: the preview's rows would not be the
+        first ones of that order."""
+        current = self._view
+        if (self.has_data or current.total or current.sort_column is not None
+                or current.filter_text or current.group_filter is not None
+                or current.attention_only or not view.partial_of):
+            return False
+        self.update_jobs(view)
+        return True
+
+    @property
+    def previewing(self) -> bool:
+        """True while the table shows a preview, not the whole plan."""
+        return bool(self._view.partial_of)
 
     def set_stale(self, reason: str | None, since: datetime | None = None, *,
                   has_data: bool = True) -> None:
@@ -243,6 +264,15 @@ class JobsPane(Vertical):
         if marker is None:  # not composed yet: on_mount calls again
             return
         reason = self.stale_reason
+        partial = self._view.partial_of
+        if partial and not self.has_data:
+            text = (f"⏳ RANKING {partial:,} jobs — the {self._view.total:,} most urgent "
+                    "shown, the rest in a moment")
+            if text != self._stale_line:
+                marker.update(Content(text))
+                self._stale_line = text
+            marker.add_class("-stale")
+            return
         if reason is None:
             marker.remove_class("-stale")
             return
@@ -283,12 +313,24 @@ class JobsPane(Vertical):
         if job_id is not None:
             self.post_message(ActionsRequested(job_id))
 
+    def _refused_while_previewing(self, what: str) -> bool:
+        """What acts on every row of the view waits for the whole plan (a preview holds
+        only its top): said, and True, while previewing."""
+        if not self._view.partial_of:
+            return False
+        self.notify(f"cannot {what} yet: the plan is still being ranked "
+                    f"({self._view.total:,} of {self._view.partial_of:,} jobs shown)",
+                    severity="warning", timeout=4)
+        return True
+
     def action_toggle_mark(self) -> None:
         self.table.toggle_mark()
         self._update_filter_line()
 
     def action_mark_all(self) -> None:
         """Mark every job the current filter shows, and say how many."""
+        if self._refused_while_previewing("mark every job"):
+            return
         view = self._view
         added = self.table.mark_jobs(r.job_id for r in view.rows_in(0, len(view)))
         self._update_filter_line()
@@ -360,6 +402,8 @@ class JobsPane(Vertical):
         the first frame does not need it.)"""
         from resync_tui.ui.screens.export import ExportScreen
 
+        if self._refused_while_previewing("export"):
+            return
         rows = self._view.rows_in(0, len(self._view))
         screen = ExportScreen(len(rows), self._filter_line or "all jobs",
                               now=self._view.now().astimezone())
@@ -460,7 +504,11 @@ class JobsPane(Vertical):
         parts.append(f"status: {view.group_filter or 'all'}")
         if view.filter_text and error is None:
             parts.append(f"text: “{safe_text(view.filter_text, 40)}”")
-        parts.append(f"{len(view):,} of {view.total:,} jobs")
+        if view.partial_of:
+            shown = f"{len(view):,} of the " if len(view) != view.total else ""
+            parts.append(f"{shown}{view.total:,} most urgent of {view.partial_of:,} jobs")
+        else:
+            parts.append(f"{len(view):,} of {view.total:,} jobs")
         if self.table.marks:
             parts.append(f"{len(self.table.marks):,} marked")
         if self.table.new_jobs:

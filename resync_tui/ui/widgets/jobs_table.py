@@ -676,9 +676,13 @@ class JobsTable(ScrollView, can_focus=True):
 
     def refresh_data(self, change: ChangeSet | None = None) -> None:
         """Call after the view changed (data, filter or sort): cheap when nothing shows."""
-        self._prune_marks(change)
-        if self._new.update(self._view, change):
-            self._new_changed(change.changed_ids if change is not None else None)
+        # A preview (the top of a plan still being built) is not the plan: no mark is
+        # pruned for a job it lacks, and "new since you looked" takes its baseline from
+        # the whole view, not from 200 rows (it would then call every other failure new).
+        if not self._view.partial_of:
+            self._prune_marks(change)
+            if self._new.update(self._view, change):
+                self._new_changed(change.changed_ids if change is not None else None)
         if change is not None and not change and self._shown[0] >= 0:
             return
         view = self._view

@@ -1,0 +1,64 @@
+"""The first read of a big plan hands its most urgent rows on before the whole order is
+built, and the feed's own view is never seen half-filled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from resync_tui.feeds.jobs import JobsFeed, load_plan
+from resync_tui.feeds.runtime import build_runtime
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.jobs_view import JobRow, JobsView
+from tests.ui.dashboard_support import frozen_clock, make_settings
+
+
+@pytest.fixture
+def big_sim() -> Iterator[Simulator]:
+    simulator = Simulator(jobs=1500, seed=4, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+def _ids(view: JobsView, limit: int) -> list[str]:
+    return [row.job_id for row in view.rows_in(0, limit)]
+
+
+async def test_a_first_read_shows_its_top_first_then_the_whole(
+        big_sim: Simulator, redis_url: str) -> None:
+    rt = build_runtime(make_settings(big_sim.base_url, redis_url), clock=frozen_clock)
+    try:
+        feed = JobsFeed(rt)
+        feed.preview_from = 1000
+        previews: list[tuple[JobsView, int]] = []
+        feed.on_preview = lambda preview: previews.append((preview, feed.view.total))
+        state = await feed.poll()
+        assert state.health.ok and state.view.total == 1500
+        assert len(previews) == 1
+        preview, total_then = previews[0]
+        assert total_then == 0  # the feed's view was still empty: nobody read a part
+        assert preview.partial_of == 1500 and preview is not state.view
+        shown = len(preview)
+        assert 0 < shown <= 200
+        assert _ids(preview, shown) == _ids(state.view, shown)
+        assert dict(preview.counts) == dict(state.view.counts)
+        # A re-read is a diff of the whole view: no preview.
+        feed.force_full_read()
+        big_sim.tick(3600)
+        assert (await feed.poll()).full_read
+        assert len(previews) == 1
+    finally:
+        await rt.aclose()
+
+
+async def test_a_small_first_read_gives_no_preview() -> None:
+    rows = [JobRow(job_id=f"j{i}", status="ABEND" if i % 9 == 0 else "SUCC")
+            for i in range(900)]
+    seen: list[JobsView] = []
+    change = await load_plan(JobsView(), rows, seen.append, preview_from=1000)
+    assert not seen and len(change.added) == 900
+    view = JobsView()
+    await load_plan(view, rows, seen.append, preview_from=900)
+    assert len(seen) == 1 and _ids(seen[0], 100) == _ids(view, 100)

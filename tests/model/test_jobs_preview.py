@@ -1,0 +1,165 @@
+"""A preview of a big first read (``JobsView.preview``) shows exactly the rows the whole
+view will show first, with the whole plan's counts, whatever lifts a row up the order:
+failures, deadlines and critical starts passed, long-running EXEC, HOLD past its time."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from resync_tui.model.attention import AttentionPolicy
+from resync_tui.model.jobs_view import FirstReadTally, JobRow, JobsView, most_urgent
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _rows(count: int, seed: int, statuses: list[str]) -> list[JobRow]:
+    """Unique ids (a plan read keeps each job once); times that make some rows late now,
+    some later; names that tie so the order falls back to the job id."""
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(count):
+        rows.append(JobRow(
+            job_id=f"j{i:06d}", status=rnd.choice(statuses),
+            stream=f"S{rnd.randrange(6)}", job=f"JOB{rnd.randrange(4)}",
+            started=NOW - timedelta(minutes=rnd.randrange(0, 300)) if i % 3 else None,
+            estimated_duration=float(rnd.randrange(60, 7200)) if i % 4 else None,
+            scheduled=NOW + timedelta(minutes=rnd.randrange(-30, 90)) if i % 5 else None,
+            deadline=NOW + timedelta(minutes=rnd.randrange(-20, 60)) if i % 11 == 0 else None,
+            critical_start=(NOW + timedelta(minutes=rnd.randrange(-20, 60))
+                            if i % 13 == 0 else None),
+            critical=i % 13 == 0))
+    return rows
+
+
+def _whole(rows: list[JobRow]) -> JobsView:
+    view = JobsView(clock=lambda: NOW)
+    load = view.bulk_load(rows)
+    load.build()
+    assert view.adopt(load) is not None
+    return view
+
+
+def _ids(view: JobsView, limit: int | None = None) -> list[str]:
+    return [row.job_id for row in view.rows_in(0, len(view) if limit is None else limit)]
+
+
+# Plans where the top is made of failures only; of failures and rows lifted by the
+# clock (few failures: a deadline, a late EXEC or HOLD must be looked at); of calm rows
+# only (the look goes far down: EXEC, READY, an unknown status).
+PLANS = {
+    "failures on top": ["SUCC", "SUCC", "HOLD", "EXEC", "ABEND", "FAIL", "READY", "NEWSTAT"],
+    "lifted by the clock": ["SUCC"] * 40 + ["HOLD"] * 20 + ["EXEC"] * 10 + ["ABEND"],
+    "stuck and long-running": ["SUCC"] * 40 + ["EXEC"] * 10 + ["STUCK"] * 10 + ["ABEND"],
+    "late holds": ["SUCC"] * 40 + ["HOLD"] * 20 + ["READY"] * 5 + ["ABEND"],
+    "calm": ["SUCC", "SUCC", "HOLD", "EXEC", "READY", "INTRO", "NEWSTAT", "CANCL"],
+}
+
+
+@pytest.mark.parametrize("plan", PLANS)
+@pytest.mark.parametrize("limit", [1, 25, 200])
+def test_the_preview_shows_the_rows_the_whole_view_shows_first(plan: str, limit: int) -> None:
+    rows = _rows(3000, seed=limit, statuses=PLANS[plan])
+    whole = _whole(rows)
+    preview = JobsView(clock=lambda: NOW).preview(rows, limit)
+    assert preview is not None
+    assert _ids(preview) == _ids(whole, limit)
+    assert [preview.row_at(i) for i in range(len(preview))] == whole.rows_in(0, limit)
+    assert dict(preview.counts) == dict(whole.counts) == Counter(r.status for r in rows)
+    assert preview.partial_of == len(rows) and whole.partial_of == 0
+    assert preview.total == limit
+
+
+def test_a_plan_smaller_than_the_preview_is_shown_whole() -> None:
+    rows = _rows(40, seed=3, statuses=PLANS["calm"])
+    preview = JobsView(clock=lambda: NOW).preview(rows, 200)
+    assert preview is not None
+    assert _ids(preview) == _ids(_whole(rows))
+
+
+def test_the_clock_decides_who_is_late_in_the_preview_as_in_the_view() -> None:
+    """The same rows an hour later: more EXEC run long, more deadlines pass, and the
+    preview's top moves as the whole view's does."""
+    rows = _rows(2000, seed=9, statuses=PLANS["lifted by the clock"])
+    later = NOW + timedelta(hours=1)
+    preview = JobsView(clock=lambda: NOW).preview(rows, 60, now=later)
+    whole = JobsView(clock=lambda: later)
+    load = whole.bulk_load(rows)
+    load.build()
+    whole.adopt(load)
+    assert preview is not None
+    assert _ids(preview) == _ids(whole, 60)
+    assert _ids(preview) != _ids(_whole(rows), 60)
+
+
+def test_no_preview_under_a_sort_or_filter_or_when_the_top_is_too_crowded() -> None:
+    rows = _rows(500, seed=1, statuses=PLANS["failures on top"])
+    setups: list[Callable[[JobsView], bool]] = [
+        lambda v: v.set_sort("job"), lambda v: v.set_filter("JOB1"),
+        lambda v: v.set_attention_filter(True), lambda v: v.set_group_filter("failed")]
+    for setup in setups:
+        view = JobsView(clock=lambda: NOW)
+        assert setup(view)
+        assert view.preview(rows, 20) is None
+    # 25,000 EXEC and nothing more urgent: each of them would have to be ranked.
+    crowded = [JobRow(job_id=f"x{i}", status="EXEC", started=NOW) for i in range(25_000)]
+    assert most_urgent(crowded, 200, AttentionPolicy(), NOW) is None
+
+
+def test_the_preview_is_its_own_view_and_leaves_the_view_empty() -> None:
+    rows = _rows(800, seed=2, statuses=PLANS["failures on top"])
+    view = JobsView(clock=lambda: NOW)
+    preview = view.preview(rows, 30)
+    assert preview is not None and preview is not view
+    assert view.total == 0 and not view.counts and view.version == 0
+
+
+class _Untouchable(list[JobRow]):
+    """Rows a preview must not walk (its read's tally already holds what it needs)."""
+
+    def __iter__(self) -> Iterator[JobRow]:
+        raise AssertionError("the preview walked the whole plan")
+
+
+def _tally_of(rows: list[JobRow]) -> FirstReadTally:
+    """The tally a first read takes: its ``PlanDiff`` fed slice by slice, as the client
+    hands the rows on."""
+    diff = JobsView(clock=lambda: NOW).plan_diff()
+    for start in range(0, len(rows), 200):
+        diff.add(rows[start : start + 200])
+    changed, removed = diff.result()
+    assert changed == rows and not removed
+    tally = diff.first_read_tally
+    assert tally is not None
+    return tally
+
+
+@pytest.mark.parametrize("limit", [5, 40])
+def test_a_first_reads_tally_gives_the_same_preview_without_walking_the_plan(
+        limit: int) -> None:
+    rows = _rows(3000, seed=5, statuses=PLANS["lifted by the clock"])
+    tally = _tally_of(rows)
+    assert dict(tally.counts) == Counter(r.status for r in rows)
+    assert len(tally.urgent) >= limit  # ~40 ABEND: enough for these limits
+    preview = JobsView(clock=lambda: NOW).preview(_Untouchable(rows), limit, tally=tally)
+    assert preview is not None
+    assert _ids(preview) == _ids(_whole(rows), limit)
+    assert dict(preview.counts) == dict(_whole(rows).counts)
+
+
+def test_too_few_failures_in_the_tally_and_the_preview_looks_further() -> None:
+    """Fewer failed jobs than the preview's rows: late and dated jobs come next, and
+    only a look at the whole plan finds them."""
+    rows = _rows(3000, seed=6, statuses=PLANS["lifted by the clock"])
+    tally = _tally_of(rows)
+    limit = len(tally.urgent) + 30
+    with pytest.raises(AssertionError, match="walked the whole plan"):
+        JobsView(clock=lambda: NOW).preview(_Untouchable(rows), limit, tally=tally)
+    preview = JobsView(clock=lambda: NOW).preview(rows, limit, tally=tally)
+    assert preview is not None and _ids(preview) == _ids(_whole(rows), limit)
+    # A re-read (the view holds the plan) takes no tally.
+    assert _whole(rows).plan_diff().first_read_tally is None

@@ -1,0 +1,86 @@
+"""A big first read shows its most urgent jobs while the rest of the plan is ranked: the
+table says it is a preview, the counts are the whole plan's, what acts on every row
+waits, and when the whole plan comes nothing is called new that was there at start.
+Real simulator, real Redis; the build is held so the preview can be looked at."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from resync_tui.feeds import jobs as jobs_feed
+from resync_tui.hwa.simulator import Simulator
+from resync_tui.model.jobs_view import BulkLoad
+from resync_tui.ui.screens.export import ExportScreen
+from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def big_sim() -> Iterator[Simulator]:
+    simulator = Simulator(jobs=1500, seed=4, user="demo", password="demo", time_scale=0.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    yield simulator
+    simulator.stop()
+
+
+async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
+        big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs_feed, "PREVIEW_FROM", 1000)
+    # Fewer rows than the plan's failures: the others come with the whole plan.
+    monkeypatch.setattr(jobs_feed, "PREVIEW_ROWS", 5)
+    release = threading.Event()
+    building = asyncio.Event()  # the build starts once the preview is handed on
+    loop = asyncio.get_running_loop()
+    build = BulkLoad.build
+
+    def held_build(load: BulkLoad) -> None:
+        loop.call_soon_threadsafe(building.set)
+        release.wait(DEADLINE)
+        build(load)
+
+    monkeypatch.setattr(BulkLoad, "build", held_build)
+    app = make_app(big_sim.base_url, redis_url)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        pane = app.dashboard.jobs
+        await asyncio.wait_for(building.wait(), DEADLINE)
+        await pilot.pause()
+        assert pane.view.partial_of == 1500
+        preview = pane.view
+        text = screen_text(app)
+        assert "RANKING 1,500 jobs — the 5 most urgent shown" in text
+        assert "5 most urgent of 1,500 jobs" in text
+        first = preview.row_at(0)
+        assert first.job in text and first.status in ("ABEND", "FAIL")
+        # The counts are the whole plan's (not the 5 shown).
+        assert sum(preview.counts.values()) == 1500
+        assert f"{preview.counts['SUCC']:,}" in text
+        # Nothing else takes the preview for the plan: the header still waits.
+        assert "CONNECTING" in text
+        # What acts on every row waits for the whole plan.
+        pane.table.focus()
+        await pilot.press("e")
+        await pilot.pause()
+        said = " ".join(n.message for n in app._notifications)
+        assert "cannot export yet: the plan is still being ranked" in said
+        assert not isinstance(app.screen, ExportScreen)
+
+        release.set()
+        await ready(app)
+        await pilot.pause()
+        assert not pane.previewing
+        whole = pane.view
+        assert whole is app.view and whole.total == 1500
+        assert [whole.row_at(i) for i in range(5)] == [preview.row_at(i) for i in range(5)]
+        assert sum(1 for row in whole.rows_in(0, 1500) if row.status in ("ABEND", "FAIL")) > 5
+        text = screen_text(app)
+        assert "RANKING" not in text and "most urgent" not in text
+        assert "1,500 of 1,500 jobs" in text
+        # What failed before the start is the baseline: not "new" (a baseline taken
+        # from the preview's 5 rows would call every other failure new).
+        assert not pane.table.new_jobs
+        assert "new" not in str(pane.query_one("#jobs-filter-line").render())
