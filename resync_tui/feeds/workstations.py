@@ -256,7 +256,9 @@ class WorkstationsFeed:
         return self._last
 
     async def _state_counted(self, rows: list[Any], health: FeedHealth) -> WorkstationsState:
-        if self._jobs is None:
+        if self._jobs is None or not self._jobs.loaded:
+            # No job list read yet (the first read of a big plan takes seconds): blank
+            # job columns, not a 0 on every workstation.
             return self._state(rows, health)
         version = self._jobs.version  # before counting: a change meanwhile counts again
         if self._counted is None or self._counted[0] != version:

@@ -718,6 +718,7 @@ class JobsView:
         self._bulk_baseline: tuple[int, Baseline] | None = None
         """(``_writes`` once installed, the baseline) of the last bulk load."""
         self._partial_of = 0
+        self._loaded = False
         if rows:
             self.apply(rows)
 
@@ -742,6 +743,12 @@ class JobsView:
     def version(self) -> int:
         """Bumped by every change of data, order or filter."""
         return self._version
+
+    @property
+    def loaded(self) -> bool:
+        """A job list was applied at least once: an empty view is then an empty plan,
+        not one still being read (what counts its jobs says nothing before)."""
+        return self._loaded
 
     @property
     def counts(self) -> Mapping[str, int]:
@@ -986,6 +993,7 @@ class JobsView:
         self._entries = load.entries
         self._counts = load.counts
         self._late_heap = load.late_heap
+        self._loaded = True
         self._pending_keys = {}
         if self._hays != load._hays:  # a text query started or ended meanwhile
             wanted, self._hays = self._hays, load._hays
@@ -1262,6 +1270,7 @@ class JobsView:
         self, added: list[_Entry], changed: list[_Entry], removed: list[_Entry]
     ) -> ChangeSet:
         """Bring ``_order`` and ``_visible`` up to date and describe the change."""
+        self._loaded = True
         self._base = None  # rows moved in or out: the query's cached prefix is stale
         pending = self._pending_keys
         entries = self._entries

@@ -53,3 +53,20 @@ async def test_counts_follow_each_change_of_the_view(sim: Simulator, runtime: Ru
     view.apply_changes([JobRow("j0", workstation=names[0], status="EXEC"),
                         JobRow("new", workstation=names[1], status="FAIL")], ["j1", "j2"])
     await check()
+
+
+async def test_no_job_counts_before_the_job_list_is_read(sim: Simulator,
+                                                         runtime: Runtime) -> None:
+    """While the first read of the plan runs, the view is empty: a 0 on every workstation
+    would say it has no jobs. The columns stay blank until a job list was applied; an
+    empty plan, once read, does count 0."""
+    view = JobsView(clock=frozen_clock)
+    feed = WorkstationsFeed(runtime, 0.0, jobs=view)
+    state = await asyncio.wait_for(feed.poll(), DEADLINE)
+    assert state.health.ok and state.rows
+    assert all(row.jobs == () for row in state.rows)
+    assert state.jobs_counted == 0
+
+    view.apply_changes([], [])  # the plan was read: it has no jobs
+    state = await asyncio.wait_for(feed.poll(), DEADLINE)
+    assert all(row.jobs == (0,) * len(ALL_GROUPS) for row in state.rows)
