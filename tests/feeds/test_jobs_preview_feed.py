@@ -10,8 +10,16 @@ import pytest
 from resync_tui.feeds.jobs import JobsFeed, load_plan
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model import jobs_view
 from resync_tui.model.jobs_view import JobRow, JobsView
 from tests.ui.dashboard_support import frozen_clock, make_settings
+
+
+@pytest.fixture(autouse=True)
+def _preview_any_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These plans are small: a preview may rank any share of them here (the cap on the
+    share, a cost guard for big plans, has its own test in tests/model)."""
+    monkeypatch.setattr(jobs_view, "_PREVIEW_MAX_SHARE", 1)
 
 
 @pytest.fixture

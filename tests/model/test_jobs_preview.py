@@ -11,10 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from resync_tui.model import jobs_view
 from resync_tui.model.attention import AttentionPolicy
 from resync_tui.model.jobs_view import FirstReadTally, JobRow, JobsView, most_urgent
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _preview_any_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These plans are small: a preview may rank any share of them here (the cap on the
+    share, a cost guard for big plans, has its own test in tests/model)."""
+    monkeypatch.setattr(jobs_view, "_PREVIEW_MAX_SHARE", 1)
 
 
 def _rows(count: int, seed: int, statuses: list[str]) -> list[JobRow]:
@@ -163,3 +171,16 @@ def test_too_few_failures_in_the_tally_and_the_preview_looks_further() -> None:
     assert preview is not None and _ids(preview) == _ids(_whole(rows), limit)
     # A re-read (the view holds the plan) takes no tally.
     assert _whole(rows).plan_diff().first_read_tally is None
+
+
+def test_no_preview_when_its_top_needs_a_big_share_of_the_plan(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Few failed jobs and many dated ones: the top reaches down the order, and finding
+    it would rank most of the plan, about what the whole build costs. No preview then
+    (the whole table comes about as soon); with failures on top it is found."""
+    monkeypatch.undo()  # the real cap, not this module's
+    calm = _rows(3000, seed=8, statuses=PLANS["calm"])
+    assert JobsView(clock=lambda: NOW).preview(calm, 200) is None
+    busy = _rows(3000, seed=8, statuses=["ABEND"] * 3 + ["SUCC"] * 40)
+    preview = JobsView(clock=lambda: NOW).preview(busy, 25)
+    assert preview is not None and _ids(preview) == _ids(_whole(busy), 25)

@@ -13,11 +13,19 @@ import pytest
 
 from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.model import jobs_view
 from resync_tui.model.jobs_view import BulkLoad
 from resync_tui.ui.screens.export import ExportScreen
 from tests.ui.dashboard_support import DEADLINE, make_app, ready, screen_text
 
 SIZE = (140, 40)
+
+
+@pytest.fixture(autouse=True)
+def _preview_any_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These plans are small: a preview may rank any share of them here (the cap on the
+    share, a cost guard for big plans, has its own test in tests/model)."""
+    monkeypatch.setattr(jobs_view, "_PREVIEW_MAX_SHARE", 1)
 
 
 @pytest.fixture
