@@ -154,7 +154,17 @@ change in this step): old 122 ms vs 300 (2.45x), new 197 / 99 ms vs 354 / 301 (1
 3.05x): the diff in the thread moves 54-124 ms between runs at the same load. Tried for
 it and not kept: the in-order diff as C-level passes a part at a time (``map`` of rows
 and ids, ``compress`` of ``ne``): 58 vs 48 ms with the view's own objects, 81 vs 75 ms
-with fresh ones, as before, memory-bound.
+with fresh ones, as before, memory-bound. ``ours_refresh_1pct_read_path_ms``: the
+refresh as the app takes it, each slice of the re-read diffed on the loop as it arrives
+(``PlanDiff.add``; ``_diff_during_read_ms``, spent while the read was arriving), timed
+from the last slice to the painted frame. A preview is not found for a plan whose top
+would rank over a tenth of it (a 20k plan with few failures ranked 17k rows, 84 ms, about
+the whole build): ``ours_first_frame_previewed_rounds`` says how many rounds had one, a
+round without is the whole first paint. At load 1.1, ``--rounds 3``: first frame 82 ms
+vs 189 (2.3x; the preview found in 68), the read path 42 ms (4.5x); the refresh on the
+read path 65.5 ms (the last slice's diff 8.6, ``apply_changes`` 32, ``update_jobs`` 11,
+paint 12; 50 ms of diff during the read) vs 264 ms: 4.0x; the refresh diffed whole after
+the read 116 ms (2.3x).
 
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
