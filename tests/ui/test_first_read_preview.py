@@ -67,8 +67,10 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         # The counts are the whole plan's (not the 5 shown).
         assert sum(preview.counts.values()) == 1500
         assert f"{preview.counts['SUCC']:,}" in text
-        # Nothing else takes the preview for the plan: the header still waits.
+        # Nothing else takes the preview for the plan: the header still waits, and says
+        # what for (not "no data yet" above rows read from the engine).
         assert "CONNECTING" in text
+        assert "ranking 1,500 jobs" in text and "no data yet" not in text
         # What acts on every row waits for the whole plan.
         pane.table.focus()
         await pilot.press("e")
@@ -87,6 +89,7 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         assert sum(1 for row in whole.rows_in(0, 1500) if row.status in ("ABEND", "FAIL")) > 5
         text = screen_text(app)
         assert "RANKING" not in text and "most urgent" not in text
+        assert "ranking" not in text and "data 0s old" in text
         assert "1,500 of 1,500 jobs" in text
         # What failed before the start is the baseline: not "new" (a baseline taken
         # from the preview's 5 rows would call every other failure new).

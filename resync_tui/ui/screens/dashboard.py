@@ -388,6 +388,7 @@ class DashboardScreen(Screen[None]):
             if name != "jobs" and self._mounted(name):
                 setattr(pane, "state", None)  # noqa: B010 (every registered pane has one)
         self.header.last_refresh = None
+        self.header.ranking = 0
         self.jobs.set_stale(f"loading {engine.name}", None, has_data=False)
         self.show_engine(engine)
 
@@ -400,10 +401,12 @@ class DashboardScreen(Screen[None]):
         """The most urgent rows of a big first read (``JobsView.preview``), shown in the
         jobs table until the whole plan comes with ``show_jobs``; nothing else reads it
         (the header, counts' tab marks, alerts and the wall wait for the whole)."""
-        self.jobs.show_preview(view)
+        if self.jobs.show_preview(view):
+            self.header.ranking = view.partial_of
 
     def show_jobs(self, state: JobsState) -> None:
         self._jobs_state = state
+        self.header.ranking = 0  # the whole plan, or the read that failed, is here
         health = state.health
         self._show_jobs_freshness()
         bad = state.unreadable

@@ -65,6 +65,9 @@ class DashboardHeader(Widget):
     "" when nothing is (then the header says nothing of it)."""
     clock_offset: reactive[float | None] = reactive(None, repaint=False)
     share: reactive[str] = reactive("", repaint=False)
+    ranking: reactive[int] = reactive(0, repaint=False)
+    """Jobs of a first read whose most urgent rows are shown while the rest is ranked
+    (a preview: data read, none judged for the header yet); 0 otherwise."""
     replay: reactive[str] = reactive("", repaint=False)
     """``REPLAY`` and the recording's day when replaying a recording, else empty: the time
     shown is then the recorded one, and never to be taken for live data."""
@@ -129,6 +132,9 @@ class DashboardHeader(Widget):
     def watch_clock_offset(self) -> None:
         self._changed()
 
+    def watch_ranking(self) -> None:
+        self._changed()
+
     def watch_audit(self) -> None:
         self._changed()
 
@@ -188,6 +194,8 @@ class DashboardHeader(Widget):
             text = f"│ data {shown} old " if detail else f"│ {shown} old "
             stale = self.overall.label not in ("OK", "CONNECTING")
             parts.append((text, "$warning bold") if stale else text)
+        elif now is not None and self.ranking:
+            parts.append(f"│ ranking {self.ranking:,} jobs " if detail else "│ ranking ")
         elif now is not None:
             parts.append("│ no data yet ")
         if self.interval and detail > 1:
