@@ -3,31 +3,21 @@ built, and the feed's own view is never seen half-filled."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from resync_tui.feeds.jobs import JobsFeed, load_plan
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
-from resync_tui.model import jobs_view
 from resync_tui.model.jobs_view import JobRow, JobsView
+from tests.preview_support import big_sim, preview_any_share
 from tests.ui.dashboard_support import frozen_clock, make_settings
+
+__all__ = ["big_sim", "preview_any_share"]
 
 
 @pytest.fixture(autouse=True)
-def _preview_any_share(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These plans are small: a preview may rank any share of them here (the cap on the
-    share, a cost guard for big plans, has its own test in tests/model)."""
-    monkeypatch.setattr(jobs_view, "_PREVIEW_MAX_SHARE", 1)
-
-
-@pytest.fixture
-def big_sim() -> Iterator[Simulator]:
-    simulator = Simulator(jobs=1500, seed=4, user="demo", password="demo", time_scale=0.0)
-    simulator.start_in_thread("127.0.0.1", 0)
-    yield simulator
-    simulator.stop()
+def _no_share_cap(preview_any_share: None) -> None:
+    """Every test here previews a small plan."""
 
 
 def _ids(view: JobsView, limit: int) -> list[str]:
