@@ -171,10 +171,12 @@ class _PlanReader:
     """One whole-plan read mapped and diffed as it arrives; a new one for every attempt
     (a retried read must not count the jobs its failed attempt had seen)."""
 
-    __slots__ = ("_client", "_view", "diff")
+    __slots__ = ("_client", "_tally", "_view", "diff")
 
-    def __init__(self, client: HwaClient, view: JobsView) -> None:
+    def __init__(self, client: HwaClient, view: JobsView, *, tally: bool = False) -> None:
+        """``tally``: a first read keeps the tally its preview is found from."""
         self._client = client
+        self._tally = tally
         self._view = view
         self.diff: PlanDiff | None = None
 
@@ -189,6 +191,8 @@ class _PlanReader:
             to_row = job_row_from_model
         else:
             diff = self.diff = view.plan_diff()
+            if self._tally:
+                diff.tally_for_preview()
             to_row = RowMapper()  # every row is kept: equal times shared as they come
 
         def take(jobs: Sequence[PlanJob]) -> None:
@@ -283,7 +287,7 @@ class JobsFeed:
                 return self._state(change, self._tracker.success(), full_read=False)
             # A 200k-job plan takes longer than one call may: the client bounds the whole
             # read (plan_timeout), and retries get a deadline to match.
-            reader = _PlanReader(rt.client, self.view)
+            reader = _PlanReader(rt.client, self.view, tally=self.on_preview is not None)
             read: PlanRead = await hwa_call(rt, reader, breaker=breaker,
                                             operation="fetch_plan", attempt_timeout=None,
                                             retry=self._plan_retry)

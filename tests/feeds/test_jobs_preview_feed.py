@@ -3,12 +3,15 @@ built, and the feed's own view is never seen half-filled."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from resync_tui.feeds import jobs as jobs_feed
 from resync_tui.feeds.jobs import JobsFeed, load_plan
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
-from resync_tui.model.jobs_view import JobRow, JobsView
+from resync_tui.model.jobs_view import ChangeSet, FirstReadTally, JobRow, JobsView
 from tests.preview_support import big_sim, preview_any_share
 from tests.ui.dashboard_support import frozen_clock, make_settings
 
@@ -49,6 +52,36 @@ async def test_a_first_read_shows_its_top_first_then_the_whole(
         assert len(previews) == 1
     finally:
         await rt.aclose()
+
+
+async def test_only_a_previewed_read_tallies_as_it_reads(
+        big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's first read hands its preview the tally taken during the read (the
+    top found without a pass over the plan); a feed nobody previews (``poller``,
+    ``snapshot``) takes none."""
+    handed: list[FirstReadTally | None] = []
+    real = jobs_feed.load_plan
+
+    async def spied(view: JobsView, rows: list[JobRow], *args: Any, **kwargs: Any
+                    ) -> ChangeSet:
+        handed.append(kwargs.get("tally"))
+        return await real(view, rows, *args, **kwargs)
+
+    monkeypatch.setattr(jobs_feed, "load_plan", spied)
+    rt = build_runtime(make_settings(big_sim.base_url, redis_url), clock=frozen_clock)
+    try:
+        previewed = JobsFeed(rt)
+        previewed.preview_from = 1000
+        previewed.on_preview = lambda preview: None
+        assert (await previewed.poll()).view.total == 1500
+        plain = JobsFeed(rt)
+        assert (await plain.poll()).view.total == 1500
+    finally:
+        await rt.aclose()
+    tally, none = handed
+    assert tally is not None and tally.rows == 1500 and none is None
+    assert sum(tally.counts.values()) == 1500
+    assert all(row.status in ("ABEND", "FAIL", "ABENP", "ERROR") for row in tally.urgent)
 
 
 async def test_a_small_first_read_gives_no_preview() -> None:

@@ -137,6 +137,7 @@ def _tally_of(rows: list[JobRow]) -> FirstReadTally:
     """The tally a first read takes: its ``PlanDiff`` fed slice by slice, as the client
     hands the rows on."""
     diff = JobsView(clock=lambda: NOW).plan_diff()
+    diff.tally_for_preview()
     for start in range(0, len(rows), 200):
         diff.add(rows[start : start + 200])
     changed, removed = diff.result()
@@ -170,7 +171,9 @@ def test_too_few_failures_in_the_tally_and_the_preview_looks_further() -> None:
     preview = JobsView(clock=lambda: NOW).preview(rows, limit, tally=tally)
     assert preview is not None and _ids(preview) == _ids(_whole(rows), limit)
     # A re-read (the view holds the plan) takes no tally.
-    assert _whole(rows).plan_diff().first_read_tally is None
+    reread = _whole(rows).plan_diff()
+    reread.tally_for_preview()
+    assert reread.first_read_tally is None
 
 
 def test_no_preview_when_its_top_needs_a_big_share_of_the_plan(
