@@ -223,8 +223,9 @@ class JobsFeed:
         self._unreadable: tuple[UnreadableRecord, ...] = ()
         self._missing: set[str] = set()
         """Jobs an incomplete read did not show and that are still kept: removed if missed again."""
-        self.on_preview: Callable[[JobsView], None] | None = None
-        """Given the top of a big first read before the whole is built (``load_plan``):
+        self.on_preview: Callable[[JobsView, tuple[UnreadableRecord, ...]], None] | None = None
+        """Given the top of a big first read before the whole is built (``load_plan``),
+        and the read's records that could not be decoded (the preview lacks them too):
         the app shows it in the jobs table only."""
         self.preview_from = PREVIEW_FROM
 
@@ -306,8 +307,11 @@ class JobsFeed:
                 await _trim_heap()  # a read that failed part-way used memory too
             return self._state(ChangeSet(), self._tracker.failure(exc), full_read=False)
         if not self.view.total and not removed and len(changed) > _APPLY_SLICE:
-            change = await load_plan(self.view, changed, self.on_preview,
-                                     preview_from=self.preview_from, tally=tally)
+            show, unreadable = self.on_preview, read.unreadable
+            change = await load_plan(
+                self.view, changed,
+                None if show is None else (lambda preview: show(preview, unreadable)),
+                preview_from=self.preview_from, tally=tally)
         else:
             change = await apply_sliced(self.view, changed, removed)
         del changed, tally

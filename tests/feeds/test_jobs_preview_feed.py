@@ -34,7 +34,7 @@ async def test_a_first_read_shows_its_top_first_then_the_whole(
         feed = JobsFeed(rt)
         feed.preview_from = 1000
         previews: list[tuple[JobsView, int]] = []
-        feed.on_preview = lambda preview: previews.append((preview, feed.view.total))
+        feed.on_preview = lambda preview, _bad: previews.append((preview, feed.view.total))
         state = await feed.poll()
         assert state.health.ok and state.view.total == 1500
         assert len(previews) == 1
@@ -72,7 +72,7 @@ async def test_only_a_previewed_read_tallies_as_it_reads(
     try:
         previewed = JobsFeed(rt)
         previewed.preview_from = 1000
-        previewed.on_preview = lambda preview: None
+        previewed.on_preview = lambda preview, bad: None
         assert (await previewed.poll()).view.total == 1500
         plain = JobsFeed(rt)
         assert (await plain.poll()).view.total == 1500

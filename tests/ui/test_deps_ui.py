@@ -85,7 +85,8 @@ async def test_neighbour_status_is_live_not_cached(sim: Simulator, redis_url: st
         await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
         await pilot.press("r")
         await until(pilot, lambda: deps.nodes[0].status == "ABEND")
-        assert "✖ ABEND" in screen_text(app)
+        # The list's new state is drawn on a later refresh (under load, after the check).
+        await until(pilot, lambda: "✖ ABEND" in screen_text(app))
 
 
 async def test_w_lists_the_root_cause_with_its_chain(sim: Simulator, redis_url: str) -> None:

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from resync_tui.feeds import jobs as jobs_feed
-from resync_tui.hwa.simulator import Simulator
+from resync_tui.hwa.simulator import Faults, Simulator
 from resync_tui.model.jobs_view import BulkLoad
 from resync_tui.ui.screens.export import ExportScreen
 from tests.preview_support import big_sim, preview_any_share
@@ -43,25 +43,29 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         build(load)
 
     monkeypatch.setattr(BulkLoad, "build", held_build)
+    big_sim.set_faults(Faults(bad_records=2))  # records the preview lacks too
     app = make_app(big_sim.base_url, redis_url)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         pane = app.dashboard.jobs
         await asyncio.wait_for(building.wait(), DEADLINE)
         await pilot.pause()
-        assert pane.view.partial_of == 1500
+        assert 1490 <= pane.view.partial_of < 1500
+        unread = 1500 - pane.view.partial_of
         preview = pane.view
         text = screen_text(app)
-        assert "RANKING 1,500 jobs — the 5 most urgent shown" in text
-        assert "5 most urgent of 1,500 jobs" in text
+        assert f"RANKING {1500 - unread:,} jobs — the 5 most urgent shown" in text
+        assert f"5 most urgent of {1500 - unread:,} jobs" in text
+        # What the read could not decode is said with the preview, not only after it.
+        assert f"⚠ {unread} job records unreadable, not shown" in text
         first = preview.row_at(0)
         assert first.job in text and first.status in ("ABEND", "FAIL")
         # The counts are the whole plan's (not the 5 shown).
-        assert sum(preview.counts.values()) == 1500
+        assert sum(preview.counts.values()) == 1500 - unread
         assert f"{preview.counts['SUCC']:,}" in text
         # Nothing else takes the preview for the plan: the header still waits, and says
         # what for (not "no data yet" above rows read from the engine).
         assert "CONNECTING" in text
-        assert "ranking 1,500 jobs" in text and "no data yet" not in text
+        assert f"ranking {1500 - unread:,} jobs" in text and "no data yet" not in text
         # What acts on every row waits for the whole plan.
         pane.table.focus()
         await pilot.press("e")
@@ -75,13 +79,14 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         await pilot.pause()
         assert not pane.previewing
         whole = pane.view
-        assert whole is app.view and whole.total == 1500
+        assert whole is app.view and whole.total == 1500 - unread
         assert [whole.row_at(i) for i in range(5)] == [preview.row_at(i) for i in range(5)]
         assert sum(1 for row in whole.rows_in(0, 1500) if row.status in ("ABEND", "FAIL")) > 5
         text = screen_text(app)
         assert "RANKING" not in text and "most urgent" not in text
         assert "ranking" not in text and "data 0s old" in text
-        assert "1,500 of 1,500 jobs" in text
+        assert f"{1500 - unread:,} of {1500 - unread:,} jobs" in text
+        assert f"⚠ {unread} job records unreadable, not shown" in text
         # What failed before the start is the baseline: not "new" (a baseline taken
         # from the preview's 5 rows would call every other failure new).
         assert not pane.table.new_jobs

@@ -29,6 +29,7 @@ from resync_tui.feeds.engine import EngineState
 from resync_tui.feeds.jobs import JobsState
 from resync_tui.feeds.redis_health import RedisHealth
 from resync_tui.feeds.workstations import WorkstationsState
+from resync_tui.hwa.models import UnreadableRecord
 from resync_tui.model.jobs_view import JobsView
 from resync_tui.model.overall import (
     BatchState,
@@ -397,24 +398,29 @@ class DashboardScreen(Screen[None]):
         self.header.engine = state
         self.update_overall()
 
-    def show_jobs_preview(self, view: JobsView) -> None:
+    def show_jobs_preview(self, view: JobsView,
+                          unreadable: tuple[UnreadableRecord, ...] = ()) -> None:
         """The most urgent rows of a big first read (``JobsView.preview``), shown in the
         jobs table until the whole plan comes with ``show_jobs``; nothing else reads it
-        (the header, counts' tab marks, alerts and the wall wait for the whole)."""
+        (the header, counts' tab marks, alerts and the wall wait for the whole). The
+        read's unreadable records are said at once: the preview's counts lack them."""
         if self.jobs.show_preview(view):
             self.header.ranking = view.partial_of
+            self._show_unreadable(unreadable)
+
+    def _show_unreadable(self, bad: tuple[UnreadableRecord, ...]) -> None:
+        sample = ""
+        if bad:
+            first = bad[0]
+            sample = f"{first.job_id}: {first.reason}" if first.job_id else first.reason
+        self.jobs.set_unreadable(len(bad), sample)
 
     def show_jobs(self, state: JobsState) -> None:
         self._jobs_state = state
         self.header.ranking = 0  # the whole plan, or the read that failed, is here
         health = state.health
         self._show_jobs_freshness()
-        bad = state.unreadable
-        sample = ""
-        if bad:
-            first = bad[0]
-            sample = f"{first.job_id}: {first.reason}" if first.job_id else first.reason
-        self.jobs.set_unreadable(len(bad), sample)
+        self._show_unreadable(state.unreadable)
         if state.change or not state.health.polls or state.full_read:
             self.jobs.update_jobs(state.view, state.change)
         self.header.last_refresh = health.last_success
