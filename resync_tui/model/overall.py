@@ -116,6 +116,7 @@ def overall_status(
     paused: bool = False,
     unreadable_jobs: int = 0,
     unreadable_workstations: int = 0,
+    reading_jobs: bool = False,
 ) -> Overall:
     """Whether the view can be trusted; the first cause wins the label, all are named.
 
@@ -123,7 +124,12 @@ def overall_status(
     while every feed still reports its last poll as good. Records the last read could not
     decode (``unreadable_*``) are not an engine failure, but the view lacks them (a
     failed job among them is missing from every count): DEGRADED, never OK.
+    ``reading_jobs``: the engine is answering a first job read right now (its most urgent
+    rows are on screen): what the last job poll said of its failure is over (a password
+    fixed, an outage ended), and until the whole list is in the view is CONNECTING.
     """
+    if reading_jobs and jobs is not None and not jobs.has_data:
+        jobs = None
     data_from = jobs.last_success if jobs is not None else None
     old = (data_from is not None and now is not None and interval > 0
            and (now - data_from).total_seconds() > stale_after(interval))

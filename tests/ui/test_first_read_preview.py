@@ -91,3 +91,55 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         # from the preview's 5 rows would call every other failure new).
         assert not pane.table.new_jobs
         assert "new" not in str(pane.query_one("#jobs-filter-line").render())
+
+
+async def test_a_fixed_password_is_not_still_called_rejected_above_the_preview(
+        big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The header judged the jobs feed's last poll (a 401) until the whole plan came: it
+    said CREDENTIALS REJECTED above rows the engine had just answered with."""
+    monkeypatch.setattr(jobs_feed, "PREVIEW_FROM", 1000)
+    monkeypatch.setattr(jobs_feed, "PREVIEW_ROWS", 5)
+    release = threading.Event()
+    building = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    build = BulkLoad.build
+
+    def held_build(load: BulkLoad) -> None:
+        loop.call_soon_threadsafe(building.set)
+        release.wait(DEADLINE)
+        build(load)
+
+    monkeypatch.setattr(BulkLoad, "build", held_build)
+    big_sim.set_credentials(password="rotated")
+    app = make_app(big_sim.base_url, redis_url)
+    async with app.run_test(size=SIZE) as pilot:
+        header = app.dashboard.header
+        await asyncio.wait_for(app.wait_for_data(), DEADLINE)
+        await pilot.pause()
+        assert header.overall.label == "CREDENTIALS REJECTED"
+        big_sim.set_credentials(password="demo")  # the engine's admin puts it back
+        app.set_paused(True)  # only r polls now
+        await pilot.press("r")
+        try:
+            await asyncio.wait_for(building.wait(), DEADLINE)
+
+            async def engine_answered() -> None:
+                while header.engine is None or not header.engine.health.ok:
+                    await pilot.pause(0.05)
+
+            await asyncio.wait_for(engine_answered(), DEADLINE)
+            await pilot.pause()
+            assert app.dashboard.jobs.previewing
+            text = screen_text(app)
+            assert "REJECTED" not in text and "credentials rejected" not in text
+            assert header.overall.label == "CONNECTING"
+            assert "ranking 1,5" in text
+        finally:
+            release.set()
+        await asyncio.wait_for(app.wait_for_data(), DEADLINE)
+
+        async def whole() -> None:
+            while app.dashboard.jobs.previewing or header.overall.label != "OK":
+                await pilot.pause(0.05)
+
+        await asyncio.wait_for(whole(), DEADLINE)

@@ -407,6 +407,7 @@ class DashboardScreen(Screen[None]):
         if self.jobs.show_preview(view):
             self.header.ranking = view.partial_of
             self._show_unreadable(unreadable)
+            self.update_overall()  # a failure the last poll said is over: it is answering
 
     def _show_unreadable(self, bad: tuple[UnreadableRecord, ...]) -> None:
         sample = ""
@@ -532,6 +533,7 @@ class DashboardScreen(Screen[None]):
             paused=header.paused,
             unreadable_jobs=len(self._jobs_state.unreadable) if self._jobs_state else 0,
             unreadable_workstations=len(self._ws_state.unreadable) if self._ws_state else 0,
+            reading_jobs=header.ranking > 0,
         )
         header.overall = overall
         self._show_jobs_freshness()
