@@ -114,9 +114,13 @@ async def test_a_fixed_password_is_not_still_called_rejected_above_the_preview(
     app = make_app(big_sim.base_url, redis_url)
     async with app.run_test(size=SIZE) as pilot:
         header = app.dashboard.header
+
+        def label() -> str:
+            return header.overall.label
+
         await asyncio.wait_for(app.wait_for_data(), DEADLINE)
         await pilot.pause()
-        assert header.overall.label == "CREDENTIALS REJECTED"
+        assert label() == "CREDENTIALS REJECTED"
         big_sim.set_credentials(password="demo")  # the engine's admin puts it back
         app.set_paused(True)  # only r polls now
         await pilot.press("r")
@@ -132,14 +136,14 @@ async def test_a_fixed_password_is_not_still_called_rejected_above_the_preview(
             assert app.dashboard.jobs.previewing
             text = screen_text(app)
             assert "REJECTED" not in text and "credentials rejected" not in text
-            assert header.overall.label == "CONNECTING"
+            assert label() == "CONNECTING"
             assert "ranking 1,5" in text
         finally:
             release.set()
         await asyncio.wait_for(app.wait_for_data(), DEADLINE)
 
         async def whole() -> None:
-            while app.dashboard.jobs.previewing or header.overall.label != "OK":
+            while app.dashboard.jobs.previewing or label() != "OK":
                 await pilot.pause(0.05)
 
         await asyncio.wait_for(whole(), DEADLINE)
