@@ -27,13 +27,14 @@ def _no_share_cap(preview_any_share: None) -> None:
     """Every test here previews a small plan."""
 
 
-async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
-        big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _hold_the_build(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, asyncio.Event]:
+    """A 1500-job read is previewed (5 rows: fewer than the plan's failures, the others
+    come with the whole plan) and the whole build waits for the first event to be set;
+    the second is set once the build starts, after the preview was handed on."""
     monkeypatch.setattr(jobs_feed, "PREVIEW_FROM", 1000)
-    # Fewer rows than the plan's failures: the others come with the whole plan.
     monkeypatch.setattr(jobs_feed, "PREVIEW_ROWS", 5)
     release = threading.Event()
-    building = asyncio.Event()  # the build starts once the preview is handed on
+    building = asyncio.Event()
     loop = asyncio.get_running_loop()
     build = BulkLoad.build
 
@@ -43,6 +44,12 @@ async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
         build(load)
 
     monkeypatch.setattr(BulkLoad, "build", held_build)
+    return release, building
+
+
+async def test_the_top_of_a_big_first_read_shows_first_then_the_whole_plan(
+        big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    release, building = _hold_the_build(monkeypatch)
     big_sim.set_faults(Faults(bad_records=2))  # records the preview lacks too
     app = make_app(big_sim.base_url, redis_url)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -97,19 +104,7 @@ async def test_a_fixed_password_is_not_still_called_rejected_above_the_preview(
         big_sim: Simulator, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The header judged the jobs feed's last poll (a 401) until the whole plan came: it
     said CREDENTIALS REJECTED above rows the engine had just answered with."""
-    monkeypatch.setattr(jobs_feed, "PREVIEW_FROM", 1000)
-    monkeypatch.setattr(jobs_feed, "PREVIEW_ROWS", 5)
-    release = threading.Event()
-    building = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    build = BulkLoad.build
-
-    def held_build(load: BulkLoad) -> None:
-        loop.call_soon_threadsafe(building.set)
-        release.wait(DEADLINE)
-        build(load)
-
-    monkeypatch.setattr(BulkLoad, "build", held_build)
+    release, building = _hold_the_build(monkeypatch)
     big_sim.set_credentials(password="rotated")
     app = make_app(big_sim.base_url, redis_url)
     async with app.run_test(size=SIZE) as pilot:
