@@ -3,6 +3,9 @@ failed job and the cursor line from the rest (red on dark grey turns into two gr
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from rich.color import Color as RichColor
 from rich.segment import Segment
@@ -11,8 +14,9 @@ from textual.color import Color
 from textual.filter import Monochrome
 
 from resync_tui.hwa.simulator import Simulator
+from resync_tui.ui.widgets._virtual_table import CursorTable
 from resync_tui.ui.widgets.jobs_table import JobsTable
-from tests.ui.dashboard_support import make_app, ready, sim
+from tests.ui.dashboard_support import DEADLINE, make_app, ready, sim
 
 __all__ = ["sim"]
 
@@ -80,3 +84,50 @@ async def test_no_color_keeps_failed_status_and_cursor_in_full_contrast(
         await pilot.pause()
         both = _status_cell(table, abend + 1)
         assert _contrast(both.style) >= MIN_CONTRAST, both.style
+
+
+@pytest.mark.parametrize("pane_id", ["streams", "workstations"])
+async def test_no_color_keeps_every_tables_failures_and_cursor_in_full_contrast(
+        pane_id: str, sim: Simulator, redis_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The streams and workstations tables had only the coloured rules: under NO_COLOR a
+    failed stream or workstation, and the cursor, turned into greys near their text."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(sim.base_url, redis_url)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        app.dashboard.action_show_pane(pane_id)
+        table: CursorTable[Any] = app.dashboard.panes[pane_id].query_one(CursorTable)
+
+        async def drawn() -> None:
+            while table.row_count() < 3 or not _failed_lines(table):
+                await pilot.pause(0.05)
+
+        await asyncio.wait_for(drawn(), DEADLINE)
+        failed = _failed_lines(table)
+        calm = next(y for y in range(1, min(table.row_count(), table.page_height) + 1)
+                    if y not in failed)
+        plain_cell = next(s for s in _line(table, calm) if s.text.strip())
+        assert _contrast(plain_cell.style) >= MIN_CONTRAST
+        y = failed[0]
+        failed_cell = next(s for s in _line(table, y) if s.text.startswith("✖"))
+        assert _stands_out(failed_cell, plain_cell), failed_cell.style
+        other = next(row for row in range(1, table.row_count() + 1)
+                     if row not in (calm, y) and row <= table.page_height)
+        table.move_cursor(round(table.scroll_y) + other - 1)
+        await pilot.pause()
+        cursor_cell = next(s for s in _line(table, other) if s.text.strip())
+        plain_again = next(s for s in _line(table, calm) if s.text.strip())
+        assert _stands_out(cursor_cell, plain_again), cursor_cell.style
+
+
+def _line(table: CursorTable[Any], y: int) -> list[Segment]:
+    """Line ``y`` of any table under NO_COLOR (monochrome filter)."""
+    strip = table.render_line(y)
+    return Monochrome().apply(list(strip), Color.from_rich_color(table.rich_style.bgcolor))
+
+
+def _failed_lines(table: CursorTable[Any]) -> list[int]:
+    """Lines on screen (1: the first row below the header) with a failed mark."""
+    lines = range(1, min(table.row_count(), table.size.height - 1) + 1)
+    return [y for y in lines if any(s.text.startswith("✖") for s in _line(table, y))]

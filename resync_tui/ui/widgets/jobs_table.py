@@ -78,6 +78,7 @@ from resync_tui.model.status import (
 from resync_tui.ui.format import format_duration
 from resync_tui.ui.text import ELLIPSIS, safe_text
 from resync_tui.ui.widgets._pane import changed_span
+from resync_tui.ui.widgets._table_style import table_component_classes, table_css
 
 __all__ = ["JobsTable", "short_substatus", "status_label"]
 
@@ -350,6 +351,10 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width)
 
 
+_TONES: Final = ("failed", "warning", "running", "success", "marked", "new")
+"""How JobsTable tones its cells (``_table_style.TONES``)."""
+
+
 class JobsTable(ScrollView, can_focus=True):
     """The jobs of the current view, one line each, with a fixed header line."""
 
@@ -370,63 +375,10 @@ class JobsTable(ScrollView, can_focus=True):
         Binding("o", "attention_order", "Attention order", show=False, id="jobs.attention"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "jobs-table--header",
-        "jobs-table--cursor",
-        "jobs-table--failed",
-        "jobs-table--warning",
-        "jobs-table--running",
-        "jobs-table--success",
-        "jobs-table--marked",
-        "jobs-table--new",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = table_component_classes("jobs-table", _TONES)
     """Header, cursor line, and status cells by severity (themes may recolour them)."""
 
-    DEFAULT_CSS = """
-    JobsTable {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        height: 1fr;
-        & > .jobs-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        & > .jobs-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .jobs-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-        & > .jobs-table--failed { color: $error; text-style: bold; }
-        & > .jobs-table--warning { color: $warning; text-style: bold; }
-        & > .jobs-table--running { color: $accent; }
-        & > .jobs-table--success { color: $success; }
-        & > .jobs-table--marked { color: $accent; text-style: bold; }
-        & > .jobs-table--new { color: $error; text-style: bold; }
-    }
-    /* NO_COLOR: Textual turns colours into greys of the same luminance, and red on dark
-       grey becomes two greys an operator cannot tell apart. Severity is then carried by
-       text styles at full contrast, and the cursor by reverse video. */
-    JobsTable:nocolor {
-        & > .jobs-table--cursor, &:focus > .jobs-table--cursor {
-            background: $surface; color: $foreground; text-style: reverse;
-        }
-        & > .jobs-table--failed { color: $foreground; text-style: bold reverse; }
-        & > .jobs-table--warning { color: $foreground; text-style: bold underline; }
-        & > .jobs-table--running { color: $foreground; text-style: bold; }
-        & > .jobs-table--success { color: $foreground; text-style: none; }
-        & > .jobs-table--marked { color: $foreground; text-style: bold; }
-        & > .jobs-table--new { color: $foreground; text-style: bold; }
-    }
-    """
+    DEFAULT_CSS = table_css("JobsTable", "jobs-table", _TONES)
 
     class _TableMessage(Message):
         """Carries the table that sent it, so ``@on(JobsTable.JobSelected, "#id")`` works."""

@@ -41,6 +41,7 @@ from resync_tui.model.status import severity_of, symbol_of
 from resync_tui.model.streams import StreamRow, StreamSortColumn, StreamsView
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets._pane import CappedText
+from resync_tui.ui.widgets._table_style import table_component_classes, table_css
 from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
@@ -107,6 +108,10 @@ def _clock(value: datetime | None) -> str:
     return value.strftime("%H:%M:%S") if value is not None else ""
 
 
+_TONES: Final = ("failed", "warning", "running", "success")
+"""How StreamsTable tones its cells (``_table_style.TONES``)."""
+
+
 class StreamsTable(CursorTable[StreamSortColumn], can_focus=True):
     """The streams of the current view, one line each, with a fixed header line."""
 
@@ -128,40 +133,9 @@ class StreamsTable(CursorTable[StreamSortColumn], can_focus=True):
                 id="streams.attention"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "streams-table--header",
-        "streams-table--cursor",
-        "streams-table--failed",
-        "streams-table--warning",
-        "streams-table--running",
-        "streams-table--success",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = table_component_classes("streams-table", _TONES)
 
-    DEFAULT_CSS = """
-    StreamsTable {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        height: 1fr;
-        & > .streams-table--header { text-style: bold; background: $panel; }
-        & > .streams-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .streams-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-        & > .streams-table--failed { color: $error; text-style: bold; }
-        & > .streams-table--warning { color: $warning; text-style: bold; }
-        & > .streams-table--running { color: $accent; }
-        & > .streams-table--success { color: $success; }
-    }
-    """
+    DEFAULT_CSS = table_css("StreamsTable", "streams-table", _TONES)
 
     def __init__(self, view: StreamsView | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)

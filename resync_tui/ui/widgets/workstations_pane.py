@@ -47,6 +47,7 @@ from resync_tui.feeds.workstations import WorkstationRow, WorkstationsState
 from resync_tui.model.overall import hms
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets._pane import CappedText
+from resync_tui.ui.widgets._table_style import table_component_classes, table_css
 from resync_tui.ui.widgets._virtual_table import (
     SEP,
     Column,
@@ -150,6 +151,10 @@ def sorted_rows(rows: Iterable[WorkstationRow], filter_text: str = "",
     return shown
 
 
+_TONES: Final = ("failed", "warning", "success")
+"""How WorkstationsTable tones its cells (``_table_style.TONES``)."""
+
+
 class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
     """The workstations of the current filter and order, one line each, a header line."""
 
@@ -172,38 +177,9 @@ class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
         Binding("A", "workstation_actions", "Actions", id="workstations.actions"),
     ]
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "workstations-table--header",
-        "workstations-table--cursor",
-        "workstations-table--failed",
-        "workstations-table--warning",
-        "workstations-table--success",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = table_component_classes("workstations-table", _TONES)
 
-    DEFAULT_CSS = """
-    WorkstationsTable {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        height: 1fr;
-        & > .workstations-table--header { text-style: bold; background: $panel; }
-        & > .workstations-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .workstations-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-        & > .workstations-table--failed { color: $error; text-style: bold; }
-        & > .workstations-table--warning { color: $warning; text-style: bold; }
-        & > .workstations-table--success { color: $success; }
-    }
-    """
+    DEFAULT_CSS = table_css("WorkstationsTable", "workstations-table", _TONES)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
