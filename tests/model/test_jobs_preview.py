@@ -176,14 +176,36 @@ def test_too_few_failures_in_the_tally_and_the_preview_looks_further() -> None:
     assert reread.first_read_tally is None
 
 
-def test_no_preview_when_its_top_needs_a_big_share_of_the_plan(
+def test_no_preview_when_its_top_needs_a_big_share_of_the_plan_and_nothing_failed(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Few failed jobs and many dated ones: the top reaches down the order, and finding
+    """No failed job and many dated ones: the top reaches down the order, and finding
     it would rank most of the plan, about what the whole build costs. No preview then
     (the whole table comes about as soon); with failures on top it is found."""
     monkeypatch.undo()  # the real cap, not this module's
     calm = _rows(3000, seed=8, statuses=PLANS["calm"])
     assert JobsView(clock=lambda: NOW).preview(calm, 200) is None
+    assert JobsView(clock=lambda: NOW).preview(calm, 200, tally=_tally_of(calm)) is None
     busy = _rows(3000, seed=8, statuses=["ABEND"] * 3 + ["SUCC"] * 40)
     preview = JobsView(clock=lambda: NOW).preview(busy, 25)
     assert preview is not None and _ids(preview) == _ids(_whole(busy), 25)
+
+
+def test_a_few_failures_under_a_crowded_top_are_previewed_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer failed jobs than the preview's rows, and the rows after them too many to
+    rank cheaply (a sea of HOLD whose start passed): the preview shows the failures
+    alone, which are the whole view's first rows whatever the clock says. Before, such
+    a plan (a calm 200k plan is most often one) had no preview at all. With the read's
+    tally its counts say so at once: the plan is not walked."""
+    monkeypatch.undo()  # the real cap
+    rows = _rows(3000, seed=9, statuses=PLANS["late holds"])
+    failed = sum(1 for row in rows if row.status == "ABEND")
+    assert 0 < failed < 200
+    whole = _whole(rows)
+    for preview in (JobsView(clock=lambda: NOW).preview(rows, 200),
+                    JobsView(clock=lambda: NOW).preview(_Untouchable(rows), 200,
+                                                        tally=_tally_of(rows))):
+        assert preview is not None and preview.total == failed
+        assert preview.partial_of == len(rows)
+        assert _ids(preview) == _ids(whole, failed)
+        assert dict(preview.counts) == dict(whole.counts)
