@@ -55,6 +55,7 @@ import msgspec
 
 from resync_tui.model.attention import (
     RANK_CRITICAL_LATE,
+    RANK_LATE_EXEC,
     RANK_LATE_HOLD,
     AttentionPolicy,
     attention_rank,
@@ -63,6 +64,7 @@ from resync_tui.model.attention import (
     rank_floor,
     status_rank,
 )
+from resync_tui.model.critical import due_at
 from resync_tui.model.job_row import JobRow, RowMapper, aware, job_row_from_model
 from resync_tui.model.new_since import Baseline, BaselineBuilder
 from resync_tui.model.query import Query, Term, haystack, parse_query
@@ -588,24 +590,38 @@ _TOP_STATUSES: Final = frozenset(
     status for status in KNOWN_STATUSES if rank_floor(status, dated=True) <= _TOP_RANK)
 
 
+_NEAR_STATUSES: Final = frozenset(
+    status for status in KNOWN_STATUSES
+    if _TOP_RANK < rank_floor(status, dated=False) <= RANK_LATE_EXEC)
+"""Statuses next below the top whatever the clock: stuck, running (late EXEC)."""
+
+
 class FirstReadTally:
     """What a first read's preview needs, taken a slice at a time as the read brings its
-    rows (``PlanDiff`` of an empty view): the counts per status, and the rows whose rank
-    cannot be beaten (failed, ABENP). ~25 us a slice of 200 (C-level passes over rows
-    just decoded, still in the cache); then a plan with at least ``limit`` of those
-    needs no pass over its 200k rows for its preview (``most_urgent``)."""
+    rows (``PlanDiff`` of an empty view): the counts per status, the rows whose rank
+    cannot be beaten (failed, ABENP), those of the statuses next below (stuck, running)
+    and the dated rows of the others (a deadline or critical start may lift them).
+    ~40 us a slice of 200 (C-level passes over rows just decoded, still in the cache,
+    and one look at each row's two dates); then a plan whose top is among these needs no
+    pass over its 200k rows for its preview (``most_urgent``)."""
 
-    __slots__ = ("counts", "rows", "urgent")
+    __slots__ = ("counts", "dated", "near", "rows", "urgent")
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self.urgent: list[JobRow] = []
+        self.near: list[JobRow] = []
+        self.dated: list[JobRow] = []
         self.rows = 0
 
     def add(self, rows: list[JobRow]) -> None:
         statuses = list(map(_ROW_STATUS, rows))
         self.counts.update(statuses)
-        self.urgent += compress(rows, map(_TOP_STATUSES.__contains__, statuses))
+        top = list(map(_TOP_STATUSES.__contains__, statuses))
+        self.urgent += compress(rows, top)
+        self.near += compress(rows, map(_NEAR_STATUSES.__contains__, statuses))
+        self.dated += [row for row in compress(rows, map(operator.not_, top))
+                       if row.deadline is not None or row.critical_start is not None]
         self.rows += len(rows)
 
 
@@ -636,6 +652,14 @@ def most_urgent(rows: Sequence[JobRow], limit: int, policy: AttentionPolicy,
         threshold = _threshold(counts, limit)
         if threshold is not None and _wanted_rows(counts, threshold) > cap:
             return _only_urgent(tally.urgent, limit, policy, now, counts)
+        if threshold is not None and threshold <= RANK_LATE_EXEC:  # all in the tally
+            near = threshold == RANK_LATE_EXEC  # the floor of every near status
+            picked = tally.urgent + tally.near if near else tally.urgent
+            lifted = [row for row in tally.dated
+                      if not (near and row.status in _NEAR_STATUSES) and _past_due(row, now)]
+            if len(picked) + len(lifted) > cap:
+                return _only_urgent(tally.urgent, limit, policy, now, counts)
+            return _ranked_top(picked, limit, policy, now, lifted), counts
     statuses = list(map(_ROW_STATUS, rows))  # C-level passes from here to the ranking
     counts = dict(Counter(statuses))
     threshold = _threshold(counts, limit)
@@ -647,14 +671,23 @@ def most_urgent(rows: Sequence[JobRow], limit: int, policy: AttentionPolicy,
     wanted = {status for status in counts if rank_floor(status, dated=False) <= threshold}
     chosen = list(map(wanted.__contains__, statuses))
     picked = list(compress(rows, chosen))
+    lifted = []
     if threshold >= RANK_CRITICAL_LATE:  # a deadline or critical start may lift any row
-        picked += (row for row in compress(rows, map(operator.not_, chosen))
-                   if row.deadline is not None or row.critical_start is not None)
-    if len(picked) > cap:
-        del picked
+        # ...once it has passed; then it is critical late (its status ranks it lower).
+        lifted = [row for row in compress(rows, map(operator.not_, chosen))
+                  if (row.deadline is not None or row.critical_start is not None)
+                  and _past_due(row, now)]
+    if len(picked) + len(lifted) > cap:
+        del picked, lifted
         urgent = compress(rows, map(_TOP_STATUSES.__contains__, statuses))
         return _only_urgent(list(urgent), limit, policy, now, counts)
-    return _ranked_top(picked, limit, policy, now), counts
+    return _ranked_top(picked, limit, policy, now, lifted), counts
+
+
+def _past_due(row: JobRow, now: datetime) -> bool:
+    """Past its deadline or critical start, and not done: critical late now."""
+    due = due_at(row)
+    return due is not None and now > due
 
 
 def _threshold(counts: Mapping[str, int], limit: int) -> int | None:
@@ -684,13 +717,16 @@ def _only_urgent(urgent: list[JobRow], limit: int, policy: AttentionPolicy, now:
     return _ranked_top(urgent, min(limit, len(urgent)), policy, now), counts
 
 
-def _ranked_top(rows: list[JobRow], limit: int, policy: AttentionPolicy, now: datetime
-                ) -> list[JobRow]:
-    """The ``limit`` rows of ``rows`` first in the attention order (the view's key)."""
+def _ranked_top(rows: list[JobRow], limit: int, policy: AttentionPolicy, now: datetime,
+                critical_late: Iterable[JobRow] = ()) -> list[JobRow]:
+    """The ``limit`` rows of ``rows`` and ``critical_late`` first in the attention order
+    (the view's key); ``critical_late``: rows known to rank RANK_CRITICAL_LATE now (their
+    due time passed, their status ranks them lower), not ranked again (~6 us a row)."""
     keyed = []
     for row in rows:
         _, rank = late_and_rank(row, policy, now)
         keyed.append((_sort_key(row, rank, None), row))
+    keyed += ((_sort_key(row, RANK_CRITICAL_LATE, None), row) for row in critical_late)
     return [row for _, row in heapq.nsmallest(limit, keyed, key=operator.itemgetter(0))]
 
 
