@@ -64,6 +64,9 @@ class PaneEntry(msgspec.Struct, frozen=True):
     """Seconds between polls (the next starts when the last one ended)."""
     label: str = ""
     """Tab label; empty for a feed without a pane of its own (the engine feeds the header)."""
+    short: str = ""
+    """The label on a tab bar too narrow for the full ones (``ui/tab_texts.py``); empty:
+    the label itself."""
     widget: Callable[[JobsView], Widget] | None = None
     """Builds the pane (given the jobs view every pane may read); its id is ``id``."""
     side: bool = True
@@ -94,7 +97,7 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         side=False, mark=lambda state, stale: tabs.jobs_mark(state, stale=stale)),
     PaneEntry(
         "breakers", lambda ctx: BreakersFeed(ctx.runtime.breakers, ctx.clock),
-        lambda s: s.ui.breakers_interval, label="Breakers",
+        lambda s: s.ui.breakers_interval, label="Breakers", short="Brk",
         widget=lambda view: BreakerPanel(id="breakers", classes="pane"),
         mark=lambda state, stale: tabs.breakers_mark(state)),
     PaneEntry(
@@ -110,18 +113,18 @@ REGISTRY: Final[tuple[PaneEntry, ...]] = (
         "workstations",
         lambda ctx: WorkstationsFeed(ctx.runtime, ctx.settings.ui.workstations_interval,
                                      jobs=ctx.view),
-        lambda s: s.ui.workstations_interval, label="Workstations",
+        lambda s: s.ui.workstations_interval, label="Workstations", short="WS",
         widget=lambda view: WorkstationsPane(id="workstations", classes="pane"),
         mark=lambda state, stale: tabs.workstations_mark(state, stale=stale)),
     PaneEntry(
         "streams",
         lambda ctx: StreamsFeed(ctx.runtime, ctx.view, ctx.settings.ui.workstations_interval),
-        lambda s: s.ui.workstations_interval, label="Streams",
+        lambda s: s.ui.workstations_interval, label="Streams", short="Strm",
         widget=lambda view: StreamsPane(id="streams", classes="pane"), side=False,
         mark=lambda state, stale: tabs.streams_mark(state, stale=stale)),
     PaneEntry(
         "critical", lambda ctx: CriticalFeed(ctx.view, ctx.clock, jobs_health=ctx.jobs_health),
-        lambda s: min(s.hwa.poll_interval, 2.0), label="Critical",
+        lambda s: min(s.hwa.poll_interval, 2.0), label="Critical", short="Crit",
         widget=lambda view: CriticalPane(id="critical", classes="pane"), side=False,
         mark=_critical_mark),
 )

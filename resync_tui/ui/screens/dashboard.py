@@ -39,8 +39,10 @@ from resync_tui.model.overall import (
     stale_after,
 )
 from resync_tui.model.wall import WallTracker, wall_counts
+from resync_tui.ui.keymap import effective_keys, key_label
 from resync_tui.ui.panes import PANES as PANE_ENTRIES
 from resync_tui.ui.panes import entry
+from resync_tui.ui.tab_texts import TabText, fit_tab_texts
 from resync_tui.ui.widgets._pane import Pane
 from resync_tui.ui.widgets.breaker_panel import BreakerPanel
 from resync_tui.ui.widgets.cache_panel import CachePanel
@@ -140,6 +142,8 @@ class DashboardScreen(Screen[None]):
         """Each pane's tab, held: its mark is set on every feed result, and a query by id
         walks every widget of the screen."""
         self.pane_tabs: Tabs | None = None
+        self._keys_for: tuple[tuple[str, str], ...] | None = None
+        self._keys: dict[str, str] = {}
         """The tab bar, once mounted: only when the panes do not fit the grid (a terminal
         wide enough from the start never mounts its dozen widgets)."""
         self._aged: dict[str, bool] = {}
@@ -195,6 +199,7 @@ class DashboardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._layout_for(self.size.width, self.size.height)
+        self._mark_tabs()  # the names a tab bar of this width has room for
 
     def _tabs_shown(self) -> bool:
         return not self.wide and not self.wall  # a wall hides them: nobody picks a tab
@@ -571,11 +576,27 @@ class DashboardScreen(Screen[None]):
         if not self.is_mounted or (self.pane_tabs is None and not force):
             return
         marks = self.tab_marks()
-        for pane, label in PANES:
-            text = f"{label} {marks[pane]}" if marks[pane] else label
+        keys = self._pane_keys()
+        texts = fit_tab_texts([TabText(e.label, e.short or e.label, keys.get(e.id, ""),
+                                       marks[e.id]) for e in PANE_ENTRIES],
+                              self.app.size.width)  # the bar spans the screen
+        for (pane, _label), text in zip(PANES, texts, strict=True):
             tab = self._tabs[pane]
             if tab.label_text != text:
                 tab.label = text
+
+    def _pane_keys(self) -> dict[str, str]:
+        """Each pane's key as ``[keymap]`` left it (a narrow tab bar names a calm pane
+        by its key alone); empty for a pane whose key was moved to several or none."""
+        keymap = getattr(self.app, "keymap", {})
+        cache_key = tuple(sorted(keymap.items()))
+        if self._keys_for != cache_key:
+            bound = effective_keys(keymap)
+            self._keys_for = cache_key
+            self._keys = {e.id: key_label(found[0])
+                          for e in PANE_ENTRIES
+                          if len(found := bound.get(f"dashboard.pane_{e.id}", ())) == 1}
+        return self._keys
 
     def pane_widget(self, pane: str) -> Widget:
         return self.query_one(f"#{pane}")
