@@ -139,16 +139,17 @@ def overall_status(
         if not health.ok and health.kind == "credentials":
             return Overall("CREDENTIALS REJECTED", _join(health.reason, _from(data_from)),
                            data_from, old)
-    for name, probe in named:
-        if (probe is not None and not probe.ok and probe.kind == "unreachable"
-                and (name == "jobs" or not _answered_since(jobs, probe))):
+    for probe in hwa:
+        if (not probe.ok and probe.kind == "unreachable"
+                and not any(_answered_since(other, probe) for other in hwa)):
             return Overall("ENGINE UNREACHABLE", _join(probe.reason, _from(data_from)),
                            data_from, old)
     if engine is None or jobs is None or (not jobs.has_data and jobs.ok):
         return Overall("CONNECTING", data_from=data_from, data_old=old)
-    # The job list names its endpoint in its reasons; the other reads say which they are
-    # (a workstation read timing out beside a fresh job list is not "the engine").
-    reasons: list[str] = [h.reason if name == "jobs" else f"{name}: {h.reason}"
+    # Each read says which it is (a workstation read timing out beside a fresh job list
+    # is not "the engine"), but a job list's error that names its endpoint already.
+    reasons: list[str] = [h.reason if name == "jobs" and h.kind != "unreachable"
+                          else f"{name}: {h.reason}"
                           for name, h in named if h is not None and not h.ok]
     stale = data_from is None or old
     if breakers is not None:
@@ -168,12 +169,14 @@ def overall_status(
     return Overall("OK", data_from=data_from)
 
 
-def _answered_since(jobs: Health | None, probe: Health) -> bool:
-    """The engine answered a job list after ``probe`` began failing: it is reachable,
-    only that read of it is not (ENGINE UNREACHABLE would say the view is cut off)."""
-    if jobs is None or not jobs.ok or jobs.last_success is None or probe.since is None:
+def _answered_since(other: Health, probe: Health) -> bool:
+    """The engine answered ``other`` (another read) after ``probe`` began failing: it is
+    reachable, only that read of it is not (ENGINE UNREACHABLE would say the view is cut
+    off). A job read timing out on a slow body while the engine answers its probe and
+    workstations is an old job list (STALE, then), not a lost engine."""
+    if other is probe or not other.ok or other.last_success is None or probe.since is None:
         return False
-    return jobs.last_success > probe.since
+    return other.last_success > probe.since
 
 
 def _join(*parts: str) -> str:

@@ -151,6 +151,45 @@ async def test_one_read_timing_out_beside_a_fresh_job_list_is_degraded_not_unrea
         assert app.dashboard.header.overall.label == "OK"
 
 
+async def test_a_job_read_timing_out_while_the_engine_answers_is_not_called_unreachable(
+        sim: Simulator, redis_url: str) -> None:
+    # Seen in tmux with slow bodies: the job read timed out, the engine and its
+    # workstations went on answering (and the fault was off), and the header said ENGINE
+    # UNREACHABLE until the next job poll. The engine is there: the job list is what is old.
+    clock = SteppedClock()
+    settings = make_settings(sim.base_url, redis_url)
+    settings = settings.replace(hwa=dataclasses.replace(settings.hwa, read_timeout=0.3))
+    app = ResyncApp(build_runtime(settings, clock=clock), settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await ready(app)
+        d = app.dashboard
+        clock.advance(5)
+        sim.set_faults(Faults(latency=2.0, paths=["/plan/job"]))
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        d.update_overall()
+        await pilot.pause()
+        # Nothing has answered since: for all the dashboard knows, the engine is gone.
+        assert d.header.overall.label == "ENGINE UNREACHABLE"
+        sim.set_faults(Faults())
+        clock.advance(5)
+        await asyncio.wait_for(app.poll_now("engine", "workstations"), DEADLINE)
+        d.update_overall()
+        await pilot.pause()
+        overall = d.header.overall
+        assert overall.label == "DEGRADED", overall
+        assert "jobs: engine not answering (timeout) since 06:30:05" in overall.reason
+        assert "UNREACHABLE" not in screen_text(app).splitlines()[0]
+        clock.advance(stale_after(app.runners["jobs"].interval))  # no job list since
+        d.update_overall()
+        await pilot.pause()
+        overall = d.header.overall
+        assert overall.label == "STALE" and "job data from 06:30:00" in overall.reason
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        d.update_overall()
+        await pilot.pause()
+        assert d.header.overall.label == "OK"
+
+
 async def test_paused_long_enough_is_stale_and_says_paused(
         sim: Simulator, redis_url: str) -> None:
     clock = SteppedClock()
