@@ -21,6 +21,7 @@ from resync_tui.feeds.runtime import build_runtime
 from resync_tui.feeds.status import FeedHealth
 from resync_tui.feeds.workstations import WorkstationRow, WorkstationsState
 from resync_tui.hwa.simulator import Faults, Simulator, Workstation
+from resync_tui.model.overall import stale_after
 from resync_tui.settings import Settings
 from resync_tui.ui.app import ResyncApp
 from resync_tui.ui.screens.confirm_action import WorkstationActionScreen
@@ -28,6 +29,7 @@ from resync_tui.ui.widgets.workstations_pane import WorkstationsPane
 from tests.ui.dashboard_support import (
     DEADLINE,
     FROZEN,
+    SteppedClock,
     frozen_clock,
     make_settings,
     ready,
@@ -298,3 +300,33 @@ async def test_a_stale_pane_shows_no_green_check_on_any_row(
         assert "⚠ STALE, data from 06:30:00" in text
         assert "✔" not in text  # old data: the rows say "linked", without a green check
         assert "were linked and running at 06:30:00" in text
+
+
+async def test_job_counts_from_an_old_job_list_say_so_beside_a_fresh_workstation_list(
+        sim: Simulator, redis_url: str, tmp_path: Path) -> None:
+    # Seen in tmux with slow bodies: the header and the Jobs pane said STALE while the
+    # Workstations pane showed its job columns, counted from that old list, as current.
+    clock = SteppedClock()
+    settings = _settings(sim, redis_url, tmp_path, enabled=False)
+    app = ResyncApp(build_runtime(settings, clock=clock), settings)
+    async with app.run_test(size=(160, 24)) as pilot:
+        await ready(app)
+        await pilot.press("5")
+        await pilot.pause()
+        pane = _pane(app)
+        assert "job counts" not in pane.text()
+        sim.set_faults(Faults(outage="refused", paths=["/plan/job"]))
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        clock.advance(stale_after(app.runners["jobs"].interval) + 1)
+        await asyncio.wait_for(app.poll_now("engine", "workstations"), DEADLINE)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        assert app.dashboard.header.overall.label == "STALE"
+        assert not pane.stale  # its own list is fresh: no stale line, its check stays
+        text = screen_text(app)
+        assert "⚠ job counts from 06:30:00 (job list old)" in text
+        sim.set_faults(Faults())
+        await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
+        app.dashboard.update_overall()
+        await pilot.pause()
+        assert "job counts" not in screen_text(app)

@@ -462,6 +462,9 @@ class DashboardScreen(Screen[None]):
         critical = self.panes.get("critical")
         if isinstance(critical, Pane) and self._mounted("critical"):
             critical.set_aged(self._aged["critical"])
+        if self._mounted("workstations"):  # its job columns are counted from the job list
+            self.workstations.set_jobs_old(self._aged["critical"],
+                                           self.header.overall.data_from)
 
     def _jobs_data_stale(self) -> bool:
         """The job list shown is old: STALE, or old behind another label (a read failing

@@ -30,6 +30,7 @@ the workstation actions (read-only: not bound).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import ClassVar, Final, Literal
 
 from rich.segment import Segment
@@ -194,6 +195,7 @@ class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
         self.actions_enabled: Callable[[], bool] = lambda: False
         """Whether ``A`` is bound (the pane asks the app: read-only by default)."""
         self._stale = False
+        self._jobs_stale = False
 
     # -- public API --------------------------------------------------------------------
 
@@ -222,6 +224,12 @@ class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
         """Old data: a linked workstation reads "linked", muted, never a green check."""
         if stale != self._stale:
             self._stale = stale
+            self.refresh()
+
+    def set_jobs_stale(self, stale: bool) -> None:
+        """The job list the job columns are counted from is old: its figures muted."""
+        if stale != self._jobs_stale:
+            self._jobs_stale = stale
             self.refresh()
 
     def set_filter(self, text: str) -> bool:
@@ -345,9 +353,10 @@ class WorkstationsTable(CursorTable[WsSortColumn], can_focus=True):
             style = base
             if value and name in ("failed", "stuck"):
                 style = self._styled("failed" if name == "failed" else "warning", base)
-            return figure(value), style
+            return figure(value), style + Style(dim=True) if self._jobs_stale else style
         if name == "jobs":
-            return f"{row.job_total:,}" if row.jobs else "", base
+            return (f"{row.job_total:,}" if row.jobs else "",
+                    base + Style(dim=True) if self._jobs_stale else base)
         if name == "host":
             return safe_text(row.host, 64), base
         return safe_text(",".join(row.states) or "no active state", 200), base
@@ -380,7 +389,7 @@ class WorkstationsPane(FilterPane):
             padding: 0 1;
             &.-stale { display: block; }
         }
-        & > #ws-summary { height: 1; padding: 0 1; }
+        & > #ws-summary { height: auto; max-height: 2; padding: 0 1; }  /* wraps, never cut */
         & > #ws-filter-input {
             display: none;
             height: 1;
@@ -399,6 +408,8 @@ class WorkstationsPane(FilterPane):
         self.table = WorkstationsTable(id="ws-table")
         self.table.actions_enabled = self._actions_enabled
         self._aged = False
+        self._jobs_from: datetime | None = None
+        self._jobs_old = False
         self._stale_text: Content | None = None
         self._summary_text = Content("waiting for the engine…")
 
@@ -431,6 +442,15 @@ class WorkstationsPane(FilterPane):
         """Judged by the dashboard each second, like every side pane."""
         if aged != self._aged:
             self._aged = aged
+            self._show()
+
+    def set_jobs_old(self, old: bool, read_at: datetime | None) -> None:
+        """The job list its job columns are counted from is old (the header says STALE,
+        or its data is old behind another label), read at ``read_at``: the summary says
+        from when, the figures are muted. Judged by the dashboard each second."""
+        if (old, read_at) != (self._jobs_old, self._jobs_from):
+            self._jobs_old, self._jobs_from = old, read_at
+            self.table.set_jobs_stale(old)
             self._show()
 
     @property
@@ -505,6 +525,9 @@ class WorkstationsPane(FilterPane):
             tail += f" · “{safe_text(table.filter_text, 40)}”: {len(table.rows)} shown"
         if state.unreadable:
             tail += f" · ⚠ {len(state.unreadable)} records unreadable"
+        if self._jobs_old and any(row.jobs for row in state.rows):
+            when = f" from {hms(self._jobs_from)}" if self._jobs_from is not None else ""
+            tail += f" · ⚠ job counts{when} (job list old)"
         return Content.assemble(head, tail) if tail else head
 
     # -- filter ------------------------------------------------------------------------
