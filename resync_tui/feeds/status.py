@@ -98,7 +98,10 @@ def describe_error(exc: BaseException, since: datetime, *,
         # The client's message names the user and the engine, never the password.
         said = exc.message if exc.message.startswith("credentials rejected") else (
             f"credentials rejected ({_status(exc)})")
-        text = f"{said}: not calling it again until r is pressed; check user and password"
+        # The client tries once more by itself every ``auth_retry_seconds`` (an LDAP
+        # account locks after a few bad logins): say how seldom, never a countdown.
+        every = (f"once every {_every(exc.retry_after)} or " if exc.retry_after else "")
+        text = f"{said}: calling it again only {every}when r is pressed; check user and password"
     elif isinstance(exc, EngineTimeout | TimeoutError):
         kind, text = "unreachable", f"{what} not answering (timeout) since {at}"
     elif isinstance(exc, EngineUnreachable):
@@ -117,6 +120,16 @@ def describe_error(exc: BaseException, since: datetime, *,
         message = str(exc) or type(exc).__name__
         kind, text = "error", f"{what} error since {at}: {message}"
     return kind, safe_text(text, _REASON_MAX)
+
+
+def _every(seconds: float) -> str:
+    """``5 min``, ``90 s``, ``2 h``: a fixed interval, as an operator says it."""
+    whole = round(seconds)
+    if whole >= 3600 and whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    if whole >= 60 and whole % 60 == 0:
+        return f"{whole // 60} min"
+    return f"{whole} s"
 
 
 def _status(exc: HwaError) -> str:

@@ -1285,6 +1285,7 @@ class HwaClient:
         except CredentialsRejected as exc:
             outcome = exc.outcome
             self._credentials_answered(accepted=False, rejection=exc)
+            exc.retry_after = self._auth_retry_seconds  # when the next probe goes by itself
             raise
         except HwaError as exc:
             outcome = exc.outcome
@@ -1325,7 +1326,8 @@ class HwaClient:
             self._probing = True
             self._probe_armed = False
             return True
-        raise CredentialsRejected(rejected.message, endpoint=endpoint, status=rejected.status)
+        raise CredentialsRejected(rejected.message, endpoint=endpoint, status=rejected.status,
+                                  retry_after=self._auth_retry_seconds)
 
     def _credentials_answered(
         self, *, accepted: bool, rejection: CredentialsRejected | None = None

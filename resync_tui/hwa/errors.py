@@ -128,7 +128,11 @@ class EngineRateLimited(HwaError):
 
 
 class CredentialsRejected(HwaError):
-    """401 or 403: a configuration problem (user, password, token, role). Never retried."""
+    """401 or 403: a configuration problem (user, password, token, role). Never retried.
+
+    ``retry_after``: the seconds the client waits before it lets one call try the
+    credentials again by itself (``auth_retry_seconds``), when it says so.
+    """
 
     outcome = "credentials"
 

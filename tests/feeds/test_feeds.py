@@ -75,9 +75,12 @@ async def test_rejected_credentials_do_not_open_the_breaker(
     rt = build_runtime(settings, clock=frozen_clock)
     try:
         feed = EngineFeed(rt)
-        for _ in range(3):
+        for _ in range(3):  # the engine's 401, then two calls refused without the network
             state = await feed.poll()
             assert state.health.kind == "credentials"
+            # It does try again by itself, seldom: the pane must not say "until r" alone.
+            assert ("calling it again only once every 5 min or when r is pressed"
+                    in state.health.reason), state.health.reason
         assert rt.hwa_api.snapshot().state.value == "closed"
     finally:
         await rt.aclose()

@@ -64,10 +64,10 @@ class CappedText(Static):
     """Text wrapped to the widget's width and held to ``max_lines``, the cut shown.
 
     A pane's stale line sits in a few rows: a long reason ("credentials rejected ...
-    for user demo at <url>: not calling it again until r is pressed") wrapped past them
-    was cut by the pane's height mid-sentence, and the last word read as the message
-    ("...: not"). Here the last line kept ends in "…": the operator sees that there is
-    more (the log has the whole reason).
+    for user demo at <url>: not calling it again until r is pressed", as it said then)
+    wrapped past them was cut by the pane's height mid-sentence, and the last word read
+    as the message ("...: not"). Here the last line kept ends in "…": the operator sees
+    that there is more (the log has the whole reason).
     """
 
     def __init__(self, content: Content | str = "", *, max_lines: int = 3,
