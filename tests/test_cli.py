@@ -110,3 +110,21 @@ def test_the_top_level_help_is_the_same_however_the_line_was_built() -> None:
         assert build_parser(name).format_help() == full
     for line in ("monitoring plugin (Nagios/Icinga/Checkmk)", "print the plan's jobs"):
         assert line in full
+
+
+def test_sim_on_a_port_already_taken_says_so_in_one_line() -> None:
+    # Seen starting a second `resync-tui sim` on the same port: an aiohttp traceback.
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("sim", "--port", str(port), "--jobs", "50")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"resync-tui sim: cannot listen on "
+                                                   f"127.0.0.1:{port}: ")
+    assert "address already in use" in lines[0]
+    assert "listening on" not in result.stdout

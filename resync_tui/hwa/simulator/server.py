@@ -1088,7 +1088,13 @@ def serve_forever(
         sim = Simulator(jobs=jobs, seed=seed, user=user, password=password,
                         time_scale=time_scale, faults=faults,
                         clock_offset=clock_offset)  # fmt: skip
-        url = await sim.start(host, port)
+        try:
+            url = await sim.start(host, port)
+        except OSError as exc:  # the port taken, a host not of this machine: one line
+            await sim.aclose()
+            why = exc.strerror or str(exc)
+            sys.stderr.write(f"resync-tui sim: cannot listen on {host}:{port}: {why}\n")
+            return 1
         out = sys.stdout
         out.write(f"listening on {url}\n")
         out.flush()
