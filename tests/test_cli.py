@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -114,8 +115,6 @@ def test_the_top_level_help_is_the_same_however_the_line_was_built() -> None:
 
 def test_sim_on_a_port_already_taken_says_so_in_one_line() -> None:
     # Seen starting a second `resync-tui sim` on the same port: an aiohttp traceback.
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
