@@ -583,6 +583,11 @@ _PREVIEW_MAX_SHARE: Final = 10
 """Nor more than a tenth of the plan: a 20k plan with few failed jobs reached down to its
 waiting ones (17k rows ranked, 84 ms, about the whole build's cost, for nothing)."""
 
+_PREVIEW_ENOUGH: Final = 100
+"""Rows that fill the table of any terminal (200x60 shows ~50): a preview of at least
+this many of the order's first rows, found in the read's tally alone, is not worth a
+pass over the plan for the rest of ``limit``."""
+
 _TOP_RANK: Final = 1
 """Statuses ranked at most this (failed, ABENP) rank so whatever the clock says: a
 ``FirstReadTally`` keeps their rows as the read brings them."""
@@ -660,6 +665,10 @@ def most_urgent(rows: Sequence[JobRow], limit: int, policy: AttentionPolicy,
             if len(picked) + len(lifted) > cap:
                 return _only_urgent(tally.urgent, limit, policy, now, counts)
             return _ranked_top(picked, limit, policy, now, lifted), counts
+        if threshold is not None:  # the top reaches below what the tally holds whole
+            sure = _sure_top(tally, limit, policy, now, cap)
+            if sure is not None and len(sure) >= min(limit, _PREVIEW_ENOUGH):
+                return sure, counts  # a screenful and more: no pass for the rest
     statuses = list(map(_ROW_STATUS, rows))  # C-level passes from here to the ranking
     counts = dict(Counter(statuses))
     threshold = _threshold(counts, limit)
@@ -682,6 +691,26 @@ def most_urgent(rows: Sequence[JobRow], limit: int, policy: AttentionPolicy,
         urgent = compress(rows, map(_TOP_STATUSES.__contains__, statuses))
         return _only_urgent(list(urgent), limit, policy, now, counts)
     return _ranked_top(picked, limit, policy, now, lifted), counts
+
+
+def _sure_top(tally: FirstReadTally, limit: int, policy: AttentionPolicy, now: datetime,
+              cap: int) -> list[JobRow] | None:
+    """The first rows of the order (at most ``limit``) among those ranked RANK_LATE_EXEC
+    or nearer the top now: the tally holds every row that can rank so (failed, ABENP,
+    stuck, running, and the dated rows a passed deadline makes critical late), so they
+    are the whole order's first rows, whatever the rest of the plan holds. None when
+    there are more candidates than ``cap`` to rank."""
+    lifted = [row for row in tally.dated
+              if row.status not in _NEAR_STATUSES and _past_due(row, now)]
+    if len(tally.urgent) + len(tally.near) + len(lifted) > cap:
+        return None
+    keyed = []
+    for row in chain(tally.urgent, tally.near):
+        _, rank = late_and_rank(row, policy, now)
+        if rank <= RANK_LATE_EXEC:
+            keyed.append((_sort_key(row, rank, None), row))
+    keyed += ((_sort_key(row, RANK_CRITICAL_LATE, None), row) for row in lifted)
+    return [row for _, row in heapq.nsmallest(limit, keyed, key=operator.itemgetter(0))]
 
 
 def _past_due(row: JobRow, now: datetime) -> bool:

@@ -12,7 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from resync_tui.model import jobs_view
-from resync_tui.model.attention import RANK_LATE_EXEC, AttentionPolicy, rank_floor
+from resync_tui.model.attention import (
+    RANK_LATE_EXEC,
+    AttentionPolicy,
+    late_and_rank,
+    rank_floor,
+)
 from resync_tui.model.jobs_view import FirstReadTally, JobRow, JobsView, most_urgent
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -133,6 +138,12 @@ class _Untouchable(list[JobRow]):
         raise AssertionError("the preview walked the whole plan")
 
 
+def _sure(rows: list[JobRow]) -> int:
+    """How many rows rank late EXEC or nearer the top now (the tally holds them all)."""
+    return sum(1 for row in rows
+               if late_and_rank(row, AttentionPolicy(), NOW)[1] <= RANK_LATE_EXEC)
+
+
 def _tally_of(rows: list[JobRow]) -> FirstReadTally:
     """The tally a first read takes: its ``PlanDiff`` fed slice by slice, as the client
     hands the rows on."""
@@ -161,11 +172,13 @@ def test_a_first_reads_tally_gives_the_same_preview_without_walking_the_plan(
 
 
 def test_too_few_failures_in_the_tally_and_the_preview_looks_further() -> None:
-    """Fewer failed jobs than the preview's rows: late and dated jobs come next, and
-    only a look at the whole plan finds them."""
-    rows = _rows(3000, seed=6, statuses=PLANS["lifted by the clock"])
+    """Fewer failed jobs than the preview's rows, and fewer than a screenful of rows
+    sure to top the order: late holds come next, and only a look at the whole plan
+    finds them."""
+    rows = _rows(1000, seed=6, statuses=PLANS["late holds"])
     tally = _tally_of(rows)
-    limit = len(tally.urgent) + 30
+    limit = _sure(rows) + 30  # failed and critical late, then late holds
+    assert limit < jobs_view._PREVIEW_ENOUGH
     with pytest.raises(AssertionError, match="walked the whole plan"):
         JobsView(clock=lambda: NOW).preview(_Untouchable(rows), limit, tally=tally)
     preview = JobsView(clock=lambda: NOW).preview(rows, limit, tally=tally)
@@ -227,6 +240,25 @@ def test_a_top_of_failed_stuck_running_and_dated_jobs_comes_from_the_tally_alone
     assert _ids(preview) == _ids(_whole(rows), limit)
     shown = {row.status for row in preview.rows_in(0, limit)}
     assert "STUCK" in shown and ("HOLD" in shown) == bool(held)
+
+
+def test_a_screenful_sure_to_top_the_order_is_previewed_from_the_tally_alone() -> None:
+    """Fewer rows ranked late EXEC or nearer the top than the preview asks, but more than
+    any terminal shows (failed, stuck, critical late), and a sea of HOLD under them: the
+    preview is those rows, the whole view's first ones, found in the read's tally (a
+    calm 200k plan walked its 200k rows for the rest, ~40 ms more, off screen anyway)."""
+    rows = _rows(6000, seed=11, statuses=["SUCC"] * 40 + ["HOLD"] * 20 + ["STUCK"] * 2
+                 + ["ABEND"])
+    tally = _tally_of(rows)
+    limit = 600
+    whole = _whole(rows)
+    sure = _sure(rows)
+    assert jobs_view._PREVIEW_ENOUGH <= sure < limit, sure
+    preview = JobsView(clock=lambda: NOW).preview(_Untouchable(rows), limit, tally=tally)
+    assert preview is not None and preview.total == sure
+    assert _ids(preview) == _ids(whole, sure)
+    assert dict(preview.counts) == dict(whole.counts)
+    assert {"ABEND", "STUCK"} <= {row.status for row in preview.rows_in(0, sure)}
 
 
 def test_the_near_statuses_all_rank_as_a_late_exec_at_best() -> None:
