@@ -261,6 +261,31 @@ def test_a_screenful_sure_to_top_the_order_is_previewed_from_the_tally_alone() -
     assert {"ABEND", "STUCK"} <= {row.status for row in preview.rows_in(0, sure)}
 
 
+@pytest.mark.parametrize("nul", [False, True])
+def test_many_critical_late_jobs_under_few_failures_are_picked_by_name_as_the_view_sorts(
+        nul: bool) -> None:
+    """More jobs past their deadline than the preview needs after the failures (a calm
+    200k plan has ~9,000): the tally picks the first by name without keying them all,
+    in the view's own order, also when a name holds a NUL (the view's keys join the
+    names with NULs, where a tuple of them would sort otherwise)."""
+    rows = _rows(3000, seed=12, statuses=["SUCC"] * 40 + ["HOLD"] * 20 + ["STUCK"]
+                 + ["ABEND"])
+    rows = [JobRow(job_id=row.job_id, status=row.status,
+                   # "S" < "S\x00A" as tuples, but "S\x00JOB" > "S\x00A\x00..." as keys
+                   stream="S" if i % 2 else ("S\x00A" if nul else "SA"),
+                   job=row.job, scheduled=row.scheduled, started=row.started,
+                   deadline=NOW - timedelta(minutes=5) if i % 3 == 0 else None)
+            for i, row in enumerate(rows)]
+    tally = _tally_of(rows)
+    assert tally.named_with_nul == nul
+    whole = _whole(rows)
+    for limit in (len(tally.urgent) + 1, 200):
+        preview = JobsView(clock=lambda: NOW).preview(_Untouchable(rows), limit,
+                                                      tally=tally)
+        assert preview is not None and preview.total == limit
+        assert _ids(preview) == _ids(whole, limit)
+
+
 def test_the_near_statuses_all_rank_as_a_late_exec_at_best() -> None:
     """``most_urgent`` takes the tally's near rows whole once its threshold reaches
     RANK_LATE_EXEC: a near status with another floor would be mis-ranked there."""
