@@ -183,7 +183,7 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import msgspec
@@ -454,11 +454,13 @@ async def ours_first_frame(rows: list[JobRow], expected: str,
         table = app.query_one(JobsTable)
         shown = asyncio.Event()
 
-        def on_preview(preview: JobsView) -> None:  # the dashboard's show_jobs_preview
+        def on_preview(preview: JobsView) -> Coroutine[Any, Any, bool]:
+            # The dashboard's show_jobs_preview: shown, and the wait for its frame.
             if not pane.show_preview(preview):
                 raise SystemExit("the pane refused the preview")
             parts.setdefault("preview_rows", []).append(preview.total)
             shown.set()
+            return pane.wait_for_refresh()
 
         gc.collect()
         started = time.perf_counter()

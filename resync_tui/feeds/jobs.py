@@ -32,10 +32,11 @@ Records the engine sent but that could not be decoded are published in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
 import msgspec
@@ -98,9 +99,17 @@ PREVIEW_FROM = 20_000
 PREVIEW_ROWS = 200
 """Rows in that preview: more than a wall screen's table shows."""
 
+PREVIEW_PAINT_WAIT = 0.25
+"""Seconds the whole build waits at most for the preview's frame: started at once, its
+thread took the GIL every 5 ms from the loop painting the preview, and the frame came
+10-20 ms later than the preview."""
+
+Shown = Awaitable[object] | None
+"""What showing a preview returns: something to await until its frame is painted."""
+
 
 async def load_plan(view: JobsView, rows: list[JobRow],
-                    on_preview: Callable[[JobsView], None] | None = None, *,
+                    on_preview: Callable[[JobsView], Shown] | None = None, *,
                     preview_from: int = PREVIEW_FROM,
                     tally: FirstReadTally | None = None) -> ChangeSet:
     """The first read of a plan into an empty view, built off the loop (``BulkLoad``):
@@ -111,7 +120,9 @@ async def load_plan(view: JobsView, rows: list[JobRow],
     ``on_preview``: for ``preview_from`` rows or more, called on the loop first with
     ``view.preview`` (the top of the order and the plan's counts, found in a worker
     thread; a small view of its own, ``partial_of`` set), so the table can show the jobs
-    that need an operator while the rest is ranked. ``view`` itself is written only by
+    that need an operator while the rest is ranked; what it returns is awaited (at most
+    ``PREVIEW_PAINT_WAIT``) before the build starts, so that frame is painted with the
+    loop to itself. ``view`` itself is written only by
     ``adopt``: what reads it (counts, streams, the wall) never sees a part of the plan.
     ``tally``: the one the read of ``rows`` took (``PlanDiff.first_read_tally``): with
     enough failed jobs in it, the preview is found in a few ms, not ~40.
@@ -119,8 +130,10 @@ async def load_plan(view: JobsView, rows: list[JobRow],
     now = view.now()
     if on_preview is not None and len(rows) >= preview_from:
         preview = await asyncio.to_thread(view.preview, rows, PREVIEW_ROWS, now, tally)
-        if preview is not None:
-            on_preview(preview)
+        if preview is not None and (shown := on_preview(preview)) is not None:
+            # A busy loop: the build does not wait any longer for the frame.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_awaited(shown), PREVIEW_PAINT_WAIT)
     load = view.bulk_load(rows, now)
     try:
         with collections_paused():  # no young collection walks what the build grows
@@ -131,6 +144,10 @@ async def load_plan(view: JobsView, rows: list[JobRow],
     if change is None:
         return await apply_sliced(view, rows, [])
     return change
+
+
+async def _awaited(shown: Awaitable[object]) -> None:
+    await shown
 
 
 async def apply_sliced(view: JobsView, changed: list[JobRow], removed: list[str]
@@ -223,10 +240,12 @@ class JobsFeed:
         self._unreadable: tuple[UnreadableRecord, ...] = ()
         self._missing: set[str] = set()
         """Jobs an incomplete read did not show and that are still kept: removed if missed again."""
-        self.on_preview: Callable[[JobsView, tuple[UnreadableRecord, ...]], None] | None = None
+        self.on_preview: Callable[[JobsView, tuple[UnreadableRecord, ...]], Shown] | None = (
+            None)
         """Given the top of a big first read before the whole is built (``load_plan``),
         and the read's records that could not be decoded (the preview lacks them too):
-        the app shows it in the jobs table only."""
+        the app shows it in the jobs table only, and returns what to await until its
+        frame is painted (None: nothing)."""
         self.preview_from = PREVIEW_FROM
 
     def refresh(self) -> None:

@@ -3,6 +3,8 @@ built, and the feed's own view is never seen half-filled."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -93,3 +95,42 @@ async def test_a_small_first_read_gives_no_preview() -> None:
     view = JobsView()
     await load_plan(view, rows, seen.append, preview_from=900)
     assert len(seen) == 1 and _ids(seen[0], 100) == _ids(view, 100)
+
+
+def _plan(count: int) -> list[JobRow]:
+    return [JobRow(job_id=f"j{i}", status="ABEND" if i % 9 == 0 else "SUCC")
+            for i in range(count)]
+
+
+async def test_the_whole_build_starts_once_the_previews_frame_is_painted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started at once, the build's thread took the GIL every 5 ms from the loop while it
+    # painted the preview: the frame came 10-20 ms later at 200k jobs.
+    painted = asyncio.Event()
+    seen: list[bool] = []
+    view = JobsView()
+    real = view.bulk_load
+
+    def bulk_load(rows: Any, now: Any = None) -> Any:
+        seen.append(painted.is_set())
+        return real(rows, now)
+
+    monkeypatch.setattr(view, "bulk_load", bulk_load)
+
+    def on_preview(preview: JobsView) -> Any:
+        asyncio.get_running_loop().call_later(0.05, painted.set)  # the frame, soon after
+        return painted.wait()
+
+    change = await load_plan(view, _plan(1200), on_preview, preview_from=1000)
+    assert seen == [True] and len(change.added) == 1200
+
+
+async def test_a_frame_that_never_comes_holds_the_build_only_a_moment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jobs_feed, "PREVIEW_PAINT_WAIT", 0.05)
+    never = asyncio.Event()
+    started = time.monotonic()
+    change = await asyncio.wait_for(
+        load_plan(JobsView(), _plan(1200), lambda preview: never.wait(), preview_from=1000),
+        5.0)
+    assert len(change.added) == 1200 and time.monotonic() - started < 5.0

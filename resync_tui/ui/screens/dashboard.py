@@ -10,7 +10,7 @@ when they do not all fit (``resync_tui/ui/widgets/wall.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any, ClassVar, Final, TypeVar
 
@@ -404,15 +404,20 @@ class DashboardScreen(Screen[None]):
         self.update_overall()
 
     def show_jobs_preview(self, view: JobsView,
-                          unreadable: tuple[UnreadableRecord, ...] = ()) -> None:
+                          unreadable: tuple[UnreadableRecord, ...] = ()
+                          ) -> Coroutine[Any, Any, bool] | None:
         """The most urgent rows of a big first read (``JobsView.preview``), shown in the
         jobs table until the whole plan comes with ``show_jobs``; nothing else reads it
         (the header, counts' tab marks, alerts and the wall wait for the whole). The
-        read's unreadable records are said at once: the preview's counts lack them."""
-        if self.jobs.show_preview(view):
-            self.header.ranking = view.partial_of
-            self._show_unreadable(unreadable)
-            self.update_overall()  # a failure the last poll said is over: it is answering
+        read's unreadable records are said at once: the preview's counts lack them.
+        Returns the wait for the frame that shows it (the feed's task awaits it before
+        the whole build's thread competes with the paint); None if it was not shown."""
+        if not self.jobs.show_preview(view):
+            return None
+        self.header.ranking = view.partial_of
+        self._show_unreadable(unreadable)
+        self.update_overall()  # a failure the last poll said is over: it is answering
+        return self.jobs.wait_for_refresh()
 
     def _show_unreadable(self, bad: tuple[UnreadableRecord, ...]) -> None:
         sample = ""
