@@ -42,7 +42,8 @@ def _joined(name: str, mark: str) -> str:
 
 def _forms(tab: TabText) -> tuple[str, ...]:
     """The tab's texts, longest first; every one keeps the mark's symbols and figures."""
-    key = tab.key if cell_len(tab.key) < cell_len(tab.short) else tab.short
+    # A pane whose key [keymap] moved to several or none keeps its short name.
+    key = tab.key if tab.key and cell_len(tab.key) < cell_len(tab.short) else tab.short
     return (_joined(tab.label, tab.mark), _joined(tab.short, tab.mark),
             _joined(tab.short, _compact(tab.mark)),
             _joined(tab.short, _compact(tab.mark)) if tab.mark else key,
@@ -57,7 +58,8 @@ def fit_tab_texts(tabs: Sequence[TabText], width: int) -> list[str]:
     with 139 jobs past due. So the names give way before a mark does: the full names,
     then the short ones (``WS``, ``Crit``), then ``●3 new`` loses its word, then a calm
     tab shows its key alone, then every tab its key and its mark. A bar too narrow for
-    even that shows the last form (the marks first: tabs of problems keep their order).
+    even that shows the last form, cut at its edge (below 60 columns with every pane in
+    trouble).
     """
     forms = [_forms(tab) for tab in tabs]
     for level in range(len(forms[0]) if forms else 0):

@@ -58,6 +58,12 @@ def test_names_give_way_in_steps_the_same_for_every_tab() -> None:
     assert calm_but_two == ["Jobs ⚠✖1,234 ●12", "2", "3", "4", "5", "6", "Crit ⚠✖139"]
 
 
+def test_a_pane_without_a_single_key_keeps_its_short_name() -> None:
+    tabs = [tab._replace(key="") if tab.label == "Cache" else tab
+            for tab in _tabs({"jobs": "⚠✖1,234 ●12 new", "critical": "⚠✖139"})]
+    assert fit_tab_texts(tabs, 48)[2] == "Cache"
+
+
 def test_a_calm_plan_keeps_the_full_names_at_80_columns() -> None:
     texts = fit_tab_texts(_tabs({"jobs": "✖92", "streams": "✖91", "critical": "✖152"}), 80)
     assert texts == ["Jobs ✖92", "Breakers", "Cache", "Redis", "Workstations", "Streams ✖91",
