@@ -166,6 +166,15 @@ read path 65.5 ms (the last slice's diff 8.6, ``apply_changes`` 32, ``update_job
 paint 12; 50 ms of diff during the read) vs 264 ms: 4.0x; the refresh diffed whole after
 the read 116 ms (2.3x).
 
+Calm plans (``ours_first_frame_calm{100,20}_*``: the busy plan with only its first 100 or
+20 failed jobs failed), read path, alternating old and new code, load 0.4-0.9: before the
+tally kept the stuck, running and dated rows (``e41b1b2``) calm100 112 / 123 ms vs 98 /
+116 (0.9x); with it 42-50 ms (2.0-3.1x); then a screenful sure to top the order and the
+critical-late top picked by name from the tally, and the build waiting for the preview's
+frame (``on_preview`` returns the wait for it, as the dashboard's does; started at once,
+the build's thread took the GIL every 5 ms from the paint): 31.4 / 34.3 ms vs 115 / 146
+(3.7x / 4.3x); calm20 11.6 / 16.4 ms (8.5x / 7.1x); busy 29.1 / 26.2 ms (3.6x / 4.6x).
+
 Median of ``--rounds`` rounds (a fresh app each first paint), ratios theirs/ours in the
 same run. One figure per line, the last line one JSON object. Target (issue 13): first
 paint and 1% refresh each at least 3x faster than textual-fastdatatable.
