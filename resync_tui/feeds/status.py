@@ -100,8 +100,9 @@ def describe_error(exc: BaseException, since: datetime, *,
             f"credentials rejected ({_status(exc)})")
         # The client tries once more by itself every ``auth_retry_seconds`` (an LDAP
         # account locks after a few bad logins): say how seldom, never a countdown.
-        every = (f"once every {_every(exc.retry_after)} or " if exc.retry_after else "")
-        text = f"{said}: calling it again only {every}when r is pressed; check user and password"
+        # What to do first: a narrow pane cuts the end of the line.
+        every = f"every {_every(exc.retry_after)}, or " if exc.retry_after else ""
+        text = f"{said}: check user and password (tried again {every}now with r)"
     elif isinstance(exc, EngineTimeout | TimeoutError):
         kind, text = "unreachable", f"{what} not answering (timeout) since {at}"
     elif isinstance(exc, EngineUnreachable):

@@ -79,8 +79,9 @@ async def test_rejected_credentials_do_not_open_the_breaker(
             state = await feed.poll()
             assert state.health.kind == "credentials"
             # It does try again by itself, seldom: the pane must not say "until r" alone.
-            assert ("calling it again only once every 5 min or when r is pressed"
-                    in state.health.reason), state.health.reason
+            assert state.health.reason.endswith(
+                ": check user and password (tried again every 5 min, or now with r)"
+            ), state.health.reason
         assert rt.hwa_api.snapshot().state.value == "closed"
     finally:
         await rt.aclose()

@@ -291,4 +291,4 @@ async def test_a_long_reason_in_a_narrow_pane_is_cut_with_an_ellipsis_never_mid_
         assert strip.region.height == 3
         assert shown[0].startswith("⚠ STALE, data from")
         assert shown[-1].endswith("…"), shown
-        assert "calling it again" not in " ".join(shown)  # the rest is cut, and says so
+        assert "tried again" not in " ".join(shown)  # the rest is cut, and says so
