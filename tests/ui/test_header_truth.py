@@ -119,14 +119,19 @@ async def test_since_is_the_time_of_the_last_good_data_not_of_the_failure(
         assert "data 10m 00s old" in text
 
 
+def _quick_timeouts(sim: Simulator, redis_url: str, clock: SteppedClock) -> ResyncApp:
+    """An app whose reads time out after 0.3 s (a fault's 2 s latency times them out)."""
+    settings = make_settings(sim.base_url, redis_url)
+    settings = settings.replace(hwa=dataclasses.replace(settings.hwa, read_timeout=0.3))
+    return ResyncApp(build_runtime(settings, clock=clock), settings)
+
+
 async def test_one_read_timing_out_beside_a_fresh_job_list_is_degraded_not_unreachable(
         sim: Simulator, redis_url: str) -> None:
     # Seen in tmux: the workstation list timed out while every job poll answered, and the
     # header said ENGINE UNREACHABLE beside "data 0s old".
     clock = SteppedClock()
-    settings = make_settings(sim.base_url, redis_url)
-    settings = settings.replace(hwa=dataclasses.replace(settings.hwa, read_timeout=0.3))
-    app = ResyncApp(build_runtime(settings, clock=clock), settings)
+    app = _quick_timeouts(sim, redis_url, clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app)
         sim.set_faults(Faults(latency=2.0, paths=["/plan/workstation"]))
@@ -157,9 +162,7 @@ async def test_a_job_read_timing_out_while_the_engine_answers_is_not_called_unre
     # workstations went on answering (and the fault was off), and the header said ENGINE
     # UNREACHABLE until the next job poll. The engine is there: the job list is what is old.
     clock = SteppedClock()
-    settings = make_settings(sim.base_url, redis_url)
-    settings = settings.replace(hwa=dataclasses.replace(settings.hwa, read_timeout=0.3))
-    app = ResyncApp(build_runtime(settings, clock=clock), settings)
+    app = _quick_timeouts(sim, redis_url, clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(app)
         d = app.dashboard
