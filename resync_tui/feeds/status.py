@@ -9,8 +9,9 @@ pick the overall state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final, Literal, Protocol, TypeVar
 
 import msgspec
@@ -162,8 +163,11 @@ class HealthTracker:
         since = previous.since if not previous.ok and previous.since else self._clock()
         if isinstance(exc, CircuitOpenError):
             wait = exc.retry_in_seconds
-            tail = (f"circuit {exc.name} open" if wait is None
-                    else f"circuit {exc.name} open, next trial in {max(0, round(wait))}s")
+            # When, not how long: a reason stays on screen until the next poll, and a
+            # countdown in it read "next trial in 0s" for a minute while the pane ticked.
+            tail = (f"circuit {exc.name} open" if wait is None else
+                    f"circuit {exc.name} open, next trial at "
+                    f"{hms(self._clock() + timedelta(seconds=max(0, math.ceil(wait))))}")
             kind: FailureKind
             if not previous.ok and previous.kind:
                 base = previous.reason.split(" [circuit ", 1)[0]

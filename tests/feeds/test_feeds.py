@@ -62,7 +62,9 @@ async def test_open_breaker_keeps_the_cause_and_says_when_it_retries(
     state = await feed.poll()  # rejected without calling the engine
     assert state.version == "10.1.0.1"  # last good data kept
     assert "engine error HTTP 5" in state.health.reason
-    assert "[circuit hwa_api open, next trial in 600s]" in state.health.reason
+    # The frozen clock reads 06:30:00: the trial is due 600 s later, said as a time (a
+    # countdown in a reason stays on screen, frozen, until the next poll).
+    assert "[circuit hwa_api open, next trial at 06:40:00]" in state.health.reason
     assert runtime.hwa_api.snapshot().not_permitted_calls == 1
 
 
