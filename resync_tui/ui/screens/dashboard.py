@@ -463,13 +463,12 @@ class DashboardScreen(Screen[None]):
                 pane.set_aged(aged)
         # Made from the job list: as old as it, whichever cause won the header's label
         # (no critical state comes while the job poll hangs).
-        self._aged["critical"] = self._jobs_data_stale()
+        jobs_old = self._aged["critical"] = self._jobs_data_stale()
         critical = self.panes.get("critical")
         if isinstance(critical, Pane) and self._mounted("critical"):
             critical.set_aged(self._aged["critical"])
         if self._mounted("workstations"):  # its job columns are counted from the job list
-            self.workstations.set_jobs_old(self._aged["critical"],
-                                           self.header.overall.data_from)
+            self.workstations.set_jobs_old(jobs_old, self.header.overall.data_from)
 
     def _jobs_data_stale(self) -> bool:
         """The job list shown is old: STALE, or old behind another label (a read failing
