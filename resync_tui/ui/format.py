@@ -76,6 +76,16 @@ def format_offset(seconds: float) -> str:
     return f"{sign}{total // 86400}d{total % 86400 // 3600:02d}h"
 
 
+def format_rate(rate: float) -> str:
+    """``×30``, ``×2.5``: how many times faster than this machine's the engine's clock runs,
+    to the nearest 5 from ten on, else to the nearest half. Measured from the answers'
+    ``Date`` headers (1 s steps; a simulator's clock moves in half-second steps), a 30x
+    clock reads 26-34 over its first seconds: the figure would flicker, not inform."""
+    if rate >= 10:
+        return f"×{round(rate / 5) * 5}"
+    return f"×{round(rate * 2) / 2:g}"
+
+
 def format_bytes(value: int | None) -> str:
     if value is None:
         return "—"

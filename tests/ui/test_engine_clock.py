@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -111,3 +112,53 @@ async def test_on_a_30x_engine_a_pane_answering_on_time_is_not_called_stale(
             assert "no new answer yet" not in screen_text(app)
     finally:
         simulator.stop()
+
+
+def _shown_offset(text: str) -> tuple[int, int]:
+    """The header's ``(engine clock +2m05s, runs ×30)``: (seconds, pace)."""
+    match = re.search(r"\(engine clock ([+-])(?:(\d+)m)?(\d+)s, runs ×(\d+)\)", text)
+    assert match is not None, text
+    sign, minutes, seconds, pace = match.groups()
+    value = int(minutes or 0) * 60 + int(seconds)
+    return (value if sign == "+" else -value), int(pace)
+
+
+async def test_a_fast_engine_clock_is_named_with_its_pace_and_its_offset_now(
+        redis_url: str) -> None:
+    """At 30x the header said "(engine clock +4m50s)" beside an engine time 7 minutes
+    ahead (the median of samples taken as the clock ran), and "data 4m 32s old" beside
+    "every 10s" with ✔ OK: engine seconds beside this machine's, unexplained. It names
+    the pace, and the offset is where the engine's clock is now."""
+    simulator = Simulator(jobs=50, seed=1, user="demo", password="demo", time_scale=30.0)
+    simulator.start_in_thread("127.0.0.1", 0)
+    try:
+        settings = make_settings(simulator.base_url, redis_url, interval=1.0)
+        runtime = build_runtime(settings)
+        app = ResyncApp(runtime, settings)
+        async with app.run_test(size=(200, 48)) as pilot:
+            await asyncio.wait_for(app.wait_for_data(["engine", "jobs"]), DEADLINE)
+            async with asyncio.timeout(DEADLINE):
+                while runtime.clock_rate() == 1.0:
+                    await app.poll_now("engine")
+                    await asyncio.sleep(0.3)
+            for _ in range(6):  # samples over 3 s: their median lags the clock ~45 s
+                await asyncio.wait_for(app.poll_now("engine"), DEADLINE)
+                await asyncio.sleep(0.5)
+            app.dashboard.update_overall()
+            await pilot.pause()
+            truth = (app.view.now() - datetime.now(UTC)).total_seconds()
+            text = screen_text(app)
+            shown, pace = _shown_offset(text)
+            assert pace in (25, 30, 35), text  # measured, and rounded to 5
+            assert abs(shown - truth) <= 5, (text, truth)
+    finally:
+        simulator.stop()
+
+
+@pytest.mark.parametrize(("rate", "shown"), [(26.1, "×25"), (28.0, "×30"), (31.9, "×30"),
+                                             (59.0, "×60"), (2.0, "×2"), (2.6, "×2.5")])
+def test_the_pace_is_rounded_so_a_measured_rate_does_not_flicker(rate: float,
+                                                                 shown: str) -> None:
+    from resync_tui.ui.format import format_rate
+
+    assert format_rate(rate) == shown

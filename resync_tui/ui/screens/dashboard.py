@@ -534,6 +534,7 @@ class DashboardScreen(Screen[None]):
         header.now = now.replace(microsecond=0)
         offset = self._clock_offset()
         header.clock_offset = None if offset is None else float(round(offset))
+        header.clock_rate = self._clock_rate()
         overall = overall_status(
             self._engine.health if self._engine else None,
             self._jobs_state.health if self._jobs_state else None,

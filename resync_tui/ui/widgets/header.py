@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from resync_tui.feeds.engine import EngineState
 from resync_tui.model.overall import Overall
-from resync_tui.ui.format import format_age, format_offset
+from resync_tui.ui.format import format_age, format_offset, format_rate
 from resync_tui.ui.text import safe_text
 from resync_tui.ui.widgets._pane import changed_regions
 
@@ -64,6 +64,10 @@ class DashboardHeader(Widget):
     """What is wrong with the audit trail, in a few words ("12 spooled", "drain failing");
     "" when nothing is (then the header says nothing of it)."""
     clock_offset: reactive[float | None] = reactive(None, repaint=False)
+    clock_rate: reactive[float] = reactive(1.0, repaint=False)
+    """Engine seconds per second of this machine: 1 for a real engine; a simulator's
+    time scale (``demo``: 30). Named beside the offset, or the ages (engine seconds)
+    beside "every 10s" (this machine's) read as a contradiction."""
     share: reactive[str] = reactive("", repaint=False)
     ranking: reactive[int] = reactive(0, repaint=False)
     """Jobs of a first read whose most urgent rows are shown while the rest is ranked
@@ -132,6 +136,9 @@ class DashboardHeader(Widget):
     def watch_clock_offset(self) -> None:
         self._changed()
 
+    def watch_clock_rate(self) -> None:
+        self._changed()
+
     def watch_ranking(self) -> None:
         self._changed()
 
@@ -187,7 +194,10 @@ class DashboardHeader(Widget):
             parts.append(f"│ {now:%H:%M:%S} ")
             offset = self.clock_offset
             if offset is not None and abs(offset) >= CLOCK_OFFSET_SHOWN and detail:
-                parts.append((f"(engine clock {format_offset(offset)}) ", "$text-warning"))
+                rate = self.clock_rate
+                pace = "" if rate == 1.0 else f", runs {format_rate(rate)}"
+                parts.append((f"(engine clock {format_offset(offset)}{pace}) ",
+                              "$text-warning"))
         if self.last_refresh is not None and now is not None:
             age = (now - self.last_refresh).total_seconds()
             shown = format_age(age)
