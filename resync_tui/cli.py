@@ -256,13 +256,40 @@ def _replay_parser(sub: Any, help_text: str) -> None:
                              "are never contacted")
 
 
+_SIM_EPILOG = """\
+control (not part of the HWA API; BASE is the URL it prints):
+  GET    BASE/_sim/faults        the faults in force
+  PUT    BASE/_sim/faults        a JSON object MERGED into the faults in force: a key
+                                 not given keeps its value ({"outage": "none"} ends
+                                 an outage, {"latency": 0} the added latency)
+  POST   BASE/_sim/tick          {"seconds": N}: move the plan's clock on
+  GET    BASE/_sim/stats         requests per endpoint, answers per status
+  GET    BASE/_sim/actions       operator actions received (DELETE: forget them)
+  PUT    BASE/_sim/credentials   {"password": "..."}: change the accepted password
+  DELETE BASE/_sim/job/ID        remove a job from the plan
+  GET    BASE/_sim/state         the plan's clock, counts and faults
+  POST   BASE/_sim/reset         rebuild the plan from its seed
+faults: latency (s), error_rate, outage (none | refused | reset), slow_body (bytes
+  per second), truncated_rate, malformed_json_rate, wrong_shape_rate, hostile (true
+  or a share), paths, bad_records, page_cap, no_count, delete_after_first_page,
+  action_timeout, seed; rates are shares from 0 to 1
+  e.g. curl -X PUT -d '{"outage": "refused"}' BASE/_sim/faults
+"""
+
+
 def _sim_parser(sub: Any, help_text: str) -> None:
-    sim = sub.add_parser("sim", help=help_text)
+    sim = sub.add_parser(
+        "sim", help=help_text, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The HWA REST API V2 simulator in the foreground, with its plan and "
+                    "its faults switched through /_sim/ while it runs.",
+        epilog=_SIM_EPILOG)
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=_port, default=0, help="0 picks a free port")
-    sim.add_argument("--jobs", type=_positive_int, default=5000)
-    sim.add_argument("--seed", type=int, default=42)
-    sim.add_argument("--time-scale", type=_non_negative_float, default=1.0)
+    sim.add_argument("--jobs", type=_positive_int, default=5000,
+                     help="jobs in the plan (default 5000)")
+    sim.add_argument("--seed", type=int, default=42, help="the plan's seed (default 42)")
+    sim.add_argument("--time-scale", type=_non_negative_float, default=1.0,
+                     help="plan seconds per second (default 1; 0 freezes the clock)")
     sim.add_argument("--user", default=DEMO_USER)
     sim.add_argument("--password", default=DEMO_PASSWORD)
     sim.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",

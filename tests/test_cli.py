@@ -127,3 +127,21 @@ def test_sim_on_a_port_already_taken_says_so_in_one_line() -> None:
                                                    f"127.0.0.1:{port}: ")
     assert "address already in use" in lines[0]
     assert "listening on" not in result.stdout
+
+
+def test_sim_help_says_how_to_switch_every_fault_and_that_a_put_merges() -> None:
+    """Every fault the simulator takes and every /_sim/ route it serves is in its help, and
+    the help says a PUT merges (an outage ends only with ``"outage": "none"``)."""
+    from resync_tui.hwa.simulator import Faults, Simulator
+
+    result = run_cli("sim", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for name in Faults.__struct_fields__:
+        assert name in text, name
+    routes = {route.resource.canonical for route in Simulator(jobs=10)._make_app().router.routes()
+              if route.resource is not None and route.resource.canonical.startswith("/_sim/")}
+    assert routes
+    for route in routes:
+        assert route.replace("{job_id}", "ID") in text, route
+    assert "MERGED into the faults in force" in text and '{"outage": "none"}' in text

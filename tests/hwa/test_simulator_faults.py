@@ -47,6 +47,10 @@ def test_admin_route_updates_partially_and_rejects_bad_input(
         assert "bad faults" in rejected.json()["message"]
     assert admin.put("/_sim/faults", content=b"not json").status_code == 400
     assert simulator.faults.error_rate == 0.25
+    # Tripped over: `"outage": true` said only "Expected `str`, got `bool`".
+    for bad_outage in (True, "maybe"):
+        said = admin.put("/_sim/faults", json={"outage": bad_outage}).json()["message"]
+        assert "outage is one of: none, refused, reset" in said
 
 
 def test_error_rate_gives_5xx_with_json_only_on_filtered_paths(

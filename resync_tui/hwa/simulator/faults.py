@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import zlib
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 
@@ -100,10 +100,18 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return msgspec.json.decode(data, type=cls)
 
     def updated(self, changes: dict[str, Any]) -> Faults:
-        """A copy with ``changes`` applied (partial update), validated like JSON input."""
+        """A copy with ``changes`` applied (partial update), validated like JSON input.
+        A wrong ``outage`` says which values it takes (``"outage": true`` only said
+        "Expected `str`, got `bool`")."""
         merged = msgspec.to_builtins(self)
         merged.update(changes)
-        return msgspec.convert(merged, type=Faults)
+        try:
+            return msgspec.convert(merged, type=Faults)
+        except msgspec.ValidationError as exc:
+            if "$.outage" in str(exc):
+                raise msgspec.ValidationError(
+                    f"{exc} (outage is one of: {', '.join(get_args(Outage))})") from exc
+            raise
 
     def applies_to(self, path: str, base: str) -> bool:
         if not self.paths:
