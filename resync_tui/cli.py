@@ -257,7 +257,8 @@ def _replay_parser(sub: Any, help_text: str) -> None:
 
 
 _SIM_EPILOG = """\
-control (not part of the HWA API; BASE is the URL it prints):
+control (not part of the HWA API), on the API's port and on the admin port it prints
+at start, which stays up during an outage (end one there); BASE is either:
   GET    BASE/_sim/faults        the faults in force
   PUT    BASE/_sim/faults        a JSON object MERGED into the faults in force: a key
                                  not given keeps its value ({"outage": "none"} ends
@@ -274,6 +275,7 @@ faults: latency (s), error_rate, outage (none | refused | reset), slow_body (byt
   or a share), paths, bad_records, page_cap, no_count, delete_after_first_page,
   action_timeout, seed; rates are shares from 0 to 1
   e.g. curl -X PUT -d '{"outage": "refused"}' BASE/_sim/faults
+       curl -X PUT -d '{"outage": "none"}' ADMIN/_sim/faults
 """
 
 
