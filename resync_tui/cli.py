@@ -556,7 +556,7 @@ def _demo_command(settings: Settings, args: argparse.Namespace, sim: SimulatorPr
             # The plan's first read starts now, on the loop the app will run on, and
             # the UI is imported in a thread meanwhile (the engine answers, the rows
             # are built while Textual and the panes load).
-            first_read = FirstRead(ready)
+            first_read = FirstRead(ready, clock_rate=args.time_scale)
             try:
                 run_dashboard = first_read.run(first_read.while_running(
                     partial(_dashboard, devtools_log=True)))

@@ -353,11 +353,15 @@ class FirstRead:
     app took them over).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock_rate: float = 1.0) -> None:
+        """``clock_rate``: how fast the engine's clock is known to run (``demo``'s
+        simulator's time scale; ``HwaClient.expect_clock_rate``)."""
         from resync_tui.feeds.jobs import JobsFeed
         from resync_tui.model.jobs_view import JobsView
 
         self.engines = build_runtimes(settings, lazy_redis=True)  # Redis after the frame
+        for runtime in self.engines.runtimes.values():
+            runtime.client.expect_clock_rate(clock_rate)
         self.runtime = self.engines.get(self.engines.names[0] if not settings.engine
                                         else settings.engine)
         self.view: JobsView = JobsView(clock=self.runtime.clock)

@@ -360,6 +360,7 @@ class HwaClient:
         self._clock_pairs: collections.deque[tuple[float, float]] = collections.deque(
             maxlen=_RATE_SAMPLES)
         self._clock_rate = 1.0
+        self._expected_rate: float | None = None
         ssl_verify = _ssl_context(verify)
         limits = httpx.Limits(
             max_connections=max_connections,
@@ -463,11 +464,23 @@ class HwaClient:
         and one step of it (an NTP correction) is one fast stretch among slow ones."""
         return self._clock_rate
 
+    def expect_clock_rate(self, rate: float) -> None:
+        """The engine is known to run ``rate`` times as fast as this machine (``resync-tui
+        demo`` started its simulator so): taken from its first answer until the answers
+        show enough to judge (``clock_rate``). Measured alone, a demo's 30x clock was
+        known only some 10-15 s in, the polls being 10 s apart: meanwhile a job list
+        read on time was "⚠ STALE, 4m 36s old" and the clock stepped 5 minutes at each
+        poll. Rates under ``_FAST_CLOCK`` are not taken (a real engine's is 1)."""
+        self._expected_rate = rate if rate >= _FAST_CLOCK else None
+        self._clock_rate = self._measure_rate()
+
     def _measure_rate(self) -> float:
-        """``clock_rate`` from the kept pairs (when one is added: the clock is read often)."""
+        """``clock_rate`` from the kept pairs (when one is added: the clock is read often);
+        until they are enough to judge, the rate expected (``expect_clock_rate``), if any."""
         pairs = self._clock_pairs
+        expected = self._expected_rate if pairs and self._expected_rate is not None else 1.0
         if len(pairs) < 3:
-            return 1.0
+            return expected
         stretches = 0
         (local0, engine0) = anchor = pairs[0]
         for local, engine in itertools.islice(pairs, 1, None):
@@ -480,7 +493,7 @@ class HwaClient:
             anchor = (local, engine)
         local1, engine1 = pairs[-1]
         if stretches < 2:
-            return 1.0
+            return expected
         return (engine1 - engine0) / (local1 - local0)
 
     def add_clock_sample(self, engine_timestamp: float, local_timestamp: float | None = None

@@ -284,6 +284,44 @@ async def test_a_simulated_engine_at_30x_is_measured_at_30x() -> None:
         sim.stop()
 
 
+async def test_a_clock_rate_known_in_advance_is_followed_from_the_first_answer() -> None:
+    """``demo`` knows its simulator's time scale. Measured alone, the rate needs answers
+    over 1.2 s; the demo's polls are 10 s apart, and meanwhile its job list, read on
+    time, was called STALE (minutes old on a clock taken for 1x) and the header's clock
+    stepped 5 minutes at each poll."""
+    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=30.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        async with make_client(sim) as told, make_client(sim) as untold:
+            told.expect_clock_rate(30.0)
+            assert told.clock_rate == 1.0  # no answer yet: nothing to follow
+            await told.engine_info()
+            await untold.engine_info()
+            assert untold.clock_rate == 1.0
+            assert told.clock_rate == 30.0
+            await asyncio.sleep(2.0)  # 60 s on the engine, no answer meanwhile
+            assert abs(told.engine_now().timestamp() - sim.plan.engine_time) < 20
+            assert abs(untold.engine_now().timestamp() - sim.plan.engine_time) > 20
+            for _ in range(9):  # then the answers judge
+                await told.engine_info()
+                await asyncio.sleep(0.3)
+            assert 20 <= told.clock_rate <= 40 and told.clock_rate != 30.0
+    finally:
+        sim.stop()
+
+
+async def test_a_slow_rate_expected_is_not_taken() -> None:
+    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=0.0)
+    sim.start_in_thread("127.0.0.1", 0)
+    try:
+        async with make_client(sim) as hwa:
+            hwa.expect_clock_rate(0.0)  # demo --time-scale 0: a frozen plan, 1x clock rule
+            await hwa.engine_info()
+            assert hwa.clock_rate == 1.0
+    finally:
+        sim.stop()
+
+
 def test_sim_takes_a_clock_offset_flag() -> None:
     args = build_parser().parse_args(["sim", "--clock-offset", "3600"])
     assert args.clock_offset == 3600.0

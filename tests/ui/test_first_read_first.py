@@ -186,3 +186,43 @@ async def test_a_dashboard_started_with_the_collector_held_turns_it_back_on_once
         release_collections()
         gc.enable()
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_demo_on_its_30x_engine_is_not_stale_between_two_polls_on_time(
+        told: bool, redis_url: str) -> None:
+    """``demo`` runs its engine at 30x and polls the job list every 10 s: its first
+    screen said "data 4m 36s old ⚠ STALE, no new job list from the engine" some 10 s in,
+    the rate not measured yet (answers 10 s apart). Told the rate, it follows it from the
+    first answer. (``told=False`` shows what the rate measured alone gives: the same
+    screen STALE, so the told case's OK is the hint's doing.)"""
+    from resync_tui.feeds.runtime import FirstRead
+    from tests.ui.dashboard_support import make_settings
+
+    engine = Simulator(jobs=200, seed=1, user="demo", password="demo", time_scale=30.0)
+    engine.start_in_thread("127.0.0.1", 0)
+    try:
+        settings = make_settings(engine.base_url, redis_url, interval=10.0)
+        with FirstRead(settings, clock_rate=30.0 if told else 1.0) as first:
+            first.run(first.while_running(lambda: None))
+            app = ResyncApp(first.runtime, settings, engines=first.engines, first_read=first)
+
+            async def look() -> tuple[str, float]:
+                async with app.run_test(size=(200, 48)) as pilot:
+                    await asyncio.wait_for(app.wait_for_data(["jobs"]), DEADLINE)
+                    await asyncio.sleep(4.0)  # 2 engine minutes: under 2 polls of 5 min
+                    for _ in range(6):  # answers in a burst, as a poll's (< 0.6 s)
+                        await first.runtime.client.job_counts()
+                    app.dashboard.update_overall()
+                    await pilot.pause()
+                    return screen_text(app), first.runtime.clock_rate()
+
+            text, rate = first.run(look())
+        header = text.splitlines()[0]
+        if told:
+            assert "✔ OK" in header and "STALE" not in header, header
+            assert "runs ×30" in header, header
+        else:
+            assert rate == 1.0 and "STALE" in header, header
+    finally:
+        engine.stop()
