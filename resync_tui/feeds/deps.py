@@ -95,9 +95,10 @@ class DepsDetailLoader(RuntimeDetailLoader):
         async def load() -> list[dict[str, str]]:
             return [_structure(node) for node in await read_live()]
 
-        structure = _structure_from(await cached_read(
-            rt.cache, "dependencies", self._key("deps", kind, job_id), load,
-            ttl=self._long_ttl))
+        key = self._key("deps", kind, job_id)
+        cached = rt.cache.peek(key, "dependencies")  # an L1 hit: nothing to await
+        structure = _structure_from(cached if cached is not None else await cached_read(
+            rt.cache, "dependencies", key, load, ttl=self._long_ttl))
         if structure is None:
             structure = await load()
         by_id: dict[str, DepNode] = {}
