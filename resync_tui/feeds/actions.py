@@ -333,8 +333,17 @@ class ActionService:
             message = exc.message if isinstance(exc, HwaError) else str(exc)
             return Outcome("refused", None, f"not sent: {message}"), "not_sent"
         except HwaError as exc:
-            return Outcome.refused(exc.status or 0, exc.message), "refused"
+            return Outcome.refused(exc.status or 0, _without_status(exc)), "refused"
         return Outcome.done(), "done"
+
+
+def _without_status(exc: HwaError) -> str:
+    """The error's words without its ``(HTTP 400)``: the outcome keeps the status apart,
+    and every line showing a refusal names it ("refused  release  …  HTTP 400  rejected
+    (HTTP 400): job … is not held" said it twice)."""
+    if not exc.status:
+        return exc.message
+    return exc.message.replace(f" (HTTP {exc.status})", "", 1)
 
 
 def _ws_value_refusal(request: ActionRequest) -> ActionResult | None:

@@ -84,6 +84,7 @@ async def test_refused_by_the_engine_exits_1_with_its_message(
     assert result.returncode == 1, result.stderr
     [line] = result.stdout.splitlines()
     assert line.startswith(f"refused  release  {job.id}  HTTP 400") and "not held" in line
+    assert line.count("HTTP 400") == 1, line  # was "HTTP 400  rejected (HTTP 400): …"
     assert len(recorded(admin)) == 1
     records = await stream_records(redis_url)
     assert [r["kind"] for r in records] == ["intent", "outcome"]
