@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.widget import Widget
 
 from resync_tui.feeds.runtime import build_runtime
 from resync_tui.hwa.simulator import Simulator
@@ -92,3 +93,11 @@ def screen_text(app: ResyncApp) -> str:
     console.print(app.screen._compositor.render_update(
         full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+def shown_on(app: ResyncApp, widget: Widget) -> str:
+    """What the terminal shows on the cells of ``widget``'s region (a modal's field, not
+    the line around it)."""
+    region = widget.region
+    lines = screen_text(app).splitlines()
+    return "\n".join(line[region.x:region.right] for line in lines[region.y:region.bottom])

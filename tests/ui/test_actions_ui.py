@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList
 
@@ -30,6 +31,7 @@ from tests.ui.dashboard_support import (
     make_settings,
     ready,
     screen_text,
+    shown_on,
     sim,
 )
 
@@ -280,3 +282,23 @@ def test_an_unanswered_action_is_said_to_be_unknown_not_failed() -> None:
     said = describe_action_result(ActionResult(request, "unknown", UNKNOWN_ADVICE))
     assert said.endswith(": outcome unknown — check the job before trying again")
     assert said.startswith("kill PAYROLL") and "\x1b" not in said  # the name made safe
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_what_the_operator_types_in_the_justification_is_on_screen(
+        sim: Simulator, redis_url: str, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Focused, each justification field took its one line for a border (Textual's Input
+    style on focus): what the operator typed did not show, at any size."""
+    app = _app(_settings(sim, redis_url, tmp_path, enabled=True))
+    async with app.run_test(size=size) as pilot:
+        await ready(app)
+        screen = await _menu_on(pilot, _job_with(app, {"ABEND"}))
+        for field, typed in (("category", "opsteam"), ("description", "rerunafterfix"),
+                             ("ticket", "INC4242")):
+            screen.query_one(f"#action-{field}", Input).focus()
+            await pilot.press(*typed)
+            await pilot.pause()
+            # On the field's own cells (the "will send" summary says it too).
+            assert typed in shown_on(app, screen.query_one(f"#action-{field}", Input)), field
+        await pilot.press("escape")
+    assert sim.actions() == []

@@ -31,6 +31,7 @@ from tests.ui.dashboard_support import (
     make_settings,
     ready,
     screen_text,
+    shown_on,
     sim,
 )
 
@@ -396,3 +397,21 @@ def test_the_help_names_the_mark_bulk_and_stream_keys_as_mapped() -> None:
     assert "`U` clears the marks" in text and "`ctrl+j` in job details: hold" in text
     assert "`Esc` stops sending" in text
     assert "marks" not in help_text(keys, actions=False)
+
+
+async def test_what_the_operator_types_in_the_bulk_justification_is_on_screen(
+        sim: Simulator, redis_url: str, tmp_path: Path) -> None:
+    """As in the one-job menu: a focused field took its line for a border, hiding what
+    was typed."""
+    app = _app(_settings(sim, redis_url, tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app)
+        await _mark(pilot, _holdable(app, 2))
+        screen = await _bulk_menu(pilot)
+        screen.query_one("#action-description", Input).focus()
+        await pilot.press(*"freezeforpatch")
+        await pilot.pause()
+        # On the field's own cells (the "will send" summary says it too).
+        assert "freezeforpatch" in shown_on(app, screen.query_one("#action-description", Input))
+        await pilot.press("escape")
+    assert sim.actions() == []

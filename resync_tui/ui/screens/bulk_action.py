@@ -87,7 +87,9 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
     BulkActionScreen #bulk-jobs {
         height: auto; max-height: 12; border-left: thick $panel; padding: 0 0 0 1;
     }
-    BulkActionScreen Input { height: 1; border: none; padding: 0 1; margin: 0; }
+    /* compact: focused, a bordered Input hid what was typed (see ConfirmActionScreen) */
+    BulkActionScreen Input.-textual-compact { padding: 0 1; margin: 0; }
+    BulkActionScreen Input.-textual-compact:focus { background-tint: $foreground 12%; }
     BulkActionScreen #action-priority { display: none; }
     BulkActionScreen #action-priority.-shown { display: block; }
     BulkActionScreen #action-will { text-style: bold; }
@@ -155,10 +157,13 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
             with VerticalScroll(id="bulk-jobs"):
                 yield Static("", id="bulk-jobs-list")
             yield Input(placeholder="priority (0-101; 100 = HI, 101 = GO)", id="action-priority",
-                        restrict=r"[0-9]*", max_length=3)
-            yield Input(placeholder=self._field("category"), id="action-category")
-            yield Input(placeholder=self._field("description"), id="action-description")
-            yield Input(placeholder=self._field("ticket"), id="action-ticket")
+                        restrict=r"[0-9]*", max_length=3, compact=True)
+            yield Input(placeholder=self._field("category"), id="action-category",
+                        compact=True)
+            yield Input(placeholder=self._field("description"), id="action-description",
+                        compact=True)
+            yield Input(placeholder=self._field("ticket"), id="action-ticket",
+                        compact=True)
             yield Static("", id="action-will")
             yield Static("", id="action-why")
             with Horizontal():
@@ -308,7 +313,8 @@ class CountConfirmScreen(ModalScreen[bool]):
         background: $surface; padding: 0 1;
     }
     CountConfirmScreen Static { height: auto; }
-    CountConfirmScreen Input { height: 1; border: none; padding: 0 1; margin: 1 0 0 0; }
+    CountConfirmScreen Input.-textual-compact { padding: 0 1; margin: 1 0 0 0; }
+    CountConfirmScreen Input.-textual-compact:focus { background-tint: $foreground 12%; }
     """
 
     def __init__(self, action: str, count: int, cap: int) -> None:
@@ -324,7 +330,7 @@ class CountConfirmScreen(ModalScreen[bool]):
                               f"actions.max_bulk ({self.cap:,}). Type {self.count} and "
                               "Enter to send.", end=""))
             yield Input(placeholder=f"type {self.count}", restrict=r"[0-9]*",
-                        id="bulk-count")
+                        id="bulk-count", compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -111,7 +111,10 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
     }
     ConfirmActionScreen Static { height: auto; }
     ConfirmActionScreen #action-list { height: auto; max-height: 9; border: none; padding: 0; }
-    ConfirmActionScreen Input { height: 1; border: none; padding: 0 1; margin: 0; }
+    /* compact (Textual's): a bordered Input focused took its one line for its borders,
+       and what the operator typed was not shown. */
+    ConfirmActionScreen Input.-textual-compact { padding: 0 1; margin: 0; }
+    ConfirmActionScreen Input.-textual-compact:focus { background-tint: $foreground 12%; }
     ConfirmActionScreen #action-priority { display: none; }
     ConfirmActionScreen #action-priority.-shown { display: block; }
     ConfirmActionScreen #action-will { text-style: bold; }
@@ -182,10 +185,13 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
                                              danger=self.danger(a))
                                for a in self.offered), id="action-list")
             yield Input(placeholder=self.value_hint(self.action), id="action-priority",
-                        restrict=r"[0-9]*", max_length=4)
-            yield Input(placeholder=self._field("category"), id="action-category")
-            yield Input(placeholder=self._field("description"), id="action-description")
-            yield Input(placeholder=self._field("ticket"), id="action-ticket")
+                        restrict=r"[0-9]*", max_length=4, compact=True)
+            yield Input(placeholder=self._field("category"), id="action-category",
+                        compact=True)
+            yield Input(placeholder=self._field("description"), id="action-description",
+                        compact=True)
+            yield Input(placeholder=self._field("ticket"), id="action-ticket",
+                        compact=True)
             yield Static("", id="action-will")
             yield Static("", id="action-why")
             with Horizontal():
