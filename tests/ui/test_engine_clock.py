@@ -162,3 +162,35 @@ def test_the_pace_is_rounded_so_a_measured_rate_does_not_flicker(rate: float,
     from resync_tui.ui.format import format_rate
 
     assert format_rate(rate) == shown
+
+
+@pytest.mark.parametrize(("offset", "rate", "shown"), [(720.0, 30.0, "(×30)"),
+                                                       (3600.0, 1.0, "(+1h00m)")])
+async def test_at_80_columns_the_engine_clock_is_still_named_in_short(
+        offset: float, rate: float, shown: str) -> None:
+    """At 80 columns the header dropped the engine clock's note: a demo's "4m 32s old ✔ OK"
+    (engine seconds at 30x), or a time an hour off this machine's, said nothing of why."""
+    from textual.app import App, ComposeResult
+
+    from resync_tui.feeds.engine import EngineState
+    from resync_tui.ui.widgets.header import DashboardHeader
+
+    now = datetime(2026, 12, 4, 6, 30, tzinfo=UTC)
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DashboardHeader(lambda: now, id="header")
+
+    app = Bare()
+    async with app.run_test(size=(80, 3)) as pilot:
+        header = app.query_one(DashboardHeader)
+        header.engine = EngineState(name="prod-engine.example.com", version="10.2.3",
+                                    plan_id="current")
+        header.interval = 10.0
+        header.clock_offset = offset
+        header.clock_rate = rate
+        header.last_refresh = now - timedelta(minutes=4, seconds=32)
+        await pilot.pause()
+        line = header.render().plain
+        assert "(engine clock" not in line  # the full note does not fit
+        assert shown in line and "4m 32s old" in line, line

@@ -175,7 +175,8 @@ class DashboardHeader(Widget):
 
     def _left(self, *, detail: int) -> Content:
         """The left part: ``detail`` 3 is everything, 2 drops the engine version, 1 the poll
-        interval too, 0 keeps only the engine, the clock, the data age and PAUSED."""
+        interval too, 0 keeps only the engine, the clock (its offset or pace in short),
+        the data age and PAUSED."""
         engine = self.engine
         parts: list[str | tuple[str, str] | Content] = []
         if detail:
@@ -193,11 +194,15 @@ class DashboardHeader(Widget):
         if now is not None:
             parts.append(f"│ {now:%H:%M:%S} ")
             offset = self.clock_offset
+            rate = self.clock_rate
             if offset is not None and abs(offset) >= CLOCK_OFFSET_SHOWN and detail:
-                rate = self.clock_rate
                 pace = "" if rate == 1.0 else f", runs {format_rate(rate)}"
                 parts.append((f"(engine clock {format_offset(offset)}{pace}) ",
                               "$text-warning"))
+            elif offset is not None and abs(offset) >= CLOCK_OFFSET_SHOWN:
+                # Narrow: still said, shortly; the age beside it is on that clock.
+                short = format_rate(rate) if rate != 1.0 else format_offset(offset)
+                parts.append((f"({short}) ", "$text-warning"))
         if self.last_refresh is not None and now is not None:
             age = (now - self.last_refresh).total_seconds()
             shown = format_age(age)
