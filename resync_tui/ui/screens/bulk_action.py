@@ -38,6 +38,11 @@ from resync_tui.feeds.actions import (
     ActionResult,
 )
 from resync_tui.model.job_row import JobRow
+from resync_tui.ui.screens._justification import (
+    FIELDS_CSS,
+    JustificationFields,
+    justification_params,
+)
 from resync_tui.ui.screens.confirm_action import ACTION_LABELS, action_option, why_not_allowed
 from resync_tui.ui.text import safe_text
 
@@ -64,7 +69,7 @@ def _job_text(row: JobRow) -> str:
             f"{safe_text(row.workstation, 24)}")
 
 
-class BulkActionScreen(ModalScreen[BulkChoice | None]):
+class BulkActionScreen(JustificationFields, ModalScreen[BulkChoice | None]):
     """Pick the action for every marked job, see who gets it and who is skipped, say why."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,15 +92,11 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
     BulkActionScreen #bulk-jobs {
         height: auto; max-height: 12; border-left: thick $panel; padding: 0 0 0 1;
     }
-    /* compact: focused, a bordered Input hid what was typed (see ConfirmActionScreen) */
-    BulkActionScreen Input.-textual-compact { padding: 0 1; margin: 0; }
-    BulkActionScreen Input.-textual-compact:focus { background-tint: $foreground 12%; }
-    BulkActionScreen #action-priority { display: none; }
-    BulkActionScreen #action-priority.-shown { display: block; }
     BulkActionScreen #action-will { text-style: bold; }
     BulkActionScreen #action-why { color: $text-warning; }
     BulkActionScreen Horizontal { height: 1; align-horizontal: right; }
     BulkActionScreen Button { margin-left: 2; }
+    BulkActionScreen {""" + FIELDS_CSS + """}
     """
 
     def __init__(self, rows: Sequence[JobRow], *, engine: str, require: Iterable[str] = (),
@@ -158,12 +159,7 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
                 yield Static("", id="bulk-jobs-list")
             yield Input(placeholder="priority (0-101; 100 = HI, 101 = GO)", id="action-priority",
                         restrict=r"[0-9]*", max_length=3, compact=True)
-            yield Input(placeholder=self._field("category"), id="action-category",
-                        compact=True)
-            yield Input(placeholder=self._field("description"), id="action-description",
-                        compact=True)
-            yield Input(placeholder=self._field("ticket"), id="action-ticket",
-                        compact=True)
+            yield from self.justification_inputs()
             yield Static("", id="action-will")
             yield Static("", id="action-why")
             with Horizontal():
@@ -171,24 +167,17 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
                              disabled=True)
                 yield Button("Cancel", id="action-cancel", compact=True)
 
-    def _field(self, name: str) -> str:
-        return f"{name} (required)" if name in self.require else name
-
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         options.highlighted = ACTIONS.index(self.action)
         options.focus()
         self._update()
 
-    def _value(self, name: str) -> str:
-        return self.query_one(f"#action-{name}", Input).value.strip()
-
     def choice(self, confirmed_count: int | None = None) -> BulkChoice:
         """What Send would send now."""
         send, skipped = self.split()
         priority = self._value("priority")
-        why = Justification(self._value("category"), self._value("description"),
-                            self._value("ticket"))
+        why = self.justification()
         value = int(priority) if self.action == "update-priority" and priority else None
         requests = tuple(ActionRequest(r.job_id, self.action, why, value,
                                        JobRef(r.job_id, r.job, r.stream, r.workstation))
@@ -200,14 +189,9 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
         send, _skipped = self.split()
         if not send:
             return f"no marked job allows {ACTION_LABELS[self.action].rstrip('…')}"
-        if self.action == "update-priority":
-            priority = self._value("priority")
-            if not priority or not 0 <= int(priority) <= 101:
-                return "update priority needs a priority from 0 to 101"
-        missing = [name for name in self.require if not self._value(name)]
-        if missing:
-            return f"required: {', '.join(missing)} (settings: actions.require)"
-        return None
+        if self.action == "update-priority" and (problem := self.priority_problem()):
+            return problem
+        return self.missing_required()
 
     def _update(self) -> None:
         send, skipped = self.split()
@@ -233,9 +217,7 @@ class BulkActionScreen(ModalScreen[BulkChoice | None]):
         why = self.choice().requests[0].justification if send else Justification()
         params = [f"priority={self._value('priority')}"] if (
             self.action == "update-priority" and self._value("priority")) else []
-        params += [f"{name}={safe_text(value, 60)!r}" for name, value in
-                   (("category", why.category), ("description", why.description),
-                    ("ticket", why.ticket)) if value]
+        params += justification_params(why)
         danger = "  ⚠ cannot be undone" if self.action in DANGEROUS_ACTIONS else ""
         skip = f" ({len(skipped):,} skipped, not sent)" if skipped else ""
         cap = (f" · above actions.max_bulk ({self.max_bulk:,}): you will type the count"

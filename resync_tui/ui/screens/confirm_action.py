@@ -34,7 +34,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from resync_tui.audit import JobRef, Justification
+from resync_tui.audit import JobRef
 from resync_tui.feeds.actions import (
     ACTIONS,
     DANGEROUS_ACTIONS,
@@ -55,6 +55,11 @@ from resync_tui.ui.action_requests import (
     StreamRef,
     action_label,
     why_not_allowed,
+)
+from resync_tui.ui.screens._justification import (
+    FIELDS_CSS,
+    JustificationFields,
+    justification_params,
 )
 from resync_tui.ui.text import safe_text
 
@@ -91,7 +96,7 @@ def action_option(action: str, label: str, reason: str | None, *, dangerous: boo
     return Option(prompt, id=action, disabled=reason is not None)
 
 
-class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
+class ConfirmActionScreen(JustificationFields, ModalScreen[ActionRequest | None]):
     """Pick the action, say why, see what will be sent; Send or Escape."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -111,16 +116,11 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
     }
     ConfirmActionScreen Static { height: auto; }
     ConfirmActionScreen #action-list { height: auto; max-height: 9; border: none; padding: 0; }
-    /* compact (Textual's): a bordered Input focused took its one line for its borders,
-       and what the operator typed was not shown. */
-    ConfirmActionScreen Input.-textual-compact { padding: 0 1; margin: 0; }
-    ConfirmActionScreen Input.-textual-compact:focus { background-tint: $foreground 12%; }
-    ConfirmActionScreen #action-priority { display: none; }
-    ConfirmActionScreen #action-priority.-shown { display: block; }
     ConfirmActionScreen #action-will { text-style: bold; }
     ConfirmActionScreen #action-why { color: $text-warning; }
     ConfirmActionScreen Horizontal { height: 1; align-horizontal: right; }
     ConfirmActionScreen Button { margin-left: 2; }
+    ConfirmActionScreen {""" + FIELDS_CSS + """}
     """
 
     def __init__(self, job: JobRow, *, engine: str, require: Iterable[str] = ()) -> None:
@@ -170,9 +170,6 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
     def target_name(self) -> str:
         return safe_text(self.job.job, 80)
 
-    def _field(self, name: str) -> str:
-        needed = " (required)" if name in self.require else ""
-        return f"{name}{needed}"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
@@ -186,12 +183,7 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
                                for a in self.offered), id="action-list")
             yield Input(placeholder=self.value_hint(self.action), id="action-priority",
                         restrict=r"[0-9]*", max_length=4, compact=True)
-            yield Input(placeholder=self._field("category"), id="action-category",
-                        compact=True)
-            yield Input(placeholder=self._field("description"), id="action-description",
-                        compact=True)
-            yield Input(placeholder=self._field("ticket"), id="action-ticket",
-                        compact=True)
+            yield from self.justification_inputs()
             yield Static("", id="action-will")
             yield Static("", id="action-why")
             with Horizontal():
@@ -207,17 +199,12 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
 
     # -- what will be sent ---------------------------------------------------------------
 
-    def _value(self, name: str) -> str:
-        return self.query_one(f"#action-{name}", Input).value.strip()
-
     def request(self) -> ActionRequest:
         """The request Send would send now."""
         job = self.job
         priority = self._value("priority")
         return ActionRequest(
-            job.job_id, self.action,
-            Justification(self._value("category"), self._value("description"),
-                          self._value("ticket")),
+            job.job_id, self.action, self.justification(),
             int(priority) if self.action == "update-priority" and priority else None,
             JobRef(job.job_id, job.job, job.stream, job.workstation))
 
@@ -227,23 +214,15 @@ class ConfirmActionScreen(ModalScreen[ActionRequest | None]):
         if reason is not None:
             return f"{self.label(self.action)} is not possible in status " \
                    f"{safe_text(self.job.status or '?', 20)}: {reason}"
-        if self.action == "update-priority":
-            priority = self._value("priority")
-            if not priority or not 0 <= int(priority) <= 101:
-                return "update priority needs a priority from 0 to 101"
-        missing = [name for name in self.require if not self._value(name)]
-        if missing:
-            return f"required: {', '.join(missing)} (settings: actions.require)"
-        return None
+        if self.action == "update-priority" and (problem := self.priority_problem()):
+            return problem
+        return self.missing_required()
 
     def _update(self) -> None:
         request = self.request()
         danger = f"  ⚠ {self.danger(self.action)}" if self.dangerous(self.action) else ""
         params = [f"{name}={value}" for name, value in request.parameters.items()]
-        why = request.justification
-        params += [f"{name}={safe_text(value, 60)!r}" for name, value in
-                   (("category", why.category), ("description", why.description),
-                    ("ticket", why.ticket)) if value]
+        params += justification_params(request.justification)
         self.query_one("#action-will", Static).update(Text(
             f"will send: {self.label(self.action).rstrip('…')} on "
             f"{self.target_name()}{danger}  ·  {', '.join(params) or 'no parameters'}",
@@ -323,8 +302,7 @@ class StreamActionScreen(ConfirmActionScreen):
         stream = self.stream
         return ActionRequest(
             stream.id, self.action,
-            Justification(self._value("category"), self._value("description"),
-                          self._value("ticket")),
+            self.justification(),
             job=JobRef(stream.id, stream.name, stream.name, stream.workstation),
             target="jobstream")
 
@@ -401,8 +379,7 @@ class WorkstationActionScreen(ConfirmActionScreen):
         row = self.row
         return ActionRequest(
             row.ws_id, self.action,
-            Justification(self._value("category"), self._value("description"),
-                          self._value("ticket")),
+            self.justification(),
             job=JobRef(row.ws_id, row.name, "", row.name), target="workstation",
             value=self._ws_value())
 
@@ -416,7 +393,4 @@ class WorkstationActionScreen(ConfirmActionScreen):
             if value is None or not low <= value <= high:
                 return f"{self.label(self.action).rstrip('…')} needs a {name} from {low} " \
                        f"to {high}"
-        missing = [name for name in self.require if not self._value(name)]
-        if missing:
-            return f"required: {', '.join(missing)} (settings: actions.require)"
-        return None
+        return self.missing_required()
