@@ -388,7 +388,7 @@ def instrument_trim(enabled: bool) -> None:
         await original()
         TRIMS.append((time.perf_counter() - started) * 1e3)
 
-    jobs_feed._trim_heap = timed  # type: ignore[assignment]
+    jobs_feed._trim_heap = timed
 
 
 async def run_untraced(args: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any]:

@@ -179,7 +179,7 @@ async def main() -> dict[str, float]:
              "pybreaker_calling": pybreaker_calling, "pybreaker_decorator": pybreaker_decorator}
     if OLD_REV is not None:
         mod = old_breaker_module(OLD_REV)
-        fields = {f: getattr(app_config, f) for f in app_config.__slots__}
+        fields = {f: getattr(app_config, f) for f in app_config.__struct_fields__}
         old_app = mod.CircuitBreaker("hwa_job_status", mod.BreakerConfig(**fields))
         cases["old_guard"] = guard_of(old_app)
     best = dict.fromkeys(cases, float("inf"))

@@ -235,7 +235,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil  # type: ignore[import-untyped]
+import psutil
 from bench_plan_fetch import PASSWORD, USER, report, start_simulator, stop_simulator
 from textual import events
 from textual.pilot import Pilot

@@ -22,7 +22,7 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from bench_plan_fetch import read_plan  # type: ignore[import-not-found]
+from bench_plan_fetch import read_plan
 
 from resync_tui.model.jobs_view import JobsView
 

@@ -109,7 +109,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -329,7 +329,9 @@ def publications(r: redis.Redis, keys: ShareKeys, after: bytes | None = None
     changed."""
     out = []
     start = b"(" + after if after is not None else "-"
-    for entry_id, fields in r.xrange(keys.deltas("jobs"), min=start):
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]],
+                   r.xrange(keys.deltas("jobs"), min=start))
+    for entry_id, fields in entries:
         if fields.get(b"kind") != b"delta":
             continue
         changed, removed, meta = _DELTA.decode(
@@ -345,7 +347,7 @@ def publications(r: redis.Redis, keys: ShareKeys, after: bytes | None = None
 def snapshot_read_after(r: redis.Redis, keys: ShareKeys, fence: int, after: float) -> bool:
     """Whether the jobs snapshot is under ``fence`` and carries a read made after ``after``
     (a new leader publishes its first own read as a snapshot)."""
-    got = r.hmget(keys.snapshot("jobs"), ["fence", "meta"])
+    got = cast(list[bytes | None], r.hmget(keys.snapshot("jobs"), ["fence", "meta"]))
     if got[0] is None or int(got[0]) != fence or got[1] is None:
         return False
     meta = _DELTA.decode(got[1])

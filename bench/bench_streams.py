@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import json
 import random
@@ -198,7 +199,7 @@ async def run(n_streams: int, n_jobs: int, rounds: int = 3) -> dict[str, float]:
         view = StreamsView()
         with Collections() as collections:
             wall, held = await loop_time_of(
-                lambda v=view: count_streams(v, read, jobs_view, NOW))
+                functools.partial(count_streams, view, read, jobs_view, NOW))
         models.append(wall)
         loops.append(held)
         gc_total.append(collections.total)

@@ -486,7 +486,9 @@ async def ours_first_frame(rows: list[JobRow], expected: str,
             return first - started
         handed = time.perf_counter()
         first = await painted(pilot, first_line_shows(app, table, prefix(expected)))
-        if not pane.previewing:
+        # Read into a name, so mypy does not narrow ``pane.previewing`` for the later check.
+        previewed = pane.previewing
+        if not previewed:
             raise SystemExit("the whole view came before the preview was painted")
         parts.setdefault("previewed", []).append(1.0)
         cpu = time.thread_time()
@@ -690,8 +692,8 @@ async def run(jobs: int, rounds: int) -> dict[str, float]:
         theirs_first.append(await theirs_first_paint(rows, table))
         before.append(await ours_first_paint_before(rows))
         gc.collect()
-        for part, seconds in python_floor(rows).items():
-            floor.setdefault(part, []).append(seconds)
+        for part, floor_seconds in python_floor(rows).items():
+            floor.setdefault(part, []).append(floor_seconds)
     figures["ours_first_paint_before_bulk_load_ms"] = ms(statistics.median(before))
     figures["ours_first_paint_ms"] = ms(statistics.median(ours_first))
     for part, seconds in parts.items():

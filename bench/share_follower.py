@@ -48,7 +48,7 @@ import threading
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 STARTED = time.time()
 
@@ -102,7 +102,8 @@ async def run(alone: bool, sample: float, profile: str = "", traces: int = 0) ->
         runners[feed.name] = FeedRunner(feed, every, lambda _state: None, running)
 
     jobs_feed = runners["jobs"].feed
-    inner: JobsFeed = jobs_feed.inner if isinstance(jobs_feed, SharedJobsFeed) else jobs_feed
+    inner: JobsFeed = (jobs_feed.inner if isinstance(jobs_feed, SharedJobsFeed)
+                       else cast(JobsFeed, jobs_feed))
     poll_times: list[float] = []
     request_times: list[float] = []
 
