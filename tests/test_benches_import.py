@@ -1,9 +1,10 @@
 """Every bench in ``bench/`` still imports against the code it measures.
 
 A bench that no longer runs is a figure nobody can reproduce (``bench_query`` imported
-a row builder another bench had dropped, and stopped at its first line). mypy cannot see
-the benches' imports of each other, so this is where a rename breaks loudly. Imported,
-not run: the benches time things, and no test is timed.
+a row builder another bench had dropped, and stopped at its first line). mypy checks the
+benches too (``[tool.mypy] files``); this also catches what only an import shows (a
+module-level call that fails, an optional dependency missing). Imported, not run: the
+benches time things, and no test is timed.
 """
 
 from __future__ import annotations
