@@ -273,7 +273,8 @@ at start, which stays up during an outage (end one there); BASE is either:
 faults: latency (s), error_rate, outage (none | refused | reset), slow_body (bytes
   per second), truncated_rate, malformed_json_rate, wrong_shape_rate, hostile (true
   or a share), paths, bad_records, page_cap, no_count, delete_after_first_page,
-  action_timeout, seed; rates are shares from 0 to 1
+  action_timeout, seed; rates are shares from 0 to 1; paths narrows the faults to some
+  endpoints, but outage "refused" closes the port for all (use "reset" for one)
   e.g. curl -X PUT -d '{"outage": "refused"}' BASE/_sim/faults
        curl -X PUT -d '{"outage": "none"}' ADMIN/_sim/faults
 """

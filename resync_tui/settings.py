@@ -627,6 +627,10 @@ def _split_credentials(url: str) -> tuple[str, str, str]:
         return url, "", ""
     host = parts.netloc.rsplit("@", 1)[1]
     bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    if not host and not bare.startswith(f"{parts.scheme}://"):
+        # ``unix://user:pw@/path``: urlunsplit writes ``unix:/path`` for a scheme it does
+        # not know to have a netloc, and redis-py 8.2 refuses a URL without ``//``.
+        bare = f"{parts.scheme}://{bare[len(parts.scheme) + 1:]}"
     return bare, unquote(parts.username or ""), unquote(parts.password or "")
 
 

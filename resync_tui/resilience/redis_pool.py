@@ -313,7 +313,7 @@ def _sentinel_client(config: RedisClientConfig, retry: Retry,
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]  # typed in redis 8.2
         list(config.sentinels), socket_timeout=config.socket_timeout,
         socket_connect_timeout=config.socket_connect_timeout)
     client: aioredis.Redis = sentinel.master_for(

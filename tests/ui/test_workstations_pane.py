@@ -315,7 +315,10 @@ async def test_job_counts_from_an_old_job_list_say_so_beside_a_fresh_workstation
         await pilot.pause()
         pane = _pane(app)
         assert "job counts" not in pane.text()
-        sim.set_faults(Faults(outage="refused", paths=["/plan/job"]))
+        # "reset", not "refused": a refused outage closes the port for every path (the
+        # engine and workstation reads then answered only over a connection kept alive,
+        # and a loaded CI run found none: ENGINE UNREACHABLE, rightly).
+        sim.set_faults(Faults(outage="reset", paths=["/plan/job"]))
         await asyncio.wait_for(app.poll_now("jobs"), DEADLINE)
         clock.advance(stale_after(app.runners["jobs"].interval) + 1)
         await asyncio.wait_for(app.poll_now("engine", "workstations"), DEADLINE)

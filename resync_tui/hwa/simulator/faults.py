@@ -35,7 +35,9 @@ class Faults(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
       carry terminal escapes, control characters, markup or 10k characters.
     - paths: if set, transport faults only hit API paths starting with one of these
       prefixes (full path or relative to /twsd/api/v2). Hostile names are data and
-      show on every path.
+      show on every path. ``outage: refused`` closes the port, so it hits every path
+      whatever ``paths`` says (connections already open still answer the others): for
+      one endpoint's outage use ``reset``.
     - bad_records: the first N records of every job or workstation list page are
       unreadable (a non-date ``schedTime`` / ``timeStarted``, or a wrong-typed
       ``priority`` / ``tcpPort``); the rest of the page is sound.
