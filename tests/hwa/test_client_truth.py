@@ -267,47 +267,51 @@ async def test_a_real_engine_whose_clock_steps_an_hour_still_runs_at_1x() -> Non
         sim.stop()
 
 
-async def test_a_simulated_engine_at_30x_is_measured_at_30x() -> None:
+@pytest.fixture
+def sim_30x() -> Iterator[Simulator]:
+    """A living engine whose clock runs 30 times as fast as this machine's (``demo``'s)."""
     sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=30.0)
     sim.start_in_thread("127.0.0.1", 0)
     try:
-        async with make_client(sim) as hwa:
-            for _ in range(9):
-                await hwa.engine_info()
-                await asyncio.sleep(0.3)
-            assert 20 <= hwa.clock_rate <= 40
-            # Followed at its own rate: the median of the offsets lagged it by half the
-            # samples (~45 s here, minutes at the demo's poll intervals). The simulator's
-            # clock moves in steps of half a second, 15 s here.
-            assert abs(hwa.engine_now().timestamp() - sim.plan.engine_time) < 25
+        yield sim
     finally:
         sim.stop()
 
 
-async def test_a_clock_rate_known_in_advance_is_followed_from_the_first_answer() -> None:
+async def test_a_simulated_engine_at_30x_is_measured_at_30x(sim_30x: Simulator) -> None:
+    sim = sim_30x
+    async with make_client(sim) as hwa:
+        for _ in range(9):
+            await hwa.engine_info()
+            await asyncio.sleep(0.3)
+        assert 20 <= hwa.clock_rate <= 40
+        # Followed at its own rate: the median of the offsets lagged it by half the
+        # samples (~45 s here, minutes at the demo's poll intervals). The simulator's
+        # clock moves in steps of half a second, 15 s here.
+        assert abs(hwa.engine_now().timestamp() - sim.plan.engine_time) < 25
+
+
+async def test_a_clock_rate_known_in_advance_is_followed_from_the_first_answer(
+        sim_30x: Simulator) -> None:
     """``demo`` knows its simulator's time scale. Measured alone, the rate needs answers
     over 1.2 s; the demo's polls are 10 s apart, and meanwhile its job list, read on
     time, was called STALE (minutes old on a clock taken for 1x) and the header's clock
     stepped 5 minutes at each poll."""
-    sim = Simulator(jobs=5, seed=1, user=SIM_USER, password=SIM_PASSWORD, time_scale=30.0)
-    sim.start_in_thread("127.0.0.1", 0)
-    try:
-        async with make_client(sim) as told, make_client(sim) as untold:
-            told.expect_clock_rate(30.0)
-            assert told.clock_rate == 1.0  # no answer yet: nothing to follow
+    sim = sim_30x
+    async with make_client(sim) as told, make_client(sim) as untold:
+        told.expect_clock_rate(30.0)
+        assert told.clock_rate == 1.0  # no answer yet: nothing to follow
+        await told.engine_info()
+        await untold.engine_info()
+        assert untold.clock_rate == 1.0
+        assert told.clock_rate == 30.0
+        await asyncio.sleep(2.0)  # 60 s on the engine, no answer meanwhile
+        assert abs(told.engine_now().timestamp() - sim.plan.engine_time) < 20
+        assert abs(untold.engine_now().timestamp() - sim.plan.engine_time) > 20
+        for _ in range(9):  # then the answers judge
             await told.engine_info()
-            await untold.engine_info()
-            assert untold.clock_rate == 1.0
-            assert told.clock_rate == 30.0
-            await asyncio.sleep(2.0)  # 60 s on the engine, no answer meanwhile
-            assert abs(told.engine_now().timestamp() - sim.plan.engine_time) < 20
-            assert abs(untold.engine_now().timestamp() - sim.plan.engine_time) > 20
-            for _ in range(9):  # then the answers judge
-                await told.engine_info()
-                await asyncio.sleep(0.3)
-            assert 20 <= told.clock_rate <= 40 and told.clock_rate != 30.0
-    finally:
-        sim.stop()
+            await asyncio.sleep(0.3)
+        assert 20 <= told.clock_rate <= 40 and told.clock_rate != 30.0
 
 
 async def test_a_slow_rate_expected_is_not_taken() -> None:
